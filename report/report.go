@@ -1,0 +1,208 @@
+// Package report holds the one JSON report shape that every backend emits
+// (the seed-003 benchreport shape, a compatibility contract), plus extras.
+//
+// Contract: every field of the seed shape keeps its JSON name and nesting.
+// New facts are only ever added as extra fields (all with omitempty where a
+// zero value would be ambiguous); none is renamed or dropped.
+package report
+
+// SchemaVersion is bumped when extras change incompatibly.
+const SchemaVersion = "fakbench.report/v1"
+
+// ColdPrefill measures a fresh prefill of the full stable prefix.
+type ColdPrefill struct {
+	Tokens    int     `json:"tokens"`
+	MS        float64 `json:"ms"`
+	PromptTPS float64 `json:"prompt_tps"`
+	TTFTMS    float64 `json:"ttft_ms"`
+
+	// Extras.
+	SamplesMS     []float64 `json:"samples_ms,omitempty"`
+	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
+	Stats         *Stats    `json:"stats,omitempty"`
+}
+
+// Decode measures generation throughput.
+type Decode struct {
+	OutputTokens int     `json:"output_tokens"`
+	TokensPerSec float64 `json:"tokens_per_sec"`
+
+	// Extras.
+	ContextTokens   int       `json:"context_tokens,omitempty"`
+	SamplesTPS      []float64 `json:"samples_tps,omitempty"`
+	Stats           *Stats    `json:"stats,omitempty"`
+	RooflineTPS     float64   `json:"roofline_tps,omitempty"`
+	RooflineFrac    float64   `json:"roofline_fraction,omitempty"`
+	WeightBytesRead int64     `json:"weight_bytes_per_token,omitempty"`
+}
+
+// EditedStable proves a changed stable segment is a precise cache miss (the
+// edited prefix is recomputed, not falsely reused) and still equals a cold run.
+type EditedStable struct {
+	ExpectedCacheMiss bool `json:"expected_cache_miss"`
+	ActualCacheMiss   bool `json:"actual_cache_miss"`
+	OutputEqualsCold  bool `json:"output_equals_cold"`
+
+	// Extras.
+	EditAt          int       `json:"edit_at,omitempty"`
+	ReusedTokens    int       `json:"reused_tokens,omitempty"`
+	ComputedTokens  int       `json:"computed_tokens,omitempty"`
+	MS              float64   `json:"ms,omitempty"`
+	TTFTMS          float64   `json:"ttft_ms,omitempty"`
+	SamplesMS       []float64 `json:"samples_ms,omitempty"`
+	FirstDivergence int       `json:"first_divergence,omitempty"`
+}
+
+// FailureCases records that error paths behave (true = handled as expected).
+type FailureCases struct {
+	OverContext  bool `json:"over_context"`
+	CancelDecode bool `json:"cancel_decode"`
+
+	// Extras.
+	Details []string `json:"details,omitempty"`
+}
+
+// SuffixTTFT is one point on the headline curve: TTFT as the changed suffix grows.
+type SuffixTTFT struct {
+	SuffixTokens int     `json:"suffix_tokens"`
+	TTFTMS       float64 `json:"ttft_ms"`
+
+	// Extras.
+	SamplesMS []float64 `json:"samples_ms,omitempty"`
+}
+
+// WarmChanged measures keeping the stable prefix warm while re-prefilling a
+// changed volatile suffix.
+type WarmChanged struct {
+	CachedTokens     int     `json:"cached_tokens"`
+	SuffixTokens     int     `json:"suffix_tokens"`
+	MS               float64 `json:"ms"`
+	TTFTMS           float64 `json:"ttft_ms"`
+	OutputEqualsCold bool    `json:"output_equals_cold"`
+
+	// Extras.
+	SamplesMS       []float64 `json:"samples_ms,omitempty"`
+	TTFTSamplesMS   []float64 `json:"ttft_samples_ms,omitempty"`
+	FirstDivergence int       `json:"first_divergence,omitempty"`
+}
+
+// WarmSame measures re-issuing the identical stable prefix on a live session.
+type WarmSame struct {
+	CachedTokens int     `json:"cached_tokens"`
+	NewTokens    int     `json:"new_tokens"`
+	MS           float64 `json:"ms"`
+	TTFTMS       float64 `json:"ttft_ms"`
+	HitRate      float64 `json:"hit_rate"`
+
+	// Extras.
+	SamplesMS     []float64 `json:"samples_ms,omitempty"`
+	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
+}
+
+// Report is the full local-node benchmark report (seed 003) plus extras.
+type Report struct {
+	Model             string       `json:"model"`
+	Backend           string       `json:"backend"`
+	Mode              string       `json:"mode"`
+	Profile           string       `json:"profile,omitempty"`
+	BackendVersion    string       `json:"backend_version,omitempty"`
+	ColdFullPrefill   ColdPrefill  `json:"cold_full_prefill"`
+	WarmSamePrefix    WarmSame     `json:"warm_same_prefix"`
+	WarmChangedSuffix WarmChanged  `json:"warm_changed_suffix"`
+	EditedStable      EditedStable `json:"edited_stable_segment"`
+	Decode            Decode       `json:"decode"`
+	SuffixTTFTCurve   []SuffixTTFT `json:"suffix_ttft_curve,omitempty"`
+	FailureCases      FailureCases `json:"failure_cases"`
+	Notes             []string     `json:"notes,omitempty"`
+
+	// Extras: everything needed to reproduce and audit the row.
+	Extras
+}
+
+// Extras are the fields fakbench adds to the seed shape. They are inlined at
+// the top level of the JSON object.
+type Extras struct {
+	SchemaVersion string `json:"schema_version,omitempty"`
+	// RowKind labels the row per the tuned-reference policy: "tuned_reference",
+	// "kernel", "ablation", "candidate_headroom" or "untuned".
+	RowKind    string `json:"row_kind,omitempty"`
+	RowLabel   string `json:"row_label,omitempty"`
+	Status     string `json:"status,omitempty"` // "ok", "skipped", "failed"
+	SkipReason string `json:"skip_reason,omitempty"`
+
+	Host        *Host             `json:"host,omitempty"`
+	Threads     int               `json:"threads,omitempty"`
+	Repetitions int               `json:"repetitions,omitempty"`
+	Warmup      int               `json:"warmup,omitempty"`
+	Short       bool              `json:"short,omitempty"`
+	ModelSpec   string            `json:"model_spec,omitempty"`
+	ModelDigest string            `json:"model_digest,omitempty"`
+	ModelInfo   *ModelInfo        `json:"model_info,omitempty"`
+	TokenDigest string            `json:"token_ids_digest,omitempty"`
+	Settings    map[string]string `json:"settings,omitempty"`
+	BuildFlags  string            `json:"build_flags,omitempty"`
+	Command     string            `json:"command,omitempty"`
+	StartedAt   string            `json:"started_at,omitempty"`
+	FinishedAt  string            `json:"finished_at,omitempty"`
+
+	Scenario   *ScenarioShape `json:"scenario,omitempty"`
+	BatchCurve []BatchPoint   `json:"batch_curve,omitempty"`
+	PeakRSSMB  float64        `json:"peak_rss_mb,omitempty"`
+	// Comparison with the tuned reference row of the same run (kernel rows).
+	VsReference map[string]float64 `json:"vs_reference,omitempty"`
+}
+
+// Host describes the machine a report was measured on.
+type Host struct {
+	Name        string  `json:"name"`
+	OS          string  `json:"os"`
+	Arch        string  `json:"arch"`
+	CPUModel    string  `json:"cpu_model,omitempty"`
+	CPUFeatures string  `json:"cpu_features,omitempty"`
+	Cores       int     `json:"cores,omitempty"`
+	MemoryGB    float64 `json:"memory_gb,omitempty"`
+	GoVersion   string  `json:"go_version,omitempty"`
+	CCompiler   string  `json:"c_compiler,omitempty"`
+	MemBWGBs    float64 `json:"mem_bandwidth_gbs,omitempty"`
+}
+
+// ModelInfo is the model as the backend loaded it.
+type ModelInfo struct {
+	Name          string `json:"name,omitempty"`
+	Architecture  string `json:"architecture,omitempty"`
+	ContextLength int    `json:"context_length,omitempty"`
+	VocabSize     int    `json:"vocab_size,omitempty"`
+	Parameters    int64  `json:"parameters,omitempty"`
+	WeightBytes   int64  `json:"weight_bytes,omitempty"`
+	WeightType    string `json:"weight_type,omitempty"`
+	FileBytes     int64  `json:"file_bytes,omitempty"`
+}
+
+// ScenarioShape records the token counts the scenarios used.
+type ScenarioShape struct {
+	StableTokens        int   `json:"stable_tokens"`
+	SuffixTokens        int   `json:"suffix_tokens"`
+	ChangedSuffixTokens int   `json:"changed_suffix_tokens"`
+	EditAt              int   `json:"edit_at"`
+	SuffixCurve         []int `json:"suffix_curve"`
+	MaxDecode           int   `json:"max_decode"`
+	CompareSteps        int   `json:"compare_steps"`
+}
+
+// BatchPoint is one point of the batch curve.
+type BatchPoint struct {
+	Batch        int       `json:"batch"`
+	TokensPerSec float64   `json:"tokens_per_sec"`
+	SpeedupVsB1  float64   `json:"speedup_vs_b1"`
+	SamplesTPS   []float64 `json:"samples_tps,omitempty"`
+}
+
+// Stats summarises repeated samples.
+type Stats struct {
+	N      int     `json:"n"`
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Mean   float64 `json:"mean"`
+	Stddev float64 `json:"stddev"`
+}
