@@ -1,0 +1,171 @@
+package report
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// simdFlags are the /proc/cpuinfo flags that decide which kernels run; the
+// host record keeps these rather than the whole flag list.
+var simdFlags = []string{
+	"sse3", "ssse3", "sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c",
+	"avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "avx512_vnni",
+	"avx512_bf16", "avx512_fp16", "avx512vbmi", "avx_vnni", "amx_tile",
+	"amx_int8", "amx_bf16", "asimd", "asimddp", "sve", "i8mm",
+}
+
+// CPUInfo is what /proc/cpuinfo says about the processor.
+type CPUInfo struct {
+	// Model is the first "model name" line.
+	Model string
+	// Flags are the SIMD-relevant flags of the first processor, in the
+	// order of simdFlags.
+	Flags []string
+	// Logical is the number of "processor" entries.
+	Logical int
+	// Physical is the number of distinct (physical id, core id) pairs, or 0
+	// when the file does not give them.
+	Physical int
+}
+
+// ParseCPUInfo reads a /proc/cpuinfo listing.
+func ParseCPUInfo(r io.Reader) (CPUInfo, error) {
+	var info CPUInfo
+	cores := map[string]bool{}
+	physID, coreID := "", ""
+	haveCore := false
+	flush := func() {
+		if haveCore {
+			cores[physID+"/"+coreID] = true
+		}
+		physID, coreID, haveCore = "", "", false
+	}
+	var flags map[string]bool
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		switch key {
+		case "processor":
+			info.Logical++
+		case "model name":
+			if info.Model == "" {
+				info.Model = val
+			}
+		case "flags", "Features":
+			if flags == nil {
+				flags = map[string]bool{}
+				for _, f := range strings.Fields(val) {
+					flags[f] = true
+				}
+			}
+		case "physical id":
+			physID = val
+		case "core id":
+			coreID = val
+			haveCore = true
+		}
+	}
+	flush()
+	if err := sc.Err(); err != nil {
+		return info, err
+	}
+	for _, f := range simdFlags {
+		if flags[f] {
+			info.Flags = append(info.Flags, f)
+		}
+	}
+	info.Physical = len(cores)
+	return info, nil
+}
+
+// PhysicalCores returns the number of physical cores from /proc/cpuinfo
+// ("physical id"/"core id" pairs), falling back to runtime.NumCPU when the
+// file is missing or does not list cores.
+func PhysicalCores() int {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	defer f.Close()
+	info, err := ParseCPUInfo(f)
+	if err != nil || info.Physical == 0 {
+		return runtime.NumCPU()
+	}
+	return info.Physical
+}
+
+// ParseMemTotal returns MemTotal from a /proc/meminfo listing, in bytes.
+func ParseMemTotal(r io.Reader) (int64, bool) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil || kb <= 0 {
+				return 0, false
+			}
+			return kb * 1024, true
+		}
+	}
+	return 0, false
+}
+
+// CCompilerVersion returns the first line of `cc --version`, or "" when no C
+// compiler answers within a few seconds.
+func CCompilerVersion() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "cc", "--version").Output()
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(line)
+}
+
+// CollectHost describes this machine: host name, OS and architecture, CPU
+// model and SIMD flags and physical cores (/proc/cpuinfo), memory
+// (/proc/meminfo), the Go version and the C compiler. Facts that cannot be
+// read are left empty. Memory bandwidth is not measured here.
+func CollectHost() Host {
+	h := Host{OS: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version(), Cores: runtime.NumCPU()}
+	if name, err := os.Hostname(); err == nil {
+		h.Name = name
+	}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		if info, err := ParseCPUInfo(f); err == nil {
+			h.CPUModel = info.Model
+			h.CPUFeatures = strings.Join(info.Flags, " ")
+			if info.Physical > 0 {
+				h.Cores = info.Physical
+			}
+		}
+		f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		if b, ok := ParseMemTotal(f); ok {
+			h.MemoryGB = float64(b) / (1 << 30)
+			h.MemoryGB = float64(int(h.MemoryGB*10+0.5)) / 10
+		}
+		f.Close()
+	}
+	h.CCompiler = CCompilerVersion()
+	return h
+}

@@ -1,0 +1,71 @@
+package report
+
+import "fmt"
+
+// Row kinds (Extras.RowKind), per the tuned-reference policy of seed 000:
+// the tuned incumbent, the in-repo kernel, its ablations and candidate
+// headroom are kept as separate, labelled rows.
+const (
+	// KindTunedReference is the incumbent run as a competent operator would
+	// run it (llama.cpp, tuned profile).
+	KindTunedReference = "tuned_reference"
+	// KindKernel is the in-repo Go kernel.
+	KindKernel = "kernel"
+	// KindAblation is the kernel with a feature switched off.
+	KindAblation = "ablation"
+	// KindCandidateHeadroom is an internal ceiling not yet proven by a
+	// tuned kernel artifact.
+	KindCandidateHeadroom = "candidate_headroom"
+	// KindUntuned is a backend run with default (untuned) settings.
+	KindUntuned = "untuned"
+)
+
+// Row statuses (Extras.Status).
+const (
+	// StatusOK means every scenario ran.
+	StatusOK = "ok"
+	// StatusSkipped means the backend could not run here; SkipReason says why.
+	StatusSkipped = "skipped"
+	// StatusFailed means the backend ran but a scenario returned an error.
+	StatusFailed = "failed"
+)
+
+// CorrectnessFailures lists, in words, every correctness check of seed 003
+// that r fails: a warm same-prefix hit rate below 1, a warm or edited
+// result that differs from a cold run, an edited stable segment that was
+// not a cache miss, a failure case not handled. A skipped row has none; a
+// failed row reports its status first.
+func CorrectnessFailures(r *Report) []string {
+	if r == nil {
+		return []string{"no report"}
+	}
+	if r.Status == StatusSkipped {
+		return nil
+	}
+	var out []string
+	if r.Status == StatusFailed {
+		out = append(out, "the run failed (status \"failed\"; see notes)")
+	}
+	if r.WarmSamePrefix.HitRate < 1 {
+		out = append(out, fmt.Sprintf("warm_same_prefix.hit_rate = %g, want 1", r.WarmSamePrefix.HitRate))
+	}
+	if !r.WarmChangedSuffix.OutputEqualsCold {
+		out = append(out, "warm_changed_suffix.output_equals_cold = false")
+	}
+	if r.EditedStable.ExpectedCacheMiss && !r.EditedStable.ActualCacheMiss {
+		out = append(out, "edited_stable_segment.actual_cache_miss = false although a miss was expected")
+	}
+	if !r.EditedStable.ExpectedCacheMiss {
+		out = append(out, "edited_stable_segment.expected_cache_miss = false: the scenario did not edit the stable prefix")
+	}
+	if !r.EditedStable.OutputEqualsCold {
+		out = append(out, "edited_stable_segment.output_equals_cold = false")
+	}
+	if !r.FailureCases.OverContext {
+		out = append(out, "failure_cases.over_context = false")
+	}
+	if !r.FailureCases.CancelDecode {
+		out = append(out, "failure_cases.cancel_decode = false")
+	}
+	return out
+}

@@ -1,0 +1,481 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// Column is one column of a side-by-side table: a report and its heading.
+type Column struct {
+	Label  string
+	Report *Report
+}
+
+// RatioColumn is a "kernel / reference" column of a side-by-side table.
+type RatioColumn struct {
+	Label       string
+	Kernel, Ref *Report
+}
+
+// Columns labels reports for a table: the backend name, or the row label
+// when one is set; duplicate labels get the row kind appended.
+func Columns(reports []*Report) []Column {
+	cols := make([]Column, 0, len(reports))
+	seen := map[string]int{}
+	for _, r := range reports {
+		if r == nil {
+			continue
+		}
+		l := columnLabel(r)
+		seen[l]++
+		cols = append(cols, Column{Label: l, Report: r})
+	}
+	for i := range cols {
+		if seen[cols[i].Label] > 1 && cols[i].Report.RowKind != "" {
+			cols[i].Label += " (" + cols[i].Report.RowKind + ")"
+		}
+	}
+	return cols
+}
+
+func columnLabel(r *Report) string {
+	if r.RowLabel != "" {
+		return r.RowLabel
+	}
+	return r.Backend
+}
+
+// HeadlineRatio returns the ratio column for the run's headline pair (the
+// kernel over the tuned reference), or nil when reports lack either row.
+func HeadlineRatio(reports []*Report) *RatioColumn {
+	k, ref := Pair(reports)
+	if k == nil || ref == nil {
+		return nil
+	}
+	return &RatioColumn{Label: DisplayName(k.Backend) + " / " + DisplayName(ref.Backend), Kernel: k, Ref: ref}
+}
+
+// grid is the formatted grid of a side-by-side table (shared by Markdown
+// and the plain-text table).
+type grid struct {
+	header []string
+	rows   [][]string
+}
+
+func buildGrid(cols []Column, ratios []RatioColumn) grid {
+	all := make([]*Report, 0, len(cols))
+	for _, c := range cols {
+		all = append(all, c.Report)
+	}
+	g := grid{header: []string{"metric"}}
+	for _, c := range cols {
+		g.header = append(g.header, c.Label)
+	}
+	for _, rc := range ratios {
+		g.header = append(g.header, rc.Label)
+	}
+	if len(ratios) > 0 {
+		g.header = append(g.header, "better")
+	}
+	for _, m := range Metrics(all) {
+		row := []string{m.Name}
+		for _, c := range cols {
+			row = append(row, m.Format(c.Report))
+		}
+		for _, rc := range ratios {
+			if v, ok := Ratio(m, rc.Kernel, rc.Ref); ok {
+				row = append(row, fmt.Sprintf("%.2fx", v))
+			} else {
+				row = append(row, "")
+			}
+		}
+		if len(ratios) > 0 {
+			row = append(row, m.Better.String())
+		}
+		g.rows = append(g.rows, row)
+	}
+	return g
+}
+
+// SideBySide renders the metric table in Markdown: one column per report,
+// then one column per ratio and, when there is a ratio, the direction of
+// improvement of each metric.
+func SideBySide(cols []Column, ratios []RatioColumn) string {
+	g := buildGrid(cols, ratios)
+	var b strings.Builder
+	writeMDRow(&b, g.header)
+	sep := make([]string, len(g.header))
+	for i := range sep {
+		if i == 0 {
+			sep[i] = "---"
+		} else {
+			sep[i] = "---:"
+		}
+	}
+	writeMDRow(&b, sep)
+	for _, row := range g.rows {
+		writeMDRow(&b, row)
+	}
+	return b.String()
+}
+
+func writeMDRow(b *strings.Builder, cells []string) {
+	b.WriteString("|")
+	for _, c := range cells {
+		b.WriteString(" ")
+		b.WriteString(mdEscape(c))
+		b.WriteString(" |")
+	}
+	b.WriteString("\n")
+}
+
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// Table renders the side-by-side table as aligned plain text for a terminal,
+// with the headline ratio column when the run has a kernel and a tuned
+// reference row, followed by skipped rows and failed checks.
+func Table(reports []*Report) string {
+	var ratios []RatioColumn
+	if rc := HeadlineRatio(reports); rc != nil {
+		ratios = append(ratios, *rc)
+	}
+	g := buildGrid(Columns(reports), ratios)
+	var b strings.Builder
+	// The metric names are padded here so they read left-aligned; the
+	// tabwriter right-aligns the figures.
+	width := 0
+	for _, row := range append([][]string{g.header}, g.rows...) {
+		width = max(width, len(row[0]))
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, row := range append([][]string{g.header}, g.rows...) {
+		cells := append([]string{row[0] + strings.Repeat(" ", width-len(row[0]))}, row[1:]...)
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	_ = tw.Flush()
+	// Right alignment puts the cell padding on the left of the first
+	// column as well; drop it.
+	table := b.String()
+	b.Reset()
+	for _, line := range strings.SplitAfter(table, "\n") {
+		b.WriteString(strings.TrimPrefix(line, "  "))
+	}
+	for _, r := range reports {
+		if r != nil && r.Status == StatusSkipped {
+			fmt.Fprintf(&b, "skipped %s: %s\n", r.Backend, r.SkipReason)
+		}
+	}
+	for _, r := range reports {
+		for _, f := range CorrectnessFailures(r) {
+			fmt.Fprintf(&b, "FAILED %s: %s\n", r.Backend, f)
+		}
+	}
+	return b.String()
+}
+
+// Markdown renders report.md for one run: the headline (the kernel's gap to
+// the tuned reference), the side-by-side table, correctness checks, skipped
+// rows with their reasons, notes, and the facts that reproduce each row.
+func Markdown(reports []*Report) string {
+	var b strings.Builder
+	b.WriteString("# fakbench report\n\n")
+	active := 0
+	for _, r := range reports {
+		if r != nil && r.Status != StatusSkipped {
+			active++
+		}
+	}
+	fmt.Fprintf(&b, "%d backend row(s), %d ran. Timings are wall clock medians over the repetitions (a warm-up discarded); every sample is kept in the JSON files.\n\n",
+		len(reports), active)
+
+	b.WriteString(Headline(reports))
+
+	b.WriteString("## Side by side\n\n")
+	var ratios []RatioColumn
+	if rc := HeadlineRatio(reports); rc != nil {
+		ratios = append(ratios, *rc)
+	}
+	b.WriteString(SideBySide(Columns(reports), ratios))
+	b.WriteString("\n")
+
+	b.WriteString(Checks(reports))
+	b.WriteString(Skipped(reports))
+	b.WriteString(Notes(reports))
+	b.WriteString(Reproducibility(Columns(reports)))
+	return b.String()
+}
+
+// headlineKeys are the figures quoted in the headline, in order.
+var headlineKeys = []string{
+	"decode.tokens_per_sec",
+	"cold_full_prefill.prompt_tps",
+	"cold_full_prefill.ttft_ms",
+	"warm_changed_suffix.ttft_ms",
+	"warm_same_prefix.ttft_ms",
+	"edited_stable_segment.ttft_ms",
+	"decode.roofline_fraction",
+}
+
+// Headline states the Go kernel's remaining gap to the tuned reference per
+// headline metric (seed 000's policy: the question is the gap to a tuned
+// incumbent, never a win over an untuned path). Without both rows it says
+// which is missing.
+func Headline(reports []*Report) string {
+	var b strings.Builder
+	b.WriteString("## Headline: the kernel's gap to the tuned reference\n\n")
+	k, ref := Pair(reports)
+	if k == nil || ref == nil {
+		var missing []string
+		if ref == nil {
+			missing = append(missing, "a tuned_reference row (llama.cpp, tuned profile)")
+		}
+		if k == nil {
+			missing = append(missing, "a kernel row (gokernel)")
+		}
+		fmt.Fprintf(&b, "No headline ratio: this run has no %s that ran.\n\n", strings.Join(missing, " and no "))
+		return b.String()
+	}
+	kn, rn := DisplayName(k.Backend), DisplayName(ref.Backend)
+	fmt.Fprintf(&b, "Kernel row **%s** against tuned reference **%s**, same model file, same token IDs, same threads, same run.\n\n", kn, rn)
+	byKey := map[string]Metric{}
+	for _, m := range Metrics([]*Report{k, ref}) {
+		byKey[m.Key] = m
+	}
+	for _, key := range headlineKeys {
+		m, ok := byKey[key]
+		if !ok {
+			continue
+		}
+		v, ok := Ratio(m, k, ref)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "- %s: %s %s, %s %s: **%.2fx** (%s is better; %s)\n",
+			m.Name, kn, m.Format(k), rn, m.Format(ref), v, m.Better, gapWords(m.Better, v))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func gapWords(better Better, ratio float64) string {
+	switch better {
+	case Higher:
+		if ratio >= 1 {
+			return fmt.Sprintf("the kernel is %.0f %% ahead", (ratio-1)*100)
+		}
+		return fmt.Sprintf("the kernel reaches %.0f %% of the reference", ratio*100)
+	case Lower:
+		if ratio <= 1 {
+			return fmt.Sprintf("the kernel takes %.0f %% of the reference's time", ratio*100)
+		}
+		return fmt.Sprintf("the kernel takes %.2fx the reference's time", ratio)
+	}
+	return ""
+}
+
+// Checks lists every failed correctness check per row, or says all passed.
+func Checks(reports []*Report) string {
+	var b strings.Builder
+	b.WriteString("## Correctness checks\n\n")
+	failed := false
+	for _, r := range reports {
+		for _, f := range CorrectnessFailures(r) {
+			failed = true
+			fmt.Fprintf(&b, "- **FAILED** %s: %s\n", r.Backend, f)
+		}
+	}
+	if !failed {
+		b.WriteString("Every row that ran passes: warm same-prefix hit rate 1, warm and edited outputs equal to cold, the edited segment a measured cache miss, both failure cases handled.\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// Skipped lists the rows that did not run, with their reasons.
+func Skipped(reports []*Report) string {
+	var b strings.Builder
+	for _, r := range reports {
+		if r == nil || r.Status != StatusSkipped {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("## Skipped rows\n\n")
+		}
+		reason := r.SkipReason
+		if reason == "" {
+			reason = "no reason recorded"
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", r.Backend, reason)
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Notes lists each row's notes.
+func Notes(reports []*Report) string {
+	var b strings.Builder
+	for _, r := range reports {
+		if r == nil || len(r.Notes) == 0 {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("## Notes\n\n")
+		}
+		fmt.Fprintf(&b, "%s:\n\n", columnLabel(r))
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Reproducibility renders the facts that reproduce each row (model and
+// token digests, threads, repetitions, versions, settings, build flags,
+// host, command) as a table with one column per report.
+func Reproducibility(cols []Column) string {
+	type fact struct {
+		name string
+		get  func(r *Report) string
+	}
+	host := func(f func(h *Host) string) func(r *Report) string {
+		return func(r *Report) string {
+			if r.Host == nil {
+				return ""
+			}
+			return f(r.Host)
+		}
+	}
+	facts := []fact{
+		{"status", func(r *Report) string { return r.Status }},
+		{"row kind", func(r *Report) string { return r.RowKind }},
+		{"mode", func(r *Report) string { return r.Mode }},
+		{"profile", func(r *Report) string { return r.Profile }},
+		{"backend version", func(r *Report) string { return r.BackendVersion }},
+		{"model", func(r *Report) string { return r.Model }},
+		{"model spec", func(r *Report) string { return r.ModelSpec }},
+		{"model digest", func(r *Report) string { return r.ModelDigest }},
+		{"weight type", func(r *Report) string {
+			if r.ModelInfo == nil {
+				return ""
+			}
+			return r.ModelInfo.WeightType
+		}},
+		{"token-ID digest", func(r *Report) string { return r.TokenDigest }},
+		{"threads", func(r *Report) string { return intOrBlank(r.Threads) }},
+		{"repetitions", func(r *Report) string { return intOrBlank(r.Repetitions) }},
+		{"warm-up", func(r *Report) string { return intOrBlank(r.Warmup) }},
+		{"short", func(r *Report) string {
+			if r.Short {
+				return "true"
+			}
+			return ""
+		}},
+		{"settings", func(r *Report) string { return formatSettings(r.Settings) }},
+		{"build flags", func(r *Report) string { return r.BuildFlags }},
+		{"host", host(func(h *Host) string { return h.Name + " " + h.OS + "/" + h.Arch })},
+		{"CPU", host(func(h *Host) string { return h.CPUModel })},
+		{"CPU features", host(func(h *Host) string { return h.CPUFeatures })},
+		{"cores", host(func(h *Host) string { return intOrBlank(h.Cores) })},
+		{"memory GB", host(func(h *Host) string {
+			if h.MemoryGB == 0 {
+				return ""
+			}
+			return FormatNumber(h.MemoryGB)
+		})},
+		{"memory bandwidth GB/s", host(func(h *Host) string {
+			if h.MemBWGBs == 0 {
+				return ""
+			}
+			return FormatNumber(h.MemBWGBs)
+		})},
+		{"Go", host(func(h *Host) string { return h.GoVersion })},
+		{"C compiler", host(func(h *Host) string { return h.CCompiler })},
+		{"started", func(r *Report) string { return r.StartedAt }},
+		{"finished", func(r *Report) string { return r.FinishedAt }},
+		{"schema", func(r *Report) string { return r.SchemaVersion }},
+	}
+	var b strings.Builder
+	b.WriteString("## Reproducibility\n\n")
+	header := []string{"fact"}
+	for _, c := range cols {
+		header = append(header, c.Label)
+	}
+	writeMDRow(&b, header)
+	sep := make([]string, len(header))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	writeMDRow(&b, sep)
+	for _, f := range facts {
+		row := []string{f.name}
+		any := false
+		for _, c := range cols {
+			v := f.get(c.Report)
+			if v != "" {
+				any = true
+			}
+			row = append(row, codeSpan(v))
+		}
+		if any {
+			writeMDRow(&b, row)
+		}
+	}
+	// Commands are long; list them once each.
+	seen := map[string]bool{}
+	var cmds []string
+	for _, c := range cols {
+		if c.Report.Command != "" && !seen[c.Report.Command] {
+			seen[c.Report.Command] = true
+			cmds = append(cmds, c.Report.Command)
+		}
+	}
+	if len(cmds) > 0 {
+		b.WriteString("\nCommand:\n\n")
+		for _, c := range cmds {
+			fmt.Fprintf(&b, "```\n%s\n```\n", c)
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func codeSpan(s string) string {
+	if s == "" {
+		return ""
+	}
+	if strings.Contains(s, "`") {
+		return s
+	}
+	return "`" + s + "`"
+}
+
+func intOrBlank(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+func formatSettings(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+m[k])
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,304 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+)
+
+// Better says which direction of a metric is an improvement.
+type Better int
+
+// Directions of a metric.
+const (
+	// Info is a fact, not a figure of merit (token counts, booleans).
+	Info Better = iota
+	// Higher means larger is better (throughput).
+	Higher
+	// Lower means smaller is better (latency).
+	Lower
+)
+
+// String returns "higher", "lower" or "".
+func (b Better) String() string {
+	switch b {
+	case Higher:
+		return "higher"
+	case Lower:
+		return "lower"
+	}
+	return ""
+}
+
+// Metric is one row of the side-by-side table: a named figure read from a
+// report.
+type Metric struct {
+	// Key is the metric's JSON path, e.g. "decode.tokens_per_sec"; it is
+	// the key used in Extras.VsReference.
+	Key string
+	// Name is the row label people read, e.g. "decode tok/s".
+	Name string
+	// Better is the direction of improvement (Info for facts and checks).
+	Better Better
+	// Check marks a correctness check (a boolean or hit rate that must hold).
+	Check bool
+	// value returns the figure and whether the report has it.
+	value func(r *Report) (float64, bool)
+	// text formats the figure; nil means a number.
+	text func(r *Report) string
+	// optional rows are shown only when some report has a non-zero value.
+	optional bool
+}
+
+// Value returns the metric's figure for r and whether r has one (a skipped
+// row has none).
+func (m Metric) Value(r *Report) (float64, bool) {
+	if r == nil || r.Status == StatusSkipped {
+		return 0, false
+	}
+	return m.value(r)
+}
+
+// Format renders the metric's figure for r, or "-" when r has none.
+func (m Metric) Format(r *Report) string {
+	if r == nil || r.Status == StatusSkipped {
+		return "-"
+	}
+	if m.text != nil {
+		return m.text(r)
+	}
+	v, ok := m.value(r)
+	if !ok {
+		return "-"
+	}
+	return FormatNumber(v)
+}
+
+// FormatNumber prints a figure with a precision suited to its size.
+func FormatNumber(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case v == math.Trunc(v) && math.Abs(v) < 1e9:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case math.Abs(v) >= 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case math.Abs(v) >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+}
+
+func num(f func(r *Report) float64) func(r *Report) (float64, bool) {
+	return func(r *Report) (float64, bool) { return f(r), true }
+}
+
+func integer(f func(r *Report) int) func(r *Report) (float64, bool) {
+	return func(r *Report) (float64, bool) { return float64(f(r)), true }
+}
+
+func boolean(f func(r *Report) bool) (func(r *Report) (float64, bool), func(r *Report) string) {
+	return func(r *Report) (float64, bool) {
+			if f(r) {
+				return 1, true
+			}
+			return 0, true
+		}, func(r *Report) string {
+			return strconv.FormatBool(f(r))
+		}
+}
+
+func metric(key, name string, better Better, value func(r *Report) (float64, bool)) Metric {
+	return Metric{Key: key, Name: name, Better: better, value: value}
+}
+
+func check(key, name string, f func(r *Report) bool) Metric {
+	v, t := boolean(f)
+	return Metric{Key: key, Name: name, Check: true, value: v, text: t}
+}
+
+// Metrics returns the rows of the side-by-side table for reports: every seed
+// figure, the extras that some report carries (edited-segment timings,
+// roofline, peak memory), one row per suffix-curve point and one per batch
+// size found in any report.
+func Metrics(reports []*Report) []Metric {
+	ms := []Metric{
+		metric("cold_full_prefill.tokens", "cold prefill tokens", Info, integer(func(r *Report) int { return r.ColdFullPrefill.Tokens })),
+		metric("cold_full_prefill.ms", "cold prefill ms", Lower, num(func(r *Report) float64 { return r.ColdFullPrefill.MS })),
+		metric("cold_full_prefill.prompt_tps", "cold prefill tok/s", Higher, num(func(r *Report) float64 { return r.ColdFullPrefill.PromptTPS })),
+		metric("cold_full_prefill.ttft_ms", "cold TTFT ms", Lower, num(func(r *Report) float64 { return r.ColdFullPrefill.TTFTMS })),
+
+		metric("warm_same_prefix.cached_tokens", "warm same: cached tokens", Info, integer(func(r *Report) int { return r.WarmSamePrefix.CachedTokens })),
+		metric("warm_same_prefix.new_tokens", "warm same: new tokens", Info, integer(func(r *Report) int { return r.WarmSamePrefix.NewTokens })),
+		metric("warm_same_prefix.ms", "warm same: ms", Lower, num(func(r *Report) float64 { return r.WarmSamePrefix.MS })),
+		metric("warm_same_prefix.ttft_ms", "warm same: TTFT ms", Lower, num(func(r *Report) float64 { return r.WarmSamePrefix.TTFTMS })),
+		{Key: "warm_same_prefix.hit_rate", Name: "warm same: hit rate", Check: true,
+			value: num(func(r *Report) float64 { return r.WarmSamePrefix.HitRate })},
+
+		metric("warm_changed_suffix.cached_tokens", "warm changed: cached tokens", Info, integer(func(r *Report) int { return r.WarmChangedSuffix.CachedTokens })),
+		metric("warm_changed_suffix.suffix_tokens", "warm changed: suffix tokens", Info, integer(func(r *Report) int { return r.WarmChangedSuffix.SuffixTokens })),
+		metric("warm_changed_suffix.ms", "warm changed: ms", Lower, num(func(r *Report) float64 { return r.WarmChangedSuffix.MS })),
+		metric("warm_changed_suffix.ttft_ms", "warm changed: TTFT ms", Lower, num(func(r *Report) float64 { return r.WarmChangedSuffix.TTFTMS })),
+		check("warm_changed_suffix.output_equals_cold", "warm changed: output = cold", func(r *Report) bool { return r.WarmChangedSuffix.OutputEqualsCold }),
+
+		check("edited_stable_segment.expected_cache_miss", "edited: miss expected", func(r *Report) bool { return r.EditedStable.ExpectedCacheMiss }),
+		check("edited_stable_segment.actual_cache_miss", "edited: miss actual", func(r *Report) bool { return r.EditedStable.ActualCacheMiss }),
+		check("edited_stable_segment.output_equals_cold", "edited: output = cold", func(r *Report) bool { return r.EditedStable.OutputEqualsCold }),
+		optionalMetric("edited_stable_segment.computed_tokens", "edited: recomputed tokens", Info, integer(func(r *Report) int { return r.EditedStable.ComputedTokens })),
+		optionalMetric("edited_stable_segment.ms", "edited: ms", Lower, num(func(r *Report) float64 { return r.EditedStable.MS })),
+		optionalMetric("edited_stable_segment.ttft_ms", "edited: TTFT ms", Lower, num(func(r *Report) float64 { return r.EditedStable.TTFTMS })),
+
+		metric("decode.output_tokens", "decode tokens", Info, integer(func(r *Report) int { return r.Decode.OutputTokens })),
+		metric("decode.tokens_per_sec", "decode tok/s", Higher, num(func(r *Report) float64 { return r.Decode.TokensPerSec })),
+		optionalMetric("decode.roofline_tps", "decode roofline tok/s", Info, num(func(r *Report) float64 { return r.Decode.RooflineTPS })),
+		optionalMetric("decode.roofline_fraction", "decode roofline fraction", Higher, num(func(r *Report) float64 { return r.Decode.RooflineFrac })),
+	}
+
+	// Suffix curve: one row per suffix length present in any report.
+	sizes := map[int]bool{}
+	for _, r := range reports {
+		if r == nil {
+			continue
+		}
+		for _, p := range r.SuffixTTFTCurve {
+			sizes[p.SuffixTokens] = true
+		}
+	}
+	for _, n := range sortedKeys(sizes) {
+		ms = append(ms, metric(fmt.Sprintf("suffix_ttft_curve.%d", n), fmt.Sprintf("suffix TTFT ms @%d tok", n), Lower,
+			func(r *Report) (float64, bool) {
+				for _, p := range r.SuffixTTFTCurve {
+					if p.SuffixTokens == n {
+						return p.TTFTMS, true
+					}
+				}
+				return 0, false
+			}))
+	}
+
+	ms = append(ms,
+		check("failure_cases.over_context", "failure: over context", func(r *Report) bool { return r.FailureCases.OverContext }),
+		check("failure_cases.cancel_decode", "failure: cancel decode", func(r *Report) bool { return r.FailureCases.CancelDecode }),
+	)
+
+	batches := map[int]bool{}
+	for _, r := range reports {
+		if r == nil {
+			continue
+		}
+		for _, p := range r.BatchCurve {
+			batches[p.Batch] = true
+		}
+	}
+	for _, b := range sortedKeys(batches) {
+		ms = append(ms, metric(fmt.Sprintf("batch_curve.%d", b), fmt.Sprintf("batch %d decode tok/s", b), Higher,
+			func(r *Report) (float64, bool) {
+				for _, p := range r.BatchCurve {
+					if p.Batch == b {
+						return p.TokensPerSec, true
+					}
+				}
+				return 0, false
+			}))
+	}
+	ms = append(ms, optionalMetric("peak_rss_mb", "peak RSS MB", Lower, num(func(r *Report) float64 { return r.PeakRSSMB })))
+
+	// Drop optional rows no report carries.
+	out := ms[:0]
+	for _, m := range ms {
+		if m.optional && !anyNonZero(m, reports) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func optionalMetric(key, name string, better Better, value func(r *Report) (float64, bool)) Metric {
+	// An optional figure of zero was not measured: it reads as absent.
+	m := metric(key, name, better, func(r *Report) (float64, bool) {
+		v, ok := value(r)
+		return v, ok && v != 0
+	})
+	m.optional = true
+	return m
+}
+
+func anyNonZero(m Metric, reports []*Report) bool {
+	for _, r := range reports {
+		if v, ok := m.Value(r); ok && v != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// Ratio returns kernel's figure over ref's for m, and whether both exist, m
+// has a direction, and ref's figure is non-zero.
+func Ratio(m Metric, kernel, ref *Report) (float64, bool) {
+	if m.Better == Info {
+		return 0, false
+	}
+	kv, ok1 := m.Value(kernel)
+	rv, ok2 := m.Value(ref)
+	if !ok1 || !ok2 || rv == 0 || kv == 0 {
+		return 0, false
+	}
+	return kv / rv, true
+}
+
+// Ratios returns kernel / reference for every metric with a direction that
+// both rows carry, keyed by Metric.Key (the content of Extras.VsReference).
+func Ratios(kernel, ref *Report) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range Metrics([]*Report{kernel, ref}) {
+		if v, ok := Ratio(m, kernel, ref); ok {
+			out[m.Key] = v
+		}
+	}
+	return out
+}
+
+// Pair finds the headline pair in reports: the first tuned-reference row and
+// the first kernel row that are not skipped. Either may be nil.
+func Pair(reports []*Report) (kernel, ref *Report) {
+	for _, r := range reports {
+		if r == nil || r.Status == StatusSkipped {
+			continue
+		}
+		switch r.RowKind {
+		case KindTunedReference:
+			if ref == nil {
+				ref = r
+			}
+		case KindKernel:
+			if kernel == nil {
+				kernel = r
+			}
+		}
+	}
+	return kernel, ref
+}
+
+// DisplayName is the name people know a backend by ("llama.cpp" for
+// "llamacpp", "OpenVINO" for "openvino"); others are returned unchanged.
+func DisplayName(backend string) string {
+	switch backend {
+	case "llamacpp":
+		return "llama.cpp"
+	case "openvino":
+		return "OpenVINO"
+	}
+	return backend
+}

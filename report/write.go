@@ -1,0 +1,155 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// WriteJSON writes r as indented JSON to path. The file is written to a
+// temporary file in the same directory, synced and renamed into place, so an
+// interrupted run never leaves a file that looks complete.
+func WriteJSON(path string, r *Report) error {
+	if r == nil {
+		return fmt.Errorf("report: write %s: nil report", path)
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: encode %s: %w", path, err)
+	}
+	data = append(data, '\n')
+	return WriteFileAtomic(path, data)
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, creating the directory when needed.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: create directory %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = tmp.Close()
+			_ = os.Remove(tmpName)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("report: sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("report: close %s: %w", path, err)
+	}
+	if err := os.Chmod(tmpName, 0o644); err != nil {
+		return fmt.Errorf("report: chmod %s: %w", path, err)
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("report: rename into %s: %w", path, err)
+	}
+	ok = true
+	return nil
+}
+
+// ReadJSON reads one report file. Unknown fields are kept out (ignored), but
+// a file that is not a JSON object with at least a backend name is an error
+// naming the file.
+func ReadJSON(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var r Report
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("report: %s is not a report JSON object: %w", path, err)
+	}
+	if strings.TrimSpace(r.Backend) == "" {
+		return nil, fmt.Errorf("report: %s has no \"backend\" field: not a fakbench report", path)
+	}
+	return &r, nil
+}
+
+// ReadDir reads every backend report (*.json) in dir, sorted by row kind
+// (tuned reference, kernel, others) and then by backend name. Files that are
+// JSON but not reports (no "backend" field, e.g. a manifest) are skipped; a
+// report file that cannot be parsed is an error naming it. A directory with
+// no report is an error.
+func ReadDir(dir string) ([]*Report, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var out []*Report
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		var probe map[string]json.RawMessage
+		if err := json.Unmarshal(data, &probe); err != nil {
+			return nil, fmt.Errorf("report: %s is not valid JSON: %w", path, err)
+		}
+		if _, ok := probe["backend"]; !ok {
+			continue // another artifact (manifest, workload, ...)
+		}
+		r, err := ReadJSON(path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("report: no backend report (*.json with a \"backend\" field) in %s", dir)
+	}
+	SortReports(out)
+	return out, nil
+}
+
+// SortReports orders reports for display: the tuned reference first, then
+// the kernel row, then the other rows; ties by backend name and label.
+func SortReports(rs []*Report) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		ki, kj := kindRank(rs[i].RowKind), kindRank(rs[j].RowKind)
+		if ki != kj {
+			return ki < kj
+		}
+		if rs[i].Backend != rs[j].Backend {
+			return rs[i].Backend < rs[j].Backend
+		}
+		return rs[i].RowLabel < rs[j].RowLabel
+	})
+}
+
+func kindRank(kind string) int {
+	switch kind {
+	case KindTunedReference:
+		return 0
+	case KindKernel:
+		return 1
+	case KindAblation:
+		return 2
+	case KindCandidateHeadroom:
+		return 3
+	case KindUntuned:
+		return 4
+	}
+	return 5
+}
