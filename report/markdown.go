@@ -19,6 +19,23 @@ type RatioColumn struct {
 	Kernel, Ref *Report
 }
 
+// DerivedColumn is a computed column of a side-by-side table: Cell returns
+// the text for one metric row ("" for none).
+type DerivedColumn struct {
+	Label string
+	Cell  func(m Metric) string
+}
+
+// Derived turns the ratio column into a computed column ("0.50x").
+func (rc RatioColumn) Derived() DerivedColumn {
+	return DerivedColumn{Label: rc.Label, Cell: func(m Metric) string {
+		if v, ok := Ratio(m, rc.Kernel, rc.Ref); ok {
+			return fmt.Sprintf("%.2fx", v)
+		}
+		return ""
+	}}
+}
+
 // Columns labels reports for a table: the backend name, or the row label
 // when one is set; duplicate labels get the row kind appended.
 func Columns(reports []*Report) []Column {
@@ -64,7 +81,7 @@ type grid struct {
 	rows   [][]string
 }
 
-func buildGrid(cols []Column, ratios []RatioColumn) grid {
+func buildGrid(cols []Column, derived []DerivedColumn) grid {
 	all := make([]*Report, 0, len(cols))
 	for _, c := range cols {
 		all = append(all, c.Report)
@@ -73,10 +90,10 @@ func buildGrid(cols []Column, ratios []RatioColumn) grid {
 	for _, c := range cols {
 		g.header = append(g.header, c.Label)
 	}
-	for _, rc := range ratios {
-		g.header = append(g.header, rc.Label)
+	for _, d := range derived {
+		g.header = append(g.header, d.Label)
 	}
-	if len(ratios) > 0 {
+	if len(derived) > 0 {
 		g.header = append(g.header, "better")
 	}
 	for _, m := range Metrics(all) {
@@ -84,14 +101,10 @@ func buildGrid(cols []Column, ratios []RatioColumn) grid {
 		for _, c := range cols {
 			row = append(row, m.Format(c.Report))
 		}
-		for _, rc := range ratios {
-			if v, ok := Ratio(m, rc.Kernel, rc.Ref); ok {
-				row = append(row, fmt.Sprintf("%.2fx", v))
-			} else {
-				row = append(row, "")
-			}
+		for _, d := range derived {
+			row = append(row, d.Cell(m))
 		}
-		if len(ratios) > 0 {
+		if len(derived) > 0 {
 			row = append(row, m.Better.String())
 		}
 		g.rows = append(g.rows, row)
@@ -100,10 +113,10 @@ func buildGrid(cols []Column, ratios []RatioColumn) grid {
 }
 
 // SideBySide renders the metric table in Markdown: one column per report,
-// then one column per ratio and, when there is a ratio, the direction of
-// improvement of each metric.
-func SideBySide(cols []Column, ratios []RatioColumn) string {
-	g := buildGrid(cols, ratios)
+// then the computed columns (ratios) and, when there are any, the direction
+// of improvement of each metric.
+func SideBySide(cols []Column, derived []DerivedColumn) string {
+	g := buildGrid(cols, derived)
 	var b strings.Builder
 	writeMDRow(&b, g.header)
 	sep := make([]string, len(g.header))
@@ -140,11 +153,11 @@ func mdEscape(s string) string {
 // with the headline ratio column when the run has a kernel and a tuned
 // reference row, followed by skipped rows and failed checks.
 func Table(reports []*Report) string {
-	var ratios []RatioColumn
+	var derived []DerivedColumn
 	if rc := HeadlineRatio(reports); rc != nil {
-		ratios = append(ratios, *rc)
+		derived = append(derived, rc.Derived())
 	}
-	g := buildGrid(Columns(reports), ratios)
+	g := buildGrid(Columns(reports), derived)
 	var b strings.Builder
 	// The metric names are padded here so they read left-aligned; the
 	// tabwriter right-aligns the figures.
@@ -196,11 +209,11 @@ func Markdown(reports []*Report) string {
 	b.WriteString(Headline(reports))
 
 	b.WriteString("## Side by side\n\n")
-	var ratios []RatioColumn
+	var derived []DerivedColumn
 	if rc := HeadlineRatio(reports); rc != nil {
-		ratios = append(ratios, *rc)
+		derived = append(derived, rc.Derived())
 	}
-	b.WriteString(SideBySide(Columns(reports), ratios))
+	b.WriteString(SideBySide(Columns(reports), derived))
 	b.WriteString("\n")
 
 	b.WriteString(Checks(reports))
