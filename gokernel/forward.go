@@ -1,0 +1,250 @@
+package gokernel
+
+import (
+	"math"
+
+	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// state is the memory of one session: its KV cache and the scratch buffers
+// of the forward pass, all allocated once and sized for the model's chunk.
+type state struct {
+	m *Model
+
+	// kCache[l] and vCache[l] hold ctxLen positions of KVDim floats.
+	kCache [][]float32
+	vCache [][]float32
+
+	x      []float32 // residual stream, chunk x Embd
+	xb     []float32 // normalised input / projection output, chunk x Embd
+	q      []float32 // queries, chunk x QDim
+	att    []float32 // attention output, chunk x QDim
+	hGate  []float32 // chunk x FFN
+	hUp    []float32 // chunk x FFN
+	qs     []byte    // q8_0 activations, chunk x max(cols)/32*34
+	logits []float32 // Vocab
+	cos    []float32 // RopeDim/2, for the token being rotated
+	sin    []float32
+
+	// Parameters of the attention step currently running (read by attnFn).
+	attLayer, attPos0, attTok int
+	attnFn                    func(lo, hi int)
+}
+
+func newState(m *Model) *state {
+	hp, n := m.HP, m.chunk
+	s := &state{m: m}
+	s.kCache = make([][]float32, hp.Layers)
+	s.vCache = make([][]float32, hp.Layers)
+	for l := range s.kCache {
+		s.kCache[l] = make([]float32, m.ctxLen*hp.KVDim())
+		s.vCache[l] = make([]float32, m.ctxLen*hp.KVDim())
+	}
+	s.x = make([]float32, n*hp.Embd)
+	s.xb = make([]float32, n*hp.Embd)
+	s.q = make([]float32, n*hp.QDim())
+	s.att = make([]float32, n*hp.QDim())
+	s.hGate = make([]float32, n*hp.FFN)
+	s.hUp = make([]float32, n*hp.FFN)
+	maxCols := max(hp.Embd, hp.QDim(), hp.FFN)
+	s.qs = make([]byte, n*(maxCols/kernels.QK8_0+1)*kernels.BlockQ8_0Bytes)
+	s.logits = make([]float32, hp.Vocab)
+	s.cos = make([]float32, hp.RopeDim/2)
+	s.sin = make([]float32, hp.RopeDim/2)
+	s.attnFn = s.attnRange
+	return s
+}
+
+// headMode says which logits a forward pass computes.
+type headMode int
+
+const (
+	headNone headMode = iota // none (a prefill chunk that is not the last)
+	headLast                 // the last token's, into state.logits
+	headAll                  // every token's, into the all argument
+)
+
+// forward computes toks at positions [pos0, pos0+len(toks)) into the KV
+// cache (len(toks) <= chunk, pos0+len(toks) <= ctxLen) and then the logits
+// the mode asks for (headAll: len(toks) x Vocab values into all).
+func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []float32) {
+	m, hp := s.m, s.m.HP
+	n, E := len(toks), hp.Embd
+	qd, kvd := hp.QDim(), hp.KVDim()
+	pool := m.pool
+
+	x := s.x[:n*E]
+	for t, tok := range toks {
+		m.TokEmbd.DequantRow(int(tok), x[t*E:(t+1)*E])
+	}
+	xb := s.xb[:n*E]
+	for l := range m.Layers {
+		L := &m.Layers[l]
+		// Attention block.
+		for t := 0; t < n; t++ {
+			rmsNorm(xb[t*E:(t+1)*E], x[t*E:(t+1)*E], L.AttnNorm, hp.NormEps)
+		}
+		q := s.q[:n*qd]
+		kc := s.kCache[l][pos0*kvd : (pos0+n)*kvd]
+		vc := s.vCache[l][pos0*kvd : (pos0+n)*kvd]
+		pool.MatMul(q, L.Wq, xb, n, s.qs)
+		pool.MatMul(kc, L.Wk, xb, n, s.qs)
+		pool.MatMul(vc, L.Wv, xb, n, s.qs)
+		for t := 0; t < n; t++ {
+			s.ropeAngles(pos0 + t)
+			s.rope(q[t*qd:(t+1)*qd], hp.Heads)
+			s.rope(kc[t*kvd:(t+1)*kvd], hp.KVHeads)
+		}
+		s.attLayer, s.attPos0, s.attTok = l, pos0, n
+		pool.For(n*hp.Heads, s.attnFn)
+		pool.MatMul(xb, L.Wo, s.att[:n*qd], n, s.qs)
+		addInPlace(x, xb)
+
+		// Feed-forward block: down(silu(gate x) * up x).
+		for t := 0; t < n; t++ {
+			rmsNorm(xb[t*E:(t+1)*E], x[t*E:(t+1)*E], L.FFNNorm, hp.NormEps)
+		}
+		g, u := s.hGate[:n*hp.FFN], s.hUp[:n*hp.FFN]
+		pool.MatMul(g, L.Gate, xb, n, s.qs)
+		pool.MatMul(u, L.Up, xb, n, s.qs)
+		for i, v := range g {
+			g[i] = v / (1 + float32(math.Exp(float64(-v)))) * u[i]
+		}
+		pool.MatMul(xb, L.Down, g, n, s.qs)
+		addInPlace(x, xb)
+	}
+
+	switch mode {
+	case headNone:
+		return
+	case headAll:
+		for t := 0; t < n; t++ {
+			rmsNorm(xb[t*E:(t+1)*E], x[t*E:(t+1)*E], m.OutNorm, hp.NormEps)
+		}
+		pool.MatMul(all[:n*hp.Vocab], m.Output, xb, n, s.qs)
+		return
+	}
+	// headLast: the head for the last row only.
+	last := (n - 1) * E
+	rmsNorm(xb[:E], x[last:last+E], m.OutNorm, hp.NormEps)
+	pool.MatMul(s.logits, m.Output, xb[:E], 1, s.qs)
+}
+
+// rmsNorm writes x / sqrt(mean(x^2) + eps) * w into dst. The sum of squares
+// is accumulated in float64, as ggml does.
+func rmsNorm(dst, x, w []float32, eps float32) {
+	var sum float64
+	for _, v := range x {
+		sum += float64(v) * float64(v)
+	}
+	mean := float32(sum / float64(len(x)))
+	scale := 1 / float32(math.Sqrt(float64(mean+eps)))
+	for i, v := range x {
+		dst[i] = v * scale * w[i]
+	}
+}
+
+func addInPlace(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// ropeAngles fills s.cos and s.sin for position pos the way ggml's rope
+// does for llama (mode NORM, no scaling): theta starts at pos and is
+// multiplied in float32 by base^(-2/n_rot) for each successive pair.
+func (s *state) ropeAngles(pos int) {
+	hp := s.m.HP
+	// powf(freq_base, -2.0f/n_dims): the exponent is a float32 quotient.
+	exponent := float32(-2) / float32(hp.RopeDim)
+	thetaScale := float32(math.Pow(float64(hp.RopeBase), float64(exponent)))
+	theta := float32(pos)
+	for i := range s.cos {
+		s.cos[i] = float32(math.Cos(float64(theta)))
+		s.sin[i] = float32(math.Sin(float64(theta)))
+		theta *= thetaScale
+	}
+}
+
+// rope rotates the adjacent pairs (v[2i], v[2i+1]) of the first RopeDim
+// dimensions of each of the heads in v by the angles in s.cos/s.sin.
+func (s *state) rope(v []float32, heads int) {
+	hd := s.m.HP.HeadDim
+	for h := 0; h < heads; h++ {
+		hv := v[h*hd : (h+1)*hd]
+		for i, c := range s.cos {
+			sn := s.sin[i]
+			x0, x1 := hv[2*i], hv[2*i+1]
+			hv[2*i] = x0*c - x1*sn
+			hv[2*i+1] = x0*sn + x1*c
+		}
+	}
+}
+
+// attnRange computes causal grouped-query attention for the work items
+// [lo, hi), item i being token i/Heads and query head i%Heads of the step
+// described by s.attLayer/attPos0/attTok. Keys are scored attnBlock at a
+// time with an online softmax (running max and sum, the output rescaled
+// when the max grows), so no score row longer than a block exists.
+func (s *state) attnRange(lo, hi int) {
+	hp := s.m.HP
+	hd, qd, kvd := hp.HeadDim, hp.QDim(), hp.KVDim()
+	group := hp.Heads / hp.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	kc, vc := s.kCache[s.attLayer], s.vCache[s.attLayer]
+	var scores [attnBlock]float32
+	for i := lo; i < hi; i++ {
+		t, h := i/hp.Heads, i%hp.Heads
+		pos := s.attPos0 + t
+		kvh := h / group
+		qv := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
+		out := s.att[t*qd+h*hd : t*qd+(h+1)*hd]
+		clear(out)
+		runMax := float32(math.Inf(-1))
+		var sum float32
+		for j0 := 0; j0 <= pos; j0 += attnBlock {
+			j1 := min(j0+attnBlock, pos+1)
+			blockMax := float32(math.Inf(-1))
+			for j := j0; j < j1; j++ {
+				o := j*kvd + kvh*hd
+				sc := kernels.DotF32(qv, kc[o:o+hd]) * scale
+				scores[j-j0] = sc
+				blockMax = max(blockMax, sc)
+			}
+			if blockMax > runMax {
+				// Rescale what was accumulated under the old max.
+				if sum != 0 {
+					r := float32(math.Exp(float64(runMax - blockMax)))
+					sum *= r
+					for d := range out {
+						out[d] *= r
+					}
+				}
+				runMax = blockMax
+			}
+			for j := j0; j < j1; j++ {
+				w := float32(math.Exp(float64(scores[j-j0] - runMax)))
+				sum += w
+				o := j*kvd + kvh*hd
+				kernels.Axpy(out, w, vc[o:o+hd])
+			}
+		}
+		inv := 1 / sum
+		for d := range out {
+			out[d] *= inv
+		}
+	}
+}
+
+// argmax returns the index of the largest value, the lowest index on ties.
+func argmax(v []float32) int {
+	best := 0
+	for i := 1; i < len(v); i++ {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
+}
