@@ -1,0 +1,398 @@
+//go:build cgo
+
+package llamacpp
+
+// This file holds every cgo call of the package. It is deliberately thin:
+// each function converts Go values to C, makes one or a few llama.h calls
+// and converts the results back. Session logic, options and validation live
+// in plain Go files.
+//
+// The C and C++ sources of llama.cpp and ggml are compiled by the two
+// blank-imported packages of the ollama module; the headers are found
+// through third_party/ (linked by scripts/setup.d/10-go.sh).
+
+/*
+#cgo CPPFLAGS: -I${SRCDIR}/../third_party/llama/include -I${SRCDIR}/../third_party/ggml/include
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "llama.h"
+
+// Log sink: drops llama.cpp and ggml output unless enabled (FAK_LLAMA_LOG=1).
+static int fak_log_on = 0;
+
+static void fak_log_cb(enum ggml_log_level level, const char *text, void *ud) {
+	(void)level;
+	(void)ud;
+	if (__atomic_load_n(&fak_log_on, __ATOMIC_RELAXED)) {
+		fputs(text, stderr);
+	}
+}
+
+static void fak_log_install(int on) {
+	__atomic_store_n(&fak_log_on, on, __ATOMIC_RELAXED);
+	llama_log_set(fak_log_cb, NULL);
+}
+
+// Abort flag: C memory owned by one context, polled by ggml between graph
+// nodes. Go only stores into it; C never keeps a Go pointer.
+static bool fak_abort_cb(void *data) {
+	return __atomic_load_n((int *)data, __ATOMIC_RELAXED) != 0;
+}
+
+static int *fak_flag_new(void) {
+	return (int *)calloc(1, sizeof(int));
+}
+
+static void fak_flag_store(int *flag, int v) {
+	__atomic_store_n(flag, v, __ATOMIC_RELAXED);
+}
+
+static void fak_set_abort(struct llama_context *ctx, int *flag) {
+	llama_set_abort_callback(ctx, fak_abort_cb, flag);
+}
+
+// Fill a batch with consecutive positions of one sequence; only the last
+// token asks for logits when logits_last is set.
+static void fak_batch_fill_seq(struct llama_batch *b, const llama_token *toks, int32_t n,
+                               llama_pos pos0, llama_seq_id seq, int logits_last) {
+	for (int32_t i = 0; i < n; i++) {
+		b->token[i] = toks[i];
+		b->pos[i] = pos0 + i;
+		b->n_seq_id[i] = 1;
+		b->seq_id[i][0] = seq;
+		b->logits[i] = 0;
+	}
+	if (logits_last && n > 0) {
+		b->logits[n - 1] = 1;
+	}
+	b->n_tokens = n;
+}
+
+// Fill a batch with one token per entry, each with its own position and
+// sequence; every entry asks for logits.
+static void fak_batch_fill_multi(struct llama_batch *b, const llama_token *toks, const llama_pos *pos,
+                                 const llama_seq_id *seq, int32_t n) {
+	for (int32_t i = 0; i < n; i++) {
+		b->token[i] = toks[i];
+		b->pos[i] = pos[i];
+		b->n_seq_id[i] = 1;
+		b->seq_id[i][0] = seq[i];
+		b->logits[i] = 1;
+	}
+	b->n_tokens = n;
+}
+
+// Arg-max of the logits of output i; ties go to the lowest id (the first
+// maximum), as in the Go kernel. Returns -1 when there are no such logits.
+static int32_t fak_argmax_ith(struct llama_context *ctx, int32_t i, int32_t n_vocab) {
+	const float *v = llama_get_logits_ith(ctx, i);
+	if (v == NULL || n_vocab <= 0) {
+		return -1;
+	}
+	int32_t best = 0;
+	float bv = v[0];
+	for (int32_t j = 1; j < n_vocab; j++) {
+		if (v[j] > bv) {
+			bv = v[j];
+			best = j;
+		}
+	}
+	return best;
+}
+
+static int fak_copy_logits_ith(struct llama_context *ctx, int32_t i, float *dst, int32_t n_vocab) {
+	const float *v = llama_get_logits_ith(ctx, i);
+	if (v == NULL) {
+		return 0;
+	}
+	memcpy(dst, v, sizeof(float) * (size_t)n_vocab);
+	return 1;
+}
+
+static int32_t fak_meta_str(const struct llama_model *m, const char *key, char *buf, size_t n) {
+	return llama_model_meta_val_str(m, key, buf, n);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"unsafe"
+
+	// The compiled llama.cpp and ggml (CPU backend registered statically
+	// through GGML_USE_CPU, so nothing is loaded at run time).
+	_ "github.com/ollama/ollama/llama/llama.cpp/src"
+	_ "github.com/ollama/ollama/ml/backend/ggml/ggml/src"
+)
+
+// nativeCompiled says the llama.cpp library is linked into this binary.
+const nativeCompiled = true
+
+func init() {
+	// The ggml package installs its own log sink at init (printing through
+	// slog at INFO); replace it with ours, silent unless asked for.
+	on := C.int(0)
+	if os.Getenv("FAK_LLAMA_LOG") == "1" {
+		on = 1
+	}
+	C.fak_log_install(on)
+}
+
+var backendOnce sync.Once
+
+// nativeInit initialises llama.cpp's backend once per process.
+func nativeInit() error {
+	backendOnce.Do(func() { C.llama_backend_init() })
+	return nil
+}
+
+// nativeSystemInfo is llama_print_system_info(): the CPU features and
+// ggml build options compiled in.
+func nativeSystemInfo() string {
+	return C.GoString(C.llama_print_system_info())
+}
+
+// nativeMaxSequences is the largest n_seq_max a context accepts.
+func nativeMaxSequences() int {
+	return int(C.llama_max_parallel_sequences())
+}
+
+// ggmlKVType maps a KV cache type name (see kvTypeList) to its ggml type.
+func ggmlKVType(name string) (C.enum_ggml_type, bool) {
+	switch name {
+	case "f32":
+		return C.GGML_TYPE_F32, true
+	case "f16":
+		return C.GGML_TYPE_F16, true
+	case "bf16":
+		return C.GGML_TYPE_BF16, true
+	case "q8_0":
+		return C.GGML_TYPE_Q8_0, true
+	case "q4_0":
+		return C.GGML_TYPE_Q4_0, true
+	case "q4_1":
+		return C.GGML_TYPE_Q4_1, true
+	case "q5_0":
+		return C.GGML_TYPE_Q5_0, true
+	case "q5_1":
+		return C.GGML_TYPE_Q5_1, true
+	}
+	return 0, false
+}
+
+// nativeModel is a loaded llama_model.
+type nativeModel struct {
+	p *C.struct_llama_model
+}
+
+// loadModel loads a GGUF file on the CPU. llama.cpp returns NULL (it does
+// not abort) on files it cannot use; the reason goes to its log.
+func loadModel(path string, mmap bool) (*nativeModel, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	mp := C.llama_model_default_params()
+	mp.n_gpu_layers = 0
+	mp.use_mmap = C.bool(mmap)
+	m := C.llama_model_load_from_file(cpath, mp)
+	if m == nil {
+		return nil, fmt.Errorf("llama_model_load_from_file returned NULL (run with FAK_LLAMA_LOG=1 for llama.cpp's reason)")
+	}
+	return &nativeModel{p: m}, nil
+}
+
+func (m *nativeModel) free() {
+	if m.p != nil {
+		C.llama_model_free(m.p)
+		m.p = nil
+	}
+}
+
+func (m *nativeModel) metaString(key string) string {
+	ckey := C.CString(key)
+	defer C.free(unsafe.Pointer(ckey))
+	buf := make([]byte, 512)
+	n := C.fak_meta_str(m.p, ckey, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	if n < 0 {
+		return ""
+	}
+	if int(n) >= len(buf) {
+		n = C.int32_t(len(buf) - 1)
+	}
+	return string(buf[:n])
+}
+
+func (m *nativeModel) meta() modelMeta {
+	buf := make([]byte, 256)
+	n := C.llama_model_desc(m.p, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	desc := ""
+	if n > 0 {
+		desc = string(buf[:min(int(n), len(buf)-1)])
+	}
+	return modelMeta{
+		nCtxTrain: int(C.llama_model_n_ctx_train(m.p)),
+		nVocab:    int(C.llama_vocab_n_tokens(C.llama_model_get_vocab(m.p))),
+		nParams:   int64(C.llama_model_n_params(m.p)),
+		size:      int64(C.llama_model_size(m.p)),
+		desc:      desc,
+		name:      m.metaString("general.name"),
+		arch:      m.metaString("general.architecture"),
+	}
+}
+
+func nativeContextDefaults() contextDefaults {
+	cp := C.llama_context_default_params()
+	d := contextDefaults{
+		nBatch:       int(cp.n_batch),
+		nUbatch:      int(cp.n_ubatch),
+		threads:      int(cp.n_threads),
+		threadsBatch: int(cp.n_threads_batch),
+		flashAttn:    int(cp.flash_attn_type),
+	}
+	for _, name := range kvTypeList {
+		t, _ := ggmlKVType(name)
+		if t == cp.type_k {
+			d.typeK = name
+		}
+		if t == cp.type_v {
+			d.typeV = name
+		}
+	}
+	return d
+}
+
+// nativeCtx is a llama_context with its reusable batch and abort flag.
+type nativeCtx struct {
+	p      *C.struct_llama_context
+	batch  C.struct_llama_batch
+	nBatch int
+	nVocab int
+	flag   *C.int
+}
+
+// newContext creates a context on m. The batch holds up to nBatch tokens.
+func (m *nativeModel) newContext(p ctxParams) (*nativeCtx, error) {
+	cp := C.llama_context_default_params()
+	cp.n_ctx = C.uint32_t(p.nCtx)
+	cp.n_seq_max = C.uint32_t(max(p.nSeqMax, 1))
+	cp.no_perf = true
+	cp.n_batch = C.uint32_t(p.nBatch)
+	cp.n_ubatch = C.uint32_t(p.nUbatch)
+	cp.n_threads = C.int32_t(p.threads)
+	cp.n_threads_batch = C.int32_t(p.threadsBatch)
+	cp.flash_attn_type = C.enum_llama_flash_attn_type(p.flashAttn)
+	tk, ok := ggmlKVType(p.typeK)
+	if !ok {
+		return nil, fmt.Errorf("unknown KV cache type_k %q", p.typeK)
+	}
+	tv, ok := ggmlKVType(p.typeV)
+	if !ok {
+		return nil, fmt.Errorf("unknown KV cache type_v %q", p.typeV)
+	}
+	cp.type_k, cp.type_v = tk, tv
+	flag := C.fak_flag_new()
+	if flag == nil {
+		return nil, fmt.Errorf("allocating the abort flag failed")
+	}
+	ctx := C.llama_init_from_model(m.p, cp)
+	if ctx == nil {
+		C.free(unsafe.Pointer(flag))
+		return nil, fmt.Errorf("llama_init_from_model returned NULL (run with FAK_LLAMA_LOG=1 for llama.cpp's reason)")
+	}
+	C.fak_set_abort(ctx, flag)
+	nb := int(C.llama_n_batch(ctx))
+	nseq := int(C.llama_n_seq_max(ctx))
+	c := &nativeCtx{
+		p:      ctx,
+		batch:  C.llama_batch_init(C.int32_t(nb), 0, C.int32_t(nseq)),
+		nBatch: nb,
+		nVocab: int(C.llama_vocab_n_tokens(C.llama_model_get_vocab(m.p))),
+		flag:   flag,
+	}
+	return c, nil
+}
+
+func (c *nativeCtx) free() {
+	if c.p != nil {
+		C.llama_batch_free(c.batch)
+		C.llama_free(c.p)
+		C.free(unsafe.Pointer(c.flag))
+		c.p = nil
+		c.flag = nil
+	}
+}
+
+// settings are the values the context actually runs with.
+func (c *nativeCtx) settings() (nCtx, nBatch, nUbatch, nSeqMax, threads, threadsBatch int) {
+	return int(C.llama_n_ctx(c.p)), int(C.llama_n_batch(c.p)), int(C.llama_n_ubatch(c.p)),
+		int(C.llama_n_seq_max(c.p)), int(C.llama_n_threads(c.p)), int(C.llama_n_threads_batch(c.p))
+}
+
+// setAbort raises or lowers the abort flag polled by llama_decode.
+func (c *nativeCtx) setAbort(on bool) {
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	C.fak_flag_store(c.flag, v)
+}
+
+// seqRm removes positions [p0, p1) of seq (p1 < 0: to the end).
+func (c *nativeCtx) seqRm(seq, p0, p1 int) bool {
+	return bool(C.llama_memory_seq_rm(C.llama_get_memory(c.p), C.llama_seq_id(seq), C.llama_pos(p0), C.llama_pos(p1)))
+}
+
+// seqPosMax is the largest position of seq in the cache, -1 when empty.
+func (c *nativeCtx) seqPosMax(seq int) int {
+	return int(C.llama_memory_seq_pos_max(C.llama_get_memory(c.p), C.llama_seq_id(seq)))
+}
+
+// clearMemory empties the whole cache.
+func (c *nativeCtx) clearMemory() {
+	C.llama_memory_clear(C.llama_get_memory(c.p), true)
+}
+
+// decodeSeq runs llama_decode on toks (at most nBatch) at positions
+// pos0.. of seq and returns llama_decode's status.
+func (c *nativeCtx) decodeSeq(toks []int32, pos0, seq int, logitsLast bool) int {
+	if len(toks) == 0 || len(toks) > c.nBatch {
+		return -1
+	}
+	ll := C.int(0)
+	if logitsLast {
+		ll = 1
+	}
+	C.fak_batch_fill_seq(&c.batch, (*C.llama_token)(unsafe.Pointer(&toks[0])), C.int32_t(len(toks)),
+		C.llama_pos(pos0), C.llama_seq_id(seq), ll)
+	return int(C.llama_decode(c.p, c.batch))
+}
+
+// decodeMulti runs llama_decode on one token per entry, each with its own
+// position and sequence, logits for every entry.
+func (c *nativeCtx) decodeMulti(toks, pos, seq []int32) int {
+	n := len(toks)
+	if n == 0 || n > c.nBatch || len(pos) != n || len(seq) != n {
+		return -1
+	}
+	C.fak_batch_fill_multi(&c.batch, (*C.llama_token)(unsafe.Pointer(&toks[0])),
+		(*C.llama_pos)(unsafe.Pointer(&pos[0])), (*C.llama_seq_id)(unsafe.Pointer(&seq[0])), C.int32_t(n))
+	return int(C.llama_decode(c.p, c.batch))
+}
+
+// argmax is the greedy token of output i of the last decode (-1: last),
+// or -1 when that output has no logits.
+func (c *nativeCtx) argmax(i int) int32 {
+	return int32(C.fak_argmax_ith(c.p, C.int32_t(i), C.int32_t(c.nVocab)))
+}
+
+// copyLogits copies output i's logits (-1: last) into dst (len nVocab).
+func (c *nativeCtx) copyLogits(i int, dst []float32) bool {
+	if len(dst) != c.nVocab || c.nVocab == 0 {
+		return false
+	}
+	return C.fak_copy_logits_ith(c.p, C.int32_t(i), (*C.float)(unsafe.Pointer(&dst[0])), C.int32_t(c.nVocab)) == 1
+}

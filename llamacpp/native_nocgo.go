@@ -1,0 +1,39 @@
+//go:build !cgo
+
+package llamacpp
+
+import "errors"
+
+// Without cgo llama.cpp is not compiled in: Available reports the backend
+// unavailable and Open stops there, so none of the functions below is
+// reached; they exist so the package builds and the registry still lists
+// the backend with its reason.
+
+const nativeCompiled = false
+
+var errNoNative = errors.New("llama.cpp is not compiled in (built without cgo)")
+
+func nativeInit() error                      { return errNoNative }
+func nativeSystemInfo() string               { return "" }
+func nativeMaxSequences() int                { return 0 }
+func nativeContextDefaults() contextDefaults { return contextDefaults{} }
+
+type nativeModel struct{}
+
+func loadModel(string, bool) (*nativeModel, error)            { return nil, errNoNative }
+func (*nativeModel) free()                                    {}
+func (*nativeModel) meta() modelMeta                          { return modelMeta{} }
+func (*nativeModel) newContext(ctxParams) (*nativeCtx, error) { return nil, errNoNative }
+
+type nativeCtx struct{ nBatch int }
+
+func (*nativeCtx) free()                                     {}
+func (*nativeCtx) settings() (int, int, int, int, int, int)  { return 0, 0, 0, 0, 0, 0 }
+func (*nativeCtx) setAbort(bool)                             {}
+func (*nativeCtx) seqRm(int, int, int) bool                  { return false }
+func (*nativeCtx) seqPosMax(int) int                         { return -1 }
+func (*nativeCtx) clearMemory()                              {}
+func (*nativeCtx) decodeSeq([]int32, int, int, bool) int     { return -1 }
+func (*nativeCtx) decodeMulti([]int32, []int32, []int32) int { return -1 }
+func (*nativeCtx) argmax(int) int32                          { return -1 }
+func (*nativeCtx) copyLogits(int, []float32) bool            { return false }
