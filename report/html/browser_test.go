@@ -1,0 +1,209 @@
+package html
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// findChromium returns a headless-capable browser or skips the test (fails
+// it when FAK_REQUIRE_BROWSER=1, as CI sets when it installed Chromium).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("FAK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("FAK_REQUIRE_BROWSER") == "1" {
+		t.Fatal("FAK_REQUIRE_BROWSER=1 but no chromium found on PATH (make setup installs Debian's chromium)")
+	}
+	t.Skip("no chromium on PATH; make setup installs it where it can")
+	return ""
+}
+
+// pageCheck is what the browser saw.
+type pageCheck struct {
+	Figures      int            `json:"figures"`
+	ChartsDrawn  map[string]int `json:"charts"` // figure id -> drawn SVG shapes
+	ConsoleErrs  []string
+	Screenshot   []byte
+	NonWhiteFrac float64
+}
+
+// checkInBrowser opens path in headless Chromium, counts every chart's
+// drawn shapes, collects console errors and exceptions and takes a
+// full-page screenshot.
+func checkInBrowser(t *testing.T, browser, path string) pageCheck {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	var mu sync.Mutex
+	var pc pageCheck
+	chromedp.ListenTarget(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, string(a.Value))
+				}
+				pc.ConsoleErrs = append(pc.ConsoleErrs, "console: "+strings.Join(parts, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			pc.ConsoleErrs = append(pc.ConsoleErrs, "exception: "+e.ExceptionDetails.Text)
+		}
+	})
+
+	countJS := `(() => {
+	  const SERIES = ` + seriesJS() + `;
+	  const out = {figures: 0, charts: {}};
+	  for (const f of document.querySelectorAll('figure')) {
+	    out.figures++;
+	    const svg = f.querySelector('svg');
+	    const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+	    // Data shapes are the ones drawn in a series colour (axes, ticks and
+	    // grid are black or grey).
+	    let data = 0;
+	    if (svg && box.width > 100 && box.height > 50) {
+	      for (const p of svg.querySelectorAll('path')) {
+	        const st = (p.getAttribute('style') || '').toUpperCase();
+	        if (SERIES.some(c => st.includes(c))) data++;
+	      }
+	    }
+	    out.charts[f.id] = data;
+	  }
+	  return out;
+	})()`
+	var counted struct {
+		Figures int            `json:"figures"`
+		Charts  map[string]int `json:"charts"`
+	}
+	var shot []byte
+	require.NoError(t, chromedp.Run(ctx,
+		chromedp.Navigate("file://"+path),
+		chromedp.WaitReady("body"),
+		chromedp.Evaluate(countJS, &counted),
+		chromedp.FullScreenshot(&shot, 100), // quality 100 = PNG,
+	), "rendering %s in %s", path, browser)
+	mu.Lock()
+	defer mu.Unlock()
+	pc.Figures, pc.ChartsDrawn, pc.Screenshot = counted.Figures, counted.Charts, shot
+	img, err := png.Decode(bytes.NewReader(shot))
+	require.NoError(t, err, "screenshot is not a PNG")
+	pc.NonWhiteFrac = nonWhite(img)
+	return pc
+}
+
+// seriesJS is the palette as a JavaScript array of upper-case hex colours,
+// as gonum's SVG backend writes them.
+func seriesJS() string {
+	var parts []string
+	for _, c := range palette {
+		parts = append(parts, fmt.Sprintf("'#%02X%02X%02X'", c.R, c.G, c.B))
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+func nonWhite(img image.Image) float64 {
+	b := img.Bounds()
+	var n, total int
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			total++
+			if r < 0xf000 || g < 0xf000 || bl < 0xf000 {
+				n++
+			}
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(n) / float64(total)
+}
+
+// TestReportRendersInChromium renders a report with every chart in a real
+// browser: every figure must hold a drawn SVG, the page must log no errors
+// and the screenshot must not be blank. FAK_SCREENSHOT_DIR keeps the PNG.
+func TestReportRendersInChromium(t *testing.T) {
+	browser := findChromium(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	require.NoError(t, WriteFile(page, Page{Title: "fakbench fixture report", Command: "go test", Runs: []Run{fixtureRun()}}))
+
+	pc := checkInBrowser(t, browser, page)
+	assert.Empty(t, pc.ConsoleErrs, "the page logged errors")
+	assert.Equal(t, 5, pc.Figures)
+	for id, shapes := range pc.ChartsDrawn {
+		// Every fixture chart has at least two rows with two points each.
+		assert.GreaterOrEqual(t, shapes, 4, "chart %s drew %d data shapes", id, shapes)
+	}
+	assert.Greater(t, pc.NonWhiteFrac, 0.02, "screenshot looks blank")
+	if d := os.Getenv("FAK_SCREENSHOT_DIR"); d != "" {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(d, "report-fixture.png"), pc.Screenshot, 0o644))
+	}
+}
+
+// TestGivenReportRendersInChromium checks a real report (for example
+// out/bench/report.html after make bench) when FAK_REPORT_HTML names it.
+func TestGivenReportRendersInChromium(t *testing.T) {
+	path := os.Getenv("FAK_REPORT_HTML")
+	if path == "" {
+		t.Skip("set FAK_REPORT_HTML=path/to/report.html to check a real report")
+	}
+	browser := findChromium(t)
+	abs, err := filepath.Abs(path)
+	require.NoError(t, err)
+	pc := checkInBrowser(t, browser, abs)
+	assert.Empty(t, pc.ConsoleErrs, "the page logged errors")
+	drawn := 0
+	for id, shapes := range pc.ChartsDrawn {
+		if shapes > 0 {
+			drawn++
+		}
+		t.Logf("chart %s: %d data shapes", id, shapes)
+	}
+	assert.Positive(t, drawn, "no chart drew data")
+	assert.Greater(t, pc.NonWhiteFrac, 0.02, "screenshot looks blank")
+	out := strings.TrimSuffix(abs, ".html") + ".png"
+	require.NoError(t, os.WriteFile(out, pc.Screenshot, 0o644))
+	t.Logf("screenshot: %s", out)
+}
