@@ -1,0 +1,355 @@
+// Package manifest is production-readiness-manifest.json (seed 000): what a
+// node run was (host, commit, toolchain, build flags, CPU, measured memory
+// bandwidth, threads, backends, model and workload digests, caps, times) and
+// every artifact it left, with size and sha256, so a skeptic can check the
+// raw evidence later.
+//
+// The manifest is written with complete=false when a run starts and
+// finalised (artifacts hashed, complete=true) only when it ends, each time
+// through a temporary file and a rename: an interrupted run never leaves a
+// manifest that looks complete.
+package manifest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/report"
+)
+
+// FileName is the manifest's name inside an artifact directory.
+const FileName = "production-readiness-manifest.json"
+
+// Schema names the manifest format.
+const Schema = "fakbench.manifest/v1"
+
+// GateOutputs are written by the gate after the manifest is final; they are
+// the only files besides the manifest that an artifact directory may hold
+// without listing them.
+var GateOutputs = []string{"gate-output.txt", "gate-output.json"}
+
+// Git is the source tree a run was built from.
+type Git struct {
+	Commit string `json:"commit"`
+	// Dirty is true when the tree had uncommitted changes to tracked files
+	// or untracked files that git does not ignore.
+	Dirty bool `json:"dirty"`
+	// DirtyFiles lists up to 50 of them, so a reader sees what differed.
+	DirtyFiles []string `json:"dirty_files,omitempty"`
+	// Error says why the commit could not be read (no git, not a clone).
+	Error string `json:"error,omitempty"`
+}
+
+// Bandwidth is the measured memory bandwidth.
+type Bandwidth struct {
+	GBs       float64   `json:"gbs"`
+	SamplesGB []float64 `json:"samples_gbs"`
+	Bytes     int64     `json:"bytes"`
+	Threads   int       `json:"threads"`
+	Method    string    `json:"method"`
+}
+
+// Backend is one backend as the run saw it.
+type Backend struct {
+	Name     string            `json:"name"`
+	Status   string            `json:"status"` // ok, skipped, failed
+	Reason   string            `json:"reason,omitempty"`
+	Version  string            `json:"version,omitempty"`
+	RowKind  string            `json:"row_kind,omitempty"`
+	Settings map[string]string `json:"settings,omitempty"`
+	// Batch says whether the backend produced a batch curve, or why not.
+	Batch string `json:"batch,omitempty"`
+}
+
+// Model is a model the run used.
+type Model struct {
+	Spec   string `json:"spec"`
+	Path   string `json:"path,omitempty"`
+	Digest string `json:"digest"`
+	Bytes  int64  `json:"bytes,omitempty"`
+}
+
+// Workload is the workload the replay used.
+type Workload struct {
+	Path   string `json:"path"`
+	Digest string `json:"digest"`
+	// ReplayedDigest is the digest after caps and short-run trimming; it
+	// equals Digest when nothing changed the workload.
+	ReplayedDigest string             `json:"replayed_digest"`
+	Source         string             `json:"source"`
+	Method         string             `json:"method"`
+	Turns          int                `json:"turns"`
+	ReplayedTurns  int                `json:"replayed_turns"`
+	PrefillCap     workload.CapResult `json:"prefill_cap"`
+}
+
+// Step is one command of the run with its outcome and log files.
+type Step struct {
+	Name      string  `json:"name"`
+	Command   string  `json:"command"`
+	ExitCode  int     `json:"exit_code"`
+	StartedAt string  `json:"started_at"`
+	Seconds   float64 `json:"seconds"`
+	Stdout    string  `json:"stdout,omitempty"`
+	Stderr    string  `json:"stderr,omitempty"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// Artifact is one file of the artifact directory.
+type Artifact struct {
+	// Path is relative to the directory, with forward slashes.
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Manifest is production-readiness-manifest.json.
+type Manifest struct {
+	Schema   string `json:"schema"`
+	Complete bool   `json:"complete"`
+	// Incomplete says why a run's manifest is not complete (still running,
+	// interrupted, a step that could not start).
+	Incomplete string `json:"incomplete,omitempty"`
+	// HostLabel is the --host name the artifacts are filed under.
+	HostLabel string      `json:"host_label"`
+	Host      report.Host `json:"host"`
+	Git       Git         `json:"git"`
+	// BuildFlags are the cgo flags the native code was built with.
+	BuildFlags string `json:"build_flags"`
+	// HardwareProfile names the gate's threshold table row ("cpu", "gpu").
+	HardwareProfile string    `json:"hardware_profile"`
+	Bandwidth       Bandwidth `json:"memory_bandwidth"`
+	Threads         int       `json:"threads"`
+	Short           bool      `json:"short"`
+	// Caps are FAK_WORKLOAD_PREFILL_CAP and FAK_WORKLOAD_PROMPT_CAP as the
+	// run read them (0 = uncapped).
+	Caps          workload.Caps `json:"caps"`
+	BatchWorkload bool          `json:"batch_workload_diagnostic"`
+	Command       string        `json:"command"`
+	Backends      []Backend     `json:"backends"`
+	Models        []Model       `json:"models"`
+	Workload      *Workload     `json:"workload,omitempty"`
+	Steps         []Step        `json:"steps"`
+	StartedAt     string        `json:"started_at"`
+	FinishedAt    string        `json:"finished_at,omitempty"`
+	Artifacts     []Artifact    `json:"artifacts"`
+}
+
+// Write writes m to dir/FileName atomically (temporary file + rename).
+func Write(dir string, m *Manifest) error {
+	if m == nil {
+		return errors.New("manifest: nil manifest")
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("manifest: encode: %w", err)
+	}
+	return report.WriteFileAtomic(filepath.Join(dir, FileName), append(data, '\n'))
+}
+
+// Read reads dir/FileName.
+func Read(dir string) (*Manifest, error) {
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("manifest: %s is not a manifest JSON object: %w", path, err)
+	}
+	if m.Schema != Schema {
+		return nil, fmt.Errorf("manifest: %s: schema %q, want %q", path, m.Schema, Schema)
+	}
+	return &m, nil
+}
+
+// Finalize hashes every file of dir into m.Artifacts, stamps FinishedAt and
+// marks the manifest complete, then writes it.
+func Finalize(dir string, m *Manifest, finishedAt string) error {
+	arts, err := Scan(dir)
+	if err != nil {
+		return err
+	}
+	m.Artifacts = arts
+	m.FinishedAt = finishedAt
+	m.Complete = true
+	m.Incomplete = ""
+	return Write(dir, m)
+}
+
+// exempt reports whether rel (slash form) is the manifest or a gate output.
+func exempt(rel string) bool {
+	if rel == FileName {
+		return true
+	}
+	for _, g := range GateOutputs {
+		if rel == g {
+			return true
+		}
+	}
+	return false
+}
+
+// Scan lists every regular file under dir (except the manifest and the gate
+// outputs), sorted by path, with its size and sha256. Symbolic links and
+// other non-regular files are an error: the evidence must be plain files.
+func Scan(dir string) ([]Artifact, error) {
+	var out []Artifact
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if exempt(rel) {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (%s)", rel, d.Type())
+		}
+		size, sum, err := HashFile(path)
+		if err != nil {
+			return err
+		}
+		out = append(out, Artifact{Path: rel, Size: size, SHA256: sum})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("manifest: scanning %s: %w", dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// HashFile returns a file's size and hex sha256.
+func HashFile(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Verification is what Verify found.
+type Verification struct {
+	Checked  int
+	Missing  []string
+	Changed  []string // "path: size a -> b" or "path: sha256 differs"
+	Unlisted []string
+}
+
+// OK reports whether every listed file is present and unchanged and no
+// file is unlisted.
+func (v Verification) OK() bool {
+	return len(v.Missing) == 0 && len(v.Changed) == 0 && len(v.Unlisted) == 0
+}
+
+// Problems lists the findings in words, at most limit per kind (0 = all).
+func (v Verification) Problems(limit int) []string {
+	var out []string
+	add := func(kind string, items []string) {
+		for i, it := range items {
+			if limit > 0 && i == limit {
+				out = append(out, fmt.Sprintf("%s: %d more", kind, len(items)-limit))
+				break
+			}
+			out = append(out, kind+": "+it)
+		}
+	}
+	add("missing", v.Missing)
+	add("changed", v.Changed)
+	add("unlisted", v.Unlisted)
+	return out
+}
+
+// Verify checks the files of dir against m.Artifacts: every listed file
+// present with the same size and sha256, and no other file (besides the
+// manifest and the gate outputs).
+func Verify(dir string, m *Manifest) (Verification, error) {
+	var v Verification
+	listed := map[string]bool{}
+	for _, a := range m.Artifacts {
+		if a.Path == "" || strings.HasPrefix(a.Path, "/") || strings.Contains("/"+a.Path+"/", "/../") {
+			return v, fmt.Errorf("manifest: artifact path %q escapes the directory", a.Path)
+		}
+		listed[a.Path] = true
+		v.Checked++
+		path := filepath.Join(dir, filepath.FromSlash(a.Path))
+		st, err := os.Lstat(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				v.Missing = append(v.Missing, a.Path)
+				continue
+			}
+			return v, fmt.Errorf("manifest: %w", err)
+		}
+		if !st.Mode().IsRegular() {
+			v.Changed = append(v.Changed, fmt.Sprintf("%s: not a regular file", a.Path))
+			continue
+		}
+		size, sum, err := HashFile(path)
+		if err != nil {
+			return v, fmt.Errorf("manifest: %w", err)
+		}
+		switch {
+		case size != a.Size:
+			v.Changed = append(v.Changed, fmt.Sprintf("%s: size %d, manifest says %d", a.Path, size, a.Size))
+		case sum != a.SHA256:
+			v.Changed = append(v.Changed, fmt.Sprintf("%s: sha256 %s..., manifest says %s...", a.Path, sum[:12], short(a.SHA256)))
+		}
+	}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if !exempt(rel) && !listed[rel] {
+			v.Unlisted = append(v.Unlisted, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return v, fmt.Errorf("manifest: scanning %s: %w", dir, err)
+	}
+	sort.Strings(v.Unlisted)
+	return v, nil
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
