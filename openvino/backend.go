@@ -1,0 +1,289 @@
+// Package openvino is the OpenVINO backend: the runtime's C API loaded at
+// run time (no link-time dependency), a GGUF -> OpenVINO IR writer for
+// Llama-architecture models, and a transport.Session over the compiled
+// model with the KV cache kept outside the model as explicit inputs and
+// outputs, so a common prefix is reused by trimming it in Go.
+package openvino
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// Name is the registry name of this backend.
+const Name = "openvino"
+
+// DefaultBatch is the number of tokens computed per inference call during a
+// prefill (it bounds the size of the attention scores).
+const DefaultBatch = 512
+
+func init() {
+	adapters.Register(adapters.Entry{
+		Name:        Name,
+		Description: "OpenVINO runtime (CPU plugin) through its C API, loaded at run time; model converted from GGUF to IR",
+		Open:        func(ctx context.Context, o adapters.Options) (transport.Backend, error) { return Open(ctx, o) },
+		Caps:        adapters.Caps{Logits: true, Native: true},
+		Available:   Available,
+	})
+}
+
+// Backend is a GGUF model converted to IR and compiled for the CPU.
+type Backend struct {
+	lib      *capi
+	core     *ovCore
+	compiled *ovCompiled
+	spec     llamaSpec
+	info     transport.ModelInfo
+	settings map[string]string
+	ctxLen   int
+	batch    int
+
+	// IRPath is the .xml file the model was compiled from.
+	IRPath string
+	// IRCached says the IR was found in the cache rather than written.
+	IRCached bool
+	// ConvertTime is how long writing the IR took (zero when cached).
+	ConvertTime time.Duration
+	// CompileTime is how long reading and compiling the IR took.
+	CompileTime time.Duration
+
+	mu       sync.Mutex
+	sessions int
+	closed   bool
+}
+
+var _ transport.Backend = (*Backend)(nil)
+
+// Open loads the runtime, converts the GGUF at o.ModelPath to IR (or reuses
+// the cached IR) and compiles it for the CPU. Extra settings:
+// "ir_cache_dir" (where IRs are kept; default <model>.ov beside the GGUF)
+// and "batch" (prefill tokens per inference call).
+func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
+	if o.Threads < 0 || o.ContextLength < 0 {
+		return nil, fmt.Errorf("openvino: negative threads (%d) or context length (%d)", o.Threads, o.ContextLength)
+	}
+	lib, err := loadRuntime(defaultSearchEnv())
+	if err != nil {
+		return nil, err
+	}
+	if o.ModelPath == "" {
+		return nil, &transport.BadModelError{File: "(none)", Reason: "no model path given"}
+	}
+	f, err := gguf.Open(o.ModelPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	spec, err := readSpec(f)
+	if err != nil {
+		return nil, err
+	}
+	ctxLen := o.ContextLength
+	if ctxLen == 0 {
+		ctxLen = min(spec.CtxTrain, 4096)
+	}
+	batch := DefaultBatch
+	if v := o.Extra["batch"]; v != "" {
+		if batch, err = strconv.Atoi(v); err != nil || batch < 1 {
+			return nil, fmt.Errorf("openvino: Extra[batch] = %q is not a positive integer", v)
+		}
+	}
+	threads := o.Threads
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+
+	b := &Backend{lib: lib, spec: spec, ctxLen: ctxLen, batch: batch}
+	digest, err := fileDigest(o.ModelPath)
+	if err != nil {
+		return nil, &transport.BadModelError{File: o.ModelPath, Reason: "cannot read for its digest", Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cacheDir := o.Extra["ir_cache_dir"]
+	if cacheDir == "" {
+		cacheDir = o.ModelPath + ".ov"
+	}
+	xmlPath, cached, convert, err := ensureIR(f, spec, ctxLen, digest, cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	b.IRPath, b.IRCached, b.ConvertTime = xmlPath, cached, convert
+
+	props := []property{
+		{lib.key("ov_property_key_hint_performance_mode", "PERFORMANCE_HINT"), "LATENCY"},
+		{lib.key("ov_property_key_inference_num_threads", "INFERENCE_NUM_THREADS"), strconv.Itoa(threads)},
+		{lib.key("ov_property_key_hint_inference_precision", "INFERENCE_PRECISION_HINT"), "f32"},
+	}
+	t0 := time.Now()
+	core, err := lib.newCore()
+	if err != nil {
+		return nil, err
+	}
+	model, err := core.readModel(xmlPath, xmlPath[:len(xmlPath)-len(".xml")]+".bin")
+	if err != nil {
+		core.free()
+		return nil, &transport.BadModelError{File: xmlPath, Reason: "the runtime rejected the IR", Err: err}
+	}
+	compiled, err := core.compile(model, "CPU", props)
+	model.free()
+	if err != nil {
+		core.free()
+		return nil, err
+	}
+	b.core, b.compiled, b.CompileTime = core, compiled, time.Since(t0)
+
+	name := spec.Name
+	if name == "" {
+		name = filepath.Base(o.ModelPath)
+	}
+	b.info = transport.ModelInfo{
+		Path: o.ModelPath, Name: name, Architecture: "llama", ContextLength: ctxLen,
+		VocabSize: spec.Vocab, Parameters: spec.Params, WeightBytes: spec.WeightBytes, WeightType: spec.WeightType,
+	}
+	weights := "f32/f16 as stored; q8_0 kept compressed (i8 constant + f16 scales, Convert/Multiply decompression)"
+	b.settings = map[string]string{
+		"device":                   "CPU",
+		"threads":                  strconv.Itoa(threads),
+		"context_length":           strconv.Itoa(ctxLen),
+		"prefill_batch":            strconv.Itoa(batch),
+		"kv_cache":                 "explicit past/present KV inputs and outputs (f32, [positions, kv_dim] per layer), trimmed in Go",
+		"weights":                  weights,
+		"ir_writer_version":        strconv.Itoa(WriterVersion),
+		"ir_path":                  xmlPath,
+		"ir_cached":                strconv.FormatBool(cached),
+		"ir_convert_ms":            fmt.Sprintf("%.1f", float64(convert.Microseconds())/1000),
+		"compile_ms":               fmt.Sprintf("%.1f", float64(b.CompileTime.Microseconds())/1000),
+		"runtime_library":          lib.path,
+		"compile_api":              map[bool]string{true: "ov_core_compile_model_props", false: "ov_core_compile_model"}[lib.propsOK],
+		"model_digest_sha256":      digest,
+	}
+	for _, p := range props {
+		b.settings["property."+p.Key] = p.Value
+	}
+	return b, nil
+}
+
+// key returns the property key string the library exports under sym, or
+// def when the symbol is absent.
+func (l *capi) key(sym, def string) string {
+	if v, ok := l.keys[sym]; ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// fileDigest is the hex sha256 of the file at path.
+func fileDigest(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// irName is the cache file stem for a model digest and rotary table size.
+func irName(digest string, ctx int) string {
+	return fmt.Sprintf("%s-w%d-n%d", digest[:min(16, len(digest))], WriterVersion, ctx)
+}
+
+// ensureIR returns the cached IR for the model, writing it first when it is
+// missing. It reports whether the cache was hit and how long writing took.
+func ensureIR(f *gguf.File, spec llamaSpec, ctx int, digest, dir string) (string, bool, time.Duration, error) {
+	stem := filepath.Join(dir, irName(digest, ctx))
+	xmlPath, binPath := stem+".xml", stem+".bin"
+	if fileExists(xmlPath) && fileExists(binPath) {
+		return xmlPath, true, 0, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", false, 0, fmt.Errorf("openvino: IR cache directory %s: %w", dir, err)
+	}
+	t0 := time.Now()
+	// The .bin is written first and the .xml last: an .xml on disk means
+	// its .bin is complete.
+	var xmlBuf []byte
+	err := writeFileAtomic(binPath, func(w io.Writer) error {
+		var xb bytesWriter
+		if err := writeLlamaIR(f, spec, ctx, &xb, w); err != nil {
+			return err
+		}
+		xmlBuf = xb.b
+		return nil
+	})
+	if err != nil {
+		return "", false, 0, fmt.Errorf("openvino: writing IR %s: %w", binPath, err)
+	}
+	if err := writeFileAtomic(xmlPath, func(w io.Writer) error { _, err := w.Write(xmlBuf); return err }); err != nil {
+		return "", false, 0, fmt.Errorf("openvino: writing IR %s: %w", xmlPath, err)
+	}
+	return xmlPath, false, time.Since(t0), nil
+}
+
+type bytesWriter struct{ b []byte }
+
+func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// Name returns "openvino".
+func (b *Backend) Name() string { return Name }
+
+// Version is the runtime's build number from ov_get_openvino_version.
+func (b *Backend) Version() string { return "openvino " + b.lib.version }
+
+// Settings lists every compile property set, the KV design and the weight
+// handling.
+func (b *Backend) Settings() map[string]string {
+	out := make(map[string]string, len(b.settings))
+	for k, v := range b.settings {
+		out[k] = v
+	}
+	return out
+}
+
+// Info describes the loaded model.
+func (b *Backend) Info() transport.ModelInfo { return b.info }
+
+// NewSession opens a session with an empty KV cache.
+func (b *Backend) NewSession(ctx context.Context) (transport.Session, error) {
+	return b.newSession()
+}
+
+// Close frees the compiled model and the core. Sessions must be closed
+// first; Close fails while any is open. It is idempotent.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	if b.sessions > 0 {
+		return fmt.Errorf("openvino: Close: %d sessions still open", b.sessions)
+	}
+	b.closed = true
+	b.compiled.free()
+	b.core.free()
+	return nil
+}

@@ -1,0 +1,419 @@
+package openvino
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// WriterVersion changes whenever the IR this package writes changes, so a
+// cached IR from an older writer is never reused.
+const WriterVersion = 1
+
+// llamaSpec is the shape of a Llama-architecture model as its GGUF states it.
+type llamaSpec struct {
+	Name        string
+	Embd        int
+	Layers      int
+	Heads       int
+	KVHeads     int
+	HeadDim     int
+	FFN         int
+	Vocab       int
+	CtxTrain    int
+	RopeBase    float64
+	Eps         float64
+	TiedOutput  bool
+	WeightType  string // type of the attention/FFN matrices
+	Params      int64
+	WeightBytes int64 // bytes of all tensors as stored
+}
+
+// KVDim is the width of one position's keys (and values) in one layer.
+func (s llamaSpec) KVDim() int { return s.KVHeads * s.HeadDim }
+
+func badModel(path, format string, args ...any) error {
+	return &transport.BadModelError{File: path, Reason: fmt.Sprintf(format, args...)}
+}
+
+// readSpec reads the hyperparameters and checks every tensor the decoder
+// needs is present with the expected shape and a supported type.
+func readSpec(f *gguf.File) (llamaSpec, error) {
+	var s llamaSpec
+	arch, err := f.String("general.architecture")
+	if err != nil {
+		return s, badModel(f.Path, "general.architecture: %v", err)
+	}
+	if arch != "llama" {
+		return s, badModel(f.Path, "general.architecture is %q; the openvino backend supports llama", arch)
+	}
+	s.Name, _ = f.String("general.name")
+	u := func(key string, dst *int, def int) error {
+		v, err := f.Uint(key)
+		if errors.Is(err, gguf.ErrNoKey) && def >= 0 {
+			*dst = def
+			return nil
+		}
+		if err != nil {
+			return badModel(f.Path, "%s: %v", key, err)
+		}
+		if v == 0 || v > 1<<24 {
+			return badModel(f.Path, "%s = %d is out of range", key, v)
+		}
+		*dst = int(v)
+		return nil
+	}
+	for _, e := range []struct {
+		key string
+		dst *int
+		def int
+	}{
+		{"llama.embedding_length", &s.Embd, -1},
+		{"llama.block_count", &s.Layers, -1},
+		{"llama.attention.head_count", &s.Heads, -1},
+		{"llama.feed_forward_length", &s.FFN, -1},
+		{"llama.context_length", &s.CtxTrain, 2048},
+	} {
+		if err := u(e.key, e.dst, e.def); err != nil {
+			return s, err
+		}
+	}
+	if err := u("llama.attention.head_count_kv", &s.KVHeads, s.Heads); err != nil {
+		return s, err
+	}
+	if s.Embd%s.Heads != 0 {
+		return s, badModel(f.Path, "embedding_length %d is not a multiple of head_count %d", s.Embd, s.Heads)
+	}
+	if s.Heads%s.KVHeads != 0 {
+		return s, badModel(f.Path, "head_count %d is not a multiple of head_count_kv %d", s.Heads, s.KVHeads)
+	}
+	s.HeadDim = s.Embd / s.Heads
+	if s.HeadDim%2 != 0 {
+		return s, badModel(f.Path, "head dimension %d is odd; rotary embedding needs pairs", s.HeadDim)
+	}
+	rot := s.HeadDim
+	if err := u("llama.rope.dimension_count", &rot, s.HeadDim); err != nil {
+		return s, err
+	}
+	if rot != s.HeadDim {
+		return s, badModel(f.Path, "llama.rope.dimension_count %d differs from the head dimension %d (partial rotary is not supported)", rot, s.HeadDim)
+	}
+	fl := func(key string, def float64) (float64, error) {
+		v, err := f.Float(key)
+		if errors.Is(err, gguf.ErrNoKey) {
+			return def, nil
+		}
+		if err != nil {
+			return 0, badModel(f.Path, "%s: %v", key, err)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			return 0, badModel(f.Path, "%s = %v is out of range", key, v)
+		}
+		return v, nil
+	}
+	if s.RopeBase, err = fl("llama.rope.freq_base", 10000); err != nil {
+		return s, err
+	}
+	if s.Eps, err = fl("llama.attention.layer_norm_rms_epsilon", 1e-5); err != nil {
+		return s, err
+	}
+	emb, ok := f.Tensor("token_embd.weight")
+	if !ok {
+		return s, badModel(f.Path, "tensor token_embd.weight is missing")
+	}
+	if len(emb.Dims) != 2 || emb.Dims[0] != uint64(s.Embd) || emb.Dims[1] == 0 {
+		return s, badModel(f.Path, "tensor token_embd.weight has dims %v, want [%d, vocab]", emb.Dims, s.Embd)
+	}
+	s.Vocab = int(emb.Dims[1])
+	_, hasOut := f.Tensor("output.weight")
+	s.TiedOutput = !hasOut
+
+	qd, kvd := s.Embd, s.KVDim()
+	want := []struct {
+		name string
+		dims []int
+	}{
+		{"token_embd.weight", []int{s.Embd, s.Vocab}},
+		{"output_norm.weight", []int{s.Embd}},
+	}
+	if hasOut {
+		want = append(want, struct {
+			name string
+			dims []int
+		}{"output.weight", []int{s.Embd, s.Vocab}})
+	}
+	for i := 0; i < s.Layers; i++ {
+		p := fmt.Sprintf("blk.%d.", i)
+		for _, w := range []struct {
+			name string
+			dims []int
+		}{
+			{p + "attn_norm.weight", []int{s.Embd}},
+			{p + "attn_q.weight", []int{s.Embd, qd}},
+			{p + "attn_k.weight", []int{s.Embd, kvd}},
+			{p + "attn_v.weight", []int{s.Embd, kvd}},
+			{p + "attn_output.weight", []int{qd, s.Embd}},
+			{p + "ffn_norm.weight", []int{s.Embd}},
+			{p + "ffn_gate.weight", []int{s.Embd, s.FFN}},
+			{p + "ffn_up.weight", []int{s.Embd, s.FFN}},
+			{p + "ffn_down.weight", []int{s.FFN, s.Embd}},
+		} {
+			want = append(want, w)
+		}
+	}
+	for _, w := range want {
+		t, ok := f.Tensor(w.name)
+		if !ok {
+			return s, badModel(f.Path, "tensor %s is missing", w.name)
+		}
+		if len(t.Dims) != len(w.dims) {
+			return s, badModel(f.Path, "tensor %s has dims %v, want %v", w.name, t.Dims, w.dims)
+		}
+		for i, d := range w.dims {
+			if t.Dims[i] != uint64(d) {
+				return s, badModel(f.Path, "tensor %s has dims %v, want %v", w.name, t.Dims, w.dims)
+			}
+		}
+		if !supportedType(t.Type, len(w.dims)) {
+			return s, badModel(f.Path, "tensor %s has type %s; the openvino writer handles f32, f16 and q8_0 (norms in f32)", w.name, t.Type)
+		}
+		s.Params += t.Elements()
+		s.WeightBytes += t.Size
+	}
+	if t, ok := f.Tensor("blk.0.attn_q.weight"); ok {
+		s.WeightType = t.Type.String()
+	}
+	return s, nil
+}
+
+func supportedType(t gguf.TensorType, rank int) bool {
+	switch t {
+	case gguf.TypeF32, gguf.TypeF16:
+		return true
+	case gguf.TypeQ8_0:
+		return rank == 2
+	}
+	return false
+}
+
+// irBuilder turns GGUF tensors into IR constants.
+type irBuilder struct {
+	g    *irGraph
+	f    *gguf.File
+	spec llamaSpec
+}
+
+// matrix returns the GGUF matrix name (ne0 = cols, ne1 = rows) as an f32
+// value of shape [rows, cols]. q8_0 stays compressed: an i8 constant
+// [rows, cols/32, 32] and f16 scales [rows, cols/32, 1] multiplied after
+// conversion, which the CPU plugin keeps as compressed weights.
+func (b *irBuilder) matrix(name string) (value, error) {
+	t, _ := b.f.Tensor(name)
+	data, err := b.f.TensorData(name)
+	if err != nil {
+		return value{}, badModel(b.f.Path, "tensor %s: %v", name, err)
+	}
+	rows, cols := int64(t.Dims[1]), int64(t.Dims[0])
+	switch t.Type {
+	case gguf.TypeF32:
+		return b.g.constant(tF32, []int64{rows, cols}, data), nil
+	case gguf.TypeF16:
+		return b.g.convert(b.g.constant(tF16, []int64{rows, cols}, data), tF32), nil
+	case gguf.TypeQ8_0:
+		if cols%32 != 0 {
+			return value{}, badModel(b.f.Path, "tensor %s: q8_0 row length %d is not a multiple of 32", name, cols)
+		}
+		nb := rows * cols / 32
+		if int64(len(data)) != nb*34 {
+			return value{}, badModel(b.f.Path, "tensor %s: %d bytes of q8_0 data, want %d", name, len(data), nb*34)
+		}
+		qs := make([]byte, nb*32)
+		sc := make([]byte, nb*2)
+		for i := int64(0); i < nb; i++ {
+			blk := data[i*34 : i*34+34]
+			copy(sc[i*2:], blk[:2])
+			copy(qs[i*32:], blk[2:])
+		}
+		q := b.g.convert(b.g.constant(tI8, []int64{rows, cols / 32, 32}, qs), tF32)
+		d := b.g.convert(b.g.constant(tF16, []int64{rows, cols / 32, 1}, sc), tF32)
+		return b.g.reshape(b.g.mul(q, d), rows, cols), nil
+	}
+	return value{}, badModel(b.f.Path, "tensor %s: unsupported type %s", name, t.Type)
+}
+
+// vector returns a 1-D norm weight as f32.
+func (b *irBuilder) vector(name string) (value, error) {
+	t, _ := b.f.Tensor(name)
+	data, err := b.f.TensorData(name)
+	if err != nil {
+		return value{}, badModel(b.f.Path, "tensor %s: %v", name, err)
+	}
+	n := int64(t.Dims[0])
+	switch t.Type {
+	case gguf.TypeF32:
+		return b.g.constant(tF32, []int64{n}, data), nil
+	case gguf.TypeF16:
+		return b.g.convert(b.g.constant(tF16, []int64{n}, data), tF32), nil
+	}
+	return value{}, badModel(b.f.Path, "tensor %s: norm weights must be f32 or f16, not %s", name, t.Type)
+}
+
+// rmsNorm is x / sqrt(mean(x^2) + eps) * w over the last axis.
+func (b *irBuilder) rmsNorm(x, w value) value {
+	g := b.g
+	sq := g.mul(x, x)
+	mean := g.op("ReduceMean", "opset1", []irAttr{{"keep_dims", "true"}}, sq, g.constI64(-1))
+	den := g.op("Sqrt", "opset1", nil, g.add2(mean, g.scalarF32(float32(b.spec.Eps))))
+	return g.mul(g.div(x, den), w)
+}
+
+// rope rotates adjacent pairs (2i, 2i+1) of every head of x [T, n*hd] by
+// the angles in cos/sin [T, 1, hd/2] (llama.cpp's rope mode 0).
+func (b *irBuilder) rope(x value, n int, cos, sin value) value {
+	g := b.g
+	hd := int64(b.spec.HeadDim)
+	r := g.reshape(x, -1, int64(n), hd/2, 2)
+	x0 := g.gather(r, g.scalarI64(0), 3)
+	x1 := g.gather(r, g.scalarI64(1), 3)
+	o0 := g.sub(g.mul(x0, cos), g.mul(x1, sin))
+	o1 := g.add2(g.mul(x0, sin), g.mul(x1, cos))
+	return g.reshape(g.concat(3, g.unsqueeze(o0, 3), g.unsqueeze(o1, 3)), -1, int64(n)*hd)
+}
+
+// ropeTables returns cos and sin of pos*base^(-2i/hd) for pos < n, i < hd/2.
+func ropeTables(n, hd int, base float64) (cos, sin []float32) {
+	half := hd / 2
+	cos = make([]float32, n*half)
+	sin = make([]float32, n*half)
+	for i := 0; i < half; i++ {
+		inv := math.Pow(base, -2*float64(i)/float64(hd))
+		for p := 0; p < n; p++ {
+			th := float64(p) * inv
+			cos[p*half+i] = float32(math.Cos(th))
+			sin[p*half+i] = float32(math.Sin(th))
+		}
+	}
+	return cos, sin
+}
+
+// Model inputs and outputs, in order. Input 0 is the token ids [T] (i64),
+// input 1 their positions [T] (i64), then for each layer i the cached keys
+// past_key.i and values past_value.i [P, kv_dim] (f32, positions 0..P-1).
+// Output 0 is the logits of the last position [1, vocab], then for each
+// layer the new keys present_key.i and values present_value.i [T, kv_dim]
+// that the caller appends to its cache.
+const (
+	inIDs       = 0
+	inPositions = 1
+	inFirstKV   = 2
+	outLogits   = 0
+	outFirstKV  = 1
+)
+
+// writeLlamaIR writes the decoder of f to xmlW and binW, with rotary tables
+// for ctx positions.
+func writeLlamaIR(f *gguf.File, spec llamaSpec, ctx int, xmlW, binW io.Writer) error {
+	g := newGraph(fmt.Sprintf("fakbench-llama-w%d", WriterVersion), binW)
+	b := &irBuilder{g: g, f: f, spec: spec}
+	hd, kvd := int64(spec.HeadDim), int64(spec.KVDim())
+	nh, nkv := int64(spec.Heads), int64(spec.KVHeads)
+	grp := nh / nkv
+
+	ids := g.param("input_ids", tI64, "?")
+	pos := g.param("positions", tI64, "?")
+	past := make([][2]value, spec.Layers)
+	for i := range past {
+		past[i][0] = g.param(fmt.Sprintf("past_key.%d", i), tF32, fmt.Sprintf("?,%d", kvd))
+		past[i][1] = g.param(fmt.Sprintf("past_value.%d", i), tF32, fmt.Sprintf("?,%d", kvd))
+	}
+
+	emb, err := b.matrix("token_embd.weight")
+	if err != nil {
+		return err
+	}
+	x := g.gather(emb, ids, 0)
+
+	cosT, sinT := ropeTables(ctx, spec.HeadDim, spec.RopeBase)
+	cosC := g.constF32([]int64{int64(ctx), hd / 2}, cosT)
+	sinC := g.constF32([]int64{int64(ctx), hd / 2}, sinT)
+	cos := g.unsqueeze(g.gather(cosC, pos, 0), 1) // [T, 1, hd/2]
+	sin := g.unsqueeze(g.gather(sinC, pos, 0), 1)
+
+	// Causal mask [T, S]: key j is visible from a query at position p when
+	// j <= p. S = P + T; keys sit at positions 0..S-1.
+	shapeP := g.op("ShapeOf", "opset3", []irAttr{{"output_type", "i64"}}, past[0][0])
+	shapeT := g.op("ShapeOf", "opset3", []irAttr{{"output_type", "i64"}}, ids)
+	total := g.add2(g.gather(shapeP, g.scalarI64(0), 0), g.gather(shapeT, g.scalarI64(0), 0))
+	kpos := g.op("Range", "opset4", []irAttr{{"output_type", "i64"}}, g.scalarI64(0), total, g.scalarI64(1))
+	hidden := g.op("Greater", "opset1", []irAttr{{"auto_broadcast", "numpy"}}, g.unsqueeze(kpos, 0), g.unsqueeze(pos, 1))
+	mask := g.op("Select", "opset1", []irAttr{{"auto_broadcast", "numpy"}}, hidden,
+		g.scalarF32(float32(math.Inf(-1))), g.scalarF32(0))
+	scale := g.scalarF32(float32(1 / math.Sqrt(float64(spec.HeadDim))))
+
+	presents := make([][2]value, spec.Layers)
+	for i := 0; i < spec.Layers; i++ {
+		p := fmt.Sprintf("blk.%d.", i)
+		ws := map[string]value{}
+		for _, n := range []string{"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"} {
+			if ws[n], err = b.matrix(p + n + ".weight"); err != nil {
+				return err
+			}
+		}
+		an, err := b.vector(p + "attn_norm.weight")
+		if err != nil {
+			return err
+		}
+		fn, err := b.vector(p + "ffn_norm.weight")
+		if err != nil {
+			return err
+		}
+		h := b.rmsNorm(x, an)
+		q := b.rope(g.matmul(h, ws["attn_q"], true), spec.Heads, cos, sin)
+		k := b.rope(g.matmul(h, ws["attn_k"], true), spec.KVHeads, cos, sin)
+		v := g.matmul(h, ws["attn_v"], true)
+		presents[i] = [2]value{k, v}
+
+		kall := g.concat(0, past[i][0], k) // [S, kvd]
+		vall := g.concat(0, past[i][1], v)
+		kh := g.unsqueeze(g.transpose(g.reshape(kall, -1, nkv, hd), 1, 0, 2), 1) // [nkv, 1, S, hd]
+		vh := g.unsqueeze(g.transpose(g.reshape(vall, -1, nkv, hd), 1, 0, 2), 1)
+		// Query head h uses key head h / grp (as ggml broadcasts).
+		qh := g.reshape(g.transpose(g.reshape(q, -1, nh, hd), 1, 0, 2), nkv, grp, -1, hd) // [nkv, grp, T, hd]
+		scores := g.add2(g.mul(g.matmul(qh, kh, true), scale), mask)                      // [nkv, grp, T, S]
+		probs := g.op("SoftMax", "opset8", []irAttr{{"axis", "-1"}}, scores)
+		att := g.matmul(probs, vh, false)                                                  // [nkv, grp, T, hd]
+		att = g.reshape(g.transpose(g.reshape(att, nh, -1, hd), 1, 0, 2), -1, nh*hd)       // [T, nh*hd]
+		x = g.add2(x, g.matmul(att, ws["attn_output"], true))
+
+		h2 := b.rmsNorm(x, fn)
+		gate := g.op("Swish", "opset4", nil, g.matmul(h2, ws["ffn_gate"], true))
+		up := g.matmul(h2, ws["ffn_up"], true)
+		x = g.add2(x, g.matmul(g.mul(gate, up), ws["ffn_down"], true))
+	}
+	last := g.op("Slice", "opset8", nil, x, g.constI64(-1), g.constI64(math.MaxInt64), g.constI64(1), g.constI64(0))
+	on, err := b.vector("output_norm.weight")
+	if err != nil {
+		return err
+	}
+	outW := emb
+	if !spec.TiedOutput {
+		if outW, err = b.matrix("output.weight"); err != nil {
+			return err
+		}
+	}
+	logits := g.matmul(b.rmsNorm(last, on), outW, true)
+	g.result("logits", logits)
+	for i, pr := range presents {
+		g.result(fmt.Sprintf("present_key.%d", i), pr[0])
+		g.result(fmt.Sprintf("present_value.%d", i), pr[1])
+	}
+	if err := g.finish(); err != nil {
+		return err
+	}
+	return g.writeXML(xmlW)
+}
+
