@@ -1,0 +1,267 @@
+// Package parity checks that two backends compute the same model: the same
+// token IDs go through a session of each, and at every greedy step the
+// last-position logits are compared (maximum absolute difference, cosine
+// similarity) together with the greedy tokens.
+//
+// The comparison stops at the first step where the greedy tokens differ:
+// after that the two sessions are fed different tokens, so their logits no
+// longer describe the same input. Logits are never expected to be
+// bit-identical across engines (different kernels, accumulation orders and
+// quantisation of activations); the greedy tokens are the agreement test,
+// and the logit statistics say how close the engines are.
+package parity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/fakbench/fakbench/transport"
+)
+
+// Step is the comparison at one greedy step. Step 0 is the token returned by
+// PrefillSuffix; step i > 0 is the i-th token of Decode.
+type Step struct {
+	// Index is the step number.
+	Index int `json:"index"`
+	// TokenA and TokenB are the greedy tokens of the two backends.
+	TokenA transport.Token `json:"token_a"`
+	TokenB transport.Token `json:"token_b"`
+	// MaxAbsDiff is the largest |a-b| over the vocabulary (finite entries).
+	MaxAbsDiff float64 `json:"max_abs_diff"`
+	// Cosine is the cosine similarity of the two logit vectors.
+	Cosine float64 `json:"cosine"`
+	// MarginA and MarginB are each backend's gap between its best and
+	// second-best logit: a divergence at a small margin is a near tie.
+	MarginA float64 `json:"margin_a"`
+	MarginB float64 `json:"margin_b"`
+	// NonFinite counts NaN/Inf logits in either vector.
+	NonFinite int `json:"non_finite,omitempty"`
+}
+
+// Result is the outcome of Run. It serialises to JSON as is.
+type Result struct {
+	BackendA string `json:"backend_a"`
+	BackendB string `json:"backend_b"`
+	VersionA string `json:"version_a"`
+	VersionB string `json:"version_b"`
+	// PromptTokens is the number of prompt token IDs fed to both.
+	PromptTokens int `json:"prompt_tokens"`
+	// Steps is the number of greedy steps asked for.
+	Steps int `json:"steps"`
+	// StepsCompared is the number of steps run (Steps, or up to and
+	// including the first divergence).
+	StepsCompared int `json:"steps_compared"`
+	// VocabSize is the length of each logit vector.
+	VocabSize int `json:"vocab_size"`
+	// LogitsCompared is false when a session does not expose its logits
+	// (then only the greedy tokens are compared).
+	LogitsCompared bool `json:"logits_compared"`
+	// MaxAbsLogitDiff is the largest absolute logit difference over every
+	// step compared, at MaxAbsLogitDiffStep.
+	MaxAbsLogitDiff     float64 `json:"max_abs_logit_diff"`
+	MaxAbsLogitDiffStep int     `json:"max_abs_logit_diff_step"`
+	// CosineLast is the cosine similarity of the last-position logits of
+	// the prompt (step 0).
+	CosineLast float64 `json:"cosine_last"`
+	// MinCosine is the smallest cosine over the steps compared, at
+	// MinCosineStep.
+	MinCosine     float64 `json:"min_cosine"`
+	MinCosineStep int     `json:"min_cosine_step"`
+	// GreedyAgree is the number of leading steps whose tokens are equal.
+	GreedyAgree int `json:"greedy_agree"`
+	// FirstDivergence is the first step whose tokens differ, -1 if none.
+	FirstDivergence int `json:"first_divergence"`
+	// NonFiniteLogits counts NaN/Inf logits seen in either backend.
+	NonFiniteLogits int `json:"non_finite_logits"`
+	// Agree: every step's greedy tokens are equal and all logits are finite.
+	Agree bool `json:"agree"`
+	// TokensA and TokensB are the greedy tokens of each backend.
+	TokensA []transport.Token `json:"tokens_a"`
+	TokensB []transport.Token `json:"tokens_b"`
+	// PerStep holds every compared step.
+	PerStep []Step `json:"per_step"`
+}
+
+// Run feeds tokens through a fresh session of a and of b (EnsurePrefix of
+// all but the last token, PrefillSuffix of the last) and then decodes
+// greedily one token at a time, comparing the greedy tokens and, when both
+// sessions implement transport.LogitsReader, the logits at every step. It
+// runs steps greedy steps (at least 1) or stops at the first divergence.
+func Run(ctx context.Context, a, b transport.Backend, tokens []transport.Token, steps int) (Result, error) {
+	if a == nil || b == nil {
+		return Result{}, errors.New("parity: two backends are needed")
+	}
+	if len(tokens) == 0 {
+		return Result{}, errors.New("parity: no prompt tokens")
+	}
+	if steps < 1 {
+		return Result{}, fmt.Errorf("parity: steps must be at least 1, got %d", steps)
+	}
+	ia, ib := a.Info(), b.Info()
+	if ia.VocabSize != ib.VocabSize {
+		return Result{}, fmt.Errorf("parity: vocabulary sizes differ: %s has %d, %s has %d", a.Name(), ia.VocabSize, b.Name(), ib.VocabSize)
+	}
+	limit := min(ia.ContextLength, ib.ContextLength)
+	if need := len(tokens) + steps - 1; need > limit {
+		return Result{}, &transport.OverContextError{Op: "parity", Resident: len(tokens), Requested: steps - 1, Limit: limit}
+	}
+	res := Result{
+		BackendA: a.Name(), BackendB: b.Name(),
+		VersionA: a.Version(), VersionB: b.Version(),
+		PromptTokens: len(tokens), Steps: steps, VocabSize: ia.VocabSize,
+		FirstDivergence: -1, MinCosine: 1, MinCosineStep: -1, MaxAbsLogitDiffStep: -1,
+	}
+	sa, err := a.NewSession(ctx)
+	if err != nil {
+		return res, fmt.Errorf("parity: %s: new session: %w", a.Name(), err)
+	}
+	defer sa.Close()
+	sb, err := b.NewSession(ctx)
+	if err != nil {
+		return res, fmt.Errorf("parity: %s: new session: %w", b.Name(), err)
+	}
+	defer sb.Close()
+	la, okA := sa.(transport.LogitsReader)
+	lb, okB := sb.(transport.LogitsReader)
+	res.LogitsCompared = okA && okB
+
+	ta, err := start(ctx, sa, tokens)
+	if err != nil {
+		return res, fmt.Errorf("parity: %s: %w", a.Name(), err)
+	}
+	tb, err := start(ctx, sb, tokens)
+	if err != nil {
+		return res, fmt.Errorf("parity: %s: %w", b.Name(), err)
+	}
+	for i := 0; ; i++ {
+		st := Step{Index: i, TokenA: ta, TokenB: tb}
+		if res.LogitsCompared {
+			va, err := la.LastLogits()
+			if err != nil {
+				return res, fmt.Errorf("parity: %s: step %d: %w", a.Name(), i, err)
+			}
+			vb, err := lb.LastLogits()
+			if err != nil {
+				return res, fmt.Errorf("parity: %s: step %d: %w", b.Name(), i, err)
+			}
+			if len(va) != ia.VocabSize || len(vb) != ia.VocabSize {
+				return res, fmt.Errorf("parity: step %d: logit vectors of length %d and %d, vocabulary %d", i, len(va), len(vb), ia.VocabSize)
+			}
+			st.MaxAbsDiff, st.Cosine, st.NonFinite = Compare(va, vb)
+			st.MarginA, st.MarginB = Margin(va), Margin(vb)
+			res.NonFiniteLogits += st.NonFinite
+			if st.MaxAbsDiff > res.MaxAbsLogitDiff || res.MaxAbsLogitDiffStep < 0 {
+				res.MaxAbsLogitDiff, res.MaxAbsLogitDiffStep = st.MaxAbsDiff, i
+			}
+			if st.Cosine < res.MinCosine || res.MinCosineStep < 0 {
+				res.MinCosine, res.MinCosineStep = st.Cosine, i
+			}
+			if i == 0 {
+				res.CosineLast = st.Cosine
+			}
+		}
+		res.PerStep = append(res.PerStep, st)
+		res.TokensA = append(res.TokensA, ta)
+		res.TokensB = append(res.TokensB, tb)
+		res.StepsCompared = i + 1
+		if ta != tb {
+			res.FirstDivergence = i
+			break
+		}
+		res.GreedyAgree = i + 1
+		if i+1 == steps {
+			break
+		}
+		if ta, err = next(ctx, sa); err != nil {
+			return res, fmt.Errorf("parity: %s: step %d: %w", a.Name(), i+1, err)
+		}
+		if tb, err = next(ctx, sb); err != nil {
+			return res, fmt.Errorf("parity: %s: step %d: %w", b.Name(), i+1, err)
+		}
+	}
+	if !res.LogitsCompared {
+		res.MinCosine, res.MinCosineStep = 0, -1
+	}
+	res.Agree = res.FirstDivergence < 0 && res.NonFiniteLogits == 0
+	return res, nil
+}
+
+// start makes all but the last token the prefix and prefills the last.
+func start(ctx context.Context, s transport.Session, tokens []transport.Token) (transport.Token, error) {
+	n := len(tokens)
+	if _, err := s.EnsurePrefix(ctx, transport.PrefixInput{Key: "parity", Tokens: tokens[:n-1]}); err != nil {
+		return 0, fmt.Errorf("EnsurePrefix: %w", err)
+	}
+	r, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: tokens[n-1:]})
+	if err != nil {
+		return 0, fmt.Errorf("PrefillSuffix: %w", err)
+	}
+	return r.FirstToken, nil
+}
+
+// next decodes one token.
+func next(ctx context.Context, s transport.Session) (transport.Token, error) {
+	r, err := s.Decode(ctx, 1)
+	if err != nil {
+		return 0, fmt.Errorf("Decode: %w", err)
+	}
+	if len(r.Tokens) != 1 {
+		return 0, fmt.Errorf("Decode(1) returned %d tokens", len(r.Tokens))
+	}
+	return r.Tokens[0], nil
+}
+
+// Compare returns the largest absolute difference and the cosine
+// similarity of two equally long vectors, in float64, over the positions
+// where both are finite, and the number of positions where either is not.
+// The cosine of two zero vectors is 1 (they are equal), of a zero and a
+// non-zero vector 0.
+func Compare(a, b []float32) (maxAbs, cosine float64, nonFinite int) {
+	n := min(len(a), len(b))
+	nonFinite = max(len(a), len(b)) - n
+	var dot, na, nb float64
+	for i := 0; i < n; i++ {
+		x, y := float64(a[i]), float64(b[i])
+		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+			nonFinite++
+			continue
+		}
+		maxAbs = max(maxAbs, math.Abs(x-y))
+		dot += x * y
+		na += x * x
+		nb += y * y
+	}
+	switch {
+	case na == 0 && nb == 0:
+		cosine = 1
+	case na == 0 || nb == 0:
+		cosine = 0
+	default:
+		cosine = dot / (math.Sqrt(na) * math.Sqrt(nb))
+		cosine = max(-1, min(1, cosine))
+	}
+	return maxAbs, cosine, nonFinite
+}
+
+// Margin is the gap between the largest and the second-largest finite
+// value of v (0 with fewer than two finite values).
+func Margin(v []float32) float64 {
+	first, second := math.Inf(-1), math.Inf(-1)
+	for _, f := range v {
+		x := float64(f)
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			continue
+		}
+		if x > first {
+			first, second = x, first
+		} else if x > second {
+			second = x
+		}
+	}
+	if math.IsInf(second, -1) {
+		return 0
+	}
+	return first - second
+}
