@@ -2,6 +2,7 @@ package html
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fakbench/fakbench/report"
 )
@@ -11,7 +12,6 @@ import (
 // to the tuned reference, never a win over an untuned path).
 type Gap struct {
 	Metric         string
-	Unit           string
 	HigherIsBetter bool
 	Reference      float64
 	Kernel         float64
@@ -34,42 +34,23 @@ func (g Gap) Verdict() string {
 	}
 }
 
-// metric extracts one comparable number from a report.
-type metric struct {
-	name, unit string
-	higher     bool
-	get        func(*report.Report) float64
-}
-
-var headlineMetrics = []metric{
-	{"decode", "tok/s", true, func(r *report.Report) float64 { return r.Decode.TokensPerSec }},
-	{"cold prefill", "tok/s", true, func(r *report.Report) float64 { return r.ColdFullPrefill.PromptTPS }},
-	{"cold full-prefill TTFT", "ms", false, func(r *report.Report) float64 { return r.ColdFullPrefill.TTFTMS }},
-	{"warm same-prefix TTFT", "ms", false, func(r *report.Report) float64 { return r.WarmSamePrefix.TTFTMS }},
-	{"warm changed-suffix TTFT", "ms", false, func(r *report.Report) float64 { return r.WarmChangedSuffix.TTFTMS }},
-	{"edited-segment TTFT", "ms", false, func(r *report.Report) float64 { return r.EditedStable.TTFTMS }},
-	{"largest suffix-curve TTFT", "ms", false, func(r *report.Report) float64 {
-		if n := len(r.SuffixTTFTCurve); n > 0 {
-			return r.SuffixTTFTCurve[n-1].TTFTMS
-		}
-		return 0
-	}},
+// headlineKey picks the metrics of the headline (report.Metric keys): the
+// throughput and latency figures people quote, and the largest point of the
+// suffix curve.
+func headlineKey(key string, largestCurve string) bool {
+	switch key {
+	case "decode.tokens_per_sec", "decode.roofline_fraction", "cold_full_prefill.prompt_tps",
+		"cold_full_prefill.ttft_ms", "warm_same_prefix.ttft_ms", "warm_changed_suffix.ttft_ms",
+		"edited_stable_segment.ttft_ms":
+		return true
+	}
+	return key == largestCurve
 }
 
 // FindRows picks the tuned reference row and the kernel row of one run.
 // Either may be nil.
 func FindRows(rows []*report.Report) (ref, kernel *report.Report) {
-	for _, r := range rows {
-		if r.Status == "skipped" || r.Status == "failed" {
-			continue
-		}
-		switch {
-		case r.RowKind == "tuned_reference" && ref == nil:
-			ref = r
-		case r.RowKind == "kernel" && kernel == nil:
-			kernel = r
-		}
-	}
+	kernel, ref = report.Pair(rows)
 	return ref, kernel
 }
 
@@ -80,14 +61,27 @@ func Headline(rows []*report.Report) []Gap {
 	if ref == nil || k == nil {
 		return nil
 	}
+	pair := []*report.Report{k, ref}
+	ms := report.Metrics(pair)
+	largest := ""
+	for _, m := range ms {
+		if strings.HasPrefix(m.Key, "suffix_ttft_curve.") {
+			largest = m.Key // Metrics lists curve points in ascending size
+		}
+	}
 	var out []Gap
-	for _, m := range headlineMetrics {
-		g := Gap{Metric: m.name, Unit: m.unit, HigherIsBetter: m.higher, Reference: m.get(ref), Kernel: m.get(k)}
-		if g.Reference > 0 && g.Kernel > 0 {
-			if m.higher {
-				g.Ratio = g.Kernel / g.Reference
+	for _, m := range ms {
+		if m.Better == report.Info || !headlineKey(m.Key, largest) {
+			continue
+		}
+		g := Gap{Metric: m.Name, HigherIsBetter: m.Better == report.Higher}
+		g.Kernel, _ = m.Value(k)
+		g.Reference, _ = m.Value(ref)
+		if r, ok := report.Ratio(m, k, ref); ok {
+			if g.HigherIsBetter {
+				g.Ratio = r
 			} else {
-				g.Ratio = g.Reference / g.Kernel
+				g.Ratio = 1 / r
 			}
 		}
 		out = append(out, g)

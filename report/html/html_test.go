@@ -21,10 +21,10 @@ func TestHeadlineRatiosAndDirection(t *testing.T) {
 		byName[g.Metric] = g
 	}
 	// decode: kernel 80 tok/s vs reference 100 -> 0.8 (higher is better).
-	assert.InDelta(t, 0.8, byName["decode"].Ratio, 1e-9)
-	assert.Equal(t, "gap 20% to the tuned reference", byName["decode"].Verdict())
+	assert.InDelta(t, 0.8, byName["decode tok/s"].Ratio, 1e-9)
+	assert.Equal(t, "gap 20% to the tuned reference", byName["decode tok/s"].Verdict())
 	// TTFT: kernel 1.25x slower -> ratio 0.8 (lower is better).
-	assert.InDelta(t, 0.8, byName["warm changed-suffix TTFT"].Ratio, 1e-9)
+	assert.InDelta(t, 0.8, byName["warm changed: TTFT ms"].Ratio, 1e-9)
 }
 
 func TestHeadlineNeedsBothRows(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/fakbench/fakbench/report"
 )
@@ -49,7 +48,54 @@ type rowGroup struct {
 	Rows  []*report.Report
 }
 
+// tableView is the side-by-side table: one column per measured row, the
+// columns ordered and labelled by row kind, one line per report.Metric.
+type tableView struct {
+	Heads []tableHead
+	Lines []tableLine
+}
+
+type tableHead struct{ Name, Kind string }
+
+type tableLine struct {
+	Name  string
+	Cells []tableCell
+}
+
+type tableCell struct {
+	Text  string
+	Class string
+}
+
+func buildTable(rows []*report.Report) tableView {
+	var tv tableView
+	for _, r := range rows {
+		tv.Heads = append(tv.Heads, tableHead{Name: rowName(r), Kind: kindTitle[r.RowKind]})
+	}
+	for _, m := range report.Metrics(rows) {
+		line := tableLine{Name: m.Name}
+		if m.Better != report.Info {
+			line.Name += " (" + m.Better.String() + " is better)"
+		}
+		for _, r := range rows {
+			c := tableCell{Text: m.Format(r)}
+			if m.Check {
+				if v, ok := m.Value(r); ok {
+					c.Class = "bad"
+					if v >= 1 {
+						c.Class = "ok"
+					}
+				}
+			}
+			line.Cells = append(line.Cells, c)
+		}
+		tv.Lines = append(tv.Lines, line)
+	}
+	return tv
+}
+
 type runView struct {
+	Table    tableView
 	Label    string
 	Headline []Gap
 	RefName  string
@@ -99,6 +145,7 @@ func buildRun(run Run) (runView, error) {
 	}
 	v.Charts = charts
 	v.Facts = measured
+	v.Table = buildTable(measured)
 	return v, nil
 }
 
@@ -113,14 +160,7 @@ func kindRank(k string) int {
 
 var funcs = template.FuncMap{
 	"name": rowName,
-	"ms":   func(v float64) string { return num(v, 1) },
 	"f2":   func(v float64) string { return num(v, 2) },
-	"yes": func(b bool) template.HTML {
-		if b {
-			return `<span class="ok">yes</span>`
-		}
-		return `<span class="bad">no</span>`
-	},
 	"ratio": func(g Gap) string {
 		if g.Ratio <= 0 {
 			return "–"
@@ -139,14 +179,6 @@ var funcs = template.FuncMap{
 	},
 	"svg":      func(s string) template.HTML { return template.HTML(s) },
 	"settings": sortedSettings,
-	"join":     strings.Join,
-	"curve": func(r *report.Report) string {
-		var parts []string
-		for _, p := range r.SuffixTTFTCurve {
-			parts = append(parts, fmt.Sprintf("%d: %s ms", p.SuffixTokens, num(p.TTFTMS, 1)))
-		}
-		return strings.Join(parts, ", ")
-	},
 }
 
 func num(v float64, prec int) string {

@@ -41,37 +41,26 @@ code, .mono { font-family: "Liberation Mono", Menlo, monospace; font-size: .85em
 {{if $run.Headline}}
 <p class="note">Ratios are taken within this run (same model file, same token IDs, same threads). 1.00x is parity; below 1 is the remaining gap of <b>{{$run.KerName}}</b> to the tuned reference <b>{{$run.RefName}}</b>.</p>
 <table class="headline">
-<thead><tr><th>metric</th><th>tuned reference</th><th>kernel</th><th>unit</th><th>kernel vs reference</th><th>verdict</th></tr></thead>
+<thead><tr><th>metric</th><th>tuned reference</th><th>kernel</th><th>kernel vs reference</th><th>verdict</th></tr></thead>
 <tbody>
-{{range $run.Headline}}<tr><td>{{.Metric}} ({{if .HigherIsBetter}}higher{{else}}lower{{end}} is better)</td><td>{{f2 .Reference}}</td><td>{{f2 .Kernel}}</td><td>{{.Unit}}</td><td class="{{cls .}}">{{ratio .}}</td><td>{{.Verdict}}</td></tr>
+{{range $run.Headline}}<tr><td>{{.Metric}} ({{if .HigherIsBetter}}higher{{else}}lower{{end}} is better)</td><td>{{f2 .Reference}}</td><td>{{f2 .Kernel}}</td><td class="{{cls .}}">{{ratio .}}</td><td>{{.Verdict}}</td></tr>
 {{end}}</tbody>
 </table>
 {{else}}
 <p class="note">This run has no tuned-reference row and kernel row side by side, so no headline ratio is stated.</p>
 {{end}}
 
-{{range $g := $run.Groups}}
-<h3>{{$g.Title}}</h3>
+{{if $run.Table.Heads}}
+<h2>Side by side</h2>
+<p class="note">One column per row, grouped by kind: the tuned reference, the in-repo kernel, ablations and candidate headroom are never mixed.</p>
 <table class="rows">
-<thead><tr><th>metric</th>{{range $g.Rows}}<th>{{name .}}</th>{{end}}</tr></thead>
+<thead>
+<tr><th>kind</th>{{range $run.Table.Heads}}<th>{{.Kind}}</th>{{end}}</tr>
+<tr><th>metric</th>{{range $run.Table.Heads}}<th>{{.Name}}</th>{{end}}</tr>
+</thead>
 <tbody>
-<tr><td>cold full prefill: tokens</td>{{range $g.Rows}}<td>{{.ColdFullPrefill.Tokens}}</td>{{end}}</tr>
-<tr><td>cold full prefill: ms</td>{{range $g.Rows}}<td>{{ms .ColdFullPrefill.MS}}</td>{{end}}</tr>
-<tr><td>cold full prefill: tok/s</td>{{range $g.Rows}}<td>{{f2 .ColdFullPrefill.PromptTPS}}</td>{{end}}</tr>
-<tr><td>cold full prefill: TTFT ms</td>{{range $g.Rows}}<td>{{ms .ColdFullPrefill.TTFTMS}}</td>{{end}}</tr>
-<tr><td>warm same prefix: TTFT ms</td>{{range $g.Rows}}<td>{{ms .WarmSamePrefix.TTFTMS}}</td>{{end}}</tr>
-<tr><td>warm same prefix: hit rate</td>{{range $g.Rows}}<td>{{f2 .WarmSamePrefix.HitRate}}</td>{{end}}</tr>
-<tr><td>warm changed suffix: TTFT ms</td>{{range $g.Rows}}<td>{{ms .WarmChangedSuffix.TTFTMS}}</td>{{end}}</tr>
-<tr><td>warm changed suffix: equals cold</td>{{range $g.Rows}}<td>{{yes .WarmChangedSuffix.OutputEqualsCold}}</td>{{end}}</tr>
-<tr><td>edited segment: expected miss</td>{{range $g.Rows}}<td>{{yes .EditedStable.ExpectedCacheMiss}}</td>{{end}}</tr>
-<tr><td>edited segment: actual miss</td>{{range $g.Rows}}<td>{{yes .EditedStable.ActualCacheMiss}}</td>{{end}}</tr>
-<tr><td>edited segment: equals cold</td>{{range $g.Rows}}<td>{{yes .EditedStable.OutputEqualsCold}}</td>{{end}}</tr>
-<tr><td>decode: tok/s</td>{{range $g.Rows}}<td>{{f2 .Decode.TokensPerSec}}</td>{{end}}</tr>
-<tr><td>decode: fraction of roofline</td>{{range $g.Rows}}<td>{{f2 .Decode.RooflineFrac}}</td>{{end}}</tr>
-<tr><td>suffix TTFT curve</td>{{range $g.Rows}}<td class="mono">{{curve .}}</td>{{end}}</tr>
-<tr><td>failure: over context</td>{{range $g.Rows}}<td>{{yes .FailureCases.OverContext}}</td>{{end}}</tr>
-<tr><td>failure: cancel decode</td>{{range $g.Rows}}<td>{{yes .FailureCases.CancelDecode}}</td>{{end}}</tr>
-</tbody>
+{{range $run.Table.Lines}}<tr><td>{{.Name}}</td>{{range .Cells}}<td{{if .Class}} class="{{.Class}}"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</tbody>
 </table>
 {{end}}
 {{if $run.Skipped}}
