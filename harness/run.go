@@ -1,0 +1,894 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/fakbench/fakbench/report"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// Config sets how Run measures.
+type Config struct {
+	// Warmup is the number of discarded repetitions before the kept ones:
+	// 0 means the default (1), a negative value means none.
+	Warmup int
+	// Reps is the number of kept repetitions: 0 means the default (5, or 2
+	// in short mode).
+	Reps int
+	// Short marks a smoke run (recorded in the report).
+	Short bool
+	// Threads is recorded in the report; 0 takes Settings()["threads"].
+	Threads int
+	// Model is the report's model field; empty takes the backend's model name.
+	Model string
+	// Mode is the report's mode field; empty means "live_prefix_reuse".
+	Mode string
+	// Profile is the report's profile field (e.g. a settings profile).
+	Profile string
+	// CancelAfterTokens is roughly how many decode steps run before the
+	// cancel_decode case cancels (default 3).
+	CancelAfterTokens int
+	// Progress, when set, is called as each step starts and once at the end.
+	Progress func(step string, done, total int)
+}
+
+// DefaultMode is the report mode of a Run.
+const DefaultMode = "live_prefix_reuse"
+
+// Steps of a Run, in order, as passed to Config.Progress.
+var Steps = []string{
+	"cold_full_prefill", "warm_same_prefix", "warm_changed_suffix", "edited_stable_segment",
+	"decode", "suffix_ttft_curve", "over_context", "cancel_decode",
+}
+
+// Report statuses set by Run.
+const (
+	StatusOK     = "ok"
+	StatusFailed = "failed"
+)
+
+type runner struct {
+	ctx  context.Context
+	b    transport.Backend
+	sc   Scenario
+	cfg  Config
+	info transport.ModelInfo
+	rep  *report.Report
+
+	warm, reps int
+	failed     int
+	errored    int
+
+	coldBase  []transport.Token // first + CompareSteps tokens of stable+suffix, cold
+	coldPerMS float64           // cold prefix ms per token
+	decodeRef []transport.Token // MaxDecode tokens after the first, stable+suffix
+	decodeTPS float64
+}
+
+// Run measures every seed-003 scenario of sc on b and returns the report.
+//
+// A backend call that fails in one section is recorded in Notes and leaves
+// that section zero-valued; the other sections still run. A failed
+// correctness check (a cold session that was not empty, a warm output that
+// differs from cold, a missed cache miss, a failure case mishandled, a
+// non-positive timing) is recorded in Notes, prefixed "check failed:". The
+// report's Status is "ok" when every section ran and every check passed, and
+// "failed" otherwise. Run returns an error (with a report marked failed) only
+// when the backend is unusable, the scenario does not fit it, or ctx ends.
+//
+// Host, ModelSpec, ModelDigest, BuildFlags and Command are the caller's to fill.
+func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*report.Report, error) {
+	r := &runner{ctx: ctx, b: b, sc: sc, cfg: cfg, info: b.Info()}
+	r.warm = cfg.Warmup
+	if r.warm == 0 {
+		r.warm = 1
+	}
+	r.warm = max(r.warm, 0)
+	r.reps = cfg.Reps
+	if r.reps <= 0 {
+		r.reps = 5
+		if cfg.Short {
+			r.reps = 2
+		}
+	}
+	if r.cfg.CancelAfterTokens <= 0 {
+		r.cfg.CancelAfterTokens = 3
+	}
+	r.rep = r.newReport()
+
+	fail := func(err error) (*report.Report, error) {
+		r.rep.Status = StatusFailed
+		r.rep.Notes = append(r.rep.Notes, "run aborted: "+err.Error())
+		r.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
+		return r.rep, err
+	}
+	if err := r.checkFit(); err != nil {
+		return fail(err)
+	}
+	probe, err := b.NewSession(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("harness: backend %s: cannot open a session: %w", b.Name(), err))
+	}
+	if err := probe.Close(); err != nil {
+		r.note("closing the probe session: %v", err)
+	}
+
+	sections := []func() error{
+		r.coldFullPrefill, r.warmSamePrefix, r.warmChangedSuffix, r.editedStable,
+		r.decode, r.suffixCurve, r.overContext, r.cancelDecode,
+	}
+	for i, sec := range sections {
+		r.progress(Steps[i], i)
+		if err := ctx.Err(); err != nil {
+			return fail(fmt.Errorf("harness: run interrupted before %s: %w", Steps[i], err))
+		}
+		if err := sec(); err != nil {
+			if ctx.Err() != nil {
+				return fail(fmt.Errorf("harness: run interrupted in %s: %w", Steps[i], ctx.Err()))
+			}
+			r.errored++
+			r.note("%s: not measured: %v", Steps[i], err)
+		}
+	}
+	r.progress("done", len(sections))
+	r.checkTimings()
+
+	r.rep.Status = StatusOK
+	if r.failed > 0 || r.errored > 0 {
+		r.rep.Status = StatusFailed
+	}
+	r.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
+	return r.rep, nil
+}
+
+func (r *runner) newReport() *report.Report {
+	info := r.info
+	rep := &report.Report{
+		Model:          r.cfg.Model,
+		Backend:        r.b.Name(),
+		Mode:           r.cfg.Mode,
+		Profile:        r.cfg.Profile,
+		BackendVersion: r.b.Version(),
+	}
+	if rep.Model == "" {
+		rep.Model = info.Name
+	}
+	if rep.Mode == "" {
+		rep.Mode = DefaultMode
+	}
+	settings := r.b.Settings()
+	threads := r.cfg.Threads
+	if threads == 0 {
+		if n, err := strconv.Atoi(settings["threads"]); err == nil {
+			threads = n
+		}
+	}
+	rep.Extras = report.Extras{
+		SchemaVersion: report.SchemaVersion,
+		Threads:       threads,
+		Repetitions:   r.reps,
+		Warmup:        r.warm,
+		Short:         r.cfg.Short,
+		TokenDigest:   r.sc.Digest(),
+		Settings:      settings,
+		StartedAt:     time.Now().UTC().Format(time.RFC3339Nano),
+		Scenario:      r.sc.Shape(),
+		ModelInfo: &report.ModelInfo{
+			Name:          info.Name,
+			Architecture:  info.Architecture,
+			ContextLength: info.ContextLength,
+			VocabSize:     info.VocabSize,
+			Parameters:    info.Parameters,
+			WeightBytes:   info.WeightBytes,
+			WeightType:    info.WeightType,
+		},
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf(
+		"token IDs drawn from [%d, %d) with seed %d; output_equals_cold compares greedy token IDs: the first token from PrefillSuffix plus %d Decode steps, against a fresh session given the same full input",
+		r.sc.TokenMin, r.sc.TokenMax, r.sc.Params.Seed, r.sc.CompareSteps))
+	return rep
+}
+
+// checkFit refuses a scenario that this backend cannot take.
+func (r *runner) checkFit() error {
+	if need := r.sc.MaxPositions(); need > r.info.ContextLength {
+		return fmt.Errorf("harness: scenario needs %d positions but backend %s has a context of %d", need, r.b.Name(), r.info.ContextLength)
+	}
+	if r.sc.TokenMax > r.info.VocabSize {
+		return fmt.Errorf("harness: scenario draws token IDs below %d but backend %s has a vocabulary of %d", r.sc.TokenMax, r.b.Name(), r.info.VocabSize)
+	}
+	if len(r.sc.Stable) == 0 || len(r.sc.Suffix) == 0 {
+		return errors.New("harness: scenario has an empty stable prefix or suffix (build it with BuildScenario)")
+	}
+	return nil
+}
+
+func (r *runner) progress(step string, done int) {
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(step, done, len(Steps))
+	}
+}
+
+func (r *runner) note(format string, args ...any) {
+	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(format, args...))
+}
+
+// failCheck records a failed correctness check.
+func (r *runner) failCheck(format string, args ...any) {
+	r.failed++
+	r.rep.Notes = append(r.rep.Notes, "check failed: "+fmt.Sprintf(format, args...))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (r *runner) stable() transport.PrefixInput {
+	return transport.PrefixInput{Key: r.sc.StableKey(), Tokens: r.sc.Stable}
+}
+
+func (r *runner) edited() transport.PrefixInput {
+	return transport.PrefixInput{Key: r.sc.EditedKey(), Tokens: r.sc.EditedStable}
+}
+
+func suffix(t []transport.Token) transport.SuffixInput { return transport.SuffixInput{Tokens: t} }
+
+// turn makes p resident and prefills s.
+func (r *runner) turn(s transport.Session, p transport.PrefixInput, suf []transport.Token) (transport.PrefixResult, transport.SuffixResult, error) {
+	pr, err := s.EnsurePrefix(r.ctx, p)
+	if err != nil {
+		return pr, transport.SuffixResult{}, fmt.Errorf("EnsurePrefix(%d tokens): %w", len(p.Tokens), err)
+	}
+	sr, err := s.PrefillSuffix(r.ctx, suffix(suf))
+	if err != nil {
+		return pr, sr, fmt.Errorf("PrefillSuffix(%d tokens): %w", len(suf), err)
+	}
+	return pr, sr, nil
+}
+
+// greedy runs a turn and CompareSteps decode steps, returning the first token
+// followed by the decoded ones.
+func (r *runner) greedy(s transport.Session, p transport.PrefixInput, suf []transport.Token) ([]transport.Token, error) {
+	_, sr, err := r.turn(s, p, suf)
+	if err != nil {
+		return nil, err
+	}
+	return r.continueGreedy(s, sr.FirstToken)
+}
+
+func (r *runner) continueGreedy(s transport.Session, first transport.Token) ([]transport.Token, error) {
+	dec, err := s.Decode(r.ctx, r.sc.CompareSteps)
+	if err != nil {
+		return nil, fmt.Errorf("Decode(%d): %w", r.sc.CompareSteps, err)
+	}
+	if len(dec.Tokens) != r.sc.CompareSteps {
+		return nil, fmt.Errorf("Decode(%d) returned %d tokens", r.sc.CompareSteps, len(dec.Tokens))
+	}
+	return append([]transport.Token{first}, dec.Tokens...), nil
+}
+
+// coldGreedy runs greedy on a fresh session.
+func (r *runner) coldGreedy(p transport.PrefixInput, suf []transport.Token) ([]transport.Token, error) {
+	s, err := r.b.NewSession(r.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("NewSession: %w", err)
+	}
+	defer r.closeSession(s)
+	return r.greedy(s, p, suf)
+}
+
+func (r *runner) closeSession(s transport.Session) {
+	if err := s.Close(); err != nil {
+		r.note("closing a session: %v", err)
+	}
+}
+
+// openWarm opens a session with the stable prefix resident and the baseline
+// suffix prefilled.
+func (r *runner) openWarm() (transport.Session, error) {
+	s, err := r.b.NewSession(r.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("NewSession: %w", err)
+	}
+	if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
+		r.closeSession(s)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Divergence returns the index of the first position where a and b differ
+// (the shorter length when one is a prefix of the other), or -1 when they
+// are equal.
+func Divergence(a, b []transport.Token) int {
+	n := transport.CommonPrefix(a, b)
+	if n == len(a) && n == len(b) {
+		return -1
+	}
+	return n
+}
+
+// compareCold records the comparison of a warm output with the cold one.
+func (r *runner) compareCold(section string, warm, cold []transport.Token) (bool, int) {
+	d := Divergence(warm, cold)
+	if d < 0 {
+		r.note("%s: output equals cold on all %d greedy tokens", section, len(cold))
+		return true, -1
+	}
+	r.failCheck("%s: output differs from a cold session: first divergence at token %d (warm %v, cold %v)", section, d, warm, cold)
+	return false, d
+}
+
+func (r *runner) iterations() int { return r.warm + r.reps }
+
+func (r *runner) coldFullPrefill() error {
+	n := len(r.sc.Stable)
+	var prefixMS, ttftMS []float64
+	notCold := false
+	for i := range r.iterations() {
+		s, err := r.b.NewSession(r.ctx)
+		if err != nil {
+			return fmt.Errorf("NewSession: %w", err)
+		}
+		t0 := time.Now()
+		pr, err := s.EnsurePrefix(r.ctx, r.stable())
+		tPrefix := time.Since(t0)
+		if err != nil {
+			r.closeSession(s)
+			return fmt.Errorf("EnsurePrefix(%d tokens): %w", n, err)
+		}
+		sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
+		ttft := time.Since(t0)
+		if err != nil {
+			r.closeSession(s)
+			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
+		}
+		if (pr.ComputedTokens != n || pr.ReusedTokens != 0) && !notCold {
+			notCold = true
+			r.failCheck("cold_full_prefill: a fresh session reused %d and computed %d of %d prefix tokens: its cache was not provably empty",
+				pr.ReusedTokens, pr.ComputedTokens, n)
+		}
+		if r.coldBase == nil {
+			toks, err := r.continueGreedy(s, sr.FirstToken)
+			if err != nil {
+				r.closeSession(s)
+				return err
+			}
+			r.coldBase = toks
+		} else if sr.FirstToken != r.coldBase[0] {
+			r.note("cold_full_prefill: repetition %d gave first token %d, repetition 0 gave %d (non-deterministic)", i, sr.FirstToken, r.coldBase[0])
+		}
+		r.closeSession(s)
+		if i >= r.warm {
+			prefixMS = append(prefixMS, ms(tPrefix))
+			ttftMS = append(ttftMS, ms(ttft))
+		}
+	}
+	med := Median(prefixMS)
+	r.rep.ColdFullPrefill = report.ColdPrefill{
+		Tokens:        n,
+		MS:            med,
+		TTFTMS:        Median(ttftMS),
+		SamplesMS:     prefixMS,
+		TTFTSamplesMS: ttftMS,
+		Stats:         Summarize(prefixMS),
+	}
+	if med > 0 {
+		r.rep.ColdFullPrefill.PromptTPS = float64(n) / (med / 1000)
+		r.coldPerMS = med / float64(n)
+	}
+	return nil
+}
+
+func (r *runner) warmSamePrefix() error {
+	s, err := r.openWarm()
+	if err != nil {
+		return err
+	}
+	defer r.closeSession(s)
+	n := len(r.sc.Stable)
+	var prefixMS, ttftMS []float64
+	var last, prev transport.PrefixResult
+	var first transport.Token
+	for i := range r.iterations() {
+		t0 := time.Now()
+		pr, err := s.EnsurePrefix(r.ctx, r.stable())
+		tPrefix := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("EnsurePrefix(%d tokens): %w", n, err)
+		}
+		sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
+		ttft := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
+		}
+		if i > 0 && (pr.ReusedTokens != prev.ReusedTokens || pr.ComputedTokens != prev.ComputedTokens) {
+			r.note("warm_same_prefix: repetition %d reused %d/computed %d, the one before reused %d/computed %d",
+				i, pr.ReusedTokens, pr.ComputedTokens, prev.ReusedTokens, prev.ComputedTokens)
+		}
+		prev = pr
+		// Report the worst repetition's reuse.
+		if i == 0 || pr.ReusedTokens < last.ReusedTokens {
+			last = pr
+		}
+		first = sr.FirstToken
+		if i >= r.warm {
+			prefixMS = append(prefixMS, ms(tPrefix))
+			ttftMS = append(ttftMS, ms(ttft))
+		}
+	}
+	if warm, err := r.continueGreedy(s, first); err == nil && r.coldBase != nil {
+		if d := Divergence(warm, r.coldBase); d >= 0 {
+			r.note("warm_same_prefix: output differs from cold at token %d (warm %v, cold %v)", d, warm, r.coldBase)
+		}
+	}
+	r.rep.WarmSamePrefix = report.WarmSame{
+		CachedTokens:  last.ReusedTokens,
+		NewTokens:     last.ComputedTokens,
+		MS:            Median(prefixMS),
+		TTFTMS:        Median(ttftMS),
+		HitRate:       float64(last.ReusedTokens) / float64(n),
+		SamplesMS:     prefixMS,
+		TTFTSamplesMS: ttftMS,
+	}
+	if last.ReusedTokens < n {
+		r.note("warm_same_prefix: the resident prefix was not fully reused: %d of %d tokens reused, %d recomputed", last.ReusedTokens, n, last.ComputedTokens)
+	}
+	return nil
+}
+
+func (r *runner) warmChangedSuffix() error {
+	s, err := r.openWarm()
+	if err != nil {
+		return err
+	}
+	defer r.closeSession(s)
+	var sufMS, ttftMS []float64
+	var pr transport.PrefixResult
+	var sr transport.SuffixResult
+	for i := range r.iterations() {
+		if i > 0 {
+			// Put the baseline suffix back so each repetition replaces it.
+			if _, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix)); err != nil {
+				return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
+			}
+		}
+		t0 := time.Now()
+		pr, err = s.EnsurePrefix(r.ctx, r.stable())
+		if err != nil {
+			return fmt.Errorf("EnsurePrefix(%d tokens): %w", len(r.sc.Stable), err)
+		}
+		t1 := time.Now()
+		sr, err = s.PrefillSuffix(r.ctx, suffix(r.sc.ChangedSuffix))
+		end := time.Now()
+		if err != nil {
+			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.ChangedSuffix), err)
+		}
+		if i >= r.warm {
+			sufMS = append(sufMS, ms(end.Sub(t1)))
+			ttftMS = append(ttftMS, ms(end.Sub(t0)))
+		}
+	}
+	warm, err := r.continueGreedy(s, sr.FirstToken)
+	if err != nil {
+		return err
+	}
+	cold, err := r.coldGreedy(r.stable(), r.sc.ChangedSuffix)
+	if err != nil {
+		return fmt.Errorf("cold reference: %w", err)
+	}
+	eq, div := r.compareCold("warm_changed_suffix", warm, cold)
+	if sr.SuffixTokens != len(r.sc.ChangedSuffix) {
+		r.note("warm_changed_suffix: the backend reported %d suffix tokens for a suffix of %d", sr.SuffixTokens, len(r.sc.ChangedSuffix))
+	}
+	r.rep.WarmChangedSuffix = report.WarmChanged{
+		CachedTokens:     pr.ReusedTokens,
+		SuffixTokens:     sr.SuffixTokens,
+		MS:               Median(sufMS),
+		TTFTMS:           Median(ttftMS),
+		OutputEqualsCold: eq,
+		SamplesMS:        sufMS,
+		TTFTSamplesMS:    ttftMS,
+		FirstDivergence:  div,
+	}
+	return nil
+}
+
+// MissVerdict judges from a PrefixResult whether EnsurePrefix of an n-token
+// prefix edited at index editAt (on a session holding the unedited prefix)
+// measurably missed the cache from the edit point on. It returns the verdict
+// and the reason.
+func MissVerdict(pr transport.PrefixResult, editAt, n int) (bool, string) {
+	switch {
+	case pr.ReusedTokens > editAt:
+		return false, fmt.Sprintf("reused %d tokens, past the edit at index %d: stale cache entries were kept", pr.ReusedTokens, editAt)
+	case pr.ComputedTokens < n-editAt:
+		return false, fmt.Sprintf("computed %d tokens, fewer than the %d from the edit at index %d on", pr.ComputedTokens, n-editAt, editAt)
+	case pr.ReusedTokens+pr.ComputedTokens != n:
+		return true, fmt.Sprintf("miss, but the accounting is off: reused %d + computed %d != %d prefix tokens", pr.ReusedTokens, pr.ComputedTokens, n)
+	case pr.ReusedTokens == editAt:
+		return true, fmt.Sprintf("precise miss: reused the %d tokens before the edit, recomputed %d from it", pr.ReusedTokens, pr.ComputedTokens)
+	case pr.ReusedTokens == 0:
+		return true, fmt.Sprintf("miss by full recompute: reused nothing (the %d tokens before the edit could have been kept), computed %d", editAt, pr.ComputedTokens)
+	default:
+		return true, fmt.Sprintf("miss with partial reuse: reused %d of the %d tokens before the edit, computed %d", pr.ReusedTokens, editAt, pr.ComputedTokens)
+	}
+}
+
+func (r *runner) editedStable() error {
+	sec := report.EditedStable{ExpectedCacheMiss: true, EditAt: r.sc.EditAt}
+	s, err := r.openWarm()
+	if err != nil {
+		return err
+	}
+	defer r.closeSession(s)
+	n := len(r.sc.EditedStable)
+	var prefixMS, ttftMS []float64
+	var pr transport.PrefixResult
+	var sr transport.SuffixResult
+	miss := true
+	var reason string
+	for i := range r.iterations() {
+		if i > 0 {
+			// Restore the unedited prefix so each repetition edits a warm cache.
+			if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
+				return err
+			}
+		}
+		t0 := time.Now()
+		pr, err = s.EnsurePrefix(r.ctx, r.edited())
+		tPrefix := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("EnsurePrefix(edited, %d tokens): %w", n, err)
+		}
+		sr, err = s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
+		ttft := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
+		}
+		ok, why := MissVerdict(pr, r.sc.EditAt, n)
+		if !ok && miss {
+			miss, reason = false, fmt.Sprintf("repetition %d: %s", i, why)
+		}
+		if miss {
+			reason = why
+		}
+		if i >= r.warm {
+			prefixMS = append(prefixMS, ms(tPrefix))
+			ttftMS = append(ttftMS, ms(ttft))
+		}
+	}
+	sec.ActualCacheMiss = miss
+	if miss {
+		r.note("edited_stable_segment: %s", reason)
+	} else {
+		r.failCheck("edited_stable_segment: no cache miss: %s", reason)
+	}
+	sec.ReusedTokens, sec.ComputedTokens = pr.ReusedTokens, pr.ComputedTokens
+	sec.MS, sec.TTFTMS, sec.SamplesMS = Median(prefixMS), Median(ttftMS), prefixMS
+	if pr.ComputedTokens > 0 && r.coldPerMS > 0 {
+		r.note("edited_stable_segment: recomputed %d tokens in %.3f ms (%.4f ms/token; cold prefill %.4f ms/token)",
+			pr.ComputedTokens, sec.MS, sec.MS/float64(pr.ComputedTokens), r.coldPerMS)
+	}
+
+	warm, err := r.continueGreedy(s, sr.FirstToken)
+	if err != nil {
+		return err
+	}
+	cold, err := r.coldGreedy(r.edited(), r.sc.Suffix)
+	if err != nil {
+		return fmt.Errorf("cold reference: %w", err)
+	}
+	sec.OutputEqualsCold, sec.FirstDivergence = r.compareCold("edited_stable_segment", warm, cold)
+	r.rep.EditedStable = sec
+	return nil
+}
+
+func (r *runner) decode() error {
+	s, err := r.b.NewSession(r.ctx)
+	if err != nil {
+		return fmt.Errorf("NewSession: %w", err)
+	}
+	defer r.closeSession(s)
+	var tps []float64
+	var ref []transport.Token
+	for i := range r.iterations() {
+		if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		dec, err := s.Decode(r.ctx, r.sc.MaxDecode)
+		el := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("Decode(%d): %w", r.sc.MaxDecode, err)
+		}
+		if len(dec.Tokens) != r.sc.MaxDecode {
+			return fmt.Errorf("Decode(%d) returned %d tokens", r.sc.MaxDecode, len(dec.Tokens))
+		}
+		if ref == nil {
+			ref = dec.Tokens
+		} else if d := Divergence(dec.Tokens, ref); d >= 0 {
+			r.note("decode: repetition %d differs from repetition 0 at token %d (non-deterministic decode)", i, d)
+		}
+		if i >= r.warm && el > 0 {
+			tps = append(tps, float64(len(dec.Tokens))/el.Seconds())
+		}
+	}
+	if r.coldBase != nil {
+		if d := Divergence(ref[:r.sc.CompareSteps], r.coldBase[1:]); d >= 0 {
+			r.note("decode: the decoded tokens differ from the cold reference at step %d", d)
+		}
+	}
+	r.decodeRef = ref
+	r.decodeTPS = Median(tps)
+	r.rep.Decode = report.Decode{
+		OutputTokens:    r.sc.MaxDecode,
+		TokensPerSec:    r.decodeTPS,
+		ContextTokens:   len(r.sc.Stable) + len(r.sc.Suffix),
+		SamplesTPS:      tps,
+		Stats:           Summarize(tps),
+		WeightBytesRead: r.info.WeightBytes,
+	}
+	return nil
+}
+
+func (r *runner) suffixCurve() error {
+	s, err := r.openWarm()
+	if err != nil {
+		return err
+	}
+	defer r.closeSession(s)
+	var curve []report.SuffixTTFT
+	for k, size := range r.sc.CurveSizes {
+		var samples []float64
+		for i := range r.iterations() {
+			t0 := time.Now()
+			if _, err := s.EnsurePrefix(r.ctx, r.stable()); err != nil {
+				return fmt.Errorf("size %d: EnsurePrefix(%d tokens): %w", size, len(r.sc.Stable), err)
+			}
+			if _, err := s.PrefillSuffix(r.ctx, suffix(r.sc.CurveSuffixes[k])); err != nil {
+				return fmt.Errorf("size %d: PrefillSuffix: %w", size, err)
+			}
+			if i >= r.warm {
+				samples = append(samples, ms(time.Since(t0)))
+			}
+		}
+		curve = append(curve, report.SuffixTTFT{SuffixTokens: size, TTFTMS: Median(samples), SamplesMS: samples})
+	}
+	r.rep.SuffixTTFTCurve = curve
+	return nil
+}
+
+// reference is the cold greedy output of stable+suffix used to check that a
+// session still works after a failure case.
+func (r *runner) reference() ([]transport.Token, error) {
+	if r.coldBase != nil {
+		return r.coldBase, nil
+	}
+	ref, err := r.coldGreedy(r.stable(), r.sc.Suffix)
+	if err != nil {
+		return nil, fmt.Errorf("cold reference: %w", err)
+	}
+	r.coldBase = ref
+	return ref, nil
+}
+
+// stillWorks checks that s answers stable+suffix as a cold session does.
+func (r *runner) stillWorks(s transport.Session, ref []transport.Token) (bool, string) {
+	pr, err := s.EnsurePrefix(r.ctx, r.stable())
+	if err != nil {
+		return false, fmt.Sprintf("EnsurePrefix afterwards failed: %v", err)
+	}
+	sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
+	if err != nil {
+		return false, fmt.Sprintf("PrefillSuffix afterwards failed: %v", err)
+	}
+	got, err := r.continueGreedy(s, sr.FirstToken)
+	if err != nil {
+		return false, fmt.Sprintf("decoding afterwards failed: %v", err)
+	}
+	if d := Divergence(got, ref); d >= 0 {
+		return false, fmt.Sprintf("the session answers differently afterwards: first divergence at token %d (got %v, want %v)", d, got, ref)
+	}
+	// The refused or cancelled call must not have thrown the cache away: the
+	// prefix is reused as well as in warm_same_prefix.
+	if want := r.rep.WarmSamePrefix.CachedTokens; pr.ReusedTokens < want {
+		return false, fmt.Sprintf("the session lost its cache: the prefix was reused for %d tokens afterwards, %d in warm_same_prefix", pr.ReusedTokens, want)
+	}
+	return true, fmt.Sprintf("session still works afterwards (same %d greedy tokens; the prefix was reused for %d of %d tokens)", len(ref), pr.ReusedTokens, len(r.sc.Stable))
+}
+
+// overContextCase checks one refused call: the typed error with sane sizes.
+func (r *runner) overContextCase(what string, err error) (bool, string) {
+	if err == nil {
+		return false, what + ": accepted (no error)"
+	}
+	var oe *transport.OverContextError
+	if !errors.As(err, &oe) {
+		return false, fmt.Sprintf("%s: the error is not a *transport.OverContextError: %v", what, err)
+	}
+	if oe.Limit != r.info.ContextLength || oe.Resident+oe.Requested <= oe.Limit {
+		return false, fmt.Sprintf("%s: typed error with inconsistent sizes (resident %d + requested %d, limit %d, context %d)",
+			what, oe.Resident, oe.Requested, oe.Limit, r.info.ContextLength)
+	}
+	return true, fmt.Sprintf("%s: refused: %v", what, err)
+}
+
+func (r *runner) overContext() error {
+	ref, err := r.reference()
+	if err != nil {
+		return err
+	}
+	s, err := r.openWarm()
+	if err != nil {
+		return err
+	}
+	defer r.closeSession(s)
+	ctxLen := r.info.ContextLength
+	fc := &r.rep.FailureCases
+
+	_, err = s.EnsurePrefix(r.ctx, transport.PrefixInput{Key: "overflow", Tokens: r.sc.OverflowTokens(ctxLen + 1)})
+	okA, whyA := r.overContextCase(fmt.Sprintf("EnsurePrefix of %d tokens (context %d)", ctxLen+1, ctxLen), err)
+	over := ctxLen - len(r.sc.Stable) + 1
+	_, err = s.PrefillSuffix(r.ctx, suffix(r.sc.OverflowTokens(over)))
+	okB, whyB := r.overContextCase(fmt.Sprintf("PrefillSuffix of %d tokens after a %d-token prefix (context %d)", over, len(r.sc.Stable), ctxLen), err)
+	okC, whyC := r.stillWorks(s, ref)
+
+	fc.Details = append(fc.Details, "over_context: "+whyA, "over_context: "+whyB, "over_context: "+whyC)
+	fc.OverContext = okA && okB && okC
+	if !fc.OverContext {
+		r.failCheck("failure_cases.over_context: %s; %s; %s", whyA, whyB, whyC)
+	}
+	return nil
+}
+
+func (r *runner) cancelDecode() error {
+	ref, err := r.reference()
+	if err != nil {
+		return err
+	}
+	s, err := r.openWarm()
+	if err != nil {
+		return err
+	}
+	defer r.closeSession(s)
+	fc := &r.rep.FailureCases
+	n := r.info.ContextLength - len(r.sc.Stable) - len(r.sc.Suffix)
+	// The uncancelled continuation to compare partial results with.
+	cont := r.decodeRef
+	if cont == nil {
+		cont = ref[1:]
+	}
+
+	tokenTime := time.Millisecond
+	if r.decodeTPS > 0 {
+		tokenTime = time.Duration(float64(time.Second) / r.decodeTPS)
+	}
+	// Promptness: the call must return within a few tokens of the cancel.
+	slack := max(250*time.Millisecond, 10*tokenTime)
+	var details []string
+	ok := true
+	bad := func(format string, args ...any) {
+		ok = false
+		details = append(details, fmt.Sprintf(format, args...))
+	}
+
+	// 1. Cancel while decoding, after about CancelAfterTokens tokens.
+	after := max(time.Duration(r.cfg.CancelAfterTokens)*tokenTime, 500*time.Microsecond)
+	cctx, cancel := context.WithCancel(r.ctx)
+	var firedAt atomic.Int64
+	timer := time.AfterFunc(after, func() {
+		firedAt.Store(time.Now().UnixNano())
+		cancel()
+	})
+	t0 := time.Now()
+	dec, err := s.Decode(cctx, n)
+	end := time.Now()
+	timer.Stop()
+	cancel()
+	switch {
+	case err == nil && len(dec.Tokens) == n:
+		details = append(details, fmt.Sprintf("cancel_decode: Decode(%d) finished in %.3f ms, before the cancel due at %.3f ms: mid-decode cancel not observable at this speed",
+			n, ms(end.Sub(t0)), ms(after)))
+	case err == nil:
+		bad("cancel_decode: Decode(%d) returned %d tokens and no error", n, len(dec.Tokens))
+	default:
+		if !errors.Is(err, context.Canceled) {
+			bad("cancel_decode: the error does not wrap context.Canceled: %v", err)
+		}
+		if len(dec.Tokens) >= n {
+			bad("cancel_decode: %d tokens returned for %d asked despite the cancel", len(dec.Tokens), n)
+		}
+		if f := firedAt.Load(); f != 0 {
+			if lat := end.Sub(time.Unix(0, f)); lat > slack {
+				bad("cancel_decode: returned %.1f ms after the cancel (allowed %.1f ms)", ms(lat), ms(slack))
+			} else {
+				details = append(details, fmt.Sprintf("cancel_decode: cancelled after %d of %d tokens, returned %.3f ms after the cancel: %v",
+					len(dec.Tokens), n, ms(lat), err))
+			}
+		}
+		j := len(dec.Tokens)
+		if k := min(j, len(cont)); Divergence(dec.Tokens[:k], cont[:k]) >= 0 {
+			bad("cancel_decode: the tokens before the cancel differ from an uncancelled decode")
+		}
+		// The cache holds exactly the tokens fed so far: decoding on must
+		// continue the same sequence.
+		if j < len(cont) {
+			more := min(len(cont)-j, r.sc.CompareSteps)
+			next, err := s.Decode(r.ctx, more)
+			switch {
+			case err != nil:
+				bad("cancel_decode: Decode after the cancel failed: %v", err)
+			case Divergence(append(slices.Clone(dec.Tokens), next.Tokens...), cont[:j+more]) >= 0:
+				bad("cancel_decode: decoding on after the cancel does not continue the uncancelled sequence")
+			default:
+				details = append(details, fmt.Sprintf("cancel_decode: decoding on after the cancel continued the sequence correctly (%d more tokens)", more))
+			}
+		}
+	}
+
+	// 2. A context cancelled before the call.
+	if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
+		bad("cancel_decode: re-prefill before the pre-cancelled decode failed: %v", err)
+	} else {
+		pctx, pcancel := context.WithCancel(r.ctx)
+		pcancel()
+		t0 := time.Now()
+		dec, err := s.Decode(pctx, n)
+		el := time.Since(t0)
+		switch {
+		case err == nil:
+			bad("cancel_decode: Decode with a cancelled context returned %d tokens and no error", len(dec.Tokens))
+		case !errors.Is(err, context.Canceled):
+			bad("cancel_decode: Decode with a cancelled context: the error does not wrap context.Canceled: %v", err)
+		case len(dec.Tokens) >= n:
+			bad("cancel_decode: Decode with a cancelled context returned all %d tokens", n)
+		case el > slack:
+			bad("cancel_decode: Decode with a cancelled context took %.1f ms", ms(el))
+		default:
+			details = append(details, fmt.Sprintf("cancel_decode: a pre-cancelled Decode(%d) returned in %.3f ms with %d tokens: %v", n, ms(el), len(dec.Tokens), err))
+		}
+	}
+
+	// 3. The session still answers correctly.
+	okU, whyU := r.stillWorks(s, ref)
+	details = append(details, "cancel_decode: "+whyU)
+	if !okU {
+		ok = false
+	}
+	fc.Details = append(fc.Details, details...)
+	fc.CancelDecode = ok
+	if !ok {
+		r.failCheck("failure_cases.cancel_decode: see failure_cases.details")
+	}
+	return nil
+}
+
+// checkTimings fails the run when a measured section carries a non-positive
+// timing or rate.
+func (r *runner) checkTimings() {
+	rep := r.rep
+	check := func(name string, ran bool, v float64) {
+		if ran && !(v > 0) {
+			r.failCheck("%s is %v, not a positive timing", name, v)
+		}
+	}
+	cold := rep.ColdFullPrefill.Tokens > 0
+	check("cold_full_prefill.ms", cold, rep.ColdFullPrefill.MS)
+	check("cold_full_prefill.ttft_ms", cold, rep.ColdFullPrefill.TTFTMS)
+	check("cold_full_prefill.prompt_tps", cold, rep.ColdFullPrefill.PromptTPS)
+	same := rep.WarmSamePrefix.SamplesMS != nil
+	check("warm_same_prefix.ms", same, rep.WarmSamePrefix.MS)
+	check("warm_same_prefix.ttft_ms", same, rep.WarmSamePrefix.TTFTMS)
+	changed := rep.WarmChangedSuffix.SamplesMS != nil
+	check("warm_changed_suffix.ms", changed, rep.WarmChangedSuffix.MS)
+	check("warm_changed_suffix.ttft_ms", changed, rep.WarmChangedSuffix.TTFTMS)
+	check("decode.tokens_per_sec", rep.Decode.OutputTokens > 0, rep.Decode.TokensPerSec)
+	for _, p := range rep.SuffixTTFTCurve {
+		check(fmt.Sprintf("suffix_ttft_curve[%d].ttft_ms", p.SuffixTokens), true, p.TTFTMS)
+	}
+}
