@@ -303,7 +303,7 @@ func newRaw(version uint32, nTensors, nKV uint64) *raw {
 }
 func (r *raw) u32(v uint32) *raw { r.Write(binary.LittleEndian.AppendUint32(nil, v)); return r }
 func (r *raw) u64(v uint64) *raw { r.Write(binary.LittleEndian.AppendUint64(nil, v)); return r }
-func (r *raw) str(s string) *raw  { r.u64(uint64(len(s))); r.WriteString(s); return r }
+func (r *raw) str(s string) *raw { r.u64(uint64(len(s))); r.WriteString(s); return r }
 func (r *raw) kvU32(k string, v uint32) *raw {
 	return r.str(k).u32(uint32(ValueUint32)).u32(v)
 }
@@ -337,7 +337,7 @@ func TestHostileHeaders(t *testing.T) {
 		{"huge array", newRaw(3, 0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueUint64)).u64(1 << 61).pad(64).Bytes(), "array of 2305843009213693952 uint64 elements"},
 		{"array limit", newRaw(3, 0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueUint8)).u64(MaxArrayElements + 1).pad(MaxArrayElements + 8).Bytes(), "exceeds the reader's limit"},
 		{"unknown array type", newRaw(3, 0, 1).str("k").u32(uint32(ValueArray)).u32(99).u64(0).Bytes(), "unknown array element type 99"},
-		{"huge string in array", newRaw(3, 0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueString)).u64(2).u64(1<<50).pad(40).Bytes(), "(k) element 0: string length 1125899906842624 exceeds remaining"},
+		{"huge string in array", newRaw(3, 0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueString)).u64(2).u64(1 << 50).pad(40).Bytes(), "(k) element 0: string length 1125899906842624 exceeds remaining"},
 		{"duplicate key", newRaw(3, 0, 2).kvU32("a", 1).kvU32("a", 2).Bytes(), "(a): duplicate key"},
 		{"alignment type", newRaw(3, 0, 1).str(AlignmentKey).u32(uint32(ValueUint8)).WriteByteAnd(32), "must be uint32"},
 		{"alignment power", newRaw(3, 0, 1).kvU32(AlignmentKey, 48).Bytes(), "48 is not a power of two"},
