@@ -157,20 +157,20 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	}
 	weights := "f32/f16 as stored; q8_0 kept compressed (i8 constant + f16 scales, Convert/Multiply decompression)"
 	b.settings = map[string]string{
-		"device":                   "CPU",
-		"threads":                  strconv.Itoa(threads),
-		"context_length":           strconv.Itoa(ctxLen),
-		"prefill_batch":            strconv.Itoa(batch),
-		"kv_cache":                 "explicit past/present KV inputs and outputs (f32, [positions, kv_dim] per layer), trimmed in Go",
-		"weights":                  weights,
-		"ir_writer_version":        strconv.Itoa(WriterVersion),
-		"ir_path":                  xmlPath,
-		"ir_cached":                strconv.FormatBool(cached),
-		"ir_convert_ms":            fmt.Sprintf("%.1f", float64(convert.Microseconds())/1000),
-		"compile_ms":               fmt.Sprintf("%.1f", float64(b.CompileTime.Microseconds())/1000),
-		"runtime_library":          lib.path,
-		"compile_api":              map[bool]string{true: "ov_core_compile_model_props", false: "ov_core_compile_model"}[lib.propsOK],
-		"model_digest_sha256":      digest,
+		"device":              "CPU",
+		"threads":             strconv.Itoa(threads),
+		"context_length":      strconv.Itoa(ctxLen),
+		"prefill_batch":       strconv.Itoa(batch),
+		"kv_cache":            "explicit past/present KV inputs and outputs (f32, [positions, kv_dim] per layer), trimmed in Go",
+		"weights":             weights,
+		"ir_writer_version":   strconv.Itoa(WriterVersion),
+		"ir_path":             xmlPath,
+		"ir_cached":           strconv.FormatBool(cached),
+		"ir_convert_ms":       fmt.Sprintf("%.1f", float64(convert.Microseconds())/1000),
+		"compile_ms":          fmt.Sprintf("%.1f", float64(b.CompileTime.Microseconds())/1000),
+		"runtime_library":     lib.path,
+		"compile_api":         map[bool]string{true: "ov_core_compile_model_props", false: "ov_core_compile_model"}[lib.propsOK],
+		"model_digest_sha256": digest,
 	}
 	for _, p := range props {
 		b.settings["property."+p.Key] = p.Value

@@ -214,4 +214,3 @@ func RuntimeVersion() (string, error) {
 	}
 	return l.version, nil
 }
-

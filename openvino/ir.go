@@ -22,13 +22,27 @@ import (
 type elemType string
 
 const (
-	tF32 elemType = "f32"
-	tF16 elemType = "f16"
-	tI8  elemType = "i8"
-	tI64 elemType = "i64"
-	tU8  elemType = "u8"
-	tU4  elemType = "u4"
+	tF32  elemType = "f32"
+	tF16  elemType = "f16"
+	tI8   elemType = "i8"
+	tI64  elemType = "i64"
+	tU8   elemType = "u8"
+	tU4   elemType = "u4"
+	tBool elemType = "boolean"
 )
+
+// precision is the port attribute spelling of an element type.
+func (e elemType) precision() string {
+	switch e {
+	case tF32:
+		return "FP32"
+	case tF16:
+		return "FP16"
+	case tBool:
+		return "BOOL"
+	}
+	return strings.ToUpper(string(e))
+}
 
 // value is one output port of a layer.
 type value struct {
@@ -49,6 +63,8 @@ type irLayer struct {
 	names   []string // tensor names of output port 0 (parameters, results' producers)
 	pshape  string   // Parameter only
 	petype  elemType // Parameter only
+	inTypes []elemType
+	otype   elemType // element type of every output port
 }
 
 type irEdge struct{ fromLayer, fromPort, toLayer, toPort int }
@@ -73,6 +89,22 @@ func (g *irGraph) add(typ, version string, attrs []irAttr, nOut int, inputs ...v
 	l.name = fmt.Sprintf("%s_%d", typ, l.id)
 	for i, in := range inputs {
 		g.edges = append(g.edges, irEdge{in.layer, in.port, l.id, i})
+		l.inTypes = append(l.inTypes, g.layers[in.layer].otype)
+	}
+	if len(inputs) > 0 {
+		l.otype = l.inTypes[0]
+	}
+	for _, a := range attrs {
+		switch a.k {
+		case "destination_type", "output_type", "element_type":
+			l.otype = elemType(a.v)
+		}
+	}
+	switch typ {
+	case "Greater", "Less", "Equal":
+		l.otype = tBool
+	case "Select":
+		l.otype = l.inTypes[1]
 	}
 	g.layers = append(g.layers, l)
 	return l
@@ -90,7 +122,7 @@ func (g *irGraph) op(typ, version string, attrs []irAttr, inputs ...value) value
 // shape ("?" for a dynamic dimension).
 func (g *irGraph) param(name string, et elemType, shape string) value {
 	l := g.add("Parameter", "opset1", nil, 1)
-	l.name, l.names, l.pshape, l.petype = name, []string{name}, shape, et
+	l.name, l.names, l.pshape, l.petype, l.otype = name, []string{name}, shape, et, et
 	return out(l, 0)
 }
 
@@ -206,7 +238,7 @@ func (g *irGraph) writeXML(w io.Writer) error {
 		if l.nIn > 0 {
 			bw.WriteString("\t\t\t<input>\n")
 			for i := 0; i < l.nIn; i++ {
-				fmt.Fprintf(bw, "\t\t\t\t<port id=\"%d\"/>\n", i)
+				fmt.Fprintf(bw, "\t\t\t\t<port id=\"%d\" precision=\"%s\"/>\n", i, l.inTypes[i].precision())
 			}
 			bw.WriteString("\t\t\t</input>\n")
 		}
@@ -214,9 +246,9 @@ func (g *irGraph) writeXML(w io.Writer) error {
 			bw.WriteString("\t\t\t<output>\n")
 			for i := 0; i < l.nOut; i++ {
 				if i == 0 && len(l.names) > 0 {
-					fmt.Fprintf(bw, "\t\t\t\t<port id=\"%d\" names=\"%s\"/>\n", l.nIn+i, xmlEsc(strings.Join(l.names, ",")))
+					fmt.Fprintf(bw, "\t\t\t\t<port id=\"%d\" precision=\"%s\" names=\"%s\"/>\n", l.nIn+i, l.otype.precision(), xmlEsc(strings.Join(l.names, ",")))
 				} else {
-					fmt.Fprintf(bw, "\t\t\t\t<port id=\"%d\"/>\n", l.nIn+i)
+					fmt.Fprintf(bw, "\t\t\t\t<port id=\"%d\" precision=\"%s\"/>\n", l.nIn+i, l.otype.precision())
 				}
 			}
 			bw.WriteString("\t\t\t</output>\n")

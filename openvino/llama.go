@@ -385,8 +385,8 @@ func writeLlamaIR(f *gguf.File, spec llamaSpec, ctx int, xmlW, binW io.Writer) e
 		qh := g.reshape(g.transpose(g.reshape(q, -1, nh, hd), 1, 0, 2), nkv, grp, -1, hd) // [nkv, grp, T, hd]
 		scores := g.add2(g.mul(g.matmul(qh, kh, true), scale), mask)                      // [nkv, grp, T, S]
 		probs := g.op("SoftMax", "opset8", []irAttr{{"axis", "-1"}}, scores)
-		att := g.matmul(probs, vh, false)                                                  // [nkv, grp, T, hd]
-		att = g.reshape(g.transpose(g.reshape(att, nh, -1, hd), 1, 0, 2), -1, nh*hd)       // [T, nh*hd]
+		att := g.matmul(probs, vh, false)                                            // [nkv, grp, T, hd]
+		att = g.reshape(g.transpose(g.reshape(att, nh, -1, hd), 1, 0, 2), -1, nh*hd) // [T, nh*hd]
 		x = g.add2(x, g.matmul(att, ws["attn_output"], true))
 
 		h2 := b.rmsNorm(x, fn)
@@ -416,4 +416,3 @@ func writeLlamaIR(f *gguf.File, spec llamaSpec, ctx int, xmlW, binW io.Writer) e
 	}
 	return g.writeXML(xmlW)
 }
-

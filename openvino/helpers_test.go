@@ -1,0 +1,169 @@
+package openvino
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gokernel/gguf"
+)
+
+// tinyShape is the synthetic "tiny" preset's shape.
+type tinyShape struct {
+	embd, layers, heads, kvHeads, ffn, vocab, ctx int
+}
+
+var tiny = tinyShape{embd: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 192, vocab: 512, ctx: 512}
+
+// writeTinyGGUF writes a deterministic random Llama model with weights of
+// type wt (f32, f16 or q8_0; norms always f32) and returns its path.
+func writeTinyGGUF(t *testing.T, dir string, sh tinyShape, wt gguf.TensorType, seed int64) string {
+	t.Helper()
+	rng := rand.New(rand.NewSource(seed))
+	w := gguf.NewWriter()
+	kv := []struct {
+		k string
+		v any
+	}{
+		{"general.architecture", "llama"},
+		{"general.name", "openvino-test-tiny"},
+		{"llama.embedding_length", uint32(sh.embd)},
+		{"llama.block_count", uint32(sh.layers)},
+		{"llama.attention.head_count", uint32(sh.heads)},
+		{"llama.attention.head_count_kv", uint32(sh.kvHeads)},
+		{"llama.feed_forward_length", uint32(sh.ffn)},
+		{"llama.context_length", uint32(sh.ctx)},
+		{"llama.rope.freq_base", float32(10000)},
+		{"llama.attention.layer_norm_rms_epsilon", float32(1e-5)},
+	}
+	for _, e := range kv {
+		require.NoError(t, w.AddKV(e.k, e.v))
+	}
+	matrix := func(name string, cols, rows int, scale float64) {
+		x := make([]float32, cols*rows)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * scale)
+		}
+		require.NoError(t, w.AddTensor(name, wt, []uint64{uint64(cols), uint64(rows)}, encode(t, wt, x)))
+	}
+	norm := func(name string) {
+		x := make([]float32, sh.embd)
+		for i := range x {
+			x[i] = float32(1 + 0.1*rng.NormFloat64())
+		}
+		require.NoError(t, w.AddTensor(name, gguf.TypeF32, []uint64{uint64(sh.embd)}, encode(t, gguf.TypeF32, x)))
+	}
+	kvd := sh.embd / sh.heads * sh.kvHeads
+	matrix("token_embd.weight", sh.embd, sh.vocab, 1)
+	for i := 0; i < sh.layers; i++ {
+		p := fmt.Sprintf("blk.%d.", i)
+		norm(p + "attn_norm.weight")
+		matrix(p+"attn_q.weight", sh.embd, sh.embd, 0.5/math.Sqrt(float64(sh.embd)))
+		matrix(p+"attn_k.weight", sh.embd, kvd, 0.5/math.Sqrt(float64(sh.embd)))
+		matrix(p+"attn_v.weight", sh.embd, kvd, 1/math.Sqrt(float64(sh.embd)))
+		matrix(p+"attn_output.weight", sh.embd, sh.embd, 1/math.Sqrt(float64(sh.embd)))
+		norm(p + "ffn_norm.weight")
+		matrix(p+"ffn_gate.weight", sh.embd, sh.ffn, 1/math.Sqrt(float64(sh.embd)))
+		matrix(p+"ffn_up.weight", sh.embd, sh.ffn, 1/math.Sqrt(float64(sh.embd)))
+		matrix(p+"ffn_down.weight", sh.ffn, sh.embd, 1/math.Sqrt(float64(sh.ffn)))
+	}
+	norm("output_norm.weight")
+	matrix("output.weight", sh.embd, sh.vocab, 1/math.Sqrt(float64(sh.embd)))
+	path := filepath.Join(dir, fmt.Sprintf("tiny-%s-%d.gguf", wt, seed))
+	require.NoError(t, w.WriteFile(path))
+	return path
+}
+
+func encode(t *testing.T, wt gguf.TensorType, x []float32) []byte {
+	switch wt {
+	case gguf.TypeF32:
+		b := make([]byte, 4*len(x))
+		for i, v := range x {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		return b
+	case gguf.TypeF16:
+		b := make([]byte, 2*len(x))
+		for i, v := range x {
+			binary.LittleEndian.PutUint16(b[2*i:], f32ToF16(v))
+		}
+		return b
+	case gguf.TypeQ8_0:
+		return quantQ8(x)
+	}
+	t.Fatalf("encode: unsupported type %v", wt)
+	return nil
+}
+
+// requireRuntime skips (or, with FAK_REQUIRE_OPENVINO=1, fails) when the
+// runtime cannot be loaded.
+func requireRuntime(t *testing.T) {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("FAK_REQUIRE_OPENVINO") == "1" {
+			t.Fatalf("FAK_REQUIRE_OPENVINO=1 but the runtime is unavailable: %v", err)
+		}
+		t.Skipf("OpenVINO runtime unavailable: %v", err)
+	}
+}
+
+// openTiny opens the backend on a fresh tiny model of type wt.
+func openTiny(t *testing.T, wt gguf.TensorType) (*Backend, string) {
+	t.Helper()
+	requireRuntime(t)
+	dir := t.TempDir()
+	path := writeTinyGGUF(t, dir, tiny, wt, 7)
+	b, err := Open(context.Background(), adapters.Options{ModelPath: path, Threads: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b, path
+}
+
+// f32ToF16 rounds to the nearest half (normal range; the test weights are
+// far from the limits).
+func f32ToF16(f float32) uint16 {
+	bits := math.Float32bits(f)
+	sign := uint16(bits>>16) & 0x8000
+	exp := int((bits>>23)&0xff) - 127 + 15
+	mant := bits & 0x7fffff
+	if exp <= 0 {
+		return sign // flush tiny values to zero
+	}
+	h := uint32(exp)<<10 | mant>>13
+	if rem := mant & 0x1fff; rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
+		h++
+	}
+	return sign | uint16(h)
+}
+
+// quantQ8 encodes x as q8_0 blocks: an f16 scale d = max|x|/127 and 32
+// int8 values round(x/d), as ggml does.
+func quantQ8(x []float32) []byte {
+	b := make([]byte, len(x)/32*34)
+	for blk := 0; blk < len(x)/32; blk++ {
+		v := x[blk*32 : blk*32+32]
+		amax := float32(0)
+		for _, e := range v {
+			amax = max(amax, float32(math.Abs(float64(e))))
+		}
+		d := amax / 127
+		id := float32(0)
+		if d != 0 {
+			id = 1 / d
+		}
+		o := b[blk*34:]
+		binary.LittleEndian.PutUint16(o, f32ToF16(d))
+		for i, e := range v {
+			o[2+i] = byte(int8(math.Round(float64(e * id))))
+		}
+	}
+	return b
+}
