@@ -3,6 +3,7 @@ package workload
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -373,4 +374,53 @@ func TestReplayErrors(t *testing.T) {
 			assert.True(t, s.closed, "sessions are closed after a failure")
 		}
 	}
+}
+
+func TestReadReplayFileAndProblems(t *testing.T) {
+	dir := t.TempDir()
+	write := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		p := filepath.Join(dir, "r.json")
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+		return p
+	}
+	res := &ReplayResult{Turns: []TurnResult{
+		{Index: 0, TTFTMS: 5, TTFTSamplesMS: []float64{5}, DecodedTokens: 3, DecodeTPS: 10},
+		{Index: 1, Warm: true, ExpectedMinReused: 10, ReusedTokens: 10, TTFTMS: 2, TTFTSamplesMS: []float64{2}},
+	}}
+	good := ReplayFile{Schema: ReplaySchema, Backend: "gokernel", Status: StatusOK, Result: res}
+	f, err := ReadReplayFile(write(good))
+	require.NoError(t, err)
+	assert.Empty(t, f.Problems())
+
+	res.Turns[0].DecodeTPS = 0
+	res.Turns[1].ReusedTokens = 3
+	res.Turns[1].TTFTMS = 0
+	f, err = ReadReplayFile(write(good))
+	require.NoError(t, err)
+	p := strings.Join(f.Problems(), "\n")
+	assert.Contains(t, p, "turn 0: decode_tps = 0 for 3 decoded tokens")
+	assert.Contains(t, p, "turn 1: ttft_ms = 0")
+	assert.Contains(t, p, "turn 1: reused 3 tokens, the token plan guarantees at least 10")
+
+	for want, v := range map[string]ReplayFile{
+		"schema":            {Schema: "x", Backend: "b", Status: StatusOK},
+		"no backend":        {Schema: ReplaySchema, Status: StatusOK},
+		`status "x"`:        {Schema: ReplaySchema, Backend: "b", Status: "x"},
+		"no replayed turns": {Schema: ReplaySchema, Backend: "b", Status: StatusOK},
+	} {
+		_, err := ReadReplayFile(write(v))
+		require.Error(t, err, want)
+		assert.Contains(t, err.Error(), want)
+	}
+	skipped, err := ReadReplayFile(write(ReplayFile{Schema: ReplaySchema, Backend: "b", Status: StatusSkipped, Reason: "r"}))
+	require.NoError(t, err)
+	assert.Empty(t, skipped.Problems())
+	_, err = ReadReplayFile(filepath.Join(dir, "none.json"))
+	require.Error(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "g.json"), []byte("["), 0o644))
+	_, err = ReadReplayFile(filepath.Join(dir, "g.json"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "g.json")
 }

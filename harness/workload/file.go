@@ -1,0 +1,91 @@
+package workload
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Statuses of a replay file.
+const (
+	StatusOK      = "ok"
+	StatusSkipped = "skipped"
+	StatusFailed  = "failed"
+)
+
+// ReplayFile is workload-<backend>.json: one backend's replay with the
+// identity of the run and of the workload it replayed.
+type ReplayFile struct {
+	Schema         string `json:"schema"`
+	Backend        string `json:"backend"`
+	BackendVersion string `json:"backend_version,omitempty"`
+	Status         string `json:"status"`
+	// Reason says why a backend was skipped or failed.
+	Reason      string `json:"reason,omitempty"`
+	ModelSpec   string `json:"model_spec"`
+	ModelDigest string `json:"model_digest,omitempty"`
+	Threads     int    `json:"threads"`
+	Short       bool   `json:"short"`
+	Reps        int    `json:"reps"`
+	// WorkloadPath and WorkloadDigest name the pinned workload;
+	// ReplayedDigest is the digest of what was replayed after caps and
+	// short-run trimming (equal when nothing changed it).
+	WorkloadPath   string        `json:"workload_path"`
+	WorkloadDigest string        `json:"workload_digest"`
+	ReplayedDigest string        `json:"replayed_digest"`
+	WorkloadTurns  int           `json:"workload_turns"`
+	ReplayedTurns  int           `json:"replayed_turns"`
+	Caps           Caps          `json:"caps"`
+	PrefillCap     CapResult     `json:"prefill_cap_applied"`
+	ContextLength  int           `json:"context_length,omitempty"`
+	StartedAt      string        `json:"started_at"`
+	FinishedAt     string        `json:"finished_at"`
+	Result         *ReplayResult `json:"result,omitempty"`
+}
+
+// ReadReplayFile reads and checks a replay file: the schema, a backend
+// name, a known status, and a result with turns when the status is ok.
+func ReadReplayFile(path string) (*ReplayFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("workload replay: %w", err)
+	}
+	var f ReplayFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("workload replay: %s is not a replay JSON object: %w", path, err)
+	}
+	switch {
+	case f.Schema != ReplaySchema:
+		return nil, fmt.Errorf("workload replay: %s: schema %q, want %q", path, f.Schema, ReplaySchema)
+	case f.Backend == "":
+		return nil, fmt.Errorf("workload replay: %s: no backend name", path)
+	case f.Status != StatusOK && f.Status != StatusSkipped && f.Status != StatusFailed:
+		return nil, fmt.Errorf("workload replay: %s: status %q, want ok, skipped or failed", path, f.Status)
+	case f.Status == StatusOK && (f.Result == nil || len(f.Result.Turns) == 0):
+		return nil, fmt.Errorf("workload replay: %s: status ok but no replayed turns", path)
+	}
+	return &f, nil
+}
+
+// Problems lists, in words, what makes an ok replay implausible: a turn
+// without positive timings, a warm turn that reused fewer tokens than the
+// token plan guarantees (prefix reuse silently stopped), or decode figures
+// missing where tokens were decoded.
+func (f *ReplayFile) Problems() []string {
+	if f.Status != StatusOK || f.Result == nil {
+		return nil
+	}
+	var out []string
+	for _, t := range f.Result.Turns {
+		if t.TTFTMS <= 0 || len(t.TTFTSamplesMS) == 0 {
+			out = append(out, fmt.Sprintf("turn %d: ttft_ms = %g, want > 0", t.Index, t.TTFTMS))
+		}
+		if t.DecodedTokens > 0 && t.DecodeTPS <= 0 {
+			out = append(out, fmt.Sprintf("turn %d: decode_tps = %g for %d decoded tokens", t.Index, t.DecodeTPS, t.DecodedTokens))
+		}
+		if t.Warm && t.ReusedTokens < t.ExpectedMinReused {
+			out = append(out, fmt.Sprintf("turn %d: reused %d tokens, the token plan guarantees at least %d (prefix reuse stopped)", t.Index, t.ReusedTokens, t.ExpectedMinReused))
+		}
+	}
+	return out
+}

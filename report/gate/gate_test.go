@@ -1,0 +1,333 @@
+package gate
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/harness/batch"
+	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/report"
+	"github.com/fakbench/fakbench/report/manifest"
+)
+
+type fixture struct {
+	short   bool
+	caps    workload.Caps
+	speedup float64 // at B=64
+	bounded int     // stop the curve after this many points, with a bound
+}
+
+func goodReport(backend string, short bool) *report.Report {
+	r := &report.Report{Model: "m", Backend: backend, Mode: "live_prefix_reuse"}
+	r.ColdFullPrefill = report.ColdPrefill{Tokens: 100, MS: 200, PromptTPS: 500, TTFTMS: 200}
+	r.WarmSamePrefix = report.WarmSame{CachedTokens: 100, MS: 1, TTFTMS: 5, HitRate: 1}
+	r.WarmChangedSuffix = report.WarmChanged{CachedTokens: 100, SuffixTokens: 10, MS: 20, TTFTMS: 20, OutputEqualsCold: true}
+	r.EditedStable = report.EditedStable{ExpectedCacheMiss: true, ActualCacheMiss: true, OutputEqualsCold: true}
+	r.Decode = report.Decode{OutputTokens: 32, TokensPerSec: 90}
+	r.SuffixTTFTCurve = []report.SuffixTTFT{{SuffixTokens: 8, TTFTMS: 10}, {SuffixTokens: 64, TTFTMS: 40}}
+	r.FailureCases = report.FailureCases{OverContext: true, CancelDecode: true}
+	r.Status = report.StatusOK
+	r.Short = short
+	return r
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+}
+
+func curve(speedup float64, bounded int) *batch.Curve {
+	c := &batch.Curve{PromptTokens: 32, Steps: 16, Reps: 3, Requested: batch.DefaultBatches, Bound: "requested maximum"}
+	n := len(batch.DefaultBatches)
+	if bounded > 0 {
+		n = bounded
+		c.Bound = "memory: B=16 needs too much"
+	}
+	for i, b := range batch.DefaultBatches[:n] {
+		s := 1 + (speedup-1)*float64(i)/float64(len(batch.DefaultBatches)-1)
+		c.Points = append(c.Points, batch.Point{BatchPoint: report.BatchPoint{Batch: b, TokensPerSec: 100 * s, SpeedupVsB1: s, SamplesTPS: []float64{100 * s}}})
+	}
+	last := c.Points[len(c.Points)-1]
+	c.MaxBatch, c.SpeedupAtMax = last.Batch, last.SpeedupVsB1
+	return c
+}
+
+// build writes a complete artifact directory and finalises its manifest.
+func (f fixture) build(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "gokernel.json"), goodReport("gokernel", f.short)))
+	skipped := &report.Report{Backend: "openvino"}
+	skipped.Status, skipped.SkipReason = report.StatusSkipped, "library not found"
+	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "openvino.json"), skipped))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, BenchDir, "report.md"), []byte("| table |\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, LogsDir), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, LogsDir, "01-run.stdout"), []byte("ran\n"), 0o644))
+
+	sp := f.speedup
+	if sp == 0 {
+		sp = 3
+	}
+	writeJSON(t, filepath.Join(dir, BatchDir, "batch-llamacpp.json"), batch.File{Schema: batch.Schema, Backend: "llamacpp",
+		Status: batch.StatusOK, Short: f.short, Curve: curve(sp, f.bounded)})
+	writeJSON(t, filepath.Join(dir, BatchDir, "batch-gokernel.json"), batch.File{Schema: batch.Schema, Backend: "gokernel",
+		Status: batch.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short})
+
+	turns := 4
+	replayed := turns
+	if f.short {
+		replayed = 2
+	}
+	res := &workload.ReplayResult{}
+	for i := 0; i < replayed; i++ {
+		res.Turns = append(res.Turns, workload.TurnResult{Index: i, Warm: i > 0, ExpectedMinReused: 10 * i, ReusedTokens: 10 * i,
+			TTFTMS: 12, TTFTSamplesMS: []float64{12}, DecodedTokens: 5, DecodeTPS: 80})
+	}
+	capRes := workload.CapResult{Cap: f.caps.PrefillCap}
+	if f.caps.PrefillCap > 0 {
+		capRes.CappedTurns, capRes.DroppedTokens = 3, 400
+	}
+	writeJSON(t, filepath.Join(dir, WorkloadDir, "workload-gokernel.json"), workload.ReplayFile{Schema: workload.ReplaySchema,
+		Backend: "gokernel", Status: workload.StatusOK, Short: f.short, WorkloadTurns: turns, ReplayedTurns: replayed,
+		Caps: f.caps, PrefillCap: capRes, Result: res})
+
+	m := &manifest.Manifest{Schema: manifest.Schema, HostLabel: "test", HardwareProfile: "cpu", Short: f.short, Caps: f.caps}
+	require.NoError(t, manifest.Finalize(dir, m, "2026-11-23T00:00:00Z"))
+	return dir
+}
+
+func byName(t *testing.T, r Result) map[string]Criterion {
+	t.Helper()
+	out := map[string]Criterion{}
+	for _, c := range r.Criteria {
+		out[c.Name] = c
+	}
+	require.Len(t, out, 7)
+	return out
+}
+
+func TestFullRunPassesWithCleanNode(t *testing.T) {
+	dir := fixture{}.build(t)
+	r, err := Check(dir, Options{CleanNode: true})
+	require.NoError(t, err)
+	assert.True(t, r.Pass, r.Text())
+	assert.Empty(t, r.Failed())
+	c := byName(t, r)
+	assert.Contains(t, c[Artifacts].Detail, "7 files present")
+	assert.Contains(t, c[BatchCurve].Detail, "llamacpp: B=1,2,4,8,16,32,64")
+	assert.Contains(t, c[BatchCurve].Detail, "gokernel skipped: no transport.BatchDecoder")
+	assert.Contains(t, c[BatchedDecodeThreshold].Detail, "llamacpp 3.00x at B=64")
+	assert.Contains(t, c[ReportsValid].Detail, "openvino skipped: library not found")
+	assert.Contains(t, r.Text(), "gate: PASS (7 criteria)")
+	assert.Equal(t, "cpu", r.Profile.Name)
+	assert.Equal(t, CPUThreshold, r.Profile.Threshold)
+
+	// Without the assertion only clean_node fails.
+	r, err = Check(dir, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{CleanNode}, r.Failed())
+	assert.Contains(t, byName(t, r)[CleanNode].Detail, "not asserted")
+}
+
+func TestShortCappedRunFailsCleanBoxCriteriaOnly(t *testing.T) {
+	dir := fixture{short: true, caps: workload.Caps{PrefillCap: 256, PromptCap: 128}}.build(t)
+	r, err := Check(dir, Options{CleanNode: true})
+	require.NoError(t, err)
+	assert.False(t, r.Pass)
+	assert.ElementsMatch(t, []string{Uncapped, FullRun, CleanNode}, r.Failed(), r.Text())
+	c := byName(t, r)
+	assert.True(t, c[Artifacts].Pass, c[Artifacts].Detail)
+	assert.Contains(t, c[Uncapped].Detail, "FAK_WORKLOAD_PREFILL_CAP=256")
+	assert.Contains(t, c[Uncapped].Detail, "FAK_WORKLOAD_PROMPT_CAP=128")
+	assert.Contains(t, c[Uncapped].Detail, "capped 3 turns")
+	assert.Contains(t, c[FullRun].Detail, "--short")
+	assert.Contains(t, c[FullRun].Detail, "replayed 2 of 4 turns")
+	assert.Contains(t, c[CleanNode].Detail, "--clean-node refused")
+	assert.Contains(t, c[CleanNode].Detail, "the run was --short")
+	assert.Contains(t, c[CleanNode].Detail, "capped")
+	assert.Contains(t, r.Text(), "gate: FAIL (3 of 7 criteria failed")
+}
+
+func TestOneByteEditFailsArtifacts(t *testing.T) {
+	dir := fixture{}.build(t)
+	path := filepath.Join(dir, BenchDir, "report.md")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	b[2] ^= 0x01
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	r, err := Check(dir, Options{CleanNode: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{Artifacts}, r.Failed())
+	assert.Contains(t, byName(t, r)[Artifacts].Detail, "changed: bench/report.md: sha256")
+}
+
+func TestMissingAndUnlistedFilesFailArtifacts(t *testing.T) {
+	dir := fixture{}.build(t)
+	require.NoError(t, os.Remove(filepath.Join(dir, LogsDir, "01-run.stdout")))
+	r, err := Check(dir, Options{})
+	require.NoError(t, err)
+	d := byName(t, r)[Artifacts]
+	assert.False(t, d.Pass)
+	assert.Contains(t, d.Detail, "missing: logs/01-run.stdout")
+
+	dir = fixture{}.build(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, BenchDir, "llamacpp.json"), []byte(`{"backend":"llamacpp"}`), 0o644))
+	r, err = Check(dir, Options{})
+	require.NoError(t, err)
+	d = byName(t, r)[Artifacts]
+	assert.False(t, d.Pass)
+	assert.Contains(t, d.Detail, "unlisted: bench/llamacpp.json")
+
+	// Gate outputs may sit next to the manifest unlisted.
+	dir = fixture{}.build(t)
+	for _, g := range manifest.GateOutputs {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, g), []byte("x"), 0o644))
+	}
+	r, err = Check(dir, Options{})
+	require.NoError(t, err)
+	assert.True(t, byName(t, r)[Artifacts].Pass)
+}
+
+func TestIncompleteOrMissingManifest(t *testing.T) {
+	dir := fixture{}.build(t)
+	m, err := manifest.Read(dir)
+	require.NoError(t, err)
+	m.Complete, m.Incomplete = false, "interrupted by signal"
+	require.NoError(t, manifest.Write(dir, m))
+	r, err := Check(dir, Options{})
+	require.NoError(t, err)
+	assert.Contains(t, byName(t, r)[Artifacts].Detail, "manifest is not complete (interrupted by signal)")
+
+	require.NoError(t, os.Remove(filepath.Join(dir, manifest.FileName)))
+	r, err = Check(dir, Options{CleanNode: true})
+	require.NoError(t, err)
+	c := byName(t, r)
+	for _, n := range []string{Artifacts, Uncapped, FullRun, CleanNode} {
+		assert.False(t, c[n].Pass, n)
+		assert.Contains(t, c[n].Detail, "no readable manifest", n)
+	}
+}
+
+func TestThresholdProfilesAndBoundedCurve(t *testing.T) {
+	dir := fixture{speedup: 1.5}.build(t)
+	r, err := Check(dir, Options{CleanNode: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{BatchedDecodeThreshold}, r.Failed())
+	assert.Contains(t, byName(t, r)[BatchedDecodeThreshold].Detail, "needs >= 2x")
+
+	dir = fixture{speedup: 10}.build(t)
+	r, err = Check(dir, Options{CleanNode: true, Profile: "gpu"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{BatchedDecodeThreshold}, r.Failed())
+	assert.Equal(t, 45.0, r.Profile.Threshold)
+	assert.Contains(t, r.Text(), "profile gpu: batched-decode threshold 45x")
+
+	_, err = Check(dir, Options{Profile: "tpu"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown hardware profile "tpu" (known: cpu, gpu)`)
+
+	// A curve bounded with a recorded reason is full up to its bound.
+	dir = fixture{speedup: 6, bounded: 4}.build(t)
+	r, err = Check(dir, Options{CleanNode: true})
+	require.NoError(t, err)
+	c := byName(t, r)
+	assert.True(t, c[BatchCurve].Pass, c[BatchCurve].Detail)
+	assert.Contains(t, c[BatchCurve].Detail, "bounded: memory")
+}
+
+func TestCurveWithoutBoundOrWithGapFails(t *testing.T) {
+	c := curve(3, 4)
+	c.Bound = "requested maximum"
+	ok, why := fullCurve(&batch.File{Curve: c})
+	assert.False(t, ok)
+	assert.Contains(t, why, "stops before B=16 with no recorded bound")
+
+	c = curve(3, 0)
+	c.Points = append(c.Points[:2], c.Points[3:]...)
+	ok, why = fullCurve(&batch.File{Curve: c})
+	assert.False(t, ok)
+	assert.Contains(t, why, "point 2 is B=8")
+
+	ok, _ = fullCurve(&batch.File{})
+	assert.False(t, ok)
+}
+
+func TestInvalidReportsFail(t *testing.T) {
+	dir := fixture{}.build(t)
+	bad := goodReport("gokernel", false)
+	bad.EditedStable.ActualCacheMiss = false
+	bad.Decode.TokensPerSec = 0
+	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "gokernel.json"), bad))
+	// A replay whose prefix reuse stopped.
+	var rf workload.ReplayFile
+	path := filepath.Join(dir, WorkloadDir, "workload-gokernel.json")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &rf))
+	rf.Result.Turns[2].ReusedTokens = 0
+	writeJSON(t, path, rf)
+	m, err := manifest.Read(dir)
+	require.NoError(t, err)
+	require.NoError(t, manifest.Finalize(dir, m, "t"))
+
+	r, err := Check(dir, Options{CleanNode: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{ReportsValid}, r.Failed())
+	d := byName(t, r)[ReportsValid].Detail
+	assert.Contains(t, d, "actual_cache_miss = false")
+	assert.Contains(t, d, "decode.tokens_per_sec = 0")
+	assert.Contains(t, d, "turn 2: reused 0 tokens, the token plan guarantees at least 20")
+}
+
+func TestJSONOutputShape(t *testing.T) {
+	dir := fixture{short: true}.build(t)
+	r, err := Check(dir, Options{})
+	require.NoError(t, err)
+	b, err := r.JSON()
+	require.NoError(t, err)
+	var got struct {
+		Pass     *bool `json:"pass"`
+		Criteria []struct {
+			Name   string `json:"name"`
+			Pass   *bool  `json:"pass"`
+			Detail string `json:"detail"`
+		} `json:"criteria"`
+	}
+	require.NoError(t, json.Unmarshal(b, &got))
+	require.NotNil(t, got.Pass)
+	assert.False(t, *got.Pass)
+	require.Len(t, got.Criteria, 7)
+	assert.Equal(t, Artifacts, got.Criteria[0].Name)
+	assert.True(t, *got.Criteria[0].Pass)
+	for _, c := range got.Criteria {
+		assert.NotEmpty(t, c.Detail, c.Name)
+	}
+}
+
+func TestCheckErrors(t *testing.T) {
+	_, err := Check(filepath.Join(t.TempDir(), "nope"), Options{})
+	require.Error(t, err)
+	f := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(f, nil, 0o644))
+	_, err = Check(f, Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not a directory")
+
+	// An empty directory: every criterion fails with a reason.
+	r, err := Check(t.TempDir(), Options{})
+	require.NoError(t, err)
+	assert.False(t, r.Pass)
+	for _, c := range r.Criteria {
+		assert.False(t, c.Pass, c.Name)
+		assert.NotEmpty(t, strings.TrimSpace(c.Detail), c.Name)
+	}
+}
