@@ -1,0 +1,297 @@
+package gokernel
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// modelKVs are the metadata of the tiny test model.
+func modelKVs(hp HParams) map[string]any {
+	return map[string]any{
+		"general.architecture":                   "llama",
+		"general.name":                           "tiny-test",
+		"llama.embedding_length":                 uint32(hp.Embd),
+		"llama.block_count":                      uint32(hp.Layers),
+		"llama.feed_forward_length":              uint32(hp.FFN),
+		"llama.attention.head_count":             uint32(hp.Heads),
+		"llama.attention.head_count_kv":          uint32(hp.KVHeads),
+		"llama.context_length":                   uint32(hp.CtxTrain),
+		"llama.rope.dimension_count":             uint32(hp.Embd / hp.Heads),
+		"llama.rope.freq_base":                   float32(hp.RopeBase),
+		"llama.attention.layer_norm_rms_epsilon": float32(hp.NormEps),
+	}
+}
+
+// writeModel writes kvs and tensors as a GGUF file and returns its path.
+func writeModel(t *testing.T, kvs map[string]any, mt memTensors) string {
+	t.Helper()
+	w := gguf.NewWriter()
+	keys := make([]string, 0, len(kvs))
+	for k := range kvs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		require.NoError(t, w.AddKV(k, kvs[k]))
+	}
+	names := make([]string, 0, len(mt))
+	for n := range mt {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rt := mt[n]
+		require.NoError(t, w.AddTensor(n, gguf.TensorType(rt.typ), rt.dims, rt.data))
+	}
+	path := filepath.Join(t.TempDir(), "model.gguf")
+	require.NoError(t, w.WriteFile(path))
+	return path
+}
+
+func tinyFile(t *testing.T, typ kernels.Type) (string, HParams, memTensors) {
+	hp := tinyHP()
+	hp.Vocab = 512
+	mt := randomTensors(hp, typ, 7, false)
+	return writeModel(t, modelKVs(hp), mt), hp, mt
+}
+
+func TestLoadMatchesInMemoryModel(t *testing.T) {
+	for _, typ := range []kernels.Type{kernels.TypeF32, kernels.TypeF16, kernels.TypeQ8_0} {
+		t.Run(typ.String(), func(t *testing.T) {
+			path, hp, _ := tinyFile(t, typ)
+			m, err := Load(path, Options{Threads: 2})
+			require.NoError(t, err)
+			defer m.Close()
+			assert.Equal(t, "tiny-test", m.Name)
+			assert.Equal(t, 512, m.HP.Vocab)
+			assert.Equal(t, 16, m.HP.HeadDim)
+			assert.Equal(t, 16, m.HP.RopeDim)
+			assert.Equal(t, hp.CtxTrain, m.ContextLength(), "min(512, 4096)")
+			assert.Equal(t, typ.String(), m.WeightType())
+			assert.False(t, m.Tied)
+
+			mem := newTestModel(t, typ, Options{Threads: 2})
+			toks := testTokens(30, 512, 71)
+			assert.Equal(t, coldLogits(t, mem, toks), coldLogits(t, m, toks))
+			assert.Equal(t, mem.Parameters(), m.Parameters())
+			assert.Equal(t, mem.WeightBytes(), m.WeightBytes())
+		})
+	}
+}
+
+func TestWeightAccounting(t *testing.T) {
+	m := newTestModel(t, kernels.TypeQ8_0, Options{Threads: 1})
+	hp := m.HP
+	perLayer := int64(hp.Embd*hp.QDim() + 2*hp.Embd*hp.KVDim() + hp.QDim()*hp.Embd + 3*hp.Embd*hp.FFN)
+	params := int64(hp.Layers)*(perLayer+2*int64(hp.Embd)) + 2*int64(hp.Vocab*hp.Embd) + int64(hp.Embd)
+	assert.Equal(t, params, m.Parameters())
+	q8 := func(n int64) int64 { return n / 32 * 34 }
+	read := int64(hp.Layers)*(q8(perLayer)+2*4*int64(hp.Embd)) + q8(int64(hp.Vocab*hp.Embd)) + 4*int64(hp.Embd) + q8(int64(hp.Embd))
+	assert.Equal(t, read, m.WeightBytes(), "layers + norms + head + one embedding row")
+}
+
+func TestLoadOptions(t *testing.T) {
+	path, _, _ := tinyFile(t, kernels.TypeF32)
+	m, err := Load(path, Options{Threads: 3, ContextLength: 100, ChunkSize: 1000})
+	require.NoError(t, err)
+	assert.Equal(t, 3, m.Threads())
+	assert.Equal(t, 100, m.ContextLength())
+	assert.Equal(t, 100, m.ChunkSize(), "chunk capped by the context")
+	require.NoError(t, m.Close())
+
+	_, err = Load(path, Options{ContextLength: 513})
+	assert.ErrorContains(t, err, "context length 513 exceeds the model's context length 512")
+	_, err = Load(path, Options{Threads: -1})
+	assert.ErrorContains(t, err, "negative option")
+}
+
+func TestBadModelFiles(t *testing.T) {
+	hp := tinyHP()
+	hp.Vocab = 512
+	good := func() (map[string]any, memTensors) { return modelKVs(hp), randomTensors(hp, kernels.TypeF32, 7, false) }
+
+	cases := []struct {
+		name   string
+		edit   func(kv map[string]any, mt memTensors)
+		substr []string
+	}{
+		{"wrong architecture", func(kv map[string]any, _ memTensors) { kv["general.architecture"] = "gpt2" },
+			[]string{`"gpt2"`, "llama"}},
+		{"no architecture", func(kv map[string]any, _ memTensors) { delete(kv, "general.architecture") },
+			[]string{"general.architecture"}},
+		{"missing hparam", func(kv map[string]any, _ memTensors) { delete(kv, "llama.block_count") },
+			[]string{"llama.block_count"}},
+		{"hparam of the wrong type", func(kv map[string]any, _ memTensors) { kv["llama.embedding_length"] = "64" },
+			[]string{"llama.embedding_length"}},
+		{"inconsistent heads", func(kv map[string]any, _ memTensors) { kv["llama.attention.head_count_kv"] = uint32(3) },
+			[]string{"head_count_kv = 3"}},
+		{"odd rope dims", func(kv map[string]any, _ memTensors) { kv["llama.rope.dimension_count"] = uint32(7) },
+			[]string{"rope.dimension_count = 7"}},
+		{"key length differs", func(kv map[string]any, _ memTensors) { kv["llama.attention.key_length"] = uint32(32) },
+			[]string{"llama.attention.key_length = 32"}},
+		{"missing tensor", func(_ map[string]any, mt memTensors) { delete(mt, "blk.1.ffn_up.weight") },
+			[]string{"missing tensor blk.1.ffn_up.weight"}},
+		{"missing head and embeddings", func(_ map[string]any, mt memTensors) {
+			delete(mt, "output.weight")
+			delete(mt, "token_embd.weight")
+		}, []string{"output.weight", "token_embd.weight"}},
+		{"wrong shape", func(_ map[string]any, mt memTensors) {
+			r := mt["blk.0.attn_k.weight"]
+			r.dims = []uint64{64, 16}
+			r.data = r.data[:64*16*4]
+			mt["blk.0.attn_k.weight"] = r
+		}, []string{"blk.0.attn_k.weight", "[64 16]", "[64 32]"}},
+		{"wrong embedding rows", func(_ map[string]any, mt memTensors) {
+			r := mt["token_embd.weight"]
+			r.dims = []uint64{64, 500}
+			r.data = r.data[:64*500*4]
+			mt["token_embd.weight"] = r
+		}, []string{"token_embd.weight", "[64 500]", "[64 512]"}},
+		{"unsupported type", func(_ map[string]any, mt memTensors) {
+			// q4_1: blocks of 32 weights in 20 bytes.
+			mt["blk.0.attn_q.weight"] = rawTensor{dims: []uint64{64, 64}, typ: kernels.Type(gguf.TypeQ4_1), data: make([]byte, 64*64/32*20)}
+		}, []string{"blk.0.attn_q.weight", "q4_1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			kv, mt := good()
+			c.edit(kv, mt)
+			path := writeModel(t, kv, mt)
+			m, err := Load(path, Options{Threads: 1})
+			require.Error(t, err)
+			assert.Nil(t, m)
+			var bm *transport.BadModelError
+			require.ErrorAs(t, err, &bm, "%v", err)
+			assert.Equal(t, path, bm.File)
+			for _, s := range c.substr {
+				assert.Contains(t, err.Error(), s)
+			}
+		})
+	}
+
+	t.Run("truncated file", func(t *testing.T) {
+		kv, mt := good()
+		path := writeModel(t, kv, mt)
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, data[:len(data)-1000], 0o644))
+		_, err = Load(path, Options{})
+		require.True(t, transport.IsBadModel(err), "%v", err)
+		assert.Contains(t, err.Error(), path)
+	})
+	t.Run("not a file", func(t *testing.T) {
+		_, err := Load(filepath.Join(t.TempDir(), "absent.gguf"), Options{})
+		assert.True(t, transport.IsBadModel(err), "%v", err)
+	})
+}
+
+func TestBackendContract(t *testing.T) {
+	ctx := context.Background()
+	path, _, _ := tinyFile(t, kernels.TypeQ8_0)
+	e, err := adapters.Lookup(BackendName)
+	require.NoError(t, err)
+	assert.True(t, e.Caps.Logits)
+
+	b, err := adapters.Open(ctx, BackendName, adapters.Options{ModelPath: path, Threads: 2,
+		Extra: map[string]string{ExtraChunkSize: "32"}})
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Equal(t, "gokernel", b.Name())
+	assert.True(t, strings.HasPrefix(b.Version(), "gokernel/"+kernels.Name()), b.Version())
+	st := b.Settings()
+	assert.Equal(t, "2", st["threads"])
+	assert.Equal(t, "32", st["chunk_size"])
+	assert.Equal(t, "f32", st["type_k"])
+	assert.Equal(t, "512", st["n_ctx"])
+	assert.Equal(t, kernels.Name(), st["kernels"])
+	info := b.Info()
+	assert.Equal(t, path, info.Path)
+	assert.Equal(t, "tiny-test", info.Name)
+	assert.Equal(t, "llama", info.Architecture)
+	assert.Equal(t, 512, info.VocabSize)
+	assert.Equal(t, 512, info.ContextLength)
+	assert.Equal(t, "q8_0", info.WeightType)
+	assert.Positive(t, info.Parameters)
+	assert.Positive(t, info.WeightBytes)
+
+	s, err := b.NewSession(ctx)
+	require.NoError(t, err)
+	_, ok := s.(transport.LogitsReader)
+	assert.True(t, ok)
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(40, 512, 81)})
+	require.NoError(t, err)
+	_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: testTokens(3, 512, 82)})
+	require.NoError(t, err)
+	d, err := s.Decode(ctx, 4)
+	require.NoError(t, err)
+	assert.Len(t, d.Tokens, 4)
+	require.NoError(t, s.Close())
+	require.NoError(t, b.Close())
+	_, err = b.NewSession(ctx)
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	require.NoError(t, b.Close(), "idempotent")
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	path, _, _ := tinyFile(t, kernels.TypeF32)
+	_, err := Open(ctx, adapters.Options{})
+	assert.ErrorContains(t, err, "no model path")
+	_, err = Open(ctx, adapters.Options{ModelPath: path, Extra: map[string]string{"chunk_size": "x"}})
+	assert.ErrorContains(t, err, `chunk_size="x"`)
+	_, err = Open(ctx, adapters.Options{ModelPath: path, Extra: map[string]string{"flash": "1"}})
+	assert.ErrorContains(t, err, `unknown option "flash"`)
+	_, err = Open(ctx, adapters.Options{ModelPath: path, Threads: -2})
+	assert.ErrorContains(t, err, "threads -2")
+	_, err = Open(ctx, adapters.Options{ModelPath: path, ContextLength: 4096})
+	assert.ErrorContains(t, err, "exceeds the model's context length 512")
+	_, err = Open(ctx, adapters.Options{ModelPath: filepath.Join(t.TempDir(), "none.gguf")})
+	assert.True(t, transport.IsBadModel(err))
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = Open(cctx, adapters.Options{ModelPath: path})
+	assert.ErrorIs(t, err, context.Canceled)
+
+	// Default threads: runtime.NumCPU().
+	b, err := Open(ctx, adapters.Options{ModelPath: path})
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Equal(t, "runtime.NumCPU()", b.Settings()["threads_source"])
+	_, err = b.NewSession(cctx)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func BenchmarkDecode(b *testing.B) {
+	hp := tinyHP()
+	hp.Vocab = 512
+	m, err := assemble("mem:tiny", "tiny", hp, randomTensors(hp, kernels.TypeQ8_0, 7, false).lookup, Options{Threads: 2})
+	require.NoError(b, err)
+	defer m.Close()
+	s, err := m.NewSession()
+	require.NoError(b, err)
+	defer s.Close()
+	ctx := context.Background()
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(64, hp.Vocab, 91)})
+	require.NoError(b, err)
+	const steps = 64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: []transport.Token{1}})
+		require.NoError(b, err)
+		_, err = s.Decode(ctx, steps)
+		require.NoError(b, err)
+	}
+	b.ReportMetric(float64(b.N*steps)/b.Elapsed().Seconds(), "tokens/s")
+}
