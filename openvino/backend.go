@@ -130,19 +130,17 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 		{lib.key("ov_property_key_hint_inference_precision", "INFERENCE_PRECISION_HINT"), "f32"},
 	}
 	t0 := time.Now()
-	core, err := lib.newCore()
+	core, err := lib.sharedCore()
 	if err != nil {
 		return nil, err
 	}
 	model, err := core.readModel(xmlPath, xmlPath[:len(xmlPath)-len(".xml")]+".bin")
 	if err != nil {
-		core.free()
 		return nil, &transport.BadModelError{File: xmlPath, Reason: "the runtime rejected the IR", Err: err}
 	}
 	compiled, err := core.compile(model, "CPU", props)
 	model.free()
 	if err != nil {
-		core.free()
 		return nil, err
 	}
 	b.core, b.compiled, b.CompileTime = core, compiled, time.Since(t0)
@@ -271,7 +269,7 @@ func (b *Backend) NewSession(ctx context.Context) (transport.Session, error) {
 	return b.newSession()
 }
 
-// Close frees the compiled model and the core. Sessions must be closed
+// Close frees the compiled model (the core is shared by the process). Sessions must be closed
 // first; Close fails while any is open. It is idempotent.
 func (b *Backend) Close() error {
 	b.mu.Lock()
@@ -284,6 +282,5 @@ func (b *Backend) Close() error {
 	}
 	b.closed = true
 	b.compiled.free()
-	b.core.free()
 	return nil
 }

@@ -133,6 +133,10 @@ type capi struct {
 	propsOK bool // compile is the non-variadic ov_core_compile_model_props
 	version string
 	keys    map[string]string // property key constants read from the library
+
+	coreOnce sync.Once
+	core     *ovCore
+	coreErr  error
 }
 
 var (
@@ -224,6 +228,15 @@ func (l *capi) status(op string, st C.int) error {
 type ovCore struct {
 	l *capi
 	p unsafe.Pointer
+}
+
+// sharedCore returns the process-wide core of this library. It is created
+// once and never freed: freeing the last core unloads the device plugins,
+// and loading them again in the same process crashes the CPU plugin, so
+// every Backend shares one core and frees only its compiled model.
+func (l *capi) sharedCore() (*ovCore, error) {
+	l.coreOnce.Do(func() { l.core, l.coreErr = l.newCore() })
+	return l.core, l.coreErr
 }
 
 func (l *capi) newCore() (*ovCore, error) {

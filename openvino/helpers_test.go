@@ -24,8 +24,11 @@ type tinyShape struct {
 var tiny = tinyShape{embd: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 192, vocab: 512, ctx: 512}
 
 // writeTinyGGUF writes a deterministic random Llama model with weights of
-// type wt (f32, f16 or q8_0; norms always f32) and returns its path.
-func writeTinyGGUF(t *testing.T, dir string, sh tinyShape, wt gguf.TensorType, seed int64) string {
+// type wt (f32, f16 or q8_0; norms always f32) and returns its path. With
+// twin set it writes, instead, f32 weights holding exactly the values the
+// wt encoding decodes to (the same seed gives the same model), so an f32
+// reference can check the decompression of wt.
+func writeTinyGGUF(t *testing.T, dir string, sh tinyShape, wt gguf.TensorType, seed int64, twin bool) string {
 	t.Helper()
 	rng := rand.New(rand.NewSource(seed))
 	w := gguf.NewWriter()
@@ -52,7 +55,12 @@ func writeTinyGGUF(t *testing.T, dir string, sh tinyShape, wt gguf.TensorType, s
 		for i := range x {
 			x[i] = float32(rng.NormFloat64() * scale)
 		}
-		require.NoError(t, w.AddTensor(name, wt, []uint64{uint64(cols), uint64(rows)}, encode(t, wt, x)))
+		enc := encode(t, wt, x)
+		if twin {
+			require.NoError(t, w.AddTensor(name, gguf.TypeF32, []uint64{uint64(cols), uint64(rows)}, encode(t, gguf.TypeF32, decode(t, wt, enc))))
+			return
+		}
+		require.NoError(t, w.AddTensor(name, wt, []uint64{uint64(cols), uint64(rows)}, enc))
 	}
 	norm := func(name string) {
 		x := make([]float32, sh.embd)
@@ -77,7 +85,7 @@ func writeTinyGGUF(t *testing.T, dir string, sh tinyShape, wt gguf.TensorType, s
 	}
 	norm("output_norm.weight")
 	matrix("output.weight", sh.embd, sh.vocab, 1/math.Sqrt(float64(sh.embd)))
-	path := filepath.Join(dir, fmt.Sprintf("tiny-%s-%d.gguf", wt, seed))
+	path := filepath.Join(dir, fmt.Sprintf("tiny-%s-%d-twin%v.gguf", wt, seed, twin))
 	require.NoError(t, w.WriteFile(path))
 	return path
 }
@@ -120,7 +128,7 @@ func openTiny(t *testing.T, wt gguf.TensorType) (*Backend, string) {
 	t.Helper()
 	requireRuntime(t)
 	dir := t.TempDir()
-	path := writeTinyGGUF(t, dir, tiny, wt, 7)
+	path := writeTinyGGUF(t, dir, tiny, wt, 7, false)
 	b, err := Open(context.Background(), adapters.Options{ModelPath: path, Threads: 2})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
@@ -166,4 +174,46 @@ func quantQ8(x []float32) []byte {
 		}
 	}
 	return b
+}
+
+func f16ToF32(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h & 0x3ff)
+	switch {
+	case exp == 0 && mant == 0:
+		return math.Float32frombits(sign)
+	case exp == 0: // subnormal
+		return float32(math.Ldexp(float64(mant), -24)) * map[bool]float32{true: -1, false: 1}[sign != 0]
+	}
+	return math.Float32frombits(sign | (exp-15+127)<<23 | mant<<13)
+}
+
+// decode is the inverse of encode.
+func decode(t *testing.T, wt gguf.TensorType, b []byte) []float32 {
+	switch wt {
+	case gguf.TypeF32:
+		x := make([]float32, len(b)/4)
+		for i := range x {
+			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		return x
+	case gguf.TypeF16:
+		x := make([]float32, len(b)/2)
+		for i := range x {
+			x[i] = f16ToF32(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+		return x
+	case gguf.TypeQ8_0:
+		x := make([]float32, len(b)/34*32)
+		for blk := 0; blk < len(b)/34; blk++ {
+			d := f16ToF32(binary.LittleEndian.Uint16(b[blk*34:]))
+			for i := 0; i < 32; i++ {
+				x[blk*32+i] = d * float32(int8(b[blk*34+2+i]))
+			}
+		}
+		return x
+	}
+	t.Fatalf("decode: unsupported type %v", wt)
+	return nil
 }

@@ -146,3 +146,37 @@ func (m *refModel) logits(toks []transport.Token) [][]float64 {
 	}
 	return all
 }
+
+// greedy returns the greedy continuation of n tokens after prompt (the
+// first is the token predicted after the prompt).
+func (m *refModel) greedy(prompt []transport.Token, n int) []transport.Token {
+	seq := append([]transport.Token{}, prompt...)
+	var out []transport.Token
+	for len(out) < n {
+		all := m.logits(seq)
+		tok := argmax64(all[len(all)-1])
+		out = append(out, tok)
+		seq = append(seq, tok)
+	}
+	return out
+}
+
+func argmax64(x []float64) transport.Token {
+	best := 0
+	for i := range x {
+		if x[i] > x[best] {
+			best = i
+		}
+	}
+	return transport.Token(best)
+}
+
+// maxRelDiff is max|a-b| / max|b| over the vector.
+func maxRelDiff(a []float32, b []float64) float64 {
+	num, den := 0.0, 0.0
+	for i := range b {
+		num = math.Max(num, math.Abs(float64(a[i])-b[i]))
+		den = math.Max(den, math.Abs(b[i]))
+	}
+	return num / den
+}

@@ -1,0 +1,287 @@
+package openvino
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/transport"
+)
+
+var bg = context.Background()
+
+func newSess(t *testing.T, b *Backend) *Session {
+	t.Helper()
+	s, err := b.NewSession(bg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s.(*Session)
+}
+
+// Logit threshold: f32 weights and f32 inference differ from the float64
+// reference only in rounding and summation order; with |logit| of order 1-10
+// and dot products of 64-192 terms that stays near 1e-6 relative, so 1e-4 of
+// the largest logit is loose enough for any summation order and tight
+// enough to catch a wrong rope pair, head mapping, mask or norm (each of
+// those moves logits by whole percent).
+const logitTol = 1e-4
+
+// TestLogitsMatchReference checks the logits after a prefix, after a suffix
+// and after each of several decode steps (so the KV cache, positions and
+// mask are exercised), for f32, f16 and q8_0 weights. For f16 and q8_0 the
+// reference runs on an f32 twin holding exactly the decoded weights, so
+// the decompression subgraphs are checked at f32 precision too.
+func TestLogitsMatchReference(t *testing.T) {
+	for _, wt := range []gguf.TensorType{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0} {
+		t.Run(wt.String(), func(t *testing.T) {
+			requireRuntime(t)
+			dir := t.TempDir()
+			path := writeTinyGGUF(t, dir, tiny, wt, 11, false)
+			twin := writeTinyGGUF(t, dir, tiny, wt, 11, true)
+			b, err := Open(bg, adapters.Options{ModelPath: path, Threads: 2})
+			require.NoError(t, err)
+			defer b.Close()
+			ref := loadRef(t, twin)
+
+			toks := []transport.Token{3, 17, 200, 511, 0, 42, 42, 9}
+			s := newSess(t, b)
+			_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: toks[:5]})
+			require.NoError(t, err)
+			got, err := s.LastLogits()
+			require.NoError(t, err)
+			want := ref.logits(toks)
+			assert.Less(t, maxRelDiff(got, want[4]), logitTol, "after the prefix")
+			r, err := s.PrefillSuffix(bg, transport.SuffixInput{Tokens: toks[5:]})
+			require.NoError(t, err)
+			got, err = s.LastLogits()
+			require.NoError(t, err)
+			assert.Less(t, maxRelDiff(got, want[7]), logitTol, "after the suffix")
+			assert.Equal(t, argmax64(want[7]), r.FirstToken)
+
+			seq := append(append([]transport.Token{}, toks...), r.FirstToken)
+			for i := 0; i < 4; i++ {
+				d, err := s.Decode(bg, 1)
+				require.NoError(t, err)
+				require.Len(t, d.Tokens, 1)
+				got, err = s.LastLogits()
+				require.NoError(t, err)
+				all := ref.logits(seq)
+				assert.Less(t, maxRelDiff(got, all[len(all)-1]), logitTol, "decode step %d", i)
+				assert.Equal(t, argmax64(all[len(all)-1]), d.Tokens[0], "decode step %d", i)
+				seq = append(seq, d.Tokens[0])
+			}
+		})
+	}
+}
+
+// TestGreedy32 checks 32 greedy steps against the reference.
+func TestGreedy32(t *testing.T) {
+	b, path := openTiny(t, gguf.TypeF32)
+	ref := loadRef(t, path)
+	prompt := []transport.Token{5, 6, 7, 8, 100, 300}
+	want := ref.greedy(prompt, 33)
+	s := newSess(t, b)
+	_, err := s.EnsurePrefix(bg, transport.PrefixInput{Tokens: prompt[:4]})
+	require.NoError(t, err)
+	r, err := s.PrefillSuffix(bg, transport.SuffixInput{Tokens: prompt[4:]})
+	require.NoError(t, err)
+	d, err := s.Decode(bg, 32)
+	require.NoError(t, err)
+	assert.Equal(t, want, append([]transport.Token{r.FirstToken}, d.Tokens...))
+	assert.Equal(t, len(prompt)+32, s.Resident())
+}
+
+// TestPrefixReuse checks hit, partial hit (edit) and the equality of warm
+// and cold results.
+func TestPrefixReuse(t *testing.T) {
+	b, _ := openTiny(t, gguf.TypeF32)
+	prefix := make([]transport.Token, 40)
+	for i := range prefix {
+		prefix[i] = transport.Token((i*37 + 5) % 512)
+	}
+	suffix := []transport.Token{9, 8, 7}
+	run := func(s *Session, p []transport.Token) (transport.PrefixResult, []transport.Token) {
+		pr, err := s.EnsurePrefix(bg, transport.PrefixInput{Key: "k", Tokens: p})
+		require.NoError(t, err)
+		r, err := s.PrefillSuffix(bg, transport.SuffixInput{Tokens: suffix})
+		require.NoError(t, err)
+		d, err := s.Decode(bg, 6)
+		require.NoError(t, err)
+		return pr, append([]transport.Token{r.FirstToken}, d.Tokens...)
+	}
+	warm := newSess(t, b)
+	pr, first := run(warm, prefix)
+	assert.Equal(t, 0, pr.ReusedTokens)
+	assert.Equal(t, 40, pr.ComputedTokens)
+
+	pr, again := run(warm, prefix)
+	assert.Equal(t, 40, pr.ReusedTokens, "same prefix is a full hit")
+	assert.Equal(t, 0, pr.ComputedTokens)
+	assert.Equal(t, first, again, "warm equals the first run")
+
+	edited := append([]transport.Token{}, prefix...)
+	edited[25] = 1
+	pr, warmEdited := run(warm, edited)
+	assert.Equal(t, 25, pr.ReusedTokens, "reuse stops at the edit")
+	assert.Equal(t, 15, pr.ComputedTokens)
+
+	cold := newSess(t, b)
+	_, coldEdited := run(cold, edited)
+	assert.Equal(t, coldEdited, warmEdited, "warm after an edit equals cold")
+
+	// A shorter prefix that is a prefix of the resident tokens is all reuse.
+	pr, err := warm.EnsurePrefix(bg, transport.PrefixInput{Tokens: edited[:10]})
+	require.NoError(t, err)
+	assert.Equal(t, 10, pr.ReusedTokens)
+	assert.Equal(t, 0, pr.ComputedTokens)
+	assert.Equal(t, 10, warm.Resident())
+}
+
+// countdownCtx reports cancellation after its Err has been asked n times.
+type countdownCtx struct {
+	context.Context
+	left atomic.Int32
+}
+
+func (c *countdownCtx) Err() error {
+	if c.left.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestDecodeCancel(t *testing.T) {
+	b, _ := openTiny(t, gguf.TypeF32)
+	s := newSess(t, b)
+	_, err := s.EnsurePrefix(bg, transport.PrefixInput{Tokens: []transport.Token{1, 2, 3}})
+	require.NoError(t, err)
+	_, err = s.PrefillSuffix(bg, transport.SuffixInput{Tokens: []transport.Token{4}})
+	require.NoError(t, err)
+	ctx := &countdownCtx{Context: bg}
+	ctx.left.Store(3)
+	d, err := s.Decode(ctx, 10)
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, context.Canceled))
+	assert.Len(t, d.Tokens, 3, "tokens made before the cancel are returned")
+	assert.Equal(t, 4+3, s.Resident(), "the cache holds exactly the tokens fed")
+
+	// Still usable, and continuing equals an uninterrupted run.
+	more, err := s.Decode(bg, 2)
+	require.NoError(t, err)
+	ref := newSess(t, b)
+	_, err = ref.EnsurePrefix(bg, transport.PrefixInput{Tokens: []transport.Token{1, 2, 3}})
+	require.NoError(t, err)
+	_, err = ref.PrefillSuffix(bg, transport.SuffixInput{Tokens: []transport.Token{4}})
+	require.NoError(t, err)
+	full, err := ref.Decode(bg, 5)
+	require.NoError(t, err)
+	assert.Equal(t, full.Tokens, append(d.Tokens, more.Tokens...))
+
+	// A context cancelled before the call stops prefill too, with the count.
+	cctx, cancel := context.WithCancel(bg)
+	cancel()
+	pr, err := s.EnsurePrefix(cctx, transport.PrefixInput{Tokens: []transport.Token{9, 9, 9}})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 0, pr.ComputedTokens)
+}
+
+func TestOverContext(t *testing.T) {
+	requireRuntime(t)
+	path := writeTinyGGUF(t, t.TempDir(), tiny, gguf.TypeF32, 3, false)
+	b, err := Open(bg, adapters.Options{ModelPath: path, Threads: 1, ContextLength: 16})
+	require.NoError(t, err)
+	defer b.Close()
+	s := newSess(t, b)
+	long := make([]transport.Token, 17)
+	_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: long})
+	var oc *transport.OverContextError
+	require.ErrorAs(t, err, &oc)
+	assert.Equal(t, 16, oc.Limit)
+	assert.Equal(t, 0, s.Resident(), "refused before any state change")
+
+	_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: long[:10]})
+	require.NoError(t, err)
+	_, err = s.PrefillSuffix(bg, transport.SuffixInput{Tokens: long[:7]})
+	require.ErrorAs(t, err, &oc)
+	assert.Equal(t, 10, s.Resident())
+	_, err = s.PrefillSuffix(bg, transport.SuffixInput{Tokens: long[:4]})
+	require.NoError(t, err)
+	_, err = s.Decode(bg, 3)
+	require.ErrorAs(t, err, &oc)
+	assert.Equal(t, 14, s.Resident())
+	d, err := s.Decode(bg, 2)
+	require.NoError(t, err)
+	assert.Len(t, d.Tokens, 2)
+}
+
+func TestBadInputAndClose(t *testing.T) {
+	b, _ := openTiny(t, gguf.TypeF32)
+	s := newSess(t, b)
+	_, err := s.EnsurePrefix(bg, transport.PrefixInput{Tokens: []transport.Token{1, 512}})
+	assert.ErrorContains(t, err, "outside the vocabulary")
+	_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: []transport.Token{-1}})
+	assert.Error(t, err)
+	_, err = s.PrefillSuffix(bg, transport.SuffixInput{})
+	assert.ErrorIs(t, err, transport.ErrEmptySuffix)
+	_, err = s.Decode(bg, 1)
+	assert.ErrorIs(t, err, ErrNoPending)
+	_, err = s.Decode(bg, -1)
+	assert.Error(t, err)
+	_, err = s.LastLogits()
+	assert.ErrorIs(t, err, ErrNoLogits)
+	d, err := s.Decode(bg, 0)
+	require.NoError(t, err)
+	assert.Empty(t, d.Tokens)
+
+	assert.Error(t, b.Close(), "backend refuses to close under an open session")
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "idempotent")
+	_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: []transport.Token{1}})
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	_, err = s.PrefillSuffix(bg, transport.SuffixInput{Tokens: []transport.Token{1}})
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	_, err = s.Decode(bg, 1)
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	_, err = s.LastLogits()
+	assert.ErrorIs(t, err, transport.ErrClosed)
+	require.NoError(t, b.Close())
+	require.NoError(t, b.Close(), "idempotent")
+	_, err = b.NewSession(bg)
+	assert.ErrorIs(t, err, transport.ErrClosed)
+}
+
+func TestBackendFacts(t *testing.T) {
+	b, path := openTiny(t, gguf.TypeQ8_0)
+	assert.Equal(t, "openvino", b.Name())
+	assert.Regexp(t, `^openvino 20\d\d\.\d+`, b.Version())
+	st := b.Settings()
+	assert.Equal(t, "LATENCY", st["property.PERFORMANCE_HINT"])
+	assert.Equal(t, "2", st["property.INFERENCE_NUM_THREADS"])
+	assert.Equal(t, "f32", st["property.INFERENCE_PRECISION_HINT"])
+	assert.Contains(t, st["kv_cache"], "explicit")
+	info := b.Info()
+	assert.Equal(t, 512, info.VocabSize)
+	assert.Equal(t, 512, info.ContextLength)
+	assert.Equal(t, "q8_0", info.WeightType)
+	assert.Equal(t, path, info.Path)
+	assert.False(t, b.IRCached)
+
+	// A second open of the same file reuses the cached IR.
+	b2, err := Open(bg, adapters.Options{ModelPath: path, Threads: 2})
+	require.NoError(t, err)
+	defer b2.Close()
+	assert.True(t, b2.IRCached)
+	assert.Equal(t, b.IRPath, b2.IRPath)
+
+	e, err := adapters.Lookup("openvino")
+	require.NoError(t, err)
+	assert.True(t, e.Caps.Logits)
+	assert.True(t, e.Caps.Native)
+	assert.NoError(t, e.Available())
+}
