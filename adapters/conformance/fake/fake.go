@@ -59,8 +59,8 @@ type Config struct {
 	Vocab int
 	// Context is the context length (default 256).
 	Context int
-	// TokenCost is the time spent per computed position (default none), so
-	// that timings and cancellation behave like a real engine's.
+	// TokenCost is the time spent (spinning) per computed position (default
+	// none), so that timings and cancellation behave like a real engine's.
 	TokenCost time.Duration
 	// Bugs switches on contract violations.
 	Bugs Bugs
@@ -209,8 +209,11 @@ func (s *Session) push(tok transport.Token) {
 		st ^= 1
 	}
 	c.kv = append(c.kv, entry{tok: tok, state: st})
-	if s.b.cfg.TokenCost > 0 {
-		time.Sleep(s.b.cfg.TokenCost)
+	if cost := s.b.cfg.TokenCost; cost > 0 {
+		// Spin rather than sleep: timer granularity can exceed a
+		// microsecond-scale cost by orders of magnitude.
+		for start := time.Now(); time.Since(start) < cost; {
+		}
 	}
 }
 
