@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/harness/batch"
+	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/report/gate"
+	"github.com/fakbench/fakbench/report/manifest"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var so, se bytes.Buffer
+	code := dispatch(context.Background(), args, &so, &se)
+	return code, so.String(), se.String()
+}
+
+// repoFile returns a path relative to the repository root.
+func repoFile(rel string) string { return filepath.Join("..", "..", rel) }
+
+// TestNodeBenchShortEndToEnd runs the whole node benchmark in-process on the
+// tiny synthetic model with the Go kernel: the artifact set must verify,
+// the short run must fail the clean-box criteria with reasons, and editing
+// one byte must fail the artifacts criterion.
+func TestNodeBenchShortEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	nodeStepOverride = func(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+		return dispatch(ctx, args, stdout, stderr), nil
+	}
+	t.Cleanup(func() { nodeStepOverride = nil })
+	t.Setenv(workload.EnvPrefillCap, "")
+	os.Unsetenv(workload.EnvPrefillCap)
+	t.Setenv(workload.EnvPromptCap, "")
+	os.Unsetenv(workload.EnvPromptCap)
+	t.Setenv(workload.EnvBatchWorkload, "1")
+
+	out := filepath.Join(t.TempDir(), "node")
+	code, stdout, stderr := runCLI(t, "node-bench", "--out", out, "--host", "unit", "--short",
+		"--backends", "gokernel", "--workload", repoFile(defaultWorkloadPath), "--threads", "1")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stdout, "FAIL  full_run")
+	assert.Contains(t, stdout, "PASS  artifacts")
+
+	m, err := manifest.Read(out)
+	require.NoError(t, err)
+	assert.True(t, m.Complete)
+	assert.True(t, m.Short)
+	assert.Equal(t, workload.Caps{PrefillCap: 256, PromptCap: 256}, m.Caps)
+	assert.Equal(t, "unit", m.HostLabel)
+	assert.Greater(t, m.Bandwidth.GBs, 0.0)
+	assert.Len(t, m.Bandwidth.SamplesGB, 5)
+	require.Len(t, m.Models, 1)
+	assert.NotEmpty(t, m.Models[0].Digest)
+	require.NotNil(t, m.Workload)
+	assert.NotEmpty(t, m.Workload.Digest)
+	assert.NotEqual(t, m.Workload.Digest, m.Workload.ReplayedDigest, "short + capped replays a different workload")
+	require.NotEmpty(t, m.Backends)
+	assert.Equal(t, "gokernel", m.Backends[0].Name)
+	names := map[string]bool{}
+	for _, s := range m.Steps {
+		names[s.Name] = true
+		assert.Equal(t, 0, s.ExitCode, s.Name)
+	}
+	for _, n := range []string{"run", "workload-replay", "batch", "batch-workload-diagnostic"} {
+		assert.True(t, names[n], n)
+	}
+	paths := map[string]bool{}
+	for _, a := range m.Artifacts {
+		paths[a.Path] = true
+	}
+	for _, p := range []string{"bench/gokernel.json", "bench/report.md", "workload/workload-gokernel.json",
+		"workload/production-workload.json", "batch/batch-gokernel.json", "logs/02-run.stdout", "logs/02-run.stderr"} {
+		assert.True(t, paths[p], p)
+	}
+	for _, g := range manifest.GateOutputs {
+		assert.FileExists(t, filepath.Join(out, g))
+	}
+
+	// The gate subcommand: clean-box criteria fail with reasons, integrity passes.
+	code, stdout, _ = runCLI(t, "gate", out, "--json", "--clean-node")
+	assert.Equal(t, exitFailed, code)
+	var res struct {
+		Pass     bool `json:"pass"`
+		Criteria []struct {
+			Name   string `json:"name"`
+			Pass   bool   `json:"pass"`
+			Detail string `json:"detail"`
+		} `json:"criteria"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	assert.False(t, res.Pass)
+	got := map[string]bool{}
+	for _, c := range res.Criteria {
+		got[c.Name] = c.Pass
+		if c.Name == gate.CleanNode {
+			assert.Contains(t, c.Detail, "--short")
+		}
+	}
+	assert.True(t, got[gate.Artifacts])
+	assert.True(t, got[gate.ReportsValid])
+	assert.False(t, got[gate.FullRun])
+	assert.False(t, got[gate.Uncapped])
+	assert.False(t, got[gate.CleanNode])
+
+	// One byte edited: artifacts fails.
+	p := filepath.Join(out, "bench", "gokernel.json")
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	b[len(b)-2] ^= 0x20
+	require.NoError(t, os.WriteFile(p, b, 0o644))
+	code, stdout, _ = runCLI(t, "gate", out)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stdout, "FAIL  artifacts")
+	assert.Contains(t, stdout, "changed: bench/gokernel.json")
+
+	// A second run into the same directory is refused.
+	code, _, stderr = runCLI(t, "node-bench", "--out", out, "--short")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "already holds")
+}
+
+func TestNodeBenchUsageErrors(t *testing.T) {
+	cases := map[string][]string{
+		"--out is required":   {"node-bench"},
+		"--threads -1":        {"node-bench", "--out", t.TempDir(), "--threads", "-1"},
+		`--profile "tpu"`:     {"node-bench", "--out", t.TempDir(), "--profile", "tpu"},
+		"--backends is empty": {"node-bench", "--out", t.TempDir(), "--backends", ","},
+		"workload":            {"node-bench", "--out", t.TempDir(), "--workload", filepath.Join(t.TempDir(), "none.json")},
+	}
+	for want, args := range cases {
+		code, _, stderr := runCLI(t, args...)
+		assert.Equal(t, exitUsage, code, want)
+		assert.Contains(t, stderr, want)
+	}
+	t.Setenv(workload.EnvPrefillCap, "lots")
+	code, _, stderr := runCLI(t, "node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "FAK_WORKLOAD_PREFILL_CAP")
+}
+
+func TestCheckOutDir(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, checkOutDir(filepath.Join(dir, "new")))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "logs"), 0o755))
+	require.NoError(t, checkOutDir(dir))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.json"), nil, 0o644))
+	err := checkOutDir(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "x.json")
+}
+
+func TestScriptStepsFromLogs(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	require.NoError(t, os.MkdirAll(logs, 0o755))
+	for name, content := range map[string]string{"01-build.stdout": "", "01-build.stderr": "", "01-build.exit": "0\n", "01-build.cmd": "make build\n"} {
+		require.NoError(t, os.WriteFile(filepath.Join(logs, name), []byte(content), 0o644))
+	}
+	steps := scriptSteps(dir)
+	require.Len(t, steps, 1)
+	assert.Equal(t, manifest.Step{Name: "01-build", Command: "make build", ExitCode: 0, Stdout: "logs/01-build.stdout", Stderr: "logs/01-build.stderr"}, steps[0])
+	assert.Nil(t, scriptSteps(t.TempDir()))
+}
+
+func TestGateCommandErrors(t *testing.T) {
+	code, _, stderr := runCLI(t, "gate")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "name one artifact directory")
+	code, _, stderr = runCLI(t, "gate", filepath.Join(t.TempDir(), "missing"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "missing")
+	code, _, stderr = runCLI(t, "gate", t.TempDir(), "--profile", "tpu")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "unknown hardware profile")
+	code, stdout, _ := runCLI(t, "gate", t.TempDir())
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stdout, "gate: FAIL (7 of 7 criteria failed")
+}
+
+func TestWorkloadCommands(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log.jsonl")
+	require.NoError(t, os.WriteFile(log, []byte(`{"usage":{"prompt_tokens":100,"completion_tokens":20,"prompt_tokens_details":{"cached_tokens":64}}}`+"\n"+
+		`{"timings":{"prompt_n":30,"predicted_n":12,"cache_n":200}}`+"\n"), 0o644))
+	out := filepath.Join(dir, "w.json")
+	code, stdout, stderr := runCLI(t, "workload", "derive", "--in", log, "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "2 turns")
+	w, err := workload.Load(out)
+	require.NoError(t, err)
+	assert.Equal(t, "request log log.jsonl", w.Provenance.Source)
+
+	code, stdout, _ = runCLI(t, "workload", "show", out)
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "sha256:")
+	assert.Contains(t, stdout, "derived from a recorded request log")
+
+	code, stdout, _ = runCLI(t, "workload", "synth", "--out", filepath.Join(dir, "s.json"))
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "17 turns")
+
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte("{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n{oops\n"), 0o644))
+	code, _, stderr = runCLI(t, "workload", "derive", "--in", bad, "--out", out)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "line 2")
+
+	for want, args := range map[string][]string{
+		"both --in and --out":    {"workload", "derive", "--in", log},
+		"no such file":           {"workload", "derive", "--in", filepath.Join(dir, "nope"), "--out", out},
+		"name one workload file": {"workload", "show"},
+		"unknown subcommand":     {"workload", "frobnicate"},
+		"--model and --out":      {"workload", "replay", "--out", dir},
+		"unknown backend":        {"workload", "replay", "--out", dir, "--model", "synthetic:tiny", "--backends", "nope"},
+		"--out is required":      {"workload", "synth"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		assert.Equal(t, exitUsage, code, want)
+		assert.Contains(t, stderr, want)
+	}
+	code, _, stderr = runCLI(t, "workload", "show", log)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "log.jsonl")
+}
+
+func TestBatchCommandErrorsAndHelpers(t *testing.T) {
+	for want, args := range map[string][]string{
+		"--model and --out": {"batch", "--out", t.TempDir()},
+		"--batches":         {"batch", "--out", t.TempDir(), "--model", "synthetic:tiny", "--batches", "1,4,2"},
+		"unknown backend":   {"batch", "--out", t.TempDir(), "--model", "synthetic:tiny", "--backends", "nope"},
+		"must be >= 0":      {"batch", "--out", t.TempDir(), "--model", "synthetic:tiny", "--steps", "-1"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		assert.Equal(t, exitUsage, code, want)
+		assert.Contains(t, stderr, want)
+	}
+	bs, err := parseBatches("1, 2,8")
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2, 8}, bs)
+	for _, bad := range []string{"", "0", "x", "2,2"} {
+		_, err := parseBatches(bad)
+		assert.Error(t, err, bad)
+	}
+	w := workload.Workload{Turns: []workload.Turn{{StableTokens: 10, SuffixTokens: 5, CompletionTokens: 3}, {StableTokens: 1, SuffixTokens: 1, CompletionTokens: 9}, {StableTokens: 50, SuffixTokens: 50, CompletionTokens: 1}}}
+	p, c := medianTurn(w)
+	assert.Equal(t, 15, p)
+	assert.Equal(t, 3, c)
+}
+
+func TestBatchCommandOnGoKernel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a model")
+	}
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "gokernel", "--short", "--batches", "1,2", "--threads", "1")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	f, err := batch.ReadFile(filepath.Join(dir, "batch-gokernel.json"))
+	require.NoError(t, err)
+	assert.True(t, f.Short)
+	if f.Status == batch.StatusSkipped {
+		assert.Contains(t, f.Reason, "BatchDecoder")
+	} else {
+		require.Equal(t, batch.StatusOK, f.Status, f.Reason)
+		assert.Len(t, f.Curve.Points, 2)
+	}
+	assert.True(t, strings.Contains(stdout, "gokernel"))
+}
