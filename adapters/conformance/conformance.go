@@ -1,0 +1,914 @@
+// Package conformance is the session contract's behaviour written once as a
+// test suite. A backend's own test calls Run with a function that opens the
+// backend:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, func(t *testing.T) transport.Backend {
+//			b, err := adapters.Open(ctx, "mybackend", adapters.Options{ModelPath: path})
+//			require.NoError(t, err)
+//			t.Cleanup(func() { _ = b.Close() })
+//			return b
+//		}, conformance.Options{})
+//	}
+//
+// Each check is also available as a plain function returning an error (see
+// Checks), so a check's detection can itself be tested, and a vendor can run
+// a single one.
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// Options size the kit's inputs. Zero values take the defaults.
+type Options struct {
+	// PrefixTokens is the stable prefix length (default 32, at most a
+	// quarter of the context).
+	PrefixTokens int
+	// SuffixTokens is the suffix length (default 4).
+	SuffixTokens int
+	// DecodeSteps is the number of greedy steps compared (default 8).
+	DecodeSteps int
+	// Seed selects the token IDs (default 1).
+	Seed uint64
+	// Timeout bounds each check (default 5 minutes).
+	Timeout time.Duration
+	// Skip names checks not to run (for a documented limitation).
+	Skip []string
+}
+
+// Check is one behaviour of the contract.
+type Check struct {
+	// Name is the subtest name.
+	Name string
+	// Doc says what the check requires of a backend.
+	Doc string
+	// Run checks b and returns an error describing every violation found.
+	Run func(ctx context.Context, b transport.Backend, o Options) error
+}
+
+// Checks lists every check of the kit, in the order Run runs them. The
+// BackendClose check closes the backend it is given, so it comes last.
+func Checks() []Check {
+	return []Check{
+		{"PrefixHit", "EnsurePrefix of the resident prefix reuses every token and computes none, also after a suffix and decoding", CheckPrefixHit},
+		{"EditMiss", "an edited prefix is reused up to the edit and recomputed from it; a shorter prefix is reused whole; a fresh session computes everything", CheckEditMiss},
+		{"WarmEqualsCold", "greedy tokens after a warm prefix (changed suffix, edit, restore) equal those of a fresh session", CheckWarmEqualsCold},
+		{"OverContext", "requests past the context fail with *transport.OverContextError carrying consistent sizes", CheckOverContext},
+		{"UsableAfterOverContext", "a refused over-context request leaves the session answering as before, its cache kept", CheckUsableAfterOverContext},
+		{"Cancel", "Decode with a cancelled or expired context returns promptly with fewer tokens and the context error wrapped; the session continues correctly", CheckCancel},
+		{"CloseIdempotent", "Session.Close twice is fine; every other call after Close returns transport.ErrClosed", CheckCloseIdempotent},
+		{"EmptySuffix", "PrefillSuffix with no tokens returns transport.ErrEmptySuffix and leaves the session usable", CheckEmptySuffix},
+		{"OutOfVocab", "token IDs outside [0, vocab) are refused with an error (no panic) and leave the session usable", CheckOutOfVocab},
+		{"TwoSessions", "two sessions on one backend start empty and stay independent, interleaved and concurrent", CheckTwoSessions},
+		{"BackendClose", "Backend.Close succeeds, NewSession afterwards returns transport.ErrClosed, a second Close is harmless", CheckBackendClose},
+	}
+}
+
+// Run runs every check as a subtest of t. open is called once per subtest and
+// returns the backend to check; it may open a fresh one or return a shared
+// one, but the BackendClose subtest closes what it gets (open's own cleanup
+// must tolerate that: Close is idempotent by the contract).
+func Run(t *testing.T, open func(t *testing.T) transport.Backend, opts Options) {
+	t.Helper()
+	o := opts.withDefaults()
+	for _, c := range Checks() {
+		t.Run(c.Name, func(t *testing.T) {
+			for _, s := range o.Skip {
+				if s == c.Name {
+					t.Skipf("skipped by Options.Skip")
+				}
+			}
+			b := open(t)
+			require.NotNil(t, b, "open returned no backend")
+			ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+			defer cancel()
+			assert.NoError(t, c.Run(ctx, b, o), "%s: %s", c.Name, c.Doc)
+		})
+	}
+}
+
+func (o Options) withDefaults() Options {
+	if o.PrefixTokens <= 0 {
+		o.PrefixTokens = 32
+	}
+	if o.SuffixTokens <= 0 {
+		o.SuffixTokens = 4
+	}
+	if o.DecodeSteps <= 0 {
+		o.DecodeSteps = 8
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	return o
+}
+
+// plan holds the kit's inputs for one backend.
+type plan struct {
+	sc    harness.Scenario
+	ctx   int
+	vocab int
+	steps int
+}
+
+func newPlan(b transport.Backend, o Options) (plan, error) {
+	o = o.withDefaults()
+	info := b.Info()
+	prefix := min(o.PrefixTokens, info.ContextLength/4)
+	sc, err := harness.BuildScenario(harness.ScenarioParams{
+		Vocab: info.VocabSize, Context: info.ContextLength, Seed: o.Seed,
+		StableTokens: prefix, SuffixTokens: o.SuffixTokens, CurveSizes: []int{1},
+		MaxDecode: o.DecodeSteps, CompareSteps: o.DecodeSteps,
+	})
+	if err != nil {
+		return plan{}, fmt.Errorf("conformance: cannot plan inputs for backend %s (context %d, vocab %d): %w",
+			b.Name(), info.ContextLength, info.VocabSize, err)
+	}
+	return plan{sc: sc, ctx: info.ContextLength, vocab: info.VocabSize, steps: o.DecodeSteps}, nil
+}
+
+func (p plan) prefix() transport.PrefixInput {
+	return transport.PrefixInput{Key: p.sc.StableKey(), Tokens: p.sc.Stable}
+}
+
+func (p plan) edited() transport.PrefixInput {
+	return transport.PrefixInput{Key: p.sc.EditedKey(), Tokens: p.sc.EditedStable}
+}
+
+// problems collects violations.
+type problems struct{ errs []error }
+
+func (p *problems) addf(format string, args ...any) { p.errs = append(p.errs, fmt.Errorf(format, args...)) }
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+// stop adds a last violation and returns them all.
+func (p *problems) stop(format string, args ...any) error {
+	p.addf(format, args...)
+	return p.err()
+}
+
+// safe runs f, turning a panic into an error.
+func safe(what string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s panicked: %v", what, r)
+		}
+	}()
+	return f()
+}
+
+func ensure(ctx context.Context, s transport.Session, in transport.PrefixInput) (pr transport.PrefixResult, err error) {
+	err = safe("EnsurePrefix", func() error {
+		pr, err = s.EnsurePrefix(ctx, in)
+		return err
+	})
+	return pr, err
+}
+
+func prefill(ctx context.Context, s transport.Session, toks []transport.Token) (sr transport.SuffixResult, err error) {
+	err = safe("PrefillSuffix", func() error {
+		sr, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: toks})
+		return err
+	})
+	return sr, err
+}
+
+func decode(ctx context.Context, s transport.Session, n int) (dr transport.DecodeResult, err error) {
+	err = safe("Decode", func() error {
+		dr, err = s.Decode(ctx, n)
+		return err
+	})
+	return dr, err
+}
+
+// expectPrefix checks a PrefixResult's accounting.
+func expectPrefix(what string, pr transport.PrefixResult, reused, computed int) error {
+	if pr.ReusedTokens != reused || pr.ComputedTokens != computed {
+		return fmt.Errorf("%s: reused %d and computed %d tokens, want reused %d and computed %d",
+			what, pr.ReusedTokens, pr.ComputedTokens, reused, computed)
+	}
+	return nil
+}
+
+// greedy makes in resident, prefills suf and decodes p.steps tokens; it
+// returns the first token followed by the decoded ones.
+func (p plan) greedy(ctx context.Context, s transport.Session, in transport.PrefixInput, suf []transport.Token) ([]transport.Token, error) {
+	if _, err := ensure(ctx, s, in); err != nil {
+		return nil, fmt.Errorf("EnsurePrefix(%d tokens): %w", len(in.Tokens), err)
+	}
+	return p.greedySuffix(ctx, s, suf)
+}
+
+func (p plan) greedySuffix(ctx context.Context, s transport.Session, suf []transport.Token) ([]transport.Token, error) {
+	sr, err := prefill(ctx, s, suf)
+	if err != nil {
+		return nil, fmt.Errorf("PrefillSuffix(%d tokens): %w", len(suf), err)
+	}
+	if sr.SuffixTokens != len(suf) {
+		return nil, fmt.Errorf("PrefillSuffix(%d tokens) reported %d suffix tokens", len(suf), sr.SuffixTokens)
+	}
+	dr, err := decode(ctx, s, p.steps)
+	if err != nil {
+		return nil, fmt.Errorf("Decode(%d): %w", p.steps, err)
+	}
+	if len(dr.Tokens) != p.steps {
+		return nil, fmt.Errorf("Decode(%d) returned %d tokens", p.steps, len(dr.Tokens))
+	}
+	for i, t := range dr.Tokens {
+		if t < 0 || int(t) >= p.vocab {
+			return nil, fmt.Errorf("Decode returned token %d at step %d, outside the vocabulary [0, %d)", t, i, p.vocab)
+		}
+	}
+	return append([]transport.Token{sr.FirstToken}, dr.Tokens...), nil
+}
+
+// cold runs greedy on a fresh session.
+func (p plan) cold(ctx context.Context, b transport.Backend, in transport.PrefixInput, suf []transport.Token) ([]transport.Token, error) {
+	s, err := b.NewSession(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("NewSession: %w", err)
+	}
+	defer s.Close()
+	out, err := p.greedy(ctx, s, in, suf)
+	if err != nil {
+		return nil, fmt.Errorf("cold session: %w", err)
+	}
+	return out, nil
+}
+
+// same reports whether got equals want, naming the first divergence.
+func same(what string, got, want []transport.Token) error {
+	if d := harness.Divergence(got, want); d >= 0 {
+		return fmt.Errorf("%s: greedy tokens differ from a cold session at index %d (got %v, want %v)", what, d, got, want)
+	}
+	return nil
+}
+
+// open starts a session with the plan's prefix and suffix.
+func (p plan) openWarm(ctx context.Context, b transport.Backend) (transport.Session, []transport.Token, error) {
+	s, err := b.NewSession(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("NewSession: %w", err)
+	}
+	out, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, out, nil
+}
+
+// CheckPrefixHit checks that the resident prefix is reused in full.
+func CheckPrefixHit(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	s, err := b.NewSession(ctx)
+	if err != nil {
+		return fmt.Errorf("NewSession: %w", err)
+	}
+	defer s.Close()
+	n := len(p.sc.Stable)
+	var pb problems
+	pr, err := ensure(ctx, s, p.prefix())
+	if err != nil {
+		return fmt.Errorf("EnsurePrefix on a fresh session: %w", err)
+	}
+	if err := expectPrefix("fresh session", pr, 0, n); err != nil {
+		pb.addf("%w", err)
+	}
+	pr, err = ensure(ctx, s, p.prefix())
+	if err != nil {
+		return fmt.Errorf("EnsurePrefix again: %w", err)
+	}
+	if err := expectPrefix("same prefix again", pr, n, 0); err != nil {
+		pb.addf("%w", err)
+	}
+	if _, err := p.greedySuffix(ctx, s, p.sc.Suffix); err != nil {
+		return err
+	}
+	pr, err = ensure(ctx, s, p.prefix())
+	if err != nil {
+		return fmt.Errorf("EnsurePrefix after a suffix and decoding: %w", err)
+	}
+	if err := expectPrefix("same prefix after a suffix and decoding", pr, n, 0); err != nil {
+		pb.addf("%w", err)
+	}
+	// The suffix was discarded: extending the prefix by it computes it anew.
+	ext := append(append([]transport.Token(nil), p.sc.Stable...), p.sc.Suffix...)
+	pr, err = ensure(ctx, s, transport.PrefixInput{Key: "extended", Tokens: ext})
+	if err != nil {
+		return fmt.Errorf("EnsurePrefix of the prefix extended by %d tokens: %w", len(p.sc.Suffix), err)
+	}
+	if err := expectPrefix("prefix extended by the discarded suffix", pr, n, len(p.sc.Suffix)); err != nil {
+		pb.addf("%w", err)
+	}
+	return pb.err()
+}
+
+// CheckEditMiss checks that reuse stops exactly at an edit.
+func CheckEditMiss(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	s, err := b.NewSession(ctx)
+	if err != nil {
+		return fmt.Errorf("NewSession: %w", err)
+	}
+	defer s.Close()
+	n, e := len(p.sc.Stable), p.sc.EditAt
+	var pb problems
+	step := func(what string, in transport.PrefixInput, reused, computed int) error {
+		pr, err := ensure(ctx, s, in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := expectPrefix(what, pr, reused, computed); err != nil {
+			pb.addf("%w", err)
+		}
+		return nil
+	}
+	if err := step("fresh session", p.prefix(), 0, n); err != nil {
+		return err
+	}
+	if err := step(fmt.Sprintf("prefix edited at index %d", e), p.edited(), e, n-e); err != nil {
+		return err
+	}
+	if err := step("original prefix restored", p.prefix(), e, n-e); err != nil {
+		return err
+	}
+	first := append([]transport.Token(nil), p.sc.Stable...)
+	first[0] = p.sc.EditedStable[e]
+	if first[0] == p.sc.Stable[0] {
+		first[0] = p.sc.Stable[1]
+	}
+	if first[0] != p.sc.Stable[0] {
+		if err := step("prefix edited at index 0", transport.PrefixInput{Key: "edit0", Tokens: first}, 0, n); err != nil {
+			return err
+		}
+		if err := step("original prefix after an edit at 0", p.prefix(), 0, n); err != nil {
+			return err
+		}
+	}
+	k := max(1, n/4)
+	if err := step(fmt.Sprintf("prefix truncated to %d tokens", k), transport.PrefixInput{Key: "short", Tokens: p.sc.Stable[:k]}, k, 0); err != nil {
+		return err
+	}
+	if err := step("full prefix after truncation", p.prefix(), k, n-k); err != nil {
+		return err
+	}
+	return pb.err()
+}
+
+// CheckWarmEqualsCold checks warm results against fresh sessions.
+func CheckWarmEqualsCold(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	base, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		return err
+	}
+	changed, err := p.cold(ctx, b, p.prefix(), p.sc.ChangedSuffix)
+	if err != nil {
+		return err
+	}
+	edited, err := p.cold(ctx, b, p.edited(), p.sc.Suffix)
+	if err != nil {
+		return err
+	}
+	s, err := b.NewSession(ctx)
+	if err != nil {
+		return fmt.Errorf("NewSession: %w", err)
+	}
+	defer s.Close()
+	var pb problems
+	steps := []struct {
+		what string
+		in   transport.PrefixInput
+		suf  []transport.Token
+		want []transport.Token
+	}{
+		{"first turn", p.prefix(), p.sc.Suffix, base},
+		{"same prefix, same suffix again", p.prefix(), p.sc.Suffix, base},
+		{"warm prefix, changed suffix", p.prefix(), p.sc.ChangedSuffix, changed},
+		{"edited prefix", p.edited(), p.sc.Suffix, edited},
+		{"prefix restored after the edit", p.prefix(), p.sc.Suffix, base},
+	}
+	for _, st := range steps {
+		got, err := p.greedy(ctx, s, st.in, st.suf)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.what, err)
+		}
+		if err := same(st.what, got, st.want); err != nil {
+			pb.addf("%w", err)
+		}
+	}
+	// A new suffix on the same prefix without EnsurePrefix in between.
+	got, err := p.greedySuffix(ctx, s, p.sc.ChangedSuffix)
+	if err != nil {
+		return fmt.Errorf("suffix replaced without EnsurePrefix: %w", err)
+	}
+	if err := same("suffix replaced without EnsurePrefix", got, changed); err != nil {
+		pb.addf("%w", err)
+	}
+	return pb.err()
+}
+
+// overContextErr checks one refused request.
+func overContextErr(what string, err error, limit, total int) error {
+	if err == nil {
+		return fmt.Errorf("%s: accepted, want an over-context error", what)
+	}
+	var oe *transport.OverContextError
+	if !errors.As(err, &oe) {
+		return fmt.Errorf("%s: error is not a *transport.OverContextError (IsOverContext false): %v", what, err)
+	}
+	if !transport.IsOverContext(err) {
+		return fmt.Errorf("%s: transport.IsOverContext is false for %v", what, err)
+	}
+	if oe.Limit != limit {
+		return fmt.Errorf("%s: error says the limit is %d, the backend's context is %d", what, oe.Limit, limit)
+	}
+	if oe.Resident+oe.Requested != total {
+		return fmt.Errorf("%s: error says %d resident + %d requested, the request needs %d positions", what, oe.Resident, oe.Requested, total)
+	}
+	if oe.Op == "" || !strings.Contains(err.Error(), "context") {
+		return fmt.Errorf("%s: error names no operation or does not say what is wrong: %q", what, err.Error())
+	}
+	return nil
+}
+
+// CheckOverContext checks that requests past the context are refused with the typed error.
+func CheckOverContext(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	s, _, err := p.openWarm(ctx, b)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var pb problems
+	n := len(p.sc.Stable)
+
+	_, err = ensure(ctx, s, transport.PrefixInput{Key: "overflow", Tokens: p.sc.OverflowTokens(p.ctx + 1)})
+	if err := overContextErr(fmt.Sprintf("EnsurePrefix of %d tokens", p.ctx+1), err, p.ctx, p.ctx+1); err != nil {
+		pb.addf("%w", err)
+	}
+	over := p.ctx - n + 1
+	_, err = prefill(ctx, s, p.sc.OverflowTokens(over))
+	if err := overContextErr(fmt.Sprintf("PrefillSuffix of %d tokens after a %d-token prefix", over, n), err, p.ctx, p.ctx+1); err != nil {
+		pb.addf("%w", err)
+	}
+	if _, err := prefill(ctx, s, p.sc.Suffix); err != nil {
+		return fmt.Errorf("PrefillSuffix after the refused requests: %w", err)
+	}
+	resident := n + len(p.sc.Suffix)
+	_, err = decode(ctx, s, p.ctx-resident+1)
+	if err := overContextErr(fmt.Sprintf("Decode(%d) with %d positions resident", p.ctx-resident+1, resident), err, p.ctx, p.ctx+1); err != nil {
+		pb.addf("%w", err)
+	}
+	return pb.err()
+}
+
+// CheckUsableAfterOverContext checks that refused requests change nothing.
+func CheckUsableAfterOverContext(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	s, want, err := p.openWarm(ctx, b)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	n := len(p.sc.Stable)
+	var pb problems
+	if _, err := ensure(ctx, s, transport.PrefixInput{Key: "overflow", Tokens: p.sc.OverflowTokens(p.ctx + 1)}); err == nil {
+		return pb.stop("EnsurePrefix of %d tokens was accepted with a context of %d", p.ctx+1, p.ctx)
+	}
+	pr, err := ensure(ctx, s, p.prefix())
+	if err != nil {
+		return pb.stop("EnsurePrefix after a refused EnsurePrefix: %w", err)
+	}
+	if err := expectPrefix("prefix after a refused EnsurePrefix", pr, n, 0); err != nil {
+		pb.addf("the refused request changed the cache: %w", err)
+	}
+	if _, err := prefill(ctx, s, p.sc.OverflowTokens(p.ctx-n+1)); err == nil {
+		return pb.stop("PrefillSuffix of %d tokens after %d was accepted with a context of %d", p.ctx-n+1, n, p.ctx)
+	}
+	got, err := p.greedySuffix(ctx, s, p.sc.Suffix)
+	if err != nil {
+		return pb.stop("after a refused PrefillSuffix: %w", err)
+	}
+	if err := same("after refused requests", got, want); err != nil {
+		pb.addf("%w", err)
+	}
+	// A refused Decode keeps the pending token: decoding on continues.
+	resident := n + len(p.sc.Suffix) + p.steps
+	if _, err := decode(ctx, s, p.ctx-resident+1); err == nil {
+		return pb.stop("Decode(%d) with %d positions resident was accepted with a context of %d", p.ctx-resident+1, resident, p.ctx)
+	}
+	if resident < p.ctx {
+		more, err := decode(ctx, s, 1)
+		if err != nil {
+			pb.addf("Decode(1) after a refused Decode: %v", err)
+		} else {
+			ref, err := b.NewSession(ctx)
+			if err != nil {
+				return pb.stop("NewSession: %w", err)
+			}
+			defer ref.Close()
+			if _, err := p.greedy(ctx, ref, p.prefix(), p.sc.Suffix); err != nil {
+				return pb.stop("reference session: %w", err)
+			}
+			next, err := decode(ctx, ref, 1)
+			if err != nil {
+				return pb.stop("reference session: Decode(1): %w", err)
+			}
+			if harness.Divergence(more.Tokens, next.Tokens) >= 0 {
+				pb.addf("after a refused Decode the next token is %v, a session that was never refused gives %v", more.Tokens, next.Tokens)
+			}
+		}
+	}
+	return pb.err()
+}
+
+// CheckCancel checks Decode's cancellation.
+func CheckCancel(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	// The uncancelled reference: the first token and as many decode steps as
+	// the context allows, up to 64.
+	s, err := b.NewSession(ctx)
+	if err != nil {
+		return fmt.Errorf("NewSession: %w", err)
+	}
+	defer s.Close()
+	if _, err := ensure(ctx, s, p.prefix()); err != nil {
+		return fmt.Errorf("EnsurePrefix: %w", err)
+	}
+	room := p.ctx - len(p.sc.Stable) - len(p.sc.Suffix)
+	refN := min(room, 64)
+	if _, err := prefill(ctx, s, p.sc.Suffix); err != nil {
+		return fmt.Errorf("PrefillSuffix: %w", err)
+	}
+	t0 := time.Now()
+	ref, err := decode(ctx, s, refN)
+	if err != nil {
+		return fmt.Errorf("reference Decode(%d): %w", refN, err)
+	}
+	perToken := time.Since(t0) / time.Duration(max(refN, 1))
+	prompt := max(time.Second, 20*perToken)
+	var pb problems
+
+	expired := map[string]func() (context.Context, context.CancelFunc){
+		"cancelled": func() (context.Context, context.CancelFunc) {
+			c, cancel := context.WithCancel(ctx)
+			cancel()
+			return c, cancel
+		},
+		"past its deadline": func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(ctx, time.Now().Add(-time.Second))
+		},
+	}
+	for _, what := range []string{"cancelled", "past its deadline"} {
+		if _, err := prefill(ctx, s, p.sc.Suffix); err != nil {
+			return fmt.Errorf("PrefillSuffix: %w", err)
+		}
+		cctx, cancel := expired[what]()
+		t0 := time.Now()
+		dr, err := decode(cctx, s, room)
+		el := time.Since(t0)
+		cancel()
+		want := context.Canceled
+		if what != "cancelled" {
+			want = context.DeadlineExceeded
+		}
+		switch {
+		case err == nil:
+			pb.addf("Decode(%d) with a context %s returned %d tokens and no error", room, what, len(dr.Tokens))
+		case !errors.Is(err, want):
+			pb.addf("Decode with a context %s: the error does not wrap %v: %v", what, want, err)
+		case len(dr.Tokens) >= room:
+			pb.addf("Decode with a context %s returned all %d tokens", what, room)
+		case el > prompt:
+			pb.addf("Decode with a context %s took %v to return", what, el)
+		}
+		// Decoding on continues the uncancelled sequence.
+		j := len(dr.Tokens)
+		if k := min(j, len(ref.Tokens)); harness.Divergence(dr.Tokens[:k], ref.Tokens[:k]) >= 0 {
+			pb.addf("Decode with a context %s: tokens %v before the cancel differ from %v", what, dr.Tokens[:k], ref.Tokens[:k])
+		}
+		if more := min(p.steps, len(ref.Tokens)-j); more > 0 {
+			next, err := decode(ctx, s, more)
+			if err != nil {
+				pb.addf("Decode(%d) after a context %s: %v", more, what, err)
+			} else if d := harness.Divergence(append(append([]transport.Token(nil), dr.Tokens...), next.Tokens...), ref.Tokens[:j+more]); d >= 0 {
+				pb.addf("decoding on after a context %s does not continue the uncancelled sequence (first divergence at step %d)", what, d)
+			}
+		}
+	}
+
+	// Cancel while decoding, after about three tokens.
+	if _, err := prefill(ctx, s, p.sc.Suffix); err != nil {
+		return fmt.Errorf("PrefillSuffix: %w", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(max(3*perToken, 200*time.Microsecond), cancel)
+	dr, err := decode(cctx, s, room)
+	timer.Stop()
+	cancel()
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			pb.addf("Decode cancelled mid-way: the error does not wrap context.Canceled: %v", err)
+		}
+		if len(dr.Tokens) >= room {
+			pb.addf("Decode cancelled mid-way returned all %d tokens", room)
+		}
+		j := len(dr.Tokens)
+		if k := min(j, len(ref.Tokens)); harness.Divergence(dr.Tokens[:k], ref.Tokens[:k]) >= 0 {
+			pb.addf("Decode cancelled mid-way: the tokens before the cancel differ from an uncancelled decode")
+		}
+		if more := min(p.steps, len(ref.Tokens)-j); more > 0 {
+			next, err := decode(ctx, s, more)
+			if err != nil {
+				pb.addf("Decode(%d) after a mid-way cancel: %v", more, err)
+			} else if harness.Divergence(append(append([]transport.Token(nil), dr.Tokens...), next.Tokens...), ref.Tokens[:j+more]) >= 0 {
+				pb.addf("decoding on after a mid-way cancel does not continue the uncancelled sequence")
+			}
+		}
+	} else if len(dr.Tokens) != room {
+		pb.addf("Decode(%d) returned %d tokens and no error", room, len(dr.Tokens))
+	}
+
+	// And a full turn still equals a cold session.
+	want, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		return err
+	}
+	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		pb.addf("a full turn after the cancels: %v", err)
+	} else if err := same("a full turn after the cancels", got, want); err != nil {
+		pb.addf("%w", err)
+	}
+	return pb.err()
+}
+
+// CheckCloseIdempotent checks Session.Close.
+func CheckCloseIdempotent(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	s, _, err := p.openWarm(ctx, b)
+	if err != nil {
+		return err
+	}
+	var pb problems
+	if err := safe("Close", s.Close); err != nil {
+		return fmt.Errorf("first Close: %w", err)
+	}
+	if err := safe("Close", s.Close); err != nil {
+		pb.addf("second Close: %v (Close must be idempotent)", err)
+	}
+	if _, err := ensure(ctx, s, p.prefix()); !errors.Is(err, transport.ErrClosed) {
+		pb.addf("EnsurePrefix after Close: got %v, want transport.ErrClosed", err)
+	}
+	if _, err := prefill(ctx, s, p.sc.Suffix); !errors.Is(err, transport.ErrClosed) {
+		pb.addf("PrefillSuffix after Close: got %v, want transport.ErrClosed", err)
+	}
+	if _, err := decode(ctx, s, 1); !errors.Is(err, transport.ErrClosed) {
+		pb.addf("Decode after Close: got %v, want transport.ErrClosed", err)
+	}
+	// Other sessions are unaffected.
+	if _, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix); err != nil {
+		pb.addf("a new session after closing another: %v", err)
+	}
+	return pb.err()
+}
+
+// CheckEmptySuffix checks that an empty suffix is refused.
+func CheckEmptySuffix(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	s, want, err := p.openWarm(ctx, b)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var pb problems
+	for _, empty := range [][]transport.Token{nil, {}} {
+		if _, err := prefill(ctx, s, empty); !errors.Is(err, transport.ErrEmptySuffix) {
+			pb.addf("PrefillSuffix(%#v): got %v, want transport.ErrEmptySuffix", empty, err)
+		}
+	}
+	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		pb.addf("after an empty suffix: %v", err)
+	} else if err := same("after an empty suffix", got, want); err != nil {
+		pb.addf("%w", err)
+	}
+	return pb.err()
+}
+
+// CheckOutOfVocab checks that out-of-vocabulary IDs are refused.
+func CheckOutOfVocab(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	s, want, err := p.openWarm(ctx, b)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var pb problems
+	for _, bad := range []transport.Token{transport.Token(p.vocab), -1, 1 << 30} {
+		toks := append([]transport.Token(nil), p.sc.Stable...)
+		toks[len(toks)/2] = bad
+		if _, err := ensure(ctx, s, transport.PrefixInput{Key: "bad", Tokens: toks}); err == nil {
+			pb.addf("EnsurePrefix with token %d (vocabulary %d) was accepted", bad, p.vocab)
+		} else if strings.Contains(err.Error(), "panicked") {
+			pb.addf("%v", err)
+		}
+		if _, err := ensure(ctx, s, p.prefix()); err != nil {
+			return fmt.Errorf("EnsurePrefix after a refused one: %w", err)
+		}
+		suf := append([]transport.Token(nil), p.sc.Suffix...)
+		suf[len(suf)-1] = bad
+		if _, err := prefill(ctx, s, suf); err == nil {
+			pb.addf("PrefillSuffix with token %d (vocabulary %d) was accepted", bad, p.vocab)
+		} else if strings.Contains(err.Error(), "panicked") {
+			pb.addf("%v", err)
+		}
+	}
+	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		pb.addf("after refused tokens: %v", err)
+	} else if err := same("after refused tokens", got, want); err != nil {
+		pb.addf("%w", err)
+	}
+	return pb.err()
+}
+
+// CheckTwoSessions checks that sessions on one backend are independent.
+func CheckTwoSessions(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	wantA, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		return err
+	}
+	wantB, err := p.cold(ctx, b, p.edited(), p.sc.ChangedSuffix)
+	if err != nil {
+		return err
+	}
+	a, err := b.NewSession(ctx)
+	if err != nil {
+		return fmt.Errorf("NewSession A: %w", err)
+	}
+	defer a.Close()
+	bs, err := b.NewSession(ctx)
+	if err != nil {
+		return fmt.Errorf("NewSession B: %w", err)
+	}
+	defer bs.Close()
+	var pb problems
+	n := len(p.sc.Stable)
+
+	// Interleaved, call by call.
+	prA, err := ensure(ctx, a, p.prefix())
+	if err != nil {
+		return fmt.Errorf("A: EnsurePrefix: %w", err)
+	}
+	prB, err := ensure(ctx, bs, p.prefix())
+	if err != nil {
+		return fmt.Errorf("B: EnsurePrefix: %w", err)
+	}
+	if err := expectPrefix("A, fresh", prA, 0, n); err != nil {
+		pb.addf("%w", err)
+	}
+	if err := expectPrefix("B, fresh, after A made the same prefix resident", prB, 0, n); err != nil {
+		pb.addf("sessions share a cache: %w", err)
+	}
+	if _, err := ensure(ctx, bs, p.edited()); err != nil {
+		return fmt.Errorf("B: EnsurePrefix(edited): %w", err)
+	}
+	srA, err := prefill(ctx, a, p.sc.Suffix)
+	if err != nil {
+		return fmt.Errorf("A: PrefillSuffix: %w", err)
+	}
+	srB, err := prefill(ctx, bs, p.sc.ChangedSuffix)
+	if err != nil {
+		return fmt.Errorf("B: PrefillSuffix: %w", err)
+	}
+	gotA := []transport.Token{srA.FirstToken}
+	gotB := []transport.Token{srB.FirstToken}
+	for range p.steps {
+		da, err := decode(ctx, a, 1)
+		if err != nil {
+			return fmt.Errorf("A: Decode(1): %w", err)
+		}
+		db, err := decode(ctx, bs, 1)
+		if err != nil {
+			return fmt.Errorf("B: Decode(1): %w", err)
+		}
+		gotA = append(gotA, da.Tokens...)
+		gotB = append(gotB, db.Tokens...)
+	}
+	if err := same("A interleaved with B", gotA, wantA); err != nil {
+		pb.addf("%w", err)
+	}
+	if err := same("B interleaved with A", gotB, wantB); err != nil {
+		pb.addf("%w", err)
+	}
+
+	// Concurrently, one goroutine per session.
+	type result struct {
+		got []transport.Token
+		err error
+	}
+	run := func(s transport.Session, in transport.PrefixInput, suf []transport.Token, out chan<- result) {
+		var r result
+		for range 3 {
+			r.got, r.err = p.greedy(ctx, s, in, suf)
+			if r.err != nil {
+				break
+			}
+		}
+		out <- r
+	}
+	ca, cb := make(chan result, 1), make(chan result, 1)
+	go run(a, p.edited(), p.sc.ChangedSuffix, ca)
+	go run(bs, p.prefix(), p.sc.Suffix, cb)
+	ra, rb := <-ca, <-cb
+	switch {
+	case ra.err != nil:
+		pb.addf("A, concurrent: %v", ra.err)
+	case rb.err != nil:
+		pb.addf("B, concurrent: %v", rb.err)
+	default:
+		if err := same("A concurrent with B", ra.got, wantB); err != nil {
+			pb.addf("%w", err)
+		}
+		if err := same("B concurrent with A", rb.got, wantA); err != nil {
+			pb.addf("%w", err)
+		}
+	}
+	return pb.err()
+}
+
+// CheckBackendClose checks Backend.Close. It closes b.
+func CheckBackendClose(ctx context.Context, b transport.Backend, o Options) error {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return err
+	}
+	if _, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix); err != nil {
+		return err
+	}
+	var pb problems
+	if err := safe("Backend.Close", b.Close); err != nil {
+		return fmt.Errorf("Backend.Close: %w", err)
+	}
+	s, err := b.NewSession(ctx)
+	if !errors.Is(err, transport.ErrClosed) {
+		pb.addf("NewSession after Backend.Close: got %v, want transport.ErrClosed", err)
+	}
+	if s != nil {
+		s.Close()
+	}
+	if err := safe("Backend.Close", b.Close); err != nil && !errors.Is(err, transport.ErrClosed) {
+		pb.addf("second Backend.Close: %v", err)
+	}
+	return pb.err()
+}

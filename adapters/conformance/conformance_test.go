@@ -1,0 +1,156 @@
+package conformance_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters/conformance"
+	"github.com/fakbench/fakbench/adapters/conformance/fake"
+	"github.com/fakbench/fakbench/transport"
+)
+
+func openFake(cfg fake.Config) func(t *testing.T) transport.Backend {
+	return func(t *testing.T) transport.Backend {
+		b := fake.New(cfg)
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	}
+}
+
+// The reference fake meets the whole contract.
+func TestKitOnCorrectFake(t *testing.T) {
+	conformance.Run(t, openFake(fake.Config{TokenCost: 20 * time.Microsecond}), conformance.Options{})
+}
+
+// A small context and vocabulary still get a plan that fits.
+func TestKitOnSmallFake(t *testing.T) {
+	conformance.Run(t, openFake(fake.Config{Vocab: 40, Context: 32}), conformance.Options{DecodeSteps: 4})
+}
+
+func TestKitSkip(t *testing.T) {
+	var names []string
+	for _, c := range conformance.Checks() {
+		names = append(names, c.Name)
+	}
+	// Every check would fail on this backend; skipping them all must pass.
+	conformance.Run(t, openFake(fake.Config{Bugs: fake.Bugs{NoReuse: true, WarmDiverges: true,
+		IgnoreCancel: true, UntypedOverContext: true, CloseNotIdempotent: true, AcceptEmptySuffix: true,
+		NoVocabCheck: true, SharedCache: true}}), conformance.Options{Skip: names})
+}
+
+func check(t *testing.T, name string) conformance.Check {
+	t.Helper()
+	for _, c := range conformance.Checks() {
+		if c.Name == name {
+			return c
+		}
+	}
+	require.Failf(t, "no such check", "%s", name)
+	return conformance.Check{}
+}
+
+// Each contract violation is caught by the check that covers it.
+func TestChecksDetectBugs(t *testing.T) {
+	cases := []struct {
+		bug   string
+		bugs  fake.Bugs
+		check string
+		want  string
+	}{
+		{"no reuse", fake.Bugs{NoReuse: true}, "PrefixHit", "same prefix again: reused 0 and computed 32 tokens, want reused 32 and computed 0"},
+		{"no reuse", fake.Bugs{NoReuse: true}, "EditMiss", "prefix edited at index 16: reused 0"},
+		{"false hit", fake.Bugs{FalseHit: true}, "EditMiss", "reused 32 and computed 0 tokens, want reused 16 and computed 16"},
+		{"false hit", fake.Bugs{FalseHit: true}, "WarmEqualsCold", "edited prefix: greedy tokens differ from a cold session"},
+		{"warm diverges", fake.Bugs{WarmDiverges: true}, "WarmEqualsCold", "same prefix, same suffix again: greedy tokens differ from a cold session at index 0"},
+		{"ignore cancel", fake.Bugs{IgnoreCancel: true}, "Cancel", "with a context cancelled returned"},
+		{"cancel loses token", fake.Bugs{CancelLosesToken: true}, "Cancel", "does not continue the uncancelled sequence"},
+		{"untyped over context", fake.Bugs{UntypedOverContext: true}, "OverContext", "is not a *transport.OverContextError"},
+		{"over context clears", fake.Bugs{OverContextClears: true}, "UsableAfterOverContext", "the refused request changed the cache"},
+		{"close not idempotent", fake.Bugs{CloseNotIdempotent: true}, "CloseIdempotent", "second Close"},
+		{"close not idempotent", fake.Bugs{CloseNotIdempotent: true}, "CloseIdempotent", "Decode after Close: got fake: session is gone, want transport.ErrClosed"},
+		{"accept empty suffix", fake.Bugs{AcceptEmptySuffix: true}, "EmptySuffix", "want transport.ErrEmptySuffix"},
+		{"no vocab check", fake.Bugs{NoVocabCheck: true}, "OutOfVocab", "EnsurePrefix with token 512 (vocabulary 512) was accepted"},
+		{"shared cache", fake.Bugs{SharedCache: true}, "TwoSessions", "sessions share a cache"},
+	}
+	for _, c := range cases {
+		t.Run(c.bug+"/"+c.check, func(t *testing.T) {
+			b := fake.New(fake.Config{Bugs: c.bugs})
+			defer b.Close()
+			err := check(t, c.check).Run(context.Background(), b, conformance.Options{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+
+			// The same check passes without the bug.
+			ok := fake.New(fake.Config{})
+			defer ok.Close()
+			assert.NoError(t, check(t, c.check).Run(context.Background(), ok, conformance.Options{}))
+		})
+	}
+}
+
+// closeless wraps a fake whose Close does nothing.
+type closeless struct{ *fake.Backend }
+
+func (closeless) Close() error { return nil }
+
+func TestBackendCloseDetected(t *testing.T) {
+	err := check(t, "BackendClose").Run(context.Background(), closeless{fake.New(fake.Config{})}, conformance.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "NewSession after Backend.Close: got <nil>, want transport.ErrClosed")
+}
+
+// panicky wraps a fake whose sessions panic on out-of-vocabulary IDs.
+type panicky struct{ *fake.Backend }
+
+func (p panicky) NewSession(ctx context.Context) (transport.Session, error) {
+	s, err := p.Backend.NewSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return panickySession{s, p.Info().VocabSize}, nil
+}
+
+type panickySession struct {
+	transport.Session
+	vocab int
+}
+
+func (s panickySession) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (transport.PrefixResult, error) {
+	table := make([]int, s.vocab)
+	for _, t := range in.Tokens {
+		_ = table[t] // index out of range for a bad ID
+	}
+	return s.Session.EnsurePrefix(ctx, in)
+}
+
+func TestPanicIsReportedNotFatal(t *testing.T) {
+	b := panicky{fake.New(fake.Config{})}
+	err := check(t, "OutOfVocab").Run(context.Background(), b, conformance.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "EnsurePrefix panicked")
+}
+
+func TestChecksRefuseUnplannableBackend(t *testing.T) {
+	b := fake.New(fake.Config{Context: 8})
+	defer b.Close()
+	for _, c := range conformance.Checks() {
+		err := c.Run(context.Background(), b, conformance.Options{})
+		require.Error(t, err, c.Name)
+		assert.Contains(t, err.Error(), "cannot plan inputs for backend fake (context 8", c.Name)
+	}
+}
+
+func TestChecksAreDocumented(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range conformance.Checks() {
+		assert.NotEmpty(t, c.Doc, c.Name)
+		assert.NotNil(t, c.Run, c.Name)
+		assert.False(t, seen[c.Name], "duplicate %s", c.Name)
+		seen[c.Name] = true
+	}
+	assert.Equal(t, "BackendClose", conformance.Checks()[len(conformance.Checks())-1].Name, "the check that closes the backend runs last")
+}
