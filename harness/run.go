@@ -67,7 +67,6 @@ type runner struct {
 
 	coldBase  []transport.Token // first + CompareSteps tokens of stable+suffix, cold
 	coldPerMS float64           // cold prefix ms per token
-	decodeRef []transport.Token // MaxDecode tokens after the first, stable+suffix
 	decodeTPS float64
 }
 
@@ -623,7 +622,6 @@ func (r *runner) decode() error {
 			r.note("decode: the decoded tokens differ from the cold reference at step %d", d)
 		}
 	}
-	r.decodeRef = ref
 	r.decodeTPS = Median(tps)
 	r.rep.Decode = report.Decode{
 		OutputTokens:    r.sc.MaxDecode,
@@ -759,14 +757,18 @@ func (r *runner) cancelDecode() error {
 	fc := &r.rep.FailureCases
 	n := r.info.ContextLength - len(r.sc.Stable) - len(r.sc.Suffix)
 	// The uncancelled continuation to compare partial results with.
-	cont := r.decodeRef
-	if cont == nil {
-		cont = ref[1:]
+	t0 := time.Now()
+	refDec, err := s.Decode(r.ctx, min(n, 64))
+	if err != nil {
+		return fmt.Errorf("reference Decode(%d): %w", min(n, 64), err)
 	}
-
-	tokenTime := time.Millisecond
+	cont := refDec.Tokens
+	tokenTime := time.Since(t0) / time.Duration(max(len(cont), 1))
 	if r.decodeTPS > 0 {
 		tokenTime = time.Duration(float64(time.Second) / r.decodeTPS)
+	}
+	if _, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix)); err != nil {
+		return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
 	}
 	// Promptness: the call must return within a few tokens of the cancel.
 	slack := max(250*time.Millisecond, 10*tokenTime)
@@ -785,7 +787,7 @@ func (r *runner) cancelDecode() error {
 		firedAt.Store(time.Now().UnixNano())
 		cancel()
 	})
-	t0 := time.Now()
+	t0 = time.Now()
 	dec, err := s.Decode(cctx, n)
 	end := time.Now()
 	timer.Stop()
