@@ -28,7 +28,7 @@ var tiny = tinyShape{embd: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 192, vocab:
 // twin set it writes, instead, f32 weights holding exactly the values the
 // wt encoding decodes to (the same seed gives the same model), so an f32
 // reference can check the decompression of wt.
-func writeTinyGGUF(t *testing.T, dir string, sh tinyShape, wt gguf.TensorType, seed int64, twin bool) string {
+func writeTinyGGUF(t testing.TB, dir string, sh tinyShape, wt gguf.TensorType, seed int64, twin bool) string {
 	t.Helper()
 	rng := rand.New(rand.NewSource(seed))
 	w := gguf.NewWriter()
@@ -90,7 +90,7 @@ func writeTinyGGUF(t *testing.T, dir string, sh tinyShape, wt gguf.TensorType, s
 	return path
 }
 
-func encode(t *testing.T, wt gguf.TensorType, x []float32) []byte {
+func encode(t testing.TB, wt gguf.TensorType, x []float32) []byte {
 	switch wt {
 	case gguf.TypeF32:
 		b := make([]byte, 4*len(x))
@@ -190,7 +190,7 @@ func f16ToF32(h uint16) float32 {
 }
 
 // decode is the inverse of encode.
-func decode(t *testing.T, wt gguf.TensorType, b []byte) []float32 {
+func decode(t testing.TB, wt gguf.TensorType, b []byte) []float32 {
 	switch wt {
 	case gguf.TypeF32:
 		x := make([]float32, len(b)/4)

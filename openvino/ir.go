@@ -293,6 +293,11 @@ func writeFileAtomic(path string, fill func(io.Writer) error) error {
 		return err
 	}
 	name := tmp.Name()
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(name)
+		return err
+	}
 	if err := fill(tmp); err != nil {
 		tmp.Close()
 		os.Remove(name)

@@ -1,0 +1,77 @@
+package openvino
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// smol135m is the SmolLM2-135M shape (synthetic:smol135m).
+var smol135m = tinyShape{embd: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, ctx: 2048}
+
+// BenchmarkSmol135mQ8 measures IR conversion, prefill and decode on the
+// SmolLM2-135M shape in q8_0 with random weights. FAK_BENCH_THREADS sets
+// the thread count (default 2), FAK_BENCH_MODEL a GGUF to use instead and
+// FAK_BENCH_IR_CACHE where to keep the IR (default: a temporary directory,
+// so the conversion is measured).
+//
+//	go test -run '^$' -bench Smol135mQ8 -benchtime 1x ./openvino/
+func BenchmarkSmol135mQ8(b *testing.B) {
+	if err := Available(); err != nil {
+		b.Skipf("OpenVINO runtime unavailable: %v", err)
+	}
+	path := os.Getenv("FAK_BENCH_MODEL")
+	if path == "" {
+		path = writeTinyGGUF(b, b.TempDir(), smol135m, gguf.TypeQ8_0, 1, false)
+	}
+	threads := 2
+	if v := os.Getenv("FAK_BENCH_THREADS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(b, err)
+		threads = n
+	}
+	cache := os.Getenv("FAK_BENCH_IR_CACHE")
+	if cache == "" {
+		cache = filepath.Join(b.TempDir(), "ir")
+	}
+	be, err := Open(bg, adapters.Options{ModelPath: path, Threads: threads, ContextLength: 1024,
+		Extra: map[string]string{"ir_cache_dir": cache}})
+	require.NoError(b, err)
+	defer be.Close()
+	b.ReportMetric(float64(be.ConvertTime.Milliseconds()), "convert-ms")
+	b.ReportMetric(float64(be.CompileTime.Milliseconds()), "compile-ms")
+
+	prompt := make([]transport.Token, 512)
+	for i := range prompt {
+		prompt[i] = transport.Token((i*7919 + 13) % smol135m.vocab)
+	}
+	const steps = 64
+	var prefill, decode time.Duration
+	for i := 0; i < b.N+1; i++ { // the first round is a discarded warm-up
+		s, err := be.NewSession(bg)
+		require.NoError(b, err)
+		t0 := time.Now()
+		_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: prompt[:len(prompt)-1]})
+		require.NoError(b, err)
+		_, err = s.PrefillSuffix(bg, transport.SuffixInput{Tokens: prompt[len(prompt)-1:]})
+		require.NoError(b, err)
+		p := time.Since(t0)
+		d, err := s.Decode(bg, steps)
+		require.NoError(b, err)
+		require.NoError(b, s.Close())
+		if i > 0 {
+			prefill += p
+			decode += d.Elapsed
+		}
+	}
+	b.ReportMetric(float64(len(prompt)*b.N)/prefill.Seconds(), "prefill-tok/s")
+	b.ReportMetric(float64(steps*b.N)/decode.Seconds(), "decode-tok/s")
+}
