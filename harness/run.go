@@ -47,12 +47,6 @@ var Steps = []string{
 	"decode", "suffix_ttft_curve", "over_context", "cancel_decode",
 }
 
-// Report statuses set by Run.
-const (
-	StatusOK     = "ok"
-	StatusFailed = "failed"
-)
-
 type runner struct {
 	ctx  context.Context
 	b    transport.Backend
@@ -74,12 +68,14 @@ type runner struct {
 //
 // A backend call that fails in one section is recorded in Notes and leaves
 // that section zero-valued; the other sections still run. A failed
-// correctness check (a cold session that was not empty, a warm output that
-// differs from cold, a missed cache miss, a failure case mishandled, a
-// non-positive timing) is recorded in Notes, prefixed "check failed:". The
-// report's Status is "ok" when every section ran and every check passed, and
-// "failed" otherwise. Run returns an error (with a report marked failed) only
-// when the backend is unusable, the scenario does not fit it, or ctx ends.
+// correctness check is recorded in Notes, prefixed "check failed:": one that
+// a seed field shows (output_equals_cold, actual_cache_miss, failure_cases)
+// sets that field false; one that none shows (a cold session whose cache was
+// not empty, a non-positive timing) marks the report failed. The report's
+// Status is report.StatusOK unless a section errored or such a check failed
+// (report.StatusFailed); report.CorrectnessFailures lists the flags. Run
+// returns an error (with a report marked failed) only when the backend is
+// unusable, the scenario does not fit it, or ctx ends.
 //
 // Host, ModelSpec, ModelDigest, BuildFlags and Command are the caller's to fill.
 func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*report.Report, error) {
@@ -102,7 +98,7 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 	r.rep = r.newReport()
 
 	fail := func(err error) (*report.Report, error) {
-		r.rep.Status = StatusFailed
+		r.rep.Status = report.StatusFailed
 		r.rep.Notes = append(r.rep.Notes, "run aborted: "+err.Error())
 		r.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		return r.rep, err
@@ -138,9 +134,9 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 	r.progress("done", len(sections))
 	r.checkTimings()
 
-	r.rep.Status = StatusOK
+	r.rep.Status = report.StatusOK
 	if r.failed > 0 || r.errored > 0 {
-		r.rep.Status = StatusFailed
+		r.rep.Status = report.StatusFailed
 	}
 	r.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 	return r.rep, nil
@@ -218,9 +214,17 @@ func (r *runner) note(format string, args ...any) {
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(format, args...))
 }
 
-// failCheck records a failed correctness check.
+// failCheck records a failed correctness check that no seed field shows
+// (the run's status becomes "failed").
 func (r *runner) failCheck(format string, args ...any) {
 	r.failed++
+	r.rep.Notes = append(r.rep.Notes, "check failed: "+fmt.Sprintf(format, args...))
+}
+
+// flagCheck records a failed correctness check that a seed flag shows
+// (output_equals_cold, actual_cache_miss, failure_cases): the flag is false,
+// the note says why, the status is left alone.
+func (r *runner) flagCheck(format string, args ...any) {
 	r.rep.Notes = append(r.rep.Notes, "check failed: "+fmt.Sprintf(format, args...))
 }
 
@@ -318,7 +322,7 @@ func (r *runner) compareCold(section string, warm, cold []transport.Token) (bool
 		r.note("%s: output equals cold on all %d greedy tokens", section, len(cold))
 		return true, -1
 	}
-	r.failCheck("%s: output differs from a cold session: first divergence at token %d (warm %v, cold %v)", section, d, warm, cold)
+	r.flagCheck("%s: output differs from a cold session: first divergence at token %d (warm %v, cold %v)", section, d, warm, cold)
 	return false, d
 }
 
@@ -565,7 +569,7 @@ func (r *runner) editedStable() error {
 	if miss {
 		r.note("edited_stable_segment: %s", reason)
 	} else {
-		r.failCheck("edited_stable_segment: no cache miss: %s", reason)
+		r.flagCheck("edited_stable_segment: no cache miss: %s", reason)
 	}
 	sec.ReusedTokens, sec.ComputedTokens = pr.ReusedTokens, pr.ComputedTokens
 	sec.MS, sec.TTFTMS, sec.SamplesMS = Median(prefixMS), Median(ttftMS), prefixMS
@@ -739,7 +743,7 @@ func (r *runner) overContext() error {
 	fc.Details = append(fc.Details, "over_context: "+whyA, "over_context: "+whyB, "over_context: "+whyC)
 	fc.OverContext = okA && okB && okC
 	if !fc.OverContext {
-		r.failCheck("failure_cases.over_context: %s; %s; %s", whyA, whyB, whyC)
+		r.flagCheck("failure_cases.over_context: %s; %s; %s", whyA, whyB, whyC)
 	}
 	return nil
 }
@@ -865,7 +869,7 @@ func (r *runner) cancelDecode() error {
 	fc.Details = append(fc.Details, details...)
 	fc.CancelDecode = ok
 	if !ok {
-		r.failCheck("failure_cases.cancel_decode: see failure_cases.details")
+		r.flagCheck("failure_cases.cancel_decode: see failure_cases.details")
 	}
 	return nil
 }

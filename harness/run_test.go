@@ -54,8 +54,9 @@ func TestRunCorrectBackend(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, append(slices.Clone(harness.Steps), "done"), steps)
-	assert.Equal(t, harness.StatusOK, rep.Status, notes(rep))
+	assert.Equal(t, report.StatusOK, rep.Status, notes(rep))
 	assert.NotContains(t, notes(rep), "check failed")
+	assert.Empty(t, report.CorrectnessFailures(rep))
 
 	// Seed fields.
 	assert.Equal(t, "fake-model-spec", rep.Model)
@@ -165,13 +166,15 @@ func TestRunDetectsBugs(t *testing.T) {
 		assert.Contains(t, notes(rep), "miss by full recompute")
 		assert.Contains(t, notes(rep), "not fully reused")
 		assert.True(t, rep.WarmChangedSuffix.OutputEqualsCold)
+		assert.Equal(t, []string{"warm_same_prefix.hit_rate = 0, want 1"}, report.CorrectnessFailures(rep))
 	})
 	t.Run("false hit", func(t *testing.T) {
 		rep := runFake(t, fake.Config{Bugs: fake.Bugs{FalseHit: true}})
 		assert.False(t, rep.EditedStable.ActualCacheMiss)
 		assert.False(t, rep.EditedStable.OutputEqualsCold)
 		assert.Equal(t, 128, rep.EditedStable.ReusedTokens)
-		assert.Equal(t, harness.StatusFailed, rep.Status)
+		assert.Equal(t, report.StatusOK, rep.Status, "a flag shows it; the run itself completed")
+		assert.Contains(t, report.CorrectnessFailures(rep), "edited_stable_segment.actual_cache_miss = false although a miss was expected")
 		assert.Contains(t, notes(rep), "past the edit")
 	})
 	t.Run("warm diverges", func(t *testing.T) {
@@ -180,14 +183,16 @@ func TestRunDetectsBugs(t *testing.T) {
 		assert.Equal(t, 0, rep.WarmChangedSuffix.FirstDivergence)
 		assert.False(t, rep.EditedStable.OutputEqualsCold)
 		assert.True(t, rep.EditedStable.ActualCacheMiss, "the counts are right, the output is not")
-		assert.Equal(t, harness.StatusFailed, rep.Status)
+		assert.Equal(t, report.StatusOK, rep.Status, "a flag shows it; the run itself completed")
+		assert.Contains(t, report.CorrectnessFailures(rep), "warm_changed_suffix.output_equals_cold = false")
 		assert.Contains(t, notes(rep), "first divergence at token 0")
 	})
 	t.Run("ignore cancel", func(t *testing.T) {
 		rep := runFake(t, fake.Config{Bugs: fake.Bugs{IgnoreCancel: true}})
 		assert.False(t, rep.FailureCases.CancelDecode)
 		assert.True(t, rep.FailureCases.OverContext)
-		assert.Equal(t, harness.StatusFailed, rep.Status)
+		assert.Equal(t, report.StatusOK, rep.Status, "a flag shows it; the run itself completed")
+		assert.Contains(t, report.CorrectnessFailures(rep), "failure_cases.cancel_decode = false")
 	})
 	t.Run("cancel loses token", func(t *testing.T) {
 		rep := runFake(t, fake.Config{TokenCost: 200 * time.Microsecond, Bugs: fake.Bugs{CancelLosesToken: true}})
@@ -215,7 +220,7 @@ func TestRunDetectsBugs(t *testing.T) {
 	t.Run("shared cache makes cold not cold", func(t *testing.T) {
 		rep := runFake(t, fake.Config{Bugs: fake.Bugs{SharedCache: true}})
 		assert.Contains(t, notes(rep), "not provably empty")
-		assert.Equal(t, harness.StatusFailed, rep.Status)
+		assert.Equal(t, report.StatusFailed, rep.Status)
 	})
 }
 
@@ -251,7 +256,7 @@ func TestRunSectionErrorStaysZero(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, rep.SuffixTTFTCurve, "the curve section failed and stays zero-valued")
 	assert.Contains(t, notes(rep), "suffix_ttft_curve: not measured: size 64: PrefillSuffix: injected fault")
-	assert.Equal(t, harness.StatusFailed, rep.Status)
+	assert.Equal(t, report.StatusFailed, rep.Status)
 	// The other sections still ran.
 	assert.Equal(t, 1.0, rep.WarmSamePrefix.HitRate)
 	assert.True(t, rep.EditedStable.OutputEqualsCold)
@@ -263,7 +268,7 @@ func TestRunRefusesUnfitScenario(t *testing.T) {
 	rep, err := harness.Run(context.Background(), fake.New(fake.Config{Context: 128}), sc, harness.Config{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "needs 208 positions but backend fake has a context of 128")
-	assert.Equal(t, harness.StatusFailed, rep.Status)
+	assert.Equal(t, report.StatusFailed, rep.Status)
 
 	_, err = harness.Run(context.Background(), fake.New(fake.Config{Vocab: 300}), sc, harness.Config{})
 	require.Error(t, err)
@@ -281,7 +286,7 @@ func TestRunUnusableBackend(t *testing.T) {
 	assert.ErrorIs(t, err, transport.ErrClosed)
 	assert.Contains(t, err.Error(), "cannot open a session")
 	require.NotNil(t, rep)
-	assert.Equal(t, harness.StatusFailed, rep.Status)
+	assert.Equal(t, report.StatusFailed, rep.Status)
 }
 
 func TestRunInterrupted(t *testing.T) {
@@ -294,7 +299,7 @@ func TestRunInterrupted(t *testing.T) {
 	}})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, harness.StatusFailed, rep.Status)
+	assert.Equal(t, report.StatusFailed, rep.Status)
 	assert.True(t, rep.EditedStable.ActualCacheMiss, "sections before the interruption are kept")
 }
 
