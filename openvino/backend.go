@@ -266,7 +266,11 @@ func (b *Backend) Info() transport.ModelInfo { return b.info }
 
 // NewSession opens a session with an empty KV cache.
 func (b *Backend) NewSession(ctx context.Context) (transport.Session, error) {
-	return b.newSession()
+	s, err := b.newSession()
+	if err != nil {
+		return nil, err // a nil interface, not a nil *Session
+	}
+	return s, nil
 }
 
 // Close frees the compiled model (the core is shared by the process). Sessions must be closed

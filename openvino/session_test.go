@@ -252,8 +252,9 @@ func TestBadInputAndClose(t *testing.T) {
 	assert.ErrorIs(t, err, transport.ErrClosed)
 	require.NoError(t, b.Close())
 	require.NoError(t, b.Close(), "idempotent")
-	_, err = b.NewSession(bg)
+	ns, err := b.NewSession(bg)
 	assert.ErrorIs(t, err, transport.ErrClosed)
+	assert.Nil(t, ns, "a nil interface, not a typed nil")
 }
 
 func TestBackendFacts(t *testing.T) {

@@ -1,0 +1,25 @@
+package openvino
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/adapters/conformance"
+	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// TestConformance runs the contract kit against the OpenVINO adapter on a
+// tiny q8_0 model (the IR is written once and then taken from the cache).
+func TestConformance(t *testing.T) {
+	requireRuntime(t)
+	path := writeTinyGGUF(t, t.TempDir(), tiny, gguf.TypeQ8_0, 5, false)
+	conformance.Run(t, func(t *testing.T) transport.Backend {
+		b, err := adapters.Open(bg, "openvino", adapters.Options{ModelPath: path, Threads: 2, ContextLength: 256})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	}, conformance.Options{})
+}
