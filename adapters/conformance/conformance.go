@@ -859,7 +859,7 @@ func CheckTwoSessions(ctx context.Context, b transport.Backend, o Options) error
 	}
 	run := func(s transport.Session, in transport.PrefixInput, suf []transport.Token, out chan<- result) {
 		var r result
-		for range 3 {
+		for range 2 {
 			r.got, r.err = p.greedy(ctx, s, in, suf)
 			if r.err != nil {
 				break
