@@ -153,7 +153,9 @@ func (p plan) edited() transport.PrefixInput {
 // problems collects violations.
 type problems struct{ errs []error }
 
-func (p *problems) addf(format string, args ...any) { p.errs = append(p.errs, fmt.Errorf(format, args...)) }
+func (p *problems) addf(format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf(format, args...))
+}
 
 func (p *problems) err() error { return errors.Join(p.errs...) }
 
