@@ -1,10 +1,10 @@
 package synth
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -81,25 +81,12 @@ func loadRef(t testing.TB, f *gguf.File) *refModel {
 	}
 	m.tokEmbd, m.output, m.outNorm = mat("token_embd.weight"), mat("output.weight"), mat("output_norm.weight")[0]
 	for l := 0; l < m.layers; l++ {
-		n := func(s string) string { return "blk." + itoa(l) + "." + s + ".weight" }
+		n := func(s string) string { return "blk." + strconv.Itoa(l) + "." + s + ".weight" }
 		m.blk = append(m.blk, refLayer{attnNorm: mat(n("attn_norm"))[0], ffnNorm: mat(n("ffn_norm"))[0],
 			q: mat(n("attn_q")), k: mat(n("attn_k")), v: mat(n("attn_v")), o: mat(n("attn_output")),
 			gate: mat(n("ffn_gate")), up: mat(n("ffn_up")), down: mat(n("ffn_down"))})
 	}
 	return m
-}
-
-func itoa(i int) string { return string(bytes.TrimSpace([]byte(formatInt(i)))) }
-
-func formatInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 func matVec(w [][]float64, x []float64) []float64 {
