@@ -269,7 +269,9 @@ func nodeBench(ctx context.Context, o nodeOptions, caps workload.Caps, w workloa
 		steps = append(steps, plan{"batch-workload-diagnostic", append([]string{"batch", "--out", filepath.Join(o.out, gate.BatchDir), "--workload", o.workload}, common...)})
 	}
 	failed := false
-	first := len(m.Steps)
+	// node-bench's own steps are numbered from 10, after the script's
+	// 00-setup and 01-build.
+	const first = 10
 	for i, p := range steps {
 		if ctx.Err() != nil {
 			break

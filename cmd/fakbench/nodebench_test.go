@@ -51,6 +51,7 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "node-bench", "--out", out, "--host", "unit", "--short",
 		"--backends", "gokernel", "--workload", repoFile(defaultWorkloadPath), "--threads", "1")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	t.Log(stdout)
 	assert.Contains(t, stdout, "FAIL  full_run")
 	assert.Contains(t, stdout, "PASS  artifacts")
 
@@ -82,7 +83,7 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 		paths[a.Path] = true
 	}
 	for _, p := range []string{"bench/gokernel.json", "bench/report.md", "workload/workload-gokernel.json",
-		"workload/production-workload.json", "batch/batch-gokernel.json", "logs/02-run.stdout", "logs/02-run.stderr"} {
+		"workload/production-workload.json", "batch/batch-gokernel.json", "logs/10-run.stdout", "logs/10-run.stderr"} {
 		assert.True(t, paths[p], p)
 	}
 	for _, g := range manifest.GateOutputs {
@@ -277,4 +278,5 @@ func TestBatchCommandOnGoKernel(t *testing.T) {
 		assert.Len(t, f.Curve.Points, 2)
 	}
 	assert.True(t, strings.Contains(stdout, "gokernel"))
+	t.Log(stdout)
 }
