@@ -270,6 +270,9 @@ func (w *Writer) WriteFile(path string) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err = tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600; models are shared read-only
+		return fmt.Errorf("gguf writer: %w", err)
+	}
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	if _, err = w.WriteTo(bw); err != nil {
 		return fmt.Errorf("gguf writer: %s: %w", path, err)

@@ -337,9 +337,7 @@ func TestResolveModel(t *testing.T) {
 	models := filepath.Join(dir, "models")
 	require.NoError(t, os.MkdirAll(models, 0o755))
 	t.Setenv("FAK_MODELS_DIR", models)
-	wd, err := os.Getwd()
-	require.NoError(t, err)
-	t.Chdir(dir)
+	t.Chdir(dir) // no .cache/models above the temp dir
 	_, err = ResolveModel("real:smollm2")
 	assert.ErrorContains(t, err, "run `make setup`")
 	assert.ErrorContains(t, err, filepath.Join(models, RealModels["smollm2"]))
@@ -348,7 +346,18 @@ func TestResolveModel(t *testing.T) {
 	got, err = ResolveModel("real:smollm2")
 	require.NoError(t, err)
 	assert.Equal(t, real, got)
-	_ = wd
+
+	// Without FAK_MODELS_DIR the working directory's .cache/models is found.
+	t.Setenv("FAK_MODELS_DIR", "")
+	local := filepath.Join(dir, "proj", ".cache", "models")
+	require.NoError(t, os.MkdirAll(local, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(local, RealModels["smollm2"]), []byte("GGUF"), 0o644))
+	sub := filepath.Join(dir, "proj", "a", "b")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	t.Chdir(sub)
+	got, err = ResolveModel("real:smollm2")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(local, RealModels["smollm2"]), got)
 }
 
 func TestFileDigest(t *testing.T) {
