@@ -64,6 +64,11 @@ func fileType(t kernels.Type) uint32 {
 	return 0
 }
 
+// Floating-point note: products that feed a sum are wrapped in float64()
+// conversions, which the Go spec says prevents fusing them into FMA
+// instructions, so architectures that fuse (arm64) compute the same bits.
+// math.Cos/Sin/Pow are only used for the positional head's few constants.
+
 // rng is splitmix64: tiny, fast, and the same on every platform.
 type rng struct{ s uint64 }
 
@@ -127,14 +132,14 @@ func newModel(p Preset) (*model, error) {
 	m := &model{p: p, hd: p.HeadDim(), nT: p.Embd - firstTok, group: p.Heads / p.KVHeads}
 	d := float64(p.Embd)
 	m.rms0 = math.Sqrt((2*gamma*gamma + float64(m.nT)) / d)
-	m.g = gamma / math.Sqrt(m.rms0*m.rms0+float64(p.NormEps))
+	m.g = gamma / math.Sqrt(float64(m.rms0*m.rms0)+float64(p.NormEps))
 	m.sIn = 1 / math.Sqrt(d)
 	per := randResidual / math.Sqrt(float64(2*p.Layers))
 	m.sOut = per / (math.Sqrt(d) * attnSpread)
 	m.sDown = per / (math.Sqrt(float64(p.FFN)) * swigluRMS)
 	m.omega = sigValue / m.g
 	m.beta = float64(m.nT) / (4 * sigValue)
-	rmsFinal := math.Sqrt((2*gamma*gamma + float64(m.nT) + sigValue*sigValue + randResidual*randResidual*d) / d)
+	rmsFinal := math.Sqrt((2*gamma*gamma + float64(m.nT) + sigValue*sigValue + float64(randResidual*randResidual*d)) / d)
 	m.c = candLogit * rmsFinal / float64(m.nT)
 	m.choosePairs()
 	m.mapTokens()
@@ -159,7 +164,7 @@ func (m *model) choosePairs() {
 			}
 			s := 0.0
 			for i := 0; i < n; i++ {
-				s += 1 - math.Cos(float64(delta)*m.theta[i])
+				s += 1 - math.Cos(float64(float64(delta)*m.theta[i]))
 			}
 			gap = min(gap, s/float64(n))
 		}
@@ -227,7 +232,7 @@ func (m *model) embRow(t int, dst []float64) {
 	ss := 0.0
 	for i := firstTok; i < len(dst); i++ {
 		dst[i] = r.uniform()
-		ss += dst[i] * dst[i]
+		ss += float64(dst[i] * dst[i])
 	}
 	f := math.Sqrt(float64(m.nT) / ss)
 	for i := firstTok; i < len(dst); i++ {
@@ -272,7 +277,7 @@ func (m *model) tensors() []tensorSpec {
 			return tensorSpec{name: full, rows: 1, cols: d, norm: true, row: func(_ int, dst []float64) {
 				g := rng{seedFor(p.Name, full, 0)}
 				for i := range dst {
-					dst[i] = 1 + normJitter*g.uniform()
+					dst[i] = 1 + float64(normJitter*g.uniform())
 				}
 				if l == 0 && n == "attn_norm" {
 					dst[dimBias], dst[dimBit] = 1, 1

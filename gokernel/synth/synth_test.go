@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -39,6 +40,9 @@ func TestTinyDigest(t *testing.T) {
 		a := tinyBytes(t, typ)
 		b := tinyBytes(t, typ)
 		require.Equal(t, a, b, "%v: two generations differ", typ)
+		if runtime.GOARCH != "amd64" {
+			continue // pinned on amd64; libm-level rounding may differ elsewhere
+		}
 		sum := sha256.Sum256(a)
 		assert.Equal(t, want, hex.EncodeToString(sum[:]), "%v digest (bump GeneratorVersion when the output changes on purpose)", typ)
 	}
@@ -234,7 +238,8 @@ func TestEnsure(t *testing.T) {
 	assert.Equal(t, filepath.Join(dir, "cache", fmt.Sprintf("synthetic-tiny-q8_0-g%d.gguf", GeneratorVersion)), path)
 	digest, err := FileDigest(path)
 	require.NoError(t, err)
-	assert.Equal(t, "sha256:"+tinyDigests[kernels.TypeQ8_0], digest)
+	sum := sha256.Sum256(tinyBytes(t, kernels.TypeQ8_0))
+	assert.Equal(t, "sha256:"+hex.EncodeToString(sum[:]), digest, "the cached file is the generator's output")
 	side, err := os.ReadFile(path + ".sum")
 	require.NoError(t, err)
 	st, err := os.Stat(path)
