@@ -23,67 +23,76 @@
 # failed or the evidence is not valid; 2 usage error.
 set -euo pipefail
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+# The whole script is one function, so bash has parsed all of it before
+# anything runs (editing the file during a run cannot change the run).
+main() {
+	usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
-pull=0 short=0 host="" out=""
-for arg in "$@"; do
-	case "$arg" in
-	--pull) pull=1 ;;
-	--short) short=1 ;;
-	--host=*) host="${arg#--host=}" ;;
-	--out=*) out="${arg#--out=}" ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "node_bench.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+	pull=0 short=0 host="" out=""
+	for arg in "$@"; do
+		case "$arg" in
+		--pull) pull=1 ;;
+		--short) short=1 ;;
+		--host=*) host="${arg#--host=}" ;;
+		--out=*) out="${arg#--out=}" ;;
+		-h | --help) usage; exit 0 ;;
+		*) echo "node_bench.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+		esac
+	done
+
+	root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+	cd "$root"
+
+	if [ -z "$host" ]; then
+		host="$(hostname -s 2>/dev/null || hostname)"
+	fi
+	case "$host" in
+	"" | */* | .*) echo "node_bench.sh: --host='$host' is not a usable directory name" >&2; exit 2 ;;
 	esac
-done
+	[ -n "$out" ] || out="experiments/fleet-nodes/$host"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+	# Never mix two runs' evidence: an existing non-empty directory is moved
+	# aside, not overwritten.
+	if [ -d "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+		aside="$out.prev-$(date -u +%Y%m%dT%H%M%SZ)"
+		echo "node_bench.sh: $out is not empty; moving it to $aside" >&2
+		mv "$out" "$aside"
+	fi
+	mkdir -p "$out/logs"
 
-if [ -z "$host" ]; then
-	host="$(hostname -s 2>/dev/null || hostname)"
-fi
-case "$host" in
-"" | */* | .*) echo "node_bench.sh: --host='$host' is not a usable directory name" >&2; exit 2 ;;
-esac
-[ -n "$out" ] || out="experiments/fleet-nodes/$host"
+	# step NAME CMD...: run a command with its output kept in logs/NAME.*; the
+	# output also goes to the terminal (stderr) so progress stays visible.
+	step() {
+		local name="$1"
+		shift
+		printf '%s\n' "$*" >"$out/logs/$name.cmd"
+		echo "node_bench.sh: $name: $*" >&2
+		local rc=0 t0 t1
+		t0=$(date +%s.%N)
+		"$@" > >(tee "$out/logs/$name.stdout" >&2) 2> >(tee "$out/logs/$name.stderr" >&2) || rc=$?
+		wait
+		t1=$(date +%s.%N)
+		echo "$rc" >"$out/logs/$name.exit"
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >"$out/logs/$name.seconds"
+		return "$rc"
+	}
 
-# Never mix two runs' evidence: an existing non-empty directory is moved
-# aside, not overwritten.
-if [ -d "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
-	aside="$out.prev-$(date -u +%Y%m%dT%H%M%SZ)"
-	echo "node_bench.sh: $out is not empty; moving it to $aside" >&2
-	mv "$out" "$aside"
-fi
-mkdir -p "$out/logs"
+	if [ "$pull" = 1 ]; then
+		step 00-setup make setup || { echo "node_bench.sh: make setup failed (see $out/logs/00-setup.stderr)" >&2; exit 1; }
+	fi
+	step 01-build make build || { echo "node_bench.sh: make build failed (see $out/logs/01-build.stderr)" >&2; exit 1; }
 
-# step NAME CMD...: run a command with its output kept in logs/NAME.*; the
-# output also goes to the terminal (stderr) so progress stays visible.
-step() {
-	local name="$1"
-	shift
-	printf '%s\n' "$*" >"$out/logs/$name.cmd"
-	echo "node_bench.sh: $name: $*" >&2
-	local rc=0
-	"$@" > >(tee "$out/logs/$name.stdout" >&2) 2> >(tee "$out/logs/$name.stderr" >&2) || rc=$?
-	wait
-	echo "$rc" >"$out/logs/$name.exit"
-	return "$rc"
+	args=(node-bench "--out=$out" "--host=$host")
+	[ "$short" = 1 ] && args+=(--short)
+	[ -n "${NODE_BENCH_BACKENDS:-}" ] && args+=("--backends=$NODE_BENCH_BACKENDS")
+	[ -n "${NODE_BENCH_MODEL:-}" ] && args+=("--model=$NODE_BENCH_MODEL")
+	[ -n "${NODE_BENCH_THREADS:-}" ] && args+=("--threads=$NODE_BENCH_THREADS")
+
+	export FAK_NODE_BENCH_COMMAND="scripts/node_bench.sh $*"
+	rc=0
+	bin/fakbench "${args[@]}" || rc=$?
+	echo "node_bench.sh: artifacts in $out; gate output in $out/gate-output.txt (exit $rc)" >&2
+	exit "$rc"
 }
 
-if [ "$pull" = 1 ]; then
-	step 00-setup make setup || { echo "node_bench.sh: make setup failed (see $out/logs/00-setup.stderr)" >&2; exit 1; }
-fi
-step 01-build make build || { echo "node_bench.sh: make build failed (see $out/logs/01-build.stderr)" >&2; exit 1; }
-
-args=(node-bench "--out=$out" "--host=$host")
-[ "$short" = 1 ] && args+=(--short)
-[ -n "${NODE_BENCH_BACKENDS:-}" ] && args+=("--backends=$NODE_BENCH_BACKENDS")
-[ -n "${NODE_BENCH_MODEL:-}" ] && args+=("--model=$NODE_BENCH_MODEL")
-[ -n "${NODE_BENCH_THREADS:-}" ] && args+=("--threads=$NODE_BENCH_THREADS")
-
-export FAK_NODE_BENCH_COMMAND="scripts/node_bench.sh $*"
-rc=0
-bin/fakbench "${args[@]}" || rc=$?
-echo "node_bench.sh: artifacts in $out; gate output in $out/gate-output.txt (exit $rc)" >&2
-exit "$rc"
+main "$@"

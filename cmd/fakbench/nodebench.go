@@ -374,7 +374,8 @@ func runLogged(ctx context.Context, step nodeStep, args []string, base string) (
 }
 
 // scriptSteps records the steps scripts/node_bench.sh ran before node-bench
-// (setup, build), from the logs and exit-code files it left in logs/.
+// (setup, build), from the files it left in logs/: NAME.stdout, .stderr,
+// .exit (exit code), .seconds (duration) and .cmd (the command).
 func scriptSteps(dir string) []manifest.Step {
 	entries, err := os.ReadDir(filepath.Join(dir, gate.LogsDir))
 	if err != nil {
@@ -397,6 +398,9 @@ func scriptSteps(dir string) []manifest.Step {
 		st := manifest.Step{Name: k, Stdout: gate.LogsDir + "/" + k + ".stdout", Stderr: gate.LogsDir + "/" + k + ".stderr", ExitCode: -1}
 		if b, err := os.ReadFile(filepath.Join(dir, gate.LogsDir, k+".exit")); err == nil {
 			fmt.Sscan(string(b), &st.ExitCode)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, gate.LogsDir, k+".seconds")); err == nil {
+			fmt.Sscan(string(b), &st.Seconds)
 		}
 		if b, err := os.ReadFile(filepath.Join(dir, gate.LogsDir, k+".cmd")); err == nil {
 			st.Command = strings.TrimSpace(string(b))

@@ -167,12 +167,12 @@ func TestScriptStepsFromLogs(t *testing.T) {
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
 	require.NoError(t, os.MkdirAll(logs, 0o755))
-	for name, content := range map[string]string{"01-build.stdout": "", "01-build.stderr": "", "01-build.exit": "0\n", "01-build.cmd": "make build\n"} {
+	for name, content := range map[string]string{"01-build.stdout": "", "01-build.stderr": "", "01-build.exit": "0\n", "01-build.cmd": "make build\n", "01-build.seconds": "2.500\n"} {
 		require.NoError(t, os.WriteFile(filepath.Join(logs, name), []byte(content), 0o644))
 	}
 	steps := scriptSteps(dir)
 	require.Len(t, steps, 1)
-	assert.Equal(t, manifest.Step{Name: "01-build", Command: "make build", ExitCode: 0, Stdout: "logs/01-build.stdout", Stderr: "logs/01-build.stderr"}, steps[0])
+	assert.Equal(t, manifest.Step{Name: "01-build", Command: "make build", ExitCode: 0, Seconds: 2.5, Stdout: "logs/01-build.stdout", Stderr: "logs/01-build.stderr"}, steps[0])
 	assert.Nil(t, scriptSteps(t.TempDir()))
 }
 
@@ -279,4 +279,34 @@ func TestBatchCommandOnGoKernel(t *testing.T) {
 	}
 	assert.True(t, strings.Contains(stdout, "gokernel"))
 	t.Log(stdout)
+}
+
+// An interrupted run leaves a manifest that says so, and the gate fails it.
+func TestNodeBenchInterruptedManifestIsIncomplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a model")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	nodeStepOverride = func(_ context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+		cancel() // the operator presses Ctrl-C during the first step
+		return exitFailed, nil
+	}
+	t.Cleanup(func() { nodeStepOverride = nil })
+	out := filepath.Join(t.TempDir(), "node")
+	var so, se bytes.Buffer
+	code := dispatch(ctx, []string{"node-bench", "--out", out, "--short", "--backends", "gokernel",
+		"--workload", repoFile(defaultWorkloadPath), "--threads", "1"}, &so, &se)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, se.String(), "interrupted")
+	m, err := manifest.Read(out)
+	require.NoError(t, err)
+	assert.False(t, m.Complete)
+	assert.Contains(t, m.Incomplete, "interrupted")
+	require.Len(t, m.Steps, 1)
+	assert.Equal(t, exitFailed, m.Steps[0].ExitCode)
+
+	code, stdout, _ := runCLI(t, "gate", out)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stdout, "manifest is not complete (interrupted")
 }
