@@ -74,3 +74,12 @@ func TestCollectHost(t *testing.T) {
 	}
 	assert.Positive(t, PhysicalCores())
 }
+
+func TestMeasureMemBandwidth(t *testing.T) {
+	bw := MeasureMemBandwidth(8<<20, 2, 2)
+	assert.Positive(t, bw)
+	assert.Less(t, bw, 10000.0, "GB/s far beyond any machine: the byte count is wrong")
+	assert.Zero(t, MeasureMemBandwidth(0, 2, 2))
+	assert.Zero(t, MeasureMemBandwidth(1<<20, 2, 0))
+	assert.Zero(t, MeasureMemBandwidth(1, 4, 1))
+}

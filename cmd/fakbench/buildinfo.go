@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// buildFlags describes how the native code of this binary was compiled: the
+// CGO_CFLAGS/CGO_CXXFLAGS recorded in the binary's build information (what
+// cgo really used), else those of the environment at run time, plus
+// GOAMD64 when set.
+func buildFlags() string {
+	rec := map[string]string{}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			rec[s.Key] = s.Value
+		}
+	}
+	var parts []string
+	for _, k := range []string{"CGO_ENABLED", "CGO_CFLAGS", "CGO_CXXFLAGS", "GOAMD64"} {
+		v, ok := rec[k]
+		src := ""
+		if !ok {
+			v, ok = os.LookupEnv(k)
+			src = " (environment)"
+		}
+		if ok {
+			parts = append(parts, k+"="+quoteIfSpaced(v)+src)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// sourceRevision returns the VCS revision the binary was built from, with
+// "+dirty" when the tree was modified, or "" when unknown.
+func sourceRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" && dirty {
+		rev += "+dirty"
+	}
+	return rev
+}
+
+func quoteIfSpaced(s string) string {
+	if strings.ContainsAny(s, " \t") {
+		return `"` + s + `"`
+	}
+	return s
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/fakbench/fakbench/report"
+)
+
+func init() {
+	register(command{
+		name:    "compare",
+		summary: "put the reports of one or more run directories side by side (Markdown)",
+		run:     runCompare,
+	})
+}
+
+const compareSynopsis = `usage: fakbench compare [--out FILE] DIR...
+
+Reads the backend reports (*.json) of each run directory and prints one
+Markdown table with a column per backend per directory, the Go kernel's
+ratio to the tuned reference in each run, and, for two or more runs, how
+much of that gap the last run closed against the first.`
+
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("compare", compareSynopsis, stderr)
+	out := fs.String("out", "", "also write the Markdown to this `file`")
+	dirs, code, ok := parseFlags(fs, args, -1)
+	if !ok {
+		return code
+	}
+	if len(dirs) == 0 {
+		return usageError(stderr, "compare", "no run directory given")
+	}
+	runs := make([]report.RunSet, 0, len(dirs))
+	for _, l := range runLabels(dirs) {
+		rs, err := report.ReadDir(l.dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
+			return exitUsage
+		}
+		runs = append(runs, report.RunSet{Label: l.label, Reports: rs})
+	}
+	md := report.CompareMarkdown(runs)
+	if _, err := io.WriteString(stdout, md); err != nil {
+		fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
+		return exitFailed
+	}
+	if *out != "" {
+		if err := report.WriteFileAtomic(*out, []byte(md)); err != nil {
+			fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
+			return exitUsage
+		}
+	}
+	return exitOK
+}
+
+type labelledDir struct{ dir, label string }
+
+// runLabels names each directory by its base name, or by the path as given
+// when two base names collide.
+func runLabels(dirs []string) []labelledDir {
+	count := map[string]int{}
+	for _, d := range dirs {
+		count[filepath.Base(filepath.Clean(d))]++
+	}
+	out := make([]labelledDir, len(dirs))
+	for i, d := range dirs {
+		l := filepath.Base(filepath.Clean(d))
+		if count[l] > 1 {
+			l = filepath.Clean(d)
+		}
+		out[i] = labelledDir{dir: d, label: l}
+	}
+	return out
+}

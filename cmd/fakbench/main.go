@@ -1,0 +1,106 @@
+// Command fakbench runs LLM inference backends side by side through one
+// session contract and writes one JSON report shape per backend.
+//
+//	fakbench run --backends gokernel,llamacpp,openvino --model MODEL --out DIR
+//	fakbench model gen --preset tiny --type q8_0 --out tiny.gguf
+//	fakbench compare DIR...
+//
+// Exit codes: 0 done; 1 a benchmark or gate failed; 2 usage or input error
+// (bad flag, missing file, corrupt model).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// command is one subcommand. run parses its own flags from args (the words
+// after the command name) and returns the exit code.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand; it is called from init() in each subcommand's
+// file. A duplicate or empty name is a programming error.
+func register(c command) {
+	if c.name == "" || c.run == nil {
+		panic("fakbench: register needs a name and a run function")
+	}
+	if _, dup := commands[c.name]; dup {
+		panic("fakbench: duplicate command " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// dispatch runs the command named by args[0] and returns the exit code.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if name == "help" && len(args) > 1 {
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(stderr, "fakbench help: unknown command %q\n\n", args[1])
+				usage(stderr)
+				return exitUsage
+			}
+			// A subcommand prints its own usage for -h, on stderr.
+			return c.run(ctx, []string{"-h"}, stdout, stderr)
+		}
+		usage(stdout)
+		return exitOK
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "fakbench: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	return c.run(ctx, args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: fakbench <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	names := make([]string, 0, len(commands))
+	width := 0
+	for n := range commands {
+		names = append(names, n)
+		width = max(width, len(n))
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'fakbench help <command>' or 'fakbench <command> -h' for its flags.")
+	fmt.Fprintln(w, "Exit codes: 0 done; 1 a benchmark or gate failed; 2 usage or input error.")
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/transport"
+)
+
+func init() {
+	register(command{
+		name:    "model",
+		summary: "generate a synthetic GGUF model (gen) or describe a model file (info)",
+		run:     runModel,
+	})
+}
+
+const modelSynopsis = `usage: fakbench model gen --preset tiny|smol135m|llama1b [--type f32|f16|q8_0] --out FILE.gguf
+       fakbench model info FILE.gguf|synthetic:PRESET[:TYPE]|real:NAME
+
+gen writes a deterministic synthetic Llama-architecture model (the same bytes
+every time) and prints its size and sha256. info prints a model's
+hyper-parameters, tensor count and types, and digest.`
+
+func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return usageError(stderr, "model", "missing subcommand: gen or info")
+	}
+	switch args[0] {
+	case "gen":
+		return runModelGen(ctx, args[1:], stdout, stderr)
+	case "info":
+		return runModelInfo(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stderr, modelSynopsis)
+		return exitOK
+	}
+	return usageError(stderr, "model", "unknown subcommand %q: want gen or info", args[0])
+}
+
+func runModelGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("model gen", modelSynopsis, stderr)
+	preset := fs.String("preset", "", "model shape: "+strings.Join(synth.PresetNames(), ", ")+" (required)")
+	typ := fs.String("type", "f32", "weight type: f32, f16 or q8_0")
+	out := fs.String("out", "", "output `file` (.gguf, required)")
+	if _, code, ok := parseFlags(fs, args, 0); !ok {
+		return code
+	}
+	if *preset == "" {
+		return usageError(stderr, "model gen", "missing --preset (one of %s)", strings.Join(synth.PresetNames(), ", "))
+	}
+	if *out == "" {
+		return usageError(stderr, "model gen", "missing --out (the .gguf file to write)")
+	}
+	p, err := synth.LookupPreset(*preset)
+	if err != nil {
+		return usageError(stderr, "model gen", "--preset: %v", err)
+	}
+	t, err := synth.ParseType(*typ)
+	if err != nil {
+		return usageError(stderr, "model gen", "--type: %v", err)
+	}
+	if err := ctx.Err(); err != nil {
+		fmt.Fprintf(stderr, "fakbench model gen: %v\n", err)
+		return exitFailed
+	}
+	if dir := filepath.Dir(*out); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "fakbench model gen: %v\n", err)
+			return exitUsage
+		}
+	}
+	if err := synth.GenerateFile(*out, p, t); err != nil {
+		fmt.Fprintf(stderr, "fakbench model gen: writing %s: %v\n", *out, err)
+		return exitUsage
+	}
+	st, err := os.Stat(*out)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakbench model gen: %v\n", err)
+		return exitFailed
+	}
+	digest, err := synth.FileDigest(*out)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakbench model gen: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s\t%d bytes\t%s\tsynthetic:%s:%s\n", *out, st.Size(), digest, *preset, *typ)
+	return exitOK
+}
+
+// resolvedModel is a model spec turned into a checked file.
+type resolvedModel struct {
+	// Spec is the spec as given (.gguf path, synthetic:..., real:...).
+	Spec string
+	// Path is the GGUF file.
+	Path string
+	// Name is general.name, or the file's base name.
+	Name string
+	// Digest is "sha256:<hex>" of the file.
+	Digest string
+	// Size is the file size in bytes.
+	Size int64
+}
+
+// resolveModel turns spec into a file (generating and caching a synthetic
+// model the first time, with a line on progress), checks that the file
+// parses as GGUF (a corrupt file is a *transport.BadModelError naming it and
+// the fault), and hashes it.
+func resolveModel(ctx context.Context, spec string, progress io.Writer) (resolvedModel, error) {
+	if err := ctx.Err(); err != nil {
+		return resolvedModel{}, err
+	}
+	if s, err := synth.ParseSpec(spec); err == nil {
+		if _, err := os.Stat(synth.CachePath(s)); err != nil {
+			fmt.Fprintf(progress, "fakbench: generating %s into the cache %s (first use)\n", s, synth.CacheDir())
+		}
+	}
+	path, err := synth.ResolveModel(spec)
+	if err != nil {
+		return resolvedModel{}, fmt.Errorf("--model %s: %w", spec, err)
+	}
+	f, err := gguf.Open(path)
+	if err != nil {
+		if !transport.IsBadModel(err) {
+			err = &transport.BadModelError{File: path, Reason: "cannot read", Err: err}
+		}
+		return resolvedModel{}, err
+	}
+	name, _ := f.String("general.name")
+	_ = f.Close()
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(path), ".gguf")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return resolvedModel{}, &transport.BadModelError{File: path, Reason: "cannot stat", Err: err}
+	}
+	digest, err := synth.FileDigest(path)
+	if err != nil {
+		return resolvedModel{}, &transport.BadModelError{File: path, Reason: "cannot hash", Err: err}
+	}
+	return resolvedModel{Spec: spec, Path: path, Name: name, Digest: digest, Size: st.Size()}, nil
+}
+
+func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("model info", modelSynopsis, stderr)
+	pos, code, ok := parseFlags(fs, args, 1)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return usageError(stderr, "model info", "name one model: a .gguf file, synthetic:PRESET[:TYPE] or real:NAME")
+	}
+	m, err := resolveModel(ctx, pos[0], stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakbench model info: %v\n", err)
+		return exitUsage
+	}
+	f, err := gguf.Open(m.Path)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakbench model info: %v\n", err)
+		return exitUsage
+	}
+	defer f.Close()
+	describeModel(stdout, m, f)
+	return exitOK
+}
+
+// describeModel prints what a person needs to know about a model file.
+func describeModel(w io.Writer, m resolvedModel, f *gguf.File) {
+	arch, _ := f.String("general.architecture")
+	fmt.Fprintf(w, "file:          %s\n", m.Path)
+	if m.Spec != m.Path {
+		fmt.Fprintf(w, "spec:          %s\n", m.Spec)
+	}
+	fmt.Fprintf(w, "size:          %d bytes (%.1f MiB)\n", m.Size, float64(m.Size)/(1<<20))
+	fmt.Fprintf(w, "digest:        %s\n", m.Digest)
+	fmt.Fprintf(w, "gguf:          version %d, alignment %d, %d metadata keys, %d tensors\n", f.Version, f.Alignment, len(f.KVs), len(f.Tensors))
+	fmt.Fprintf(w, "name:          %s\n", m.Name)
+	fmt.Fprintf(w, "architecture:  %s\n", arch)
+
+	fmt.Fprintln(w, "hyper-parameters:")
+	prefix := arch + "."
+	if arch == "" {
+		prefix = "\x00" // no architecture: no hyper-parameter keys to pick
+	}
+	for _, kv := range f.KVs {
+		if !strings.HasPrefix(kv.Key, prefix) {
+			continue
+		}
+		if _, isArr := kv.ArrayType(); isArr {
+			fmt.Fprintf(w, "  %-40s [array]\n", kv.Key)
+			continue
+		}
+		fmt.Fprintf(w, "  %-40s %v\n", kv.Key, kv.Value)
+	}
+	if toks, err := f.Strings("tokenizer.ggml.tokens"); err == nil {
+		tm, _ := f.String("tokenizer.ggml.model")
+		fmt.Fprintf(w, "tokenizer:     %s, %d tokens\n", tm, len(toks))
+	} else {
+		fmt.Fprintln(w, "tokenizer:     none")
+	}
+
+	type tally struct {
+		count int
+		bytes int64
+		elems int64
+	}
+	byType := map[string]*tally{}
+	var params int64
+	for _, t := range f.Tensors {
+		name := t.Type.String()
+		if byType[name] == nil {
+			byType[name] = &tally{}
+		}
+		byType[name].count++
+		byType[name].bytes += t.Size
+		byType[name].elems += t.Elements()
+		params += t.Elements()
+	}
+	fmt.Fprintf(w, "tensors:       %d (%d parameters, %.1fM)\n", len(f.Tensors), params, float64(params)/1e6)
+	names := make([]string, 0, len(byType))
+	for n := range byType {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "types:")
+	for _, n := range names {
+		t := byType[n]
+		fmt.Fprintf(w, "  %-6s %4d tensors  %12d parameters  %10.1f MiB\n", n, t.count, t.elems, float64(t.bytes)/(1<<20))
+	}
+}
