@@ -28,8 +28,8 @@ type state struct {
 	sin    []float32
 
 	// Parameters of the attention step currently running (read by attnFn).
-	attLayer, attPos0, attTok int
-	attnFn                    func(lo, hi int)
+	attLayer, attPos0, attTok, attLanes int
+	attnFn                              func(lo, hi int)
 }
 
 func newState(m *Model) *state {
@@ -96,8 +96,11 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 			s.rope(q[t*qd:(t+1)*qd], hp.Heads)
 			s.rope(kc[t*kvd:(t+1)*kvd], hp.KVHeads)
 		}
+		// Work items (token, head) are dealt round-robin to lanes so every
+		// thread gets early (short) and late (long) causal rows alike.
 		s.attLayer, s.attPos0, s.attTok = l, pos0, n
-		pool.For(n*hp.Heads, s.attnFn)
+		s.attLanes = min(pool.Threads(), n*hp.Heads)
+		pool.For(s.attLanes, s.attnFn)
 		pool.MatMul(xb, L.Wo, s.att[:n*qd], n, s.qs)
 		addInPlace(x, xb)
 
@@ -183,58 +186,68 @@ func (s *state) rope(v []float32, heads int) {
 	}
 }
 
-// attnRange computes causal grouped-query attention for the work items
-// [lo, hi), item i being token i/Heads and query head i%Heads of the step
-// described by s.attLayer/attPos0/attTok. Keys are scored attnBlock at a
+// attnRange computes causal grouped-query attention for the lanes [lo, hi)
+// of the step described by s.attLayer/attPos0/attTok/attLanes: lane k takes
+// the work items k, k+attLanes, k+2*attLanes, ..., item i being token
+// i/Heads and query head i%Heads. Keys are scored attnBlock at a
 // time with an online softmax (running max and sum, the output rescaled
 // when the max grows), so no score row longer than a block exists.
 func (s *state) attnRange(lo, hi int) {
 	hp := s.m.HP
-	hd, qd, kvd := hp.HeadDim, hp.QDim(), hp.KVDim()
-	group := hp.Heads / hp.KVHeads
-	scale := float32(1 / math.Sqrt(float64(hd)))
+	scale := float32(1 / math.Sqrt(float64(hp.HeadDim)))
 	kc, vc := s.kCache[s.attLayer], s.vCache[s.attLayer]
 	var scores [attnBlock]float32
-	for i := lo; i < hi; i++ {
-		t, h := i/hp.Heads, i%hp.Heads
-		pos := s.attPos0 + t
-		kvh := h / group
-		qv := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
-		out := s.att[t*qd+h*hd : t*qd+(h+1)*hd]
-		clear(out)
-		runMax := float32(math.Inf(-1))
-		var sum float32
-		for j0 := 0; j0 <= pos; j0 += attnBlock {
-			j1 := min(j0+attnBlock, pos+1)
-			blockMax := float32(math.Inf(-1))
-			for j := j0; j < j1; j++ {
-				o := j*kvd + kvh*hd
-				sc := kernels.DotF32(qv, kc[o:o+hd]) * scale
-				scores[j-j0] = sc
-				blockMax = max(blockMax, sc)
-			}
-			if blockMax > runMax {
-				// Rescale what was accumulated under the old max.
-				if sum != 0 {
-					r := float32(math.Exp(float64(runMax - blockMax)))
-					sum *= r
-					for d := range out {
-						out[d] *= r
-					}
+	items := s.attTok * hp.Heads
+	for lane := lo; lane < hi; lane++ {
+		for i := lane; i < items; i += s.attLanes {
+			s.attend(i, kc, vc, scale, &scores)
+		}
+	}
+}
+
+// attend computes work item i (token i/Heads, query head i%Heads, which
+// reads KV head h/(Heads/KVHeads)) of attnRange.
+func (s *state) attend(i int, kc, vc []float32, scale float32, scores *[attnBlock]float32) {
+	hp := s.m.HP
+	hd, qd, kvd := hp.HeadDim, hp.QDim(), hp.KVDim()
+	t, h := i/hp.Heads, i%hp.Heads
+	pos := s.attPos0 + t
+	kvh := h / (hp.Heads / hp.KVHeads)
+	qv := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
+	out := s.att[t*qd+h*hd : t*qd+(h+1)*hd]
+	clear(out)
+	runMax := float32(math.Inf(-1))
+	var sum float32
+	for j0 := 0; j0 <= pos; j0 += attnBlock {
+		j1 := min(j0+attnBlock, pos+1)
+		blockMax := float32(math.Inf(-1))
+		for j := j0; j < j1; j++ {
+			o := j*kvd + kvh*hd
+			sc := kernels.DotF32(qv, kc[o:o+hd]) * scale
+			scores[j-j0] = sc
+			blockMax = max(blockMax, sc)
+		}
+		if blockMax > runMax {
+			// Rescale what was accumulated under the old max.
+			if sum != 0 {
+				r := float32(math.Exp(float64(runMax - blockMax)))
+				sum *= r
+				for d := range out {
+					out[d] *= r
 				}
-				runMax = blockMax
 			}
-			for j := j0; j < j1; j++ {
-				w := float32(math.Exp(float64(scores[j-j0] - runMax)))
-				sum += w
-				o := j*kvd + kvh*hd
-				kernels.Axpy(out, w, vc[o:o+hd])
-			}
+			runMax = blockMax
 		}
-		inv := 1 / sum
-		for d := range out {
-			out[d] *= inv
+		for j := j0; j < j1; j++ {
+			w := float32(math.Exp(float64(scores[j-j0] - runMax)))
+			sum += w
+			o := j*kvd + kvh*hd
+			kernels.Axpy(out, w, vc[o:o+hd])
 		}
+	}
+	inv := 1 / sum
+	for d := range out {
+		out[d] *= inv
 	}
 }
 

@@ -376,3 +376,24 @@ func TestSessionClose(t *testing.T) {
 	assert.ErrorIs(t, err, transport.ErrClosed)
 	require.NoError(t, m.Close(), "idempotent")
 }
+
+func TestDecodeAllocatesNothingPerToken(t *testing.T) {
+	ctx := context.Background()
+	m := newTestModel(t, kernels.TypeQ8_0, Options{Threads: 2})
+	s := newTestSession(t, m)
+	_, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(8, m.HP.Vocab, 101)})
+	require.NoError(t, err)
+	run := func(n int) float64 {
+		return testing.AllocsPerRun(5, func() {
+			_, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: []transport.Token{3}})
+			require.NoError(t, err)
+			_, err = s.Decode(ctx, n)
+			require.NoError(t, err)
+		})
+	}
+	one, many := run(1), run(33)
+	t.Logf("allocations per turn: %v decoding 1 token, %v decoding 33", one, many)
+	// The result slice is one allocation per call whatever n is; the
+	// forward pass itself allocates nothing.
+	assert.LessOrEqual(t, many, one, "no allocation per decoded token")
+}
