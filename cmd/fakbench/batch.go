@@ -148,9 +148,9 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 			b.Close()
 		}
-		f.Status, f.Reason = status, joinNonEmpty(reason, note)
-		if status == batch.StatusOK {
-			f.Reason = note
+		f.Status, f.Reason = status, reason
+		if note != "" {
+			f.Notes = append(f.Notes, note)
 		}
 		f.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		switch status {
@@ -181,16 +181,6 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	return exitOK
-}
-
-func joinNonEmpty(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 func parseBatches(s string) ([]int, error) {

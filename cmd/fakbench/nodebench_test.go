@@ -9,14 +9,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/gate"
 	"github.com/fakbench/fakbench/report/manifest"
+	"github.com/fakbench/fakbench/transport"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -309,4 +313,88 @@ func TestNodeBenchInterruptedManifestIsIncomplete(t *testing.T) {
 	code, stdout, _ := runCLI(t, "gate", out)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stdout, "manifest is not complete (interrupted")
+}
+
+// seqBatch gives a real backend a BatchDecoder that decodes its sequences
+// one after another on fresh sessions (correct, not fast): enough to test
+// the batch command's plumbing.
+type seqBatch struct{ transport.Backend }
+
+func (s seqBatch) DecodeBatch(ctx context.Context, prompts [][]transport.Token, steps int) (transport.BatchResult, error) {
+	res := transport.BatchResult{Sequences: len(prompts), PromptTokens: len(prompts[0]), Steps: steps}
+	for _, p := range prompts {
+		sess, err := s.NewSession(ctx)
+		if err != nil {
+			return res, err
+		}
+		t0 := time.Now()
+		if _, err := sess.PrefillSuffix(ctx, transport.SuffixInput{Tokens: p}); err != nil {
+			sess.Close()
+			return res, err
+		}
+		t1 := time.Now()
+		d, err := sess.Decode(ctx, steps)
+		sess.Close()
+		if err != nil {
+			return res, err
+		}
+		res.PrefillElapsed += t1.Sub(t0)
+		res.DecodeElapsed += time.Since(t1)
+		res.Tokens = append(res.Tokens, d.Tokens)
+	}
+	return res, nil
+}
+
+func init() {
+	adapters.Register(adapters.Entry{Name: "zz-test-batch", Caps: adapters.Caps{Batch: true},
+		Open: func(ctx context.Context, o adapters.Options) (transport.Backend, error) {
+			b, err := adapters.Open(ctx, "gokernel", o)
+			if err != nil {
+				return nil, err
+			}
+			return seqBatch{b}, nil
+		}})
+}
+
+func TestBatchCommandCurveAttachedToReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a model")
+	}
+	dir := t.TempDir()
+	benchDir := filepath.Join(dir, "bench")
+	r := &report.Report{Backend: "zz-test-batch", Mode: "live_prefix_reuse"}
+	require.NoError(t, report.WriteJSON(filepath.Join(benchDir, "zz-test-batch.json"), r))
+	code, stdout, stderr := runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
+		"--short", "--batches", "1,2,4", "--threads", "1", "--report-dir", benchDir)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stdout, "zz-test-batch batch curve (prompt 16, 8 steps, 1 reps")
+	f, err := batch.ReadFile(filepath.Join(dir, "batch-zz-test-batch.json"))
+	require.NoError(t, err)
+	require.Equal(t, batch.StatusOK, f.Status)
+	assert.Equal(t, 4, f.Curve.MaxBatch)
+	for _, p := range f.Curve.Points {
+		assert.True(t, p.MatchesB1, "sequence 0 decodes the same tokens at B=%d", p.Batch)
+	}
+	got, err := report.ReadJSON(filepath.Join(benchDir, "zz-test-batch.json"))
+	require.NoError(t, err)
+	require.Len(t, got.BatchCurve, 3)
+	assert.Equal(t, 4, got.BatchCurve[2].Batch)
+	assert.InDelta(t, 1.0, got.BatchCurve[0].SpeedupVsB1, 1e-12)
+
+	// Missing report to attach to: the curve is still written, the command fails.
+	code, _, stderr = runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
+		"--short", "--batches", "1", "--threads", "1", "--report-dir", filepath.Join(dir, "none"))
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stderr, "attaching the batch curve")
+
+	// The workload diagnostic writes its own file, prompt from the workload.
+	t.Setenv(workload.EnvPromptCap, "40")
+	code, stdout, stderr = runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
+		"--short", "--batches", "1,2", "--threads", "1", "--workload", repoFile(defaultWorkloadPath))
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	d, err := batch.ReadFile(filepath.Join(dir, "diag-batch-workload-zz-test-batch.json"))
+	require.NoError(t, err)
+	assert.Equal(t, 40, d.Curve.PromptTokens)
+	require.Len(t, d.Notes, 1)
+	assert.Contains(t, d.Notes[0], "prompt cap 40")
 }

@@ -30,6 +30,8 @@ type File struct {
 	StartedAt   string            `json:"started_at"`
 	FinishedAt  string            `json:"finished_at"`
 	Curve       *Curve            `json:"curve,omitempty"`
+	// Notes say what a reader must know (e.g. that this is a diagnostic).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // ReadFile reads and checks a batch file: the schema, a backend name, a
