@@ -11,6 +11,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -38,7 +39,8 @@ type Backend struct {
 
 var _ transport.Backend = (*Backend)(nil)
 
-// Open loads opts.ModelPath on the Go kernel. Threads default to
+// Open loads opts.ModelPath (a .gguf file, or a synthetic:PRESET[:TYPE] or
+// real:NAME spec resolved through package synth) on the Go kernel. Threads default to
 // runtime.NumCPU(), the context length to min(model context, 4096), and
 // opts.Extra["chunk_size"] sets the prefill chunk. A bad option is an
 // error naming it; a bad file is a *transport.BadModelError.
@@ -62,13 +64,21 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 			return nil, fmt.Errorf("gokernel: unknown option %q (known: %s)", k, ExtraChunkSize)
 		}
 	}
+	var err error
 	if opts.Threads < 0 {
 		return nil, fmt.Errorf("gokernel: threads %d: want >= 0", opts.Threads)
 	}
 	if opts.ContextLength < 0 {
 		return nil, fmt.Errorf("gokernel: context length %d: want >= 0", opts.ContextLength)
 	}
-	m, err := Load(opts.ModelPath, mo)
+	path := opts.ModelPath
+	if strings.HasPrefix(path, synth.SpecPrefix) || strings.HasPrefix(path, synth.RealPrefix) {
+		// A model spec rather than a file: generate or locate the file.
+		if path, err = synth.ResolveModel(path); err != nil {
+			return nil, err
+		}
+	}
+	m, err := Load(path, mo)
 	if err != nil {
 		return nil, err
 	}

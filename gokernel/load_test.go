@@ -264,6 +264,16 @@ func TestOpenErrors(t *testing.T) {
 	_, err = Open(cctx, adapters.Options{ModelPath: path})
 	assert.ErrorIs(t, err, context.Canceled)
 
+	_, err = Open(ctx, adapters.Options{ModelPath: "synthetic:nosuch"})
+	assert.ErrorContains(t, err, "nosuch")
+
+	// A spec is resolved to its generated file.
+	sb, err := Open(ctx, adapters.Options{ModelPath: "synthetic:tiny:f16", Threads: 1})
+	require.NoError(t, err)
+	assert.Equal(t, "f16", sb.Info().WeightType)
+	assert.True(t, strings.HasSuffix(sb.Info().Path, ".gguf"), sb.Info().Path)
+	require.NoError(t, sb.Close())
+
 	// Default threads: runtime.NumCPU().
 	b, err := Open(ctx, adapters.Options{ModelPath: path})
 	require.NoError(t, err)
