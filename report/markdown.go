@@ -245,10 +245,10 @@ func Headline(reports []*Report) string {
 	if k == nil || ref == nil {
 		var missing []string
 		if ref == nil {
-			missing = append(missing, "a tuned_reference row (llama.cpp, tuned profile)")
+			missing = append(missing, "tuned_reference row (llama.cpp, tuned profile)")
 		}
 		if k == nil {
-			missing = append(missing, "a kernel row (gokernel)")
+			missing = append(missing, "kernel row (gokernel)")
 		}
 		fmt.Fprintf(&b, "No headline ratio: this run has no %s that ran.\n\n", strings.Join(missing, " and no "))
 		return b.String()

@@ -123,10 +123,15 @@ func ReadDir(dir string) ([]*Report, error) {
 	return out, nil
 }
 
-// SortReports orders reports for display: the tuned reference first, then
-// the kernel row, then the other rows; ties by backend name and label.
+// SortReports orders reports for display: rows that ran before skipped
+// ones; among them the tuned reference first, then the kernel row, then the
+// other rows; ties by backend name and label.
 func SortReports(rs []*Report) {
 	sort.SliceStable(rs, func(i, j int) bool {
+		si, sj := rs[i].Status == StatusSkipped, rs[j].Status == StatusSkipped
+		if si != sj {
+			return sj
+		}
 		ki, kj := kindRank(rs[i].RowKind), kindRank(rs[j].RowKind)
 		if ki != kj {
 			return ki < kj

@@ -178,6 +178,7 @@ func TestReadDirErrors(t *testing.T) {
 func TestSortReports(t *testing.T) {
 	rs := []*Report{
 		{Backend: "openvino"},
+		{Backend: "aaa", Extras: Extras{RowKind: KindTunedReference, Status: StatusSkipped}},
 		{Backend: "gokernel", Extras: Extras{RowKind: KindAblation, RowLabel: "gokernel-noreuse"}},
 		{Backend: "gokernel", Extras: Extras{RowKind: KindKernel}},
 		{Backend: "llamacpp", Extras: Extras{RowKind: KindUntuned}},
@@ -188,7 +189,7 @@ func TestSortReports(t *testing.T) {
 	for _, r := range rs {
 		got = append(got, r.Backend+":"+r.RowKind)
 	}
-	assert.Equal(t, []string{"llamacpp:tuned_reference", "gokernel:kernel", "gokernel:ablation", "llamacpp:untuned", "openvino:"}, got)
+	assert.Equal(t, []string{"llamacpp:tuned_reference", "gokernel:kernel", "gokernel:ablation", "llamacpp:untuned", "openvino:", "aaa:tuned_reference"}, got)
 }
 
 func TestCorrectnessFailures(t *testing.T) {
