@@ -1,0 +1,131 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/gokernel/synth"
+)
+
+func TestModelGenDigestStable(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "sub", "b.gguf")
+	code, outA, errs := cli(t, "model", "gen", "--preset", "tiny", "--type", "q8_0", "--out", a)
+	require.Equal(t, exitOK, code, errs)
+	code, outB, errs := cli(t, "model", "gen", "--out", b, "--type", "q8_0", "--preset", "tiny")
+	require.Equal(t, exitOK, code, errs)
+
+	fa, fb := strings.Split(strings.TrimSpace(outA), "\t"), strings.Split(strings.TrimSpace(outB), "\t")
+	require.Len(t, fa, 4, outA)
+	require.Len(t, fb, 4, outB)
+	assert.Equal(t, a, fa[0])
+	assert.Equal(t, fa[1:], fb[1:], "same preset and type: same size, digest and spec")
+	assert.Equal(t, "synthetic:tiny:q8_0", fa[3])
+
+	da, err := synth.FileDigest(a)
+	require.NoError(t, err)
+	assert.Equal(t, da, fa[2], "the printed digest is the file's")
+	ba, err := os.ReadFile(a)
+	require.NoError(t, err)
+	bb, err := os.ReadFile(b)
+	require.NoError(t, err)
+	assert.Equal(t, ba, bb)
+
+	// Another type gives other bytes.
+	c := filepath.Join(dir, "c.gguf")
+	code, outC, _ := cli(t, "model", "gen", "--preset", "tiny", "--type", "f16", "--out", c)
+	require.Equal(t, exitOK, code)
+	assert.NotEqual(t, fa[2], strings.Split(outC, "\t")[2])
+}
+
+func TestModelGenErrors(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.gguf")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"model"}, "missing subcommand: gen or info"},
+		{[]string{"model", "train"}, `unknown subcommand "train"`},
+		{[]string{"model", "gen", "--out", out}, "missing --preset (one of llama1b, smol135m, tiny)"},
+		{[]string{"model", "gen", "--preset", "tiny"}, "missing --out"},
+		{[]string{"model", "gen", "--preset", "huge", "--out", out}, `--preset: `},
+		{[]string{"model", "gen", "--preset", "tiny", "--type", "q4_0", "--out", out}, `unknown weight type "q4_0"`},
+		{[]string{"model", "gen", "--preset", "tiny", "--out", out, "extra"}, `unexpected argument "extra"`},
+		{[]string{"model", "gen", "--size", "1"}, "flag provided but not defined: -size"},
+		{[]string{"model", "info"}, "name one model"},
+		{[]string{"model", "info", "a.gguf", "b.gguf"}, `unexpected argument "b.gguf"`},
+	}
+	for _, c := range cases {
+		code, stdout, errs := cli(t, c.args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", c.args, stdout)
+		assert.Contains(t, errs, c.want, "%v", c.args)
+	}
+	_, err := os.Stat(out)
+	assert.True(t, os.IsNotExist(err))
+
+	// The output's directory cannot be created.
+	blocker := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	code, _, errs := cli(t, "model", "gen", "--preset", "tiny", "--out", filepath.Join(blocker, "m.gguf"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, blocker)
+
+	code, _, errs = cli(t, "model", "-h")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, errs, "usage: fakbench model gen")
+}
+
+func TestModelInfo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.gguf")
+	code, genOut, errs := cli(t, "model", "gen", "--preset", "tiny", "--type", "q8_0", "--out", path)
+	require.Equal(t, exitOK, code, errs)
+	digest := strings.Split(genOut, "\t")[2]
+
+	code, out, errs := cli(t, "model", "info", path)
+	require.Equal(t, exitOK, code, errs)
+	for _, want := range []string{
+		"file:          " + path,
+		"digest:        " + digest,
+		"architecture:  llama",
+		"llama.block_count",
+		"llama.embedding_length",
+		"llama.context_length",
+		"tokenizer:     llama, 512 tokens",
+		"tensors:       ",
+		"q8_0 ",
+		"f32 ",
+	} {
+		assert.Contains(t, out, want)
+	}
+
+	// A spec works too (generated into the cache).
+	t.Setenv("FAK_CACHE_DIR", t.TempDir())
+	code, out, errs = cli(t, "model", "info", "synthetic:tiny:q8_0")
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "spec:          synthetic:tiny:q8_0")
+	assert.Contains(t, out, "digest:        "+digest, "the cached model is the same bytes")
+	assert.Contains(t, errs, "generating synthetic:tiny:q8_0")
+}
+
+func TestModelInfoBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := cli(t, "model", "info", filepath.Join(dir, "missing.gguf"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "missing.gguf")
+
+	garbage := filepath.Join(dir, "garbage.gguf")
+	require.NoError(t, os.WriteFile(garbage, []byte("GGUF\x03\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"), 0o644))
+	code, _, errs = cli(t, "model", "info", garbage)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "bad model file "+garbage)
+	assert.NotContains(t, errs, "panic")
+
+	code, _, errs = cli(t, "model", "info", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "not a regular file")
+}
