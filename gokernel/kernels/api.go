@@ -1,76 +1,189 @@
 package kernels
 
-// The dispatch table. Start-up code for an architecture may replace these
-// with SIMD versions after checking CPU features; Use("generic") restores the
-// pure-Go versions (for ablations and tests).
-var (
-	dotF32     = dotF32Generic
-	dotF16     = dotF16Generic
-	dotQ8_0    = dotQ8_0Generic
-	quantQ8_0  = quantizeQ8_0Generic
-	axpy       = axpyGeneric
-	activeName = "generic"
+import (
+	"fmt"
+	"os"
+	"sort"
+	"sync/atomic"
 )
 
+// kernelSet is one complete set of kernels: the pure-Go set ("generic") or an
+// architecture's SIMD set. Every function has the same contract in every
+// set; the SIMD ones are tested against the pure-Go ones.
+type kernelSet struct {
+	name string
+
+	dotF32    func(a, b []float32) float32
+	dotF16    func(w []byte, x []float32) float32
+	dotQ8_0   func(w, x []byte) float32
+	quantQ8_0 func(dst []byte, x []float32)
+	axpy      func(dst []float32, a float32, x []float32)
+
+	// quantSplit quantizes x (a multiple of 32 long) into the split q8_0
+	// layout the matrix kernels read: int8 values in qs (len(x) bytes) and
+	// the f16-rounded block scales as float32 in ds (len(x)/32).
+	quantSplit func(qs []byte, ds []float32, x []float32)
+
+	// q8x4 dots four q8_0 weight rows (w, w+ldw, w+2ldw, w+3ldw bytes; nb
+	// blocks each) with one split-layout activation row; out[r] = row r . x.
+	q8x4 func(w []byte, ldw int, xq []byte, xd []float32, nb int, out []float32)
+	// q8x4x3 is q8x4 for three activation rows at once (row t: xq[t*ldx:],
+	// xd[t*ldd:]); c[t*ldc+r] = row r . token t.
+	q8x4x3 func(w []byte, ldw int, xq []byte, ldx int, xd []float32, ldd int, nb int, c []float32, ldc int)
+
+	// f16x4 and f32x4 dot four weight rows of n values (row stride ldw
+	// bytes) with x[:n]; the x4x3 versions take three activation rows
+	// (stride ldx floats) and write c[t*ldc+r].
+	f16x4   func(w []byte, ldw int, x []float32, n int, out []float32)
+	f16x4x3 func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int)
+	f32x4   func(w []byte, ldw int, x []float32, n int, out []float32)
+	f32x4x3 func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int)
+
+	// sumBytes streams b (len a multiple of 256) and returns a checksum.
+	sumBytes func(b []byte) uint64
+}
+
+var genericSet = &kernelSet{
+	name:       "generic",
+	dotF32:     dotF32Generic,
+	dotF16:     dotF16Generic,
+	dotQ8_0:    dotQ8_0Generic,
+	quantQ8_0:  quantizeQ8_0Generic,
+	axpy:       axpyGeneric,
+	quantSplit: quantSplitGeneric,
+	q8x4:       q8x4Generic,
+	q8x4x3:     q8x4x3Generic,
+	f16x4:      f16x4Generic,
+	f16x4x3:    f16x4x3Generic,
+	f32x4:      f32x4Generic,
+	f32x4x3:    f32x4x3Generic,
+	sumBytes:   sumBytesGeneric,
+}
+
+// sets holds every kernel set this CPU can run, by name. The architecture
+// files add theirs from init (archSets).
+var sets = map[string]*kernelSet{"generic": genericSet}
+
+// best is the name of the fastest set this CPU supports.
+var best = "generic"
+
+var active atomic.Pointer[kernelSet]
+
+// envErr records why FAK_KERNEL could not be honoured at start-up.
+var envErr error
+
+// EnvVar is the environment variable that picks the kernel set at start-up
+// (for example FAK_KERNEL=generic for the pure-Go ablation).
+const EnvVar = "FAK_KERNEL"
+
+func init() {
+	for _, s := range archSets() {
+		sets[s.name] = s
+		best = s.name
+	}
+	active.Store(sets[best])
+	if v := os.Getenv(EnvVar); v != "" {
+		if err := Use(v); err != nil {
+			envErr = fmt.Errorf("%s=%q ignored, using %q: %w", EnvVar, v, best, err)
+		}
+	}
+}
+
+func cur() *kernelSet { return active.Load() }
+
 // Name says which kernel set is active, e.g. "generic" or "avx2".
-func Name() string { return activeName }
+func Name() string { return cur().name }
+
+// Available lists the kernel sets this CPU can run, sorted by name.
+func Available() []string {
+	out := make([]string, 0, len(sets))
+	for n := range sets {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Best is the name of the set chosen at start-up when FAK_KERNEL is unset.
+func Best() string { return best }
+
+// Use switches the active kernel set ("generic", or "avx2" where the CPU has
+// AVX2, FMA and F16C). It is meant for tests and ablations; switching while
+// another goroutine is inside a kernel call is safe but that call may finish
+// with either set.
+func Use(name string) error {
+	s, ok := sets[name]
+	if !ok {
+		return fmt.Errorf("kernels: unknown or unsupported kernel set %q (available: %v)", name, Available())
+	}
+	active.Store(s)
+	return nil
+}
+
+// EnvError reports why the FAK_KERNEL value seen at start-up was not
+// applied (unknown name, or a set this CPU cannot run); nil when it was
+// applied or unset.
+func EnvError() error { return envErr }
 
 // DotF32 returns the dot product of a and b[:len(a)].
-func DotF32(a, b []float32) float32 { return dotF32(a, b) }
+func DotF32(a, b []float32) float32 { return cur().dotF32(a, b) }
 
 // DotF16 returns the dot product of the little-endian f16 row w and x.
-func DotF16(w []byte, x []float32) float32 { return dotF16(w, x) }
+func DotF16(w []byte, x []float32) float32 { return cur().dotF16(w, x) }
 
-// DotQ8_0 returns the dot product of two q8_0 rows of the same length.
-func DotQ8_0(w, x []byte) float32 { return dotQ8_0(w, x) }
+// DotQ8_0 returns the dot product of two q8_0 rows of the same length. The
+// second row x must come from QuantizeQ8_0 (values in [-127, 127]); the
+// first may hold any int8.
+func DotQ8_0(w, x []byte) float32 { return cur().dotQ8_0(w, x) }
 
 // QuantizeQ8_0 quantizes x (len a multiple of 32) into dst
 // (len(x)/32*34 bytes).
-func QuantizeQ8_0(dst []byte, x []float32) { quantQ8_0(dst, x) }
+func QuantizeQ8_0(dst []byte, x []float32) { cur().quantQ8_0(dst, x) }
 
 // Axpy computes dst[i] += a*x[i] for i < len(dst).
-func Axpy(dst []float32, a float32, x []float32) { axpy(dst, a, x) }
+func Axpy(dst []float32, a float32, x []float32) { cur().axpy(dst, a, x) }
 
 // MatMul computes dst[t*w.Rows+r] = W[r,:] . x[t*w.Cols:(t+1)*w.Cols] for
-// every token t < nTok and row r < w.Rows. For q8_0 weights the activations
-// are quantized to q8_0 first (as ggml does); scratch must then hold at
-// least nTok*w.Cols/32*34 bytes (it may be nil for other types).
+// every token t < nTok and row r < w.Rows on the calling goroutine. For q8_0
+// weights the activations are quantized to q8_0 first (as ggml does);
+// scratch must then hold at least nTok*w.Cols/32*34 bytes (it may be nil for
+// other types). Pool.MatMul is the fast, multi-threaded version.
 func MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch []byte) {
 	MatMulRows(dst, w, x, nTok, scratch, 0, w.Rows, true)
 }
 
-// MatMulRows is MatMul restricted to output rows [r0, r1); it lets a worker
-// pool split one matrix multiply by rows. When quantize is false the caller
-// has already quantized x into scratch (q8_0 weights only).
+// MatMulRows is MatMul restricted to output rows [r0, r1). When quantize is
+// false the caller has already quantized x into scratch (q8_0 weights only,
+// standard q8_0 layout, one row of w.RowBytes per token).
 func MatMulRows(dst []float32, w *Matrix, x []float32, nTok int, scratch []byte, r0, r1 int, quantize bool) {
+	ks := cur()
 	cols := w.Cols
 	switch w.Type {
 	case TypeF32:
 		for t := 0; t < nTok; t++ {
 			xt := x[t*cols : (t+1)*cols]
 			for r := r0; r < r1; r++ {
-				row := w.Row(r)
-				dst[t*w.Rows+r] = dotF32(bytesAsF32(row), xt)
+				dst[t*w.Rows+r] = ks.dotF32(bytesAsF32(w.Row(r)), xt)
 			}
 		}
 	case TypeF16:
 		for t := 0; t < nTok; t++ {
 			xt := x[t*cols : (t+1)*cols]
 			for r := r0; r < r1; r++ {
-				dst[t*w.Rows+r] = dotF16(w.Row(r), xt)
+				dst[t*w.Rows+r] = ks.dotF16(w.Row(r), xt)
 			}
 		}
 	case TypeQ8_0:
 		qb := w.RowBytes
 		if quantize {
 			for t := 0; t < nTok; t++ {
-				quantQ8_0(scratch[t*qb:(t+1)*qb], x[t*cols:(t+1)*cols])
+				ks.quantQ8_0(scratch[t*qb:(t+1)*qb], x[t*cols:(t+1)*cols])
 			}
 		}
 		for t := 0; t < nTok; t++ {
 			xq := scratch[t*qb : (t+1)*qb]
 			for r := r0; r < r1; r++ {
-				dst[t*w.Rows+r] = dotQ8_0(w.Row(r), xq)
+				dst[t*w.Rows+r] = ks.dotQ8_0(w.Row(r), xq)
 			}
 		}
 	default:

@@ -69,3 +69,5 @@ func F32ToF16(f float32) uint16 {
 }
 
 func f32le(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
+
+func f32At(b []byte, o int) float32 { return f32le(b[o:]) }

@@ -1,7 +1,5 @@
 package kernels
 
-import "math"
-
 // The pure-Go kernels. They are the reference every SIMD kernel is tested
 // against and the fallback on CPUs without the needed features.
 
@@ -38,26 +36,14 @@ func dotF16Generic(w []byte, x []float32) float32 {
 	return s0 + s1
 }
 
-// quantizeQ8_0Generic quantizes x (a multiple of 32 long) into q8_0 blocks in
-// dst, as ggml's reference quantizer does: d = max|x|/127, q = round(x/d).
+// quantizeQ8_0Generic quantizes x (a multiple of 32 long) into standard
+// q8_0 blocks in dst, as ggml's reference quantizer does: d = max|x|/127,
+// q = round(x/d), d stored as f16 before the 32 values.
 func quantizeQ8_0Generic(dst []byte, x []float32) {
 	for b := 0; b*QK8_0 < len(x); b++ {
-		blk := x[b*QK8_0 : (b+1)*QK8_0]
-		var amax float32
-		for _, v := range blk {
-			amax = max(amax, float32(math.Abs(float64(v))))
-		}
-		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
 		out := dst[b*BlockQ8_0Bytes : (b+1)*BlockQ8_0Bytes]
-		h := F32ToF16(d)
+		h := quantBlockQ8_0(out[2:], x[b*QK8_0:(b+1)*QK8_0])
 		out[0], out[1] = byte(h), byte(h>>8)
-		for i, v := range blk {
-			out[2+i] = byte(int8(math.Round(float64(v * id))))
-		}
 	}
 }
 

@@ -1,30 +1,194 @@
 package kernels
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // Pool runs data-parallel work on a fixed number of threads. The Go kernel
 // creates one per backend (sized to --threads) and splits every matrix
-// multiply by output rows across it.
+// multiply by output rows (and, for many tokens, by token tiles) across it.
 //
-// This is the simple version: goroutines per call. It is replaced by a
-// persistent worker pool without per-call allocation in the SIMD work.
+// The workers are persistent goroutines; the calling goroutine takes part as
+// worker 0. Handing out work allocates nothing and spawns nothing: the job
+// is published through an atomic generation counter, workers pull task
+// indices from an atomic counter, and the caller waits for an atomic
+// pending count to reach zero. Idle workers spin briefly (so back-to-back
+// operations in a forward pass start without a wake-up) and then sleep on a
+// channel.
+//
+// A Pool may be used from several goroutines; their operations run one at
+// a time. The function given to For must not call back into the same Pool.
 type Pool struct {
 	threads int
+
+	mu      sync.Mutex // serializes operations (one job at a time)
+	gen     atomic.Uint64
+	pending atomic.Int32
+	next    atomic.Int64
+	closed  atomic.Bool
+	once    sync.Once
+	wg      sync.WaitGroup
+	workers []poolWorker
+
+	// The current job, written under mu before gen is bumped.
+	ntasks int64
+	kind   int
+	forFn  func(lo, hi int)
+	forN   int
+	forCh  int
+	mm     mmJob
+
+	// Activation buffers reused across MatMul calls (guarded by mu).
+	xq []byte
+	xd []float32
 }
 
-// NewPool returns a pool of threads workers (at least 1).
+type poolWorker struct {
+	sleeping atomic.Bool
+	wake     chan struct{}
+	_        [48]byte // keep workers' flags on separate cache lines
+}
+
+const (
+	jobFor = iota
+	jobMatMul
+	jobQuant
+)
+
+// spinFor is how long an idle worker polls for the next job before it
+// sleeps. A decode step issues a matrix multiply every few tens of
+// microseconds, so this keeps workers hot within a forward pass while an
+// idle pool costs no CPU.
+const spinFor = 200 * time.Microsecond
+
+// NewPool returns a pool of threads workers (at least 1); threads-1
+// goroutines are started, the caller being the first worker.
 func NewPool(threads int) *Pool {
 	if threads < 1 {
 		threads = 1
 	}
-	return &Pool{threads: threads}
+	p := &Pool{threads: threads, workers: make([]poolWorker, threads)}
+	for i := 1; i < threads; i++ {
+		p.workers[i].wake = make(chan struct{}, 1)
+		p.wg.Add(1)
+		go p.worker(i, p.gen.Load())
+	}
+	return p
 }
 
 // Threads is the number of workers.
 func (p *Pool) Threads() int { return p.threads }
 
-// Close stops the workers. It is idempotent.
-func (p *Pool) Close() {}
+// Close stops the workers and waits for them to exit. It is idempotent.
+// Operations issued after Close still work, on the calling goroutine only.
+func (p *Pool) Close() {
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.closed.Store(true)
+		p.gen.Add(1)
+		p.wakeAll()
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+}
+
+func (p *Pool) wakeAll() {
+	for i := 1; i < p.threads; i++ {
+		w := &p.workers[i]
+		if w.sleeping.CompareAndSwap(true, false) {
+			w.wake <- struct{}{}
+		}
+	}
+}
+
+// worker runs jobs from generation seen+1 on; seen is read by NewPool, not
+// here, so a job (or Close) issued before the goroutine first runs is not
+// missed.
+func (p *Pool) worker(id int, seen uint64) {
+	defer p.wg.Done()
+	w := &p.workers[id]
+	for {
+		seen = p.waitGen(w, seen)
+		if p.closed.Load() {
+			return
+		}
+		p.runTasks()
+		p.pending.Add(-1)
+	}
+}
+
+// waitGen returns once the generation differs from seen: first spinning,
+// then yielding, then asleep on the worker's channel.
+func (p *Pool) waitGen(w *poolWorker, seen uint64) uint64 {
+	var start time.Time
+	for i := 0; ; i++ {
+		if g := p.gen.Load(); g != seen {
+			return g
+		}
+		if i&63 != 63 {
+			continue
+		}
+		runtime.Gosched()
+		if start.IsZero() {
+			start = time.Now()
+			continue
+		}
+		if time.Since(start) < spinFor {
+			continue
+		}
+		w.sleeping.Store(true)
+		if g := p.gen.Load(); g != seen {
+			if !w.sleeping.CompareAndSwap(true, false) {
+				<-w.wake // a waker claimed the flag and is sending
+			}
+			return g
+		}
+		<-w.wake
+		start = time.Time{}
+		i = 0
+	}
+}
+
+// run executes tasks [0, ntasks) of the job described in p's fields on all
+// workers and returns when every task is done. p.mu must be held.
+func (p *Pool) run(ntasks int) {
+	p.ntasks = int64(ntasks)
+	p.next.Store(0)
+	if p.threads == 1 || ntasks == 1 || p.closed.Load() {
+		p.runTasks()
+		return
+	}
+	p.pending.Store(int32(p.threads - 1))
+	p.gen.Add(1)
+	p.wakeAll()
+	p.runTasks()
+	for i := 0; p.pending.Load() != 0; i++ {
+		if i&63 == 63 {
+			runtime.Gosched()
+		}
+	}
+}
+
+func (p *Pool) runTasks() {
+	for {
+		i := p.next.Add(1) - 1
+		if i >= p.ntasks {
+			return
+		}
+		switch p.kind {
+		case jobFor:
+			lo := int(i) * p.forCh
+			p.forFn(lo, min(lo+p.forCh, p.forN))
+		case jobMatMul:
+			p.mm.task(int(i))
+		case jobQuant:
+			p.mm.quantTask(int(i))
+		}
+	}
+}
 
 // For splits [0, n) into at most Threads() contiguous chunks and runs
 // fn(lo, hi) on each, returning when all are done.
@@ -33,32 +197,11 @@ func (p *Pool) For(n int, fn func(lo, hi int)) {
 		return
 	}
 	t := min(p.threads, n)
-	if t == 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
 	chunk := (n + t - 1) / t
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
-
-// MatMul is kernels.MatMul split by output rows across the pool.
-func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch []byte) {
-	if w.Type == TypeQ8_0 {
-		qb := w.RowBytes
-		for t := 0; t < nTok; t++ {
-			quantQ8_0(scratch[t*qb:(t+1)*qb], x[t*w.Cols:(t+1)*w.Cols])
-		}
-	}
-	p.For(w.Rows, func(lo, hi int) {
-		MatMulRows(dst, w, x, nTok, scratch, lo, hi, false)
-	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.kind = jobFor
+	p.forFn, p.forN, p.forCh = fn, n, chunk
+	p.run((n + chunk - 1) / chunk)
+	p.forFn = nil
 }

@@ -1,0 +1,68 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// Tolerance: both versions form the same products (the q8_0 block sums are
+// exact integers) and add them in a different order. For a sum of n
+// rounded terms the float32 error of either order is at most
+// gamma_n * sum|terms| with gamma_n ~= n*u, u = 2^-24 (Higham, Accuracy and
+// Stability, 2nd ed., eq. 3.5), so the two results differ by at most
+// 2*(n+2)*u*sum|terms|; the +2 covers the rounding of the product and of
+// a q8_0 scale product.
+
+const u32 = 1.0 / (1 << 24)
+
+func closeTo(t *testing.T, want, got float32, n int, absSum float64, msg string) {
+	t.Helper()
+	tol := 2*float64(n+2)*u32*absSum + 1e-30
+	assert.LessOrEqual(t, math.Abs(float64(want)-float64(got)), tol, "%s: want %g got %g (tol %g)", msg, want, got, tol)
+}
+
+var testLens = []int{0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 127, 576, 1000, 1536}
+
+func randF32(rng *rand.Rand, n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32(rng.NormFloat64())
+	}
+	return out
+}
+
+func randF16Bytes(rng *rand.Rand, n int) []byte {
+	out := make([]byte, 2*n)
+	for i := 0; i < n; i++ {
+		h := F32ToF16(float32(rng.NormFloat64()))
+		out[2*i], out[2*i+1] = byte(h), byte(h>>8)
+	}
+	return out
+}
+
+// randQ8Row returns nb q8_0 blocks with random scales and the full int8
+// range, -128 included.
+func randQ8Row(rng *rand.Rand, nb int) []byte {
+	out := make([]byte, nb*BlockQ8_0Bytes)
+	for b := 0; b < nb; b++ {
+		h := F32ToF16(float32(rng.Float64()*0.02 + 1e-4))
+		o := b * BlockQ8_0Bytes
+		out[o], out[o+1] = byte(h), byte(h>>8)
+		for i := 0; i < QK8_0; i++ {
+			out[o+2+i] = byte(rng.IntN(256))
+		}
+	}
+	return out
+}
+
+func absDotF32(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += math.Abs(float64(a[i]) * float64(b[i]))
+	}
+	return s
+}
+

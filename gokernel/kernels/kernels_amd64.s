@@ -1,0 +1,676 @@
+//go:build amd64 && !noasm
+
+// AVX2 + FMA + F16C kernels. Every function here has a pure-Go twin in
+// twins.go with the same contract; kernels_amd64_test.go checks one against
+// the other. Operand order is Go's: sources first, destination last.
+
+#include "textflag.h"
+
+// permidx undoes the lane interleaving of VPACKSSDW+VPACKSSWB: dword k of
+// the result is dword permidx[k] of the packed vector.
+DATA permidx<>+0(SB)/8, $0x0000000400000000
+DATA permidx<>+8(SB)/8, $0x0000000500000001
+DATA permidx<>+16(SB)/8, $0x0000000600000002
+DATA permidx<>+24(SB)/8, $0x0000000700000003
+GLOBL permidx<>(SB), RODATA|NOPTR, $32
+
+// ONES16 sets Y0 to sixteen int16 ones (the VPMADDWD pair-sum multiplier).
+#define ONES16 \
+	MOVL $0x00010001, AX \
+	VMOVD AX, X0 \
+	VPBROADCASTD X0, Y0
+
+// HSUM4(a, b, c, d, xa, xt) leaves [sum a, sum b, sum c, sum d] in xa.
+#define HSUM4(a, b, c, d, xa, xt) \
+	VHADDPS b, a, a \
+	VHADDPS d, c, c \
+	VHADDPS c, a, a \
+	VEXTRACTF128 $1, a, xt \
+	VADDPS xt, xa, xa
+
+// SCALES4(dst) gathers the f16 scales of block (SI) of the four rows SI,
+// SI+R8, SI+2*R8, R9 into the low four float32 lanes of dst (an X register).
+#define SCALES4(dst) \
+	MOVWLZX (SI), AX \
+	MOVWLZX (SI)(R8*1), BX \
+	SHLL $16, BX \
+	ORL  BX, AX \
+	MOVWLZX (SI)(R8*2), BX \
+	MOVWLZX (R9), DX \
+	SHLL $16, DX \
+	ORL  DX, BX \
+	SHLQ $32, BX \
+	ORQ  BX, AX \
+	VMOVQ AX, dst \
+	VCVTPH2PS dst, dst
+
+// QPAIR(wmem, xmem, scale, acc): acc += float(sum_i w_i*x_i) * scale for one
+// 32-value block; Y1 holds |w|, Y0 the int16 ones; clobbers Y2, Y3.
+#define QPAIR(wmem, xmem, scale, acc) \
+	VMOVDQU xmem, Y2 \
+	VPSIGNB wmem, Y2, Y2 \
+	VPMADDUBSW Y2, Y1, Y2 \
+	VPMADDWD Y0, Y2, Y2 \
+	VCVTDQ2PS Y2, Y2 \
+	VBROADCASTSS scale, Y3 \
+	VFMADD231PS Y3, Y2, acc
+
+// FGEMV4(LOADW) is the body of the 4-row float gemv kernels: LOADW(mem, reg)
+// loads 8 weights as float32. Frame: w, ldw, x, n, out.
+#define FGEMV4(LOADW, WSTEP) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ n+24(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11 \
+	CMPQ CX, $16 \
+	JLT  fg8 \
+fg16: \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y12 \
+	LOADW((SI), Y1) \
+	LOADW((SI)(R8*1), Y2) \
+	LOADW((SI)(R8*2), Y3) \
+	LOADW((R9), Y13) \
+	VFMADD231PS Y1, Y0, Y4 \
+	VFMADD231PS Y2, Y0, Y5 \
+	VFMADD231PS Y3, Y0, Y6 \
+	VFMADD231PS Y13, Y0, Y7 \
+	LOADW(WSTEP(SI), Y1) \
+	LOADW(WSTEP(SI)(R8*1), Y2) \
+	LOADW(WSTEP(SI)(R8*2), Y3) \
+	LOADW(WSTEP(R9), Y13) \
+	VFMADD231PS Y1, Y12, Y8 \
+	VFMADD231PS Y2, Y12, Y9 \
+	VFMADD231PS Y3, Y12, Y10 \
+	VFMADD231PS Y13, Y12, Y11 \
+	ADDQ $(2*WSTEP), SI \
+	ADDQ $(2*WSTEP), R9 \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	CMPQ CX, $16 \
+	JGE  fg16 \
+fg8: \
+	CMPQ CX, $8 \
+	JLT  fgdone \
+	VMOVUPS (DI), Y0 \
+	LOADW((SI), Y1) \
+	LOADW((SI)(R8*1), Y2) \
+	LOADW((SI)(R8*2), Y3) \
+	LOADW((R9), Y13) \
+	VFMADD231PS Y1, Y0, Y4 \
+	VFMADD231PS Y2, Y0, Y5 \
+	VFMADD231PS Y3, Y0, Y6 \
+	VFMADD231PS Y13, Y0, Y7 \
+fgdone: \
+	VADDPS Y8, Y4, Y4 \
+	VADDPS Y9, Y5, Y5 \
+	VADDPS Y10, Y6, Y6 \
+	VADDPS Y11, Y7, Y7 \
+	HSUM4(Y4, Y5, Y6, Y7, X4, X8) \
+	MOVQ out+32(FP), DI \
+	VMOVUPS X4, (DI) \
+	VZEROUPPER \
+	RET
+
+#define LOADF16(mem, reg) VCVTPH2PS mem, reg
+#define LOADF32(mem, reg) VMOVUPS mem, reg
+
+// FGEMM43(LOADW, WSTEP): 4 rows x 3 tokens. Frame: w, ldw, x, ldx, n, c, ldc.
+#define FGEMM43(LOADW, WSTEP) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ ldx+24(FP), R10 \
+	SHLQ $2, R10 \
+	MOVQ n+32(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11 \
+	VXORPS Y12, Y12, Y12 \
+	VXORPS Y13, Y13, Y13 \
+	VXORPS Y14, Y14, Y14 \
+	VXORPS Y15, Y15, Y15 \
+	CMPQ CX, $8 \
+	JLT  fmdone \
+fmloop: \
+	LOADW((SI), Y0) \
+	LOADW((SI)(R8*1), Y1) \
+	LOADW((SI)(R8*2), Y2) \
+	LOADW((R9), Y3) \
+	VFMADD231PS (DI), Y0, Y4 \
+	VFMADD231PS (DI), Y1, Y5 \
+	VFMADD231PS (DI), Y2, Y6 \
+	VFMADD231PS (DI), Y3, Y7 \
+	VFMADD231PS (DI)(R10*1), Y0, Y8 \
+	VFMADD231PS (DI)(R10*1), Y1, Y9 \
+	VFMADD231PS (DI)(R10*1), Y2, Y10 \
+	VFMADD231PS (DI)(R10*1), Y3, Y11 \
+	VFMADD231PS (DI)(R10*2), Y0, Y12 \
+	VFMADD231PS (DI)(R10*2), Y1, Y13 \
+	VFMADD231PS (DI)(R10*2), Y2, Y14 \
+	VFMADD231PS (DI)(R10*2), Y3, Y15 \
+	ADDQ $WSTEP, SI \
+	ADDQ $WSTEP, R9 \
+	ADDQ $32, DI \
+	SUBQ $8, CX \
+	CMPQ CX, $8 \
+	JGE  fmloop \
+fmdone: \
+	MOVQ c+40(FP), DI \
+	MOVQ ldc+48(FP), R10 \
+	SHLQ $2, R10 \
+	HSUM4(Y4, Y5, Y6, Y7, X4, X0) \
+	VMOVUPS X4, (DI) \
+	HSUM4(Y8, Y9, Y10, Y11, X8, X0) \
+	VMOVUPS X8, (DI)(R10*1) \
+	HSUM4(Y12, Y13, Y14, Y15, X12, X0) \
+	VMOVUPS X12, (DI)(R10*2) \
+	VZEROUPPER \
+	RET
+
+// func dotF32AVX2(a, b *float32, n int) float32
+// n is a multiple of 8.
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f32loop32:
+	CMPQ CX, $32
+	JLT  f32loop8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  f32loop32
+
+f32loop8:
+	CMPQ CX, $8
+	JLT  f32done
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  f32loop8
+
+f32done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotF16AVX2(w *byte, x *float32, n int) float32
+// w holds n little-endian f16 values; n is a multiple of 8.
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+f16loop32:
+	CMPQ CX, $32
+	JLT  f16loop8
+	VCVTPH2PS (SI), Y4
+	VCVTPH2PS 16(SI), Y5
+	VCVTPH2PS 32(SI), Y6
+	VCVTPH2PS 48(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $64, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  f16loop32
+
+f16loop8:
+	CMPQ CX, $8
+	JLT  f16done
+	VCVTPH2PS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  f16loop8
+
+f16done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func axpyAVX2(dst *float32, a float32, x *float32, n int)
+// dst[i] += a*x[i] for i < n; n is a multiple of 8.
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	VBROADCASTSS a+8(FP), Y0
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+
+axloop32:
+	CMPQ CX, $32
+	JLT  axloop8
+	VMOVUPS (DI), Y1
+	VMOVUPS 32(DI), Y2
+	VMOVUPS 64(DI), Y3
+	VMOVUPS 96(DI), Y4
+	VFMADD231PS (SI), Y0, Y1
+	VFMADD231PS 32(SI), Y0, Y2
+	VFMADD231PS 64(SI), Y0, Y3
+	VFMADD231PS 96(SI), Y0, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  axloop32
+
+axloop8:
+	CMPQ CX, $8
+	JLT  axdone
+	VMOVUPS (DI), Y1
+	VFMADD231PS (SI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  axloop8
+
+axdone:
+	VZEROUPPER
+	RET
+
+// func dotQ8_0AVX2(w, x *byte, nb int) float32
+// Two rows of nb standard q8_0 blocks (f16 scale, 32 int8). The x values
+// must lie in [-127, 127] (QuantizeQ8_0 output); w may hold -128.
+TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	ONES16
+	VXORPS Y1, Y1, Y1
+	TESTQ CX, CX
+	JZ   q1done
+
+q1loop:
+	VPABSB 2(SI), Y2
+	VMOVDQU 2(DI), Y3
+	VPSIGNB 2(SI), Y3, Y3
+	VPMADDUBSW Y3, Y2, Y3
+	VPMADDWD Y0, Y3, Y3
+	VCVTDQ2PS Y3, Y3
+	MOVWLZX (SI), AX
+	MOVWLZX (DI), BX
+	SHLL $16, BX
+	ORL  BX, AX
+	VMOVD AX, X4
+	VCVTPH2PS X4, X4
+	VMOVSHDUP X4, X5
+	VMULSS X5, X4, X4
+	VBROADCASTSS X4, Y4
+	VFMADD231PS Y4, Y3, Y1
+	ADDQ $34, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ  q1loop
+
+q1done:
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VHADDPS X1, X1, X1
+	VHADDPS X1, X1, X1
+	VZEROUPPER
+	MOVSS X1, ret+24(FP)
+	RET
+
+// func quantQ8_0AVX2(x *float32, nb int, qs *byte, qsStride int, h *byte, hStride int, f *float32)
+// Quantizes nb blocks of 32 floats as ggml's reference quantizer does
+// (d = amax/127, q = round half away from zero of x/d). The int8 values of
+// block b go to qs + b*qsStride; when h is not nil the f16 scale goes to
+// h + b*hStride; when f is not nil the f16-rounded scale as float32 goes to
+// f[b].
+TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ qs+16(FP), DI
+	MOVQ qsStride+24(FP), R8
+	MOVQ h+32(FP), R9
+	MOVQ hStride+40(FP), R10
+	MOVQ f+48(FP), R11
+	TESTQ CX, CX
+	JZ   qtdone
+	MOVL $0x7fffffff, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15       // abs mask
+	MOVL $0x80000000, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14       // sign mask
+	MOVL $0x3f000000, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13       // 0.5
+	MOVL $0x3f800000, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12       // 1.0
+	MOVL $0x42fe0000, AX
+	VMOVD AX, X11               // 127.0 (scalar)
+
+qtloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VANDPS Y15, Y0, Y4
+	VANDPS Y15, Y1, Y5
+	VANDPS Y15, Y2, Y6
+	VANDPS Y15, Y3, Y7
+	VMAXPS Y5, Y4, Y4
+	VMAXPS Y7, Y6, Y6
+	VMAXPS Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VMAXPS X5, X4, X4
+	VMOVHLPS X4, X4, X5
+	VMAXPS X5, X4, X4
+	VMOVSHDUP X4, X5
+	VMAXSS X5, X4, X4           // amax
+	VDIVSS X11, X4, X4          // d = amax/127
+	VXORPS X5, X5, X5
+	VUCOMISS X5, X4
+	JEQ  qtzero
+	MOVL $0x3f800000, AX
+	VMOVD AX, X6
+	VDIVSS X4, X6, X6           // id = 1/d
+	JMP  qtscale
+
+qtzero:
+	VXORPS X6, X6, X6           // id = 0
+
+qtscale:
+	VCVTPS2PH $0, X4, X7        // f16(d), round to nearest even
+	TESTQ R9, R9
+	JZ   qtnoh
+	VPEXTRW $0, X7, AX
+	MOVW AX, (R9)
+	ADDQ R10, R9
+
+qtnoh:
+	TESTQ R11, R11
+	JZ   qtnof
+	VCVTPH2PS X7, X8
+	MOVSS X8, (R11)
+	ADDQ $4, R11
+
+qtnof:
+	VBROADCASTSS X6, Y6
+	VMULPS Y6, Y0, Y0
+	VMULPS Y6, Y1, Y1
+	VMULPS Y6, Y2, Y2
+	VMULPS Y6, Y3, Y3
+
+	// round half away from zero: t = trunc(v); r = t + (|v-t| >= 0.5 ? copysign(1, v) : 0)
+#define ROUNDAWAY(v, t, m) \
+	VROUNDPS $3, v, t \
+	VSUBPS t, v, m \
+	VANDPS Y15, m, m \
+	VCMPPS $0x0d, Y13, m, m \
+	VANDPS Y14, v, v \
+	VORPS Y12, v, v \
+	VANDPS m, v, v \
+	VADDPS t, v, v
+
+	ROUNDAWAY(Y0, Y4, Y5)
+	ROUNDAWAY(Y1, Y6, Y7)
+	ROUNDAWAY(Y2, Y8, Y9)
+	ROUNDAWAY(Y3, Y10, Y5)
+
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	VPACKSSDW Y1, Y0, Y0        // int16, lanes interleaved per 128 bits
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0        // int8 in order 0-3,8-11,16-19,24-27 | 4-7,12-15,20-23,28-31 (dwords)
+	// Reorder dwords: result dword k comes from dword permidx[k].
+	VMOVDQU permidx<>(SB), Y1
+	VPERMD Y0, Y1, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ R8, DI
+	ADDQ $128, SI
+	DECQ CX
+	JNZ  qtloop
+
+qtdone:
+	VZEROUPPER
+	RET
+
+// func gemvQ8x4AVX2(w *byte, ldw int, xq *byte, xd *float32, nb int, out *float32)
+// Four q8_0 weight rows (w, w+ldw, w+2*ldw, w+3*ldw; nb blocks each) dotted
+// with one activation row in split layout (xq: nb*32 int8 in [-127, 127];
+// xd: nb float32 scales). out[r] = row r . x.
+TEXT ·gemvQ8x4AVX2(SB), NOSPLIT, $16-48
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	MOVQ xq+16(FP), DI
+	MOVQ xd+24(FP), R11
+	MOVQ nb+32(FP), CX
+	LEAQ (SI)(R8*2), R9
+	ADDQ R8, R9                 // row 3
+	ONES16
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ   g1done
+
+g1loop:
+	SCALES4(X8)
+	VBROADCASTSS (R11), X9
+	VMULPS X9, X8, X8
+	VMOVUPS X8, 0(SP)
+	VPABSB 2(SI), Y1
+	QPAIR(2(SI), (DI), 0(SP), Y4)
+	VPABSB 2(SI)(R8*1), Y1
+	QPAIR(2(SI)(R8*1), (DI), 4(SP), Y5)
+	VPABSB 2(SI)(R8*2), Y1
+	QPAIR(2(SI)(R8*2), (DI), 8(SP), Y6)
+	VPABSB 2(R9), Y1
+	QPAIR(2(R9), (DI), 12(SP), Y7)
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $32, DI
+	ADDQ $4, R11
+	DECQ CX
+	JNZ  g1loop
+
+g1done:
+	HSUM4(Y4, Y5, Y6, Y7, X4, X8)
+	MOVQ out+40(FP), DI
+	VMOVUPS X4, (DI)
+	VZEROUPPER
+	RET
+
+// func gemmQ8x4x3AVX2(w *byte, ldw int, xq *byte, ldx int, xd *float32, ldd int, nb int, c *float32, ldc int)
+// Four q8_0 weight rows (as gemvQ8x4AVX2) times three activation rows in
+// split layout (token t: int8 at xq + t*ldx bytes, scales at xd + t*ldd
+// floats). c[t*ldc + r] = row r . token t.
+TEXT ·gemmQ8x4x3AVX2(SB), NOSPLIT, $48-72
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	MOVQ xq+16(FP), DI
+	MOVQ ldx+24(FP), R10
+	MOVQ xd+32(FP), R11
+	MOVQ ldd+40(FP), R12
+	SHLQ $2, R12
+	MOVQ nb+48(FP), CX
+	LEAQ (SI)(R8*2), R9
+	ADDQ R8, R9                 // row 3
+	ONES16
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JZ   g3done
+
+g3loop:
+	SCALES4(X1)
+	VBROADCASTSS (R11), X2
+	VMULPS X1, X2, X2
+	VMOVUPS X2, 0(SP)
+	VBROADCASTSS (R11)(R12*1), X2
+	VMULPS X1, X2, X2
+	VMOVUPS X2, 16(SP)
+	VBROADCASTSS (R11)(R12*2), X2
+	VMULPS X1, X2, X2
+	VMOVUPS X2, 32(SP)
+
+	VPABSB 2(SI), Y1
+	QPAIR(2(SI), (DI), 0(SP), Y4)
+	QPAIR(2(SI), (DI)(R10*1), 16(SP), Y8)
+	QPAIR(2(SI), (DI)(R10*2), 32(SP), Y12)
+	VPABSB 2(SI)(R8*1), Y1
+	QPAIR(2(SI)(R8*1), (DI), 4(SP), Y5)
+	QPAIR(2(SI)(R8*1), (DI)(R10*1), 20(SP), Y9)
+	QPAIR(2(SI)(R8*1), (DI)(R10*2), 36(SP), Y13)
+	VPABSB 2(SI)(R8*2), Y1
+	QPAIR(2(SI)(R8*2), (DI), 8(SP), Y6)
+	QPAIR(2(SI)(R8*2), (DI)(R10*1), 24(SP), Y10)
+	QPAIR(2(SI)(R8*2), (DI)(R10*2), 40(SP), Y14)
+	VPABSB 2(R9), Y1
+	QPAIR(2(R9), (DI), 12(SP), Y7)
+	QPAIR(2(R9), (DI)(R10*1), 28(SP), Y11)
+	QPAIR(2(R9), (DI)(R10*2), 44(SP), Y15)
+
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $32, DI
+	ADDQ $4, R11
+	DECQ CX
+	JNZ  g3loop
+
+g3done:
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R10
+	SHLQ $2, R10
+	HSUM4(Y4, Y5, Y6, Y7, X4, X1)
+	VMOVUPS X4, (DI)
+	HSUM4(Y8, Y9, Y10, Y11, X8, X1)
+	VMOVUPS X8, (DI)(R10*1)
+	HSUM4(Y12, Y13, Y14, Y15, X12, X1)
+	VMOVUPS X12, (DI)(R10*2)
+	VZEROUPPER
+	RET
+
+// func gemvF16x4AVX2(w *byte, ldw int, x *float32, n int, out *float32)
+// Four f16 rows (row stride ldw bytes) dotted with x; n is a multiple of 8.
+TEXT ·gemvF16x4AVX2(SB), NOSPLIT, $0-40
+	FGEMV4(LOADF16, 16)
+
+// func gemvF32x4AVX2(w *byte, ldw int, x *float32, n int, out *float32)
+// Four f32 rows (row stride ldw bytes) dotted with x; n is a multiple of 8.
+TEXT ·gemvF32x4AVX2(SB), NOSPLIT, $0-40
+	FGEMV4(LOADF32, 32)
+
+// func gemmF16x4x3AVX2(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
+// Four f16 rows times three float32 rows (stride ldx floats); n is a
+// multiple of 8. c[t*ldc + r] = row r . token t.
+TEXT ·gemmF16x4x3AVX2(SB), NOSPLIT, $0-56
+	FGEMM43(LOADF16, 16)
+
+// func gemmF32x4x3AVX2(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
+// As gemmF16x4x3AVX2 for f32 rows.
+TEXT ·gemmF32x4x3AVX2(SB), NOSPLIT, $0-56
+	FGEMM43(LOADF32, 32)
+
+// func sumBytesAVX2(p *byte, n int) uint64
+// Streams n bytes (a multiple of 256) and returns a checksum of them, so the
+// reads cannot be optimised away. Used by MeasureBandwidth.
+TEXT ·sumBytesAVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	SHRQ $8, CX
+	JZ   sbdone
+
+sbloop:
+	VPADDQ (SI), Y0, Y0
+	VPADDQ 32(SI), Y1, Y1
+	VPADDQ 64(SI), Y2, Y2
+	VPADDQ 96(SI), Y3, Y3
+	VPADDQ 128(SI), Y0, Y0
+	VPADDQ 160(SI), Y1, Y1
+	VPADDQ 192(SI), Y2, Y2
+	VPADDQ 224(SI), Y3, Y3
+	ADDQ $256, SI
+	DECQ CX
+	JNZ  sbloop
+
+sbdone:
+	VPADDQ Y1, Y0, Y0
+	VPADDQ Y3, Y2, Y2
+	VPADDQ Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDQ X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VPADDQ X1, X0, X0
+	VMOVQ X0, AX
+	VZEROUPPER
+	MOVQ AX, ret+16(FP)
+	RET

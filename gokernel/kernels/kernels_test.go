@@ -1,0 +1,361 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// useSet switches the active kernel set for one test and restores it.
+func useSet(t testing.TB, name string) {
+	t.Helper()
+	prev := Name()
+	require.NoError(t, Use(name))
+	t.Cleanup(func() { _ = Use(prev) })
+}
+
+// randMatrix builds a rows x cols matrix of type typ with random values.
+func randMatrix(t testing.TB, rng *rand.Rand, typ Type, rows, cols int) *Matrix {
+	t.Helper()
+	rb, err := RowBytes(typ, cols)
+	require.NoError(t, err)
+	data := make([]byte, rows*rb)
+	row := make([]float32, cols)
+	for r := 0; r < rows; r++ {
+		for i := range row {
+			row[i] = float32(rng.NormFloat64())
+		}
+		out := data[r*rb : (r+1)*rb]
+		switch typ {
+		case TypeF32:
+			copy(out, F32Bytes(row))
+		case TypeF16:
+			for i, v := range row {
+				h := F32ToF16(v)
+				out[2*i], out[2*i+1] = byte(h), byte(h>>8)
+			}
+		case TypeQ8_0:
+			quantizeQ8_0Generic(out, row)
+		}
+	}
+	m, err := NewMatrix(typ, rows, cols, data)
+	require.NoError(t, err)
+	return m
+}
+
+// refMatMul is the float64 reference: weights dequantized, and for q8_0
+// the activations quantized and dequantized exactly as the kernels do.
+func refMatMul(m *Matrix, x []float32, nTok int) (out, absOut []float64) {
+	out = make([]float64, nTok*m.Rows)
+	absOut = make([]float64, nTok*m.Rows)
+	wr := make([]float32, m.Cols)
+	xt := make([]float32, m.Cols)
+	q := make([]byte, m.RowBytes)
+	for t := 0; t < nTok; t++ {
+		copy(xt, x[t*m.Cols:(t+1)*m.Cols])
+		if m.Type == TypeQ8_0 {
+			quantizeQ8_0Generic(q, xt)
+			DequantizeQ8_0(xt, q)
+		}
+		for r := 0; r < m.Rows; r++ {
+			m.DequantRow(r, wr)
+			var s, a float64
+			for i := range wr {
+				s += float64(wr[i]) * float64(xt[i])
+				a += math.Abs(float64(wr[i]) * float64(xt[i]))
+			}
+			out[t*m.Rows+r], absOut[t*m.Rows+r] = s, a
+		}
+	}
+	return out, absOut
+}
+
+func TestPoolMatMulMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, set := range Available() {
+		useSet(t, set)
+		for _, typ := range []Type{TypeF32, TypeF16, TypeQ8_0} {
+			colsList := []int{32, 64, 576}
+			if typ != TypeQ8_0 {
+				colsList = append(colsList, 1, 7, 33)
+			}
+			for _, cols := range colsList {
+				for _, rows := range []int{1, 3, 4, 5, 37, 200} {
+					m := randMatrix(t, rng, typ, rows, cols)
+					for _, nTok := range []int{0, 1, 2, 3, 4, 7, 70} {
+						x := randF32(rng, nTok*cols)
+						want, abs := refMatMul(m, x, nTok)
+						for _, threads := range []int{1, 3} {
+							p := NewPool(threads)
+							dst := make([]float32, nTok*rows+1)
+							dst[nTok*rows] = 42 // sentinel past the output
+							p.MatMul(dst, m, x, nTok, nil)
+							p.Close()
+							for i := range want {
+								// f32 summation of cols rounded terms, plus
+								// the q8_0 scale-product rounding.
+								tol := 2*float64(cols+2)*u32*abs[i] + 1e-6
+								if math.Abs(want[i]-float64(dst[i])) > tol {
+									require.Failf(t, "mismatch", "%s %v %dx%d nTok=%d threads=%d i=%d: want %g got %g",
+										set, typ, rows, cols, nTok, threads, i, want[i], dst[i])
+								}
+							}
+							assert.Equal(t, float32(42), dst[nTok*rows], "wrote past the output")
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPoolMatMulLargeTokenCountTiles(t *testing.T) {
+	// Enough tokens that the token dimension is split into several chunks.
+	rng := rand.New(rand.NewPCG(23, 24))
+	m := randMatrix(t, rng, TypeQ8_0, 8, 1536)
+	nTok := 3*tileActBytes/1536 + 5
+	x := randF32(rng, nTok*1536)
+	want, abs := refMatMul(m, x, nTok)
+	p := NewPool(2)
+	defer p.Close()
+	dst := make([]float32, nTok*8)
+	p.MatMul(dst, m, x, nTok, nil)
+	for i := range want {
+		require.InDelta(t, want[i], float64(dst[i]), 2*1538*u32*abs[i]+1e-6, "i=%d", i)
+	}
+}
+
+func TestMatMulGenericEntryPoints(t *testing.T) {
+	// kernels.MatMul and MatMulRows (single-threaded, standard layout).
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, typ := range []Type{TypeF32, TypeF16, TypeQ8_0} {
+		m := randMatrix(t, rng, typ, 9, 64)
+		x := randF32(rng, 2*64)
+		want, abs := refMatMul(m, x, 2)
+		dst := make([]float32, 2*9)
+		MatMul(dst, m, x, 2, make([]byte, 2*m.RowBytes))
+		for i := range want {
+			assert.InDelta(t, want[i], float64(dst[i]), 2*66*u32*abs[i]+1e-6, "%v i=%d", typ, i)
+		}
+	}
+	bad := &Matrix{Type: Type(2), Rows: 1, Cols: 32, RowBytes: 18, Data: make([]byte, 18)}
+	assert.PanicsWithValue(t, "kernels: MatMul on unsupported type type(2)", func() {
+		MatMul(make([]float32, 1), bad, make([]float32, 32), 1, nil)
+	})
+}
+
+func TestPoolMatMulBadInput(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	rng := rand.New(rand.NewPCG(27, 28))
+	m := randMatrix(t, rng, TypeQ8_0, 4, 64)
+	assert.PanicsWithError(t, "kernels: MatMul: x has 64 values, want 128 (2 tokens x 64 cols)", func() {
+		p.MatMul(make([]float32, 8), m, make([]float32, 64), 2, nil)
+	})
+	assert.PanicsWithError(t, "kernels: MatMul: dst has 7 values, want 8 (2 tokens x 4 rows)", func() {
+		p.MatMul(make([]float32, 7), m, make([]float32, 128), 2, nil)
+	})
+	assert.PanicsWithError(t, "kernels: MatMul: negative token count -1", func() {
+		p.MatMul(nil, m, nil, -1, nil)
+	})
+	assert.PanicsWithError(t, "kernels: MatMul: nil matrix", func() {
+		p.MatMul(nil, nil, nil, 1, nil)
+	})
+	short := &Matrix{Type: TypeF32, Rows: 2, Cols: 4, RowBytes: 16, Data: make([]byte, 16)}
+	assert.PanicsWithError(t, "kernels: MatMul: 2x4 f32 matrix has 16 bytes, want 32", func() {
+		p.MatMul(make([]float32, 2), short, make([]float32, 4), 1, nil)
+	})
+	bad := &Matrix{Type: Type(2), Rows: 1, Cols: 32, RowBytes: 18, Data: make([]byte, 18)}
+	assert.PanicsWithError(t, "kernels: MatMul on unsupported type type(2)", func() {
+		p.MatMul(make([]float32, 1), bad, make([]float32, 32), 1, nil)
+	})
+	// The pool still works after the rejected calls.
+	dst := make([]float32, 4)
+	p.MatMul(dst, m, randF32(rng, 64), 1, nil)
+}
+
+func TestPoolForCoversRangeOnce(t *testing.T) {
+	for _, threads := range []int{1, 2, 4} {
+		p := NewPool(threads)
+		for _, n := range []int{0, 1, 2, 3, 5, 100, 1001} {
+			hits := make([]int32, n)
+			var calls atomic.Int32
+			p.For(n, func(lo, hi int) {
+				calls.Add(1)
+				for i := lo; i < hi; i++ {
+					atomic.AddInt32(&hits[i], 1)
+				}
+			})
+			for i, h := range hits {
+				require.Equal(t, int32(1), h, "threads=%d n=%d i=%d", threads, n, i)
+			}
+			assert.LessOrEqual(t, int(calls.Load()), threads)
+		}
+		p.Close()
+	}
+	assert.Equal(t, 1, NewPool(0).Threads(), "thread count is at least 1")
+}
+
+func TestPoolCloseIdempotentAndUsableAfter(t *testing.T) {
+	p := NewPool(3)
+	p.Close()
+	p.Close()
+	var n atomic.Int32
+	p.For(10, func(lo, hi int) { n.Add(int32(hi - lo)) })
+	assert.Equal(t, int32(10), n.Load())
+	rng := rand.New(rand.NewPCG(29, 30))
+	m := randMatrix(t, rng, TypeF32, 8, 16)
+	x := randF32(rng, 16)
+	dst := make([]float32, 8)
+	p.MatMul(dst, m, x, 1, nil)
+	want, abs := refMatMul(m, x, 1)
+	for i := range want {
+		assert.InDelta(t, want[i], float64(dst[i]), 2*18*u32*abs[i]+1e-6)
+	}
+}
+
+func TestPoolWakesSleepingWorkers(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	for i := 0; i < 3; i++ {
+		time.Sleep(3 * spinFor) // let the worker go to sleep
+		var seen [2]atomic.Bool
+		p.For(2, func(lo, hi int) { seen[lo].Store(true) })
+		assert.True(t, seen[0].Load() && seen[1].Load())
+	}
+}
+
+func TestPoolConcurrentCallers(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	rng := rand.New(rand.NewPCG(31, 32))
+	m := randMatrix(t, rng, TypeQ8_0, 36, 64)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		x := randF32(rng, 5*64)
+		want, abs := refMatMul(m, x, 5)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := 0; it < 20; it++ {
+				dst := make([]float32, 5*36)
+				p.MatMul(dst, m, x, 5, nil)
+				for i := range want {
+					if math.Abs(want[i]-float64(dst[i])) > 2*66*u32*abs[i]+1e-6 {
+						t.Errorf("goroutine result %d: want %g got %g", i, want[i], dst[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestPoolMatMulDoesNotAllocate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	p := NewPool(2)
+	defer p.Close()
+	for _, typ := range []Type{TypeQ8_0, TypeF16, TypeF32} {
+		m := randMatrix(t, rng, typ, 64, 576)
+		for _, nTok := range []int{1, 64} {
+			x := randF32(rng, nTok*576)
+			dst := make([]float32, nTok*64)
+			p.MatMul(dst, m, x, nTok, nil) // grow the buffers
+			allocs := testing.AllocsPerRun(20, func() { p.MatMul(dst, m, x, nTok, nil) })
+			assert.Zero(t, allocs, "%v nTok=%d", typ, nTok)
+		}
+	}
+}
+
+func TestUseAndName(t *testing.T) {
+	prev := Name()
+	defer func() { require.NoError(t, Use(prev)) }()
+	require.NoError(t, Use("generic"))
+	assert.Equal(t, "generic", Name())
+	err := Use("avx9000")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"avx9000"`)
+	assert.Equal(t, "generic", Name(), "a failed Use keeps the active set")
+	assert.Contains(t, Available(), "generic")
+	assert.Contains(t, Available(), Best())
+	assert.NoError(t, EnvError(), "FAK_KERNEL is unset or valid in tests")
+}
+
+func TestQuantizeRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	for _, set := range Available() {
+		useSet(t, set)
+		x := randF32(rng, 4*QK8_0)
+		q := make([]byte, 4*BlockQ8_0Bytes)
+		QuantizeQ8_0(q, x)
+		back := make([]float32, len(x))
+		DequantizeQ8_0(back, q)
+		for b := 0; b < 4; b++ {
+			var amax float64
+			for _, v := range x[b*QK8_0 : (b+1)*QK8_0] {
+				amax = max(amax, math.Abs(float64(v)))
+			}
+			for i := b * QK8_0; i < (b+1)*QK8_0; i++ {
+				// half a step of amax/127, plus the f16 rounding of the scale
+				assert.InDelta(t, x[i], back[i], amax/127*0.5+amax*1e-3, "%s i=%d", set, i)
+			}
+		}
+	}
+}
+
+func TestExportedKernelsUseActiveSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	a, b := randF32(rng, 100), randF32(rng, 100)
+	w16 := randF16Bytes(rng, 100)
+	for _, set := range Available() {
+		useSet(t, set)
+		closeTo(t, dotF32Generic(a, b), DotF32(a, b), 100, absDotF32(a, b), set+" DotF32")
+		closeTo(t, dotF16Generic(w16, a), DotF16(w16, a), 100, 1000, set+" DotF16")
+		d0 := append([]float32(nil), b...)
+		Axpy(d0, 0.5, a)
+		for i := range d0 {
+			assert.InDelta(t, b[i]+0.5*a[i], d0[i], 1e-5)
+		}
+		wq := randQ8Row(rng, 3)
+		xq := make([]byte, 3*BlockQ8_0Bytes)
+		QuantizeQ8_0(xq, randF32(rng, 96))
+		assert.InDelta(t, dotQ8_0Generic(wq, xq), DotQ8_0(wq, xq), 1e-3)
+	}
+}
+
+func TestMeasureBandwidth(t *testing.T) {
+	gbs := MeasureBandwidth(4<<20, 2)
+	assert.Greater(t, gbs, 0.0)
+	assert.False(t, math.IsInf(gbs, 0) || math.IsNaN(gbs))
+	assert.Greater(t, MeasureBandwidth(0, 0), 0.0, "tiny sizes are raised to 1 MiB, threads to 1")
+}
+
+func ExampleUse() {
+	if err := Use("generic"); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(Name())
+	_ = Use(Best())
+	// Output: generic
+}
+
+func TestPoolCloseRightAfterNew(t *testing.T) {
+	// Close (or a job) issued before the worker goroutines first run must
+	// not be missed by them.
+	for i := 0; i < 50; i++ {
+		NewPool(3).Close()
+		p := NewPool(2)
+		var n atomic.Int32
+		p.For(2, func(lo, hi int) { n.Add(1) })
+		p.Close()
+		require.Equal(t, int32(2), n.Load())
+	}
+}

@@ -1,0 +1,194 @@
+package kernels
+
+import "fmt"
+
+// mmJob is one matrix multiply split into tasks: a grid of row chunks (a
+// multiple of 4 rows, the multi-row kernels' height) by token chunks (a
+// multiple of 3 tokens, the micro-kernel's width). Within a task every
+// group of 4 weight rows stays in L1 while it is dotted with all the task's
+// tokens, and the task's activations stay in L2, so each weight byte loaded
+// from memory serves a whole token chunk.
+type mmJob struct {
+	ks   *kernelSet
+	w    *Matrix
+	dst  []float32
+	x    []float32
+	nTok int
+
+	xq []byte    // q8_0: activations, int8, nTok*Cols
+	xd []float32 // q8_0: activation block scales, nTok*Cols/32
+
+	rowChunk, nRC int
+	tokChunk, nTC int
+	quantCh       int // tokens per quantization task
+}
+
+// Tiling parameters: activations of one token chunk should fit in L2
+// alongside the weight rows (L2 is 512 KiB per core on Zen 3, 1-2 MiB on
+// recent Intel); tasks per thread balance the load when one thread is slow.
+const (
+	tileActBytes   = 96 << 10
+	tasksPerThread = 4
+)
+
+// MatMul computes dst[t*w.Rows+r] = W[r,:] . x[t*w.Cols:(t+1)*w.Cols] for
+// every token t < nTok and row r < w.Rows across the pool's workers. For
+// q8_0 weights the activations are quantized to q8_0 once (as ggml does)
+// into buffers the pool keeps; scratch is accepted for compatibility with
+// kernels.MatMul and is not used (it may be nil). For nTok > 1 the work is
+// tiled tokens x rows so it is bound by arithmetic, not memory. It
+// allocates nothing once its buffers have grown to the largest nTok*Cols
+// seen. It panics with a message naming the sizes when dst or x is too
+// short or w's type is not supported.
+func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch []byte) {
+	if err := checkMatMul(dst, w, x, nTok); err != nil {
+		panic(err)
+	}
+	if nTok == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ks := cur()
+	m := &p.mm
+	*m = mmJob{ks: ks, w: w, dst: dst, x: x, nTok: nTok}
+
+	if w.Type == TypeQ8_0 {
+		nb := w.Cols / QK8_0
+		if cap(p.xq) < nTok*w.Cols {
+			p.xq = make([]byte, nTok*w.Cols)
+			p.xd = make([]float32, nTok*nb)
+		}
+		m.xq = p.xq[:nTok*w.Cols]
+		m.xd = p.xd[:nTok*nb]
+		// Quantize the activations once; split by tokens when there are
+		// enough of them to be worth a second dispatch.
+		if nTok >= 8 && p.threads > 1 {
+			m.quantCh = (nTok + p.threads - 1) / p.threads
+			p.kind = jobQuant
+			p.run((nTok + m.quantCh - 1) / m.quantCh)
+		} else {
+			ks.quantSplit(m.xq, m.xd, x[:nTok*w.Cols])
+		}
+	}
+
+	// Token chunks: as many tokens as fit the activation tile, a multiple
+	// of 3, balanced across the chunks.
+	actBytes := w.Cols // int8 per value
+	if w.Type != TypeQ8_0 {
+		actBytes = 4 * w.Cols
+	}
+	tc := max(3, tileActBytes/actBytes/3*3)
+	m.nTC = (nTok + tc - 1) / tc
+	m.tokChunk = (nTok + m.nTC - 1) / m.nTC
+	if m.nTC > 1 {
+		m.tokChunk = (m.tokChunk + 2) / 3 * 3
+		m.nTC = (nTok + m.tokChunk - 1) / m.tokChunk
+	}
+	// Row chunks: a multiple of 4, enough of them for tasksPerThread tasks
+	// per thread overall.
+	wantRC := max(1, (tasksPerThread*p.threads+m.nTC-1)/m.nTC)
+	rc := (w.Rows + wantRC - 1) / wantRC
+	m.rowChunk = max(4, (rc+3)/4*4)
+	m.nRC = (w.Rows + m.rowChunk - 1) / m.rowChunk
+
+	p.kind = jobMatMul
+	p.run(m.nRC * m.nTC)
+	*m = mmJob{}
+}
+
+// checkMatMul validates the operands of a matrix multiply.
+func checkMatMul(dst []float32, w *Matrix, x []float32, nTok int) error {
+	switch {
+	case w == nil:
+		return fmt.Errorf("kernels: MatMul: nil matrix")
+	case nTok < 0:
+		return fmt.Errorf("kernels: MatMul: negative token count %d", nTok)
+	case w.Type != TypeF32 && w.Type != TypeF16 && w.Type != TypeQ8_0:
+		return fmt.Errorf("kernels: MatMul on unsupported type %v", w.Type)
+	case len(w.Data) < w.Rows*w.RowBytes:
+		return fmt.Errorf("kernels: MatMul: %dx%d %v matrix has %d bytes, want %d", w.Rows, w.Cols, w.Type, len(w.Data), w.Rows*w.RowBytes)
+	case len(x) < nTok*w.Cols:
+		return fmt.Errorf("kernels: MatMul: x has %d values, want %d (%d tokens x %d cols)", len(x), nTok*w.Cols, nTok, w.Cols)
+	case len(dst) < nTok*w.Rows:
+		return fmt.Errorf("kernels: MatMul: dst has %d values, want %d (%d tokens x %d rows)", len(dst), nTok*w.Rows, nTok, w.Rows)
+	}
+	return nil
+}
+
+// quantTask quantizes the activations of token chunk i.
+func (m *mmJob) quantTask(i int) {
+	cols := m.w.Cols
+	nb := cols / QK8_0
+	t0 := i * m.quantCh
+	t1 := min(t0+m.quantCh, m.nTok)
+	m.ks.quantSplit(m.xq[t0*cols:t1*cols], m.xd[t0*nb:t1*nb], m.x[t0*cols:t1*cols])
+}
+
+// task computes tile i: token chunk i/nRC, row chunk i%nRC.
+func (m *mmJob) task(i int) {
+	tc, rc := i/m.nRC, i%m.nRC
+	r0 := rc * m.rowChunk
+	r1 := min(r0+m.rowChunk, m.w.Rows)
+	t0 := tc * m.tokChunk
+	t1 := min(t0+m.tokChunk, m.nTok)
+	switch m.w.Type {
+	case TypeQ8_0:
+		m.tileQ8(r0, r1, t0, t1)
+	case TypeF16:
+		m.tileF(r0, r1, t0, t1, m.ks.f16x4, m.ks.f16x4x3)
+	case TypeF32:
+		m.tileF(r0, r1, t0, t1, m.ks.f32x4, m.ks.f32x4x3)
+	}
+}
+
+func (m *mmJob) tileQ8(r0, r1, t0, t1 int) {
+	w, ks := m.w, m.ks
+	cols, rows, ldw := w.Cols, w.Rows, w.RowBytes
+	nb := cols / QK8_0
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		wr := w.Data[r*ldw:]
+		t := t0
+		for ; t+3 <= t1; t += 3 {
+			ks.q8x4x3(wr, ldw, m.xq[t*cols:], cols, m.xd[t*nb:], nb, nb, m.dst[t*rows+r:], rows)
+		}
+		for ; t < t1; t++ {
+			ks.q8x4(wr, ldw, m.xq[t*cols:], m.xd[t*nb:], nb, m.dst[t*rows+r:])
+		}
+	}
+	for ; r < r1; r++ {
+		for t := t0; t < t1; t++ {
+			m.dst[t*rows+r] = q8x1Generic(w.Row(r), m.xq[t*cols:], m.xd[t*nb:], nb)
+		}
+	}
+}
+
+func (m *mmJob) tileF(r0, r1, t0, t1 int,
+	x4 func(w []byte, ldw int, x []float32, n int, out []float32),
+	x4x3 func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int)) {
+	w, ks := m.w, m.ks
+	cols, rows, ldw := w.Cols, w.Rows, w.RowBytes
+	r := r0
+	for ; r+4 <= r1; r += 4 {
+		wr := w.Data[r*ldw:]
+		t := t0
+		for ; t+3 <= t1; t += 3 {
+			x4x3(wr, ldw, m.x[t*cols:], cols, cols, m.dst[t*rows+r:], rows)
+		}
+		for ; t < t1; t++ {
+			x4(wr, ldw, m.x[t*cols:], cols, m.dst[t*rows+r:])
+		}
+	}
+	for ; r < r1; r++ {
+		row := w.Row(r)
+		for t := t0; t < t1; t++ {
+			xt := m.x[t*cols : (t+1)*cols]
+			if w.Type == TypeF16 {
+				m.dst[t*rows+r] = ks.dotF16(row, xt)
+			} else {
+				m.dst[t*rows+r] = ks.dotF32(bytesAsF32(row), xt)
+			}
+		}
+	}
+}
