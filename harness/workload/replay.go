@@ -65,7 +65,8 @@ type TurnResult struct {
 	ReusedTokens   int `json:"reused_tokens"`
 	ComputedTokens int `json:"computed_tokens"`
 	// PrefixMS is EnsurePrefix; SuffixTTFTMS is PrefillSuffix; TTFTMS is
-	// their sum: from the start of the request until the first token.
+	// their sum, from the start of the request until the first token (each
+	// the median over the passes).
 	PrefixMS     float64 `json:"prefix_ms"`
 	SuffixTTFTMS float64 `json:"suffix_ttft_ms"`
 	TTFTMS       float64 `json:"ttft_ms"`
@@ -186,6 +187,7 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 		}
 	}
 	decodeMS := make([][]float64, len(w.Turns))
+	suffixMS := make([][]float64, len(w.Turns))
 	for rep := 0; rep < opts.Reps; rep++ {
 		start := time.Now()
 		sessions := map[string]transport.Session{}
@@ -221,7 +223,7 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 				ttft := prefixMS + ms(sr.TTFT)
 				tr.PrefixSamplesMS = append(tr.PrefixSamplesMS, prefixMS)
 				tr.TTFTSamplesMS = append(tr.TTFTSamplesMS, ttft)
-				tr.SuffixTTFTMS += ms(sr.TTFT) / float64(opts.Reps)
+				suffixMS[i] = append(suffixMS[i], ms(sr.TTFT))
 				if n := t.CompletionTokens - 1; n > 0 {
 					dr, err := s.Decode(ctx, n)
 					if err != nil {
@@ -250,6 +252,7 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 		tr := &res.Turns[i]
 		tr.TTFTMS = Median(tr.TTFTSamplesMS)
 		tr.PrefixMS = Median(tr.PrefixSamplesMS)
+		tr.SuffixTTFTMS = Median(suffixMS[i])
 		if tr.TTFTMS > 0 {
 			tr.PrefillTPS = float64(tr.ComputedTokens+tr.SuffixTokens) / (tr.TTFTMS / 1000)
 		}

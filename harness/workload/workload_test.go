@@ -329,6 +329,8 @@ func TestReplayOnFakeSession(t *testing.T) {
 	assert.False(t, t2.Warm)
 	assert.Len(t, t0.TTFTSamplesMS, 2)
 	assert.InDelta(t, (11+5)/1000.0, t0.TTFTMS, 1e-9)
+	assert.InDelta(t, 11/1000.0, t0.PrefixMS, 1e-9)
+	assert.InDelta(t, 5/1000.0, t0.SuffixTTFTMS, 1e-9)
 	assert.InDelta(t, 1000, t0.DecodeTPS, 1e-6)
 	assert.Equal(t, 2, t0.DecodedTokens)
 	assert.Equal(t, 0.0, t2.DecodeTPS, "completion 1 needs no Decode call")
