@@ -290,6 +290,10 @@ func TestNodeBenchInterruptedManifestIsIncomplete(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads a model")
 	}
+	// node-bench --short sets the caps in the process environment when they
+	// are unset; t.Setenv restores them afterwards.
+	t.Setenv(workload.EnvPrefillCap, "0")
+	t.Setenv(workload.EnvPromptCap, "0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	nodeStepOverride = func(_ context.Context, args []string, stdout, stderr io.Writer) (int, error) {
