@@ -65,4 +65,3 @@ func absDotF32(a, b []float32) float64 {
 	}
 	return s
 }
-
