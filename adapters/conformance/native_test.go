@@ -1,3 +1,8 @@
+// The native backends are left out of race builds: the race detector does
+// not look into C code, and a race build would compile llama.cpp again.
+
+//go:build !race
+
 package conformance_test
 
 import (
