@@ -83,6 +83,15 @@ func Checks() []Check {
 func Run(t *testing.T, open func(t *testing.T) transport.Backend, opts Options) {
 	t.Helper()
 	o := opts.withDefaults()
+	known := map[string]bool{}
+	for _, c := range Checks() {
+		known[c.Name] = true
+	}
+	for _, s := range o.Skip {
+		if !known[s] {
+			t.Errorf("conformance: Options.Skip names %q, which is not a check", s)
+		}
+	}
 	for _, c := range Checks() {
 		t.Run(c.Name, func(t *testing.T) {
 			for _, s := range o.Skip {
