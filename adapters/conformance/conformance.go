@@ -83,14 +83,8 @@ func Checks() []Check {
 func Run(t *testing.T, open func(t *testing.T) transport.Backend, opts Options) {
 	t.Helper()
 	o := opts.withDefaults()
-	known := map[string]bool{}
-	for _, c := range Checks() {
-		known[c.Name] = true
-	}
-	for _, s := range o.Skip {
-		if !known[s] {
-			t.Errorf("conformance: Options.Skip names %q, which is not a check", s)
-		}
+	if err := checkSkips(o.Skip); err != nil {
+		t.Error(err)
 	}
 	for _, c := range Checks() {
 		t.Run(c.Name, func(t *testing.T) {
@@ -106,6 +100,22 @@ func Run(t *testing.T, open func(t *testing.T) transport.Backend, opts Options) 
 			assert.NoError(t, c.Run(ctx, b, o), "%s: %s", c.Name, c.Doc)
 		})
 	}
+}
+
+// checkSkips rejects a name in Options.Skip that is not a check (a typo
+// would otherwise run the check a vendor meant to skip, or hide nothing).
+func checkSkips(skip []string) error {
+	known := map[string]bool{}
+	for _, c := range Checks() {
+		known[c.Name] = true
+	}
+	var errs []error
+	for _, s := range skip {
+		if !known[s] {
+			errs = append(errs, fmt.Errorf("conformance: Options.Skip names %q, which is not a check", s))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (o Options) withDefaults() Options {
