@@ -28,21 +28,36 @@ GLOBL permidx<>(SB), RODATA|NOPTR, $32
 	VEXTRACTF128 $1, a, xt \
 	VADDPS xt, xa, xa
 
-// SCALES4(dst) gathers the f16 scales of block (SI) of the four rows SI,
-// SI+R8, SI+2*R8, R9 into the low four float32 lanes of dst (an X register).
-#define SCALES4(dst) \
-	MOVWLZX (SI), AX \
-	MOVWLZX (SI)(R8*1), BX \
+// SCALES4(d, dst) gathers the f16 scales of the blocks at byte offset d
+// from SI, SI+R8, SI+2*R8 and R9 (four weight rows) into the low four
+// float32 lanes of dst (an X register). Clobbers AX, BX, DX.
+#define SCALES4(d, dst) \
+	MOVWLZX d(SI), AX \
+	MOVWLZX d(SI)(R8*1), BX \
 	SHLL $16, BX \
 	ORL  BX, AX \
-	MOVWLZX (SI)(R8*2), BX \
-	MOVWLZX (R9), DX \
+	MOVWLZX d(SI)(R8*2), BX \
+	MOVWLZX d(R9), DX \
 	SHLL $16, DX \
 	ORL  DX, BX \
 	SHLQ $32, BX \
 	ORQ  BX, AX \
 	VMOVQ AX, dst \
 	VCVTPH2PS dst, dst
+
+// SCALEPROD(d) multiplies the four weight scales in X1 by the activation
+// scales at byte offset d from R11, R11+R12, R11+2*R12 (three tokens) and
+// stores the 12 products at 0(SP)(R13*1) (token-major, 16 bytes a token).
+#define SCALEPROD(d) \
+	VBROADCASTSS d(R11), X2 \
+	VMULPS X1, X2, X2 \
+	VMOVUPS X2, 0(SP)(R13*1) \
+	VBROADCASTSS d(R11)(R12*1), X2 \
+	VMULPS X1, X2, X2 \
+	VMOVUPS X2, 16(SP)(R13*1) \
+	VBROADCASTSS d(R11)(R12*2), X2 \
+	VMULPS X1, X2, X2 \
+	VMOVUPS X2, 32(SP)(R13*1)
 
 // QPAIR(wmem, xmem, scale, acc): acc += float(sum_i w_i*x_i) * scale for one
 // 32-value block; Y1 holds |w|, Y0 the int16 ones; clobbers Y2, Y3.
@@ -184,6 +199,18 @@ fmdone: \
 	VMOVUPS X12, (DI)(R10*2) \
 	VZEROUPPER \
 	RET
+
+// QROW(wmem, idx, acc): acc += float(sum_i w_i*x_i) * Y8[idx lane] for one
+// 32-value block of one weight row; Y14 holds x, Y0 the int16 ones, Y8 the
+// four rows' scale products; clobbers Y1, Y2, Y3.
+#define QROW(wmem, idx, acc) \
+	VPABSB wmem, Y1 \
+	VPSIGNB wmem, Y14, Y2 \
+	VPMADDUBSW Y2, Y1, Y2 \
+	VPMADDWD Y0, Y2, Y2 \
+	VCVTDQ2PS Y2, Y2 \
+	VPERMPS Y8, idx, Y3 \
+	VFMADD231PS Y3, Y2, acc
 
 // func dotF32AVX2(a, b *float32, n int) float32
 // n is a multiple of 8.
@@ -492,7 +519,7 @@ qtdone:
 // Four q8_0 weight rows (w, w+ldw, w+2*ldw, w+3*ldw; nb blocks each) dotted
 // with one activation row in split layout (xq: nb*32 int8 in [-127, 127];
 // xd: nb float32 scales). out[r] = row r . x.
-TEXT ·gemvQ8x4AVX2(SB), NOSPLIT, $16-48
+TEXT ·gemvQ8x4AVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ ldw+8(FP), R8
 	MOVQ xq+16(FP), DI
@@ -501,6 +528,18 @@ TEXT ·gemvQ8x4AVX2(SB), NOSPLIT, $16-48
 	LEAQ (SI)(R8*2), R9
 	ADDQ R8, R9                 // row 3
 	ONES16
+	XORL AX, AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, Y10       // lane index 0
+	INCL AX
+	VMOVD AX, X11
+	VPBROADCASTD X11, Y11       // 1
+	INCL AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12       // 2
+	INCL AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13       // 3
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -509,18 +548,18 @@ TEXT ·gemvQ8x4AVX2(SB), NOSPLIT, $16-48
 	JZ   g1done
 
 g1loop:
-	SCALES4(X8)
+	PREFETCHT0 512(SI)
+	PREFETCHT0 512(SI)(R8*1)
+	PREFETCHT0 512(SI)(R8*2)
+	PREFETCHT0 512(R9)
+	SCALES4(0, X8)
 	VBROADCASTSS (R11), X9
 	VMULPS X9, X8, X8
-	VMOVUPS X8, 0(SP)
-	VPABSB 2(SI), Y1
-	QPAIR(2(SI), (DI), 0(SP), Y4)
-	VPABSB 2(SI)(R8*1), Y1
-	QPAIR(2(SI)(R8*1), (DI), 4(SP), Y5)
-	VPABSB 2(SI)(R8*2), Y1
-	QPAIR(2(SI)(R8*2), (DI), 8(SP), Y6)
-	VPABSB 2(R9), Y1
-	QPAIR(2(R9), (DI), 12(SP), Y7)
+	VMOVDQU (DI), Y14
+	QROW(2(SI), Y10, Y4)
+	QROW(2(SI)(R8*1), Y11, Y5)
+	QROW(2(SI)(R8*2), Y12, Y6)
+	QROW(2(R9), Y13, Y7)
 	ADDQ $34, SI
 	ADDQ $34, R9
 	ADDQ $32, DI
@@ -539,7 +578,7 @@ g1done:
 // Four q8_0 weight rows (as gemvQ8x4AVX2) times three activation rows in
 // split layout (token t: int8 at xq + t*ldx bytes, scales at xd + t*ldd
 // floats). c[t*ldc + r] = row r . token t.
-TEXT ·gemmQ8x4x3AVX2(SB), NOSPLIT, $48-72
+TEXT ·gemmQ8x4x3AVX2(SB), NOSPLIT, $96-72
 	MOVQ w+0(FP), SI
 	MOVQ ldw+8(FP), R8
 	MOVQ xq+16(FP), DI
@@ -565,36 +604,41 @@ TEXT ·gemmQ8x4x3AVX2(SB), NOSPLIT, $48-72
 	VXORPS Y15, Y15, Y15
 	TESTQ CX, CX
 	JZ   g3done
+	// The scale products are computed one block ahead into the other half
+	// of a 96-byte double buffer (R13 = 0 or 48), so the broadcasts below
+	// never wait on a just-issued store.
+	XORQ R13, R13
+	SCALES4(0, X1)
+	SCALEPROD(0)
 
 g3loop:
-	SCALES4(X1)
-	VBROADCASTSS (R11), X2
-	VMULPS X1, X2, X2
-	VMOVUPS X2, 0(SP)
-	VBROADCASTSS (R11)(R12*1), X2
-	VMULPS X1, X2, X2
-	VMOVUPS X2, 16(SP)
-	VBROADCASTSS (R11)(R12*2), X2
-	VMULPS X1, X2, X2
-	VMOVUPS X2, 32(SP)
+	CMPQ CX, $1
+	JEQ  g3cur
+	XORQ $48, R13
+	SCALES4(34, X1)
+	SCALEPROD(4)
+	XORQ $48, R13
+
+g3cur:
 
 	VPABSB 2(SI), Y1
-	QPAIR(2(SI), (DI), 0(SP), Y4)
-	QPAIR(2(SI), (DI)(R10*1), 16(SP), Y8)
-	QPAIR(2(SI), (DI)(R10*2), 32(SP), Y12)
+	QPAIR(2(SI), (DI), 0(SP)(R13*1), Y4)
+	QPAIR(2(SI), (DI)(R10*1), 16(SP)(R13*1), Y8)
+	QPAIR(2(SI), (DI)(R10*2), 32(SP)(R13*1), Y12)
 	VPABSB 2(SI)(R8*1), Y1
-	QPAIR(2(SI)(R8*1), (DI), 4(SP), Y5)
-	QPAIR(2(SI)(R8*1), (DI)(R10*1), 20(SP), Y9)
-	QPAIR(2(SI)(R8*1), (DI)(R10*2), 36(SP), Y13)
+	QPAIR(2(SI)(R8*1), (DI), 4(SP)(R13*1), Y5)
+	QPAIR(2(SI)(R8*1), (DI)(R10*1), 20(SP)(R13*1), Y9)
+	QPAIR(2(SI)(R8*1), (DI)(R10*2), 36(SP)(R13*1), Y13)
 	VPABSB 2(SI)(R8*2), Y1
-	QPAIR(2(SI)(R8*2), (DI), 8(SP), Y6)
-	QPAIR(2(SI)(R8*2), (DI)(R10*1), 24(SP), Y10)
-	QPAIR(2(SI)(R8*2), (DI)(R10*2), 40(SP), Y14)
+	QPAIR(2(SI)(R8*2), (DI), 8(SP)(R13*1), Y6)
+	QPAIR(2(SI)(R8*2), (DI)(R10*1), 24(SP)(R13*1), Y10)
+	QPAIR(2(SI)(R8*2), (DI)(R10*2), 40(SP)(R13*1), Y14)
 	VPABSB 2(R9), Y1
-	QPAIR(2(R9), (DI), 12(SP), Y7)
-	QPAIR(2(R9), (DI)(R10*1), 28(SP), Y11)
-	QPAIR(2(R9), (DI)(R10*2), 44(SP), Y15)
+	QPAIR(2(R9), (DI), 12(SP)(R13*1), Y7)
+	QPAIR(2(R9), (DI)(R10*1), 28(SP)(R13*1), Y11)
+	QPAIR(2(R9), (DI)(R10*2), 44(SP)(R13*1), Y15)
 
+	XORQ $48, R13
 	ADDQ $34, SI
 	ADDQ $34, R9
 	ADDQ $32, DI

@@ -1,0 +1,151 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// Kernel benchmarks. Run them with, for example,
+//
+//	go test ./gokernel/kernels -run '^$' -bench . -benchtime 200ms
+//
+// Every benchmark runs once per kernel set this CPU has (generic and the
+// SIMD set), so one run gives the SIMD speedup. Vector kernels report GB/s
+// of the bytes they read; Pool.MatMul reports GFLOP/s (2 flops per
+// multiply-add) and, for nTok=1, the weight bytes streamed (GB/s).
+
+func benchSets(b *testing.B, fn func(b *testing.B)) {
+	for _, set := range Available() {
+		b.Run(set, func(b *testing.B) {
+			useSet(b, set)
+			fn(b)
+		})
+	}
+}
+
+var benchSink float32
+
+func BenchmarkDotF32(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{576, 1536} {
+		x, y := randF32(rng, n), randF32(rng, n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchSets(b, func(b *testing.B) {
+				b.SetBytes(int64(8 * n))
+				for b.Loop() {
+					benchSink += DotF32(x, y)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkDotF16(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, n := range []int{576, 1536} {
+		w, x := randF16Bytes(rng, n), randF32(rng, n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchSets(b, func(b *testing.B) {
+				b.SetBytes(int64(6 * n))
+				for b.Loop() {
+					benchSink += DotF16(w, x)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkDotQ8_0(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{576, 1536} {
+		w := randQ8Row(rng, n/QK8_0)
+		x := make([]byte, len(w))
+		QuantizeQ8_0(x, randF32(rng, n))
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchSets(b, func(b *testing.B) {
+				b.SetBytes(int64(2 * len(w)))
+				for b.Loop() {
+					benchSink += DotQ8_0(w, x)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkQuantizeQ8_0(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := randF32(rng, 1536)
+	dst := make([]byte, 1536/QK8_0*BlockQ8_0Bytes)
+	benchSets(b, func(b *testing.B) {
+		b.SetBytes(4 * 1536)
+		for b.Loop() {
+			QuantizeQ8_0(dst, x)
+		}
+	})
+}
+
+func BenchmarkAxpy(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	x, y := randF32(rng, 1536), randF32(rng, 1536)
+	benchSets(b, func(b *testing.B) {
+		b.SetBytes(12 * 1536)
+		for b.Loop() {
+			Axpy(y, 1e-9, x)
+		}
+	})
+}
+
+// BenchmarkPoolMatMul runs Pool.MatMul at the SmolLM2-135M shapes (rows x
+// cols): attention q/o 576x576, FFN gate/up 1536x576, FFN down 576x1536, the
+// output head 49152x576; nTok=1 is a decode step, nTok=64 a prefill batch.
+func BenchmarkPoolMatMul(b *testing.B) {
+	shapes := []struct{ rows, cols int }{{576, 576}, {1536, 576}, {576, 1536}, {49152, 576}}
+	threads := min(2, runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, typ := range []Type{TypeQ8_0, TypeF16, TypeF32} {
+		for _, sh := range shapes {
+			m := randMatrix(b, rng, typ, sh.rows, sh.cols)
+			for _, nTok := range []int{1, 64} {
+				x := randF32(rng, nTok*sh.cols)
+				dst := make([]float32, nTok*sh.rows)
+				name := fmt.Sprintf("%v/%dx%d/nTok=%d", typ, sh.rows, sh.cols, nTok)
+				b.Run(name, func(b *testing.B) {
+					benchSets(b, func(b *testing.B) {
+						if Name() == "generic" && sh.rows == 49152 && nTok == 64 {
+							b.Skip("generic at this size takes seconds per op; the smaller shapes show the ratio")
+						}
+						p := NewPool(threads)
+						defer p.Close()
+						p.MatMul(dst, m, x, nTok, nil)
+						b.ReportAllocs()
+						if nTok == 1 {
+							b.SetBytes(int64(len(m.Data)))
+						}
+						b.ResetTimer()
+						for b.Loop() {
+							p.MatMul(dst, m, x, nTok, nil)
+						}
+						flops := 2 * float64(sh.rows) * float64(sh.cols) * float64(nTok)
+						b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkMeasureBandwidth reports MeasureBandwidth on a 256 MiB buffer
+// (several times the last-level cache) with 1 and 2 threads.
+func BenchmarkMeasureBandwidth(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			var best float64
+			for b.Loop() {
+				best = max(best, MeasureBandwidth(256<<20, threads))
+			}
+			b.ReportMetric(best, "GB/s")
+		})
+	}
+}
