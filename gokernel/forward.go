@@ -156,17 +156,24 @@ func addInPlace(dst, src []float32) {
 }
 
 // ropeAngles fills s.cos and s.sin for position pos the way ggml's rope
-// does for llama (mode NORM, no scaling): theta starts at pos and is
-// multiplied in float32 by base^(-2/n_rot) for each successive pair.
+// does for llama (mode NORM, linear scaling, no YaRN): theta starts at pos
+// and is multiplied in float32 by base^(-2/n_rot) for each successive pair;
+// the pair's angle is freq_scale * theta / freq_factor.
 func (s *state) ropeAngles(pos int) {
 	hp := s.m.HP
 	// powf(freq_base, -2.0f/n_dims): the exponent is a float32 quotient.
 	exponent := float32(-2) / float32(hp.RopeDim)
 	thetaScale := float32(math.Pow(float64(hp.RopeBase), float64(exponent)))
+	freqs := s.m.RopeFreqs
 	theta := float32(pos)
 	for i := range s.cos {
-		s.cos[i] = float32(math.Cos(float64(theta)))
-		s.sin[i] = float32(math.Sin(float64(theta)))
+		t := theta
+		if freqs != nil {
+			t /= freqs[i]
+		}
+		t *= hp.RopeFreqScale
+		s.cos[i] = float32(math.Cos(float64(t)))
+		s.sin[i] = float32(math.Sin(float64(t)))
 		theta *= thetaScale
 	}
 }

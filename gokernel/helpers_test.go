@@ -134,6 +134,8 @@ type refLayer struct {
 }
 
 type refModel struct {
+	ropeScale float64   // rotary angle multiplier (1/scaling factor)
+	ropeFreqs []float64 // per-pair angle divisors, nil for none
 	// quantAct rounds every matmul input through q8_0 (block of 32, scale
 	// max|x|/127), which is what ggml and the Go kernel do for q8_0 weights.
 	quantAct bool
@@ -165,7 +167,11 @@ func vecF64(v []float32) []float64 {
 }
 
 func newRefModel(m *Model) *refModel {
-	rm := &refModel{hp: m.HP, emb: toF64(m.TokEmbd), out: toF64(m.Output), outNorm: vecF64(m.OutNorm)}
+	rm := &refModel{hp: m.HP, emb: toF64(m.TokEmbd), out: toF64(m.Output), outNorm: vecF64(m.OutNorm),
+		ropeScale: float64(m.HP.RopeFreqScale)}
+	if m.RopeFreqs != nil {
+		rm.ropeFreqs = vecF64(m.RopeFreqs)
+	}
 	for _, L := range m.Layers {
 		rm.layers = append(rm.layers, refLayer{
 			attnNorm: vecF64(L.AttnNorm), ffnNorm: vecF64(L.FFNNorm),
@@ -215,11 +221,16 @@ func refRMSNorm(x, w []float64, eps float64) []float64 {
 	return y
 }
 
-// refRope rotates pairs (2i, 2i+1) of each head's first ropeDim values.
-func refRope(v []float64, heads, headDim, ropeDim int, base float64, pos int) {
+// rope rotates pairs (2i, 2i+1) of each head's first RopeDim values by
+// pos * scale / factor_i * base^(-2i/RopeDim).
+func (rm *refModel) rope(v []float64, heads int, pos int) {
+	headDim, ropeDim, base := rm.hp.Embd/rm.hp.Heads, rm.hp.RopeDim, float64(rm.hp.RopeBase)
 	for h := 0; h < heads; h++ {
 		for i := 0; i < ropeDim/2; i++ {
-			theta := float64(pos) * math.Pow(base, -2*float64(i)/float64(ropeDim))
+			theta := float64(pos) * rm.ropeScale * math.Pow(base, -2*float64(i)/float64(ropeDim))
+			if rm.ropeFreqs != nil {
+				theta /= rm.ropeFreqs[i]
+			}
 			c, s := math.Cos(theta), math.Sin(theta)
 			a, b := v[h*headDim+2*i], v[h*headDim+2*i+1]
 			v[h*headDim+2*i] = a*c - b*s
@@ -243,8 +254,8 @@ func (rm *refModel) logits(toks []transport.Token) [][]float64 {
 		for t := range xs {
 			h := refRMSNorm(xs[t], L.attnNorm, eps)
 			qs[t], ks[t], vs[t] = rm.matVec(L.wq, h), rm.matVec(L.wk, h), rm.matVec(L.wv, h)
-			refRope(qs[t], hp.Heads, hd, hp.RopeDim, float64(hp.RopeBase), t)
-			refRope(ks[t], hp.KVHeads, hd, hp.RopeDim, float64(hp.RopeBase), t)
+			rm.rope(qs[t], hp.Heads, t)
+			rm.rope(ks[t], hp.KVHeads, t)
 		}
 		for t := range xs {
 			att := make([]float64, hp.Heads*hd)

@@ -99,6 +99,31 @@ func fromGGUF(f *gguf.File, opts Options) (*Model, error) {
 	if hp.NormEps, err = float("llama.attention.layer_norm_rms_epsilon", -1); err != nil {
 		return nil, err
 	}
+	// Rotary scaling as llama.cpp reads it: the type defaults to linear,
+	// the factor (or the older rope.scale_linear) to none.
+	scaling, err := f.String("llama.rope.scaling.type")
+	switch {
+	case errors.Is(err, gguf.ErrNoKey):
+	case err != nil:
+		return nil, bad("llama.rope.scaling.type", err)
+	case scaling != "none" && scaling != "linear":
+		return nil, bad(fmt.Sprintf("llama.rope.scaling.type is %q; the Go kernel supports none and linear", scaling), nil)
+	}
+	factor, err := float("llama.rope.scaling.factor", 0)
+	if err != nil {
+		return nil, err
+	}
+	if factor == 0 {
+		if factor, err = float("llama.rope.scale_linear", 0); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case factor < 0:
+		return nil, bad(fmt.Sprintf("rope scaling factor %g, want > 0", factor), nil)
+	case factor > 0 && scaling != "none":
+		hp.RopeFreqScale = 1 / factor
+	}
 	if hp.Heads > 0 {
 		for _, key := range []string{"llama.attention.key_length", "llama.attention.value_length"} {
 			v, err := integer(key, hp.Embd/hp.Heads)

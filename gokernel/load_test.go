@@ -91,6 +91,49 @@ func TestLoadMatchesInMemoryModel(t *testing.T) {
 	}
 }
 
+// Linear rope scaling and per-pair frequency factors (rope_freqs.weight),
+// as llama.cpp applies them, against the reference.
+func TestRopeScalingAndFreqFactors(t *testing.T) {
+	hp := tinyHP()
+	hp.Vocab = 512
+	mt := randomTensors(hp, kernels.TypeF32, 7, false)
+	freqs := []float32{1, 1, 1.5, 2, 4, 8, 8, 16}
+	mt["rope_freqs.weight"] = rawTensor{dims: []uint64{8}, typ: kernels.TypeF32, data: encode(kernels.TypeF32, freqs, 8)}
+	for _, c := range []struct {
+		name  string
+		kv    map[string]any
+		scale float32
+	}{
+		{"linear factor 4", map[string]any{"llama.rope.scaling.type": "linear", "llama.rope.scaling.factor": float32(4)}, 0.25},
+		{"old scale_linear key", map[string]any{"llama.rope.scale_linear": float32(2)}, 0.5},
+		{"type none ignores the factor", map[string]any{"llama.rope.scaling.type": "none", "llama.rope.scaling.factor": float32(4)}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			kvs := modelKVs(hp)
+			for k, v := range c.kv {
+				kvs[k] = v
+			}
+			m, err := Load(writeModel(t, kvs, mt), Options{Threads: 1})
+			require.NoError(t, err)
+			defer m.Close()
+			assert.Equal(t, c.scale, m.HP.RopeFreqScale)
+			assert.Equal(t, freqs, m.RopeFreqs)
+			toks := testTokens(40, 512, 77)
+			want := newRefModel(m).logits(toks)
+			got := coldLogits(t, m, toks)
+			diff, scale := maxAbsDiff(got, want[len(toks)-1])
+			assert.Less(t, diff/scale, logitTol[kernels.TypeF32])
+		})
+	}
+	// Without factors and scaling the logits differ: the test can fail.
+	plain := newTestModel(t, kernels.TypeF32, Options{Threads: 1})
+	m, err := Load(writeModel(t, modelKVs(hp), mt), Options{Threads: 1})
+	require.NoError(t, err)
+	defer m.Close()
+	toks := testTokens(40, 512, 77)
+	assert.NotEqual(t, coldLogits(t, plain, toks), coldLogits(t, m, toks))
+}
+
 func TestWeightAccounting(t *testing.T) {
 	m := newTestModel(t, kernels.TypeQ8_0, Options{Threads: 1})
 	hp := m.HP
@@ -141,6 +184,16 @@ func TestBadModelFiles(t *testing.T) {
 			[]string{"rope.dimension_count = 7"}},
 		{"key length differs", func(kv map[string]any, _ memTensors) { kv["llama.attention.key_length"] = uint32(32) },
 			[]string{"llama.attention.key_length = 32"}},
+		{"yarn scaling", func(kv map[string]any, _ memTensors) { kv["llama.rope.scaling.type"] = "yarn" },
+			[]string{`"yarn"`, "llama.rope.scaling.type"}},
+		{"negative rope factor", func(kv map[string]any, _ memTensors) { kv["llama.rope.scaling.factor"] = float32(-2) },
+			[]string{"rope scaling factor -2"}},
+		{"bad rope_freqs", func(_ map[string]any, mt memTensors) {
+			mt["rope_freqs.weight"] = rawTensor{dims: []uint64{8}, typ: kernels.TypeF32, data: encode(kernels.TypeF32, make([]float32, 8), 8)}
+		}, []string{"rope_freqs.weight[0] = 0"}},
+		{"rope_freqs of the wrong length", func(_ map[string]any, mt memTensors) {
+			mt["rope_freqs.weight"] = rawTensor{dims: []uint64{16}, typ: kernels.TypeF32, data: encode(kernels.TypeF32, make([]float32, 16), 16)}
+		}, []string{"rope_freqs.weight", "[16]", "[8]"}},
 		{"missing tensor", func(_ map[string]any, mt memTensors) { delete(mt, "blk.1.ffn_up.weight") },
 			[]string{"missing tensor blk.1.ffn_up.weight"}},
 		{"missing head and embeddings", func(_ map[string]any, mt memTensors) {

@@ -61,6 +61,9 @@ type HParams struct {
 	RopeDim int
 	// RopeBase is the rotary frequency base (llama.rope.freq_base, default 10000).
 	RopeBase float32
+	// RopeFreqScale multiplies every rotary angle: 1/llama.rope.scaling.factor
+	// for linear scaling, 1 without scaling (the default when 0).
+	RopeFreqScale float32
 	// NormEps is the RMSNorm epsilon (llama.attention.layer_norm_rms_epsilon).
 	NormEps float32
 	// CtxTrain is the model's context length (llama.context_length).
@@ -97,6 +100,8 @@ func (h HParams) validate() error {
 		return fmt.Errorf("llama.rope.dimension_count = %d must be even and in (0, head dim %d]", h.RopeDim, h.HeadDim)
 	case !(h.RopeBase > 0):
 		return fmt.Errorf("llama.rope.freq_base = %g, want > 0", h.RopeBase)
+	case !(h.RopeFreqScale > 0):
+		return fmt.Errorf("rope frequency scale %g (1/llama.rope.scaling.factor), want > 0", h.RopeFreqScale)
 	case !(h.NormEps > 0):
 		return fmt.Errorf("llama.attention.layer_norm_rms_epsilon = %g, want > 0", h.NormEps)
 	case h.CtxTrain <= 0:
@@ -139,6 +144,10 @@ type Model struct {
 	Output *kernels.Matrix
 	// Tied says output.weight was absent and TokEmbd serves as the head.
 	Tied bool
+	// RopeFreqs are the per-pair rotary frequency factors of
+	// rope_freqs.weight (each pair's angle is divided by its factor), or
+	// nil when the file has none.
+	RopeFreqs []float32
 
 	ctxLen    int
 	chunk     int
@@ -181,6 +190,9 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 	}
 	if hp.RopeDim == 0 {
 		hp.RopeDim = hp.HeadDim
+	}
+	if hp.RopeFreqScale == 0 {
+		hp.RopeFreqScale = 1
 	}
 	if err := hp.validate(); err != nil {
 		return nil, bad("hyper-parameters: %v", err)
@@ -269,6 +281,18 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 	}
 	if m.OutNorm, err = vector("output_norm.weight", hp.Embd); err != nil {
 		return nil, err
+	}
+	// Optional rotary frequency factors (Llama 3.x long-context models).
+	if _, ok, _ := get("rope_freqs.weight"); ok {
+		if m.RopeFreqs, err = vector("rope_freqs.weight", hp.RopeDim/2); err != nil {
+			return nil, err
+		}
+		m.readBytes -= int64(4 * len(m.RopeFreqs)) // read once, not per token
+		for i, f := range m.RopeFreqs {
+			if !(f > 0) {
+				return nil, bad("rope_freqs.weight[%d] = %g, want > 0", i, f)
+			}
+		}
 	}
 	m.Layers = make([]Layer, hp.Layers)
 	for i := range m.Layers {

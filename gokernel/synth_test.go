@@ -26,7 +26,7 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 			require.NoError(t, err)
 			defer m.Close()
 			assert.Equal(t, HParams{Embd: 64, Layers: 2, FFN: 192, Heads: 4, KVHeads: 2, HeadDim: 16, RopeDim: 16,
-				RopeBase: 10000, NormEps: 1e-5, CtxTrain: 512, Vocab: 512}, m.HP)
+				RopeBase: 10000, RopeFreqScale: 1, NormEps: 1e-5, CtxTrain: 512, Vocab: 512}, m.HP)
 			assert.Equal(t, typ, m.WeightType())
 
 			rm := newRefModel(m)
