@@ -39,8 +39,13 @@ type kernelSet struct {
 	f32x4   func(w []byte, ldw int, x []float32, n int, out []float32)
 	f32x4x3 func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int)
 
-	// sumBytes streams b (len a multiple of 256) and returns a checksum.
+	// sumBytes streams b and returns a checksum (see sumBytesGeneric).
 	sumBytes func(b []byte) uint64
+
+	// dotRows and axpyRows are the attention kernels (DotRowsF32,
+	// AxpyRowsF32).
+	dotRows  func(out, a, b []float32, stride int)
+	axpyRows func(dst, w, x []float32, stride int)
 }
 
 var genericSet = &kernelSet{
@@ -58,6 +63,8 @@ var genericSet = &kernelSet{
 	f32x4:      f32x4Generic,
 	f32x4x3:    f32x4x3Generic,
 	sumBytes:   sumBytesGeneric,
+	dotRows:    dotRowsGeneric,
+	axpyRows:   axpyRowsGeneric,
 }
 
 // sets holds every kernel set this CPU can run, by name. The architecture
@@ -142,6 +149,18 @@ func QuantizeQ8_0(dst []byte, x []float32) { cur().quantQ8_0(dst, x) }
 
 // Axpy computes dst[i] += a*x[i] for i < len(dst).
 func Axpy(dst []float32, a float32, x []float32) { cur().axpy(dst, a, x) }
+
+// DotRowsF32 computes out[j] = a . b[j*stride : j*stride+len(a)] for every
+// j < len(out): one query against a block of keys in attention, in one call
+// (stride is the distance between rows in floats, for example the KV
+// cache's row width). It panics, naming the sizes, when b is too short.
+func DotRowsF32(out, a, b []float32, stride int) { cur().dotRows(out, a, b, stride) }
+
+// AxpyRowsF32 computes dst[i] += sum over j < len(w) of w[j]*x[j*stride+i]
+// for every i < len(dst): the softmax-weighted sum of a block of value rows
+// in attention, in one call, dst read and written once. It panics, naming
+// the sizes, when x is too short.
+func AxpyRowsF32(dst, w, x []float32, stride int) { cur().axpyRows(dst, w, x, stride) }
 
 // MatMul computes dst[t*w.Rows+r] = W[r,:] . x[t*w.Cols:(t+1)*w.Cols] for
 // every token t < nTok and row r < w.Rows on the calling goroutine. For q8_0

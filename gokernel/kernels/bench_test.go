@@ -149,3 +149,51 @@ func BenchmarkMeasureBandwidth(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAttentionRows scores one 64-wide query head against a block of 64
+// keys (stride 192, the smol135m KV width) and accumulates 64 value rows:
+// the inner loop of attention, one call each instead of 64.
+func BenchmarkAttentionRows(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	const hd, stride, rows = 64, 192, 64
+	q := randF32(rng, hd)
+	kv := randF32(rng, (rows-1)*stride+hd)
+	scores := make([]float32, rows)
+	out := make([]float32, hd)
+	b.Run("DotRowsF32", func(b *testing.B) {
+		benchSets(b, func(b *testing.B) {
+			b.SetBytes(4 * hd * rows)
+			for b.Loop() {
+				DotRowsF32(scores, q, kv, stride)
+			}
+		})
+	})
+	b.Run("DotF32-loop", func(b *testing.B) {
+		benchSets(b, func(b *testing.B) {
+			b.SetBytes(4 * hd * rows)
+			for b.Loop() {
+				for j := range scores {
+					scores[j] = DotF32(q, kv[j*stride:j*stride+hd])
+				}
+			}
+		})
+	})
+	b.Run("AxpyRowsF32", func(b *testing.B) {
+		benchSets(b, func(b *testing.B) {
+			b.SetBytes(4 * hd * rows)
+			for b.Loop() {
+				AxpyRowsF32(out, scores, kv, stride)
+			}
+		})
+	})
+	b.Run("Axpy-loop", func(b *testing.B) {
+		benchSets(b, func(b *testing.B) {
+			b.SetBytes(4 * hd * rows)
+			for b.Loop() {
+				for j, w := range scores {
+					Axpy(out, w, kv[j*stride:j*stride+hd])
+				}
+			}
+		})
+	})
+}

@@ -718,3 +718,145 @@ sbdone:
 	VZEROUPPER
 	MOVQ AX, ret+16(FP)
 	RET
+
+// func dotRowsAVX2(out *float32, a *float32, b *float32, n int, stride int, rows int)
+// out[j] = a[:n] . b[j*stride : j*stride+n] for j < rows; n is a multiple
+// of 8, stride is in floats. Attention scores of one query against a block
+// of keys.
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), R8
+	MOVQ stride+32(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JZ   drdone
+
+drrow:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ R8, BX
+
+drloop16:
+	CMPQ BX, $16
+	JLT  drloop8
+	VMOVUPS (R10), Y2
+	VMOVUPS 32(R10), Y3
+	VFMADD231PS (R11), Y2, Y0
+	VFMADD231PS 32(R11), Y3, Y1
+	ADDQ $64, R10
+	ADDQ $64, R11
+	SUBQ $16, BX
+	JMP  drloop16
+
+drloop8:
+	CMPQ BX, $8
+	JLT  drsum
+	VMOVUPS (R10), Y2
+	VFMADD231PS (R11), Y2, Y0
+
+drsum:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ  drrow
+
+drdone:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX2(dst *float32, w *float32, x *float32, n int, stride int, rows int)
+// dst[i] += sum over j < rows of w[j]*x[j*stride+i], for i < n; n is a
+// multiple of 8, stride is in floats. The weighted sum of a block of value
+// rows in attention; dst is read and written once per call.
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ stride+32(FP), R9
+	SHLQ $2, R9
+
+arcol64:
+	CMPQ BX, $64
+	JLT  arcol8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+	MOVQ w+8(FP), R10
+	MOVQ DX, R11
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JZ   arstore64
+
+arrow64:
+	VBROADCASTSS (R10), Y8
+	VFMADD231PS (R11), Y8, Y0
+	VFMADD231PS 32(R11), Y8, Y1
+	VFMADD231PS 64(R11), Y8, Y2
+	VFMADD231PS 96(R11), Y8, Y3
+	VFMADD231PS 128(R11), Y8, Y4
+	VFMADD231PS 160(R11), Y8, Y5
+	VFMADD231PS 192(R11), Y8, Y6
+	VFMADD231PS 224(R11), Y8, Y7
+	ADDQ $4, R10
+	ADDQ R9, R11
+	DECQ CX
+	JNZ  arrow64
+
+arstore64:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, DI
+	ADDQ $256, DX
+	SUBQ $64, BX
+	JMP  arcol64
+
+arcol8:
+	CMPQ BX, $8
+	JLT  ardone
+	VMOVUPS (DI), Y0
+	MOVQ w+8(FP), R10
+	MOVQ DX, R11
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JZ   arstore8
+
+arrow8:
+	VBROADCASTSS (R10), Y8
+	VFMADD231PS (R11), Y8, Y0
+	ADDQ $4, R10
+	ADDQ R9, R11
+	DECQ CX
+	JNZ  arrow8
+
+arstore8:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, BX
+	JMP  arcol8
+
+ardone:
+	VZEROUPPER
+	RET

@@ -271,3 +271,33 @@ func TestAVX2SetSelectedAtStartup(t *testing.T) {
 	assert.Equal(t, "avx2", Best())
 	assert.Contains(t, Available(), "avx2")
 }
+
+func TestAttentionRowsAsmMatchesGeneric(t *testing.T) {
+	requireAVX2(t)
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, n := range []int{1, 7, 8, 16, 63, 64, 65, 72, 128, 136} {
+		for _, rows := range []int{0, 1, 2, 5, 64} {
+			stride := n + 3
+			a := randF32(rng, n+1)[1:]
+			b := randF32(rng, max(0, (rows-1)*stride+n)+1)[1:]
+			want, got := make([]float32, rows), make([]float32, rows)
+			dotRowsGeneric(want, a, b, stride)
+			dotRowsAsm(got, a, b, stride)
+			for j := range want {
+				closeTo(t, want[j], got[j], n, absDotF32(a, b[j*stride:j*stride+n]), fmt.Sprintf("dotRows n=%d rows=%d j=%d", n, rows, j))
+			}
+			w := randF32(rng, rows)
+			d0 := randF32(rng, n+1)[1:]
+			d1 := append([]float32(nil), d0...)
+			axpyRowsGeneric(d0, w, b, stride)
+			axpyRowsAsm(d1, w, b, stride)
+			for i := range d0 {
+				abs := math.Abs(float64(d0[i]))
+				for j := range w {
+					abs += math.Abs(float64(w[j] * b[j*stride+i]))
+				}
+				closeTo(t, d0[i], d1[i], rows, abs, fmt.Sprintf("axpyRows n=%d rows=%d i=%d", n, rows, i))
+			}
+		}
+	}
+}

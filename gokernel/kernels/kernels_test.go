@@ -359,3 +359,35 @@ func TestPoolCloseRightAfterNew(t *testing.T) {
 		require.Equal(t, int32(2), n.Load())
 	}
 }
+
+func TestAttentionRowKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(39, 40))
+	for _, set := range Available() {
+		useSet(t, set)
+		const hd, stride, rows = 64, 192, 10
+		q := randF32(rng, hd)
+		kv := randF32(rng, (rows-1)*stride+hd)
+		scores := make([]float32, rows)
+		DotRowsF32(scores, q, kv, stride)
+		for j := range scores {
+			assert.InDelta(t, dotF32Generic(q, kv[j*stride:j*stride+hd]), scores[j], 1e-4, "%s score %d", set, j)
+		}
+		out := make([]float32, hd)
+		AxpyRowsF32(out, scores, kv, stride)
+		for i := range out {
+			var want float64
+			for j := range scores {
+				want += float64(scores[j]) * float64(kv[j*stride+i])
+			}
+			assert.InDelta(t, want, out[i], 1e-3, "%s out %d", set, i)
+		}
+		assert.PanicsWithValue(t, "kernels: DotRowsF32: 10 rows of 64 values at stride 192 need 1792 values, have 1791", func() {
+			DotRowsF32(scores, q, kv[:len(kv)-1], stride)
+		})
+		assert.PanicsWithValue(t, "kernels: AxpyRowsF32: stride 32 is shorter than a row of 64 values", func() {
+			AxpyRowsF32(out, scores, kv, 32)
+		})
+		DotRowsF32(nil, q, nil, stride) // no rows: nothing to do
+		AxpyRowsF32(out, nil, nil, stride)
+	}
+}

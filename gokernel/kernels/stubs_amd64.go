@@ -73,6 +73,8 @@ var avx2Set = &kernelSet{
 	f32x4:      f32x4Asm,
 	f32x4x3:    f32x4x3Asm,
 	sumBytes:   sumBytesAsm,
+	dotRows:    dotRowsAsm,
+	axpyRows:   axpyRowsAsm,
 }
 
 func dotF32Asm(a, b []float32) float32 {
@@ -261,4 +263,50 @@ func sumBytesAsm(b []byte) uint64 {
 		s += uint64(b[i])
 	}
 	return s
+}
+
+//go:noescape
+func dotRowsAVX2(out *float32, a *float32, b *float32, n int, stride int, rows int)
+
+//go:noescape
+func axpyRowsAVX2(dst *float32, w *float32, x *float32, n int, stride int, rows int)
+
+func dotRowsAsm(out, a, b []float32, stride int) {
+	rows, n := len(out), len(a)
+	if rows == 0 {
+		return
+	}
+	checkRows("DotRowsF32", len(b), rows, n, stride)
+	n8 := n &^ 7
+	if n8 > 0 {
+		dotRowsAVX2(&out[0], &a[0], &b[0], n8, stride, rows)
+	} else {
+		clear(out)
+	}
+	for j := range out {
+		row := b[j*stride : j*stride+n]
+		s := out[j]
+		for i := n8; i < n; i++ {
+			s += a[i] * row[i]
+		}
+		out[j] = s
+	}
+}
+
+func axpyRowsAsm(dst, w, x []float32, stride int) {
+	rows, n := len(w), len(dst)
+	if rows == 0 || n == 0 {
+		return
+	}
+	checkRows("AxpyRowsF32", len(x), rows, n, stride)
+	n8 := n &^ 7
+	if n8 > 0 {
+		axpyRowsAVX2(&dst[0], &w[0], &x[0], n8, stride, rows)
+	}
+	for j, wj := range w {
+		row := x[j*stride : j*stride+n]
+		for i := n8; i < n; i++ {
+			dst[i] += wj * row[i]
+		}
+	}
 }

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 )
 
@@ -120,4 +121,36 @@ func sumBytesGeneric(b []byte) uint64 {
 		s0 += uint64(b[i])
 	}
 	return s0 + s1 + s2 + s3
+}
+
+// checkRows panics with the sizes when a strided block of rows rows of n
+// values does not fit in a slice of length have.
+func checkRows(fn string, have, rows, n, stride int) {
+	if rows > 1 && stride < n {
+		panic(fmt.Sprintf("kernels: %s: stride %d is shorter than a row of %d values", fn, stride, n))
+	}
+	if have < (rows-1)*stride+n {
+		panic(fmt.Sprintf("kernels: %s: %d rows of %d values at stride %d need %d values, have %d",
+			fn, rows, n, stride, (rows-1)*stride+n, have))
+	}
+}
+
+func dotRowsGeneric(out, a, b []float32, stride int) {
+	if len(out) == 0 {
+		return
+	}
+	checkRows("DotRowsF32", len(b), len(out), len(a), stride)
+	for j := range out {
+		out[j] = dotF32Generic(a, b[j*stride:j*stride+len(a)])
+	}
+}
+
+func axpyRowsGeneric(dst, w, x []float32, stride int) {
+	if len(w) == 0 || len(dst) == 0 {
+		return
+	}
+	checkRows("AxpyRowsF32", len(x), len(w), len(dst), stride)
+	for j, wj := range w {
+		axpyGeneric(dst, wj, x[j*stride:j*stride+len(dst)])
+	}
 }
