@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
@@ -279,7 +280,15 @@ func dotRowsAsm(out, a, b []float32, stride int) {
 	checkRows("DotRowsF32", len(b), rows, n, stride)
 	n8 := n &^ 7
 	if n8 > 0 {
-		dotRowsAVX2(&out[0], &a[0], &b[0], n8, stride, rows)
+		// Four keys at a time share each load of the query (the 4-row f32
+		// gemv kernel), the rest one at a time.
+		j := 0
+		for ; j+4 <= rows; j += 4 {
+			gemvF32x4AVX2((*byte)(unsafe.Pointer(&b[j*stride])), 4*stride, &a[0], n8, &out[j])
+		}
+		if j < rows {
+			dotRowsAVX2(&out[j], &a[0], &b[j*stride], n8, stride, rows-j)
+		}
 	} else {
 		clear(out)
 	}
