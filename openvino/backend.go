@@ -173,8 +173,20 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	for _, p := range props {
 		b.settings["property."+p.Key] = p.Value
 	}
+	// What the plugin made of them, and the defaults that matter for
+	// reproducing a row (dynamic quantization of activations for the
+	// compressed weights, streams).
+	for _, k := range effectiveProps {
+		if v, err := compiled.property(k); err == nil {
+			b.settings["effective."+k] = v
+		}
+	}
 	return b, nil
 }
+
+// effectiveProps are read back from the compiled model into Settings.
+var effectiveProps = []string{"PERFORMANCE_HINT", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT",
+	"NUM_STREAMS", "DYNAMIC_QUANTIZATION_GROUP_SIZE", "KV_CACHE_PRECISION", "ENABLE_CPU_PINNING", "SCHEDULING_CORE_TYPE"}
 
 // key returns the property key string the library exports under sym, or
 // def when the symbol is absent.

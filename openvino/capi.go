@@ -41,6 +41,8 @@ typedef int (*fak_tensor_get_shape_fn)(const void*, fak_ov_shape_t*);
 typedef int (*fak_shape_free_fn)(fak_ov_shape_t*);
 typedef int (*fak_tensor_data_fn)(const void*, void**);
 typedef void (*fak_tensor_free_fn)(void*);
+typedef int (*fak_cm_get_property_fn)(const void*, const char*, char**);
+typedef void (*fak_ov_free_fn)(const char*);
 
 static void* fak_dlopen(const char* path, char** err) {
 	void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -95,6 +97,10 @@ static int fak_call_tensor_shape(void* fshape, void* ffree, void* t, int64_t* di
 	return 0;
 }
 static int fak_call_tensor_data(void* f, void* t, void** data) { return ((fak_tensor_data_fn)f)(t, data); }
+static int fak_call_cm_get_property(void* f, void* cm, const char* key, char** out) {
+	return ((fak_cm_get_property_fn)f)(cm, key, out);
+}
+static void fak_call_ov_free(void* f, char* p) { ((fak_ov_free_fn)f)(p); }
 static const char* fak_deref_str(void* p) { return p ? *(const char**)p : NULL; }
 */
 import "C"
@@ -120,7 +126,7 @@ var requiredSymbols = []string{
 	"ov_infer_request_set_input_tensor_by_index", "ov_infer_request_get_output_tensor_by_index",
 	"ov_infer_request_infer", "ov_infer_request_free",
 	"ov_tensor_create_from_host_ptr", "ov_tensor_get_shape", "ov_shape_free",
-	"ov_tensor_data", "ov_tensor_free",
+	"ov_tensor_data", "ov_tensor_free", "ov_compiled_model_get_property", "ov_free",
 }
 
 // capi is an opened C API library with its resolved entry points.
@@ -322,6 +328,21 @@ func (c *ovCore) compile(m *ovModel, device string, props []property) (*ovCompil
 		return nil, err
 	}
 	return &ovCompiled{l: c.l, p: out}, nil
+}
+
+// property reads a property of the compiled model as a string (the
+// effective value the plugin chose, e.g. for NUM_STREAMS).
+func (cm *ovCompiled) property(key string) (string, error) {
+	ck := C.CString(key)
+	defer C.free(unsafe.Pointer(ck))
+	var out *C.char
+	if err := cm.l.status("ov_compiled_model_get_property "+key,
+		C.fak_call_cm_get_property(cm.l.fn["ov_compiled_model_get_property"], cm.p, ck, &out)); err != nil {
+		return "", err
+	}
+	v := C.GoString(out)
+	C.fak_call_ov_free(cm.l.fn["ov_free"], out)
+	return v, nil
 }
 
 func (cm *ovCompiled) free() {
