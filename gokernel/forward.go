@@ -30,6 +30,8 @@ type state struct {
 	// Parameters of the attention step currently running (read by attnFn).
 	attLayer, attPos0, attTok, attLanes int
 	attnFn                              func(lo, hi int)
+	// swigluFn computes hGate[i] = silu(hGate[i]) * hUp[i] over [lo, hi).
+	swigluFn func(lo, hi int)
 }
 
 func newState(m *Model) *state {
@@ -53,6 +55,7 @@ func newState(m *Model) *state {
 	s.cos = make([]float32, hp.RopeDim/2)
 	s.sin = make([]float32, hp.RopeDim/2)
 	s.attnFn = s.attnRange
+	s.swigluFn = s.swigluRange
 	return s
 }
 
@@ -111,9 +114,7 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 		g, u := s.hGate[:n*hp.FFN], s.hUp[:n*hp.FFN]
 		pool.MatMul(g, L.Gate, xb, n, s.qs)
 		pool.MatMul(u, L.Up, xb, n, s.qs)
-		for i, v := range g {
-			g[i] = v / (1 + float32(math.Exp(float64(-v)))) * u[i]
-		}
+		pool.For(n*hp.FFN, s.swigluFn) // one exp per element: split it too
 		pool.MatMul(xb, L.Down, g, n, s.qs)
 		addInPlace(x, xb)
 	}
@@ -132,6 +133,15 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 	last := (n - 1) * E
 	rmsNorm(xb[:E], x[last:last+E], m.OutNorm, hp.NormEps)
 	pool.MatMul(s.logits, m.Output, xb[:E], 1, s.qs)
+}
+
+// swigluRange computes hGate[i] = silu(hGate[i]) * hUp[i] for i in [lo, hi),
+// silu(v) = v / (1 + exp(-v)) as ggml computes it.
+func (s *state) swigluRange(lo, hi int) {
+	g, u := s.hGate[lo:hi], s.hUp[lo:hi]
+	for i, v := range g {
+		g[i] = v / (1 + expF32(-v)) * u[i]
+	}
 }
 
 // rmsNorm writes x / sqrt(mean(x^2) + eps) * w into dst. The sum of squares
@@ -237,7 +247,7 @@ func (s *state) attend(i int, kc, vc []float32, scale float32, scores *[attnBloc
 		if blockMax > runMax {
 			// Rescale what was accumulated under the old max.
 			if sum != 0 {
-				r := float32(math.Exp(float64(runMax - blockMax)))
+				r := expF32(runMax - blockMax)
 				sum *= r
 				for d := range out {
 					out[d] *= r
@@ -246,7 +256,7 @@ func (s *state) attend(i int, kc, vc []float32, scale float32, scores *[attnBloc
 			runMax = blockMax
 		}
 		for j := j0; j < j1; j++ {
-			w := float32(math.Exp(float64(scores[j-j0] - runMax)))
+			w := expF32(scores[j-j0] - runMax)
 			sum += w
 			o := j*kvd + kvh*hd
 			kernels.Axpy(out, w, vc[o:o+hd])
