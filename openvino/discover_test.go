@@ -173,18 +173,18 @@ func TestBadModels(t *testing.T) {
 		data, err := f.TensorData(ti.Name)
 		require.NoError(t, err)
 		if ti.Name == "blk.0.ffn_up.weight" {
-			require.NoError(t, w.AddTensor(ti.Name, gguf.TypeQ4_0, ti.Dims, make([]byte, ti.Elements()/32*18)))
+			require.NoError(t, w.AddTensor(ti.Name, gguf.TypeQ5_0, ti.Dims, make([]byte, ti.Elements()/32*22)))
 			continue
 		}
 		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Dims, data))
 	}
-	q4 := filepath.Join(dir, "q4.gguf")
+	q4 := filepath.Join(dir, "q5.gguf")
 	require.NoError(t, w.WriteFile(q4))
 	require.NoError(t, f.Close())
 	_, err = Open(context.Background(), adapters.Options{ModelPath: q4})
 	var bm *transport.BadModelError
 	require.ErrorAs(t, err, &bm)
-	assert.Contains(t, err.Error(), "blk.0.ffn_up.weight has type q4_0")
+	assert.Contains(t, err.Error(), "blk.0.ffn_up.weight has type q5_0")
 
 	// A file that is not GGUF, and a missing file.
 	junk := filepath.Join(dir, "junk.gguf")

@@ -106,6 +106,8 @@ func encode(t testing.TB, wt gguf.TensorType, x []float32) []byte {
 		return b
 	case gguf.TypeQ8_0:
 		return quantQ8(x)
+	case gguf.TypeQ4_0, gguf.TypeQ4_1:
+		return quantQ4(x, wt == gguf.TypeQ4_1)
 	}
 	t.Fatalf("encode: unsupported type %v", wt)
 	return nil
@@ -213,7 +215,80 @@ func decode(t testing.TB, wt gguf.TensorType, b []byte) []float32 {
 			}
 		}
 		return x
+	case gguf.TypeQ4_0, gguf.TypeQ4_1:
+		bs, off := 18, 2
+		if wt == gguf.TypeQ4_1 {
+			bs, off = 20, 4
+		}
+		x := make([]float32, len(b)/bs*32)
+		for blk := 0; blk < len(b)/bs; blk++ {
+			o := b[blk*bs:]
+			d := f16ToF32(binary.LittleEndian.Uint16(o))
+			for j := 0; j < 16; j++ {
+				lo, hi := float32(o[off+j]&0x0f), float32(o[off+j]>>4)
+				if wt == gguf.TypeQ4_0 {
+					x[blk*32+j], x[blk*32+j+16] = d*(lo-8), d*(hi-8)
+				} else {
+					m := f16ToF32(binary.LittleEndian.Uint16(o[2:]))
+					x[blk*32+j], x[blk*32+j+16] = d*lo+m, d*hi+m
+				}
+			}
+		}
+		return x
 	}
 	t.Fatalf("decode: unsupported type %v", wt)
 	return nil
+}
+
+// quantQ4 encodes x as q4_0 (withMin false: d = -max/8 where max is the
+// value of largest magnitude, codes round(x/d)+8) or q4_1 (d = (max-min)/15,
+// m = min, codes round((x-m)/d)), in ggml's block layout: byte j of the
+// codes holds element j in its low and element j+16 in its high nibble.
+func quantQ4(x []float32, withMin bool) []byte {
+	bs, off := 18, 2
+	if withMin {
+		bs, off = 20, 4
+	}
+	b := make([]byte, len(x)/32*bs)
+	var q [32]byte
+	for blk := 0; blk < len(x)/32; blk++ {
+		v := x[blk*32 : blk*32+32]
+		o := b[blk*bs:]
+		if withMin {
+			lo, hi := v[0], v[0]
+			for _, e := range v {
+				lo, hi = min(lo, e), max(hi, e)
+			}
+			d := (hi - lo) / 15
+			binary.LittleEndian.PutUint16(o, f32ToF16(d))
+			binary.LittleEndian.PutUint16(o[2:], f32ToF16(lo))
+			for i, e := range v {
+				c := 0.0
+				if d != 0 {
+					c = math.Round(float64((e - lo) / d))
+				}
+				q[i] = byte(min(15, max(0, c)))
+			}
+		} else {
+			big := float32(0)
+			for _, e := range v {
+				if math.Abs(float64(e)) > math.Abs(float64(big)) {
+					big = e
+				}
+			}
+			d := big / -8
+			binary.LittleEndian.PutUint16(o, f32ToF16(d))
+			for i, e := range v {
+				c := 8.0
+				if d != 0 {
+					c = math.Round(float64(e/d)) + 8
+				}
+				q[i] = byte(min(15, max(0, c)))
+			}
+		}
+		for j := 0; j < 16; j++ {
+			o[off+j] = q[j] | q[j+16]<<4
+		}
+	}
+	return b
 }

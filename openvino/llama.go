@@ -1,6 +1,7 @@
 package openvino
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -179,7 +180,7 @@ func readSpec(f *gguf.File) (llamaSpec, error) {
 			}
 		}
 		if !supportedType(t.Type, len(w.dims)) {
-			return s, badModel(f.Path, "tensor %s has type %s; the openvino writer handles f32, f16 and q8_0 (norms in f32)", w.name, t.Type)
+			return s, badModel(f.Path, "tensor %s has type %s; the openvino writer handles f32, f16, q8_0, q4_0 and q4_1 (norms in f32 or f16)", w.name, t.Type)
 		}
 		s.Params += t.Elements()
 		s.WeightBytes += t.Size
@@ -194,7 +195,7 @@ func supportedType(t gguf.TensorType, rank int) bool {
 	switch t {
 	case gguf.TypeF32, gguf.TypeF16:
 		return true
-	case gguf.TypeQ8_0:
+	case gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1:
 		return rank == 2
 	}
 	return false
@@ -241,8 +242,101 @@ func (b *irBuilder) matrix(name string) (value, error) {
 		q := b.g.convert(b.g.constant(tI8, []int64{rows, cols / 32, 32}, qs), tF32)
 		d := b.g.convert(b.g.constant(tF16, []int64{rows, cols / 32, 1}, sc), tF32)
 		return b.g.reshape(b.g.mul(q, d), rows, cols), nil
+	case gguf.TypeQ4_0, gguf.TypeQ4_1:
+		return b.q4(name, t.Type, data, rows, cols)
 	}
 	return value{}, badModel(b.f.Path, "tensor %s: unsupported type %s", name, t.Type)
+}
+
+// q4 keeps q4_0 / q4_1 compressed: the 4-bit codes as a u4 constant
+// [rows, cols/32, 32] (repacked from ggml's order, where byte j holds
+// elements j and j+16, to OpenVINO's, where byte k holds elements 2k in its
+// low and 2k+1 in its high nibble) and per-block f16 scales. q4_0 decodes
+// as (q - 8) * d; q4_1 as q*d + m, written as (q - zp) * d with the f32
+// zero point zp = -m/d so the CPU plugin sees its compressed-weight
+// pattern; a q4_1 tensor with a zero scale but a non-zero minimum in some
+// block keeps the literal q*d + m form.
+func (b *irBuilder) q4(name string, typ gguf.TensorType, data []byte, rows, cols int64) (value, error) {
+	bs := int64(18)
+	if typ == gguf.TypeQ4_1 {
+		bs = 20
+	}
+	if cols%32 != 0 {
+		return value{}, badModel(b.f.Path, "tensor %s: %s row length %d is not a multiple of 32", name, typ, cols)
+	}
+	nb := rows * cols / 32
+	if int64(len(data)) != nb*bs {
+		return value{}, badModel(b.f.Path, "tensor %s: %d bytes of %s data, want %d", name, len(data), typ, nb*bs)
+	}
+	codes := make([]byte, nb*16)
+	scales := make([]byte, nb*2)
+	var mins []float32
+	literal := false
+	if typ == gguf.TypeQ4_1 {
+		mins = make([]float32, nb)
+	}
+	var v [32]byte
+	for i := int64(0); i < nb; i++ {
+		blk := data[i*bs : (i+1)*bs]
+		copy(scales[i*2:], blk[:2])
+		qs := blk[bs-16:]
+		if typ == gguf.TypeQ4_1 {
+			mins[i] = f16bits(binary.LittleEndian.Uint16(blk[2:]))
+			if f16bits(binary.LittleEndian.Uint16(blk[:2])) == 0 && mins[i] != 0 {
+				literal = true
+			}
+		}
+		for j := 0; j < 16; j++ {
+			v[j] = qs[j] & 0x0f
+			v[j+16] = qs[j] >> 4
+		}
+		out := codes[i*16 : i*16+16]
+		for k := 0; k < 16; k++ {
+			out[k] = v[2*k] | v[2*k+1]<<4
+		}
+	}
+	g := b.g
+	q := g.convert(g.constant(tU4, []int64{rows, cols / 32, 32}, codes), tF32)
+	d := g.convert(g.constant(tF16, []int64{rows, cols / 32, 1}, scales), tF32)
+	var w value
+	switch {
+	case typ == gguf.TypeQ4_0:
+		w = g.mul(g.sub(q, g.scalarF32(8)), d)
+	case literal:
+		w = g.add2(g.mul(q, d), g.constF32([]int64{rows, cols / 32, 1}, mins))
+	default:
+		zp := make([]float32, nb)
+		for i := range zp {
+			dv := f16bits(binary.LittleEndian.Uint16(scales[i*2:]))
+			if dv != 0 {
+				zp[i] = -mins[i] / dv
+			}
+		}
+		w = g.mul(g.sub(q, g.constF32([]int64{rows, cols / 32, 1}, zp)), d)
+	}
+	return g.reshape(w, rows, cols), nil
+}
+
+// f16bits converts an IEEE half to float32.
+func f16bits(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h & 0x3ff)
+	switch {
+	case exp == 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
+	case exp != 0:
+		return math.Float32frombits(sign | (exp-15+127)<<23 | mant<<13)
+	case mant == 0:
+		return math.Float32frombits(sign)
+	}
+	// Subnormal: normalise.
+	e := uint32(127 - 15 + 1)
+	for mant&0x400 == 0 {
+		mant <<= 1
+		e--
+	}
+	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
 }
 
 // vector returns a 1-D norm weight as f32.

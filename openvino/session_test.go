@@ -34,11 +34,12 @@ const logitTol = 1e-4
 
 // TestLogitsMatchReference checks the logits after a prefix, after a suffix
 // and after each of several decode steps (so the KV cache, positions and
-// mask are exercised), for f32, f16 and q8_0 weights. For f16 and q8_0 the
+// mask are exercised), for f32, f16, q8_0, q4_0 and q4_1 weights. For the
+// encoded types the
 // reference runs on an f32 twin holding exactly the decoded weights, so
 // the decompression subgraphs are checked at f32 precision too.
 func TestLogitsMatchReference(t *testing.T) {
-	for _, wt := range []gguf.TensorType{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0} {
+	for _, wt := range []gguf.TensorType{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1} {
 		t.Run(wt.String(), func(t *testing.T) {
 			requireRuntime(t)
 			dir := t.TempDir()
