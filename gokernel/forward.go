@@ -24,6 +24,7 @@ type state struct {
 	hUp    []float32 // chunk x FFN
 	qs     []byte    // q8_0 activations, chunk x max(cols)/32*34
 	logits []float32 // Vocab
+	scores []float32 // attnBlock per attention lane (pool thread)
 	cos    []float32 // RopeDim/2, for the token being rotated
 	sin    []float32
 
@@ -52,6 +53,7 @@ func newState(m *Model) *state {
 	maxCols := max(hp.Embd, hp.QDim(), hp.FFN)
 	s.qs = make([]byte, n*(maxCols/kernels.QK8_0+1)*kernels.BlockQ8_0Bytes)
 	s.logits = make([]float32, hp.Vocab)
+	s.scores = make([]float32, m.pool.Threads()*attnBlock)
 	s.cos = make([]float32, hp.RopeDim/2)
 	s.sin = make([]float32, hp.RopeDim/2)
 	s.attnFn = s.attnRange
@@ -213,18 +215,18 @@ func (s *state) attnRange(lo, hi int) {
 	hp := s.m.HP
 	scale := float32(1 / math.Sqrt(float64(hp.HeadDim)))
 	kc, vc := s.kCache[s.attLayer], s.vCache[s.attLayer]
-	var scores [attnBlock]float32
 	items := s.attTok * hp.Heads
 	for lane := lo; lane < hi; lane++ {
+		scores := s.scores[lane*attnBlock : (lane+1)*attnBlock]
 		for i := lane; i < items; i += s.attLanes {
-			s.attend(i, kc, vc, scale, &scores)
+			s.attend(i, kc, vc, scale, scores)
 		}
 	}
 }
 
 // attend computes work item i (token i/Heads, query head i%Heads, which
 // reads KV head h/(Heads/KVHeads)) of attnRange.
-func (s *state) attend(i int, kc, vc []float32, scale float32, scores *[attnBlock]float32) {
+func (s *state) attend(i int, kc, vc []float32, scale float32, scores []float32) {
 	hp := s.m.HP
 	hd, qd, kvd := hp.HeadDim, hp.QDim(), hp.KVDim()
 	t, h := i/hp.Heads, i%hp.Heads
@@ -237,12 +239,13 @@ func (s *state) attend(i int, kc, vc []float32, scale float32, scores *[attnBloc
 	var sum float32
 	for j0 := 0; j0 <= pos; j0 += attnBlock {
 		j1 := min(j0+attnBlock, pos+1)
+		base := j0*kvd + kvh*hd // key/value j0 of this KV head
+		sc := scores[:j1-j0]
+		kernels.DotRowsF32(sc, qv, kc[base:], kvd)
 		blockMax := float32(math.Inf(-1))
-		for j := j0; j < j1; j++ {
-			o := j*kvd + kvh*hd
-			sc := kernels.DotF32(qv, kc[o:o+hd]) * scale
-			scores[j-j0] = sc
-			blockMax = max(blockMax, sc)
+		for j := range sc {
+			sc[j] *= scale
+			blockMax = max(blockMax, sc[j])
 		}
 		if blockMax > runMax {
 			// Rescale what was accumulated under the old max.
@@ -255,12 +258,11 @@ func (s *state) attend(i int, kc, vc []float32, scale float32, scores *[attnBloc
 			}
 			runMax = blockMax
 		}
-		for j := j0; j < j1; j++ {
-			w := expF32(scores[j-j0] - runMax)
-			sum += w
-			o := j*kvd + kvh*hd
-			kernels.Axpy(out, w, vc[o:o+hd])
+		for j := range sc {
+			sc[j] = expF32(sc[j] - runMax)
+			sum += sc[j]
 		}
+		kernels.AxpyRowsF32(out, sc, vc[base:], kvd)
 	}
 	inv := 1 / sum
 	for d := range out {
