@@ -197,3 +197,20 @@ func BenchmarkAttentionRows(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkPoolDispatch is the fixed cost of one Pool operation with
+// trivial work: publish, wake (workers spinning), join.
+func BenchmarkPoolDispatch(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := NewPool(threads)
+			defer p.Close()
+			var sink [2]int
+			fn := func(lo, hi int) { sink[lo]++ }
+			b.ReportAllocs()
+			for b.Loop() {
+				p.For(threads, fn)
+			}
+		})
+	}
+}
