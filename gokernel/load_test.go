@@ -14,6 +14,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gokernel/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -336,19 +337,37 @@ func TestOpenErrors(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-func BenchmarkDecode(b *testing.B) {
-	hp := tinyHP()
-	hp.Vocab = 512
-	m, err := assemble("mem:tiny", "tiny", hp, randomTensors(hp, kernels.TypeQ8_0, 7, false).lookup, Options{Threads: 2})
+// benchModel opens spec (a synthetic:PRESET:TYPE spec) with 2 threads, or
+// the in-memory tiny q8_0 model when spec is empty.
+func benchModel(b *testing.B, spec string) *Model {
+	b.Helper()
+	var m *Model
+	var err error
+	if spec == "" {
+		hp := tinyHP()
+		hp.Vocab = 512
+		m, err = assemble("mem:tiny", "tiny", hp, randomTensors(hp, kernels.TypeQ8_0, 7, false).lookup, Options{Threads: 2})
+	} else {
+		var path string
+		path, err = synth.ResolveModel(spec)
+		require.NoError(b, err)
+		m, err = Load(path, Options{Threads: 2, ContextLength: 1024})
+	}
 	require.NoError(b, err)
-	defer m.Close()
+	b.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// benchDecode measures greedy decode after a 64-token prefix.
+func benchDecode(b *testing.B, spec string) {
+	m := benchModel(b, spec)
 	s, err := m.NewSession()
 	require.NoError(b, err)
 	defer s.Close()
 	ctx := context.Background()
-	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(64, hp.Vocab, 91)})
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(64, m.HP.Vocab, 91)})
 	require.NoError(b, err)
-	const steps = 64
+	const steps = 32
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: []transport.Token{1}})
@@ -358,3 +377,33 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*steps)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// benchPrefill measures a cold prefill of n tokens.
+func benchPrefill(b *testing.B, spec string, n int) {
+	m := benchModel(b, spec)
+	s, err := m.NewSession()
+	require.NoError(b, err)
+	defer s.Close()
+	ctx := context.Background()
+	toks := testTokens(n, m.HP.Vocab, 92)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, err := s.EnsurePrefix(ctx, transport.PrefixInput{})
+		require.NoError(b, err)
+		res, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: toks})
+		require.NoError(b, err)
+		require.Equal(b, n, res.ComputedTokens)
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkDecode is decode on the tiny model (2 threads).
+func BenchmarkDecode(b *testing.B) { benchDecode(b, "") }
+
+// BenchmarkDecodeSmol135mQ8 is decode on synthetic:smol135m:q8_0 (the
+// default bench model; generated and cached on first use, ~150 MB).
+func BenchmarkDecodeSmol135mQ8(b *testing.B) { benchDecode(b, "synthetic:smol135m:q8_0") }
+
+// BenchmarkPrefillSmol135mQ8 is a cold 512-token prefill on
+// synthetic:smol135m:q8_0.
+func BenchmarkPrefillSmol135mQ8(b *testing.B) { benchPrefill(b, "synthetic:smol135m:q8_0", 512) }

@@ -110,17 +110,27 @@ func (h HParams) validate() error {
 	return nil
 }
 
-// Layer holds the weights of one transformer block.
+// Layer holds the weights of one transformer block (blk.N.* tensors).
+// Matrices have one row per output feature.
 type Layer struct {
+	// AttnNorm is attn_norm.weight (Embd).
 	AttnNorm []float32
-	Wq       *kernels.Matrix
-	Wk       *kernels.Matrix
-	Wv       *kernels.Matrix
-	Wo       *kernels.Matrix
-	FFNNorm  []float32
-	Gate     *kernels.Matrix
-	Up       *kernels.Matrix
-	Down     *kernels.Matrix
+	// Wq is attn_q.weight (QDim rows of Embd).
+	Wq *kernels.Matrix
+	// Wk is attn_k.weight (KVDim rows of Embd).
+	Wk *kernels.Matrix
+	// Wv is attn_v.weight (KVDim rows of Embd).
+	Wv *kernels.Matrix
+	// Wo is attn_output.weight (Embd rows of QDim).
+	Wo *kernels.Matrix
+	// FFNNorm is ffn_norm.weight (Embd).
+	FFNNorm []float32
+	// Gate is ffn_gate.weight (FFN rows of Embd).
+	Gate *kernels.Matrix
+	// Up is ffn_up.weight (FFN rows of Embd).
+	Up *kernels.Matrix
+	// Down is ffn_down.weight (Embd rows of FFN).
+	Down *kernels.Matrix
 }
 
 // Model is a loaded Llama model: weights (views into the mapped file), its
