@@ -254,6 +254,8 @@ func (b *Backend) buildSettings() map[string]string {
 		"type_k":           c.typeK,
 		"type_v":           c.typeV,
 		"mmap":             strconv.FormatBool(c.mmap),
+		"threadpool":       strconv.FormatBool(c.threadpool),
+		"poll":             strconv.Itoa(c.poll),
 		"n_gpu_layers":     "0",
 		"build_flags":      flags,
 		"build_flags_from": src,

@@ -18,7 +18,11 @@ package llamacpp
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "llama.h"
+#include "ggml-cpu.h"
 
 // Log sink: drops llama.cpp and ggml output unless enabled (FAK_LLAMA_LOG=1).
 static int fak_log_on = 0;
@@ -48,6 +52,10 @@ static int *fak_flag_new(void) {
 
 static void fak_flag_store(int *flag, int v) {
 	__atomic_store_n(flag, v, __ATOMIC_RELAXED);
+}
+
+static int fak_flag_load(int *flag) {
+	return __atomic_load_n(flag, __ATOMIC_RELAXED);
 }
 
 static void fak_set_abort(struct llama_context *ctx, int *flag) {
@@ -110,6 +118,30 @@ static int fak_copy_logits_ith(struct llama_context *ctx, int32_t i, float *dst,
 	}
 	memcpy(dst, v, sizeof(float) * (size_t)n_vocab);
 	return 1;
+}
+
+// A persistent thread pool (as llama-bench and llama-cli attach one);
+// without it ggml creates and joins its worker threads on every graph.
+static struct ggml_threadpool *fak_threadpool_new(int n_threads, int poll) {
+	struct ggml_threadpool_params p = ggml_threadpool_params_default(n_threads);
+	p.poll = (uint32_t)poll;
+	return ggml_threadpool_new(&p);
+}
+
+// C heap accounting for the leak test (glibc only; -1 elsewhere).
+static long long fak_heap_inuse(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+	struct mallinfo2 m = mallinfo2();
+	return (long long)(m.uordblks + m.hblkhd);
+#else
+	return -1;
+#endif
+}
+
+static void fak_heap_trim(void) {
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }
 
 static int32_t fak_meta_str(const struct llama_model *m, const char *key, char *buf, size_t n) {
@@ -268,6 +300,7 @@ func nativeContextDefaults() contextDefaults {
 // nativeCtx is a llama_context with its reusable batch and abort flag.
 type nativeCtx struct {
 	p      *C.struct_llama_context
+	tp     *C.struct_ggml_threadpool
 	batch  C.struct_llama_batch
 	nBatch int
 	nVocab int
@@ -304,10 +337,21 @@ func (m *nativeModel) newContext(p ctxParams) (*nativeCtx, error) {
 		return nil, fmt.Errorf("llama_init_from_model returned NULL (run with FAK_LLAMA_LOG=1 for llama.cpp's reason)")
 	}
 	C.fak_set_abort(ctx, flag)
+	var tp *C.struct_ggml_threadpool
+	if p.threadpool {
+		tp = C.fak_threadpool_new(C.int(max(p.threads, p.threadsBatch)), C.int(p.poll))
+		if tp == nil {
+			C.llama_free(ctx)
+			C.free(unsafe.Pointer(flag))
+			return nil, fmt.Errorf("ggml_threadpool_new(%d threads) returned NULL", max(p.threads, p.threadsBatch))
+		}
+		C.llama_attach_threadpool(ctx, tp, nil)
+	}
 	nb := int(C.llama_n_batch(ctx))
 	nseq := int(C.llama_n_seq_max(ctx))
 	c := &nativeCtx{
 		p:      ctx,
+		tp:     tp,
 		batch:  C.llama_batch_init(C.int32_t(nb), 0, C.int32_t(nseq)),
 		nBatch: nb,
 		nVocab: int(C.llama_vocab_n_tokens(C.llama_model_get_vocab(m.p))),
@@ -320,6 +364,10 @@ func (c *nativeCtx) free() {
 	if c.p != nil {
 		C.llama_batch_free(c.batch)
 		C.llama_free(c.p)
+		if c.tp != nil {
+			C.ggml_threadpool_free(c.tp)
+			c.tp = nil
+		}
 		C.free(unsafe.Pointer(c.flag))
 		c.p = nil
 		c.flag = nil
@@ -339,6 +387,19 @@ func (c *nativeCtx) setAbort(on bool) {
 		v = 1
 	}
 	C.fak_flag_store(c.flag, v)
+}
+
+// nativeHeapInUse is the C heap in use (malloc'd, not yet freed) in
+// bytes, or -1 where the C library does not say.
+func nativeHeapInUse() int64 { return int64(C.fak_heap_inuse()) }
+
+// nativeHeapTrim returns free C heap pages to the system, so that RSS
+// reflects live memory.
+func nativeHeapTrim() { C.fak_heap_trim() }
+
+// abortRaised reads the abort flag.
+func (c *nativeCtx) abortRaised() bool {
+	return C.fak_flag_load(c.flag) != 0
 }
 
 // seqRm removes positions [p0, p1) of seq (p1 < 0: to the end).

@@ -17,6 +17,8 @@ func nativeInit() error                      { return errNoNative }
 func nativeSystemInfo() string               { return "" }
 func nativeMaxSequences() int                { return 0 }
 func nativeContextDefaults() contextDefaults { return contextDefaults{} }
+func nativeHeapInUse() int64                 { return -1 }
+func nativeHeapTrim()                        {}
 
 type nativeModel struct{}
 
@@ -37,3 +39,4 @@ func (*nativeCtx) decodeSeq([]int32, int, int, bool) int     { return -1 }
 func (*nativeCtx) decodeMulti([]int32, []int32, []int32) int { return -1 }
 func (*nativeCtx) argmax(int) int32                          { return -1 }
 func (*nativeCtx) copyLogits(int, []float32) bool            { return false }
+func (*nativeCtx) abortRaised() bool                         { return false }

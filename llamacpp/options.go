@@ -19,21 +19,26 @@ const (
 
 // The opts.Extra keys this backend understands.
 const (
-	ExtraFlashAttn = "flash_attn" // on | off | auto
-	ExtraNBatch    = "n_batch"    // logical batch (tokens per llama_decode call)
-	ExtraNUbatch   = "n_ubatch"   // physical batch (tokens per graph evaluation)
-	ExtraTypeK     = "type_k"     // KV cache K type: f16, f32, bf16, q8_0, q4_0, ...
-	ExtraTypeV     = "type_v"     // KV cache V type (quantized V needs flash attention)
-	ExtraMmap      = "mmap"       // on | off
+	ExtraFlashAttn  = "flash_attn" // on | off | auto
+	ExtraNBatch     = "n_batch"    // logical batch (tokens per llama_decode call)
+	ExtraNUbatch    = "n_ubatch"   // physical batch (tokens per graph evaluation)
+	ExtraTypeK      = "type_k"     // KV cache K type: f16, f32, bf16, q8_0, q4_0, ...
+	ExtraTypeV      = "type_v"     // KV cache V type (quantized V needs flash attention)
+	ExtraMmap       = "mmap"       // on | off
+	ExtraThreadpool = "threadpool" // on | off: a persistent ggml thread pool per context
+	ExtraPoll       = "poll"       // 0-100: how long the pool's idle threads spin before sleeping
 )
 
 // Tuned defaults, chosen by measurement on the development node (2-core
 // AMD EPYC Zen 3, AVX2): see docs/llamacpp.md for the sweep.
 const (
-	tunedNBatch    = 2048
-	tunedNUbatch   = 512
-	tunedFlashAttn = flashOn
-	tunedKVType    = "f16"
+	tunedNBatch     = 2048
+	tunedNUbatch    = 512
+	tunedFlashAttn  = flashOn
+	tunedKVType     = "f16"
+	tunedThreadpool = true
+	// defaultPoll is ggml's default polling level (ggml_threadpool_params_default).
+	defaultPoll = 50
 )
 
 // Flash attention modes, numbered as llama.h's enum llama_flash_attn_type.
@@ -56,6 +61,8 @@ type config struct {
 	flashAttn    int
 	typeK, typeV string
 	mmap         bool
+	threadpool   bool
+	poll         int
 	// contextLength is opts.ContextLength (0: resolved against the model).
 	contextLength int
 }
@@ -101,6 +108,7 @@ func resolveConfig(opts adapters.Options, defaults contextDefaults, physCores in
 		c.flashAttn = tunedFlashAttn
 		c.typeK, c.typeV = tunedKVType, tunedKVType
 		c.mmap = true
+		c.threadpool, c.poll = tunedThreadpool, defaultPoll
 	case ProfileUntuned:
 		// Everything as llama_context_default_params() and
 		// llama_model_default_params() give it, the thread count included
@@ -113,6 +121,8 @@ func resolveConfig(opts adapters.Options, defaults contextDefaults, physCores in
 		c.flashAttn = defaults.flashAttn
 		c.typeK, c.typeV = defaults.typeK, defaults.typeV
 		c.mmap = true
+		// A caller of the C API gets no thread pool unless it makes one.
+		c.threadpool, c.poll = false, defaultPoll
 	default:
 		return c, fmt.Errorf("llamacpp: unknown profile %q (known: %s, %s)", opts.Profile, ProfileTuned, ProfileUntuned)
 	}
@@ -164,18 +174,30 @@ func (c *config) applyExtra(extra map[string]string) error {
 			} else {
 				c.typeV = t
 			}
-		case ExtraMmap:
+		case ExtraMmap, ExtraThreadpool:
+			var on bool
 			switch strings.ToLower(v) {
 			case "on", "1", "true":
-				c.mmap = true
+				on = true
 			case "off", "0", "false":
-				c.mmap = false
+				on = false
 			default:
 				return fmt.Errorf("llamacpp: extra %s=%q: want on or off", k, v)
 			}
+			if k == ExtraMmap {
+				c.mmap = on
+			} else {
+				c.threadpool = on
+			}
+		case ExtraPoll:
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 100 {
+				return fmt.Errorf("llamacpp: extra %s=%q: want an integer from 0 to 100", k, v)
+			}
+			c.poll = n
 		default:
 			return fmt.Errorf("llamacpp: unknown extra setting %q (known: %s)", k,
-				strings.Join([]string{ExtraFlashAttn, ExtraMmap, ExtraNBatch, ExtraNUbatch, ExtraTypeK, ExtraTypeV}, ", "))
+				strings.Join([]string{ExtraFlashAttn, ExtraMmap, ExtraNBatch, ExtraNUbatch, ExtraPoll, ExtraThreadpool, ExtraTypeK, ExtraTypeV}, ", "))
 		}
 	}
 	if c.nUbatch > c.nBatch {
@@ -225,5 +247,7 @@ func (c config) ctxParams(nCtx, nSeq int) ctxParams {
 		flashAttn:    c.flashAttn,
 		typeK:        c.typeK,
 		typeV:        c.typeV,
+		threadpool:   c.threadpool,
+		poll:         c.poll,
 	}
 }

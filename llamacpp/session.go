@@ -292,26 +292,33 @@ func decodeError(ctx context.Context, rc int) error {
 	}
 }
 
-// canceller raises a context's abort flag when ctx is done, while a call is
-// armed. The flag lives in C memory polled by llama_decode's abort callback.
+// canceller raises a context's abort flag when ctx is done, while the call
+// that armed it runs. The flag lives in C memory polled by llama_decode's
+// abort callback.
 type canceller struct {
-	mu    sync.Mutex
-	nc    *nativeCtx // nil once released
-	armed bool
+	mu  sync.Mutex
+	nc  *nativeCtx // nil once released
+	gen uint64     // arming generation; 0 = disarmed
+	seq uint64     // last generation handed out
 }
 
 // arm lowers the flag and watches ctx until the returned disarm is called;
-// disarm lowers the flag again so the next call starts clean.
+// disarm lowers the flag again so the next call starts clean. The watcher
+// is tied to its own arming: context.AfterFunc runs it in a goroutine that
+// may be scheduled after disarm (even after a later arm), and then it must
+// not touch the flag.
 func (c *canceller) arm(ctx context.Context) (disarm func()) {
 	c.mu.Lock()
-	c.armed = true
+	c.seq++
+	gen := c.seq
+	c.gen = gen
 	if c.nc != nil {
 		c.nc.setAbort(false)
 	}
 	c.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() {
 		c.mu.Lock()
-		if c.armed && c.nc != nil {
+		if c.gen == gen && c.nc != nil {
 			c.nc.setAbort(true)
 		}
 		c.mu.Unlock()
@@ -319,9 +326,11 @@ func (c *canceller) arm(ctx context.Context) (disarm func()) {
 	return func() {
 		stop()
 		c.mu.Lock()
-		c.armed = false
-		if c.nc != nil {
-			c.nc.setAbort(false)
+		if c.gen == gen {
+			c.gen = 0
+			if c.nc != nil {
+				c.nc.setAbort(false)
+			}
 		}
 		c.mu.Unlock()
 	}
@@ -331,5 +340,6 @@ func (c *canceller) arm(ctx context.Context) (disarm func()) {
 func (c *canceller) release() {
 	c.mu.Lock()
 	c.nc = nil
+	c.gen = 0
 	c.mu.Unlock()
 }

@@ -22,6 +22,10 @@ type ctxParams struct {
 	threadsBatch int
 	flashAttn    int // -1 auto, 0 off, 1 on
 	typeK, typeV string
+	// threadpool attaches a persistent ggml thread pool polling at poll
+	// (0-100) instead of ggml's per-graph threads.
+	threadpool bool
+	poll       int
 }
 
 // contextDefaults are llama_context_default_params() as Go values.

@@ -260,3 +260,22 @@ func TestMargin(t *testing.T) {
 	assert.Zero(t, Margin([]float32{7}))
 	assert.InDelta(t, 1, Margin([]float32{float32(math.Inf(1)), 2, 1}), 1e-12)
 }
+
+func TestTokens(t *testing.T) {
+	a := Tokens(64, 100, 7)
+	require.Len(t, a, 64)
+	assert.Equal(t, a, Tokens(64, 100, 7), "deterministic")
+	assert.NotEqual(t, a, Tokens(64, 100, 8), "the seed matters")
+	seen := map[transport.Token]bool{}
+	for _, v := range a {
+		assert.GreaterOrEqual(t, v, transport.Token(0))
+		assert.Less(t, v, transport.Token(100))
+		seen[v] = true
+	}
+	assert.Greater(t, len(seen), 30, "spread over the vocabulary")
+	assert.Nil(t, Tokens(0, 100, 1))
+	assert.Nil(t, Tokens(5, 0, 1))
+	// Pinned so a change of the stream is noticed (it changes every
+	// recorded parity prompt).
+	assert.Equal(t, []transport.Token{533, 765, 531, 681}, Tokens(4, 1000, 1))
+}
