@@ -50,6 +50,12 @@ func register(c command) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal cancels the context; restoring the default
+		// handling lets a second one end a run that does not stop.
+		<-ctx.Done()
+		stop()
+	}()
 	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
