@@ -97,7 +97,7 @@ func CompareMarkdown(runs []RunSet) string {
 			if !ok1 || !ok2 {
 				continue
 			}
-			line := fmt.Sprintf("- %s: kernel / reference %.2fx -> %.2fx (%s is better)", m.Name, o, n, m.Better)
+			line := fmt.Sprintf("- %s: kernel / reference %s -> %s (%s is better)", m.Name, FormatRatio(o), FormatRatio(n), m.Better)
 			if g, ok := GapClosed(m.Better, o, n); ok {
 				line += fmt.Sprintf(": %.0f %% of the gap closed", g*100)
 			} else {

@@ -30,7 +30,7 @@ type DerivedColumn struct {
 func (rc RatioColumn) Derived() DerivedColumn {
 	return DerivedColumn{Label: rc.Label, Cell: func(m Metric) string {
 		if v, ok := Ratio(m, rc.Kernel, rc.Ref); ok {
-			return fmt.Sprintf("%.2fx", v)
+			return FormatRatio(v)
 		}
 		return ""
 	}}
@@ -268,11 +268,23 @@ func Headline(reports []*Report) string {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "- %s: %s %s, %s %s: **%.2fx** (%s is better; %s)\n",
-			m.Name, kn, m.Format(k), rn, m.Format(ref), v, m.Better, gapWords(m.Better, v))
+		fmt.Fprintf(&b, "- %s: %s %s, %s %s: **%s** (%s is better; %s)\n",
+			m.Name, kn, m.Format(k), rn, m.Format(ref), FormatRatio(v), m.Better, gapWords(m.Better, v))
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// FormatRatio prints a ratio with an "x": two decimals from 0.1 to 100,
+// three significant digits below (so a small ratio never reads as 0.00x).
+func FormatRatio(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0fx", v)
+	case v >= 0.1:
+		return fmt.Sprintf("%.2fx", v)
+	}
+	return fmt.Sprintf("%.3gx", v)
 }
 
 func gapWords(better Better, ratio float64) string {
@@ -286,7 +298,7 @@ func gapWords(better Better, ratio float64) string {
 		if ratio <= 1 {
 			return fmt.Sprintf("the kernel takes %.0f %% of the reference's time", ratio*100)
 		}
-		return fmt.Sprintf("the kernel takes %.2fx the reference's time", ratio)
+		return fmt.Sprintf("the kernel takes %s the reference's time", FormatRatio(ratio))
 	}
 	return ""
 }

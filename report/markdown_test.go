@@ -166,3 +166,11 @@ func nan() float64 {
 	zero := 0.0
 	return zero / zero
 }
+
+func TestFormatRatio(t *testing.T) {
+	assert.Equal(t, "0.50x", FormatRatio(0.5))
+	assert.Equal(t, "33.25x", FormatRatio(33.25))
+	assert.Equal(t, "150x", FormatRatio(150.2))
+	assert.Equal(t, "0.00456x", FormatRatio(0.004561))
+	assert.Equal(t, "0.0812x", FormatRatio(0.08123))
+}
