@@ -291,12 +291,12 @@ func gapWords(better Better, ratio float64) string {
 	switch better {
 	case Higher:
 		if ratio >= 1 {
-			return fmt.Sprintf("the kernel is %.0f %% ahead", (ratio-1)*100)
+			return fmt.Sprintf("the kernel reaches %s the reference", FormatRatio(ratio))
 		}
 		return fmt.Sprintf("the kernel reaches %.0f %% of the reference", ratio*100)
 	case Lower:
 		if ratio <= 1 {
-			return fmt.Sprintf("the kernel takes %.0f %% of the reference's time", ratio*100)
+			return fmt.Sprintf("the kernel is %s faster", FormatRatio(1/ratio))
 		}
 		return fmt.Sprintf("the kernel takes %s the reference's time", FormatRatio(ratio))
 	}

@@ -174,3 +174,11 @@ func TestFormatRatio(t *testing.T) {
 	assert.Equal(t, "0.00456x", FormatRatio(0.004561))
 	assert.Equal(t, "0.0812x", FormatRatio(0.08123))
 }
+
+func TestGapWords(t *testing.T) {
+	assert.Equal(t, "the kernel reaches 49 % of the reference", gapWords(Higher, 0.49))
+	assert.Equal(t, "the kernel reaches 4.53x the reference", gapWords(Higher, 4.53))
+	assert.Equal(t, "the kernel is 4.00x faster", gapWords(Lower, 0.25))
+	assert.Equal(t, "the kernel takes 2.00x the reference's time", gapWords(Lower, 2))
+	assert.Empty(t, gapWords(Info, 2))
+}
