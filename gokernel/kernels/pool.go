@@ -13,11 +13,13 @@ import (
 //
 // The workers are persistent goroutines; the calling goroutine takes part as
 // worker 0. Handing out work allocates nothing and spawns nothing: the job
-// is published through an atomic generation counter, workers pull task
-// indices from an atomic counter, and the caller waits for an atomic
-// pending count to reach zero. Idle workers spin briefly (so back-to-back
-// operations in a forward pass start without a wake-up) and then sleep on a
-// channel.
+// is published through an atomic generation counter, every thread claims
+// task indices from an atomic counter tagged with the generation, and the
+// caller waits until all tasks are done. A worker that the OS has not
+// scheduled yet is not waited for: the caller (or the other workers) take
+// its tasks, which keeps the pool fast on a busy machine. Idle workers spin
+// briefly (so back-to-back operations in a forward pass start without a
+// wake-up) and then sleep on a channel.
 //
 // A Pool may be used from several goroutines; their operations run one at
 // a time. The function given to For must not call back into the same Pool.
@@ -26,20 +28,21 @@ type Pool struct {
 
 	mu      sync.Mutex // serializes operations (one job at a time)
 	gen     atomic.Uint64
-	pending atomic.Int32
-	next    atomic.Int64
+	info    atomic.Uint64 // generation<<32 | number of tasks of the current job
+	next    atomic.Uint64 // generation<<32 | next task index to claim
+	done    atomic.Int64  // tasks of the current job finished
 	closed  atomic.Bool
 	once    sync.Once
 	wg      sync.WaitGroup
 	workers []poolWorker
 
-	// The current job, written under mu before gen is bumped.
-	ntasks int64
-	kind   int
-	forFn  func(lo, hi int)
-	forN   int
-	forCh  int
-	mm     mmJob
+	// The current job, written under mu before gen is bumped and stable
+	// while any of its tasks is unfinished.
+	kind  int
+	forFn func(lo, hi int)
+	forN  int
+	forCh int
+	mm    mmJob
 
 	// Activation buffers reused across MatMul calls (guarded by mu).
 	xq []byte
@@ -116,7 +119,6 @@ func (p *Pool) worker(id int, seen uint64) {
 			return
 		}
 		p.runTasks()
-		p.pending.Add(-1)
 	}
 }
 
@@ -155,38 +157,51 @@ func (p *Pool) waitGen(w *poolWorker, seen uint64) uint64 {
 // run executes tasks [0, ntasks) of the job described in p's fields on all
 // workers and returns when every task is done. p.mu must be held.
 func (p *Pool) run(ntasks int) {
-	p.ntasks = int64(ntasks)
-	p.next.Store(0)
-	if p.threads == 1 || ntasks == 1 || p.closed.Load() {
-		p.runTasks()
-		return
+	g := p.gen.Load() + 1
+	p.done.Store(0)
+	p.next.Store(g << 32)
+	p.info.Store(g<<32 | uint64(ntasks))
+	if p.threads > 1 && ntasks > 1 && !p.closed.Load() {
+		p.gen.Store(g)
+		p.wakeAll()
+	} else {
+		p.gen.Store(g)
 	}
-	p.pending.Store(int32(p.threads - 1))
-	p.gen.Add(1)
-	p.wakeAll()
 	p.runTasks()
-	for i := 0; p.pending.Load() != 0; i++ {
+	for i := 0; p.done.Load() != int64(ntasks); i++ {
 		if i&63 == 63 {
 			runtime.Gosched()
 		}
 	}
 }
 
+// runTasks claims and runs tasks of the current job until none is left. A
+// claim is a compare-and-swap on next that also checks the generation, so
+// a late worker can never take a task of a job other than the one whose
+// task count it read; and a job's fields cannot change while a claimed task
+// of it is unfinished, because the caller waits for all of them.
 func (p *Pool) runTasks() {
+	info := p.info.Load()
+	g, n := info>>32, info&0xffffffff
 	for {
-		i := p.next.Add(1) - 1
-		if i >= p.ntasks {
+		v := p.next.Load()
+		if v>>32 != g || v&0xffffffff >= n {
 			return
 		}
+		if !p.next.CompareAndSwap(v, v+1) {
+			continue
+		}
+		i := int(v & 0xffffffff)
 		switch p.kind {
 		case jobFor:
-			lo := int(i) * p.forCh
+			lo := i * p.forCh
 			p.forFn(lo, min(lo+p.forCh, p.forN))
 		case jobMatMul:
-			p.mm.task(int(i))
+			p.mm.task(i)
 		case jobQuant:
-			p.mm.quantTask(int(i))
+			p.mm.quantTask(i)
 		}
+		p.done.Add(1)
 	}
 }
 
