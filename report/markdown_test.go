@@ -128,6 +128,13 @@ func TestRatiosAndPair(t *testing.T) {
 	require.NotNil(t, ref)
 	assert.Equal(t, "gokernel", k.Backend)
 	assert.Equal(t, "llamacpp", ref.Backend)
+	// llama.cpp is the preferred tuned reference, wherever it is listed.
+	ov := &Report{Backend: "openvino", Extras: Extras{RowKind: KindTunedReference, Status: StatusOK}}
+	_, ref2 := Pair([]*Report{ov, rs[1], rs[0]})
+	assert.Equal(t, "llamacpp", ref2.Backend)
+	_, ref3 := Pair([]*Report{ov, rs[1]})
+	assert.Equal(t, "openvino", ref3.Backend)
+
 	r := Ratios(k, ref)
 	assert.InDelta(t, 0.5, r["decode.tokens_per_sec"], 1e-12)
 	assert.InDelta(t, 2.0, r["cold_full_prefill.ttft_ms"], 1e-12)

@@ -270,8 +270,9 @@ func Ratios(kernel, ref *Report) map[string]float64 {
 	return out
 }
 
-// Pair finds the headline pair in reports: the first tuned-reference row and
-// the first kernel row that are not skipped. Either may be nil.
+// Pair finds the headline pair in reports: the first kernel row and the
+// first tuned-reference row, preferring llama.cpp's, that are not skipped.
+// Either may be nil.
 func Pair(reports []*Report) (kernel, ref *Report) {
 	for _, r := range reports {
 		if r == nil || r.Status == StatusSkipped {
@@ -279,7 +280,7 @@ func Pair(reports []*Report) (kernel, ref *Report) {
 		}
 		switch r.RowKind {
 		case KindTunedReference:
-			if ref == nil {
+			if ref == nil || (ref.Backend != "llamacpp" && r.Backend == "llamacpp") {
 				ref = r
 			}
 		case KindKernel:

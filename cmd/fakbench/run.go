@@ -35,8 +35,9 @@ Runs every scenario of the report (cold full prefill, warm same prefix, warm
 changed suffix, edited stable segment, decode, suffix TTFT curve, failure
 cases) on each backend with identical token IDs and the same thread count,
 writes DIR/<backend>.json and DIR/report.md, and prints the side-by-side
-table. MODEL is a .gguf file or synthetic:PRESET[:TYPE] (presets tiny,
-smol135m, llama1b; types f32, f16, q8_0).
+table. MODEL is a .gguf file, synthetic:PRESET[:TYPE] (presets tiny,
+smol135m, llama1b; types f32, f16, q8_0) or real:smollm2 (fetched by
+make setup).
 
 A backend that cannot run here becomes a skipped row with its reason, unless
 --require names it. Exit codes: 0 done; 1 a benchmark or a correctness check
@@ -72,7 +73,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	fs := newFlagSet("run", runSynopsis, stderr)
 	backends := fs.String("backends", "gokernel,llamacpp,openvino", "comma-separated `list` of backends to run")
 	require := fs.String("require", "", "comma-separated `list` of backends that must run (an unavailable one fails the run)")
-	fs.StringVar(&o.model, "model", "", "`MODEL`: a .gguf file or synthetic:PRESET[:TYPE] (required)")
+	fs.StringVar(&o.model, "model", "", "`MODEL`: a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2 (required)")
 	fs.StringVar(&o.out, "out", "", "output `directory` for <backend>.json and report.md (required)")
 	fs.BoolVar(&o.short, "short", false, "small scenario sizes: proves the wiring, not a measurement")
 	fs.IntVar(&o.threads, "threads", 0, "CPU threads for every backend (0 = the number of physical cores)")
@@ -93,7 +94,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	o.require = splitList(*require)
 	switch {
 	case o.model == "":
-		return o, usageError(stderr, "run", "missing --model (a .gguf file or synthetic:PRESET[:TYPE])"), false
+		return o, usageError(stderr, "run", "missing --model (a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2)"), false
 	case o.out == "":
 		return o, usageError(stderr, "run", "missing --out (the directory for the reports)"), false
 	case len(o.backends) == 0:
