@@ -391,3 +391,22 @@ func TestAttentionRowKernels(t *testing.T) {
 		AxpyRowsF32(out, nil, nil, stride)
 	}
 }
+
+func TestPoolRapidJobsRunEachTaskOnce(t *testing.T) {
+	// Back-to-back jobs of different sizes: a worker that wakes late must
+	// not run a task of the wrong job or run a task twice.
+	p := NewPool(3)
+	defer p.Close()
+	for it := 0; it < 2000; it++ {
+		n := 1 + it%5
+		hits := make([]int32, n)
+		p.For(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				atomic.AddInt32(&hits[i], 1)
+			}
+		})
+		for i, h := range hits {
+			require.Equal(t, int32(1), h, "job %d index %d", it, i)
+		}
+	}
+}
