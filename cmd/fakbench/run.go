@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,10 +141,52 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 
 // opened is one backend of the run: loaded, or skipped/failed with a reason.
 type opened struct {
-	name    string
-	backend transport.Backend
-	rep     *report.Report // set when the backend did not load
-	started time.Time
+	name      string
+	available bool              // the probe open succeeded
+	backend   transport.Backend // open now (nil between the probe and the run)
+	rep       *report.Report    // set when the backend did not load
+	started   time.Time
+}
+
+// openBackend opens one backend with the run's settings.
+func openBackend(ctx context.Context, o runOptions, m resolvedModel, name string) (transport.Backend, error) {
+	return adapters.Open(ctx, name, adapters.Options{
+		ModelPath: m.Path, Threads: o.threads, ContextLength: o.ctxLen, Profile: o.profile,
+	})
+}
+
+// openFailedReport is the row of a backend that failed to open for a reason
+// other than being unavailable here.
+func openFailedReport(o runOptions, m resolvedModel, name string, err error) *report.Report {
+	r := baseReport(o, m, name)
+	r.Status = report.StatusFailed
+	r.Notes = append(r.Notes, "open failed: "+err.Error())
+	return r
+}
+
+// resetPeakRSS resets the process's peak resident set size (Linux:
+// /proc/self/clear_refs), so that the next peakRSSMB covers one backend.
+func resetPeakRSS() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSSMB reads the process's peak resident set size (VmHWM) in MiB.
+func peakRSSMB() (float64, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 2 && fields[0] == "VmHWM:" {
+			kb, err := strconv.ParseFloat(fields[1], 64)
+			if err != nil || kb <= 0 {
+				return 0, false
+			}
+			return math.Round(kb/1024*10) / 10, true
+		}
+	}
+	return 0, false
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -184,6 +228,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// Open every backend first: the scenario is planned from the smallest
 	// vocabulary and context among them so all get identical token IDs.
+	// With several backends each is closed again after this probe and
+	// reopened for its own run, so only one model is resident at a time.
 	var rows []*opened
 	defer func() {
 		for _, r := range rows {
@@ -198,13 +244,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		row := &opened{name: name, started: time.Now()}
 		rows = append(rows, row)
 		fmt.Fprintf(progress, "fakbench run: opening %s on %s (threads %d, profile %s)\n", name, model.Path, o.threads, o.profile)
-		b, err := adapters.Open(ctx, name, adapters.Options{
-			ModelPath: model.Path, Threads: o.threads, ContextLength: o.ctxLen, Profile: o.profile,
-		})
+		b, err := openBackend(ctx, o, model, name)
 		switch {
 		case err == nil:
-			row.backend = b
+			row.available = true
 			infos = append(infos, b.Info())
+			if len(o.backends) == 1 {
+				row.backend = b
+			} else if err := b.Close(); err != nil {
+				fmt.Fprintf(progress, "fakbench run: closing %s after the probe: %v\n", name, err)
+			}
 		case transport.IsBadModel(err):
 			fmt.Fprintf(stderr, "fakbench run: %s: %v\n", name, err)
 			return exitUsage
@@ -224,9 +273,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		default:
 			failed = true
-			row.rep = baseReport(o, model, name)
-			row.rep.Status = report.StatusFailed
-			row.rep.Notes = append(row.rep.Notes, "open failed: "+err.Error())
+			row.rep = openFailedReport(o, model, name, err)
 			fmt.Fprintf(stderr, "fakbench run: %s failed to open: %v\n", name, err)
 		}
 	}
@@ -247,8 +294,24 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var reports []*report.Report
 	for _, row := range rows {
+		if row.available {
+			resetPeakRSS()
+			if row.backend == nil {
+				row.started = time.Now()
+				b, err := openBackend(ctx, o, model, row.name)
+				if err != nil {
+					failed = true
+					row.rep = openFailedReport(o, model, row.name, err)
+					fmt.Fprintf(stderr, "fakbench run: %s failed to reopen: %v\n", row.name, err)
+				}
+				row.backend = b
+			}
+		}
 		if row.backend != nil {
 			row.rep = runOne(ctx, o, model, sc, row, host, flags, progress)
+			if mb, ok := peakRSSMB(); ok {
+				row.rep.PeakRSSMB = mb
+			}
 			if row.rep.Status == report.StatusFailed {
 				failed = true
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,6 +50,14 @@ func init() {
 	})
 	reg("testbroken", func(ctx context.Context, opts adapters.Options) (transport.Backend, error) {
 		return nil, errors.New("device lost")
+	})
+	// testflaky opens once (the probe) and then never again.
+	var flakyOpens atomic.Int32
+	reg("testflaky", func(ctx context.Context, opts adapters.Options) (transport.Backend, error) {
+		if flakyOpens.Add(1) > 1 {
+			return nil, errors.New("out of device memory")
+		}
+		return namedBackend{fake.New(fake.Config{Vocab: 512, Context: 512}), "testflaky"}, nil
 	})
 }
 
@@ -158,6 +167,9 @@ func TestRunSideBySideWithSkippedRow(t *testing.T) {
 	assert.Equal(t, "fake-1", ok.BackendVersion)
 	assert.Positive(t, ok.Decode.RooflineTPS)
 	assert.InDelta(t, ok.Decode.TokensPerSec/ok.Decode.RooflineTPS, ok.Decode.RooflineFrac, 1e-12)
+	if _, err := os.Stat("/proc/self/status"); err == nil {
+		assert.Positive(t, ok.PeakRSSMB)
+	}
 	assert.NotEmpty(t, ok.StartedAt)
 	assert.NotEmpty(t, ok.FinishedAt)
 
@@ -220,6 +232,21 @@ func TestRunOpenFailureIsAFailedRow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, report.StatusFailed, r.Status)
 	assert.Contains(t, strings.Join(r.Notes, "\n"), "open failed: device lost")
+}
+
+func TestRunReopenFailureIsAFailedRow(t *testing.T) {
+	model := tinyModel(t)
+	out := filepath.Join(t.TempDir(), "run")
+	code, _, errs := cli(t, "run", "--backends", "testok,testflaky", "--model", model, "--out", out,
+		"--short", "--reps", "1", "--quiet", "--membw", "-1")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errs, "testflaky failed to reopen: out of device memory")
+	r, err := report.ReadJSON(filepath.Join(out, "testflaky.json"))
+	require.NoError(t, err)
+	assert.Equal(t, report.StatusFailed, r.Status)
+	ok, err := report.ReadJSON(filepath.Join(out, "testok.json"))
+	require.NoError(t, err)
+	assert.Equal(t, report.StatusOK, ok.Status, "the other backend still runs")
 }
 
 func TestRunInterrupted(t *testing.T) {
