@@ -28,7 +28,7 @@ type mmJob struct {
 // recent Intel); tasks per thread balance the load when one thread is slow.
 const (
 	tileActBytes   = 96 << 10
-	tasksPerThread = 4
+	tasksPerThread = 8
 )
 
 // MatMul computes dst[t*w.Rows+r] = W[r,:] . x[t*w.Cols:(t+1)*w.Cols] for
