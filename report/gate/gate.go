@@ -308,11 +308,14 @@ func checkUncapped(ev *evidence) Criterion {
 			probs = append(probs, fmt.Sprintf("%s replay capped %d turns (%d prompt tokens dropped, cap %d)", b, f.PrefillCap.CappedTurns, f.PrefillCap.DroppedTokens, f.PrefillCap.Cap))
 		}
 	}
-	if replayed == 0 {
-		probs = append(probs, "no workload replay ran, so the recorded prompt lengths were never replayed")
-	}
 	if len(probs) > 0 {
+		if replayed == 0 {
+			probs = append(probs, "and no workload replay ran")
+		}
 		return fail(Uncapped, "capped run: %s (a capped run cannot close the clean-box gate)", strings.Join(probs, "; "))
+	}
+	if replayed == 0 {
+		return fail(Uncapped, "no workload replay ran, so the recorded prompt lengths were never replayed uncapped")
 	}
 	return pass(Uncapped, "caps unset or 0; %d replay(s) at the recorded prompt lengths", replayed)
 }
