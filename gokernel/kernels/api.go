@@ -46,6 +46,10 @@ type kernelSet struct {
 	// AxpyRowsF32).
 	dotRows  func(out, a, b []float32, stride int)
 	axpyRows func(dst, w, x []float32, stride int)
+
+	// exp and siluMul are ExpF32s and SiLUMulF32.
+	exp     func(dst, src []float32)
+	siluMul func(g, u []float32)
 }
 
 var genericSet = &kernelSet{
@@ -65,6 +69,8 @@ var genericSet = &kernelSet{
 	sumBytes:   sumBytesGeneric,
 	dotRows:    dotRowsGeneric,
 	axpyRows:   axpyRowsGeneric,
+	exp:        expSliceGeneric,
+	siluMul:    siluMulGeneric,
 }
 
 // sets holds every kernel set this CPU can run, by name. The architecture

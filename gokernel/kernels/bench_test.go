@@ -214,3 +214,30 @@ func BenchmarkPoolDispatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExpF32s is the exp of 1536 values (one token's SwiGLU gate).
+func BenchmarkExpF32s(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := randF32(rng, 1536)
+	dst := make([]float32, 1536)
+	benchSets(b, func(b *testing.B) {
+		b.SetBytes(8 * 1536)
+		for b.Loop() {
+			ExpF32s(dst, x)
+		}
+	})
+}
+
+// BenchmarkSiLUMulF32 is one token's SwiGLU gate (1536 values).
+func BenchmarkSiLUMulF32(b *testing.B) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	g0, u := randF32(rng, 1536), randF32(rng, 1536)
+	g := make([]float32, 1536)
+	benchSets(b, func(b *testing.B) {
+		b.SetBytes(8 * 1536)
+		for b.Loop() {
+			copy(g, g0)
+			SiLUMulF32(g, u)
+		}
+	})
+}

@@ -14,6 +14,127 @@ DATA permidx<>+16(SB)/8, $0x0000000600000002
 DATA permidx<>+24(SB)/8, $0x0000000700000003
 GLOBL permidx<>(SB), RODATA|NOPTR, $32
 
+// Constants of the vector exp (8 copies each): the Cephes expf algorithm,
+// evaluated with the same float32 operations in the same order as
+// expF32Generic, so results are bit-identical.
+DATA explog2e<>+0(SB)/4, $0x3fb8aa3b
+DATA explog2e<>+4(SB)/4, $0x3fb8aa3b
+DATA explog2e<>+8(SB)/4, $0x3fb8aa3b
+DATA explog2e<>+12(SB)/4, $0x3fb8aa3b
+DATA explog2e<>+16(SB)/4, $0x3fb8aa3b
+DATA explog2e<>+20(SB)/4, $0x3fb8aa3b
+DATA explog2e<>+24(SB)/4, $0x3fb8aa3b
+DATA explog2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL explog2e<>(SB), RODATA|NOPTR, $32
+DATA exphalf<>+0(SB)/4, $0x3f000000
+DATA exphalf<>+4(SB)/4, $0x3f000000
+DATA exphalf<>+8(SB)/4, $0x3f000000
+DATA exphalf<>+12(SB)/4, $0x3f000000
+DATA exphalf<>+16(SB)/4, $0x3f000000
+DATA exphalf<>+20(SB)/4, $0x3f000000
+DATA exphalf<>+24(SB)/4, $0x3f000000
+DATA exphalf<>+28(SB)/4, $0x3f000000
+GLOBL exphalf<>(SB), RODATA|NOPTR, $32
+DATA expsign<>+0(SB)/4, $0x80000000
+DATA expsign<>+4(SB)/4, $0x80000000
+DATA expsign<>+8(SB)/4, $0x80000000
+DATA expsign<>+12(SB)/4, $0x80000000
+DATA expsign<>+16(SB)/4, $0x80000000
+DATA expsign<>+20(SB)/4, $0x80000000
+DATA expsign<>+24(SB)/4, $0x80000000
+DATA expsign<>+28(SB)/4, $0x80000000
+GLOBL expsign<>(SB), RODATA|NOPTR, $32
+DATA expc1<>+0(SB)/4, $0x3f318000
+DATA expc1<>+4(SB)/4, $0x3f318000
+DATA expc1<>+8(SB)/4, $0x3f318000
+DATA expc1<>+12(SB)/4, $0x3f318000
+DATA expc1<>+16(SB)/4, $0x3f318000
+DATA expc1<>+20(SB)/4, $0x3f318000
+DATA expc1<>+24(SB)/4, $0x3f318000
+DATA expc1<>+28(SB)/4, $0x3f318000
+GLOBL expc1<>(SB), RODATA|NOPTR, $32
+DATA expc2<>+0(SB)/4, $0xb95e8083
+DATA expc2<>+4(SB)/4, $0xb95e8083
+DATA expc2<>+8(SB)/4, $0xb95e8083
+DATA expc2<>+12(SB)/4, $0xb95e8083
+DATA expc2<>+16(SB)/4, $0xb95e8083
+DATA expc2<>+20(SB)/4, $0xb95e8083
+DATA expc2<>+24(SB)/4, $0xb95e8083
+DATA expc2<>+28(SB)/4, $0xb95e8083
+GLOBL expc2<>(SB), RODATA|NOPTR, $32
+DATA expp0<>+0(SB)/4, $0x39506967
+DATA expp0<>+4(SB)/4, $0x39506967
+DATA expp0<>+8(SB)/4, $0x39506967
+DATA expp0<>+12(SB)/4, $0x39506967
+DATA expp0<>+16(SB)/4, $0x39506967
+DATA expp0<>+20(SB)/4, $0x39506967
+DATA expp0<>+24(SB)/4, $0x39506967
+DATA expp0<>+28(SB)/4, $0x39506967
+GLOBL expp0<>(SB), RODATA|NOPTR, $32
+DATA expp1<>+0(SB)/4, $0x3ab743ce
+DATA expp1<>+4(SB)/4, $0x3ab743ce
+DATA expp1<>+8(SB)/4, $0x3ab743ce
+DATA expp1<>+12(SB)/4, $0x3ab743ce
+DATA expp1<>+16(SB)/4, $0x3ab743ce
+DATA expp1<>+20(SB)/4, $0x3ab743ce
+DATA expp1<>+24(SB)/4, $0x3ab743ce
+DATA expp1<>+28(SB)/4, $0x3ab743ce
+GLOBL expp1<>(SB), RODATA|NOPTR, $32
+DATA expp2<>+0(SB)/4, $0x3c088908
+DATA expp2<>+4(SB)/4, $0x3c088908
+DATA expp2<>+8(SB)/4, $0x3c088908
+DATA expp2<>+12(SB)/4, $0x3c088908
+DATA expp2<>+16(SB)/4, $0x3c088908
+DATA expp2<>+20(SB)/4, $0x3c088908
+DATA expp2<>+24(SB)/4, $0x3c088908
+DATA expp2<>+28(SB)/4, $0x3c088908
+GLOBL expp2<>(SB), RODATA|NOPTR, $32
+DATA expp3<>+0(SB)/4, $0x3d2aa9c1
+DATA expp3<>+4(SB)/4, $0x3d2aa9c1
+DATA expp3<>+8(SB)/4, $0x3d2aa9c1
+DATA expp3<>+12(SB)/4, $0x3d2aa9c1
+DATA expp3<>+16(SB)/4, $0x3d2aa9c1
+DATA expp3<>+20(SB)/4, $0x3d2aa9c1
+DATA expp3<>+24(SB)/4, $0x3d2aa9c1
+DATA expp3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL expp3<>(SB), RODATA|NOPTR, $32
+DATA expp4<>+0(SB)/4, $0x3e2aaaaa
+DATA expp4<>+4(SB)/4, $0x3e2aaaaa
+DATA expp4<>+8(SB)/4, $0x3e2aaaaa
+DATA expp4<>+12(SB)/4, $0x3e2aaaaa
+DATA expp4<>+16(SB)/4, $0x3e2aaaaa
+DATA expp4<>+20(SB)/4, $0x3e2aaaaa
+DATA expp4<>+24(SB)/4, $0x3e2aaaaa
+DATA expp4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL expp4<>(SB), RODATA|NOPTR, $32
+DATA expp5<>+0(SB)/4, $0x3f000000
+DATA expp5<>+4(SB)/4, $0x3f000000
+DATA expp5<>+8(SB)/4, $0x3f000000
+DATA expp5<>+12(SB)/4, $0x3f000000
+DATA expp5<>+16(SB)/4, $0x3f000000
+DATA expp5<>+20(SB)/4, $0x3f000000
+DATA expp5<>+24(SB)/4, $0x3f000000
+DATA expp5<>+28(SB)/4, $0x3f000000
+GLOBL expp5<>(SB), RODATA|NOPTR, $32
+DATA expone<>+0(SB)/4, $0x3f800000
+DATA expone<>+4(SB)/4, $0x3f800000
+DATA expone<>+8(SB)/4, $0x3f800000
+DATA expone<>+12(SB)/4, $0x3f800000
+DATA expone<>+16(SB)/4, $0x3f800000
+DATA expone<>+20(SB)/4, $0x3f800000
+DATA expone<>+24(SB)/4, $0x3f800000
+DATA expone<>+28(SB)/4, $0x3f800000
+GLOBL expone<>(SB), RODATA|NOPTR, $32
+DATA exp127<>+0(SB)/4, $0x7f
+DATA exp127<>+4(SB)/4, $0x7f
+DATA exp127<>+8(SB)/4, $0x7f
+DATA exp127<>+12(SB)/4, $0x7f
+DATA exp127<>+16(SB)/4, $0x7f
+DATA exp127<>+20(SB)/4, $0x7f
+DATA exp127<>+24(SB)/4, $0x7f
+DATA exp127<>+28(SB)/4, $0x7f
+GLOBL exp127<>(SB), RODATA|NOPTR, $32
+
 // ONES16 sets Y0 to sixteen int16 ones (the VPMADDWD pair-sum multiplier).
 #define ONES16 \
 	MOVL $0x00010001, AX \
@@ -858,5 +979,59 @@ arstore8:
 	JMP  arcol8
 
 ardone:
+	VZEROUPPER
+	RET
+
+// func expAVX2(dst, src *float32, n int)
+// dst[i] = exp(src[i]) for i < n (a multiple of 8), lanes in the range
+// [-87.33654, 88.72284]; the Go wrapper recomputes lanes outside it.
+TEXT ·expAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   exdone
+
+exloop:
+	VMOVUPS (SI), Y0
+	VMULPS explog2e<>(SB), Y0, Y1
+	VANDPS expsign<>(SB), Y1, Y2
+	VORPS exphalf<>(SB), Y2, Y2
+	VADDPS Y2, Y1, Y1
+	VCVTTPS2DQ Y1, Y1           // n = int32(x*log2e +- 0.5)
+	VCVTDQ2PS Y1, Y2            // fn
+	VMULPS expc1<>(SB), Y2, Y3
+	VSUBPS Y3, Y0, Y0
+	VMULPS expc2<>(SB), Y2, Y3
+	VSUBPS Y3, Y0, Y0           // r = x - fn*c1 - fn*c2
+	VMOVUPS expp0<>(SB), Y2
+	VMULPS Y0, Y2, Y2
+	VADDPS expp1<>(SB), Y2, Y2
+	VMULPS Y0, Y2, Y2
+	VADDPS expp2<>(SB), Y2, Y2
+	VMULPS Y0, Y2, Y2
+	VADDPS expp3<>(SB), Y2, Y2
+	VMULPS Y0, Y2, Y2
+	VADDPS expp4<>(SB), Y2, Y2
+	VMULPS Y0, Y2, Y2
+	VADDPS expp5<>(SB), Y2, Y2
+	VMULPS Y0, Y2, Y2
+	VMULPS Y0, Y2, Y2
+	VADDPS Y0, Y2, Y2
+	VADDPS expone<>(SB), Y2, Y2 // p = p*r*r + r + 1
+	VPCMPGTD exp127<>(SB), Y1, Y3
+	VANDPS Y3, Y2, Y4
+	VADDPS Y4, Y2, Y2           // p *= 2 where n > 127
+	VPADDD Y3, Y1, Y1           // n-- there
+	VPADDD exp127<>(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VMULPS Y1, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  exloop
+
+exdone:
 	VZEROUPPER
 	RET

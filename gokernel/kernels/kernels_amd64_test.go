@@ -301,3 +301,52 @@ func TestAttentionRowsAsmMatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+func expTestInputs(rng *rand.Rand) []float32 {
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 88, 88.5, 88.7, 88.72, 88.7228, 88.73, 89, 100,
+		-87, -87.3, -87.33, -87.34, -88, -100, -103, -104, -120,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-30, -1e-30}
+	for i := 0; i < 4000; i++ {
+		xs = append(xs, float32(rng.Float64()*180-90))
+	}
+	for i := 0; i < 1000; i++ {
+		xs = append(xs, float32(rng.NormFloat64()))
+	}
+	// the half-way points of the range reduction
+	for k := -125; k <= 127; k++ {
+		xs = append(xs, float32((float64(k)+0.5)*math.Ln2))
+	}
+	return xs
+}
+
+func TestExpAsmBitIdenticalToGeneric(t *testing.T) {
+	requireAVX2(t)
+	rng := rand.New(rand.NewPCG(19, 20))
+	xs := expTestInputs(rng)
+	for _, n := range []int{len(xs), len(xs) - 3, 7, 8, 9, 0} {
+		src := xs[len(xs)-n:]
+		want, got := make([]float32, n), make([]float32, n)
+		expSliceGeneric(want, src)
+		expAsm(got, src)
+		for i := range want {
+			if math.IsNaN(float64(want[i])) {
+				require.True(t, math.IsNaN(float64(got[i])), "exp(%g)", src[i])
+				continue
+			}
+			require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "exp(%g): want %g got %g", src[i], want[i], got[i])
+		}
+	}
+	g0 := append([]float32(nil), xs...)
+	for i := range g0 {
+		if math.IsNaN(float64(g0[i])) || math.IsInf(float64(g0[i]), 0) {
+			g0[i] = 0
+		}
+	}
+	u := randF32(rng, len(g0))
+	g1 := append([]float32(nil), g0...)
+	siluMulGeneric(g0, u)
+	siluMulAsm(g1, u)
+	for i := range g0 {
+		require.Equal(t, math.Float32bits(g0[i]), math.Float32bits(g1[i]), "silu i=%d", i)
+	}
+}

@@ -410,3 +410,35 @@ func TestPoolRapidJobsRunEachTaskOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestExpF32sAccuracy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, set := range Available() {
+		useSet(t, set)
+		xs := make([]float32, 3000)
+		for i := range xs {
+			xs[i] = float32(rng.Float64()*170 - 85)
+		}
+		xs = append(xs, 88.72, -87.3, -95, 90, float32(math.Inf(-1)))
+		got := make([]float32, len(xs))
+		ExpF32s(got, xs)
+		for i, x := range xs {
+			want := math.Exp(float64(x))
+			switch {
+			case x > expHi:
+				assert.True(t, math.IsInf(float64(got[i]), 1), "%s exp(%g) overflows", set, x)
+			case want < 0x1p-126: // subnormal: float64 path, rounded once
+				assert.InDelta(t, want, float64(got[i]), 0x1p-149, "%s exp(%g)", set, x)
+			default:
+				assert.InEpsilon(t, want, float64(got[i]), 4e-7, "%s exp(%g)", set, x)
+			}
+		}
+		g := []float32{-3, 0, 2, 20}
+		u := []float32{1, 2, 0.5, -1}
+		SiLUMulF32(g, u)
+		for i, v := range []float64{-3, 0, 2, 20} {
+			want := v / (1 + math.Exp(-v)) * float64(u[i])
+			assert.InDelta(t, want, float64(g[i]), 1e-6*math.Max(1, math.Abs(want)), "%s silu(%g)", set, v)
+		}
+	}
+}

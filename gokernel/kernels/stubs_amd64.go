@@ -76,6 +76,8 @@ var avx2Set = &kernelSet{
 	sumBytes:   sumBytesAsm,
 	dotRows:    dotRowsAsm,
 	axpyRows:   axpyRowsAsm,
+	exp:        expAsm,
+	siluMul:    siluMulAsm,
 }
 
 func dotF32Asm(a, b []float32) float32 {
@@ -316,6 +318,43 @@ func axpyRowsAsm(dst, w, x []float32, stride int) {
 		row := x[j*stride : j*stride+n]
 		for i := n8; i < n; i++ {
 			dst[i] += wj * row[i]
+		}
+	}
+}
+
+//go:noescape
+func expAVX2(dst, src *float32, n int)
+
+// expAsm runs the vector exp on whole groups of 8 and the scalar twin on
+// the tail and on lanes outside the polynomial's range (or NaN).
+func expAsm(dst, src []float32) {
+	n := len(dst)
+	src = src[:n]
+	n8 := n &^ 7
+	if n8 > 0 {
+		expAVX2(&dst[0], &src[0], n8)
+	}
+	for i, x := range src {
+		if i >= n8 || !(x >= expLo && x <= expHi) {
+			dst[i] = expF32Generic(x)
+		}
+	}
+}
+
+// siluMulAsm computes the exps of -g into 8-value chunks on the stack, then
+// g = g/(1+e)*u with the same roundings as siluMulGeneric.
+func siluMulAsm(g, u []float32) {
+	u = u[:len(g)]
+	var neg, e [256]float32
+	for o := 0; o < len(g); o += len(neg) {
+		k := min(len(neg), len(g)-o)
+		gc, uc := g[o:o+k], u[o:o+k]
+		for i, v := range gc {
+			neg[i] = -v
+		}
+		expAsm(e[:k], neg[:k])
+		for i, v := range gc {
+			gc[i] = float32(v/(1+e[i])) * uc[i]
 		}
 	}
 }
