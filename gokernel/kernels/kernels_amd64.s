@@ -14,126 +14,152 @@ DATA permidx<>+16(SB)/8, $0x0000000600000002
 DATA permidx<>+24(SB)/8, $0x0000000700000003
 GLOBL permidx<>(SB), RODATA|NOPTR, $32
 
-// Constants of the vector exp (8 copies each): the Cephes expf algorithm,
-// evaluated with the same float32 operations in the same order as
-// expF32Generic, so results are bit-identical.
-DATA explog2e<>+0(SB)/4, $0x3fb8aa3b
-DATA explog2e<>+4(SB)/4, $0x3fb8aa3b
-DATA explog2e<>+8(SB)/4, $0x3fb8aa3b
-DATA explog2e<>+12(SB)/4, $0x3fb8aa3b
-DATA explog2e<>+16(SB)/4, $0x3fb8aa3b
-DATA explog2e<>+20(SB)/4, $0x3fb8aa3b
-DATA explog2e<>+24(SB)/4, $0x3fb8aa3b
-DATA explog2e<>+28(SB)/4, $0x3fb8aa3b
-GLOBL explog2e<>(SB), RODATA|NOPTR, $32
-DATA exphalf<>+0(SB)/4, $0x3f000000
-DATA exphalf<>+4(SB)/4, $0x3f000000
-DATA exphalf<>+8(SB)/4, $0x3f000000
-DATA exphalf<>+12(SB)/4, $0x3f000000
-DATA exphalf<>+16(SB)/4, $0x3f000000
-DATA exphalf<>+20(SB)/4, $0x3f000000
-DATA exphalf<>+24(SB)/4, $0x3f000000
-DATA exphalf<>+28(SB)/4, $0x3f000000
-GLOBL exphalf<>(SB), RODATA|NOPTR, $32
-DATA expsign<>+0(SB)/4, $0x80000000
-DATA expsign<>+4(SB)/4, $0x80000000
-DATA expsign<>+8(SB)/4, $0x80000000
-DATA expsign<>+12(SB)/4, $0x80000000
-DATA expsign<>+16(SB)/4, $0x80000000
-DATA expsign<>+20(SB)/4, $0x80000000
-DATA expsign<>+24(SB)/4, $0x80000000
-DATA expsign<>+28(SB)/4, $0x80000000
-GLOBL expsign<>(SB), RODATA|NOPTR, $32
-DATA expc1<>+0(SB)/4, $0x3f318000
-DATA expc1<>+4(SB)/4, $0x3f318000
-DATA expc1<>+8(SB)/4, $0x3f318000
-DATA expc1<>+12(SB)/4, $0x3f318000
-DATA expc1<>+16(SB)/4, $0x3f318000
-DATA expc1<>+20(SB)/4, $0x3f318000
-DATA expc1<>+24(SB)/4, $0x3f318000
-DATA expc1<>+28(SB)/4, $0x3f318000
-GLOBL expc1<>(SB), RODATA|NOPTR, $32
-DATA expc2<>+0(SB)/4, $0xb95e8083
-DATA expc2<>+4(SB)/4, $0xb95e8083
-DATA expc2<>+8(SB)/4, $0xb95e8083
-DATA expc2<>+12(SB)/4, $0xb95e8083
-DATA expc2<>+16(SB)/4, $0xb95e8083
-DATA expc2<>+20(SB)/4, $0xb95e8083
-DATA expc2<>+24(SB)/4, $0xb95e8083
-DATA expc2<>+28(SB)/4, $0xb95e8083
-GLOBL expc2<>(SB), RODATA|NOPTR, $32
-DATA expp0<>+0(SB)/4, $0x39506967
-DATA expp0<>+4(SB)/4, $0x39506967
-DATA expp0<>+8(SB)/4, $0x39506967
-DATA expp0<>+12(SB)/4, $0x39506967
-DATA expp0<>+16(SB)/4, $0x39506967
-DATA expp0<>+20(SB)/4, $0x39506967
-DATA expp0<>+24(SB)/4, $0x39506967
-DATA expp0<>+28(SB)/4, $0x39506967
-GLOBL expp0<>(SB), RODATA|NOPTR, $32
-DATA expp1<>+0(SB)/4, $0x3ab743ce
-DATA expp1<>+4(SB)/4, $0x3ab743ce
-DATA expp1<>+8(SB)/4, $0x3ab743ce
-DATA expp1<>+12(SB)/4, $0x3ab743ce
-DATA expp1<>+16(SB)/4, $0x3ab743ce
-DATA expp1<>+20(SB)/4, $0x3ab743ce
-DATA expp1<>+24(SB)/4, $0x3ab743ce
-DATA expp1<>+28(SB)/4, $0x3ab743ce
-GLOBL expp1<>(SB), RODATA|NOPTR, $32
-DATA expp2<>+0(SB)/4, $0x3c088908
-DATA expp2<>+4(SB)/4, $0x3c088908
-DATA expp2<>+8(SB)/4, $0x3c088908
-DATA expp2<>+12(SB)/4, $0x3c088908
-DATA expp2<>+16(SB)/4, $0x3c088908
-DATA expp2<>+20(SB)/4, $0x3c088908
-DATA expp2<>+24(SB)/4, $0x3c088908
-DATA expp2<>+28(SB)/4, $0x3c088908
-GLOBL expp2<>(SB), RODATA|NOPTR, $32
-DATA expp3<>+0(SB)/4, $0x3d2aa9c1
-DATA expp3<>+4(SB)/4, $0x3d2aa9c1
-DATA expp3<>+8(SB)/4, $0x3d2aa9c1
-DATA expp3<>+12(SB)/4, $0x3d2aa9c1
-DATA expp3<>+16(SB)/4, $0x3d2aa9c1
-DATA expp3<>+20(SB)/4, $0x3d2aa9c1
-DATA expp3<>+24(SB)/4, $0x3d2aa9c1
-DATA expp3<>+28(SB)/4, $0x3d2aa9c1
-GLOBL expp3<>(SB), RODATA|NOPTR, $32
-DATA expp4<>+0(SB)/4, $0x3e2aaaaa
-DATA expp4<>+4(SB)/4, $0x3e2aaaaa
-DATA expp4<>+8(SB)/4, $0x3e2aaaaa
-DATA expp4<>+12(SB)/4, $0x3e2aaaaa
-DATA expp4<>+16(SB)/4, $0x3e2aaaaa
-DATA expp4<>+20(SB)/4, $0x3e2aaaaa
-DATA expp4<>+24(SB)/4, $0x3e2aaaaa
-DATA expp4<>+28(SB)/4, $0x3e2aaaaa
-GLOBL expp4<>(SB), RODATA|NOPTR, $32
-DATA expp5<>+0(SB)/4, $0x3f000000
-DATA expp5<>+4(SB)/4, $0x3f000000
-DATA expp5<>+8(SB)/4, $0x3f000000
-DATA expp5<>+12(SB)/4, $0x3f000000
-DATA expp5<>+16(SB)/4, $0x3f000000
-DATA expp5<>+20(SB)/4, $0x3f000000
-DATA expp5<>+24(SB)/4, $0x3f000000
-DATA expp5<>+28(SB)/4, $0x3f000000
-GLOBL expp5<>(SB), RODATA|NOPTR, $32
-DATA expone<>+0(SB)/4, $0x3f800000
-DATA expone<>+4(SB)/4, $0x3f800000
-DATA expone<>+8(SB)/4, $0x3f800000
-DATA expone<>+12(SB)/4, $0x3f800000
-DATA expone<>+16(SB)/4, $0x3f800000
-DATA expone<>+20(SB)/4, $0x3f800000
-DATA expone<>+24(SB)/4, $0x3f800000
-DATA expone<>+28(SB)/4, $0x3f800000
-GLOBL expone<>(SB), RODATA|NOPTR, $32
-DATA exp127<>+0(SB)/4, $0x7f
-DATA exp127<>+4(SB)/4, $0x7f
-DATA exp127<>+8(SB)/4, $0x7f
-DATA exp127<>+12(SB)/4, $0x7f
-DATA exp127<>+16(SB)/4, $0x7f
-DATA exp127<>+20(SB)/4, $0x7f
-DATA exp127<>+24(SB)/4, $0x7f
-DATA exp127<>+28(SB)/4, $0x7f
-GLOBL exp127<>(SB), RODATA|NOPTR, $32
+// Constants of the vector exp, 8 copies each, at 32-byte offsets from expk
+// (order: log2e, 0.5, sign mask, c1, c2, p0..p5, 1.0, int 127): the Cephes
+// expf algorithm, evaluated with the same float32 operations in the same
+// order as expF32Generic, so results are bit-identical.
+DATA expk<>+0(SB)/4, $0x3fb8aa3b
+DATA expk<>+4(SB)/4, $0x3fb8aa3b
+DATA expk<>+8(SB)/4, $0x3fb8aa3b
+DATA expk<>+12(SB)/4, $0x3fb8aa3b
+DATA expk<>+16(SB)/4, $0x3fb8aa3b
+DATA expk<>+20(SB)/4, $0x3fb8aa3b
+DATA expk<>+24(SB)/4, $0x3fb8aa3b
+DATA expk<>+28(SB)/4, $0x3fb8aa3b
+DATA expk<>+32(SB)/4, $0x3f000000
+DATA expk<>+36(SB)/4, $0x3f000000
+DATA expk<>+40(SB)/4, $0x3f000000
+DATA expk<>+44(SB)/4, $0x3f000000
+DATA expk<>+48(SB)/4, $0x3f000000
+DATA expk<>+52(SB)/4, $0x3f000000
+DATA expk<>+56(SB)/4, $0x3f000000
+DATA expk<>+60(SB)/4, $0x3f000000
+DATA expk<>+64(SB)/4, $0x80000000
+DATA expk<>+68(SB)/4, $0x80000000
+DATA expk<>+72(SB)/4, $0x80000000
+DATA expk<>+76(SB)/4, $0x80000000
+DATA expk<>+80(SB)/4, $0x80000000
+DATA expk<>+84(SB)/4, $0x80000000
+DATA expk<>+88(SB)/4, $0x80000000
+DATA expk<>+92(SB)/4, $0x80000000
+DATA expk<>+96(SB)/4, $0x3f318000
+DATA expk<>+100(SB)/4, $0x3f318000
+DATA expk<>+104(SB)/4, $0x3f318000
+DATA expk<>+108(SB)/4, $0x3f318000
+DATA expk<>+112(SB)/4, $0x3f318000
+DATA expk<>+116(SB)/4, $0x3f318000
+DATA expk<>+120(SB)/4, $0x3f318000
+DATA expk<>+124(SB)/4, $0x3f318000
+DATA expk<>+128(SB)/4, $0xb95e8083
+DATA expk<>+132(SB)/4, $0xb95e8083
+DATA expk<>+136(SB)/4, $0xb95e8083
+DATA expk<>+140(SB)/4, $0xb95e8083
+DATA expk<>+144(SB)/4, $0xb95e8083
+DATA expk<>+148(SB)/4, $0xb95e8083
+DATA expk<>+152(SB)/4, $0xb95e8083
+DATA expk<>+156(SB)/4, $0xb95e8083
+DATA expk<>+160(SB)/4, $0x39506967
+DATA expk<>+164(SB)/4, $0x39506967
+DATA expk<>+168(SB)/4, $0x39506967
+DATA expk<>+172(SB)/4, $0x39506967
+DATA expk<>+176(SB)/4, $0x39506967
+DATA expk<>+180(SB)/4, $0x39506967
+DATA expk<>+184(SB)/4, $0x39506967
+DATA expk<>+188(SB)/4, $0x39506967
+DATA expk<>+192(SB)/4, $0x3ab743ce
+DATA expk<>+196(SB)/4, $0x3ab743ce
+DATA expk<>+200(SB)/4, $0x3ab743ce
+DATA expk<>+204(SB)/4, $0x3ab743ce
+DATA expk<>+208(SB)/4, $0x3ab743ce
+DATA expk<>+212(SB)/4, $0x3ab743ce
+DATA expk<>+216(SB)/4, $0x3ab743ce
+DATA expk<>+220(SB)/4, $0x3ab743ce
+DATA expk<>+224(SB)/4, $0x3c088908
+DATA expk<>+228(SB)/4, $0x3c088908
+DATA expk<>+232(SB)/4, $0x3c088908
+DATA expk<>+236(SB)/4, $0x3c088908
+DATA expk<>+240(SB)/4, $0x3c088908
+DATA expk<>+244(SB)/4, $0x3c088908
+DATA expk<>+248(SB)/4, $0x3c088908
+DATA expk<>+252(SB)/4, $0x3c088908
+DATA expk<>+256(SB)/4, $0x3d2aa9c1
+DATA expk<>+260(SB)/4, $0x3d2aa9c1
+DATA expk<>+264(SB)/4, $0x3d2aa9c1
+DATA expk<>+268(SB)/4, $0x3d2aa9c1
+DATA expk<>+272(SB)/4, $0x3d2aa9c1
+DATA expk<>+276(SB)/4, $0x3d2aa9c1
+DATA expk<>+280(SB)/4, $0x3d2aa9c1
+DATA expk<>+284(SB)/4, $0x3d2aa9c1
+DATA expk<>+288(SB)/4, $0x3e2aaaaa
+DATA expk<>+292(SB)/4, $0x3e2aaaaa
+DATA expk<>+296(SB)/4, $0x3e2aaaaa
+DATA expk<>+300(SB)/4, $0x3e2aaaaa
+DATA expk<>+304(SB)/4, $0x3e2aaaaa
+DATA expk<>+308(SB)/4, $0x3e2aaaaa
+DATA expk<>+312(SB)/4, $0x3e2aaaaa
+DATA expk<>+316(SB)/4, $0x3e2aaaaa
+DATA expk<>+320(SB)/4, $0x3f000000
+DATA expk<>+324(SB)/4, $0x3f000000
+DATA expk<>+328(SB)/4, $0x3f000000
+DATA expk<>+332(SB)/4, $0x3f000000
+DATA expk<>+336(SB)/4, $0x3f000000
+DATA expk<>+340(SB)/4, $0x3f000000
+DATA expk<>+344(SB)/4, $0x3f000000
+DATA expk<>+348(SB)/4, $0x3f000000
+DATA expk<>+352(SB)/4, $0x3f800000
+DATA expk<>+356(SB)/4, $0x3f800000
+DATA expk<>+360(SB)/4, $0x3f800000
+DATA expk<>+364(SB)/4, $0x3f800000
+DATA expk<>+368(SB)/4, $0x3f800000
+DATA expk<>+372(SB)/4, $0x3f800000
+DATA expk<>+376(SB)/4, $0x3f800000
+DATA expk<>+380(SB)/4, $0x3f800000
+DATA expk<>+384(SB)/4, $0x7f
+DATA expk<>+388(SB)/4, $0x7f
+DATA expk<>+392(SB)/4, $0x7f
+DATA expk<>+396(SB)/4, $0x7f
+DATA expk<>+400(SB)/4, $0x7f
+DATA expk<>+404(SB)/4, $0x7f
+DATA expk<>+408(SB)/4, $0x7f
+DATA expk<>+412(SB)/4, $0x7f
+GLOBL expk<>(SB), RODATA|NOPTR, $416
+
+// EXPBODY: Y2 = exp(Y0) for lanes in the polynomial's range, the same
+// float32 operations as expF32Generic; R8 points at expk. Clobbers Y0, Y1,
+// Y3, Y4.
+#define EXPBODY \
+	VMULPS 0(R8), Y0, Y1 \
+	VANDPS 64(R8), Y1, Y2 \
+	VORPS 32(R8), Y2, Y2 \
+	VADDPS Y2, Y1, Y1 \
+	VCVTTPS2DQ Y1, Y1 \
+	VCVTDQ2PS Y1, Y2 \
+	VMULPS 96(R8), Y2, Y3 \
+	VSUBPS Y3, Y0, Y0 \
+	VMULPS 128(R8), Y2, Y3 \
+	VSUBPS Y3, Y0, Y0 \
+	VMOVUPS 160(R8), Y2 \
+	VMULPS Y0, Y2, Y2 \
+	VADDPS 192(R8), Y2, Y2 \
+	VMULPS Y0, Y2, Y2 \
+	VADDPS 224(R8), Y2, Y2 \
+	VMULPS Y0, Y2, Y2 \
+	VADDPS 256(R8), Y2, Y2 \
+	VMULPS Y0, Y2, Y2 \
+	VADDPS 288(R8), Y2, Y2 \
+	VMULPS Y0, Y2, Y2 \
+	VADDPS 320(R8), Y2, Y2 \
+	VMULPS Y0, Y2, Y2 \
+	VMULPS Y0, Y2, Y2 \
+	VADDPS Y0, Y2, Y2 \
+	VADDPS 352(R8), Y2, Y2 \
+	VPCMPGTD 384(R8), Y1, Y3 \
+	VANDPS Y3, Y2, Y4 \
+	VADDPS Y4, Y2, Y2 \
+	VPADDD Y3, Y1, Y1 \
+	VPADDD 384(R8), Y1, Y1 \
+	VPSLLD $23, Y1, Y1 \
+	VMULPS Y1, Y2, Y2
 
 // ONES16 sets Y0 to sixteen int16 ones (the VPMADDWD pair-sum multiplier).
 #define ONES16 \
@@ -989,43 +1015,13 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
+	LEAQ expk<>(SB), R8
 	SHRQ $3, CX
 	JZ   exdone
 
 exloop:
 	VMOVUPS (SI), Y0
-	VMULPS explog2e<>(SB), Y0, Y1
-	VANDPS expsign<>(SB), Y1, Y2
-	VORPS exphalf<>(SB), Y2, Y2
-	VADDPS Y2, Y1, Y1
-	VCVTTPS2DQ Y1, Y1           // n = int32(x*log2e +- 0.5)
-	VCVTDQ2PS Y1, Y2            // fn
-	VMULPS expc1<>(SB), Y2, Y3
-	VSUBPS Y3, Y0, Y0
-	VMULPS expc2<>(SB), Y2, Y3
-	VSUBPS Y3, Y0, Y0           // r = x - fn*c1 - fn*c2
-	VMOVUPS expp0<>(SB), Y2
-	VMULPS Y0, Y2, Y2
-	VADDPS expp1<>(SB), Y2, Y2
-	VMULPS Y0, Y2, Y2
-	VADDPS expp2<>(SB), Y2, Y2
-	VMULPS Y0, Y2, Y2
-	VADDPS expp3<>(SB), Y2, Y2
-	VMULPS Y0, Y2, Y2
-	VADDPS expp4<>(SB), Y2, Y2
-	VMULPS Y0, Y2, Y2
-	VADDPS expp5<>(SB), Y2, Y2
-	VMULPS Y0, Y2, Y2
-	VMULPS Y0, Y2, Y2
-	VADDPS Y0, Y2, Y2
-	VADDPS expone<>(SB), Y2, Y2 // p = p*r*r + r + 1
-	VPCMPGTD exp127<>(SB), Y1, Y3
-	VANDPS Y3, Y2, Y4
-	VADDPS Y4, Y2, Y2           // p *= 2 where n > 127
-	VPADDD Y3, Y1, Y1           // n-- there
-	VPADDD exp127<>(SB), Y1, Y1
-	VPSLLD $23, Y1, Y1
-	VMULPS Y1, Y2, Y2
+	EXPBODY
 	VMOVUPS Y2, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
@@ -1033,5 +1029,34 @@ exloop:
 	JNZ  exloop
 
 exdone:
+	VZEROUPPER
+	RET
+
+// func siluMulAVX2(gate, up *float32, n int)
+// gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < n (a multiple of
+// 8), every -gate[i] in the exp polynomial's range; the same roundings as
+// siluMulGeneric.
+TEXT ·siluMulAVX2(SB), NOSPLIT, $0-24
+	MOVQ gate+0(FP), DI
+	MOVQ up+8(FP), SI
+	MOVQ n+16(FP), CX
+	LEAQ expk<>(SB), R8
+	SHRQ $3, CX
+	JZ   sldone
+
+slloop:
+	VMOVUPS (DI), Y5
+	VXORPS 64(R8), Y5, Y0
+	EXPBODY
+	VADDPS 352(R8), Y2, Y2
+	VDIVPS Y2, Y5, Y5
+	VMULPS (SI), Y5, Y5
+	VMOVUPS Y5, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  slloop
+
+sldone:
 	VZEROUPPER
 	RET

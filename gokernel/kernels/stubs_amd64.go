@@ -341,20 +341,35 @@ func expAsm(dst, src []float32) {
 	}
 }
 
-// siluMulAsm computes the exps of -g into 8-value chunks on the stack, then
-// g = g/(1+e)*u with the same roundings as siluMulGeneric.
+//go:noescape
+func siluMulAVX2(gate, up *float32, n int)
+
+// siluMulAsm runs the vector kernel on runs of 8-value groups whose
+// exponents are all in range and the pure-Go twin on the others and the
+// tail.
 func siluMulAsm(g, u []float32) {
 	u = u[:len(g)]
-	var neg, e [256]float32
-	for o := 0; o < len(g); o += len(neg) {
-		k := min(len(neg), len(g)-o)
-		gc, uc := g[o:o+k], u[o:o+k]
-		for i, v := range gc {
-			neg[i] = -v
+	n8 := len(g) &^ 7
+	start := 0 // first group not yet computed
+	for o := 0; o < n8; o += 8 {
+		ok := true
+		for _, v := range g[o : o+8] {
+			if !(-v >= expLo && -v <= expHi) {
+				ok = false
+				break
+			}
 		}
-		expAsm(e[:k], neg[:k])
-		for i, v := range gc {
-			gc[i] = float32(v/(1+e[i])) * uc[i]
+		if ok {
+			continue
 		}
+		if o > start {
+			siluMulAVX2(&g[start], &u[start], o-start)
+		}
+		siluMulGeneric(g[o:o+8], u[o:o+8])
+		start = o + 8
 	}
+	if n8 > start {
+		siluMulAVX2(&g[start], &u[start], n8-start)
+	}
+	siluMulGeneric(g[n8:], u[n8:])
 }
