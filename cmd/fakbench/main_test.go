@@ -42,7 +42,7 @@ func TestHelp(t *testing.T) {
 	}
 	code, _, errs := cli(t, "help", "compare")
 	assert.Equal(t, exitOK, code)
-	assert.Contains(t, errs, "usage: fakbench compare [--out FILE] DIR...")
+	assert.Contains(t, errs, "usage: fakbench compare [--out FILE] [--html FILE] DIR...")
 	assert.Contains(t, errs, "-out file")
 
 	code, _, errs = cli(t, "help", "nosuch")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -17,7 +18,10 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/internal/progress"
 	"github.com/fakbench/fakbench/report"
+	"github.com/fakbench/fakbench/report/formats"
+	"github.com/fakbench/fakbench/report/html"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -60,6 +64,7 @@ type runOptions struct {
 	seed     uint64
 	membw    float64
 	quiet    bool
+	formats  []string
 	argv     []string
 }
 
@@ -85,7 +90,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	fs.StringVar(&o.profile, "profile", "tuned", "settings profile: tuned or untuned")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the deterministic token IDs")
 	fs.Float64Var(&o.membw, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
+	format := fs.String("format", "json", "stdout `format`s besides the files: json (the side-by-side table), md, csv, jsonl or benchstat; each non-json format is also written to DIR/report.<ext>")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return o, code, false
 	}
@@ -112,6 +118,11 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	case o.profile != "tuned" && o.profile != "untuned":
 		return o, usageError(stderr, "run", "--profile %q: want tuned or untuned", o.profile), false
 	}
+	fmts, err := formats.Parse(*format)
+	if err != nil {
+		return o, usageError(stderr, "run", "--format: %v", err), false
+	}
+	o.formats = fmts
 	if !set["reps"] {
 		o.reps = defaultReps
 		if o.short {
@@ -195,12 +206,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	o.argv = append([]string{"fakbench", "run"}, args...)
-	progress := io.Writer(stderr)
+	logw := io.Writer(stderr)
 	if o.quiet {
-		progress = io.Discard
+		logw = io.Discard
 	}
 
-	model, err := resolveModel(ctx, o.model, progress)
+	model, err := resolveModel(ctx, o.model, logw)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakbench run: %v\n", err)
 		if errors.Is(err, context.Canceled) {
@@ -222,7 +233,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			size = 64 << 20
 		}
 		host.MemBWGBs = report.MeasureMemBandwidth(size, o.threads, 3)
-		fmt.Fprintf(progress, "fakbench run: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", host.MemBWGBs, size>>20, o.threads)
+		fmt.Fprintf(logw, "fakbench run: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", host.MemBWGBs, size>>20, o.threads)
 	}
 	flags := buildFlags()
 
@@ -243,7 +254,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, name := range o.backends {
 		row := &opened{name: name, started: time.Now()}
 		rows = append(rows, row)
-		fmt.Fprintf(progress, "fakbench run: opening %s on %s (threads %d, profile %s)\n", name, model.Path, o.threads, o.profile)
+		fmt.Fprintf(logw, "fakbench run: opening %s on %s (threads %d, profile %s)\n", name, model.Path, o.threads, o.profile)
 		b, err := openBackend(ctx, o, model, name)
 		switch {
 		case err == nil:
@@ -252,7 +263,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if len(o.backends) == 1 {
 				row.backend = b
 			} else if err := b.Close(); err != nil {
-				fmt.Fprintf(progress, "fakbench run: closing %s after the probe: %v\n", name, err)
+				fmt.Fprintf(logw, "fakbench run: closing %s after the probe: %v\n", name, err)
 			}
 		case transport.IsBadModel(err):
 			fmt.Fprintf(stderr, "fakbench run: %s: %v\n", name, err)
@@ -269,7 +280,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				failed = true
 				fmt.Fprintf(stderr, "fakbench run: required backend %s is unavailable: %v\n", name, err)
 			} else {
-				fmt.Fprintf(progress, "fakbench run: skipping %s: %v\n", name, err)
+				fmt.Fprintf(logw, "fakbench run: skipping %s: %v\n", name, err)
 			}
 		default:
 			failed = true
@@ -288,7 +299,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "fakbench run: cannot plan the scenario: %v\n", err)
 			return exitUsage
 		}
-		fmt.Fprintf(progress, "fakbench run: scenario: stable %d tokens, suffix %d, curve %v, decode %d; token-ID digest %s\n",
+		fmt.Fprintf(logw, "fakbench run: scenario: stable %d tokens, suffix %d, curve %v, decode %d; token-ID digest %s\n",
 			len(sc.Stable), len(sc.Suffix), sc.CurveSizes, sc.MaxDecode, sc.Digest())
 	}
 
@@ -308,7 +319,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		if row.backend != nil {
-			row.rep = runOne(ctx, o, model, sc, row, host, flags, progress)
+			row.rep = runOne(ctx, o, model, sc, row, host, flags, logw)
 			if mb, ok := peakRSSMB(); ok {
 				row.rep.PeakRSSMB = mb
 			}
@@ -350,8 +361,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fakbench run: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprint(stdout, report.Table(reports))
-	fmt.Fprintf(stdout, "\nreports written to %s (report.md and one JSON per backend)\n", o.out)
+	page := html.Page{Title: "fakbench: " + model.Spec, Command: commandLine(o.argv), Runs: []html.Run{{Rows: reports}}}
+	if err := html.WriteFile(filepath.Join(o.out, "report.html"), page); err != nil {
+		fmt.Fprintf(stderr, "fakbench run: %v\n", err)
+		return exitFailed
+	}
+	if code := writeFormats(o, reports, stdout, stderr); code != exitOK {
+		return code
+	}
 
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "fakbench run: interrupted: %v\n", ctx.Err())
@@ -408,10 +425,15 @@ func rowKind(backend, profile string) string {
 
 // runOne runs the scenarios on one opened backend and completes its report.
 func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, row *opened,
-	host report.Host, flags string, progress io.Writer) *report.Report {
+	host report.Host, flags string, progressW io.Writer) *report.Report {
 	b := row.backend
-	fmt.Fprintf(progress, "fakbench run: %s: running scenarios (%d reps, %d warm-up)\n", row.name, o.reps, o.warmup)
+	fmt.Fprintf(progressW, "fakbench run: %s: running scenarios (%d reps, %d warm-up)\n", row.name, o.reps, o.warmup)
 	start := time.Now()
+	mode := progress.Auto
+	if o.quiet {
+		mode = progress.Quiet
+	}
+	bar := progress.New(progressW, mode, "fakbench run: "+row.name, len(harness.Steps))
 	warmup := o.warmup
 	if warmup == 0 {
 		warmup = -1 // harness: 0 means its default, negative means none
@@ -419,17 +441,16 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 	rep, err := harness.Run(ctx, b, sc, harness.Config{
 		Reps: o.reps, Warmup: warmup, Short: o.short, Threads: o.threads,
 		Model: m.Name, Profile: o.profile,
-		Progress: func(step string, done, total int) {
-			fmt.Fprintf(progress, "fakbench run: %s: [%d/%d] %s (%s)\n", row.name, done, total, step, time.Since(start).Round(time.Millisecond))
-		},
+		Progress: bar.Func(),
 	})
+	bar.Done()
 	if rep == nil {
 		rep = &report.Report{Extras: report.Extras{Status: report.StatusFailed}}
 	}
 	fillMissing(rep, baseReport(o, m, row.name))
 	if err != nil {
 		rep.Status = report.StatusFailed
-		fmt.Fprintf(progress, "fakbench run: %s failed: %v\n", row.name, err)
+		fmt.Fprintf(progressW, "fakbench run: %s failed: %v\n", row.name, err)
 	}
 	if rep.BackendVersion == "" {
 		rep.BackendVersion = b.Version()
@@ -460,7 +481,7 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 	if rep.FinishedAt == "" {
 		rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 	}
-	fmt.Fprintf(progress, "fakbench run: %s %s in %s\n", row.name, rep.Status, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(progressW, "fakbench run: %s %s in %s\n", row.name, rep.Status, time.Since(start).Round(time.Millisecond))
 	return rep
 }
 
@@ -511,4 +532,32 @@ func fillMissing(r, base *report.Report) {
 	r.ModelSpec = base.ModelSpec
 	r.ModelDigest = base.ModelDigest
 	r.Command = base.Command
+}
+
+// writeFormats prints the run in the chosen formats on stdout (the plain
+// side-by-side table for json) and writes every non-json format to
+// DIR/report.<ext> as well.
+func writeFormats(o runOptions, reports []*report.Report, stdout, stderr io.Writer) int {
+	for _, f := range o.formats {
+		if f == "json" {
+			fmt.Fprint(stdout, report.Table(reports))
+			fmt.Fprintf(stdout, "\nreports written to %s (one JSON per backend, report.md, report.html)\n", o.out)
+			continue
+		}
+		var buf bytes.Buffer
+		if err := formats.Write(&buf, f, reports); err != nil {
+			fmt.Fprintf(stderr, "fakbench run: --format %s: %v\n", f, err)
+			return exitFailed
+		}
+		path := filepath.Join(o.out, "report"+formats.Extension(f))
+		if err := report.WriteFileAtomic(path, buf.Bytes()); err != nil {
+			fmt.Fprintf(stderr, "fakbench run: %v\n", err)
+			return exitFailed
+		}
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return exitFailed
+		}
+		fmt.Fprintf(stderr, "fakbench run: %s written to %s\n", f, path)
+	}
+	return exitOK
 }

@@ -144,9 +144,15 @@ func TestRunSideBySideWithSkippedRow(t *testing.T) {
 	assert.Contains(t, stdout, "decode tok/s")
 	assert.Contains(t, stdout, "testok")
 	assert.Contains(t, stdout, "skipped testgone: backend testgone unavailable: its runtime is not installed")
-	// stderr: progress lines.
-	assert.Contains(t, errs, "fakbench run: testok: [0/8] cold_full_prefill")
+	// stderr (not a terminal): plain progress lines with counts.
+	assert.Contains(t, errs, "fakbench run: testok: cold_full_prefill (0/8")
 	assert.Contains(t, errs, "skipping testgone")
+
+	// The HTML report sits beside the JSON and Markdown.
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<svg")
+	assert.Contains(t, string(page), "testgone")
 
 	ok, err := report.ReadJSON(filepath.Join(out, "testok.json"))
 	require.NoError(t, err)
@@ -265,4 +271,23 @@ func TestRowKind(t *testing.T) {
 	assert.Equal(t, report.KindUntuned, rowKind("llamacpp", "untuned"))
 	assert.Equal(t, report.KindKernel, rowKind("gokernel", "tuned"))
 	assert.Equal(t, report.KindAblation, rowKind("gokernel", "untuned"))
+}
+
+func TestRunFormats(t *testing.T) {
+	model := tinyModel(t)
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, errs := cli(t, "run", "--backends", "testok", "--model", model, "--out", out,
+		"--short", "--reps", "2", "--threads", "1", "--membw", "20", "--format", "benchstat,csv", "--quiet")
+	require.Equal(t, exitOK, code, "stderr:\n%s", errs)
+	assert.Contains(t, stdout, "BenchmarkDecode/backend=testok-1\t1\t")
+	assert.Contains(t, stdout, "backend,row_kind,profile")
+	assert.NotContains(t, stdout, "decode tok/s  ", "no plain table unless json is asked for")
+	for _, f := range []string{"report.txt", "report.csv", "report.md", "report.html", "testok.json"} {
+		assert.FileExists(t, filepath.Join(out, f))
+	}
+	assert.NotContains(t, errs, "cold_full_prefill", "--quiet shows no progress")
+
+	code, _, errs = cli(t, "run", "--backends", "testok", "--model", model, "--out", out, "--format", "xml")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, `unknown format "xml"`)
 }
