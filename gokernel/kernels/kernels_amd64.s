@@ -15,7 +15,8 @@ DATA permidx<>+24(SB)/8, $0x0000000700000003
 GLOBL permidx<>(SB), RODATA|NOPTR, $32
 
 // Constants of the vector exp, 8 copies each, at 32-byte offsets from expk
-// (order: log2e, 0.5, sign mask, c1, c2, p0..p5, 1.0, int 127): the Cephes
+// (order: log2e, 0.5, sign mask, c1, c2, p0..p5, 1.0, int 127, and the
+// range limits lo, hi): the Cephes
 // expf algorithm, evaluated with the same float32 operations in the same
 // order as expF32Generic, so results are bit-identical.
 DATA expk<>+0(SB)/4, $0x3fb8aa3b
@@ -122,7 +123,23 @@ DATA expk<>+400(SB)/4, $0x7f
 DATA expk<>+404(SB)/4, $0x7f
 DATA expk<>+408(SB)/4, $0x7f
 DATA expk<>+412(SB)/4, $0x7f
-GLOBL expk<>(SB), RODATA|NOPTR, $416
+DATA expk<>+416(SB)/4, $0xc2aeac50
+DATA expk<>+420(SB)/4, $0xc2aeac50
+DATA expk<>+424(SB)/4, $0xc2aeac50
+DATA expk<>+428(SB)/4, $0xc2aeac50
+DATA expk<>+432(SB)/4, $0xc2aeac50
+DATA expk<>+436(SB)/4, $0xc2aeac50
+DATA expk<>+440(SB)/4, $0xc2aeac50
+DATA expk<>+444(SB)/4, $0xc2aeac50
+DATA expk<>+448(SB)/4, $0x42b17218
+DATA expk<>+452(SB)/4, $0x42b17218
+DATA expk<>+456(SB)/4, $0x42b17218
+DATA expk<>+460(SB)/4, $0x42b17218
+DATA expk<>+464(SB)/4, $0x42b17218
+DATA expk<>+468(SB)/4, $0x42b17218
+DATA expk<>+472(SB)/4, $0x42b17218
+DATA expk<>+476(SB)/4, $0x42b17218
+GLOBL expk<>(SB), RODATA|NOPTR, $480
 
 // EXPBODY: Y2 = exp(Y0) for lanes in the polynomial's range, the same
 // float32 operations as expF32Generic; R8 points at expk. Clobbers Y0, Y1,
@@ -160,6 +177,14 @@ GLOBL expk<>(SB), RODATA|NOPTR, $416
 	VPADDD 384(R8), Y1, Y1 \
 	VPSLLD $23, Y1, Y1 \
 	VMULPS Y1, Y2, Y2
+
+// INRANGE(x, t, acc): acc &= (lo <= x <= hi) lane-wise (false for NaN);
+// R8 points at expk; clobbers t.
+#define INRANGE(x, t, acc) \
+	VCMPPS $0x1d, 416(R8), x, t \
+	VANDPS t, acc, acc \
+	VCMPPS $0x12, 448(R8), x, t \
+	VANDPS t, acc, acc
 
 // ONES16 sets Y0 to sixteen int16 ones (the VPMADDWD pair-sum multiplier).
 #define ONES16 \
@@ -1008,45 +1033,62 @@ ardone:
 	VZEROUPPER
 	RET
 
-// func expAVX2(dst, src *float32, n int)
-// dst[i] = exp(src[i]) for i < n (a multiple of 8), lanes in the range
-// [-87.33654, 88.72284]; the Go wrapper recomputes lanes outside it.
-TEXT ·expAVX2(SB), NOSPLIT, $0-24
+// func expAVX2(dst, src *float32, n int) (done int)
+// dst[i] = exp(src[i]) group of 8 by group of 8 (n is a multiple of 8),
+// stopping before the first group with a value outside [-87.33654,
+// 88.72284] (or NaN); done is the number of values computed. dst may be
+// src.
+TEXT ·expAVX2(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	LEAQ expk<>(SB), R8
+	XORQ DX, DX
 	SHRQ $3, CX
 	JZ   exdone
 
 exloop:
 	VMOVUPS (SI), Y0
+	VPCMPEQD Y6, Y6, Y6
+	INRANGE(Y0, Y7, Y6)
+	VMOVMSKPS Y6, AX
+	CMPL AX, $0xff
+	JNE  exdone
 	EXPBODY
 	VMOVUPS Y2, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
+	ADDQ $8, DX
 	DECQ CX
 	JNZ  exloop
 
 exdone:
+	MOVQ DX, done+24(FP)
 	VZEROUPPER
 	RET
 
-// func siluMulAVX2(gate, up *float32, n int)
-// gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < n (a multiple of
-// 8), every -gate[i] in the exp polynomial's range; the same roundings as
-// siluMulGeneric.
-TEXT ·siluMulAVX2(SB), NOSPLIT, $0-24
+// func siluMulAVX2(gate, up *float32, n int) (done int)
+// gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] group of 8 by group of 8
+// (n is a multiple of 8) with the same roundings as siluMulGeneric,
+// stopping before the first group with some -gate[i] outside the exp
+// polynomial's range (or NaN); done is the number of values computed.
+TEXT ·siluMulAVX2(SB), NOSPLIT, $0-32
 	MOVQ gate+0(FP), DI
 	MOVQ up+8(FP), SI
 	MOVQ n+16(FP), CX
 	LEAQ expk<>(SB), R8
+	XORQ DX, DX
 	SHRQ $3, CX
 	JZ   sldone
 
 slloop:
 	VMOVUPS (DI), Y5
 	VXORPS 64(R8), Y5, Y0
+	VPCMPEQD Y6, Y6, Y6
+	INRANGE(Y0, Y7, Y6)
+	VMOVMSKPS Y6, AX
+	CMPL AX, $0xff
+	JNE  sldone
 	EXPBODY
 	VADDPS 352(R8), Y2, Y2
 	VDIVPS Y2, Y5, Y5
@@ -1054,9 +1096,11 @@ slloop:
 	VMOVUPS Y5, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
+	ADDQ $8, DX
 	DECQ CX
 	JNZ  slloop
 
 sldone:
+	MOVQ DX, done+24(FP)
 	VZEROUPPER
 	RET

@@ -350,3 +350,20 @@ func TestExpAsmBitIdenticalToGeneric(t *testing.T) {
 		require.Equal(t, math.Float32bits(g0[i]), math.Float32bits(g1[i]), "silu i=%d", i)
 	}
 }
+
+func TestExpAsmInPlace(t *testing.T) {
+	requireAVX2(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	xs := expTestInputs(rng)
+	want := make([]float32, len(xs))
+	expSliceGeneric(want, xs)
+	got := append([]float32(nil), xs...)
+	expAsm(got, got)
+	for i := range want {
+		if math.IsNaN(float64(want[i])) {
+			assert.True(t, math.IsNaN(float64(got[i])))
+			continue
+		}
+		require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "exp(%g) in place", xs[i])
+	}
+}

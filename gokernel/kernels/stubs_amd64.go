@@ -323,53 +323,39 @@ func axpyRowsAsm(dst, w, x []float32, stride int) {
 }
 
 //go:noescape
-func expAVX2(dst, src *float32, n int)
+func expAVX2(dst, src *float32, n int) (done int)
 
-// expAsm runs the vector exp on whole groups of 8 and the scalar twin on
-// the tail and on lanes outside the polynomial's range (or NaN).
+//go:noescape
+func siluMulAVX2(gate, up *float32, n int) (done int)
+
+// expAsm runs the vector exp over groups of 8; a group holding a value
+// outside the polynomial's range (rare: a huge or NaN score) and the tail
+// go to the pure-Go twin. In-place use (dst == src) is fine.
 func expAsm(dst, src []float32) {
 	n := len(dst)
 	src = src[:n]
 	n8 := n &^ 7
-	if n8 > 0 {
-		expAVX2(&dst[0], &src[0], n8)
-	}
-	for i, x := range src {
-		if i >= n8 || !(x >= expLo && x <= expHi) {
-			dst[i] = expF32Generic(x)
+	for o := 0; o < n8; {
+		o += expAVX2(&dst[o], &src[o], n8-o)
+		if o < n8 {
+			expSliceGeneric(dst[o:o+8], src[o:o+8])
+			o += 8
 		}
 	}
+	expSliceGeneric(dst[n8:], src[n8:])
 }
 
-//go:noescape
-func siluMulAVX2(gate, up *float32, n int)
-
-// siluMulAsm runs the vector kernel on runs of 8-value groups whose
-// exponents are all in range and the pure-Go twin on the others and the
-// tail.
+// siluMulAsm is siluMulGeneric with the vector kernel on groups of 8 whose
+// exponents are in range.
 func siluMulAsm(g, u []float32) {
 	u = u[:len(g)]
 	n8 := len(g) &^ 7
-	start := 0 // first group not yet computed
-	for o := 0; o < n8; o += 8 {
-		ok := true
-		for _, v := range g[o : o+8] {
-			if !(-v >= expLo && -v <= expHi) {
-				ok = false
-				break
-			}
+	for o := 0; o < n8; {
+		o += siluMulAVX2(&g[o], &u[o], n8-o)
+		if o < n8 {
+			siluMulGeneric(g[o:o+8], u[o:o+8])
+			o += 8
 		}
-		if ok {
-			continue
-		}
-		if o > start {
-			siluMulAVX2(&g[start], &u[start], o-start)
-		}
-		siluMulGeneric(g[o:o+8], u[o:o+8])
-		start = o + 8
-	}
-	if n8 > start {
-		siluMulAVX2(&g[start], &u[start], n8-start)
 	}
 	siluMulGeneric(g[n8:], u[n8:])
 }
