@@ -176,6 +176,14 @@ func TestPoolMatMulBadInput(t *testing.T) {
 	assert.PanicsWithError(t, "kernels: MatMul on unsupported type type(2)", func() {
 		p.MatMul(make([]float32, 1), bad, make([]float32, 32), 1, nil)
 	})
+	skewed := &Matrix{Type: TypeQ8_0, Rows: 4, Cols: 64, RowBytes: 34, Data: make([]byte, 4*68)}
+	assert.PanicsWithError(t, "kernels: MatMul: 4x64 q8_0 matrix has RowBytes 34, want 68 (<nil>)", func() {
+		p.MatMul(make([]float32, 4), skewed, make([]float32, 64), 1, nil)
+	})
+	empty := &Matrix{Type: TypeF32, Rows: 0, Cols: 4, RowBytes: 16}
+	assert.PanicsWithError(t, "kernels: MatMul: 0x4 matrix: dimensions must be positive", func() {
+		p.MatMul(nil, empty, make([]float32, 4), 1, nil)
+	})
 	// The pool still works after the rejected calls.
 	dst := make([]float32, 4)
 	p.MatMul(dst, m, randF32(rng, 64), 1, nil)

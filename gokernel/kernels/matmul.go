@@ -106,6 +106,13 @@ func checkMatMul(dst []float32, w *Matrix, x []float32, nTok int) error {
 		return fmt.Errorf("kernels: MatMul: negative token count %d", nTok)
 	case w.Type != TypeF32 && w.Type != TypeF16 && w.Type != TypeQ8_0:
 		return fmt.Errorf("kernels: MatMul on unsupported type %v", w.Type)
+	case w.Rows <= 0 || w.Cols <= 0:
+		return fmt.Errorf("kernels: MatMul: %dx%d matrix: dimensions must be positive", w.Rows, w.Cols)
+	}
+	if rb, err := RowBytes(w.Type, w.Cols); err != nil || rb != w.RowBytes {
+		return fmt.Errorf("kernels: MatMul: %dx%d %v matrix has RowBytes %d, want %d (%v)", w.Rows, w.Cols, w.Type, w.RowBytes, rb, err)
+	}
+	switch {
 	case len(w.Data) < w.Rows*w.RowBytes:
 		return fmt.Errorf("kernels: MatMul: %dx%d %v matrix has %d bytes, want %d", w.Rows, w.Cols, w.Type, len(w.Data), w.Rows*w.RowBytes)
 	case len(x) < nTok*w.Cols:
