@@ -177,8 +177,12 @@ func TestPoolMatMulBadInput(t *testing.T) {
 		p.MatMul(make([]float32, 1), bad, make([]float32, 32), 1, nil)
 	})
 	skewed := &Matrix{Type: TypeQ8_0, Rows: 4, Cols: 64, RowBytes: 34, Data: make([]byte, 4*68)}
-	assert.PanicsWithError(t, "kernels: MatMul: 4x64 q8_0 matrix has RowBytes 34, want 68 (<nil>)", func() {
+	assert.PanicsWithError(t, "kernels: MatMul: 4x64 q8_0 matrix has RowBytes 34, want 68", func() {
 		p.MatMul(make([]float32, 4), skewed, make([]float32, 64), 1, nil)
+	})
+	oddCols := &Matrix{Type: TypeQ8_0, Rows: 1, Cols: 40, RowBytes: 34, Data: make([]byte, 34)}
+	assert.PanicsWithError(t, "kernels: MatMul: 1x40 matrix: q8_0 row of 40 elements is not a multiple of 32", func() {
+		p.MatMul(make([]float32, 1), oddCols, make([]float32, 40), 1, nil)
 	})
 	empty := &Matrix{Type: TypeF32, Rows: 0, Cols: 4, RowBytes: 16}
 	assert.PanicsWithError(t, "kernels: MatMul: 0x4 matrix: dimensions must be positive", func() {

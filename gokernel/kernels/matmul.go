@@ -109,8 +109,12 @@ func checkMatMul(dst []float32, w *Matrix, x []float32, nTok int) error {
 	case w.Rows <= 0 || w.Cols <= 0:
 		return fmt.Errorf("kernels: MatMul: %dx%d matrix: dimensions must be positive", w.Rows, w.Cols)
 	}
-	if rb, err := RowBytes(w.Type, w.Cols); err != nil || rb != w.RowBytes {
-		return fmt.Errorf("kernels: MatMul: %dx%d %v matrix has RowBytes %d, want %d (%v)", w.Rows, w.Cols, w.Type, w.RowBytes, rb, err)
+	rb, err := RowBytes(w.Type, w.Cols)
+	if err != nil {
+		return fmt.Errorf("kernels: MatMul: %dx%d matrix: %w", w.Rows, w.Cols, err)
+	}
+	if rb != w.RowBytes {
+		return fmt.Errorf("kernels: MatMul: %dx%d %v matrix has RowBytes %d, want %d", w.Rows, w.Cols, w.Type, w.RowBytes, rb)
 	}
 	switch {
 	case len(w.Data) < w.Rows*w.RowBytes:
