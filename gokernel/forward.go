@@ -140,10 +140,7 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 // swigluRange computes hGate[i] = silu(hGate[i]) * hUp[i] for i in [lo, hi),
 // silu(v) = v / (1 + exp(-v)) as ggml computes it.
 func (s *state) swigluRange(lo, hi int) {
-	g, u := s.hGate[lo:hi], s.hUp[lo:hi]
-	for i, v := range g {
-		g[i] = v / (1 + expF32(-v)) * u[i]
-	}
+	kernels.SiLUMulF32(s.hGate[lo:hi], s.hUp[lo:hi])
 }
 
 // rmsNorm writes x / sqrt(mean(x^2) + eps) * w into dst. The sum of squares
@@ -259,8 +256,11 @@ func (s *state) attend(i int, kc, vc []float32, scale float32, scores []float32)
 			runMax = blockMax
 		}
 		for j := range sc {
-			sc[j] = expF32(sc[j] - runMax)
-			sum += sc[j]
+			sc[j] -= runMax
+		}
+		kernels.ExpF32s(sc, sc)
+		for _, v := range sc {
+			sum += v
 		}
 		kernels.AxpyRowsF32(out, sc, vc[base:], kvd)
 	}
