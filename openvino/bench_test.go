@@ -20,8 +20,9 @@ var smol135m = tinyShape{embd: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536,
 // BenchmarkSmol135mQ8 measures IR conversion, prefill and decode on the
 // SmolLM2-135M shape in q8_0 with random weights. FAK_BENCH_THREADS sets
 // the thread count (default 2), FAK_BENCH_MODEL a GGUF to use instead and
-// FAK_BENCH_IR_CACHE where to keep the IR (default: a temporary directory,
-// so the conversion is measured).
+// FAK_BENCH_IR_CACHE where to keep the IR (default: a fresh temporary
+// directory per benchmark invocation, so the conversion is measured; with a
+// shared directory the IR is reused and convert-ms reads 0).
 //
 //	go test -run '^$' -bench Smol135mQ8 -benchtime 1x ./openvino/
 func BenchmarkSmol135mQ8(b *testing.B) {
