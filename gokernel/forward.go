@@ -33,17 +33,35 @@ type state struct {
 	attnFn                              func(lo, hi int)
 	// swigluFn computes hGate[i] = silu(hGate[i]) * hUp[i] over [lo, hi).
 	swigluFn func(lo, hi int)
+
+	// multi, when set, makes forward one batched decode step: token t is
+	// the next token of sequence t, at position multi.pos[t] of that
+	// sequence's own KV cache (see batch.go). nil for a session.
+	multi *multiSeq
 }
 
 func newState(m *Model) *state {
-	hp, n := m.HP, m.chunk
-	s := &state{m: m}
-	s.kCache = make([][]float32, hp.Layers)
-	s.vCache = make([][]float32, hp.Layers)
-	for l := range s.kCache {
-		s.kCache[l] = make([]float32, m.ctxLen*hp.KVDim())
-		s.vCache[l] = make([]float32, m.ctxLen*hp.KVDim())
+	s := newScratch(m, m.chunk)
+	s.kCache, s.vCache = newKV(m.HP, m.ctxLen)
+	return s
+}
+
+// newKV allocates a KV cache of positions positions per layer.
+func newKV(hp HParams, positions int) (k, v [][]float32) {
+	k = make([][]float32, hp.Layers)
+	v = make([][]float32, hp.Layers)
+	for l := range k {
+		k[l] = make([]float32, positions*hp.KVDim())
+		v[l] = make([]float32, positions*hp.KVDim())
 	}
+	return k, v
+}
+
+// newScratch allocates the scratch buffers of a forward pass of up to n
+// tokens, without a KV cache.
+func newScratch(m *Model, n int) *state {
+	hp := m.HP
+	s := &state{m: m}
 	s.x = make([]float32, n*hp.Embd)
 	s.xb = make([]float32, n*hp.Embd)
 	s.q = make([]float32, n*hp.QDim())
@@ -72,7 +90,10 @@ const (
 
 // forward computes toks at positions [pos0, pos0+len(toks)) into the KV
 // cache (len(toks) <= chunk, pos0+len(toks) <= ctxLen) and then the logits
-// the mode asks for (headAll: len(toks) x Vocab values into all).
+// the mode asks for (headAll: len(toks) x Vocab values into all). With
+// s.multi set it is instead one batched decode step: token t is sequence
+// t's next token at position s.multi.pos[t] (pos0 is unused), and its key
+// and value go to that sequence's cache.
 func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []float32) {
 	m, hp := s.m, s.m.HP
 	n, E := len(toks), hp.Embd
@@ -91,15 +112,17 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 			rmsNorm(xb[t*E:(t+1)*E], x[t*E:(t+1)*E], L.AttnNorm, hp.NormEps)
 		}
 		q := s.q[:n*qd]
-		kc := s.kCache[l][pos0*kvd : (pos0+n)*kvd]
-		vc := s.vCache[l][pos0*kvd : (pos0+n)*kvd]
+		kc, vc := s.kvRows(l, pos0, n)
 		pool.MatMul(q, L.Wq, xb, n, s.qs)
 		pool.MatMul(kc, L.Wk, xb, n, s.qs)
 		pool.MatMul(vc, L.Wv, xb, n, s.qs)
 		for t := 0; t < n; t++ {
-			s.ropeAngles(pos0 + t)
+			s.ropeAngles(s.tokenPos(pos0, t))
 			s.rope(q[t*qd:(t+1)*qd], hp.Heads)
 			s.rope(kc[t*kvd:(t+1)*kvd], hp.KVHeads)
+		}
+		if s.multi != nil {
+			s.multi.store(l, n)
 		}
 		// Work items (token, head) are dealt round-robin to lanes so every
 		// thread gets early (short) and late (long) causal rows alike.
@@ -135,6 +158,27 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 	last := (n - 1) * E
 	rmsNorm(xb[:E], x[last:last+E], m.OutNorm, hp.NormEps)
 	pool.MatMul(s.logits, m.Output, xb[:E], 1, s.qs)
+}
+
+// kvRows returns where layer l's keys and values of the n tokens being
+// computed are written: the cache rows [pos0, pos0+n) for a session, the
+// batch's staging rows for a batched decode step (multi.store then copies
+// each to its sequence's cache).
+func (s *state) kvRows(l, pos0, n int) (k, v []float32) {
+	kvd := s.m.HP.KVDim()
+	if ms := s.multi; ms != nil {
+		return ms.k[:n*kvd], ms.v[:n*kvd]
+	}
+	return s.kCache[l][pos0*kvd : (pos0+n)*kvd], s.vCache[l][pos0*kvd : (pos0+n)*kvd]
+}
+
+// tokenPos is the position of token t of the pass: pos0+t for a session,
+// its own sequence's position in a batched decode step.
+func (s *state) tokenPos(pos0, t int) int {
+	if ms := s.multi; ms != nil {
+		return ms.pos[t]
+	}
+	return pos0 + t
 }
 
 // swigluRange computes hGate[i] = silu(hGate[i]) * hUp[i] for i in [lo, hi),

@@ -1,0 +1,250 @@
+package gokernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/fakbench/fakbench/transport"
+)
+
+var _ transport.BatchDecoder = (*Backend)(nil)
+
+// DecodeBatch implements transport.BatchDecoder; see Model.DecodeBatch.
+func (b *Backend) DecodeBatch(ctx context.Context, prompts [][]transport.Token, steps int) (transport.BatchResult, error) {
+	return b.m.DecodeBatch(ctx, prompts, steps)
+}
+
+// DecodeBatch prefills each prompt as its own sequence (its own KV cache,
+// sized for its prompt plus steps positions) and then decodes steps tokens
+// greedily for all of them together: every step is one forward pass over
+// the B pending tokens, so each weight matrix is read once per step for all
+// sequences, while attention runs per sequence against its own cache and
+// position. Tokens[i] are the steps tokens after the first greedy token,
+// exactly what Session.Decode(steps) returns after PrefillSuffix(prompts[i]).
+//
+// Everything is checked before anything runs: no prompts, negative steps,
+// an empty prompt, a token outside the vocabulary, or a sequence that does
+// not fit the context (a *transport.OverContextError) is an error. ctx is
+// checked between prefill chunks and between decode steps; on cancellation
+// the tokens generated so far are returned with an error wrapping
+// ctx.Err(). The decode steps allocate nothing.
+func (m *Model) DecodeBatch(ctx context.Context, prompts [][]transport.Token, steps int) (transport.BatchResult, error) {
+	if err := m.checkBatch(prompts, steps); err != nil {
+		return transport.BatchResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return transport.BatchResult{}, fmt.Errorf("gokernel: DecodeBatch: %w", err)
+	}
+	m.life.RLock()
+	defer m.life.RUnlock()
+	if m.closed {
+		return transport.BatchResult{}, transport.ErrClosed
+	}
+	r := newBatchRun(m, prompts, steps)
+	res := transport.BatchResult{Sequences: len(prompts), Steps: steps, Tokens: make([][]transport.Token, len(prompts))}
+	for i, p := range prompts {
+		res.PromptTokens = max(res.PromptTokens, len(p))
+		res.Tokens[i] = make([]transport.Token, 0, steps)
+	}
+
+	start := time.Now()
+	for i := range prompts {
+		if err := r.prefill(ctx, i); err != nil {
+			res.PrefillElapsed = time.Since(start)
+			return res, err
+		}
+	}
+	res.PrefillElapsed = time.Since(start)
+
+	start = time.Now()
+	for step := 0; step < steps; step++ {
+		if err := ctx.Err(); err != nil {
+			res.DecodeElapsed = time.Since(start)
+			return res, fmt.Errorf("gokernel: DecodeBatch: cancelled after %d of %d steps: %w", step, steps, err)
+		}
+		m.compute.Lock()
+		r.step()
+		m.compute.Unlock()
+		for i, t := range r.pending {
+			res.Tokens[i] = append(res.Tokens[i], t)
+		}
+	}
+	res.DecodeElapsed = time.Since(start)
+	return res, nil
+}
+
+// checkBatch validates a DecodeBatch request before anything is allocated.
+func (m *Model) checkBatch(prompts [][]transport.Token, steps int) error {
+	if len(prompts) == 0 {
+		return errors.New("gokernel: DecodeBatch: no prompts (want at least one sequence)")
+	}
+	if steps < 0 {
+		return fmt.Errorf("gokernel: DecodeBatch: negative steps %d", steps)
+	}
+	for i, p := range prompts {
+		op := fmt.Sprintf("DecodeBatch prompt %d", i)
+		if len(p) == 0 {
+			return fmt.Errorf("gokernel: %s: %w", op, transport.ErrEmptySuffix)
+		}
+		if err := transport.ValidateTokens(op, p, m.HP.Vocab); err != nil {
+			return fmt.Errorf("gokernel: %w", err)
+		}
+		// Decode(steps) after PrefillSuffix(p) needs len(p)+steps positions.
+		if err := transport.CheckContext(op, len(p), steps, m.ctxLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchRun is one DecodeBatch call's memory: a scratch state sized for
+// max(chunk, B) tokens, each sequence's KV cache, and the batch side of the
+// decode step. Everything is allocated by newBatchRun; prefill and step
+// allocate nothing.
+type batchRun struct {
+	m       *Model
+	st      *state
+	ms      multiSeq
+	prompts [][]transport.Token
+	pending []transport.Token // pending[i]: sequence i's next token to feed
+	logits  []float32         // B x Vocab, the last step's logits
+	single  func(lo, hi int)  // st's own attention, for the prefill
+}
+
+// multiSeq is the per-sequence side of a batched decode step (state.multi):
+// token i of the step is sequence i's pending token at position pos[i].
+type multiSeq struct {
+	st  *state
+	pos []int
+	// kCache[i][l] and vCache[i][l] are sequence i's cache of layer l.
+	kCache, vCache [][][]float32
+	// k and v stage the step's keys and values (B x KVDim) until store
+	// copies them to the caches.
+	k, v []float32
+	// views[i] is st seen from sequence i: q and att are its rows and
+	// attPos0 its position, so state.attend serves it unchanged.
+	views  []state
+	attnFn func(lo, hi int)
+}
+
+func newBatchRun(m *Model, prompts [][]transport.Token, steps int) *batchRun {
+	hp, nb := m.HP, len(prompts)
+	kvd, qd := hp.KVDim(), hp.QDim()
+	r := &batchRun{m: m, prompts: prompts}
+	r.st = newScratch(m, max(m.chunk, nb))
+	r.single = r.st.attnFn
+	r.pending = make([]transport.Token, nb)
+	r.logits = make([]float32, nb*hp.Vocab)
+
+	ms := &r.ms
+	ms.st = r.st
+	ms.pos = make([]int, nb)
+	ms.k = make([]float32, nb*kvd)
+	ms.v = make([]float32, nb*kvd)
+	// One slab each for all keys and all values; sequence i, layer l gets
+	// len(prompt i)+steps positions of it.
+	total := 0
+	for _, p := range prompts {
+		total += len(p) + steps
+	}
+	kSlab := make([]float32, hp.Layers*total*kvd)
+	vSlab := make([]float32, hp.Layers*total*kvd)
+	ms.kCache = make([][][]float32, nb)
+	ms.vCache = make([][][]float32, nb)
+	off := 0
+	for i, p := range prompts {
+		n := (len(p) + steps) * kvd
+		ms.kCache[i] = make([][]float32, hp.Layers)
+		ms.vCache[i] = make([][]float32, hp.Layers)
+		for l := range hp.Layers {
+			ms.kCache[i][l] = kSlab[off : off+n : off+n]
+			ms.vCache[i][l] = vSlab[off : off+n : off+n]
+			off += n
+		}
+	}
+	ms.views = make([]state, nb)
+	for i := range ms.views {
+		v := &ms.views[i]
+		*v = *r.st
+		v.q = r.st.q[i*qd : (i+1)*qd]
+		v.att = r.st.att[i*qd : (i+1)*qd]
+		v.kCache, v.vCache = ms.kCache[i], ms.vCache[i]
+	}
+	ms.attnFn = ms.attnRange
+	return r
+}
+
+// prefill computes prompt i into sequence i's cache in chunks, checking ctx
+// between chunks, and leaves its greedy next token pending.
+func (r *batchRun) prefill(ctx context.Context, i int) error {
+	m, st, p := r.m, r.st, r.prompts[i]
+	st.multi, st.attnFn = nil, r.single
+	st.kCache, st.vCache = r.ms.kCache[i], r.ms.vCache[i]
+	for off := 0; off < len(p); off += m.chunk {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("gokernel: DecodeBatch: prefill of sequence %d cancelled after %d of %d tokens: %w",
+				i, off, len(p), err)
+		}
+		part := p[off:min(off+m.chunk, len(p))]
+		mode := headNone
+		if off+len(part) == len(p) {
+			mode = headLast
+		}
+		m.compute.Lock()
+		st.forward(part, off, mode, nil)
+		m.compute.Unlock()
+	}
+	r.pending[i] = transport.Token(argmax(st.logits))
+	r.ms.pos[i] = len(p)
+	return nil
+}
+
+// step runs one batched decode step: every sequence's pending token goes
+// in at its position, and its greedy successor becomes pending. The caller
+// holds m.compute. It allocates nothing.
+func (r *batchRun) step() {
+	st, ms, vocab := r.st, &r.ms, r.m.HP.Vocab
+	st.multi, st.attnFn = ms, ms.attnFn
+	st.kCache, st.vCache = nil, nil
+	for i := range ms.views {
+		ms.views[i].attPos0 = ms.pos[i]
+	}
+	st.forward(r.pending, 0, headAll, r.logits)
+	for i := range r.pending {
+		r.pending[i] = transport.Token(argmax(r.logits[i*vocab : (i+1)*vocab]))
+		ms.pos[i]++
+	}
+}
+
+// store copies the staged keys and values of layer l (rotated) to each of
+// the n sequences' caches at its position.
+func (ms *multiSeq) store(l, n int) {
+	kvd := ms.st.m.HP.KVDim()
+	for i := 0; i < n; i++ {
+		p := ms.pos[i] * kvd
+		copy(ms.kCache[i][l][p:p+kvd], ms.k[i*kvd:(i+1)*kvd])
+		copy(ms.vCache[i][l][p:p+kvd], ms.v[i*kvd:(i+1)*kvd])
+	}
+}
+
+// attnRange is the batched step's attention over lanes [lo, hi): work item
+// i (sequence i/Heads, query head i%Heads) attends over its own sequence's
+// cache up to its own position, dealt to lanes as state.attnRange deals them.
+func (ms *multiSeq) attnRange(lo, hi int) {
+	st := ms.st
+	hp := st.m.HP
+	scale := float32(1 / math.Sqrt(float64(hp.HeadDim)))
+	l := st.attLayer
+	items := st.attTok * hp.Heads
+	for lane := lo; lane < hi; lane++ {
+		scores := st.scores[lane*attnBlock : (lane+1)*attnBlock]
+		for i := lane; i < items; i += st.attLanes {
+			seq, h := i/hp.Heads, i%hp.Heads
+			v := &ms.views[seq]
+			v.attend(h, v.kCache[l], v.vCache[l], scale, scores)
+		}
+	}
+}
