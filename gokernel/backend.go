@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gokernel/kernels"
@@ -22,12 +25,27 @@ const BackendName = "gokernel"
 // chunk size (a positive integer; default DefaultChunkSize).
 const ExtraChunkSize = "chunk_size"
 
+// ExtraKernels is the adapters.Options.Extra key that selects the kernel set
+// (see kernels.Available: "generic" is the pure-Go set) for the backend's
+// lifetime: Open switches to it and Close restores the set that was active
+// before. The set is process-wide, so two backends open at once share it.
+const ExtraKernels = "kernels"
+
+// ExtraPrefixReuse is the adapters.Options.Extra key that turns prefix reuse
+// on (default) or off. With "off", EnsurePrefix never reuses resident
+// positions: it recomputes the whole prefix and reports ReusedTokens 0 (an
+// ablation row; the warm hit rate is then 0 by design).
+const ExtraPrefixReuse = "prefix_reuse"
+
+// extraKeys lists the Extra keys Open accepts, sorted.
+var extraKeys = []string{ExtraChunkSize, ExtraKernels, ExtraPrefixReuse}
+
 func init() {
 	adapters.Register(adapters.Entry{
 		Name:        BackendName,
 		Description: "in-repo Go kernel: Llama forward pass over f32/f16/q8_0 GGUF weights, f32 KV cache",
 		Open:        Open,
-		Caps:        adapters.Caps{Logits: true, Batch: true},
+		Caps:        adapters.Caps{Logits: true},
 	})
 }
 
@@ -35,15 +53,23 @@ func init() {
 type Backend struct {
 	m       *Model
 	threads string // where the thread count came from
+	noReuse bool   // prefix_reuse=off: sessions never reuse resident positions
+
+	// restoreKernels is the kernel set to restore on Close when Open
+	// switched it ("" when it did not); restored guards against doing it twice.
+	restoreKernels string
+	restoreOnce    sync.Once
 }
 
 var _ transport.Backend = (*Backend)(nil)
 
 // Open loads opts.ModelPath (a .gguf file, or a synthetic:PRESET[:TYPE] or
 // real:NAME spec resolved through package synth) on the Go kernel. Threads default to
-// runtime.NumCPU(), the context length to min(model context, 4096), and
-// opts.Extra["chunk_size"] sets the prefill chunk. A bad option is an
-// error naming it; a bad file is a *transport.BadModelError.
+// runtime.NumCPU(), the context length to min(model context, 4096).
+// opts.Extra["chunk_size"] sets the prefill chunk, opts.Extra["kernels"]
+// the kernel set for the backend's lifetime and opts.Extra["prefix_reuse"]
+// ("on" or "off") whether sessions reuse resident prefix positions. A bad
+// option is an error naming it; a bad file is a *transport.BadModelError.
 func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -52,7 +78,15 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 		return nil, fmt.Errorf("gokernel: no model path given")
 	}
 	mo := Options{Threads: opts.Threads, ContextLength: opts.ContextLength}
-	for k, v := range opts.Extra {
+	keys := make([]string, 0, len(opts.Extra))
+	for k := range opts.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic errors
+	var kernelSet string
+	noReuse := false
+	for _, k := range keys {
+		v := strings.TrimSpace(opts.Extra[k])
 		switch k {
 		case ExtraChunkSize:
 			n, err := strconv.Atoi(v)
@@ -60,8 +94,23 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 				return nil, fmt.Errorf("gokernel: option %s=%q: want a positive integer", k, v)
 			}
 			mo.ChunkSize = n
+		case ExtraKernels:
+			if !slices.Contains(kernels.Available(), v) {
+				return nil, fmt.Errorf("gokernel: option %s=%q: unknown or unsupported kernel set (available here: %s)",
+					k, v, strings.Join(kernels.Available(), ", "))
+			}
+			kernelSet = v
+		case ExtraPrefixReuse:
+			switch strings.ToLower(v) {
+			case "on", "true", "1":
+				noReuse = false
+			case "off", "false", "0":
+				noReuse = true
+			default:
+				return nil, fmt.Errorf("gokernel: option %s=%q: want on or off", k, v)
+			}
 		default:
-			return nil, fmt.Errorf("gokernel: unknown option %q (known: %s)", k, ExtraChunkSize)
+			return nil, fmt.Errorf("gokernel: unknown option %q (known: %s)", k, strings.Join(extraKeys, ", "))
 		}
 	}
 	var err error
@@ -86,7 +135,16 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 	if opts.Threads == 0 {
 		src = "runtime.NumCPU()"
 	}
-	return &Backend{m: m, threads: src}, nil
+	b := &Backend{m: m, threads: src, noReuse: noReuse}
+	if kernelSet != "" {
+		prev := kernels.Name()
+		if err := kernels.Use(kernelSet); err != nil {
+			_ = m.Close()
+			return nil, fmt.Errorf("gokernel: option %s=%q: %w", ExtraKernels, kernelSet, err)
+		}
+		b.restoreKernels = prev
+	}
+	return b, nil
 }
 
 // NewBackend serves an already loaded model. The Backend takes ownership:
@@ -132,6 +190,7 @@ func (b *Backend) Settings() map[string]string {
 		"type_k":          "f32",
 		"type_v":          "f32",
 		"kernels":         kernels.Name(),
+		"prefix_reuse":    onOff(!b.noReuse),
 		"attention":       fmt.Sprintf("online softmax, blocks of %d keys", attnBlock),
 		"weight_type":     m.WeightType(),
 		"tied_embeddings": strconv.FormatBool(m.Tied),
@@ -167,8 +226,59 @@ func (b *Backend) NewSession(ctx context.Context) (transport.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.noReuse {
+		return &noReuseSession{Session: s}, nil
+	}
 	return s, nil
 }
 
-// Close frees the model; sessions still open fail with transport.ErrClosed.
-func (b *Backend) Close() error { return b.m.Close() }
+// Close frees the model, and restores the kernel set that was active before
+// Open when opts.Extra["kernels"] switched it; sessions still open fail with
+// transport.ErrClosed. It is idempotent.
+func (b *Backend) Close() error {
+	err := b.m.Close()
+	b.restoreOnce.Do(func() {
+		if b.restoreKernels != "" {
+			if uerr := kernels.Use(b.restoreKernels); uerr != nil && err == nil {
+				err = fmt.Errorf("gokernel: restoring kernel set %q: %w", b.restoreKernels, uerr)
+			}
+		}
+	})
+	return err
+}
+
+// noReuseSession is a Session whose EnsurePrefix never reuses resident
+// positions (the prefix_reuse=off ablation): it empties the cache and
+// recomputes the whole prefix, so ReusedTokens is always 0.
+type noReuseSession struct {
+	*Session
+}
+
+// EnsurePrefix validates in as Session.EnsurePrefix does (bad input leaves
+// the resident cache alone), then drops every resident position and
+// computes in.Tokens from scratch.
+func (s *noReuseSession) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (transport.PrefixResult, error) {
+	if err := s.enter(); err != nil {
+		return transport.PrefixResult{}, err
+	}
+	err := transport.ValidateTokens("EnsurePrefix", in.Tokens, s.m.HP.Vocab)
+	if err == nil {
+		err = transport.CheckContext("EnsurePrefix", 0, len(in.Tokens), s.m.ctxLen)
+	}
+	if err == nil {
+		s.truncate(0)
+	}
+	s.leave()
+	if err != nil {
+		return transport.PrefixResult{}, err
+	}
+	return s.Session.EnsurePrefix(ctx, in)
+}
+
+// onOff renders a switch as "on" or "off".
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}

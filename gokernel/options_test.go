@@ -1,0 +1,139 @@
+package gokernel
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/transport"
+)
+
+func TestKernelsOptionSwitchesAndRestores(t *testing.T) {
+	ctx := context.Background()
+	path, _, _ := tinyFile(t, kernels.TypeQ8_0)
+	before := kernels.Name()
+
+	b, err := Open(ctx, adapters.Options{ModelPath: path, Threads: 1, Extra: map[string]string{ExtraKernels: "generic"}})
+	require.NoError(t, err)
+	assert.Equal(t, "generic", kernels.Name(), "the generic set is active while the backend is open")
+	assert.Equal(t, "generic", b.Settings()["kernels"])
+	assert.Contains(t, b.Version(), "gokernel/generic")
+
+	// The backend still computes while switched.
+	s, err := b.NewSession(ctx)
+	require.NoError(t, err)
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(20, 512, 5)})
+	require.NoError(t, err)
+	_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: testTokens(2, 512, 6)})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	require.NoError(t, b.Close())
+	assert.Equal(t, before, kernels.Name(), "Close restores the set active before Open")
+	// A second Close does not switch again, even if the set changed since.
+	if before != "generic" {
+		require.NoError(t, kernels.Use("generic"))
+		require.NoError(t, b.Close())
+		assert.Equal(t, "generic", kernels.Name(), "Close is idempotent: no second restore")
+		require.NoError(t, kernels.Use(before))
+	}
+
+	// Without the option the set is left alone.
+	b2, err := Open(ctx, adapters.Options{ModelPath: path, Threads: 1})
+	require.NoError(t, err)
+	assert.Equal(t, before, kernels.Name())
+	assert.Equal(t, "on", b2.Settings()["prefix_reuse"])
+	require.NoError(t, b2.Close())
+	assert.Equal(t, before, kernels.Name())
+}
+
+func TestOptionErrors(t *testing.T) {
+	ctx := context.Background()
+	path, _, _ := tinyFile(t, kernels.TypeF32)
+	before := kernels.Name()
+	_, err := Open(ctx, adapters.Options{ModelPath: path, Extra: map[string]string{ExtraKernels: "avx9000"}})
+	require.Error(t, err)
+	assert.ErrorContains(t, err, `kernels="avx9000"`)
+	assert.ErrorContains(t, err, "generic", "the error lists the sets available here")
+	_, err = Open(ctx, adapters.Options{ModelPath: path, Extra: map[string]string{ExtraPrefixReuse: "sometimes"}})
+	assert.ErrorContains(t, err, `prefix_reuse="sometimes": want on or off`)
+	_, err = Open(ctx, adapters.Options{ModelPath: path, Extra: map[string]string{"reuse": "off"}})
+	assert.ErrorContains(t, err, `unknown option "reuse"`)
+	assert.ErrorContains(t, err, "chunk_size, kernels, prefix_reuse")
+	assert.Equal(t, before, kernels.Name(), "a refused open leaves the kernel set alone")
+
+	// A model that fails to load after a valid kernels option leaves the
+	// set alone too.
+	_, err = Open(ctx, adapters.Options{ModelPath: path + ".missing", Extra: map[string]string{ExtraKernels: "generic"}})
+	require.Error(t, err)
+	assert.Equal(t, before, kernels.Name())
+}
+
+func TestNoReuseRecomputesAndEqualsCold(t *testing.T) {
+	ctx := context.Background()
+	path, _, _ := tinyFile(t, kernels.TypeQ8_0)
+	b, err := Open(ctx, adapters.Options{ModelPath: path, Threads: 1, Extra: map[string]string{ExtraPrefixReuse: "off"}})
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Equal(t, "off", b.Settings()["prefix_reuse"])
+
+	prefix := transport.PrefixInput{Tokens: testTokens(40, 512, 11)}
+	suffix := transport.SuffixInput{Tokens: testTokens(4, 512, 12)}
+	s, err := b.NewSession(ctx)
+	require.NoError(t, err)
+	defer s.Close()
+	_, ok := s.(transport.LogitsReader)
+	assert.True(t, ok, "the ablation session keeps the optional interfaces")
+
+	first, err := s.EnsurePrefix(ctx, prefix)
+	require.NoError(t, err)
+	assert.Equal(t, 0, first.ReusedTokens)
+	assert.Equal(t, 40, first.ComputedTokens)
+	_, err = s.PrefillSuffix(ctx, suffix)
+	require.NoError(t, err)
+
+	// The same prefix again: a reusing session would reuse all 40.
+	again, err := s.EnsurePrefix(ctx, prefix)
+	require.NoError(t, err)
+	assert.Equal(t, 0, again.ReusedTokens, "no-reuse reports Reused 0 honestly")
+	assert.Equal(t, 40, again.ComputedTokens)
+	warm, err := s.PrefillSuffix(ctx, suffix)
+	require.NoError(t, err)
+	warmDec, err := s.Decode(ctx, 5)
+	require.NoError(t, err)
+
+	// A cold session of the normal backend gives the same tokens.
+	ref, err := Open(ctx, adapters.Options{ModelPath: path, Threads: 1})
+	require.NoError(t, err)
+	defer ref.Close()
+	cs, err := ref.NewSession(ctx)
+	require.NoError(t, err)
+	defer cs.Close()
+	_, err = cs.EnsurePrefix(ctx, prefix)
+	require.NoError(t, err)
+	cold, err := cs.PrefillSuffix(ctx, suffix)
+	require.NoError(t, err)
+	coldDec, err := cs.Decode(ctx, 5)
+	require.NoError(t, err)
+	assert.Equal(t, cold.FirstToken, warm.FirstToken)
+	assert.Equal(t, coldDec.Tokens, warmDec.Tokens)
+
+	// Bad input is refused without dropping the resident prefix: the
+	// suffix still prefills on top of it.
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: []transport.Token{1, 99999}})
+	require.Error(t, err)
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(600, 512, 13)})
+	require.Error(t, err)
+	assert.True(t, transport.IsOverContext(err), "%v", err)
+	again2, err := s.PrefillSuffix(ctx, suffix)
+	require.NoError(t, err)
+	assert.Equal(t, warm.FirstToken, again2.FirstToken)
+
+	require.NoError(t, s.Close())
+	_, err = s.EnsurePrefix(ctx, prefix)
+	assert.ErrorIs(t, err, transport.ErrClosed)
+}
