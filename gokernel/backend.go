@@ -45,7 +45,7 @@ func init() {
 		Name:        BackendName,
 		Description: "in-repo Go kernel: Llama forward pass over f32/f16/q8_0 GGUF weights, f32 KV cache",
 		Open:        Open,
-		Caps:        adapters.Caps{Logits: true},
+		Caps:        adapters.Caps{Logits: true, Batch: true},
 	})
 }
 
