@@ -1,0 +1,467 @@
+// Package sweep measures a backend once per configuration of a small
+// settings grid and composes the tuned reference row from the results: each
+// report section is taken from the configuration that is best for that
+// section, so "tuned" is measured, not assumed (DESIGN.md, Performance).
+//
+// Every configuration's full report is kept as raw evidence (Sweep.Results);
+// a configuration that fails a correctness check is excluded from the choice
+// and the composed row says so.
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fakbench/fakbench/report"
+)
+
+// Schema names the JSON shape of a Sweep.
+const Schema = "fakbench.sweep/v1"
+
+// Axis is one swept setting: a backend Extra key and the values tried.
+type Axis struct {
+	Key    string   `json:"key"`
+	Values []string `json:"values"`
+}
+
+// Grid is the swept settings; every combination of the axes' values is one
+// configuration.
+type Grid []Axis
+
+// DefaultGrid is flash attention on/off by n_ubatch 256/512: the settings
+// that moved llama.cpp's prefill and decode on the development node.
+func DefaultGrid() Grid {
+	return Grid{{Key: "flash_attn", Values: []string{"on", "off"}}, {Key: "n_ubatch", Values: []string{"256", "512"}}}
+}
+
+// ParseGrid reads a grid written as "key=v1,v2;key2=v3,v4" (blanks around
+// items are ignored). A key may appear once; every key needs at least one
+// value; values may not repeat within a key.
+func ParseGrid(s string) (Grid, error) {
+	var g Grid
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		key, vals, ok := strings.Cut(part, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return nil, fmt.Errorf("grid item %q: want key=value[,value...]", part)
+		}
+		if strings.ContainsAny(key, " ,") {
+			return nil, fmt.Errorf("grid item %q: key %q has a blank or comma", part, key)
+		}
+		if seen[key] {
+			return nil, fmt.Errorf("grid names %q twice", key)
+		}
+		seen[key] = true
+		a := Axis{Key: key}
+		dup := map[string]bool{}
+		for _, v := range strings.Split(vals, ",") {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				continue
+			}
+			if dup[v] {
+				return nil, fmt.Errorf("grid key %q lists %q twice", key, v)
+			}
+			dup[v] = true
+			a.Values = append(a.Values, v)
+		}
+		if len(a.Values) == 0 {
+			return nil, fmt.Errorf("grid key %q has no values", key)
+		}
+		g = append(g, a)
+	}
+	if len(g) == 0 {
+		return nil, errors.New("grid is empty: want key=value[,value...][;key=...]")
+	}
+	return g, nil
+}
+
+// String writes g in the form ParseGrid reads.
+func (g Grid) String() string {
+	parts := make([]string, len(g))
+	for i, a := range g {
+		parts[i] = a.Key + "=" + strings.Join(a.Values, ",")
+	}
+	return strings.Join(parts, ";")
+}
+
+// Config is one point of the grid.
+type Config struct {
+	// Name is "key=value key2=value2" in grid order.
+	Name string `json:"name"`
+	// Extra holds the settings to pass to the backend (adapters.Options.Extra).
+	Extra map[string]string `json:"extra"`
+}
+
+// Configs lists every combination of the grid's values, the last axis
+// varying fastest.
+func (g Grid) Configs() []Config {
+	out := []Config{{Extra: map[string]string{}}}
+	for _, a := range g {
+		var next []Config
+		for _, c := range out {
+			for _, v := range a.Values {
+				e := make(map[string]string, len(c.Extra)+1)
+				for k, x := range c.Extra {
+					e[k] = x
+				}
+				e[a.Key] = v
+				name := a.Key + "=" + v
+				if c.Name != "" {
+					name = c.Name + " " + name
+				}
+				next = append(next, Config{Name: name, Extra: e})
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// Result is one configuration's measurement.
+type Result struct {
+	Config Config `json:"config"`
+	// Excluded is true when the configuration took no part in the choice;
+	// ExcludedReason says why (a failed correctness check, a failed run).
+	Excluded       bool           `json:"excluded"`
+	ExcludedReason string         `json:"excluded_reason,omitempty"`
+	Report         *report.Report `json:"report,omitempty"`
+}
+
+// Choice records which configuration won one section (or one suffix-curve
+// point) and with what figure.
+type Choice struct {
+	// Section is the report section ("cold_full_prefill", ...), or
+	// "suffix_ttft_curve[N]" for the curve point of N suffix tokens.
+	Section string `json:"section"`
+	// Criterion says what was compared ("highest prompt_tps", ...).
+	Criterion string `json:"criterion"`
+	// Config is the winning configuration's name.
+	Config string `json:"config"`
+	// Value is the winning figure; Others are the other eligible
+	// configurations' figures by name.
+	Value  float64            `json:"value"`
+	Others map[string]float64 `json:"others,omitempty"`
+}
+
+// Sweep is the whole sweep: the grid, every configuration's report, the
+// choices and the composed tuned row.
+//
+// Its JSON has no top-level "backend" field on purpose: report.ReadDir (and
+// so "fakbench compare") skips the sweep file instead of reading it as a row.
+type Sweep struct {
+	Schema  string `json:"schema"`
+	Backend string `json:"swept_backend"`
+	Model   string `json:"model,omitempty"`
+	// Threads is the thread count every configuration ran with, and
+	// ThreadsNote why it is not swept.
+	Threads     int      `json:"threads"`
+	ThreadsNote string   `json:"threads_note,omitempty"`
+	Grid        Grid     `json:"grid"`
+	Results     []Result `json:"results"`
+	Choices     []Choice `json:"choices,omitempty"`
+	// Tuned is the composed tuned reference row (nil when no configuration
+	// was eligible).
+	Tuned      *report.Report `json:"tuned,omitempty"`
+	Notes      []string       `json:"notes,omitempty"`
+	StartedAt  string         `json:"started_at,omitempty"`
+	FinishedAt string         `json:"finished_at,omitempty"`
+}
+
+// RunFunc measures one configuration and returns its report. An error
+// means the configuration could not be measured (it is excluded, with the
+// error as the reason); a context error ends the sweep.
+type RunFunc func(ctx context.Context, c Config) (*report.Report, error)
+
+// Run measures every configuration of g with run, in grid order, and
+// composes the tuned row. It returns an error only when ctx ends (with
+// the results so far) or g is empty.
+func Run(ctx context.Context, backend string, g Grid, threads int, run RunFunc) (*Sweep, error) {
+	if len(g) == 0 {
+		return nil, errors.New("sweep: empty grid")
+	}
+	s := &Sweep{
+		Schema: Schema, Backend: backend, Threads: threads, Grid: g,
+		ThreadsNote: fmt.Sprintf("threads fixed at %d, the run's thread count, so every ratio stays same-thread; not swept", threads),
+		StartedAt:   time.Now().UTC().Format(time.RFC3339Nano),
+	}
+	for _, c := range g.Configs() {
+		if err := ctx.Err(); err != nil {
+			s.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
+			return s, fmt.Errorf("sweep interrupted before %s: %w", c.Name, err)
+		}
+		rep, err := run(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			s.Results = append(s.Results, Result{Config: c, Excluded: true, ExcludedReason: "interrupted: " + err.Error(), Report: rep})
+			s.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
+			return s, fmt.Errorf("sweep interrupted in %s: %w", c.Name, ctx.Err())
+		}
+		s.Results = append(s.Results, Evaluate(c, rep, err))
+	}
+	s.Compose()
+	s.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
+	return s, nil
+}
+
+// Evaluate judges one configuration's outcome: excluded when it could not
+// run (err), has no report, or fails a correctness check.
+func Evaluate(c Config, rep *report.Report, err error) Result {
+	res := Result{Config: c, Report: rep}
+	switch {
+	case err != nil:
+		res.Excluded, res.ExcludedReason = true, "not measured: "+err.Error()
+	case rep == nil:
+		res.Excluded, res.ExcludedReason = true, "not measured: no report"
+	default:
+		if f := report.CorrectnessFailures(rep); len(f) > 0 {
+			res.Excluded, res.ExcludedReason = true, "correctness check failed: "+strings.Join(f, "; ")
+		}
+	}
+	return res
+}
+
+// section describes how one report section is chosen.
+type section struct {
+	name      string
+	criterion string
+	lower     bool // lower is better
+	value     func(r *report.Report) float64
+	copy      func(dst, src *report.Report)
+}
+
+var sections = []section{
+	{"cold_full_prefill", "highest prompt_tps", false,
+		func(r *report.Report) float64 { return r.ColdFullPrefill.PromptTPS },
+		func(d, s *report.Report) { d.ColdFullPrefill = s.ColdFullPrefill }},
+	{"warm_same_prefix", "lowest ttft_ms", true,
+		func(r *report.Report) float64 { return r.WarmSamePrefix.TTFTMS },
+		func(d, s *report.Report) { d.WarmSamePrefix = s.WarmSamePrefix }},
+	{"warm_changed_suffix", "lowest ttft_ms", true,
+		func(r *report.Report) float64 { return r.WarmChangedSuffix.TTFTMS },
+		func(d, s *report.Report) { d.WarmChangedSuffix = s.WarmChangedSuffix }},
+	{"edited_stable_segment", "lowest ttft_ms", true,
+		func(r *report.Report) float64 { return r.EditedStable.TTFTMS },
+		func(d, s *report.Report) { d.EditedStable = s.EditedStable }},
+	{"decode", "highest tokens_per_sec", false,
+		func(r *report.Report) float64 { return r.Decode.TokensPerSec },
+		func(d, s *report.Report) { d.Decode = s.Decode }},
+}
+
+// Compose chooses, among the eligible (not excluded) results, the best
+// configuration per section and per suffix-curve point, and sets s.Choices,
+// s.Tuned and s.Notes. The composed row is a copy of the first eligible
+// report with every section replaced by its winner's; its notes name the
+// configuration each section came from and the excluded ones, and its
+// Settings say which settings won where. Ties go to the earlier
+// configuration in grid order. A section no eligible configuration measured
+// (figure zero) stays as the base has it, with a note.
+func (s *Sweep) Compose() {
+	s.Choices, s.Tuned, s.Notes = nil, nil, nil
+	var eligible []Result
+	for _, r := range s.Results {
+		if r.Excluded {
+			s.Notes = append(s.Notes, fmt.Sprintf("configuration %s excluded: %s", r.Config.Name, r.ExcludedReason))
+			continue
+		}
+		eligible = append(eligible, r)
+	}
+	if len(eligible) == 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("no configuration of the %d swept passed its correctness checks: no tuned row", len(s.Results)))
+		return
+	}
+	base := eligible[0].Report
+	tuned := cloneReport(base)
+	tuned.Notes = nil
+	winners := map[string]string{} // section -> config name
+
+	for _, sec := range sections {
+		best, others := -1, map[string]float64{}
+		var bestV float64
+		for i, r := range eligible {
+			v := sec.value(r.Report)
+			if v <= 0 {
+				continue
+			}
+			others[r.Config.Name] = v
+			if best < 0 || (sec.lower && v < bestV) || (!sec.lower && v > bestV) {
+				best, bestV = i, v
+			}
+		}
+		if best < 0 {
+			tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: %s was measured by no eligible configuration; left as %s has it", sec.name, eligible[0].Config.Name))
+			continue
+		}
+		win := eligible[best]
+		delete(others, win.Config.Name)
+		sec.copy(tuned, win.Report)
+		winners[sec.name] = win.Config.Name
+		s.Choices = append(s.Choices, Choice{Section: sec.name, Criterion: sec.criterion, Config: win.Config.Name, Value: bestV, Others: others})
+		tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: %s from %s (%s: %s%s)",
+			sec.name, win.Config.Name, sec.criterion, report.FormatNumber(bestV), othersText(others)))
+	}
+
+	// The suffix curve, point by point (matched on suffix_tokens).
+	curveWins := map[string]int{}
+	for i, pt := range tuned.SuffixTTFTCurve {
+		best, others := -1, map[string]float64{}
+		var bestV float64
+		var bestPt report.SuffixTTFT
+		for j, r := range eligible {
+			p, ok := curvePoint(r.Report, pt.SuffixTokens)
+			if !ok || p.TTFTMS <= 0 {
+				continue
+			}
+			others[r.Config.Name] = p.TTFTMS
+			if best < 0 || p.TTFTMS < bestV {
+				best, bestV, bestPt = j, p.TTFTMS, p
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		name := eligible[best].Config.Name
+		delete(others, name)
+		tuned.SuffixTTFTCurve[i] = bestPt
+		curveWins[name]++
+		s.Choices = append(s.Choices, Choice{Section: fmt.Sprintf("suffix_ttft_curve[%d]", pt.SuffixTokens),
+			Criterion: "lowest ttft_ms", Config: name, Value: bestV, Others: others})
+		tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: suffix_ttft_curve at %d suffix tokens from %s (lowest ttft_ms: %s%s)",
+			pt.SuffixTokens, name, report.FormatNumber(bestV), othersText(others)))
+	}
+	if len(curveWins) > 0 {
+		winners["suffix_ttft_curve"] = countsText(curveWins)
+	}
+
+	for _, r := range s.Results {
+		if r.Excluded {
+			tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: configuration %s excluded: %s", r.Config.Name, r.ExcludedReason))
+		}
+	}
+	tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: composed from a sweep of %d configurations (%s), %d eligible; %s; every configuration's full report is kept in the sweep file",
+		len(s.Results), s.Grid.String(), len(eligible), s.ThreadsNote))
+	for _, n := range base.Notes {
+		tuned.Notes = append(tuned.Notes, "["+eligible[0].Config.Name+"] "+n)
+	}
+
+	tuned.Settings = composedSettings(base.Settings, s.Grid, eligible, winners)
+	s.Tuned = tuned
+}
+
+// curvePoint finds r's curve point at n suffix tokens.
+func curvePoint(r *report.Report, n int) (report.SuffixTTFT, bool) {
+	for _, p := range r.SuffixTTFTCurve {
+		if p.SuffixTokens == n {
+			return p, true
+		}
+	}
+	return report.SuffixTTFT{}, false
+}
+
+// composedSettings are the base settings with each swept key replaced by
+// the value that won (one value when every section agrees, else per
+// section), plus "sweep" and "sweep.<section>" entries naming the winners.
+func composedSettings(base map[string]string, g Grid, eligible []Result, winners map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(winners)+2)
+	for k, v := range base {
+		out[k] = v
+	}
+	byName := map[string]Config{}
+	for _, r := range eligible {
+		byName[r.Config.Name] = r.Config
+	}
+	secNames := make([]string, 0, len(winners))
+	for sec := range winners {
+		secNames = append(secNames, sec)
+	}
+	sort.Strings(secNames)
+	for _, a := range g {
+		vals := map[string][]string{} // value -> sections
+		for _, sec := range secNames {
+			if sec == "suffix_ttft_curve" {
+				continue
+			}
+			vals[byName[winners[sec]].Extra[a.Key]] = append(vals[byName[winners[sec]].Extra[a.Key]], sec)
+		}
+		switch len(vals) {
+		case 0:
+		case 1:
+			for v := range vals {
+				out[a.Key] = v
+			}
+		default:
+			keys := make([]string, 0, len(vals))
+			for v := range vals {
+				keys = append(keys, v)
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, v := range keys {
+				parts[i] = v + " (" + strings.Join(vals[v], ", ") + ")"
+			}
+			out[a.Key] = "per section: " + strings.Join(parts, "; ")
+		}
+	}
+	for sec, name := range winners {
+		out["sweep."+sec] = name
+	}
+	out["sweep"] = fmt.Sprintf("best of %d eligible configurations per section (grid %s)", len(eligible), g.String())
+	return out
+}
+
+// othersText renders the losing figures: "; others: a 1.2, b 3.4".
+func othersText(others map[string]float64) string {
+	if len(others) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(others))
+	for n := range others {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + " " + report.FormatNumber(others[n])
+	}
+	return "; others: " + strings.Join(parts, ", ")
+}
+
+// countsText renders how many curve points each configuration won.
+func countsText(wins map[string]int) string {
+	names := make([]string, 0, len(wins))
+	for n := range wins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s (%d points)", n, wins[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cloneReport copies r deeply enough that changing the copy's sections,
+// curve, notes and settings leaves r alone.
+func cloneReport(r *report.Report) *report.Report {
+	c := *r
+	c.SuffixTTFTCurve = append([]report.SuffixTTFT(nil), r.SuffixTTFTCurve...)
+	c.Notes = append([]string(nil), r.Notes...)
+	if r.Settings != nil {
+		c.Settings = make(map[string]string, len(r.Settings))
+		for k, v := range r.Settings {
+			c.Settings[k] = v
+		}
+	}
+	if r.VsReference != nil {
+		c.VsReference = nil
+	}
+	return &c
+}

@@ -1,0 +1,114 @@
+package sweep
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fakbench/fakbench/report"
+)
+
+// Table renders the sweep as aligned text: one line per configuration with
+// its section figures (a "*" marks the section's winner) and whether it was
+// excluded, then the composed choice per section.
+func (s *Sweep) Table() string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var curve []int
+	for _, r := range s.Results {
+		if r.Report != nil && len(r.Report.SuffixTTFTCurve) > len(curve) {
+			curve = curve[:0]
+			for _, p := range r.Report.SuffixTTFTCurve {
+				curve = append(curve, p.SuffixTokens)
+			}
+		}
+	}
+	head := []string{"configuration", "cold prefill tok/s", "warm same TTFT ms", "warm changed TTFT ms", "edited TTFT ms", "decode tok/s"}
+	for _, n := range curve {
+		head = append(head, fmt.Sprintf("suffix %d TTFT ms", n))
+	}
+	head = append(head, "status")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	won := map[string]string{}
+	for _, c := range s.Choices {
+		won[c.Section] = c.Config
+	}
+	for _, r := range s.Results {
+		row := []string{r.Config.Name}
+		for _, sec := range sections {
+			row = append(row, cell(r, sec.name, func(rep *report.Report) float64 { return sec.value(rep) }, won))
+		}
+		for _, n := range curve {
+			key := fmt.Sprintf("suffix_ttft_curve[%d]", n)
+			row = append(row, cell(r, key, func(rep *report.Report) float64 {
+				p, _ := curvePoint(rep, n)
+				return p.TTFTMS
+			}, won))
+		}
+		status := "eligible"
+		if r.Excluded {
+			status = "excluded: " + r.ExcludedReason
+		}
+		row = append(row, status)
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(&b, "\n%s; * = chosen for the tuned row\n", s.ThreadsNote)
+	for _, c := range s.Choices {
+		fmt.Fprintf(&b, "%s: %s (%s %s)\n", c.Section, c.Config, c.Criterion, report.FormatNumber(c.Value))
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintln(&b, n)
+	}
+	return b.String()
+}
+
+func cell(r Result, section string, value func(*report.Report) float64, won map[string]string) string {
+	if r.Report == nil {
+		return "-"
+	}
+	v := value(r.Report)
+	if v <= 0 {
+		return "-"
+	}
+	s := report.FormatNumber(v)
+	if !r.Excluded && won[section] == r.Config.Name {
+		s += " *"
+	}
+	return s
+}
+
+// WriteFile writes the sweep as indented JSON to path, atomically.
+func (s *Sweep) WriteFile(path string) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("sweep: encoding %s: %w", path, err)
+	}
+	return report.WriteFileAtomic(path, append(data, '\n'))
+}
+
+// ReadFile reads a sweep file written by WriteFile, checking its schema.
+func ReadFile(path string) (*Sweep, error) {
+	data, err := readAll(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Sweep
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("sweep: %s is not a sweep JSON object: %w", path, err)
+	}
+	if s.Schema != Schema {
+		return nil, fmt.Errorf("sweep: %s has schema %q, want %q", path, s.Schema, Schema)
+	}
+	return &s, nil
+}
+
+func readAll(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	return data, nil
+}
