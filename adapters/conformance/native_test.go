@@ -38,16 +38,11 @@ func openNative(name string) func(t *testing.T) transport.Backend {
 	}
 }
 
-// llama.cpp passes the kit through its adapter.
-//
-// Known failure, skipped until fixed in package llamacpp: Cancel fails
-// intermittently ("Decode(8) after a context cancelled: ... llama_decode
-// aborted"). canceller.arm registers context.AfterFunc on an already
-// cancelled context; its callback runs in its own goroutine and can run after
-// disarm and after the next call's arm, raising the abort flag during that
-// next call. Remove the Skip once the callback is tied to its own arming.
+// llama.cpp passes the whole kit through its adapter, Cancel included (a
+// late cancellation watcher once raised the abort flag during the next
+// call; each watcher is now tied to its own call).
 func TestLlamacppConformance(t *testing.T) {
-	conformance.Run(t, openNative("llamacpp"), conformance.Options{Skip: []string{"Cancel"}})
+	conformance.Run(t, openNative("llamacpp"), conformance.Options{})
 }
 
 // OpenVINO passes the kit through its adapter.
