@@ -18,6 +18,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/harness/sweep"
 	"github.com/fakbench/fakbench/internal/progress"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/formats"
@@ -36,6 +37,8 @@ func init() {
 const runSynopsis = `usage: fakbench run --backends gokernel,llamacpp,openvino --model MODEL --out DIR
                     [--short] [--threads N] [--reps N] [--warmup N] [--ctx N]
                     [--require BACKEND[,...]] [--profile tuned|untuned] [--seed N] [--quiet]
+                    [--sweep [--grid "flash_attn=on,off;n_ubatch=256,512"]]
+                    [--ablations generic,no-reuse] [--untuned]
 
 Runs every scenario of the report (cold full prefill, warm same prefix, warm
 changed suffix, edited stable segment, decode, suffix TTFT curve, failure
@@ -44,6 +47,12 @@ writes DIR/<backend>.json and DIR/report.md, and prints the side-by-side
 table. MODEL is a .gguf file, synthetic:PRESET[:TYPE] (presets tiny,
 smol135m, llama1b; types f32, f16, q8_0) or real:smollm2 (fetched by
 make setup).
+
+--sweep makes the llama.cpp row the tuned reference composed from a sweep
+(each section from its best configuration; DIR/sweep-llamacpp.json keeps
+every configuration's report). --ablations adds Go kernel ablation rows
+(generic: the pure-Go kernels; no-reuse: no prefix reuse), --untuned adds
+llama.cpp's untuned profile as a separate row.
 
 A backend that cannot run here becomes a skipped row with its reason, unless
 --require names it. Exit codes: 0 done; 1 a benchmark or a correctness check
@@ -66,6 +75,39 @@ type runOptions struct {
 	quiet    bool
 	formats  []string
 	argv     []string
+
+	sweep     bool       // compose the llama.cpp row from a settings sweep
+	grid      sweep.Grid // the sweep's grid
+	ablations []string   // Go kernel ablation rows (ablationRows keys)
+	untuned   bool       // add llama.cpp's untuned profile as its own row
+}
+
+// sweepBackend is the backend --sweep tunes: the tuned reference.
+const sweepBackend = "llamacpp"
+
+// ablation is one Go kernel ablation row: its label, the backend options
+// that switch the feature off, and what the row shows.
+type ablation struct {
+	label, what string
+	extra       map[string]string
+}
+
+// ablationRows are the --ablations choices, by name.
+var ablationRows = map[string]ablation{
+	"generic": {label: "gokernel-generic", extra: map[string]string{"kernels": "generic"},
+		what: "the pure-Go (generic) kernels instead of the SIMD set: what the assembly kernels buy"},
+	"no-reuse": {label: "gokernel-noreuse", extra: map[string]string{"prefix_reuse": "off"},
+		what: "prefix reuse off: EnsurePrefix recomputes the whole prefix every time (reused 0), so warm_same_prefix.hit_rate is 0 by design and not counted as a failed run; every other check still counts"},
+}
+
+// ablationNames lists the --ablations choices, sorted.
+func ablationNames() []string {
+	out := make([]string, 0, len(ablationRows))
+	for k := range ablationRows {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // defaultReps is the number of measured repetitions of a full run; a short
@@ -91,6 +133,10 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the deterministic token IDs")
 	fs.Float64Var(&o.membw, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
+	fs.BoolVar(&o.sweep, "sweep", false, "compose the llama.cpp row from a settings sweep (best configuration per section; DIR/sweep-llamacpp.json keeps them all)")
+	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over llama.cpp's options (default "+sweep.DefaultGrid().String()+"; needs --sweep)")
+	ablations := fs.String("ablations", "", "comma-separated Go kernel ablation `rows`: "+strings.Join(ablationNames(), ", "))
+	fs.BoolVar(&o.untuned, "untuned", false, "add llama.cpp's untuned profile as a separate row (row kind untuned)")
 	format := fs.String("format", "json", "stdout `format`s besides the files: json (the side-by-side table), md, csv, jsonl or benchstat; each non-json format is also written to DIR/report.<ext>")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return o, code, false
@@ -123,6 +169,9 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 		return o, usageError(stderr, "run", "--format: %v", err), false
 	}
 	o.formats = fmts
+	if code, ok := parseRowFlags(&o, *grid, set["grid"], *ablations, stderr); !ok {
+		return o, code, false
+	}
 	if !set["reps"] {
 		o.reps = defaultReps
 		if o.short {
@@ -150,29 +199,146 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	return o, exitOK, true
 }
 
-// opened is one backend of the run: loaded, or skipped/failed with a reason.
+// parseRowFlags checks --sweep, --grid, --ablations and --untuned against
+// --backends and --profile.
+func parseRowFlags(o *runOptions, grid string, gridSet bool, ablations string, stderr io.Writer) (int, bool) {
+	has := func(b string) bool { return slices.Contains(o.backends, b) }
+	if gridSet && !o.sweep {
+		return usageError(stderr, "run", "--grid needs --sweep"), false
+	}
+	if o.sweep {
+		switch {
+		case !has(sweepBackend):
+			return usageError(stderr, "run", "--sweep tunes %s, which is not in --backends (%s)", sweepBackend, strings.Join(o.backends, ",")), false
+		case o.profile != "tuned":
+			return usageError(stderr, "run", "--sweep composes the tuned reference: it needs --profile tuned, not %q", o.profile), false
+		}
+		o.grid = sweep.DefaultGrid()
+		if gridSet {
+			g, err := parseSweepGrid(grid)
+			if err != nil {
+				return usageError(stderr, "run", "--grid: %v", err), false
+			}
+			o.grid = g
+		}
+	}
+	if o.untuned {
+		switch {
+		case !has(sweepBackend):
+			return usageError(stderr, "run", "--untuned adds llama.cpp's untuned row: %s is not in --backends (%s)", sweepBackend, strings.Join(o.backends, ",")), false
+		case o.profile == "untuned":
+			return usageError(stderr, "run", "--untuned with --profile untuned would run the untuned profile twice"), false
+		}
+	}
+	o.ablations = splitList(ablations)
+	seen := map[string]bool{}
+	for _, a := range o.ablations {
+		if _, ok := ablationRows[a]; !ok {
+			return usageError(stderr, "run", "--ablations: unknown ablation %q (known: %s)", a, strings.Join(ablationNames(), ", ")), false
+		}
+		if seen[a] {
+			return usageError(stderr, "run", "--ablations names %q twice", a), false
+		}
+		seen[a] = true
+	}
+	if len(o.ablations) > 0 && !has("gokernel") {
+		return usageError(stderr, "run", "--ablations are Go kernel rows: gokernel is not in --backends (%s)", strings.Join(o.backends, ",")), false
+	}
+	return exitOK, true
+}
+
+// parseSweepGrid parses a --grid value and refuses a threads axis: the
+// thread count is fixed to the run's so that ratios stay same-thread.
+func parseSweepGrid(s string) (sweep.Grid, error) {
+	g, err := sweep.ParseGrid(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range g {
+		if a.Key == "threads" {
+			return nil, fmt.Errorf("threads cannot be swept: every configuration runs with --threads so ratios stay same-thread")
+		}
+	}
+	return g, nil
+}
+
+// opened is one row of the run: a backend with its profile and options,
+// loaded, or skipped/failed with a reason.
 type opened struct {
-	name      string
+	name      string            // registry name of the backend
+	label     string            // row label ("" = the backend name)
+	kind      string            // row kind
+	profile   string            // settings profile
+	extra     map[string]string // backend options (adapters.Options.Extra)
+	sweep     bool              // compose this row from a settings sweep
+	note      string            // what the row is, for its notes ("" = none)
 	available bool              // the probe open succeeded
 	backend   transport.Backend // open now (nil between the probe and the run)
 	rep       *report.Report    // set when the backend did not load
 	started   time.Time
 }
 
-// openBackend opens one backend with the run's settings.
-func openBackend(ctx context.Context, o runOptions, m resolvedModel, name string) (transport.Backend, error) {
+// display is the row's name in progress lines and file names.
+func (r *opened) display() string {
+	if r.label != "" {
+		return r.label
+	}
+	return r.name
+}
+
+// planRows lists the run's rows: one per --backends entry, then the
+// --untuned and --ablations rows.
+func planRows(o runOptions) []*opened {
+	var rows []*opened
+	for _, name := range o.backends {
+		rows = append(rows, &opened{name: name, kind: rowKind(name, o.profile), profile: o.profile,
+			sweep: o.sweep && name == sweepBackend})
+	}
+	if o.untuned {
+		rows = append(rows, &opened{name: sweepBackend, label: sweepBackend + "-untuned", kind: report.KindUntuned,
+			profile: "untuned", note: "untuned row: llama.cpp as a naive caller of the C API gets it (its default context parameters and thread count); not a reference"})
+	}
+	for _, a := range o.ablations {
+		ab := ablationRows[a]
+		rows = append(rows, &opened{name: "gokernel", label: ab.label, kind: report.KindAblation, profile: o.profile,
+			extra: ab.extra, note: "ablation " + ab.label + ": " + ab.what})
+	}
+	return rows
+}
+
+// openBackend opens one backend with the run's threads and context and the
+// given profile and options.
+func openBackend(ctx context.Context, o runOptions, m resolvedModel, name, profile string, extra map[string]string) (transport.Backend, error) {
 	return adapters.Open(ctx, name, adapters.Options{
-		ModelPath: m.Path, Threads: o.threads, ContextLength: o.ctxLen, Profile: o.profile,
+		ModelPath: m.Path, Threads: o.threads, ContextLength: o.ctxLen, Profile: profile, Extra: extra,
 	})
+}
+
+// openRow opens a row's backend.
+func openRow(ctx context.Context, o runOptions, m resolvedModel, row *opened) (transport.Backend, error) {
+	return openBackend(ctx, o, m, row.name, row.profile, row.extra)
 }
 
 // openFailedReport is the row of a backend that failed to open for a reason
 // other than being unavailable here.
-func openFailedReport(o runOptions, m resolvedModel, name string, err error) *report.Report {
-	r := baseReport(o, m, name)
+func openFailedReport(o runOptions, m resolvedModel, row *opened, err error) *report.Report {
+	r := baseReport(o, m, row)
 	r.Status = report.StatusFailed
 	r.Notes = append(r.Notes, "open failed: "+err.Error())
 	return r
+}
+
+// probeGrid opens and closes the backend once per configuration of g, so a
+// bad option in the grid is a usage error before anything is measured.
+func probeGrid(ctx context.Context, o runOptions, m resolvedModel, name string, g sweep.Grid) error {
+	for _, c := range g.Configs() {
+		b, err := openBackend(ctx, o, m, name, "tuned", c.Extra)
+		if err != nil {
+			return fmt.Errorf("configuration %s: %w", c.Name, err)
+		}
+		_ = b.Close()
+	}
+	return nil
 }
 
 // resetPeakRSS resets the process's peak resident set size (Linux:
@@ -251,19 +417,30 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 	failed := false
 	var infos []transport.ModelInfo
-	for _, name := range o.backends {
-		row := &opened{name: name, started: time.Now()}
-		rows = append(rows, row)
-		fmt.Fprintf(logw, "fakbench run: opening %s on %s (threads %d, profile %s)\n", name, model.Path, o.threads, o.profile)
-		b, err := openBackend(ctx, o, model, name)
+	rows = planRows(o)
+	for _, row := range rows {
+		name := row.display()
+		row.started = time.Now()
+		fmt.Fprintf(logw, "fakbench run: opening %s on %s (threads %d, profile %s)\n", name, model.Path, o.threads, row.profile)
+		b, err := openRow(ctx, o, model, row)
 		switch {
 		case err == nil:
 			row.available = true
 			infos = append(infos, b.Info())
-			if len(o.backends) == 1 {
+			if len(rows) == 1 && !row.sweep {
 				row.backend = b
 			} else if err := b.Close(); err != nil {
 				fmt.Fprintf(logw, "fakbench run: closing %s after the probe: %v\n", name, err)
+			}
+			if row.sweep {
+				if err := probeGrid(ctx, o, model, row.name, o.grid); err != nil {
+					if ctx.Err() != nil {
+						fmt.Fprintf(stderr, "fakbench run: interrupted while opening %s: %v\n", name, err)
+						return exitFailed
+					}
+					fmt.Fprintf(stderr, "fakbench run: --grid: %v\n", err)
+					return exitUsage
+				}
 			}
 		case transport.IsBadModel(err):
 			fmt.Fprintf(stderr, "fakbench run: %s: %v\n", name, err)
@@ -272,11 +449,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "fakbench run: interrupted while opening %s: %v\n", name, err)
 			return exitFailed
 		case transport.IsUnavailable(err):
-			row.rep = baseReport(o, model, name)
+			row.rep = baseReport(o, model, row)
 			row.rep.Status = report.StatusSkipped
 			row.rep.SkipReason = err.Error()
 			row.rep.Notes = append(row.rep.Notes, "skipped: "+err.Error())
-			if slices.Contains(o.require, name) {
+			if slices.Contains(o.require, row.name) {
 				failed = true
 				fmt.Fprintf(stderr, "fakbench run: required backend %s is unavailable: %v\n", name, err)
 			} else {
@@ -284,7 +461,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		default:
 			failed = true
-			row.rep = openFailedReport(o, model, name, err)
+			row.rep = openFailedReport(o, model, row, err)
 			fmt.Fprintf(stderr, "fakbench run: %s failed to open: %v\n", name, err)
 		}
 	}
@@ -305,21 +482,41 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var reports []*report.Report
 	for _, row := range rows {
-		if row.available {
+		if row.available && row.sweep {
+			resetPeakRSS()
+			row.started = time.Now()
+			s, err := runSweep(ctx, o, model, sc, row, host, flags, logw)
+			if s != nil {
+				path := filepath.Join(o.out, "sweep-"+row.name+".json")
+				if werr := s.WriteFile(path); werr != nil {
+					fmt.Fprintf(stderr, "fakbench run: %v\n", werr)
+					return exitFailed
+				}
+				fmt.Fprintf(logw, "fakbench run: sweep of %s written to %s\n", row.name, path)
+			}
+			row.rep = sweptRow(o, model, row, s, err)
+			if mb, ok := peakRSSMB(); ok {
+				row.rep.PeakRSSMB = mb
+			}
+			if row.rep.Status == report.StatusFailed {
+				failed = true
+			}
+		} else if row.available {
 			resetPeakRSS()
 			if row.backend == nil {
 				row.started = time.Now()
-				b, err := openBackend(ctx, o, model, row.name)
+				b, err := openRow(ctx, o, model, row)
 				if err != nil {
 					failed = true
-					row.rep = openFailedReport(o, model, row.name, err)
-					fmt.Fprintf(stderr, "fakbench run: %s failed to reopen: %v\n", row.name, err)
+					row.rep = openFailedReport(o, model, row, err)
+					fmt.Fprintf(stderr, "fakbench run: %s failed to reopen: %v\n", row.display(), err)
 				}
 				row.backend = b
 			}
 		}
 		if row.backend != nil {
 			row.rep = runOne(ctx, o, model, sc, row, host, flags, logw)
+			rowNotes(row)
 			if mb, ok := peakRSSMB(); ok {
 				row.rep.PeakRSSMB = mb
 			}
@@ -375,9 +572,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	for _, r := range reports {
+		name := r.Backend
+		if r.RowLabel != "" {
+			name = r.RowLabel
+		}
 		for _, f := range report.CorrectnessFailures(r) {
+			if expectedFailure(r, f) {
+				fmt.Fprintf(logw, "fakbench run: %s: %s (expected for this ablation, not counted)\n", name, f)
+				continue
+			}
 			failed = true
-			fmt.Fprintf(stderr, "fakbench run: %s: %s\n", r.Backend, f)
+			fmt.Fprintf(stderr, "fakbench run: %s: %s\n", name, f)
 		}
 	}
 	if failed {
@@ -386,16 +591,88 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// expectedFailure reports whether correctness failure f of r is the point
+// of r's ablation rather than a fault: the no-reuse ablation's warm hit rate
+// of 0. Every other check of an ablation row still counts.
+func expectedFailure(r *report.Report, f string) bool {
+	return r.RowKind == report.KindAblation && r.Settings["prefix_reuse"] == "off" &&
+		strings.HasPrefix(f, "warm_same_prefix.hit_rate")
+}
+
+// rowNotes adds what the row is to its report's notes (ablation, untuned,
+// a tuned reference that was not swept).
+func rowNotes(row *opened) {
+	r := row.rep
+	if row.note != "" {
+		r.Notes = append(r.Notes, row.note)
+	}
+	if row.name == sweepBackend && row.kind == report.KindTunedReference && !row.sweep {
+		r.Notes = append(r.Notes, fmt.Sprintf(
+			"tuned reference not swept: llama.cpp's tuned profile defaults as they are (flash_attn %s, n_batch %s, n_ubatch %s, threads %s); fakbench run --sweep (or fakbench tune) takes the best of a flash_attn x n_ubatch sweep per section",
+			r.Settings["flash_attn"], r.Settings["n_batch"], r.Settings["n_ubatch"], r.Settings["threads"]))
+	}
+}
+
+// runSweep measures row's backend once per configuration of the run's grid
+// (each a full harness run with the run's threads, scenario and
+// repetitions) and composes the tuned row.
+func runSweep(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, row *opened,
+	host report.Host, flags string, progressW io.Writer) (*sweep.Sweep, error) {
+	configs := o.grid.Configs()
+	i := 0
+	s, err := sweep.Run(ctx, row.name, o.grid, o.threads, func(ctx context.Context, c sweep.Config) (*report.Report, error) {
+		i++
+		fmt.Fprintf(progressW, "fakbench: sweep %s %d/%d: %s\n", row.name, i, len(configs), c.Name)
+		cfgRow := &opened{name: row.name, label: row.name + "[" + c.Name + "]", kind: row.kind, profile: row.profile,
+			extra: c.Extra, started: time.Now()}
+		b, err := openRow(ctx, o, m, cfgRow)
+		if err != nil {
+			return nil, fmt.Errorf("open: %w", err)
+		}
+		cfgRow.backend = b
+		rep := runOne(ctx, o, m, sc, cfgRow, host, flags, progressW)
+		_ = b.Close()
+		rep.RowLabel = "" // the configuration is in the sweep file; the row is the backend's
+		rep.Notes = append(rep.Notes, "sweep configuration "+c.Name)
+		return rep, nil
+	})
+	if s != nil {
+		s.Model = m.Spec
+	}
+	return s, err
+}
+
+// sweptRow is the row a sweep gives: the composed tuned row, or a failed
+// row saying why there is none.
+func sweptRow(o runOptions, m resolvedModel, row *opened, s *sweep.Sweep, err error) *report.Report {
+	if s != nil && s.Tuned != nil && err == nil {
+		r := s.Tuned
+		r.Notes = append(r.Notes, fmt.Sprintf("the sweep's configurations are kept in sweep-%s.json", row.name))
+		r.StartedAt, r.FinishedAt = s.StartedAt, s.FinishedAt
+		return r
+	}
+	r := baseReport(o, m, row)
+	r.Status = report.StatusFailed
+	if err != nil {
+		r.Notes = append(r.Notes, "sweep failed: "+err.Error())
+	}
+	if s != nil {
+		r.Notes = append(r.Notes, s.Notes...)
+	}
+	return r
+}
+
 // baseReport fills the facts every row carries, run or not.
-func baseReport(o runOptions, m resolvedModel, backend string) *report.Report {
+func baseReport(o runOptions, m resolvedModel, row *opened) *report.Report {
 	r := &report.Report{
 		Model:   m.Name,
-		Backend: backend,
+		Backend: row.name,
 		Mode:    "live_prefix_reuse",
-		Profile: o.profile,
+		Profile: row.profile,
 	}
 	r.SchemaVersion = report.SchemaVersion
-	r.RowKind = rowKind(backend, o.profile)
+	r.RowKind = row.kind
+	r.RowLabel = row.label
 	r.Threads = o.threads
 	r.Repetitions = o.reps
 	r.Warmup = o.warmup
@@ -427,30 +704,31 @@ func rowKind(backend, profile string) string {
 func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, row *opened,
 	host report.Host, flags string, progressW io.Writer) *report.Report {
 	b := row.backend
-	fmt.Fprintf(progressW, "fakbench run: %s: running scenarios (%d reps, %d warm-up)\n", row.name, o.reps, o.warmup)
+	name := row.display()
+	fmt.Fprintf(progressW, "fakbench run: %s: running scenarios (%d reps, %d warm-up)\n", name, o.reps, o.warmup)
 	start := time.Now()
 	mode := progress.Auto
 	if o.quiet {
 		mode = progress.Quiet
 	}
-	bar := progress.New(progressW, mode, "fakbench run: "+row.name, len(harness.Steps))
+	bar := progress.New(progressW, mode, "fakbench run: "+name, len(harness.Steps))
 	warmup := o.warmup
 	if warmup == 0 {
 		warmup = -1 // harness: 0 means its default, negative means none
 	}
 	rep, err := harness.Run(ctx, b, sc, harness.Config{
 		Reps: o.reps, Warmup: warmup, Short: o.short, Threads: o.threads,
-		Model: m.Name, Profile: o.profile,
+		Model: m.Name, Profile: row.profile,
 		Progress: bar.Func(),
 	})
 	bar.Done()
 	if rep == nil {
 		rep = &report.Report{Extras: report.Extras{Status: report.StatusFailed}}
 	}
-	fillMissing(rep, baseReport(o, m, row.name))
+	fillMissing(rep, baseReport(o, m, row))
 	if err != nil {
 		rep.Status = report.StatusFailed
-		fmt.Fprintf(progressW, "fakbench run: %s failed: %v\n", row.name, err)
+		fmt.Fprintf(progressW, "fakbench run: %s failed: %v\n", name, err)
 	}
 	if rep.BackendVersion == "" {
 		rep.BackendVersion = b.Version()
@@ -481,7 +759,7 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 	if rep.FinishedAt == "" {
 		rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 	}
-	fmt.Fprintf(progressW, "fakbench run: %s %s in %s\n", row.name, rep.Status, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(progressW, "fakbench run: %s %s in %s\n", name, rep.Status, time.Since(start).Round(time.Millisecond))
 	return rep
 }
 
@@ -522,6 +800,9 @@ func fillMissing(r, base *report.Report) {
 	}
 	if r.RowKind == "" {
 		r.RowKind = base.RowKind
+	}
+	if r.RowLabel == "" {
+		r.RowLabel = base.RowLabel
 	}
 	r.Threads = base.Threads
 	if r.Repetitions == 0 {
