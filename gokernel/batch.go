@@ -30,7 +30,9 @@ func (b *Backend) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 // not fit the context (a *transport.OverContextError) is an error. ctx is
 // checked between prefill chunks and between decode steps; on cancellation
 // the tokens generated so far are returned with an error wrapping
-// ctx.Err(). The decode steps allocate nothing.
+// ctx.Err(). The decode steps allocate nothing (the worker pool's
+// activation buffers may grow once, on the first step, when B exceeds every
+// token count it has seen).
 func (m *Model) DecodeBatch(ctx context.Context, prompts [][]transport.Token, steps int) (transport.BatchResult, error) {
 	if err := m.checkBatch(prompts, steps); err != nil {
 		return transport.BatchResult{}, err
