@@ -53,6 +53,20 @@ type pageCheck struct {
 // full-page screenshot.
 func checkInBrowser(t *testing.T, browser, path string) pageCheck {
 	t.Helper()
+	// Chromium's helper processes may still be writing to the profile for a
+	// moment after the browser is closed, so the profile is removed with a
+	// few retries rather than by t.TempDir's strict cleanup.
+	profile, err := os.MkdirTemp("", "fakbench-chromium-*")
+	require.NoError(t, err)
+	defer func() {
+		for i := 0; i < 50; i++ {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("could not remove the browser profile %s", profile)
+	}()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser),
 		chromedp.NoSandbox,
@@ -62,7 +76,7 @@ func checkInBrowser(t *testing.T, browser, path string) pageCheck {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1200, 900),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
