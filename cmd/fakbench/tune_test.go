@@ -261,7 +261,7 @@ func TestRunSweepAndAblationOnLlamacpp(t *testing.T) {
 	notes := strings.Join(ref.Notes, "\n")
 	assert.Contains(t, notes, "tuned reference: cold_full_prefill from flash_attn=")
 	assert.Contains(t, notes, "kept in sweep-llamacpp.json")
-	assert.NotContains(t, notes, "not swept")
+	assert.NotContains(t, notes, "tuned reference not swept")
 
 	k, err := report.ReadJSON(filepath.Join(out, "gokernel.json"))
 	require.NoError(t, err)
@@ -298,6 +298,6 @@ func TestRunUntunedRowAndNotSweptNote(t *testing.T) {
 	assert.Equal(t, "llamacpp-untuned", un.RowLabel)
 	assert.Equal(t, "untuned", un.Settings["profile"])
 	assert.Contains(t, strings.Join(un.Notes, "\n"), "untuned row: llama.cpp as a naive caller")
-	assert.NotContains(t, strings.Join(un.Notes, "\n"), "not swept")
+	assert.NotContains(t, strings.Join(un.Notes, "\n"), "tuned reference not swept")
 	assert.Contains(t, stdout, "llamacpp-untuned")
 }
