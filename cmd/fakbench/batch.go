@@ -14,6 +14,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
@@ -125,8 +126,8 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	memAvail := memAvailable()
 	failed := false
 	for _, name := range names {
-		f := &batch.File{Schema: batch.Schema, Backend: name, ModelSpec: *modelSpec, ModelDigest: model.Digest,
-			Threads: *threads, Short: *short, StartedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+		f := &batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: name, ModelSpec: *modelSpec, ModelDigest: model.Digest,
+			Threads: *threads, Short: *short}, StartedAt: time.Now().UTC().Format(time.RFC3339Nano)}
 		b, status, reason := openMeasured(ctx, name, model.Path, *threads, 0)
 		if b != nil {
 			f.BackendVersion, f.Settings = b.Version(), b.Settings()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
@@ -238,8 +239,9 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 	failed := false
 	for _, name := range names {
 		f := &workload.ReplayFile{
-			Schema: workload.ReplaySchema, Backend: name, ModelSpec: *modelSpec, ModelDigest: model.Digest,
-			Threads: *threads, Short: *short, Reps: *reps, WorkloadPath: *wpath, WorkloadDigest: pinnedDigest,
+			Identity: artifact.Identity{Schema: workload.ReplaySchema, Backend: name, ModelSpec: *modelSpec, ModelDigest: model.Digest,
+				Threads: *threads, Short: *short},
+			Reps: *reps, WorkloadPath: *wpath, WorkloadDigest: pinnedDigest,
 			ReplayedDigest: replayedDigest, WorkloadTurns: len(w.Turns), ReplayedTurns: len(replayed.Turns),
 			Caps: caps, PrefillCap: capRes, StartedAt: time.Now().UTC().Format(time.RFC3339Nano),
 		}

@@ -1,32 +1,24 @@
 package workload
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
+
+	"github.com/fakbench/fakbench/harness/artifact"
 )
 
-// Statuses of a replay file.
+// Statuses of a replay file (those of every per-backend result file).
 const (
-	StatusOK      = "ok"
-	StatusSkipped = "skipped"
-	StatusFailed  = "failed"
+	StatusOK      = artifact.StatusOK
+	StatusSkipped = artifact.StatusSkipped
+	StatusFailed  = artifact.StatusFailed
 )
 
 // ReplayFile is workload-<backend>.json: one backend's replay with the
 // identity of the run and of the workload it replayed.
 type ReplayFile struct {
-	Schema         string `json:"schema"`
-	Backend        string `json:"backend"`
-	BackendVersion string `json:"backend_version,omitempty"`
-	Status         string `json:"status"`
-	// Reason says why a backend was skipped or failed.
-	Reason      string `json:"reason,omitempty"`
-	ModelSpec   string `json:"model_spec"`
-	ModelDigest string `json:"model_digest,omitempty"`
-	Threads     int    `json:"threads"`
-	Short       bool   `json:"short"`
-	Reps        int    `json:"reps"`
+	// Identity encodes inline: schema, backend, ..., short.
+	artifact.Identity
+	Reps int `json:"reps"`
 	// WorkloadPath and WorkloadDigest name the pinned workload;
 	// ReplayedDigest is the digest of what was replayed after caps and
 	// short-run trimming (equal when nothing changed it).
@@ -46,22 +38,14 @@ type ReplayFile struct {
 // ReadReplayFile reads and checks a replay file: the schema, a backend
 // name, a known status, and a result with turns when the status is ok.
 func ReadReplayFile(path string) (*ReplayFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("workload replay: %w", err)
-	}
 	var f ReplayFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("workload replay: %s is not a replay JSON object: %w", path, err)
+	if err := artifact.ReadJSON(path, "workload replay", "a replay JSON object", &f); err != nil {
+		return nil, err
 	}
-	switch {
-	case f.Schema != ReplaySchema:
-		return nil, fmt.Errorf("workload replay: %s: schema %q, want %q", path, f.Schema, ReplaySchema)
-	case f.Backend == "":
-		return nil, fmt.Errorf("workload replay: %s: no backend name", path)
-	case f.Status != StatusOK && f.Status != StatusSkipped && f.Status != StatusFailed:
-		return nil, fmt.Errorf("workload replay: %s: status %q, want ok, skipped or failed", path, f.Status)
-	case f.Status == StatusOK && (f.Result == nil || len(f.Result.Turns) == 0):
+	if err := f.Check(path, "workload replay", ReplaySchema); err != nil {
+		return nil, err
+	}
+	if f.Status == StatusOK && (f.Result == nil || len(f.Result.Turns) == 0) {
 		return nil, fmt.Errorf("workload replay: %s: status ok but no replayed turns", path)
 	}
 	return &f, nil

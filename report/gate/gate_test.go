@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
@@ -77,10 +78,10 @@ func (f fixture) build(t *testing.T) string {
 	if sp == 0 {
 		sp = 3
 	}
-	writeJSON(t, filepath.Join(dir, BatchDir, "batch-llamacpp.json"), batch.File{Schema: batch.Schema, Backend: "llamacpp",
-		Status: batch.StatusOK, Short: f.short, Curve: curve(sp, f.bounded)})
-	writeJSON(t, filepath.Join(dir, BatchDir, "batch-gokernel.json"), batch.File{Schema: batch.Schema, Backend: "gokernel",
-		Status: batch.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short})
+	writeJSON(t, filepath.Join(dir, BatchDir, "batch-llamacpp.json"), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp",
+		Status: batch.StatusOK, Short: f.short}, Curve: curve(sp, f.bounded)})
+	writeJSON(t, filepath.Join(dir, BatchDir, "batch-gokernel.json"), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
+		Status: batch.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short}})
 
 	turns := 4
 	replayed := turns
@@ -96,8 +97,8 @@ func (f fixture) build(t *testing.T) string {
 	if f.caps.PrefillCap > 0 {
 		capRes.CappedTurns, capRes.DroppedTokens = 3, 400
 	}
-	writeJSON(t, filepath.Join(dir, WorkloadDir, "workload-gokernel.json"), workload.ReplayFile{Schema: workload.ReplaySchema,
-		Backend: "gokernel", Status: workload.StatusOK, Short: f.short, WorkloadTurns: turns, ReplayedTurns: replayed,
+	writeJSON(t, filepath.Join(dir, WorkloadDir, "workload-gokernel.json"), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
+		Backend: "gokernel", Status: workload.StatusOK, Short: f.short}, WorkloadTurns: turns, ReplayedTurns: replayed,
 		Caps: f.caps, PrefillCap: capRes, Result: res})
 
 	m := &manifest.Manifest{Schema: manifest.Schema, HostLabel: "test", HardwareProfile: "cpu", Short: f.short, Caps: f.caps}

@@ -1,0 +1,64 @@
+// Package artifact holds what the per-backend result files of fakbench
+// batch (batch-<backend>.json) and fakbench workload replay
+// (workload-<backend>.json) share: the identity of the run that wrote them
+// and the checks made when one is read back.
+package artifact
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Statuses of a per-backend result file.
+const (
+	StatusOK      = "ok"
+	StatusSkipped = "skipped"
+	StatusFailed  = "failed"
+)
+
+// Identity is the run identity at the head of a per-backend result file.
+// Embedded in a file struct, its fields encode inline (encoding/json
+// promotes an embedded struct's fields), in this order, before the file's
+// own fields.
+type Identity struct {
+	Schema         string `json:"schema"`
+	Backend        string `json:"backend"`
+	BackendVersion string `json:"backend_version,omitempty"`
+	Status         string `json:"status"`
+	// Reason says why a backend was skipped or failed.
+	Reason      string `json:"reason,omitempty"`
+	ModelSpec   string `json:"model_spec"`
+	ModelDigest string `json:"model_digest,omitempty"`
+	Threads     int    `json:"threads"`
+	Short       bool   `json:"short"`
+}
+
+// ReadJSON reads path and decodes it into v. Errors start with prefix
+// (e.g. "batch") and name the file; kind says what the file should be
+// (e.g. "a batch JSON object").
+func ReadJSON(path, prefix, kind string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %s is not %s: %w", prefix, path, kind, err)
+	}
+	return nil
+}
+
+// Check reports the first of these that is wrong with id, read from path:
+// the schema is not schema, there is no backend name, or the status is not
+// one of the three known ones. Errors start with prefix and name path.
+func (id *Identity) Check(path, prefix, schema string) error {
+	switch {
+	case id.Schema != schema:
+		return fmt.Errorf("%s: %s: schema %q, want %q", prefix, path, id.Schema, schema)
+	case id.Backend == "":
+		return fmt.Errorf("%s: %s: no backend name", prefix, path)
+	case id.Status != StatusOK && id.Status != StatusSkipped && id.Status != StatusFailed:
+		return fmt.Errorf("%s: %s: status %q, want ok, skipped or failed", prefix, path, id.Status)
+	}
+	return nil
+}
