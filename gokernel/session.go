@@ -2,22 +2,11 @@ package gokernel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fakbench/fakbench/transport"
 )
-
-// ErrNoPending is returned by Decode when no token is pending: no
-// PrefillSuffix has completed since the session opened or since the last
-// EnsurePrefix.
-var ErrNoPending = errors.New("gokernel: Decode: no pending token (call PrefillSuffix first)")
-
-// ErrNoLogits is returned by LastLogits when the last resident position has
-// no logits computed (nothing evaluated yet, or the cache was truncated
-// behind the last evaluated position).
-var ErrNoLogits = errors.New("gokernel: LastLogits: no logits for the last resident position")
 
 // Session is one KV cache on a Model. It implements transport.Session and
 // transport.LogitsReader and is driven by one goroutine at a time.
@@ -172,7 +161,7 @@ func (s *Session) Decode(ctx context.Context, n int) (transport.DecodeResult, er
 		return transport.DecodeResult{Tokens: []transport.Token{}, Elapsed: time.Since(start)}, nil
 	}
 	if !s.hasPending {
-		return transport.DecodeResult{}, ErrNoPending
+		return transport.DecodeResult{}, fmt.Errorf("gokernel: %w", transport.ErrNoPending)
 	}
 	if err := transport.CheckContext("Decode", len(s.tokens), n, s.m.ctxLen); err != nil {
 		return transport.DecodeResult{}, err
@@ -202,7 +191,7 @@ func (s *Session) LastLogits() ([]float32, error) {
 	}
 	defer s.leave()
 	if s.logitsPos < 0 || s.logitsPos != len(s.tokens)-1 {
-		return nil, ErrNoLogits
+		return nil, fmt.Errorf("gokernel: %w", transport.ErrNoLogits)
 	}
 	return append([]float32(nil), s.st.logits...), nil
 }

@@ -95,7 +95,8 @@ func TestPrefixReuse(t *testing.T) {
 	assert.Equal(t, 10, res.ReusedTokens)
 	assert.Equal(t, 0, res.ComputedTokens)
 	_, err = s.LastLogits()
-	assert.ErrorIs(t, err, ErrNoLogits)
+	assert.ErrorIs(t, err, transport.ErrNoLogits)
+	assert.EqualError(t, err, "gokernel: LastLogits: no logits for the last resident position")
 }
 
 func TestPrefillSuffixAndDecode(t *testing.T) {
@@ -107,7 +108,8 @@ func TestPrefillSuffixAndDecode(t *testing.T) {
 	s := newTestSession(t, m)
 
 	_, err := s.Decode(ctx, 2)
-	assert.ErrorIs(t, err, ErrNoPending)
+	assert.ErrorIs(t, err, transport.ErrNoPending)
+	assert.EqualError(t, err, "gokernel: Decode: no pending token (call PrefillSuffix first)")
 	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
 	require.NoError(t, err)
 	_, err = s.PrefillSuffix(ctx, transport.SuffixInput{})

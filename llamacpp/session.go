@@ -139,7 +139,7 @@ func (s *Session) Decode(ctx context.Context, n int) (transport.DecodeResult, er
 		return transport.DecodeResult{}, nil
 	}
 	if !s.hasPending {
-		return transport.DecodeResult{}, errors.New("llamacpp: Decode: no pending token (call PrefillSuffix first)")
+		return transport.DecodeResult{}, fmt.Errorf("llamacpp: %w", transport.ErrNoPending)
 	}
 	if err := transport.CheckContext("Decode", len(s.resident), n, s.limit); err != nil {
 		return transport.DecodeResult{}, err
@@ -179,7 +179,7 @@ func (s *Session) LastLogits() ([]float32, error) {
 		return nil, transport.ErrClosed
 	}
 	if !s.haveLogits {
-		return nil, errors.New("llamacpp: LastLogits: no logits (call PrefillSuffix or Decode first)")
+		return nil, fmt.Errorf("llamacpp: %w (call PrefillSuffix or Decode first)", transport.ErrNoLogits)
 	}
 	out := make([]float32, s.vocab)
 	if !s.nc.copyLogits(-1, out) {

@@ -2,22 +2,12 @@ package openvino
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 	"unsafe"
 
 	"github.com/fakbench/fakbench/transport"
 )
-
-// ErrNoPending is returned by Decode when no token is pending (no
-// PrefillSuffix has completed since the session opened or since the last
-// EnsurePrefix).
-var ErrNoPending = errors.New("openvino: Decode: no pending token (call PrefillSuffix first)")
-
-// ErrNoLogits is returned by LastLogits when the last resident position has
-// no logits (nothing evaluated yet, or the cache was trimmed behind it).
-var ErrNoLogits = errors.New("openvino: LastLogits: no logits for the last resident position")
 
 // Session is one KV cache on a Backend: per layer a key and a value buffer
 // of [context, kv_dim] f32 in C memory, bound as the model's past inputs.
@@ -234,7 +224,7 @@ func (s *Session) Decode(ctx context.Context, n int) (transport.DecodeResult, er
 		return transport.DecodeResult{Tokens: []transport.Token{}, Elapsed: time.Since(start)}, nil
 	}
 	if !s.hasPending {
-		return transport.DecodeResult{}, ErrNoPending
+		return transport.DecodeResult{}, fmt.Errorf("openvino: %w", transport.ErrNoPending)
 	}
 	if err := transport.CheckContext("Decode", len(s.tokens), n, s.b.ctxLen); err != nil {
 		return transport.DecodeResult{}, err
@@ -263,7 +253,7 @@ func (s *Session) LastLogits() ([]float32, error) {
 		return nil, err
 	}
 	if s.logitsPos < 0 || s.logitsPos != len(s.tokens)-1 {
-		return nil, ErrNoLogits
+		return nil, fmt.Errorf("openvino: %w", transport.ErrNoLogits)
 	}
 	return append([]float32(nil), s.logits...), nil
 }

@@ -12,6 +12,18 @@ var ErrClosed = errors.New("transport: session or backend is closed")
 // ErrEmptySuffix is returned by PrefillSuffix when the suffix has no tokens.
 var ErrEmptySuffix = errors.New("transport: empty suffix: at least one token is needed to predict from")
 
+// ErrNoPending is returned (wrapped with the backend's name, so test it
+// with errors.Is) by Session.Decode of a positive count when no token is
+// pending: no PrefillSuffix has completed since the session opened or since
+// the last EnsurePrefix.
+var ErrNoPending = errors.New("Decode: no pending token (call PrefillSuffix first)")
+
+// ErrNoLogits is returned (wrapped with the backend's name, so test it
+// with errors.Is) by LogitsReader.LastLogits when the last resident
+// position has no logits: nothing evaluated yet, or the cache was trimmed
+// behind the last evaluated position.
+var ErrNoLogits = errors.New("LastLogits: no logits for the last resident position")
+
 // OverContextError reports a request that does not fit the context window.
 // It is returned before any state changes.
 type OverContextError struct {

@@ -154,3 +154,15 @@ func TestChecksAreDocumented(t *testing.T) {
 	}
 	assert.Equal(t, "BackendClose", conformance.Checks()[len(conformance.Checks())-1].Name, "the check that closes the backend runs last")
 }
+
+// The fake reports a Decode with nothing pending as the contract's
+// transport.ErrNoPending, wrapped with its name.
+func TestFakeDecodeWithoutPending(t *testing.T) {
+	b := openFake(fake.Config{})(t)
+	s, err := b.NewSession(context.Background())
+	require.NoError(t, err)
+	defer func() { _ = s.Close() }()
+	_, err = s.Decode(context.Background(), 1)
+	assert.ErrorIs(t, err, transport.ErrNoPending)
+	assert.EqualError(t, err, "fake: Decode: no pending token (call PrefillSuffix first)")
+}

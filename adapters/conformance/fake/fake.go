@@ -346,7 +346,7 @@ func (s *Session) Decode(ctx context.Context, n int) (transport.DecodeResult, er
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.hasPending {
-		return transport.DecodeResult{}, errors.New("fake: Decode: no pending token (call PrefillSuffix first)")
+		return transport.DecodeResult{}, fmt.Errorf("fake: %w", transport.ErrNoPending)
 	}
 	if len(c.kv)+n > s.b.cfg.Context {
 		return transport.DecodeResult{}, s.overContext("Decode", len(c.kv), n)
