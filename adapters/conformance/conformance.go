@@ -261,9 +261,9 @@ func (p plan) greedySuffix(ctx context.Context, s transport.Session, suf []trans
 
 // cold runs greedy on a fresh session.
 func (p plan) cold(ctx context.Context, b transport.Backend, in transport.PrefixInput, suf []transport.Token) ([]transport.Token, error) {
-	s, err := b.NewSession(ctx)
+	s, err := newSession(ctx, b, "")
 	if err != nil {
-		return nil, fmt.Errorf("NewSession: %w", err)
+		return nil, err
 	}
 	defer s.Close()
 	out, err := p.greedy(ctx, s, in, suf)
@@ -281,11 +281,11 @@ func same(what string, got, want []transport.Token) error {
 	return nil
 }
 
-// open starts a session with the plan's prefix and suffix.
+// openWarm starts a session with the plan's prefix and suffix.
 func (p plan) openWarm(ctx context.Context, b transport.Backend) (transport.Session, []transport.Token, error) {
-	s, err := b.NewSession(ctx)
+	s, err := newSession(ctx, b, "")
 	if err != nil {
-		return nil, nil, fmt.Errorf("NewSession: %w", err)
+		return nil, nil, err
 	}
 	out, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
 	if err != nil {
@@ -295,77 +295,137 @@ func (p plan) openWarm(ctx context.Context, b transport.Backend) (transport.Sess
 	return s, out, nil
 }
 
-// CheckPrefixHit checks that the resident prefix is reused in full.
-func CheckPrefixHit(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
-	if err != nil {
-		return err
-	}
+// newSession opens a session on b; the error says NewSession and, when
+// label is not empty, which session (e.g. "NewSession A: ...").
+func newSession(ctx context.Context, b transport.Backend, label string) (transport.Session, error) {
 	s, err := b.NewSession(ctx)
 	if err != nil {
-		return fmt.Errorf("NewSession: %w", err)
+		if label != "" {
+			return nil, fmt.Errorf("NewSession %s: %w", label, err)
+		}
+		return nil, fmt.Errorf("NewSession: %w", err)
+	}
+	return s, nil
+}
+
+// freshSession plans b's inputs and opens an empty session on b. The
+// caller closes the session.
+func freshSession(ctx context.Context, b transport.Backend, o Options) (plan, transport.Session, error) {
+	p, err := newPlan(b, o)
+	if err != nil {
+		return plan{}, nil, err
+	}
+	s, err := newSession(ctx, b, "")
+	if err != nil {
+		return plan{}, nil, err
+	}
+	return p, s, nil
+}
+
+// warmSession plans b's inputs and opens a session that has run the
+// plan's first turn (openWarm); want is that turn's greedy tokens. The
+// caller closes the session.
+func warmSession(ctx context.Context, b transport.Backend, o Options) (p plan, s transport.Session, want []transport.Token, err error) {
+	p, err = newPlan(b, o)
+	if err != nil {
+		return plan{}, nil, nil, err
+	}
+	s, want, err = p.openWarm(ctx, b)
+	if err != nil {
+		return plan{}, nil, nil, err
+	}
+	return p, s, want, nil
+}
+
+// turn is one request: a prefix made resident and a suffix prefilled.
+type turn struct {
+	in  transport.PrefixInput
+	suf []transport.Token
+}
+
+// colds runs each turn on its own fresh session (cold) and returns their
+// greedy tokens in order; the first failure is returned as cold's error.
+func (p plan) colds(ctx context.Context, b transport.Backend, turns ...turn) ([][]transport.Token, error) {
+	out := make([][]transport.Token, len(turns))
+	for i, t := range turns {
+		got, err := p.cold(ctx, b, t.in, t.suf)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = got
+	}
+	return out, nil
+}
+
+// expectTurn runs the plan's first turn on s and adds a violation to pb
+// when it fails ("<what>: <error>") or when its greedy tokens differ from
+// want (same's message, named what).
+func (p plan) expectTurn(ctx context.Context, s transport.Session, what string, want []transport.Token, pb *problems) {
+	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
+	if err != nil {
+		pb.addf("%s: %v", what, err)
+	} else if err := same(what, got, want); err != nil {
+		pb.addf("%w", err)
+	}
+}
+
+// expectEnsure runs EnsurePrefix(in) on s. An error is returned as
+// "<failed>: <error>"; accounting other than reused and computed tokens is
+// added to pb as expectPrefix's violation, named what.
+func expectEnsure(ctx context.Context, s transport.Session, in transport.PrefixInput, pb *problems, failed, what string, reused, computed int) error {
+	pr, err := ensure(ctx, s, in)
+	if err != nil {
+		return fmt.Errorf("%s: %w", failed, err)
+	}
+	if err := expectPrefix(what, pr, reused, computed); err != nil {
+		pb.addf("%w", err)
+	}
+	return nil
+}
+
+// CheckPrefixHit checks that the resident prefix is reused in full.
+func CheckPrefixHit(ctx context.Context, b transport.Backend, o Options) error {
+	p, s, err := freshSession(ctx, b, o)
+	if err != nil {
+		return err
 	}
 	defer s.Close()
 	n := len(p.sc.Stable)
 	var pb problems
-	pr, err := ensure(ctx, s, p.prefix())
-	if err != nil {
-		return fmt.Errorf("EnsurePrefix on a fresh session: %w", err)
+	if err := expectEnsure(ctx, s, p.prefix(), &pb, "EnsurePrefix on a fresh session", "fresh session", 0, n); err != nil {
+		return err
 	}
-	if err := expectPrefix("fresh session", pr, 0, n); err != nil {
-		pb.addf("%w", err)
-	}
-	pr, err = ensure(ctx, s, p.prefix())
-	if err != nil {
-		return fmt.Errorf("EnsurePrefix again: %w", err)
-	}
-	if err := expectPrefix("same prefix again", pr, n, 0); err != nil {
-		pb.addf("%w", err)
+	if err := expectEnsure(ctx, s, p.prefix(), &pb, "EnsurePrefix again", "same prefix again", n, 0); err != nil {
+		return err
 	}
 	if _, err := p.greedySuffix(ctx, s, p.sc.Suffix); err != nil {
 		return err
 	}
-	pr, err = ensure(ctx, s, p.prefix())
-	if err != nil {
-		return fmt.Errorf("EnsurePrefix after a suffix and decoding: %w", err)
-	}
-	if err := expectPrefix("same prefix after a suffix and decoding", pr, n, 0); err != nil {
-		pb.addf("%w", err)
+	if err := expectEnsure(ctx, s, p.prefix(), &pb, "EnsurePrefix after a suffix and decoding",
+		"same prefix after a suffix and decoding", n, 0); err != nil {
+		return err
 	}
 	// The suffix was discarded: extending the prefix by it computes it anew.
 	ext := append(append([]transport.Token(nil), p.sc.Stable...), p.sc.Suffix...)
-	pr, err = ensure(ctx, s, transport.PrefixInput{Key: "extended", Tokens: ext})
-	if err != nil {
-		return fmt.Errorf("EnsurePrefix of the prefix extended by %d tokens: %w", len(p.sc.Suffix), err)
-	}
-	if err := expectPrefix("prefix extended by the discarded suffix", pr, n, len(p.sc.Suffix)); err != nil {
-		pb.addf("%w", err)
+	if err := expectEnsure(ctx, s, transport.PrefixInput{Key: "extended", Tokens: ext}, &pb,
+		fmt.Sprintf("EnsurePrefix of the prefix extended by %d tokens", len(p.sc.Suffix)),
+		"prefix extended by the discarded suffix", n, len(p.sc.Suffix)); err != nil {
+		return err
 	}
 	return pb.err()
 }
 
 // CheckEditMiss checks that reuse stops exactly at an edit.
 func CheckEditMiss(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
+	p, s, err := freshSession(ctx, b, o)
 	if err != nil {
 		return err
-	}
-	s, err := b.NewSession(ctx)
-	if err != nil {
-		return fmt.Errorf("NewSession: %w", err)
 	}
 	defer s.Close()
 	n, e := len(p.sc.Stable), p.sc.EditAt
 	var pb problems
 	step := func(what string, in transport.PrefixInput, reused, computed int) error {
-		pr, err := ensure(ctx, s, in)
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if err := expectPrefix(what, pr, reused, computed); err != nil {
-			pb.addf("%w", err)
-		}
-		return nil
+		return expectEnsure(ctx, s, in, &pb, what, what, reused, computed)
 	}
 	if err := step("fresh session", p.prefix(), 0, n); err != nil {
 		return err
@@ -405,21 +465,14 @@ func CheckWarmEqualsCold(ctx context.Context, b transport.Backend, o Options) er
 	if err != nil {
 		return err
 	}
-	base, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix)
+	want, err := p.colds(ctx, b, turn{p.prefix(), p.sc.Suffix}, turn{p.prefix(), p.sc.ChangedSuffix}, turn{p.edited(), p.sc.Suffix})
 	if err != nil {
 		return err
 	}
-	changed, err := p.cold(ctx, b, p.prefix(), p.sc.ChangedSuffix)
+	base, changed, edited := want[0], want[1], want[2]
+	s, err := newSession(ctx, b, "")
 	if err != nil {
 		return err
-	}
-	edited, err := p.cold(ctx, b, p.edited(), p.sc.Suffix)
-	if err != nil {
-		return err
-	}
-	s, err := b.NewSession(ctx)
-	if err != nil {
-		return fmt.Errorf("NewSession: %w", err)
 	}
 	defer s.Close()
 	var pb problems
@@ -481,11 +534,7 @@ func overContextErr(what string, err error, limit, total int) error {
 
 // CheckOverContext checks that requests past the context are refused with the typed error.
 func CheckOverContext(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
-	if err != nil {
-		return err
-	}
-	s, _, err := p.openWarm(ctx, b)
+	p, s, _, err := warmSession(ctx, b, o)
 	if err != nil {
 		return err
 	}
@@ -515,11 +564,7 @@ func CheckOverContext(ctx context.Context, b transport.Backend, o Options) error
 
 // CheckUsableAfterOverContext checks that refused requests change nothing.
 func CheckUsableAfterOverContext(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
-	if err != nil {
-		return err
-	}
-	s, want, err := p.openWarm(ctx, b)
+	p, s, want, err := warmSession(ctx, b, o)
 	if err != nil {
 		return err
 	}
@@ -556,9 +601,9 @@ func CheckUsableAfterOverContext(ctx context.Context, b transport.Backend, o Opt
 		if err != nil {
 			pb.addf("Decode(1) after a refused Decode: %v", err)
 		} else {
-			ref, err := b.NewSession(ctx)
+			ref, err := newSession(ctx, b, "")
 			if err != nil {
-				return pb.stop("NewSession: %w", err)
+				return pb.stop("%w", err)
 			}
 			defer ref.Close()
 			if _, err := p.greedy(ctx, ref, p.prefix(), p.sc.Suffix); err != nil {
@@ -576,17 +621,48 @@ func CheckUsableAfterOverContext(ctx context.Context, b transport.Backend, o Opt
 	return pb.err()
 }
 
+// cutShort is what decodeOn found after a Decode cut short by a cancel.
+type cutShort struct {
+	// k is how many of the cut Decode's tokens were compared with the
+	// uncancelled ones; before is true when they differ.
+	k      int
+	before bool
+	// more is how many tokens were decoded on (0: the reference had none
+	// left); err is that Decode's error.
+	more int
+	err  error
+	// diverge is the first index where the cut tokens followed by the ones
+	// decoded on differ from the reference, -1 where they do not.
+	diverge int
+}
+
+// decodeOn compares got, the tokens of a Decode on s cut short by a
+// cancel, with ref, those of the uncancelled Decode from the same point,
+// then decodes up to p.steps more tokens on s, which must continue ref.
+func (p plan) decodeOn(ctx context.Context, s transport.Session, got, ref []transport.Token) cutShort {
+	j := len(got)
+	c := cutShort{k: min(j, len(ref)), more: min(p.steps, len(ref)-j), diverge: -1}
+	c.before = harness.Divergence(got[:c.k], ref[:c.k]) >= 0
+	if c.more <= 0 {
+		c.more = 0
+		return c
+	}
+	next, err := decode(ctx, s, c.more)
+	if err != nil {
+		c.err = err
+		return c
+	}
+	c.diverge = harness.Divergence(append(append([]transport.Token(nil), got...), next.Tokens...), ref[:j+c.more])
+	return c
+}
+
 // CheckCancel checks Decode's cancellation.
 func CheckCancel(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
-	if err != nil {
-		return err
-	}
 	// The uncancelled reference: the first token and as many decode steps as
 	// the context allows, up to 64.
-	s, err := b.NewSession(ctx)
+	p, s, err := freshSession(ctx, b, o)
 	if err != nil {
-		return fmt.Errorf("NewSession: %w", err)
+		return err
 	}
 	defer s.Close()
 	if _, err := ensure(ctx, s, p.prefix()); err != nil {
@@ -640,17 +716,14 @@ func CheckCancel(ctx context.Context, b transport.Backend, o Options) error {
 			pb.addf("Decode with a context %s took %v to return", what, el)
 		}
 		// Decoding on continues the uncancelled sequence.
-		j := len(dr.Tokens)
-		if k := min(j, len(ref.Tokens)); harness.Divergence(dr.Tokens[:k], ref.Tokens[:k]) >= 0 {
-			pb.addf("Decode with a context %s: tokens %v before the cancel differ from %v", what, dr.Tokens[:k], ref.Tokens[:k])
+		c := p.decodeOn(ctx, s, dr.Tokens, ref.Tokens)
+		if c.before {
+			pb.addf("Decode with a context %s: tokens %v before the cancel differ from %v", what, dr.Tokens[:c.k], ref.Tokens[:c.k])
 		}
-		if more := min(p.steps, len(ref.Tokens)-j); more > 0 {
-			next, err := decode(ctx, s, more)
-			if err != nil {
-				pb.addf("Decode(%d) after a context %s: %v", more, what, err)
-			} else if d := harness.Divergence(append(append([]transport.Token(nil), dr.Tokens...), next.Tokens...), ref.Tokens[:j+more]); d >= 0 {
-				pb.addf("decoding on after a context %s does not continue the uncancelled sequence (first divergence at step %d)", what, d)
-			}
+		if c.err != nil {
+			pb.addf("Decode(%d) after a context %s: %v", c.more, what, c.err)
+		} else if c.diverge >= 0 {
+			pb.addf("decoding on after a context %s does not continue the uncancelled sequence (first divergence at step %d)", what, c.diverge)
 		}
 	}
 
@@ -670,17 +743,14 @@ func CheckCancel(ctx context.Context, b transport.Backend, o Options) error {
 		if len(dr.Tokens) >= room {
 			pb.addf("Decode cancelled mid-way returned all %d tokens", room)
 		}
-		j := len(dr.Tokens)
-		if k := min(j, len(ref.Tokens)); harness.Divergence(dr.Tokens[:k], ref.Tokens[:k]) >= 0 {
+		c := p.decodeOn(ctx, s, dr.Tokens, ref.Tokens)
+		if c.before {
 			pb.addf("Decode cancelled mid-way: the tokens before the cancel differ from an uncancelled decode")
 		}
-		if more := min(p.steps, len(ref.Tokens)-j); more > 0 {
-			next, err := decode(ctx, s, more)
-			if err != nil {
-				pb.addf("Decode(%d) after a mid-way cancel: %v", more, err)
-			} else if harness.Divergence(append(append([]transport.Token(nil), dr.Tokens...), next.Tokens...), ref.Tokens[:j+more]) >= 0 {
-				pb.addf("decoding on after a mid-way cancel does not continue the uncancelled sequence")
-			}
+		if c.err != nil {
+			pb.addf("Decode(%d) after a mid-way cancel: %v", c.more, c.err)
+		} else if c.diverge >= 0 {
+			pb.addf("decoding on after a mid-way cancel does not continue the uncancelled sequence")
 		}
 	} else if len(dr.Tokens) != room {
 		pb.addf("Decode(%d) returned %d tokens and no error", room, len(dr.Tokens))
@@ -691,22 +761,13 @@ func CheckCancel(ctx context.Context, b transport.Backend, o Options) error {
 	if err != nil {
 		return err
 	}
-	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
-	if err != nil {
-		pb.addf("a full turn after the cancels: %v", err)
-	} else if err := same("a full turn after the cancels", got, want); err != nil {
-		pb.addf("%w", err)
-	}
+	p.expectTurn(ctx, s, "a full turn after the cancels", want, &pb)
 	return pb.err()
 }
 
 // CheckCloseIdempotent checks Session.Close.
 func CheckCloseIdempotent(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
-	if err != nil {
-		return err
-	}
-	s, _, err := p.openWarm(ctx, b)
+	p, s, _, err := warmSession(ctx, b, o)
 	if err != nil {
 		return err
 	}
@@ -735,11 +796,7 @@ func CheckCloseIdempotent(ctx context.Context, b transport.Backend, o Options) e
 
 // CheckEmptySuffix checks that an empty suffix is refused.
 func CheckEmptySuffix(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
-	if err != nil {
-		return err
-	}
-	s, want, err := p.openWarm(ctx, b)
+	p, s, want, err := warmSession(ctx, b, o)
 	if err != nil {
 		return err
 	}
@@ -750,22 +807,13 @@ func CheckEmptySuffix(ctx context.Context, b transport.Backend, o Options) error
 			pb.addf("PrefillSuffix(%#v): got %v, want transport.ErrEmptySuffix", empty, err)
 		}
 	}
-	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
-	if err != nil {
-		pb.addf("after an empty suffix: %v", err)
-	} else if err := same("after an empty suffix", got, want); err != nil {
-		pb.addf("%w", err)
-	}
+	p.expectTurn(ctx, s, "after an empty suffix", want, &pb)
 	return pb.err()
 }
 
 // CheckOutOfVocab checks that out-of-vocabulary IDs are refused.
 func CheckOutOfVocab(ctx context.Context, b transport.Backend, o Options) error {
-	p, err := newPlan(b, o)
-	if err != nil {
-		return err
-	}
-	s, want, err := p.openWarm(ctx, b)
+	p, s, want, err := warmSession(ctx, b, o)
 	if err != nil {
 		return err
 	}
@@ -790,12 +838,7 @@ func CheckOutOfVocab(ctx context.Context, b transport.Backend, o Options) error 
 			pb.addf("%v", err)
 		}
 	}
-	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
-	if err != nil {
-		pb.addf("after refused tokens: %v", err)
-	} else if err := same("after refused tokens", got, want); err != nil {
-		pb.addf("%w", err)
-	}
+	p.expectTurn(ctx, s, "after refused tokens", want, &pb)
 	return pb.err()
 }
 
@@ -805,22 +848,19 @@ func CheckTwoSessions(ctx context.Context, b transport.Backend, o Options) error
 	if err != nil {
 		return err
 	}
-	wantA, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix)
+	want, err := p.colds(ctx, b, turn{p.prefix(), p.sc.Suffix}, turn{p.edited(), p.sc.ChangedSuffix})
 	if err != nil {
 		return err
 	}
-	wantB, err := p.cold(ctx, b, p.edited(), p.sc.ChangedSuffix)
+	wantA, wantB := want[0], want[1]
+	a, err := newSession(ctx, b, "A")
 	if err != nil {
 		return err
-	}
-	a, err := b.NewSession(ctx)
-	if err != nil {
-		return fmt.Errorf("NewSession A: %w", err)
 	}
 	defer a.Close()
-	bs, err := b.NewSession(ctx)
+	bs, err := newSession(ctx, b, "B")
 	if err != nil {
-		return fmt.Errorf("NewSession B: %w", err)
+		return err
 	}
 	defer bs.Close()
 	var pb problems
