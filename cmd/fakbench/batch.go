@@ -133,7 +133,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			f.BackendVersion, f.Settings = b.Version(), b.Settings()
 			bd, ok := b.(transport.BatchDecoder)
 			if !ok {
-				status, reason = batch.StatusSkipped, fmt.Sprintf("backend %s does not implement transport.BatchDecoder (no batched decode)", name)
+				status, reason = artifact.StatusSkipped, fmt.Sprintf("backend %s does not implement transport.BatchDecoder (no batched decode)", name)
 			} else {
 				info := b.Info()
 				opts := batch.Options{Batches: bs, PromptTokens: *prompt, Steps: *steps, Reps: *reps, Warmup: true,
@@ -142,9 +142,9 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 					name, bs, *prompt, *steps, *reps, kvPerPos, kvWhy, memAvail/2>>20)
 				c, err := batch.Measure(ctx, bd, opts)
 				if err != nil {
-					status, reason = batch.StatusFailed, err.Error()
+					status, reason = artifact.StatusFailed, err.Error()
 				} else {
-					status, f.Curve = batch.StatusOK, &c
+					status, f.Curve = artifact.StatusOK, &c
 				}
 			}
 			b.Close()
@@ -155,7 +155,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		f.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		switch status {
-		case batch.StatusOK:
+		case artifact.StatusOK:
 			printCurve(stdout, name, f.Curve)
 			if *reportDir != "" && prefix == "batch-" {
 				if err := attachCurve(*reportDir, name, f.Curve); err != nil {
@@ -163,7 +163,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 					failed = true
 				}
 			}
-		case batch.StatusSkipped:
+		case artifact.StatusSkipped:
 			fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, f.Reason)
 		default:
 			failed = true

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
@@ -448,7 +449,7 @@ func collectBackends(dir string) []manifest.Backend {
 		}
 		b := get(f.Backend)
 		switch f.Status {
-		case batch.StatusOK:
+		case artifact.StatusOK:
 			b.Batch = fmt.Sprintf("curve to B=%d, %.2fx over B=1", f.Curve.MaxBatch, f.Curve.SpeedupAtMax)
 		default:
 			b.Batch = f.Status + ": " + f.Reason
@@ -473,7 +474,7 @@ func replaySummary(dir string) (int, string, workload.CapResult) {
 			continue
 		}
 		f, err := workload.ReadReplayFile(filepath.Join(dir, gate.WorkloadDir, e.Name()))
-		if err == nil && f.Status == workload.StatusOK {
+		if err == nil && f.Status == artifact.StatusOK {
 			return f.ReplayedTurns, f.ReplayedDigest, f.PrefillCap
 		}
 	}

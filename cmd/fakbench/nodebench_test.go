@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
@@ -275,10 +276,10 @@ func TestBatchCommandOnGoKernel(t *testing.T) {
 	f, err := batch.ReadFile(filepath.Join(dir, "batch-gokernel.json"))
 	require.NoError(t, err)
 	assert.True(t, f.Short)
-	if f.Status == batch.StatusSkipped {
+	if f.Status == artifact.StatusSkipped {
 		assert.Contains(t, f.Reason, "BatchDecoder")
 	} else {
-		require.Equal(t, batch.StatusOK, f.Status, f.Reason)
+		require.Equal(t, artifact.StatusOK, f.Status, f.Reason)
 		assert.Len(t, f.Curve.Points, 2)
 	}
 	assert.True(t, strings.Contains(stdout, "gokernel"))
@@ -374,7 +375,7 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 	assert.Contains(t, stdout, "zz-test-batch batch curve (prompt 16, 8 steps, 1 reps")
 	f, err := batch.ReadFile(filepath.Join(dir, "batch-zz-test-batch.json"))
 	require.NoError(t, err)
-	require.Equal(t, batch.StatusOK, f.Status)
+	require.Equal(t, artifact.StatusOK, f.Status)
 	assert.Equal(t, 4, f.Curve.MaxBatch)
 	for _, p := range f.Curve.Points {
 		assert.True(t, p.MatchesB1, "sequence 0 decodes the same tokens at B=%d", p.Batch)

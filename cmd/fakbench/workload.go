@@ -256,22 +256,22 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 			})
 			b.Close()
 			if err != nil {
-				status, reason = workload.StatusFailed, err.Error()
+				status, reason = artifact.StatusFailed, err.Error()
 			} else {
-				status, f.Result = workload.StatusOK, &res
+				status, f.Result = artifact.StatusOK, &res
 				if p := f.Problems(); len(p) > 0 {
-					status, reason = workload.StatusFailed, strings.Join(p, "; ")
+					status, reason = artifact.StatusFailed, strings.Join(p, "; ")
 				}
 			}
 		}
 		f.Status, f.Reason = status, reason
 		f.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		switch status {
-		case workload.StatusOK:
+		case artifact.StatusOK:
 			s := f.Result.Summary
 			fmt.Fprintf(stdout, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
 				name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
-		case workload.StatusSkipped:
+		case artifact.StatusSkipped:
 			fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, reason)
 		default:
 			failed = true

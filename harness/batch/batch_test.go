@@ -176,20 +176,20 @@ func TestReadFile(t *testing.T) {
 	}
 	c, err := Measure(context.Background(), &fakeBatch{}, opts())
 	require.NoError(t, err)
-	good := File{Identity: artifact.Identity{Schema: Schema, Backend: "llamacpp", Status: StatusOK, ModelSpec: "synthetic:tiny"}, Curve: &c}
+	good := File{Identity: artifact.Identity{Schema: Schema, Backend: "llamacpp", Status: artifact.StatusOK, ModelSpec: "synthetic:tiny"}, Curve: &c}
 	f, err := ReadFile(write("ok.json", good))
 	require.NoError(t, err)
 	assert.Equal(t, 64, f.Curve.MaxBatch)
 
-	skipped := File{Identity: artifact.Identity{Schema: Schema, Backend: "openvino", Status: StatusSkipped, Reason: "no BatchDecoder"}}
+	skipped := File{Identity: artifact.Identity{Schema: Schema, Backend: "openvino", Status: artifact.StatusSkipped, Reason: "no BatchDecoder"}}
 	_, err = ReadFile(write("skip.json", skipped))
 	require.NoError(t, err)
 
 	bad := map[string]File{
-		"schema":         {Identity: artifact.Identity{Schema: "x", Backend: "b", Status: StatusOK}},
-		"no backend":     {Identity: artifact.Identity{Schema: Schema, Status: StatusOK}},
+		"schema":         {Identity: artifact.Identity{Schema: "x", Backend: "b", Status: artifact.StatusOK}},
+		"no backend":     {Identity: artifact.Identity{Schema: Schema, Status: artifact.StatusOK}},
 		"status":         {Identity: artifact.Identity{Schema: Schema, Backend: "b", Status: "meh"}},
-		"no curve point": {Identity: artifact.Identity{Schema: Schema, Backend: "b", Status: StatusOK}},
+		"no curve point": {Identity: artifact.Identity{Schema: Schema, Backend: "b", Status: artifact.StatusOK}},
 	}
 	for want, v := range bad {
 		_, err := ReadFile(write("bad.json", v))

@@ -6,13 +6,6 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 )
 
-// Statuses of a batch file (those of every per-backend result file).
-const (
-	StatusOK      = artifact.StatusOK
-	StatusSkipped = artifact.StatusSkipped
-	StatusFailed  = artifact.StatusFailed
-)
-
 // File is batch-<backend>.json: one backend's curve with the identity of
 // the run that measured it.
 type File struct {
@@ -36,7 +29,7 @@ func ReadFile(path string) (*File, error) {
 	if err := f.Check(path, "batch", Schema); err != nil {
 		return nil, err
 	}
-	if f.Status == StatusOK && (f.Curve == nil || len(f.Curve.Points) == 0) {
+	if f.Status == artifact.StatusOK && (f.Curve == nil || len(f.Curve.Points) == 0) {
 		return nil, fmt.Errorf("batch: %s: status ok but no curve points", path)
 	}
 	return &f, nil

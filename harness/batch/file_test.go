@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/harness/artifact"
 )
 
 // TestFileRoundTripsFixtures reads batch files written by an earlier run
@@ -32,7 +34,7 @@ func TestFileRoundTripsFixtures(t *testing.T) {
 // reason and notes included (the fixtures leave some of them out).
 func TestFileFieldOrder(t *testing.T) {
 	var f File
-	f.Schema, f.Backend, f.BackendVersion, f.Status, f.Reason = Schema, "b", "v1", StatusFailed, "why"
+	f.Schema, f.Backend, f.BackendVersion, f.Status, f.Reason = Schema, "b", "v1", artifact.StatusFailed, "why"
 	f.ModelSpec, f.ModelDigest, f.Threads, f.Short = "synthetic:tiny", "sha256:x", 3, true
 	f.Settings = map[string]string{"k": "v"}
 	f.StartedAt, f.FinishedAt = "t0", "t1"

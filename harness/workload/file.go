@@ -6,13 +6,6 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 )
 
-// Statuses of a replay file (those of every per-backend result file).
-const (
-	StatusOK      = artifact.StatusOK
-	StatusSkipped = artifact.StatusSkipped
-	StatusFailed  = artifact.StatusFailed
-)
-
 // ReplayFile is workload-<backend>.json: one backend's replay with the
 // identity of the run and of the workload it replayed.
 type ReplayFile struct {
@@ -45,7 +38,7 @@ func ReadReplayFile(path string) (*ReplayFile, error) {
 	if err := f.Check(path, "workload replay", ReplaySchema); err != nil {
 		return nil, err
 	}
-	if f.Status == StatusOK && (f.Result == nil || len(f.Result.Turns) == 0) {
+	if f.Status == artifact.StatusOK && (f.Result == nil || len(f.Result.Turns) == 0) {
 		return nil, fmt.Errorf("workload replay: %s: status ok but no replayed turns", path)
 	}
 	return &f, nil
@@ -56,7 +49,7 @@ func ReadReplayFile(path string) (*ReplayFile, error) {
 // token plan guarantees (prefix reuse silently stopped), or decode figures
 // missing where tokens were decoded.
 func (f *ReplayFile) Problems() []string {
-	if f.Status != StatusOK || f.Result == nil {
+	if f.Status != artifact.StatusOK || f.Result == nil {
 		return nil
 	}
 	var out []string

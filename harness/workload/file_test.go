@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/harness/artifact"
 )
 
 // TestReplayFileRoundTripsFixture reads a replay file written by an
@@ -29,7 +31,7 @@ func TestReplayFileRoundTripsFixture(t *testing.T) {
 // keys, reason included (the fixture leaves it out).
 func TestReplayFileIdentityOrder(t *testing.T) {
 	var f ReplayFile
-	f.Schema, f.Backend, f.BackendVersion, f.Status, f.Reason = ReplaySchema, "b", "v1", StatusFailed, "why"
+	f.Schema, f.Backend, f.BackendVersion, f.Status, f.Reason = ReplaySchema, "b", "v1", artifact.StatusFailed, "why"
 	f.ModelSpec, f.ModelDigest, f.Threads, f.Short, f.Reps = "m", "d", 3, true, 2
 	got, err := json.Marshal(&f)
 	require.NoError(t, err)

@@ -392,7 +392,7 @@ func TestReadReplayFileAndProblems(t *testing.T) {
 		{Index: 0, TTFTMS: 5, TTFTSamplesMS: []float64{5}, DecodedTokens: 3, DecodeTPS: 10},
 		{Index: 1, Warm: true, ExpectedMinReused: 10, ReusedTokens: 10, TTFTMS: 2, TTFTSamplesMS: []float64{2}},
 	}}
-	good := ReplayFile{Identity: artifact.Identity{Schema: ReplaySchema, Backend: "gokernel", Status: StatusOK}, Result: res}
+	good := ReplayFile{Identity: artifact.Identity{Schema: ReplaySchema, Backend: "gokernel", Status: artifact.StatusOK}, Result: res}
 	f, err := ReadReplayFile(write(good))
 	require.NoError(t, err)
 	assert.Empty(t, f.Problems())
@@ -408,16 +408,16 @@ func TestReadReplayFileAndProblems(t *testing.T) {
 	assert.Contains(t, p, "turn 1: reused 3 tokens, the token plan guarantees at least 10")
 
 	for want, v := range map[string]ReplayFile{
-		"schema":            {Identity: artifact.Identity{Schema: "x", Backend: "b", Status: StatusOK}},
-		"no backend":        {Identity: artifact.Identity{Schema: ReplaySchema, Status: StatusOK}},
+		"schema":            {Identity: artifact.Identity{Schema: "x", Backend: "b", Status: artifact.StatusOK}},
+		"no backend":        {Identity: artifact.Identity{Schema: ReplaySchema, Status: artifact.StatusOK}},
 		`status "x"`:        {Identity: artifact.Identity{Schema: ReplaySchema, Backend: "b", Status: "x"}},
-		"no replayed turns": {Identity: artifact.Identity{Schema: ReplaySchema, Backend: "b", Status: StatusOK}},
+		"no replayed turns": {Identity: artifact.Identity{Schema: ReplaySchema, Backend: "b", Status: artifact.StatusOK}},
 	} {
 		_, err := ReadReplayFile(write(v))
 		require.Error(t, err, want)
 		assert.Contains(t, err.Error(), want)
 	}
-	skipped, err := ReadReplayFile(write(ReplayFile{Identity: artifact.Identity{Schema: ReplaySchema, Backend: "b", Status: StatusSkipped, Reason: "r"}}))
+	skipped, err := ReadReplayFile(write(ReplayFile{Identity: artifact.Identity{Schema: ReplaySchema, Backend: "b", Status: artifact.StatusSkipped, Reason: "r"}}))
 	require.NoError(t, err)
 	assert.Empty(t, skipped.Problems())
 	_, err = ReadReplayFile(filepath.Join(dir, "none.json"))

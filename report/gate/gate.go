@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
@@ -300,7 +301,7 @@ func checkUncapped(ev *evidence) Criterion {
 	replayed := 0
 	for _, b := range sortedKeys(ev.replays) {
 		f := ev.replays[b]
-		if f.Status != workload.StatusOK {
+		if f.Status != artifact.StatusOK {
 			continue
 		}
 		replayed++
@@ -343,7 +344,7 @@ func checkFullRun(ev *evidence) Criterion {
 		if f.Short {
 			probs = append(probs, fmt.Sprintf("workload-%s says short", b))
 		}
-		if f.Status == workload.StatusOK && f.ReplayedTurns != f.WorkloadTurns {
+		if f.Status == artifact.StatusOK && f.ReplayedTurns != f.WorkloadTurns {
 			probs = append(probs, fmt.Sprintf("workload-%s replayed %d of %d turns", b, f.ReplayedTurns, f.WorkloadTurns))
 		}
 	}
@@ -393,10 +394,10 @@ func checkBatchCurve(ev *evidence) Criterion {
 	for _, b := range sortedKeys(ev.batches) {
 		f := ev.batches[b]
 		switch f.Status {
-		case batch.StatusSkipped:
+		case artifact.StatusSkipped:
 			bad = append(bad, fmt.Sprintf("%s skipped: %s", b, f.Reason))
 			continue
-		case batch.StatusFailed:
+		case artifact.StatusFailed:
 			bad = append(bad, fmt.Sprintf("%s failed: %s", b, f.Reason))
 			continue
 		}
@@ -426,7 +427,7 @@ func checkThreshold(ev *evidence, prof Profile) Criterion {
 	var figs []string
 	for _, b := range sortedKeys(ev.batches) {
 		f := ev.batches[b]
-		if f.Status != batch.StatusOK {
+		if f.Status != artifact.StatusOK {
 			continue
 		}
 		if ok, _ := fullCurve(f); !ok {
@@ -493,16 +494,16 @@ func checkReports(ev *evidence) Criterion {
 	for _, b := range sortedKeys(ev.replays) {
 		f := ev.replays[b]
 		switch f.Status {
-		case workload.StatusFailed:
+		case artifact.StatusFailed:
 			probs = append(probs, fmt.Sprintf("workload-%s failed: %s", b, f.Reason))
-		case workload.StatusOK:
+		case artifact.StatusOK:
 			if p := f.Problems(); len(p) > 0 {
 				probs = append(probs, fmt.Sprintf("workload-%s: %s", b, strings.Join(p, ", ")))
 			}
 		}
 	}
 	for _, b := range sortedKeys(ev.batches) {
-		if f := ev.batches[b]; f.Status == batch.StatusFailed {
+		if f := ev.batches[b]; f.Status == artifact.StatusFailed {
 			probs = append(probs, fmt.Sprintf("batch-%s failed: %s", b, f.Reason))
 		}
 	}
@@ -525,7 +526,7 @@ func checkReports(ev *evidence) Criterion {
 func countOK(m map[string]*workload.ReplayFile) int {
 	n := 0
 	for _, f := range m {
-		if f.Status == workload.StatusOK {
+		if f.Status == artifact.StatusOK {
 			n++
 		}
 	}

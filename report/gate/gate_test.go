@@ -79,9 +79,9 @@ func (f fixture) build(t *testing.T) string {
 		sp = 3
 	}
 	writeJSON(t, filepath.Join(dir, BatchDir, "batch-llamacpp.json"), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp",
-		Status: batch.StatusOK, Short: f.short}, Curve: curve(sp, f.bounded)})
+		Status: artifact.StatusOK, Short: f.short}, Curve: curve(sp, f.bounded)})
 	writeJSON(t, filepath.Join(dir, BatchDir, "batch-gokernel.json"), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
-		Status: batch.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short}})
+		Status: artifact.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short}})
 
 	turns := 4
 	replayed := turns
@@ -98,7 +98,7 @@ func (f fixture) build(t *testing.T) string {
 		capRes.CappedTurns, capRes.DroppedTokens = 3, 400
 	}
 	writeJSON(t, filepath.Join(dir, WorkloadDir, "workload-gokernel.json"), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
-		Backend: "gokernel", Status: workload.StatusOK, Short: f.short}, WorkloadTurns: turns, ReplayedTurns: replayed,
+		Backend: "gokernel", Status: artifact.StatusOK, Short: f.short}, WorkloadTurns: turns, ReplayedTurns: replayed,
 		Caps: f.caps, PrefillCap: capRes, Result: res})
 
 	m := &manifest.Manifest{Schema: manifest.Schema, HostLabel: "test", HardwareProfile: "cpu", Short: f.short, Caps: f.caps}
