@@ -577,7 +577,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			name = r.RowLabel
 		}
 		for _, f := range report.CorrectnessFailures(r) {
-			if expectedFailure(r, f) {
+			if report.ExpectedFailure(r, f) {
 				fmt.Fprintf(logw, "fakbench run: %s: %s (expected for this ablation, not counted)\n", name, f)
 				continue
 			}
@@ -589,14 +589,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
-}
-
-// expectedFailure reports whether correctness failure f of r is the point
-// of r's ablation rather than a fault: the no-reuse ablation's warm hit rate
-// of 0. Every other check of an ablation row still counts.
-func expectedFailure(r *report.Report, f string) bool {
-	return r.RowKind == report.KindAblation && r.Settings["prefix_reuse"] == "off" &&
-		strings.HasPrefix(f, "warm_same_prefix.hit_rate")
 }
 
 // rowNotes adds what the row is to its report's notes (ablation, untuned,

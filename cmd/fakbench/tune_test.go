@@ -215,19 +215,19 @@ func TestExpectedFailure(t *testing.T) {
 	abl := &report.Report{}
 	abl.RowKind = report.KindAblation
 	abl.Settings = map[string]string{"prefix_reuse": "off"}
-	assert.True(t, expectedFailure(abl, "warm_same_prefix.hit_rate = 0, want 1"))
-	assert.False(t, expectedFailure(abl, "warm_changed_suffix.output_equals_cold = false"), "other checks of an ablation still count")
-	assert.False(t, expectedFailure(abl, "failure_cases.cancel_decode = false"))
+	assert.True(t, report.ExpectedFailure(abl, "warm_same_prefix.hit_rate = 0, want 1"))
+	assert.False(t, report.ExpectedFailure(abl, "warm_changed_suffix.output_equals_cold = false"), "other checks of an ablation still count")
+	assert.False(t, report.ExpectedFailure(abl, "failure_cases.cancel_decode = false"))
 
 	kernel := &report.Report{}
 	kernel.RowKind = report.KindKernel
 	kernel.Settings = map[string]string{"prefix_reuse": "off"}
-	assert.False(t, expectedFailure(kernel, "warm_same_prefix.hit_rate = 0, want 1"), "only an ablation row")
+	assert.False(t, report.ExpectedFailure(kernel, "warm_same_prefix.hit_rate = 0, want 1"), "only an ablation row")
 
 	generic := &report.Report{}
 	generic.RowKind = report.KindAblation
 	generic.Settings = map[string]string{"prefix_reuse": "on"}
-	assert.False(t, expectedFailure(generic, "warm_same_prefix.hit_rate = 0.5, want 1"), "only the no-reuse ablation")
+	assert.False(t, report.ExpectedFailure(generic, "warm_same_prefix.hit_rate = 0.5, want 1"), "only the no-reuse ablation")
 }
 
 func TestRunSweepAndAblationOnLlamacpp(t *testing.T) {
