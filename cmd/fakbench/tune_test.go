@@ -288,7 +288,7 @@ func TestRunUntunedRowAndNotSweptNote(t *testing.T) {
 	ref, err := report.ReadJSON(filepath.Join(out, "llamacpp.json"))
 	require.NoError(t, err)
 	assert.Equal(t, report.KindTunedReference, ref.RowKind)
-	assert.Contains(t, strings.Join(ref.Notes, "\n"), "tuned reference not swept: llama.cpp's tuned profile defaults as they are (flash_attn on")
+	assert.Contains(t, strings.Join(ref.Notes, "\n"), "tuned reference not swept: llama.cpp's tuned profile defaults as they are (flash_attn off")
 	_, err = os.Stat(filepath.Join(out, "sweep-llamacpp.json"))
 	assert.True(t, os.IsNotExist(err))
 
