@@ -295,9 +295,11 @@ func TestDecodeBatchAllocatesNothingPerStep(t *testing.T) {
 	}
 	few, many := call(2), call(30)
 	t.Logf("allocations per call: %v with 2 steps, %v with 30", few, many)
-	// Setup allocates (caches, scratch, result slices); the steps do not.
-	// (Under the race detector the count can wobble by one either way.)
-	assert.LessOrEqual(t, many, few, "no allocation per step in DecodeBatch")
+	// Setup allocates (caches, scratch, result slices); the steps do not. One
+	// allocation per step would add 28 here; the count can wobble by one or
+	// two between calls (a pool buffer grown once, the runtime's own), so a
+	// slack of 2 keeps the check exact about steps without being flaky.
+	assert.LessOrEqual(t, many, few+2, "no allocation per step in DecodeBatch")
 }
 
 // A batch and a session decoding on the same model at the same time (the
