@@ -372,35 +372,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	o.argv = append([]string{"fakbench", "run"}, args...)
-	logw := io.Writer(stderr)
-	if o.quiet {
-		logw = io.Discard
+	logw, model, code, ok := prepareRun(ctx, "run", o, stderr)
+	if !ok {
+		return code
 	}
-
-	model, err := resolveModel(ctx, o.model, logw)
-	if err != nil {
-		fmt.Fprintf(stderr, "fakbench run: %v\n", err)
-		if errors.Is(err, context.Canceled) {
-			return exitFailed
-		}
-		return exitUsage
-	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		fmt.Fprintf(stderr, "fakbench run: %v\n", err)
-		return exitUsage
-	}
-	host := report.CollectHost()
-	switch {
-	case o.membw > 0:
-		host.MemBWGBs = o.membw
-	case o.membw == 0:
-		size := int64(256 << 20)
-		if o.short {
-			size = 64 << 20
-		}
-		host.MemBWGBs = report.MeasureMemBandwidth(size, o.threads, 3)
-		fmt.Fprintf(logw, "fakbench run: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", host.MemBWGBs, size>>20, o.threads)
-	}
+	host := measureHost(o, "run", logw)
 	flags := buildFlags()
 
 	// Open every backend first: the scenario is planned from the smallest
@@ -833,4 +809,45 @@ func writeFormats(o runOptions, reports []*report.Report, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "fakbench run: %s written to %s\n", f, path)
 	}
 	return exitOK
+}
+
+// prepareRun is the start shared by run and tune: the progress writer
+// (discarded with --quiet), the resolved model and the output directory.
+// On failure it returns the exit code to use and false.
+func prepareRun(ctx context.Context, cmd string, o runOptions, stderr io.Writer) (io.Writer, resolvedModel, int, bool) {
+	logw := io.Writer(stderr)
+	if o.quiet {
+		logw = io.Discard
+	}
+	model, err := resolveModel(ctx, o.model, logw)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakbench %s: %v\n", cmd, err)
+		if errors.Is(err, context.Canceled) {
+			return logw, model, exitFailed, false
+		}
+		return logw, model, exitUsage, false
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "fakbench %s: %v\n", cmd, err)
+		return logw, model, exitUsage, false
+	}
+	return logw, model, exitOK, true
+}
+
+// measureHost collects the host facts and the memory bandwidth for the
+// decode roofline: --membw when given, none when negative, else measured.
+func measureHost(o runOptions, cmd string, logw io.Writer) report.Host {
+	host := report.CollectHost()
+	switch {
+	case o.membw > 0:
+		host.MemBWGBs = o.membw
+	case o.membw == 0:
+		size := int64(256 << 20)
+		if o.short {
+			size = 64 << 20
+		}
+		host.MemBWGBs = report.MeasureMemBandwidth(size, o.threads, 3)
+		fmt.Fprintf(logw, "fakbench %s: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", cmd, host.MemBWGBs, size>>20, o.threads)
+	}
+	return host
 }

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -104,22 +102,9 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o.profile = "tuned"
 	o.sweep = true
 	o.argv = append([]string{"fakbench", "tune"}, args...)
-	logw := io.Writer(stderr)
-	if o.quiet {
-		logw = io.Discard
-	}
-
-	model, err := resolveModel(ctx, o.model, logw)
-	if err != nil {
-		fmt.Fprintf(stderr, "fakbench tune: %v\n", err)
-		if errors.Is(err, context.Canceled) {
-			return exitFailed
-		}
-		return exitUsage
-	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		fmt.Fprintf(stderr, "fakbench tune: %v\n", err)
-		return exitUsage
+	logw, model, code, ok := prepareRun(ctx, "tune", o, stderr)
+	if !ok {
+		return code
 	}
 
 	// Probe: the model opens with the default settings (its shape plans the
@@ -151,18 +136,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	host := report.CollectHost()
-	switch {
-	case o.membw > 0:
-		host.MemBWGBs = o.membw
-	case o.membw == 0:
-		size := int64(256 << 20)
-		if o.short {
-			size = 64 << 20
-		}
-		host.MemBWGBs = report.MeasureMemBandwidth(size, o.threads, 3)
-		fmt.Fprintf(logw, "fakbench tune: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", host.MemBWGBs, size>>20, o.threads)
-	}
+	host := measureHost(o, "tune", logw)
 	fmt.Fprintf(logw, "fakbench tune: %d configurations (%s), threads fixed at %d; scenario: stable %d tokens, suffix %d, curve %v, decode %d\n",
 		len(o.grid.Configs()), o.grid, o.threads, len(sc.Stable), len(sc.Suffix), sc.CurveSizes, sc.MaxDecode)
 
