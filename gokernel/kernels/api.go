@@ -46,6 +46,9 @@ type kernelSet struct {
 	// AxpyRowsF32).
 	dotRows  func(out, a, b []float32, stride int)
 	axpyRows func(dst, w, x []float32, stride int)
+	// axpyRowsF16 is AxpyRowsF16 and toF16 F32ToF16s (dst long enough).
+	axpyRowsF16 func(dst, w []float32, x []byte, stride int)
+	toF16       func(dst []byte, src []float32)
 
 	// exp and siluMul are ExpF32s and SiLUMulF32.
 	exp     func(dst, src []float32)
@@ -53,24 +56,26 @@ type kernelSet struct {
 }
 
 var genericSet = &kernelSet{
-	name:       "generic",
-	dotF32:     dotF32Generic,
-	dotF16:     dotF16Generic,
-	dotQ8_0:    dotQ8_0Generic,
-	quantQ8_0:  quantizeQ8_0Generic,
-	axpy:       axpyGeneric,
-	quantSplit: quantSplitGeneric,
-	q8x4:       q8x4Generic,
-	q8x4x3:     q8x4x3Generic,
-	f16x4:      f16x4Generic,
-	f16x4x3:    f16x4x3Generic,
-	f32x4:      f32x4Generic,
-	f32x4x3:    f32x4x3Generic,
-	sumBytes:   sumBytesGeneric,
-	dotRows:    dotRowsGeneric,
-	axpyRows:   axpyRowsGeneric,
-	exp:        expSliceGeneric,
-	siluMul:    siluMulGeneric,
+	name:        "generic",
+	dotF32:      dotF32Generic,
+	dotF16:      dotF16Generic,
+	dotQ8_0:     dotQ8_0Generic,
+	quantQ8_0:   quantizeQ8_0Generic,
+	axpy:        axpyGeneric,
+	quantSplit:  quantSplitGeneric,
+	q8x4:        q8x4Generic,
+	q8x4x3:      q8x4x3Generic,
+	f16x4:       f16x4Generic,
+	f16x4x3:     f16x4x3Generic,
+	f32x4:       f32x4Generic,
+	f32x4x3:     f32x4x3Generic,
+	sumBytes:    sumBytesGeneric,
+	dotRows:     dotRowsGeneric,
+	axpyRows:    axpyRowsGeneric,
+	axpyRowsF16: axpyRowsF16Generic,
+	toF16:       toF16Generic,
+	exp:         expSliceGeneric,
+	siluMul:     siluMulGeneric,
 }
 
 // sets holds every kernel set this CPU can run, by name. The architecture
@@ -214,4 +219,96 @@ func MatMulRows(dst []float32, w *Matrix, x []float32, nTok int, scratch []byte,
 	default:
 		panic("kernels: MatMul on unsupported type " + w.Type.String())
 	}
+}
+
+// ScoresF32 computes out[i*nk+j] = q[i*ldq : i*ldq+d] . k[j*ldk : j*ldk+d]
+// for every query i < nq and key j < nk, where nk = len(out)/nq: the scores
+// of several queries (the query heads of one grouped-query-attention group)
+// against one block of cached keys. Three queries at a time share every
+// load of a key row (the 4x3 register-blocked f32 kernel), so a key block
+// is read from memory once per group rather than once per query head. It
+// panics, naming the sizes, when q or k is too short or len(out) is not a
+// multiple of nq.
+func ScoresF32(out, q []float32, ldq, nq int, k []float32, ldk, d int) {
+	if nq <= 0 || len(out) == 0 {
+		return
+	}
+	if len(out)%nq != 0 {
+		panic(fmt.Sprintf("kernels: ScoresF32: %d scores are not a whole number of rows for %d queries", len(out), nq))
+	}
+	nk := len(out) / nq
+	checkRows("ScoresF32 (queries)", len(q), nq, d, ldq)
+	checkRows("ScoresF32 (keys)", len(k), nk, d, ldk)
+	ks := cur()
+	kb := F32Bytes(k)
+	i := 0
+	for ; i+3 <= nq; i += 3 {
+		j := 0
+		for ; j+4 <= nk; j += 4 {
+			ks.f32x4x3(kb[4*j*ldk:], 4*ldk, q[i*ldq:], ldq, d, out[i*nk+j:], nk)
+		}
+		if j < nk {
+			for t := i; t < i+3; t++ {
+				ks.dotRows(out[t*nk+j:(t+1)*nk], q[t*ldq:t*ldq+d], k[j*ldk:], ldk)
+			}
+		}
+	}
+	for ; i < nq; i++ {
+		ks.dotRows(out[i*nk:(i+1)*nk], q[i*ldq:i*ldq+d], k, ldk)
+	}
+}
+
+// ScoresF16 is ScoresF32 with the keys stored as little-endian f16 (a KV
+// cache in half precision, as llama.cpp keeps it by default): key j is the
+// ldk*2 bytes from k[2*j*ldk], ldk counted in values. The queries stay
+// float32 and every product is accumulated in float32.
+func ScoresF16(out, q []float32, ldq, nq int, k []byte, ldk, d int) {
+	if nq <= 0 || len(out) == 0 {
+		return
+	}
+	if len(out)%nq != 0 {
+		panic(fmt.Sprintf("kernels: ScoresF16: %d scores are not a whole number of rows for %d queries", len(out), nq))
+	}
+	nk := len(out) / nq
+	checkRows("ScoresF16 (queries)", len(q), nq, d, ldq)
+	checkRows("ScoresF16 (keys)", len(k)/2, nk, d, ldk)
+	ks := cur()
+	key := func(j int) []byte { return k[2*j*ldk : 2*(j*ldk+d)] }
+	i := 0
+	for ; i+3 <= nq; i += 3 {
+		j := 0
+		for ; j+4 <= nk; j += 4 {
+			ks.f16x4x3(k[2*j*ldk:], 2*ldk, q[i*ldq:], ldq, d, out[i*nk+j:], nk)
+		}
+		for ; j < nk; j++ {
+			for t := i; t < i+3; t++ {
+				out[t*nk+j] = ks.dotF16(key(j), q[t*ldq:t*ldq+d])
+			}
+		}
+	}
+	for ; i < nq; i++ {
+		j := 0
+		for ; j+4 <= nk; j += 4 {
+			ks.f16x4(k[2*j*ldk:], 2*ldk, q[i*ldq:], d, out[i*nk+j:])
+		}
+		for ; j < nk; j++ {
+			out[i*nk+j] = ks.dotF16(key(j), q[i*ldq:i*ldq+d])
+		}
+	}
+}
+
+// AxpyRowsF16 is AxpyRowsF32 with the rows x stored as little-endian f16
+// (stride counted in values): dst[i] += sum over j < len(w) of
+// w[j]*x_j[i], dst read and written once. It panics, naming the sizes, when
+// x is too short.
+func AxpyRowsF16(dst, w []float32, x []byte, stride int) { cur().axpyRowsF16(dst, w, x, stride) }
+
+// F32ToF16s converts src to little-endian f16 in dst (2*len(src) bytes at
+// least), rounding to nearest even like F32ToF16 (and VCVTPS2PH), bit for
+// bit in every kernel set. It panics when dst is too short.
+func F32ToF16s(dst []byte, src []float32) {
+	if len(dst) < 2*len(src) {
+		panic(fmt.Sprintf("kernels: F32ToF16s: %d values need %d bytes, have %d", len(src), 2*len(src), len(dst)))
+	}
+	cur().toF16(dst, src)
 }

@@ -1104,3 +1104,122 @@ sldone:
 	MOVQ DX, done+24(FP)
 	VZEROUPPER
 	RET
+
+// func axpyRowsF16AVX2(dst *float32, w *float32, x *byte, n int, stride int, rows int)
+// dst[i] += sum_j w[j] * f16(x[j*stride + i]) for i < n (a multiple of 8),
+// j < rows; stride counts f16 values. As axpyRowsAVX2, 64 columns of dst
+// stay in eight registers while every row streams past, each row's eight
+// groups widened with VCVTPH2PS on the way.
+TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ stride+32(FP), R9
+	SHLQ $1, R9
+
+ahcol64:
+	CMPQ BX, $64
+	JLT  ahcol8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+	MOVQ w+8(FP), R10
+	MOVQ DX, R11
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JZ   ahstore64
+
+ahrow64:
+	VBROADCASTSS (R10), Y8
+	VCVTPH2PS (R11), Y9
+	VCVTPH2PS 16(R11), Y10
+	VCVTPH2PS 32(R11), Y11
+	VCVTPH2PS 48(R11), Y12
+	VFMADD231PS Y9, Y8, Y0
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y11, Y8, Y2
+	VFMADD231PS Y12, Y8, Y3
+	VCVTPH2PS 64(R11), Y9
+	VCVTPH2PS 80(R11), Y10
+	VCVTPH2PS 96(R11), Y11
+	VCVTPH2PS 112(R11), Y12
+	VFMADD231PS Y9, Y8, Y4
+	VFMADD231PS Y10, Y8, Y5
+	VFMADD231PS Y11, Y8, Y6
+	VFMADD231PS Y12, Y8, Y7
+	ADDQ $4, R10
+	ADDQ R9, R11
+	DECQ CX
+	JNZ  ahrow64
+
+ahstore64:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, DI
+	ADDQ $128, DX
+	SUBQ $64, BX
+	JMP  ahcol64
+
+ahcol8:
+	CMPQ BX, $8
+	JLT  ahdone
+	VMOVUPS (DI), Y0
+	MOVQ w+8(FP), R10
+	MOVQ DX, R11
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JZ   ahstore8
+
+ahrow8:
+	VBROADCASTSS (R10), Y8
+	VCVTPH2PS (R11), Y9
+	VFMADD231PS Y9, Y8, Y0
+	ADDQ $4, R10
+	ADDQ R9, R11
+	DECQ CX
+	JNZ  ahrow8
+
+ahstore8:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $16, DX
+	SUBQ $8, BX
+	JMP  ahcol8
+
+ahdone:
+	VZEROUPPER
+	RET
+
+// func f32ToF16AVX2(dst *byte, src *float32, n int)
+// dst gets the f16 of src[i] for i < n (a multiple of 8), rounded to
+// nearest even (VCVTPS2PH mode 0), as F32ToF16 does.
+TEXT ·f32ToF16AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+tohloop:
+	CMPQ CX, $8
+	JLT  tohdone
+	VMOVUPS (SI), Y0
+	VCVTPS2PH $0, Y0, X1
+	VMOVDQU X1, (DI)
+	ADDQ $32, SI
+	ADDQ $16, DI
+	SUBQ $8, CX
+	JMP  tohloop
+
+tohdone:
+	VZEROUPPER
+	RET

@@ -1,9 +1,11 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -452,5 +454,154 @@ func TestExpF32sAccuracy(t *testing.T) {
 			want := v / (1 + math.Exp(-v)) * float64(u[i])
 			assert.InDelta(t, want, float64(g[i]), 1e-6*math.Max(1, math.Abs(want)), "%s silu(%g)", set, v)
 		}
+	}
+}
+
+func TestScoresF32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, set := range Available() {
+		useSet(t, set)
+		for _, d := range []int{1, 7, 8, 9, 64, 67} {
+			for nq := 1; nq <= 7; nq++ {
+				for _, nk := range []int{1, 3, 4, 5, 8, 13, 64} {
+					ldq, ldk := d+rng.IntN(3), d+rng.IntN(40)
+					q := randF32(rng, (nq-1)*ldq+d)
+					k := randF32(rng, (nk-1)*ldk+d)
+					out := make([]float32, nq*nk+1)
+					out[nq*nk] = 42 // sentinel
+					ScoresF32(out[:nq*nk], q, ldq, nq, k, ldk, d)
+					require.Equal(t, float32(42), out[nq*nk], "%s: wrote past the scores", set)
+					for i := 0; i < nq; i++ {
+						for j := 0; j < nk; j++ {
+							qi, kj := q[i*ldq:i*ldq+d], k[j*ldk:j*ldk+d]
+							var want float64
+							for x := range qi {
+								want += float64(qi[x]) * float64(kj[x])
+							}
+							closeTo(t, float32(want), out[i*nk+j], d, absDotF32(qi, kj),
+								fmt.Sprintf("%s d=%d nq=%d nk=%d score (%d,%d)", set, d, nq, nk, i, j))
+						}
+					}
+				}
+			}
+		}
+		q, k := make([]float32, 3*64), make([]float32, 9*192+64)
+		assert.NotPanics(t, func() { ScoresF32(make([]float32, 3*10), q, 64, 3, k, 192, 64) }, "%s: exactly long enough", set)
+		assert.PanicsWithValue(t, "kernels: ScoresF32 (keys): 11 rows of 64 values at stride 192 need 1984 values, have 1792", func() {
+			ScoresF32(make([]float32, 3*11), q, 64, 3, k, 192, 64)
+		})
+		assert.PanicsWithValue(t, "kernels: ScoresF32 (queries): 4 rows of 64 values at stride 64 need 256 values, have 192", func() {
+			ScoresF32(make([]float32, 4*10), q, 64, 4, k, 192, 64)
+		})
+		assert.PanicsWithValue(t, "kernels: ScoresF32: 31 scores are not a whole number of rows for 3 queries", func() {
+			ScoresF32(make([]float32, 31), q, 64, 3, k, 192, 64)
+		})
+		ScoresF32(nil, q, 64, 3, nil, 192, 64) // no keys: nothing to do
+	}
+}
+
+func TestScoresF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, set := range Available() {
+		useSet(t, set)
+		for _, d := range []int{1, 7, 8, 9, 64, 67} {
+			for nq := 1; nq <= 7; nq++ {
+				for _, nk := range []int{1, 3, 4, 5, 8, 13, 64} {
+					ldq, ldk := d+rng.IntN(3), d+rng.IntN(40)
+					q := randF32(rng, (nq-1)*ldq+d)
+					k := randF16Bytes(rng, (nk-1)*ldk+d)
+					out := make([]float32, nq*nk+1)
+					out[nq*nk] = 42 // sentinel
+					ScoresF16(out[:nq*nk], q, ldq, nq, k, ldk, d)
+					require.Equal(t, float32(42), out[nq*nk], "%s: wrote past the scores", set)
+					for i := 0; i < nq; i++ {
+						for j := 0; j < nk; j++ {
+							var want, abs float64
+							for x := 0; x < d; x++ {
+								p := float64(q[i*ldq+x]) * float64(f16At(k, 2*(j*ldk+x)))
+								want += p
+								abs += math.Abs(p)
+							}
+							closeTo(t, float32(want), out[i*nk+j], d, abs,
+								fmt.Sprintf("%s d=%d nq=%d nk=%d score (%d,%d)", set, d, nq, nk, i, j))
+						}
+					}
+				}
+			}
+		}
+		q, k := make([]float32, 3*64), make([]byte, 2*(9*192+64))
+		assert.NotPanics(t, func() { ScoresF16(make([]float32, 3*10), q, 64, 3, k, 192, 64) }, "%s: exactly long enough", set)
+		assert.PanicsWithValue(t, "kernels: ScoresF16 (keys): 11 rows of 64 values at stride 192 need 1984 values, have 1792", func() {
+			ScoresF16(make([]float32, 3*11), q, 64, 3, k, 192, 64)
+		})
+		assert.PanicsWithValue(t, "kernels: ScoresF16: 31 scores are not a whole number of rows for 3 queries", func() {
+			ScoresF16(make([]float32, 31), q, 64, 3, k, 192, 64)
+		})
+	}
+}
+
+func TestAxpyRowsF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 48))
+	for _, set := range Available() {
+		useSet(t, set)
+		for _, n := range []int{1, 7, 8, 9, 63, 64, 65, 72, 130} {
+			for _, rows := range []int{0, 1, 2, 5, 64} {
+				stride := n + rng.IntN(20)
+				x := randF16Bytes(rng, max(0, (rows-1)*stride+n))
+				w := randF32(rng, rows)
+				dst := randF32(rng, n+1)
+				dst[n] = 42 // sentinel
+				orig := slices.Clone(dst)
+				AxpyRowsF16(dst[:n], w, x, stride)
+				require.Equal(t, float32(42), dst[n], "%s: wrote past dst", set)
+				for i := 0; i < n; i++ {
+					want, abs := float64(orig[i]), math.Abs(float64(orig[i]))
+					for j := 0; j < rows; j++ {
+						p := float64(w[j]) * float64(f16At(x, 2*(j*stride+i)))
+						want += p
+						abs += math.Abs(p)
+					}
+					closeTo(t, float32(want), dst[i], 2*rows, abs, fmt.Sprintf("%s n=%d rows=%d out %d", set, n, rows, i))
+				}
+			}
+		}
+		assert.PanicsWithValue(t, "kernels: AxpyRowsF16: 3 rows of 64 values at stride 64 need 192 values, have 191", func() {
+			AxpyRowsF16(make([]float32, 64), make([]float32, 3), make([]byte, 2*191), 64)
+		})
+	}
+}
+
+func TestF32ToF16s(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 65504, 65520, 65519.99, 1e6, -1e6,
+		float32(math.Inf(1)), float32(math.Inf(-1)), 6.1e-5, 5.96e-8, 2.98e-8, 2.99e-8, 1e-9, 0.1, 1.0009765625,
+		1.00048828125, 1.00146484375, float32(math.NaN())}
+	for i := 0; i < 3000; i++ {
+		// Random exponents across the whole f16 range and beyond, and raw
+		// bit patterns for ties and subnormals.
+		vals = append(vals, float32(rng.NormFloat64()*math.Pow(2, float64(rng.IntN(50)-30))),
+			math.Float32frombits(rng.Uint32()))
+	}
+	for _, set := range Available() {
+		useSet(t, set)
+		for _, n := range []int{0, 1, 7, 8, 9, 17, len(vals)} {
+			src := vals[:n]
+			dst := make([]byte, 2*n+2)
+			dst[2*n], dst[2*n+1] = 0xAB, 0xCD
+			F32ToF16s(dst[:2*n], src)
+			require.Equal(t, []byte{0xAB, 0xCD}, dst[2*n:], "%s: wrote past dst", set)
+			for i, v := range src {
+				got := binary.LittleEndian.Uint16(dst[2*i:])
+				want := F32ToF16(v)
+				if v != v {
+					assert.True(t, got&0x7c00 == 0x7c00 && got&0x3ff != 0, "%s: NaN at %d gave %#04x", set, i, got)
+					continue
+				}
+				require.Equal(t, want, got, "%s: F32ToF16s(%g) (bits %#08x) at %d", set, v, math.Float32bits(v), i)
+			}
+		}
+		assert.PanicsWithValue(t, "kernels: F32ToF16s: 3 values need 6 bytes, have 5", func() {
+			F32ToF16s(make([]byte, 5), make([]float32, 3))
+		})
 	}
 }

@@ -60,24 +60,26 @@ func archSets() []*kernelSet {
 }
 
 var avx2Set = &kernelSet{
-	name:       "avx2",
-	dotF32:     dotF32Asm,
-	dotF16:     dotF16Asm,
-	dotQ8_0:    dotQ8_0Asm,
-	quantQ8_0:  quantQ8_0Asm,
-	axpy:       axpyAsm,
-	quantSplit: quantSplitAsm,
-	q8x4:       q8x4Asm,
-	q8x4x3:     q8x4x3Asm,
-	f16x4:      f16x4Asm,
-	f16x4x3:    f16x4x3Asm,
-	f32x4:      f32x4Asm,
-	f32x4x3:    f32x4x3Asm,
-	sumBytes:   sumBytesAsm,
-	dotRows:    dotRowsAsm,
-	axpyRows:   axpyRowsAsm,
-	exp:        expAsm,
-	siluMul:    siluMulAsm,
+	name:        "avx2",
+	dotF32:      dotF32Asm,
+	dotF16:      dotF16Asm,
+	dotQ8_0:     dotQ8_0Asm,
+	quantQ8_0:   quantQ8_0Asm,
+	axpy:        axpyAsm,
+	quantSplit:  quantSplitAsm,
+	q8x4:        q8x4Asm,
+	q8x4x3:      q8x4x3Asm,
+	f16x4:       f16x4Asm,
+	f16x4x3:     f16x4x3Asm,
+	f32x4:       f32x4Asm,
+	f32x4x3:     f32x4x3Asm,
+	sumBytes:    sumBytesAsm,
+	dotRows:     dotRowsAsm,
+	axpyRows:    axpyRowsAsm,
+	axpyRowsF16: axpyRowsF16Asm,
+	toF16:       toF16Asm,
+	exp:         expAsm,
+	siluMul:     siluMulAsm,
 }
 
 func dotF32Asm(a, b []float32) float32 {
@@ -358,4 +360,39 @@ func siluMulAsm(g, u []float32) {
 		}
 	}
 	siluMulGeneric(g[n8:], u[n8:])
+}
+
+//go:noescape
+func axpyRowsF16AVX2(dst *float32, w *float32, x *byte, n int, stride int, rows int)
+
+//go:noescape
+func f32ToF16AVX2(dst *byte, src *float32, n int)
+
+func axpyRowsF16Asm(dst, w []float32, x []byte, stride int) {
+	rows, n := len(w), len(dst)
+	if rows == 0 || n == 0 {
+		return
+	}
+	checkRows("AxpyRowsF16", len(x)/2, rows, n, stride)
+	n8 := n &^ 7
+	if n8 > 0 {
+		axpyRowsF16AVX2(&dst[0], &w[0], &x[0], n8, stride, rows)
+	}
+	for j, wj := range w {
+		for i := n8; i < n; i++ {
+			dst[i] += wj * f16At(x, 2*(j*stride+i))
+		}
+	}
+}
+
+func toF16Asm(dst []byte, src []float32) {
+	n := len(src)
+	n8 := n &^ 7
+	if n8 > 0 {
+		_ = dst[2*n-1]
+		f32ToF16AVX2(&dst[0], &src[0], n8)
+	}
+	for i := n8; i < n; i++ {
+		binary.LittleEndian.PutUint16(dst[2*i:], F32ToF16(src[i]))
+	}
 }

@@ -154,3 +154,22 @@ func axpyRowsGeneric(dst, w, x []float32, stride int) {
 		axpyGeneric(dst, wj, x[j*stride:j*stride+len(dst)])
 	}
 }
+
+func axpyRowsF16Generic(dst, w []float32, x []byte, stride int) {
+	if len(w) == 0 || len(dst) == 0 {
+		return
+	}
+	checkRows("AxpyRowsF16", len(x)/2, len(w), len(dst), stride)
+	for j, wj := range w {
+		row := x[2*j*stride:]
+		for i := range dst {
+			dst[i] += wj * f16At(row, 2*i)
+		}
+	}
+}
+
+func toF16Generic(dst []byte, src []float32) {
+	for i, v := range src {
+		binary.LittleEndian.PutUint16(dst[2*i:], F32ToF16(v))
+	}
+}
