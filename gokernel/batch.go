@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/fakbench/fakbench/transport"
@@ -113,7 +112,6 @@ type batchRun struct {
 	prompts [][]transport.Token
 	pending []transport.Token // pending[i]: sequence i's next token to feed
 	logits  []float32         // B x Vocab, the last step's logits
-	single  func(lo, hi int)  // st's own attention, for the prefill
 }
 
 // multiSeq is the per-sequence side of a batched decode step (state.multi):
@@ -126,18 +124,13 @@ type multiSeq struct {
 	// k and v stage the step's keys and values (B x KVDim) until store
 	// copies them to the caches.
 	k, v []float32
-	// views[i] is st seen from sequence i: q and att are its rows and
-	// attPos0 its position, so state.attend serves it unchanged.
-	views  []state
-	attnFn func(lo, hi int)
 }
 
 func newBatchRun(m *Model, prompts [][]transport.Token, steps int) *batchRun {
 	hp, nb := m.HP, len(prompts)
-	kvd, qd := hp.KVDim(), hp.QDim()
+	kvd := hp.KVDim()
 	r := &batchRun{m: m, prompts: prompts}
 	r.st = newScratch(m, max(m.chunk, nb))
-	r.single = r.st.attnFn
 	r.pending = make([]transport.Token, nb)
 	r.logits = make([]float32, nb*hp.Vocab)
 
@@ -167,15 +160,6 @@ func newBatchRun(m *Model, prompts [][]transport.Token, steps int) *batchRun {
 			off += n
 		}
 	}
-	ms.views = make([]state, nb)
-	for i := range ms.views {
-		v := &ms.views[i]
-		*v = *r.st
-		v.q = r.st.q[i*qd : (i+1)*qd]
-		v.att = r.st.att[i*qd : (i+1)*qd]
-		v.kCache, v.vCache = ms.kCache[i], ms.vCache[i]
-	}
-	ms.attnFn = ms.attnRange
 	return r
 }
 
@@ -183,7 +167,7 @@ func newBatchRun(m *Model, prompts [][]transport.Token, steps int) *batchRun {
 // between chunks, and leaves its greedy next token pending.
 func (r *batchRun) prefill(ctx context.Context, i int) error {
 	m, st, p := r.m, r.st, r.prompts[i]
-	st.multi, st.attnFn = nil, r.single
+	st.multi = nil
 	st.kCache, st.vCache = r.ms.kCache[i], r.ms.vCache[i]
 	for off := 0; off < len(p); off += m.chunk {
 		if err := ctx.Err(); err != nil {
@@ -209,11 +193,8 @@ func (r *batchRun) prefill(ctx context.Context, i int) error {
 // holds m.compute. It allocates nothing.
 func (r *batchRun) step() {
 	st, ms, vocab := r.st, &r.ms, r.m.HP.Vocab
-	st.multi, st.attnFn = ms, ms.attnFn
+	st.multi = ms
 	st.kCache, st.vCache = nil, nil
-	for i := range ms.views {
-		ms.views[i].attPos0 = ms.pos[i]
-	}
 	st.forward(r.pending, 0, headAll, r.logits)
 	for i := range r.pending {
 		r.pending[i] = transport.Token(argmax(r.logits[i*vocab : (i+1)*vocab]))
@@ -229,24 +210,5 @@ func (ms *multiSeq) store(l, n int) {
 		p := ms.pos[i] * kvd
 		copy(ms.kCache[i][l][p:p+kvd], ms.k[i*kvd:(i+1)*kvd])
 		copy(ms.vCache[i][l][p:p+kvd], ms.v[i*kvd:(i+1)*kvd])
-	}
-}
-
-// attnRange is the batched step's attention over lanes [lo, hi): work item
-// i (sequence i/Heads, query head i%Heads) attends over its own sequence's
-// cache up to its own position, dealt to lanes as state.attnRange deals them.
-func (ms *multiSeq) attnRange(lo, hi int) {
-	st := ms.st
-	hp := st.m.HP
-	scale := float32(1 / math.Sqrt(float64(hp.HeadDim)))
-	l := st.attLayer
-	items := st.attTok * hp.Heads
-	for lane := lo; lane < hi; lane++ {
-		scores := st.scores[lane*attnBlock : (lane+1)*attnBlock]
-		for i := lane; i < items; i += st.attLanes {
-			seq, h := i/hp.Heads, i%hp.Heads
-			v := &ms.views[seq]
-			v.attend(h, v.kCache[l], v.vCache[l], scale, scores)
-		}
 	}
 }

@@ -24,12 +24,16 @@ type state struct {
 	hUp    []float32 // chunk x FFN
 	qs     []byte    // q8_0 activations, chunk x max(cols)/32*34
 	logits []float32 // Vocab
-	scores []float32 // attnBlock per attention lane (pool thread)
+	scores []float32 // per attention lane (pool thread): laneScratch floats
+	part   []float32 // partial results of key spans (attSpans > 1)
 	cos    []float32 // RopeDim/2, for the token being rotated
 	sin    []float32
 
-	// Parameters of the attention step currently running (read by attnFn).
+	// Parameters of the attention step currently running (read by attnFn):
+	// attItems work items (token, KV head, key span) dealt to attLanes
+	// lanes, every token's keys split into attSpans spans.
 	attLayer, attPos0, attTok, attLanes int
+	attSpans, attItems                  int
 	attnFn                              func(lo, hi int)
 	// swigluFn computes hGate[i] = silu(hGate[i]) * hUp[i] over [lo, hi).
 	swigluFn func(lo, hi int)
@@ -71,7 +75,8 @@ func newScratch(m *Model, n int) *state {
 	maxCols := max(hp.Embd, hp.QDim(), hp.FFN)
 	s.qs = make([]byte, n*(maxCols/kernels.QK8_0+1)*kernels.BlockQ8_0Bytes)
 	s.logits = make([]float32, hp.Vocab)
-	s.scores = make([]float32, m.pool.Threads()*attnBlock)
+	s.scores = make([]float32, m.pool.Threads()*laneScratch(hp))
+	s.part = make([]float32, maxSpanItems(m.pool.Threads())*spanAcc(hp))
 	s.cos = make([]float32, hp.RopeDim/2)
 	s.sin = make([]float32, hp.RopeDim/2)
 	s.attnFn = s.attnRange
@@ -124,11 +129,7 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 		if s.multi != nil {
 			s.multi.store(l, n)
 		}
-		// Work items (token, head) are dealt round-robin to lanes so every
-		// thread gets early (short) and late (long) causal rows alike.
-		s.attLayer, s.attPos0, s.attTok = l, pos0, n
-		s.attLanes = min(pool.Threads(), n*hp.Heads)
-		pool.For(s.attLanes, s.attnFn)
+		s.attention(l, pos0, n)
 		pool.MatMul(xb, L.Wo, s.att[:n*qd], n, s.qs)
 		addInPlace(x, xb)
 
@@ -243,74 +244,6 @@ func (s *state) rope(v []float32, heads int) {
 			hv[2*i] = x0*c - x1*sn
 			hv[2*i+1] = x0*sn + x1*c
 		}
-	}
-}
-
-// attnRange computes causal grouped-query attention for the lanes [lo, hi)
-// of the step described by s.attLayer/attPos0/attTok/attLanes: lane k takes
-// the work items k, k+attLanes, k+2*attLanes, ..., item i being token
-// i/Heads and query head i%Heads. Keys are scored attnBlock at a
-// time with an online softmax (running max and sum, the output rescaled
-// when the max grows), so no score row longer than a block exists.
-func (s *state) attnRange(lo, hi int) {
-	hp := s.m.HP
-	scale := float32(1 / math.Sqrt(float64(hp.HeadDim)))
-	kc, vc := s.kCache[s.attLayer], s.vCache[s.attLayer]
-	items := s.attTok * hp.Heads
-	for lane := lo; lane < hi; lane++ {
-		scores := s.scores[lane*attnBlock : (lane+1)*attnBlock]
-		for i := lane; i < items; i += s.attLanes {
-			s.attend(i, kc, vc, scale, scores)
-		}
-	}
-}
-
-// attend computes work item i (token i/Heads, query head i%Heads, which
-// reads KV head h/(Heads/KVHeads)) of attnRange.
-func (s *state) attend(i int, kc, vc []float32, scale float32, scores []float32) {
-	hp := s.m.HP
-	hd, qd, kvd := hp.HeadDim, hp.QDim(), hp.KVDim()
-	t, h := i/hp.Heads, i%hp.Heads
-	pos := s.attPos0 + t
-	kvh := h / (hp.Heads / hp.KVHeads)
-	qv := s.q[t*qd+h*hd : t*qd+(h+1)*hd]
-	out := s.att[t*qd+h*hd : t*qd+(h+1)*hd]
-	clear(out)
-	runMax := float32(math.Inf(-1))
-	var sum float32
-	for j0 := 0; j0 <= pos; j0 += attnBlock {
-		j1 := min(j0+attnBlock, pos+1)
-		base := j0*kvd + kvh*hd // key/value j0 of this KV head
-		sc := scores[:j1-j0]
-		kernels.DotRowsF32(sc, qv, kc[base:], kvd)
-		blockMax := float32(math.Inf(-1))
-		for j := range sc {
-			sc[j] *= scale
-			blockMax = max(blockMax, sc[j])
-		}
-		if blockMax > runMax {
-			// Rescale what was accumulated under the old max.
-			if sum != 0 {
-				r := expF32(runMax - blockMax)
-				sum *= r
-				for d := range out {
-					out[d] *= r
-				}
-			}
-			runMax = blockMax
-		}
-		for j := range sc {
-			sc[j] -= runMax
-		}
-		kernels.ExpF32s(sc, sc)
-		for _, v := range sc {
-			sum += v
-		}
-		kernels.AxpyRowsF32(out, sc, vc[base:], kvd)
-	}
-	inv := 1 / sum
-	for d := range out {
-		out[d] *= inv
 	}
 }
 

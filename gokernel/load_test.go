@@ -351,7 +351,7 @@ func benchModel(b *testing.B, spec string) *Model {
 		var path string
 		path, err = synth.ResolveModel(spec)
 		require.NoError(b, err)
-		m, err = Load(path, Options{Threads: 2, ContextLength: 1024})
+		m, err = Load(path, Options{Threads: 2, ContextLength: 2048})
 	}
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = m.Close() })
@@ -359,13 +359,17 @@ func benchModel(b *testing.B, spec string) *Model {
 }
 
 // benchDecode measures greedy decode after a 64-token prefix.
-func benchDecode(b *testing.B, spec string) {
+func benchDecode(b *testing.B, spec string) { benchDecodeAt(b, spec, 64) }
+
+// benchDecodeAt measures greedy decode after a prefix of prefix tokens (the
+// harness's decode scenario runs at a context of about 1100).
+func benchDecodeAt(b *testing.B, spec string, prefix int) {
 	m := benchModel(b, spec)
 	s, err := m.NewSession()
 	require.NoError(b, err)
 	defer s.Close()
 	ctx := context.Background()
-	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(64, m.HP.Vocab, 91)})
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(prefix, m.HP.Vocab, 91)})
 	require.NoError(b, err)
 	const steps = 32
 	b.ResetTimer()
@@ -403,6 +407,12 @@ func BenchmarkDecode(b *testing.B) { benchDecode(b, "") }
 // BenchmarkDecodeSmol135mQ8 is decode on synthetic:smol135m:q8_0 (the
 // default bench model; generated and cached on first use, ~150 MB).
 func BenchmarkDecodeSmol135mQ8(b *testing.B) { benchDecode(b, "synthetic:smol135m:q8_0") }
+
+// BenchmarkDecodeSmol135mQ8Ctx1k is that decode after a 1024-token prefix,
+// where attention reads ~1k cached keys per layer and head group.
+func BenchmarkDecodeSmol135mQ8Ctx1k(b *testing.B) {
+	benchDecodeAt(b, "synthetic:smol135m:q8_0", 1024)
+}
 
 // BenchmarkPrefillSmol135mQ8 is a cold 512-token prefill on
 // synthetic:smol135m:q8_0.
