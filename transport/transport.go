@@ -115,8 +115,9 @@ type ModelInfo struct {
 	VocabSize int
 	// Parameters is the number of weights.
 	Parameters int64
-	// WeightBytes is the size of the weights as this backend reads them per
-	// token (used for the decode roofline).
+	// WeightBytes is the size of the weights as this backend counts them
+	// (informational: fakbench's decode roofline divides by a count taken
+	// from the model file, the same for every backend of a run).
 	WeightBytes int64
 	// WeightType names the weight format, e.g. "q8_0".
 	WeightType string

@@ -107,6 +107,10 @@ type resolvedModel struct {
 	Digest string
 	// Size is the file size in bytes.
 	Size int64
+	// DecodeBytes is the weight bytes one decoded token reads
+	// (gguf.File.DecodeReadBytes): the decode roofline's denominator, the
+	// same for every backend of a run.
+	DecodeBytes int64
 }
 
 // resolveModel turns spec into a file (generating and caching a synthetic
@@ -134,6 +138,7 @@ func resolveModel(ctx context.Context, spec string, progress io.Writer) (resolve
 		return resolvedModel{}, err
 	}
 	name, _ := f.String("general.name")
+	decodeBytes := f.DecodeReadBytes()
 	_ = f.Close()
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(path), ".gguf")
@@ -146,7 +151,7 @@ func resolveModel(ctx context.Context, spec string, progress io.Writer) (resolve
 	if err != nil {
 		return resolvedModel{}, &transport.BadModelError{File: path, Reason: "cannot hash", Err: err}
 	}
-	return resolvedModel{Spec: spec, Path: path, Name: name, Digest: digest, Size: st.Size()}, nil
+	return resolvedModel{Spec: spec, Path: path, Name: name, Digest: digest, Size: st.Size(), DecodeBytes: decodeBytes}, nil
 }
 
 func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -720,7 +720,7 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 	if bf := rep.Settings["build_flags"]; bf != "" && bf != flags {
 		rep.BuildFlags = flags + "; backend: " + bf
 	}
-	addRoofline(rep, b.Info(), host)
+	addRoofline(rep, m.DecodeBytes, host)
 	if rep.StartedAt == "" {
 		rep.StartedAt = row.started.UTC().Format(time.RFC3339Nano)
 	}
@@ -733,19 +733,21 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 
 // addRoofline sets the decode roofline: the tokens per second the node's
 // memory bandwidth allows when every token reads the weights once, and the
-// fraction of it the backend reached.
-func addRoofline(rep *report.Report, info transport.ModelInfo, host report.Host) {
-	if host.MemBWGBs <= 0 || info.WeightBytes <= 0 {
+// fraction of it the backend reached. weightBytes comes from the model file
+// (resolvedModel.DecodeBytes), not from the backend, so every row of a run
+// is held to the same roofline.
+func addRoofline(rep *report.Report, weightBytes int64, host report.Host) {
+	if host.MemBWGBs <= 0 || weightBytes <= 0 {
 		return
 	}
-	rep.Decode.WeightBytesRead = info.WeightBytes
-	rep.Decode.RooflineTPS = host.MemBWGBs * 1e9 / float64(info.WeightBytes)
+	rep.Decode.WeightBytesRead = weightBytes
+	rep.Decode.RooflineTPS = host.MemBWGBs * 1e9 / float64(weightBytes)
 	if rep.Decode.TokensPerSec > 0 {
 		rep.Decode.RooflineFrac = rep.Decode.TokensPerSec / rep.Decode.RooflineTPS
 	}
 	rep.Notes = append(rep.Notes, fmt.Sprintf(
 		"decode roofline: memory bandwidth %.1f GB/s over %d weight bytes read per token = %.1f tok/s (KV-cache reads not counted)",
-		host.MemBWGBs, info.WeightBytes, rep.Decode.RooflineTPS))
+		host.MemBWGBs, weightBytes, rep.Decode.RooflineTPS))
 }
 
 // fillMissing copies base's identifying fields into r where r left them

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance/fake"
+	"github.com/fakbench/fakbench/gokernel/gguf"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -173,6 +174,12 @@ func TestRunSideBySideWithSkippedRow(t *testing.T) {
 	assert.Equal(t, "fake-1", ok.BackendVersion)
 	assert.Positive(t, ok.Decode.RooflineTPS)
 	assert.InDelta(t, ok.Decode.TokensPerSec/ok.Decode.RooflineTPS, ok.Decode.RooflineFrac, 1e-12)
+	// The roofline's byte count comes from the model file, whatever the
+	// backend says about itself.
+	gf, err := gguf.Open(model)
+	require.NoError(t, err)
+	assert.Equal(t, gf.DecodeReadBytes(), ok.Decode.WeightBytesRead)
+	require.NoError(t, gf.Close())
 	if _, err := os.Stat("/proc/self/status"); err == nil {
 		assert.Positive(t, ok.PeakRSSMB)
 	}

@@ -529,3 +529,33 @@ func TestTypeSizes(t *testing.T) {
 	assert.Equal(t, "valuetype(40)", ValueType(40).String())
 	assert.Equal(t, int64(24), TensorInfo{Dims: []uint64{2, 3, 4}}.Elements())
 }
+
+func TestDecodeReadBytes(t *testing.T) {
+	// A 4 x 10 f32 embedding table (160 bytes, 16 per row), a 6-element
+	// norm (24), a 4 x 4 matrix (64) and 2 rotary factors (8).
+	build := func(withOutput bool) *File {
+		w := NewWriter()
+		add := func(name string, dims ...uint64) {
+			n := uint64(1)
+			for _, d := range dims {
+				n *= d
+			}
+			require.NoError(t, w.AddTensor(name, TypeF32, dims, make([]byte, 4*n)))
+		}
+		add("token_embd.weight", 4, 10)
+		add("blk.0.attn_norm.weight", 6)
+		add("blk.0.attn_q.weight", 4, 4)
+		add("rope_freqs.weight", 2)
+		if withOutput {
+			add("output.weight", 4, 10)
+		}
+		f, err := Parse("mem.gguf", encode(t, w))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = f.Close() })
+		return f
+	}
+	// Untied: one embedding row + norm + matrix + the output head.
+	assert.Equal(t, int64(16+24+64+160), build(true).DecodeReadBytes())
+	// Tied: the embedding table is the head, read in full.
+	assert.Equal(t, int64(160+24+64), build(false).DecodeReadBytes())
+}

@@ -323,3 +323,29 @@ func sliceElemType(v any) (ValueType, bool) {
 	}
 	return 0, false
 }
+
+// DecodeReadBytes is how many weight bytes one decoded token streams
+// through a Llama-style forward pass that reads every matrix once: every
+// tensor in full, except that the token embedding table contributes one row
+// (a lookup), unless the model has no output.weight and the table doubles
+// as the output head (tied embeddings), when it is read in full. Rotary
+// frequency factors are read once per model, not per token, and do not
+// count. It depends only on the file, so every backend's decode roofline in
+// one run divides by the same figure.
+func (f *File) DecodeReadBytes() int64 {
+	_, hasOutput := f.Tensor("output.weight")
+	var n int64
+	for _, t := range f.Tensors {
+		switch t.Name {
+		case "rope_freqs.weight":
+			continue
+		case "token_embd.weight":
+			if hasOutput && len(t.Dims) == 2 && t.Dims[1] > 0 {
+				n += t.Size / int64(t.Dims[1])
+				continue
+			}
+		}
+		n += t.Size
+	}
+	return n
+}
