@@ -74,7 +74,7 @@ func (s *state) attention(l, pos0, n int) {
 
 // attnKV is the layer-l key and value cache token t of the step attends
 // over: the session's, or in a batched decode step its own sequence's.
-func (s *state) attnKV(l, t int) (kc, vc []float32) {
+func (s *state) attnKV(l, t int) (kc, vc []byte) {
 	if ms := s.multi; ms != nil {
 		return ms.kCache[t][l], ms.vCache[t][l]
 	}
@@ -106,7 +106,7 @@ func (s *state) attnRange(lo, hi int) {
 			if s.attSpans > 1 {
 				a = s.part[i*acc : (i+1)*acc]
 			}
-			attendSpan(a, q, G, hd, kc[g*hd:], vc[g*hd:], kvd, j0, j1, scale, scores)
+			attendSpan(a, q, G, hd, kc[2*g*hd:], vc[2*g*hd:], kvd, j0, j1, scale, scores)
 			if s.attSpans == 1 {
 				w := hd + 2
 				for h := 0; h < G; h++ {
@@ -123,10 +123,11 @@ func (s *state) attnRange(lo, hi int) {
 }
 
 // attendSpan attends the G query heads q (G rows of hd) over the keys
-// [j0, j1) of one KV head (row j of kc and vc at j*kvd) and leaves, for
+// [j0, j1) of one KV head (row j of the f16 kc and vc at value j*kvd) and
+// leaves, for
 // every head h, the unnormalised output, the running max and the running
 // sum in acc[h*(hd+2):]. An empty span leaves max -Inf and sum 0.
-func attendSpan(acc, q []float32, G, hd int, kc, vc []float32, kvd, j0, j1 int, scale float32, scores []float32) {
+func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, kvd, j0, j1 int, scale float32, scores []float32) {
 	w := hd + 2
 	for h := 0; h < G; h++ {
 		a := acc[h*w : (h+1)*w]
@@ -136,7 +137,7 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []float32, kvd, j0, j1 int, 
 	for b0 := j0; b0 < j1; b0 += attnBlock {
 		nk := min(attnBlock, j1-b0)
 		sc := scores[:G*nk]
-		kernels.ScoresF32(sc, q, hd, G, kc[b0*kvd:], kvd, hd)
+		kernels.ScoresF16(sc, q, hd, G, kc[2*b0*kvd:], kvd, hd)
 		for h := 0; h < G; h++ {
 			a := acc[h*w : (h+1)*w]
 			out, row := a[:hd], sc[h*nk:(h+1)*nk]
@@ -165,7 +166,7 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []float32, kvd, j0, j1 int, 
 				sum += v
 			}
 			a[hd], a[hd+1] = runMax, sum
-			kernels.AxpyRowsF32(out, row, vc[b0*kvd:], kvd)
+			kernels.AxpyRowsF16(out, row, vc[2*b0*kvd:], kvd)
 		}
 	}
 }

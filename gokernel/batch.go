@@ -119,11 +119,8 @@ type batchRun struct {
 type multiSeq struct {
 	st  *state
 	pos []int
-	// kCache[i][l] and vCache[i][l] are sequence i's cache of layer l.
-	kCache, vCache [][][]float32
-	// k and v stage the step's keys and values (B x KVDim) until store
-	// copies them to the caches.
-	k, v []float32
+	// kCache[i][l] and vCache[i][l] are sequence i's f16 cache of layer l.
+	kCache, vCache [][][]byte
 }
 
 func newBatchRun(m *Model, prompts [][]transport.Token, steps int) *batchRun {
@@ -137,23 +134,21 @@ func newBatchRun(m *Model, prompts [][]transport.Token, steps int) *batchRun {
 	ms := &r.ms
 	ms.st = r.st
 	ms.pos = make([]int, nb)
-	ms.k = make([]float32, nb*kvd)
-	ms.v = make([]float32, nb*kvd)
 	// One slab each for all keys and all values; sequence i, layer l gets
 	// len(prompt i)+steps positions of it.
 	total := 0
 	for _, p := range prompts {
 		total += len(p) + steps
 	}
-	kSlab := make([]float32, hp.Layers*total*kvd)
-	vSlab := make([]float32, hp.Layers*total*kvd)
-	ms.kCache = make([][][]float32, nb)
-	ms.vCache = make([][][]float32, nb)
+	kSlab := make([]byte, 2*hp.Layers*total*kvd)
+	vSlab := make([]byte, 2*hp.Layers*total*kvd)
+	ms.kCache = make([][][]byte, nb)
+	ms.vCache = make([][][]byte, nb)
 	off := 0
 	for i, p := range prompts {
-		n := (len(p) + steps) * kvd
-		ms.kCache[i] = make([][]float32, hp.Layers)
-		ms.vCache[i] = make([][]float32, hp.Layers)
+		n := 2 * (len(p) + steps) * kvd
+		ms.kCache[i] = make([][]byte, hp.Layers)
+		ms.vCache[i] = make([][]byte, hp.Layers)
 		for l := range hp.Layers {
 			ms.kCache[i][l] = kSlab[off : off+n : off+n]
 			ms.vCache[i][l] = vSlab[off : off+n : off+n]
@@ -199,16 +194,5 @@ func (r *batchRun) step() {
 	for i := range r.pending {
 		r.pending[i] = transport.Token(argmax(r.logits[i*vocab : (i+1)*vocab]))
 		ms.pos[i]++
-	}
-}
-
-// store copies the staged keys and values of layer l (rotated) to each of
-// the n sequences' caches at its position.
-func (ms *multiSeq) store(l, n int) {
-	kvd := ms.st.m.HP.KVDim()
-	for i := 0; i < n; i++ {
-		p := ms.pos[i] * kvd
-		copy(ms.kCache[i][l][p:p+kvd], ms.k[i*kvd:(i+1)*kvd])
-		copy(ms.vCache[i][l][p:p+kvd], ms.v[i*kvd:(i+1)*kvd])
 	}
 }

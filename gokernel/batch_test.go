@@ -19,14 +19,17 @@ import (
 
 // batchLogitTol bounds the logit difference between a batched decode step
 // and the single-session step, relative to the largest |logit|. Both run
-// the same forward pass on the same inputs; the only difference is that
-// the weight matmuls see B tokens instead of 1, so the kernels may take a
-// multi-token micro-kernel (three tokens per weight load) instead of the
-// one-token one, which can sum the same products in another order. That is
-// float32 rounding, a few ulps per dot product (~1e-7 relative), carried
-// through the layers; 1e-5 leaves two orders of magnitude of headroom and
-// still fails on any real error (a wrong position, cache or row is O(1)).
-const batchLogitTol = 1e-5
+// the same forward pass on the same inputs, but the sums are taken in
+// other orders: the weight matmuls see B tokens instead of 1 (a
+// three-tokens-per-weight-load micro-kernel instead of the one-token one),
+// and a lone sequence's attention splits its keys into spans across the
+// threads where B sequences do not. That is float32 rounding, a few ulps
+// per sum (~1e-7 relative); but the f16 KV cache then rounds the results,
+// and a value next to an f16 rounding boundary lands one f16 ulp (2^-11
+// relative) away, which later steps carry into the logits: measured up to
+// 4.7e-5, bounded at 2e-4, far below any real error (a wrong position,
+// cache or row is O(1)).
+const batchLogitTol = 2e-4
 
 // sessionDecode is the reference: a fresh session given prompt, then steps
 // single-token decodes. It returns the generated tokens (after the first)

@@ -12,9 +12,16 @@ import (
 type state struct {
 	m *Model
 
-	// kCache[l] and vCache[l] hold ctxLen positions of KVDim floats.
-	kCache [][]float32
-	vCache [][]float32
+	// kCache[l] and vCache[l] hold ctxLen positions of KVDim values in
+	// little-endian f16, the precision llama.cpp keeps its cache in by
+	// default: half the bytes a decode step streams through attention.
+	kCache [][]byte
+	vCache [][]byte
+
+	// kNew and vNew receive the keys and values of the tokens being
+	// computed (chunk x KVDim floats) before they are rotated (keys) and
+	// stored in the cache in f16.
+	kNew, vNew []float32
 
 	x      []float32 // residual stream, chunk x Embd
 	xb     []float32 // normalised input / projection output, chunk x Embd
@@ -50,13 +57,13 @@ func newState(m *Model) *state {
 	return s
 }
 
-// newKV allocates a KV cache of positions positions per layer.
-func newKV(hp HParams, positions int) (k, v [][]float32) {
-	k = make([][]float32, hp.Layers)
-	v = make([][]float32, hp.Layers)
+// newKV allocates an f16 KV cache of positions positions per layer.
+func newKV(hp HParams, positions int) (k, v [][]byte) {
+	k = make([][]byte, hp.Layers)
+	v = make([][]byte, hp.Layers)
 	for l := range k {
-		k[l] = make([]float32, positions*hp.KVDim())
-		v[l] = make([]float32, positions*hp.KVDim())
+		k[l] = make([]byte, 2*positions*hp.KVDim())
+		v[l] = make([]byte, 2*positions*hp.KVDim())
 	}
 	return k, v
 }
@@ -70,6 +77,8 @@ func newScratch(m *Model, n int) *state {
 	s.xb = make([]float32, n*hp.Embd)
 	s.q = make([]float32, n*hp.QDim())
 	s.att = make([]float32, n*hp.QDim())
+	s.kNew = make([]float32, n*hp.KVDim())
+	s.vNew = make([]float32, n*hp.KVDim())
 	s.hGate = make([]float32, n*hp.FFN)
 	s.hUp = make([]float32, n*hp.FFN)
 	maxCols := max(hp.Embd, hp.QDim(), hp.FFN)
@@ -117,7 +126,7 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 			rmsNorm(xb[t*E:(t+1)*E], x[t*E:(t+1)*E], L.AttnNorm, hp.NormEps)
 		}
 		q := s.q[:n*qd]
-		kc, vc := s.kvRows(l, pos0, n)
+		kc, vc := s.kNew[:n*kvd], s.vNew[:n*kvd]
 		pool.MatMul(q, L.Wq, xb, n, s.qs)
 		pool.MatMul(kc, L.Wk, xb, n, s.qs)
 		pool.MatMul(vc, L.Wv, xb, n, s.qs)
@@ -126,9 +135,7 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 			s.rope(q[t*qd:(t+1)*qd], hp.Heads)
 			s.rope(kc[t*kvd:(t+1)*kvd], hp.KVHeads)
 		}
-		if s.multi != nil {
-			s.multi.store(l, n)
-		}
+		s.storeKV(l, pos0, n)
 		s.attention(l, pos0, n)
 		pool.MatMul(xb, L.Wo, s.att[:n*qd], n, s.qs)
 		addInPlace(x, xb)
@@ -161,16 +168,17 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 	pool.MatMul(s.logits, m.Output, xb[:E], 1, s.qs)
 }
 
-// kvRows returns where layer l's keys and values of the n tokens being
-// computed are written: the cache rows [pos0, pos0+n) for a session, the
-// batch's staging rows for a batched decode step (multi.store then copies
-// each to its sequence's cache).
-func (s *state) kvRows(l, pos0, n int) (k, v []float32) {
+// storeKV writes the rotated keys and the values of the n tokens of the
+// step (kNew, vNew) in f16 to layer l's cache rows at their positions: the
+// session's rows [pos0, pos0+n), or each batch sequence's own next row.
+func (s *state) storeKV(l, pos0, n int) {
 	kvd := s.m.HP.KVDim()
-	if ms := s.multi; ms != nil {
-		return ms.k[:n*kvd], ms.v[:n*kvd]
+	for t := 0; t < n; t++ {
+		kc, vc := s.attnKV(l, t)
+		p := 2 * s.tokenPos(pos0, t) * kvd
+		kernels.F32ToF16s(kc[p:p+2*kvd], s.kNew[t*kvd:(t+1)*kvd])
+		kernels.F32ToF16s(vc[p:p+2*kvd], s.vNew[t*kvd:(t+1)*kvd])
 	}
-	return s.kCache[l][pos0*kvd : (pos0+n)*kvd], s.vCache[l][pos0*kvd : (pos0+n)*kvd]
 }
 
 // tokenPos is the position of token t of the pass: pos0+t for a session,

@@ -17,7 +17,13 @@ import (
 // (dequantized) weights, so the gap is the kernel's float32 arithmetic plus,
 // for q8_0, the quantization of every matmul input to 8 bits (as ggml does):
 //   - f32 and f16: float32 accumulation over at most 192 terms and float32
-//     exp/rope angles give relative errors around 1e-6; 1e-4 leaves margin.
+//     exp/rope angles give relative errors around 1e-6. The KV cache holds
+//     keys and values in f16 (as llama.cpp's does) and the reference rounds
+//     them the same way, but an element whose float32 and float64 values
+//     fall on either side of an f16 rounding boundary ends one f16 ulp
+//     (2^-11 relative) apart, which the deliberately sharp attention of the
+//     test model amplifies: measured up to 1.3e-4, bounded at 5e-4 (a wrong
+//     position, row or cache is O(1)).
 //   - q8_0: each activation is rounded to a step of max|x|/127 per block of
 //     32, a relative error up to 0.4 % per element that partly averages out
 //     in each dot product and compounds over 2 layers x 7 matmuls and the
@@ -31,8 +37,8 @@ import (
 //     1 %, five times below the gap without the rounding, so the check
 //     tells a correct q8_0 path from a merely close one.
 var logitTol = map[kernels.Type]float64{
-	kernels.TypeF32:  1e-4,
-	kernels.TypeF16:  1e-4,
+	kernels.TypeF32:  5e-4,
+	kernels.TypeF16:  5e-4,
 	kernels.TypeQ8_0: 6e-2,
 }
 

@@ -256,6 +256,9 @@ func (rm *refModel) logits(toks []transport.Token) [][]float64 {
 			qs[t], ks[t], vs[t] = rm.matVec(L.wq, h), rm.matVec(L.wk, h), rm.matVec(L.wv, h)
 			rm.rope(qs[t], hp.Heads, t)
 			rm.rope(ks[t], hp.KVHeads, t)
+			// The cache keeps keys and values in f16, as llama.cpp does.
+			roundF16(ks[t])
+			roundF16(vs[t])
 		}
 		for t := range xs {
 			att := make([]float64, hp.Heads*hd)
@@ -302,6 +305,14 @@ func (rm *refModel) logits(toks []transport.Token) [][]float64 {
 		out[t] = rm.matVec(rm.out, refRMSNorm(xs[t], rm.outNorm, eps))
 	}
 	return out
+}
+
+// roundF16 rounds every value to half precision (through float32, as the
+// kernel's cache stores it).
+func roundF16(v []float64) {
+	for i, x := range v {
+		v[i] = float64(kernels.F16ToF32(kernels.F32ToF16(float32(x))))
+	}
 }
 
 // maxAbsDiff returns max |a[i]-b[i]| and max |b[i]|.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/gokernel/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/transport"
@@ -28,6 +29,12 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 			assert.Equal(t, HParams{Embd: 64, Layers: 2, FFN: 192, Heads: 4, KVHeads: 2, HeadDim: 16, RopeDim: 16,
 				RopeBase: 10000, RopeFreqScale: 1, NormEps: 1e-5, CtxTrain: 512, Vocab: 512}, m.HP)
 			assert.Equal(t, typ, m.WeightType())
+			// The file-based count the CLI's roofline uses agrees with
+			// what this engine reads per token.
+			f, err := gguf.Open(path)
+			require.NoError(t, err)
+			assert.Equal(t, m.WeightBytes(), f.DecodeReadBytes())
+			require.NoError(t, f.Close())
 
 			rm := newRefModel(m)
 			toks := testTokens(70, m.HP.Vocab, 111)
