@@ -94,8 +94,7 @@ func (s *state) attnRange(lo, hi int) {
 		scratch := s.scores[lane*ls : (lane+1)*ls]
 		scores, own := scratch[:G*attnBlock], scratch[G*attnBlock:]
 		for i := lane; i < s.attItems; i += s.attLanes {
-			gi, sp := i/s.attSpans, i%s.attSpans
-			t, g := gi/hp.KVHeads, gi%hp.KVHeads
+			t, g, sp := s.attItem(i)
 			nkeys := s.tokenPos(s.attPos0, t) + 1
 			blocks := (nkeys + attnBlock - 1) / attnBlock
 			j0 := sp * blocks / s.attSpans * attnBlock
@@ -120,6 +119,19 @@ func (s *state) attnRange(lo, hi int) {
 			}
 		}
 	}
+}
+
+// attItem is work item i of the step: token t, KV head g, key span sp.
+// Without spans the items are taken KV head by KV head (item g*tokens+t),
+// so a lane works through one head's keys and values (a few hundred KiB
+// at a 1k context, L2-sized) before the next head's; with spans, item
+// (t*KVHeads+g)*spans+sp, the order combineSpans reads the partials in.
+func (s *state) attItem(i int) (t, g, sp int) {
+	if s.attSpans == 1 {
+		return i % s.attTok, i / s.attTok, 0
+	}
+	gi := i / s.attSpans
+	return gi / s.m.HP.KVHeads, gi % s.m.HP.KVHeads, i % s.attSpans
 }
 
 // attendSpan attends the G query heads q (G rows of hd) over the keys

@@ -46,6 +46,10 @@ type kernelSet struct {
 	// AxpyRowsF32).
 	dotRows  func(out, a, b []float32, stride int)
 	axpyRows func(dst, w, x []float32, stride int)
+	// scoresF16x3 writes out[t*ldo+j] = q_t . k_j for three queries (q_t
+	// at q[t*ldq:]) and nk keys, nk a multiple of 4 (key j: d f16 values
+	// at k[2*j*ldk:]); ScoresF16's bulk.
+	scoresF16x3 func(out []float32, ldo int, q []float32, ldq int, k []byte, ldk, d, nk int)
 	// axpyRowsF16 is AxpyRowsF16 and toF16 F32ToF16s (dst long enough).
 	axpyRowsF16 func(dst, w []float32, x []byte, stride int)
 	toF16       func(dst []byte, src []float32)
@@ -73,6 +77,7 @@ var genericSet = &kernelSet{
 	dotRows:     dotRowsGeneric,
 	axpyRows:    axpyRowsGeneric,
 	axpyRowsF16: axpyRowsF16Generic,
+	scoresF16x3: scoresF16x3Generic,
 	toF16:       toF16Generic,
 	exp:         expSliceGeneric,
 	siluMul:     siluMulGeneric,
@@ -276,9 +281,9 @@ func ScoresF16(out, q []float32, ldq, nq int, k []byte, ldk, d int) {
 	key := func(j int) []byte { return k[2*j*ldk : 2*(j*ldk+d)] }
 	i := 0
 	for ; i+3 <= nq; i += 3 {
-		j := 0
-		for ; j+4 <= nk; j += 4 {
-			ks.f16x4x3(k[2*j*ldk:], 2*ldk, q[i*ldq:], ldq, d, out[i*nk+j:], nk)
+		j := nk &^ 3
+		if j > 0 {
+			ks.scoresF16x3(out[i*nk:], nk, q[i*ldq:], ldq, k, ldk, d, j)
 		}
 		for ; j < nk; j++ {
 			for t := i; t < i+3; t++ {

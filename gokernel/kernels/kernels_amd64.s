@@ -1223,3 +1223,80 @@ tohloop:
 tohdone:
 	VZEROUPPER
 	RET
+
+// func scoresF16x3AVX2(k *byte, ldk int, q *float32, ldq int, d int, nk int, out *float32, ldo int)
+// out[t*ldo+j] = q_t . k_j for three queries t (q_t at q + t*ldq floats) and
+// nk keys (a multiple of 4; key j is d f16 values at k + j*ldk bytes),
+// d a positive multiple of 8. The FGEMM43 tile (4 keys x 3 queries, twelve
+// accumulators) looped over the keys inside one call, so a block of
+// attention scores costs one call rather than one per four keys.
+TEXT ·scoresF16x3AVX2(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), SI
+	MOVQ ldk+8(FP), R8
+	MOVQ q+16(FP), DI
+	MOVQ ldq+24(FP), R10
+	SHLQ $2, R10
+	MOVQ d+32(FP), R11
+	MOVQ nk+40(FP), R12
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), R13
+	SHLQ $2, R13
+
+sfkeys:
+	CMPQ R12, $4
+	JLT  sfdone
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	MOVQ SI, AX
+	LEAQ (SI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ DI, BX
+	MOVQ R11, CX
+
+sfloop:
+	VCVTPH2PS (AX), Y0
+	VCVTPH2PS (AX)(R8*1), Y1
+	VCVTPH2PS (AX)(R8*2), Y2
+	VCVTPH2PS (R9), Y3
+	VFMADD231PS (BX), Y0, Y4
+	VFMADD231PS (BX), Y1, Y5
+	VFMADD231PS (BX), Y2, Y6
+	VFMADD231PS (BX), Y3, Y7
+	VFMADD231PS (BX)(R10*1), Y0, Y8
+	VFMADD231PS (BX)(R10*1), Y1, Y9
+	VFMADD231PS (BX)(R10*1), Y2, Y10
+	VFMADD231PS (BX)(R10*1), Y3, Y11
+	VFMADD231PS (BX)(R10*2), Y0, Y12
+	VFMADD231PS (BX)(R10*2), Y1, Y13
+	VFMADD231PS (BX)(R10*2), Y2, Y14
+	VFMADD231PS (BX)(R10*2), Y3, Y15
+	ADDQ $16, AX
+	ADDQ $16, R9
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JNZ  sfloop
+
+	HSUM4(Y4, Y5, Y6, Y7, X4, X0)
+	VMOVUPS X4, (DX)
+	HSUM4(Y8, Y9, Y10, Y11, X8, X0)
+	VMOVUPS X8, (DX)(R13*1)
+	HSUM4(Y12, Y13, Y14, Y15, X12, X0)
+	VMOVUPS X12, (DX)(R13*2)
+	LEAQ (SI)(R8*4), SI
+	ADDQ $16, DX
+	SUBQ $4, R12
+	JMP  sfkeys
+
+sfdone:
+	VZEROUPPER
+	RET

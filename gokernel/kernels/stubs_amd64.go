@@ -77,6 +77,7 @@ var avx2Set = &kernelSet{
 	dotRows:     dotRowsAsm,
 	axpyRows:    axpyRowsAsm,
 	axpyRowsF16: axpyRowsF16Asm,
+	scoresF16x3: scoresF16x3Asm,
 	toF16:       toF16Asm,
 	exp:         expAsm,
 	siluMul:     siluMulAsm,
@@ -316,6 +317,9 @@ func axpyRowsAsm(dst, w, x []float32, stride int) {
 	if n8 > 0 {
 		axpyRowsAVX2(&dst[0], &w[0], &x[0], n8, stride, rows)
 	}
+	if n8 == n {
+		return
+	}
 	for j, wj := range w {
 		row := x[j*stride : j*stride+n]
 		for i := n8; i < n; i++ {
@@ -378,6 +382,9 @@ func axpyRowsF16Asm(dst, w []float32, x []byte, stride int) {
 	if n8 > 0 {
 		axpyRowsF16AVX2(&dst[0], &w[0], &x[0], n8, stride, rows)
 	}
+	if n8 == n {
+		return
+	}
 	for j, wj := range w {
 		for i := n8; i < n; i++ {
 			dst[i] += wj * f16At(x, 2*(j*stride+i))
@@ -395,4 +402,24 @@ func toF16Asm(dst []byte, src []float32) {
 	for i := n8; i < n; i++ {
 		binary.LittleEndian.PutUint16(dst[2*i:], F32ToF16(src[i]))
 	}
+}
+
+//go:noescape
+func scoresF16x3AVX2(k *byte, ldk int, q *float32, ldq int, d int, nk int, out *float32, ldo int)
+
+func scoresF16x3Asm(out []float32, ldo int, q []float32, ldq int, k []byte, ldk, d, nk int) {
+	if nk < 4 {
+		return
+	}
+	if d <= 0 || d%8 != 0 {
+		for j := 0; j+4 <= nk; j += 4 {
+			f16x4x3Asm(k[2*j*ldk:], 2*ldk, q, ldq, d, out[j:], ldo)
+		}
+		return
+	}
+	nk &^= 3
+	_ = k[2*((nk-1)*ldk+d)-1]
+	_ = q[2*ldq+d-1]
+	_ = out[2*ldo+nk-1]
+	scoresF16x3AVX2(&k[0], 2*ldk, &q[0], ldq, d, nk, &out[0], ldo)
 }
