@@ -87,7 +87,7 @@ func (s *state) attnKV(l, t int) (kc, vc []byte) {
 // (long) causal rows alike.
 func (s *state) attnRange(lo, hi int) {
 	hp := s.m.HP
-	G, hd, qd, kvd := hp.Heads/hp.KVHeads, hp.HeadDim, hp.QDim(), hp.KVDim()
+	G, hd, qd := hp.Heads/hp.KVHeads, hp.HeadDim, hp.QDim()
 	ls, acc := laneScratch(hp), spanAcc(hp)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for lane := lo; lane < hi; lane++ {
@@ -105,7 +105,7 @@ func (s *state) attnRange(lo, hi int) {
 			if s.attSpans > 1 {
 				a = s.part[i*acc : (i+1)*acc]
 			}
-			attendSpan(a, q, G, hd, kc[2*g*hd:], vc[2*g*hd:], kvd, j0, j1, scale, scores)
+			attendSpan(a, q, G, hd, headRows(kc, g, hp), headRows(vc, g, hp), j0, j1, scale, scores)
 			if s.attSpans == 1 {
 				w := hd + 2
 				for h := 0; h < G; h++ {
@@ -135,11 +135,11 @@ func (s *state) attItem(i int) (t, g, sp int) {
 }
 
 // attendSpan attends the G query heads q (G rows of hd) over the keys
-// [j0, j1) of one KV head (row j of the f16 kc and vc at value j*kvd) and
+// [j0, j1) of one KV head (row j of the f16 kc and vc at value j*hd) and
 // leaves, for
 // every head h, the unnormalised output, the running max and the running
 // sum in acc[h*(hd+2):]. An empty span leaves max -Inf and sum 0.
-func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, kvd, j0, j1 int, scale float32, scores []float32) {
+func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, j0, j1 int, scale float32, scores []float32) {
 	w := hd + 2
 	for h := 0; h < G; h++ {
 		a := acc[h*w : (h+1)*w]
@@ -149,7 +149,7 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, kvd, j0, j1 int, sca
 	for b0 := j0; b0 < j1; b0 += attnBlock {
 		nk := min(attnBlock, j1-b0)
 		sc := scores[:G*nk]
-		kernels.ScoresF16(sc, q, hd, G, kc[2*b0*kvd:], kvd, hd)
+		kernels.ScoresF16(sc, q, hd, G, kc[2*b0*hd:], hd, hd)
 		for h := 0; h < G; h++ {
 			a := acc[h*w : (h+1)*w]
 			out, row := a[:hd], sc[h*nk:(h+1)*nk]
@@ -178,7 +178,7 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, kvd, j0, j1 int, sca
 				sum += v
 			}
 			a[hd], a[hd+1] = runMax, sum
-			kernels.AxpyRowsF16(out, row, vc[2*b0*kvd:], kvd)
+			kernels.AxpyRowsF16(out, row, vc[2*b0*hd:], hd)
 		}
 	}
 }

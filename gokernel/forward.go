@@ -14,7 +14,8 @@ type state struct {
 
 	// kCache[l] and vCache[l] hold ctxLen positions of KVDim values in
 	// little-endian f16, the precision llama.cpp keeps its cache in by
-	// default: half the bytes a decode step streams through attention.
+	// default (half the bytes a decode step streams through attention),
+	// head-major (see headRows).
 	kCache [][]byte
 	vCache [][]byte
 
@@ -172,13 +173,28 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 // step (kNew, vNew) in f16 to layer l's cache rows at their positions: the
 // session's rows [pos0, pos0+n), or each batch sequence's own next row.
 func (s *state) storeKV(l, pos0, n int) {
-	kvd := s.m.HP.KVDim()
+	hp := s.m.HP
+	hd, kvd := hp.HeadDim, hp.KVDim()
 	for t := 0; t < n; t++ {
 		kc, vc := s.attnKV(l, t)
-		p := 2 * s.tokenPos(pos0, t) * kvd
-		kernels.F32ToF16s(kc[p:p+2*kvd], s.kNew[t*kvd:(t+1)*kvd])
-		kernels.F32ToF16s(vc[p:p+2*kvd], s.vNew[t*kvd:(t+1)*kvd])
+		p := 2 * s.tokenPos(pos0, t) * hd
+		for h := 0; h < hp.KVHeads; h++ {
+			kh, vh := headRows(kc, h, hp), headRows(vc, h, hp)
+			src := t*kvd + h*hd
+			kernels.F32ToF16s(kh[p:p+2*hd], s.kNew[src:src+hd])
+			kernels.F32ToF16s(vh[p:p+2*hd], s.vNew[src:src+hd])
+		}
 	}
+}
+
+// headRows is KV head h's part of a layer's f16 key or value cache. A
+// cache of P positions keeps each head's rows together (head-major: head
+// h, position p at value (h*P+p)*HeadDim), so attention over one head
+// streams one contiguous run of memory instead of a HeadDim slice out of
+// every KVDim-wide row.
+func headRows(cache []byte, h int, hp HParams) []byte {
+	per := len(cache) / hp.KVHeads
+	return cache[h*per : (h+1)*per]
 }
 
 // tokenPos is the position of token t of the pass: pos0+t for a session,
