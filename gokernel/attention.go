@@ -153,11 +153,7 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, j0, j1 int, scale fl
 		for h := 0; h < G; h++ {
 			a := acc[h*w : (h+1)*w]
 			out, row := a[:hd], sc[h*nk:(h+1)*nk]
-			blockMax := float32(math.Inf(-1))
-			for j := range row {
-				row[j] *= scale
-				blockMax = max(blockMax, row[j])
-			}
+			blockMax := kernels.ScaleMaxF32s(row, scale)
 			runMax, sum := a[hd], a[hd+1]
 			if blockMax > runMax {
 				// Rescale what was accumulated under the old max.
@@ -170,13 +166,7 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, j0, j1 int, scale fl
 				}
 				runMax = blockMax
 			}
-			for j := range row {
-				row[j] -= runMax
-			}
-			kernels.ExpF32s(row, row)
-			for _, v := range row {
-				sum += v
-			}
+			sum += kernels.ExpShiftSumF32s(row, runMax)
 			a[hd], a[hd+1] = runMax, sum
 			kernels.AxpyRowsF16(out, row, vc[2*b0*hd:], hd)
 		}

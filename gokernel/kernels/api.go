@@ -50,6 +50,9 @@ type kernelSet struct {
 	// at q[t*ldq:]) and nk keys, nk a multiple of 4 (key j: d f16 values
 	// at k[2*j*ldk:]); ScoresF16's bulk.
 	scoresF16x3 func(out []float32, ldo int, q []float32, ldq int, k []byte, ldk, d, nk int)
+	// scaleMax and expShiftSum are ScaleMaxF32s and ExpShiftSumF32s.
+	scaleMax    func(x []float32, scale float32) float32
+	expShiftSum func(x []float32, shift float32) float32
 	// axpyRowsF16 is AxpyRowsF16 and toF16 F32ToF16s (dst long enough).
 	axpyRowsF16 func(dst, w []float32, x []byte, stride int)
 	toF16       func(dst []byte, src []float32)
@@ -78,6 +81,8 @@ var genericSet = &kernelSet{
 	axpyRows:    axpyRowsGeneric,
 	axpyRowsF16: axpyRowsF16Generic,
 	scoresF16x3: scoresF16x3Generic,
+	scaleMax:    scaleMaxGeneric,
+	expShiftSum: expShiftSumGeneric,
 	toF16:       toF16Generic,
 	exp:         expSliceGeneric,
 	siluMul:     siluMulGeneric,
@@ -317,3 +322,18 @@ func F32ToF16s(dst []byte, src []float32) {
 	}
 	cur().toF16(dst, src)
 }
+
+// ScaleMaxF32s multiplies x by scale in place and returns the largest
+// result (-Inf for an empty x): a block of attention scores scaled by
+// 1/sqrt(head dim) and its maximum, in one pass. x must not hold NaN; the
+// result is then the same in every kernel set.
+func ScaleMaxF32s(x []float32, scale float32) float32 { return cur().scaleMax(x, scale) }
+
+// ExpShiftSumF32s replaces x[i] by exp(x[i] - shift) and returns the sum of
+// the results: softmax numerators of a block of scores against the
+// running maximum shift, and their total, in one pass. shift must be at
+// least max(x) (every argument <= 0). The exponentials are ExpF32s's, bit
+// for bit, except that an argument below -87.34 (a result under 2^-126,
+// nothing next to the maximum's exp(0) = 1) gives 0; the sum's order
+// differs between kernel sets.
+func ExpShiftSumF32s(x []float32, shift float32) float32 { return cur().expShiftSum(x, shift) }

@@ -75,3 +75,34 @@ func ExpF32s(dst, src []float32) { cur().exp(dst, src) }
 // u[i] for i < len(g) (the SwiGLU gate), with ExpF32s's exp; bit-identical
 // across kernel sets.
 func SiLUMulF32(g, u []float32) { cur().siluMul(g, u) }
+
+func scaleMaxGeneric(x []float32, scale float32) float32 {
+	m := float32(math.Inf(-1))
+	for i, v := range x {
+		v *= scale
+		x[i] = v
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// expShifted is exp(v) for a softmax argument v <= 0: ExpF32s's value, 0
+// below its polynomial's range.
+func expShifted(v float32) float32 {
+	if v < expLo {
+		return 0
+	}
+	return expF32Generic(v)
+}
+
+func expShiftSumGeneric(x []float32, shift float32) float32 {
+	var s float32
+	for i, v := range x {
+		e := expShifted(v - shift)
+		x[i] = e
+		s += e
+	}
+	return s
+}

@@ -1300,3 +1300,71 @@ sfloop:
 sfdone:
 	VZEROUPPER
 	RET
+
+// func scaleMaxAVX2(x *float32, n int, scale float32) float32
+// x[i] *= scale for i < n (a positive multiple of 8); returns the largest
+// result (VMAXPS: a NaN lane is dropped in favour of the other operand,
+// as ScaleMaxF32s documents).
+TEXT ·scaleMaxAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Y5
+	VMULPS (DI), Y5, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JZ   smreduce
+
+smloop:
+	VMULPS (DI), Y5, Y1
+	VMOVUPS Y1, (DI)
+	VMAXPS Y0, Y1, Y0
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ  smloop
+
+smreduce:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X0, X1, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X0, X1, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X0, X1, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func expShiftSumAVX2(x *float32, n int, shift float32) float32
+// x[i] = exp(x[i] - shift) for i < n (a multiple of 8), with EXPBODY (so
+// bit-identical to expF32Generic) and 0 where x[i] - shift is below the
+// polynomial's range (exp < 2^-126); returns the sum of the results in
+// eight lanes added pairwise at the end.
+TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS shift+16(FP), Y5
+	LEAQ expk<>(SB), R8
+	VXORPS Y7, Y7, Y7
+	SHRQ $3, CX
+	JZ   esdone
+
+esloop:
+	VMOVUPS (DI), Y0
+	VSUBPS Y5, Y0, Y0
+	VCMPPS $0x05, 416(R8), Y0, Y6 // not (x < lo), NaN included
+	EXPBODY
+	VANDPS Y6, Y2, Y2
+	VMOVUPS Y2, (DI)
+	VADDPS Y2, Y7, Y7
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  esloop
+
+esdone:
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS X7, X1, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET

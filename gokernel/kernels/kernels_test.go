@@ -605,3 +605,53 @@ func TestF32ToF16s(t *testing.T) {
 		})
 	}
 }
+
+func TestScaleMaxAndExpShiftSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 63, 64, 65, 200} {
+		x := make([]float32, n)
+		for i := range x {
+			// Scores spread wide enough that some numerators underflow.
+			x[i] = float32(rng.NormFloat64() * 80)
+		}
+		const scale = 0.5
+		var wantX []float32
+		var wantMax float32
+		for si, set := range Available() {
+			useSet(t, set)
+			got := slices.Clone(x)
+			m := ScaleMaxF32s(got, scale)
+			if n == 0 {
+				assert.True(t, math.IsInf(float64(m), -1), "%s: empty max", set)
+			}
+			want := float32(math.Inf(-1))
+			for i, v := range x {
+				require.Equal(t, v*scale, got[i], "%s n=%d: scaled %d", set, n, i)
+				want = max(want, v*scale)
+			}
+			require.Equal(t, want, m, "%s n=%d: max", set, n)
+
+			sum := ExpShiftSumF32s(got, m)
+			var wantSum, absSum float64
+			for i, v := range x {
+				arg := v*scale - m
+				e := float32(0)
+				if arg >= expLo {
+					e = expF32Generic(arg)
+				}
+				// The exponentials are ExpF32s's bit for bit; underflow is 0.
+				require.Equal(t, e, got[i], "%s n=%d: exp(%g) at %d", set, n, arg, i)
+				wantSum += float64(e)
+				absSum += math.Abs(float64(e))
+			}
+			closeTo(t, float32(wantSum), sum, n, absSum, fmt.Sprintf("%s n=%d sum", set, n))
+			// Every set gives the same numerators.
+			if si == 0 {
+				wantX, wantMax = got, m
+			} else {
+				assert.Equal(t, wantX, got, "%s n=%d: numerators differ between sets", set, n)
+				assert.Equal(t, wantMax, m)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"math"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -78,6 +79,8 @@ var avx2Set = &kernelSet{
 	axpyRows:    axpyRowsAsm,
 	axpyRowsF16: axpyRowsF16Asm,
 	scoresF16x3: scoresF16x3Asm,
+	scaleMax:    scaleMaxAsm,
+	expShiftSum: expShiftSumAsm,
 	toF16:       toF16Asm,
 	exp:         expAsm,
 	siluMul:     siluMulAsm,
@@ -422,4 +425,40 @@ func scoresF16x3Asm(out []float32, ldo int, q []float32, ldq int, k []byte, ldk,
 	_ = q[2*ldq+d-1]
 	_ = out[2*ldo+nk-1]
 	scoresF16x3AVX2(&k[0], 2*ldk, &q[0], ldq, d, nk, &out[0], ldo)
+}
+
+//go:noescape
+func scaleMaxAVX2(x *float32, n int, scale float32) float32
+
+//go:noescape
+func expShiftSumAVX2(x *float32, n int, shift float32) float32
+
+func scaleMaxAsm(x []float32, scale float32) float32 {
+	n8 := len(x) &^ 7
+	m := float32(math.Inf(-1))
+	if n8 > 0 {
+		m = scaleMaxAVX2(&x[0], n8, scale)
+	}
+	for i := n8; i < len(x); i++ {
+		v := x[i] * scale
+		x[i] = v
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+func expShiftSumAsm(x []float32, shift float32) float32 {
+	n8 := len(x) &^ 7
+	var s float32
+	if n8 > 0 {
+		s = expShiftSumAVX2(&x[0], n8, shift)
+	}
+	for i := n8; i < len(x); i++ {
+		e := expShifted(x[i] - shift)
+		x[i] = e
+		s += e
+	}
+	return s
 }
