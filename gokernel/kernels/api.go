@@ -231,47 +231,15 @@ func MatMulRows(dst []float32, w *Matrix, x []float32, nTok int, scratch []byte,
 	}
 }
 
-// ScoresF32 computes out[i*nk+j] = q[i*ldq : i*ldq+d] . k[j*ldk : j*ldk+d]
-// for every query i < nq and key j < nk, where nk = len(out)/nq: the scores
-// of several queries (the query heads of one grouped-query-attention group)
-// against one block of cached keys. Three queries at a time share every
-// load of a key row (the 4x3 register-blocked f32 kernel), so a key block
-// is read from memory once per group rather than once per query head. It
-// panics, naming the sizes, when q or k is too short or len(out) is not a
-// multiple of nq.
-func ScoresF32(out, q []float32, ldq, nq int, k []float32, ldk, d int) {
-	if nq <= 0 || len(out) == 0 {
-		return
-	}
-	if len(out)%nq != 0 {
-		panic(fmt.Sprintf("kernels: ScoresF32: %d scores are not a whole number of rows for %d queries", len(out), nq))
-	}
-	nk := len(out) / nq
-	checkRows("ScoresF32 (queries)", len(q), nq, d, ldq)
-	checkRows("ScoresF32 (keys)", len(k), nk, d, ldk)
-	ks := cur()
-	kb := F32Bytes(k)
-	i := 0
-	for ; i+3 <= nq; i += 3 {
-		j := 0
-		for ; j+4 <= nk; j += 4 {
-			ks.f32x4x3(kb[4*j*ldk:], 4*ldk, q[i*ldq:], ldq, d, out[i*nk+j:], nk)
-		}
-		if j < nk {
-			for t := i; t < i+3; t++ {
-				ks.dotRows(out[t*nk+j:(t+1)*nk], q[t*ldq:t*ldq+d], k[j*ldk:], ldk)
-			}
-		}
-	}
-	for ; i < nq; i++ {
-		ks.dotRows(out[i*nk:(i+1)*nk], q[i*ldq:i*ldq+d], k, ldk)
-	}
-}
-
-// ScoresF16 is ScoresF32 with the keys stored as little-endian f16 (a KV
-// cache in half precision, as llama.cpp keeps it by default): key j is the
-// ldk*2 bytes from k[2*j*ldk], ldk counted in values. The queries stay
-// float32 and every product is accumulated in float32.
+// ScoresF16 computes out[i*nk+j] = q[i*ldq : i*ldq+d] . k_j for every
+// query i < nq and key j < nk, where nk = len(out)/nq and key j is d
+// little-endian f16 values from k[2*j*ldk] (ldk counted in values): the
+// scores of the query heads of one grouped-query-attention group against
+// one block of an f16 KV cache. Three queries at a time share every load
+// of a key row (4 keys x 3 queries per register tile), so a key block is
+// read once per group rather than once per query head. The queries stay
+// float32 and every product is accumulated in float32. It panics, naming
+// the sizes, when q or k is too short or len(out) is not a multiple of nq.
 func ScoresF16(out, q []float32, ldq, nq int, k []byte, ldk, d int) {
 	if nq <= 0 || len(out) == 0 {
 		return

@@ -457,49 +457,6 @@ func TestExpF32sAccuracy(t *testing.T) {
 	}
 }
 
-func TestScoresF32(t *testing.T) {
-	rng := rand.New(rand.NewPCG(43, 44))
-	for _, set := range Available() {
-		useSet(t, set)
-		for _, d := range []int{1, 7, 8, 9, 64, 67} {
-			for nq := 1; nq <= 7; nq++ {
-				for _, nk := range []int{1, 3, 4, 5, 8, 13, 64} {
-					ldq, ldk := d+rng.IntN(3), d+rng.IntN(40)
-					q := randF32(rng, (nq-1)*ldq+d)
-					k := randF32(rng, (nk-1)*ldk+d)
-					out := make([]float32, nq*nk+1)
-					out[nq*nk] = 42 // sentinel
-					ScoresF32(out[:nq*nk], q, ldq, nq, k, ldk, d)
-					require.Equal(t, float32(42), out[nq*nk], "%s: wrote past the scores", set)
-					for i := 0; i < nq; i++ {
-						for j := 0; j < nk; j++ {
-							qi, kj := q[i*ldq:i*ldq+d], k[j*ldk:j*ldk+d]
-							var want float64
-							for x := range qi {
-								want += float64(qi[x]) * float64(kj[x])
-							}
-							closeTo(t, float32(want), out[i*nk+j], d, absDotF32(qi, kj),
-								fmt.Sprintf("%s d=%d nq=%d nk=%d score (%d,%d)", set, d, nq, nk, i, j))
-						}
-					}
-				}
-			}
-		}
-		q, k := make([]float32, 3*64), make([]float32, 9*192+64)
-		assert.NotPanics(t, func() { ScoresF32(make([]float32, 3*10), q, 64, 3, k, 192, 64) }, "%s: exactly long enough", set)
-		assert.PanicsWithValue(t, "kernels: ScoresF32 (keys): 11 rows of 64 values at stride 192 need 1984 values, have 1792", func() {
-			ScoresF32(make([]float32, 3*11), q, 64, 3, k, 192, 64)
-		})
-		assert.PanicsWithValue(t, "kernels: ScoresF32 (queries): 4 rows of 64 values at stride 64 need 256 values, have 192", func() {
-			ScoresF32(make([]float32, 4*10), q, 64, 4, k, 192, 64)
-		})
-		assert.PanicsWithValue(t, "kernels: ScoresF32: 31 scores are not a whole number of rows for 3 queries", func() {
-			ScoresF32(make([]float32, 31), q, 64, 3, k, 192, 64)
-		})
-		ScoresF32(nil, q, 64, 3, nil, 192, 64) // no keys: nothing to do
-	}
-}
-
 func TestScoresF16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(45, 46))
 	for _, set := range Available() {
