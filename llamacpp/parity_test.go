@@ -43,14 +43,13 @@ func openBackend(t *testing.T, name, path string, extra map[string]string) trans
 // greedy margins are at least ~0.25 over these steps, see docs/models.md;
 // figures measured on the development node are in docs/llamacpp.md):
 //
-//   - f32 weights, f32 KV cache, flash attention off: both engines compute
-//     in f32 and differ only in summation order (blocked SIMD dot products,
-//     softmax order), a few 1e-7 relative per layer; measured max|diff|
-//     ~3e-6. Bounds: max|diff| <= 1e-4, cosine >= 1-1e-9.
-//   - f32 weights, tuned profile (flash attention on, f16 KV cache):
-//     llama.cpp's flash-attention path works on f16 K and V (a f32 cache is
-//     cast to f16 too) and rounds Q to f16, relative error 2^-11 ~ 4.9e-4 on
-//     every attention input, while the kernel keeps f32; measured
+//   - f32 weights, the tuned profile (f16 KV cache, flash attention off):
+//     both engines keep keys and values in f16, but llama.cpp's K.Q product
+//     on an f16 cache converts Q to f16 as well (relative error 2^-11), the
+//     kernel keeps Q in f32; plus summation order. Measured max|diff|
+//     8.2e-4, cosine 1-1e-9. Bounds: max|diff| <= 5e-3, cosine >= 1-1e-8.
+//   - f32 weights, flash attention on: llama.cpp's flash-attention path
+//     also rounds Q to f16 and accumulates differently; measured
 //     max|diff| ~3.5e-3. Bounds: max|diff| <= 2e-2, cosine >= 1-1e-6.
 //   - q8_0 weights: llama.cpp also quantises the activations to q8_0 before
 //     each matrix product (8 bits per block of 32, error up to 1/254 of the
@@ -70,10 +69,10 @@ func TestParityWithGoKernel(t *testing.T) {
 		maxDiff float64
 		minCos  float64
 	}{
-		{"f32/exact", "f32", map[string]string{"type_k": "f32", "type_v": "f32", "flash_attn": "off"}, 1e-4, 1 - 1e-9},
-		{"f32/tuned", "f32", nil, 2e-2, 1 - 1e-6},
+		{"f32/tuned", "f32", nil, 5e-3, 1 - 1e-8},
+		{"f32/flash-attn", "f32", map[string]string{"flash_attn": "on"}, 2e-2, 1 - 1e-6},
 		{"q8_0/tuned", "q8_0", nil, 0.5, 0.9995},
-		{"q8_0/fa-off", "q8_0", map[string]string{"type_k": "f32", "type_v": "f32", "flash_attn": "off"}, 0.5, 0.9995},
+		{"q8_0/flash-attn", "q8_0", map[string]string{"flash_attn": "on"}, 0.5, 0.9995},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

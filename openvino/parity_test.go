@@ -23,9 +23,17 @@ func relDiff32(a, b []float32) float64 {
 
 // TestParityWithGoKernel runs the same f32 tiny model on the Go kernel and
 // on OpenVINO: greedy tokens must be equal for 32 steps and the logits
-// after the prompt and at every decode step within 1e-4 of the largest
-// logit (both compute in f32 from the same f32 weights; only the summation
-// order differs, see logitTol).
+// after the prompt and at every decode step within goKernelTol of the
+// largest logit.
+//
+// goKernelTol: both compute in f32 from the same f32 weights, but the Go
+// kernel keeps its KV cache in f16 (as llama.cpp does) while this IR keeps
+// f32, so every cached key and value differs by up to 2^-11 relative
+// (measured worst 1.2e-4 of the largest logit). 5e-4 leaves headroom and is
+// still a hundred times below what a wrong rope pair, head mapping, mask or
+// norm does (whole percent).
+const goKernelTol = 5e-4
+
 func TestParityWithGoKernel(t *testing.T) {
 	requireRuntime(t)
 	path := writeTinyGGUF(t, t.TempDir(), tiny, gguf.TypeF32, 21, false)
@@ -72,5 +80,5 @@ func TestParityWithGoKernel(t *testing.T) {
 		worst = max(worst, relDiff32(b.logits[i], a.logits[i]))
 	}
 	t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
-	assert.Less(t, worst, logitTol)
+	assert.Less(t, worst, goKernelTol)
 }
