@@ -43,7 +43,7 @@ var extraKeys = []string{ExtraChunkSize, ExtraKernels, ExtraPrefixReuse}
 func init() {
 	adapters.Register(adapters.Entry{
 		Name:        BackendName,
-		Description: "in-repo Go kernel: Llama forward pass over f32/f16/q8_0 GGUF weights, f32 KV cache",
+		Description: "in-repo Go kernel: Llama forward pass over f32/f16/q8_0 GGUF weights, f16 KV cache",
 		Open:        Open,
 		Caps:        adapters.Caps{Logits: true, Batch: true},
 	})
@@ -187,11 +187,11 @@ func (b *Backend) Settings() map[string]string {
 		"threads_source":  b.threads,
 		"n_ctx":           strconv.Itoa(m.ContextLength()),
 		"chunk_size":      strconv.Itoa(m.ChunkSize()),
-		"type_k":          "f32",
-		"type_v":          "f32",
+		"type_k":          "f16",
+		"type_v":          "f16",
 		"kernels":         kernels.Name(),
 		"prefix_reuse":    onOff(!b.noReuse),
-		"attention":       fmt.Sprintf("online softmax, blocks of %d keys", attnBlock),
+		"attention":       fmt.Sprintf("online softmax per KV-head group, blocks of %d keys, a decode token's keys split across the threads", attnBlock),
 		"weight_type":     m.WeightType(),
 		"tied_embeddings": strconv.FormatBool(m.Tied),
 		"goarch":          runtime.GOARCH,
