@@ -30,12 +30,13 @@ import (
 //     head, amplified by the deliberately sharp attention of the test
 //     model; measured up to 4.8 % of the logit scale over 100 positions,
 //     bounded here at 6 %. A second reference that applies the same
-//     activation rounding (quantAct) then checks q8_0 tightly: what is
-//     left is float32 arithmetic and the rare activation whose rounding
-//     flips between the float32 and float64 paths (one q8 step, whose
-//     effect the sharp attention amplifies): measured 0.25 %, bounded at
-//     1 %, five times below the gap without the rounding, so the check
-//     tells a correct q8_0 path from a merely close one.
+//     activation rounding (quantAct) then checks q8_0 more tightly: what
+//     is left is float32 arithmetic and the rare activation (or f16 cache
+//     value) whose rounding flips between the float32 and float64 paths
+//     (one q8 step or f16 ulp, which the sharp attention amplifies):
+//     measured 1e-7 with the AVX2 kernels and 1.4 % with the pure-Go ones
+//     (FAK_KERNEL=generic, -tags noasm), whose summation order flips one
+//     such value; bounded at 3 %, below the 5 % gap without the rounding.
 var logitTol = map[kernels.Type]float64{
 	kernels.TypeF32:  5e-4,
 	kernels.TypeF16:  5e-4,
@@ -43,7 +44,7 @@ var logitTol = map[kernels.Type]float64{
 }
 
 // q8ActTol bounds q8_0 logits against the reference with activation rounding.
-const q8ActTol = 1e-2
+const q8ActTol = 3e-2
 
 func TestLogitsMatchFloat64Reference(t *testing.T) {
 	for _, typ := range []kernels.Type{kernels.TypeF32, kernels.TypeF16, kernels.TypeQ8_0} {
