@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -87,7 +87,7 @@ func BenchmarkSettingsSweep(b *testing.B) {
 			b.ReportMetric(best(s.prefill), fmt.Sprintf("%s_prefill%d_tok/s", c.name, n))
 			b.ReportMetric(best(s.decode), fmt.Sprintf("%s_decode@%d_tok/s", c.name, n))
 			b.Logf("%-14s prompt %4d: prefill tok/s best %.1f median %.1f; decode tok/s best %.1f median %.1f",
-				c.name, n, best(s.prefill), median(s.prefill), best(s.decode), median(s.decode))
+				c.name, n, best(s.prefill), harness.Median(s.prefill), best(s.decode), harness.Median(s.decode))
 		}
 	}
 }
@@ -122,16 +122,4 @@ func best(xs []float64) float64 {
 		m = max(m, x)
 	}
 	return m
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
@@ -234,7 +235,7 @@ func nodeBench(ctx context.Context, o nodeOptions, caps workload.Caps, w workloa
 	for range 5 {
 		samples = append(samples, report.MeasureMemBandwidth(size, o.threads, 1))
 	}
-	bw := workload.Median(samples)
+	bw := harness.Median(samples)
 	m.Host.MemBWGBs = bw
 	m.Bandwidth = manifest.Bandwidth{GBs: bw, SamplesGB: samples, Bytes: size, Threads: o.threads,
 		Method: "Go copy of a buffer far larger than the caches split across the threads, bytes read + written, median of 5 passes"}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -175,7 +176,7 @@ func Measure(ctx context.Context, bd transport.BatchDecoder, opts Options) (Curv
 				if b == batches[0] {
 					ref = res.Tokens[0]
 				}
-				p.FirstDivergence = firstDivergence(ref, res.Tokens[0])
+				p.FirstDivergence = harness.Divergence(ref, res.Tokens[0])
 				p.MatchesB1 = p.FirstDivergence < 0
 			}
 		}
@@ -183,9 +184,9 @@ func Measure(ctx context.Context, bd transport.BatchDecoder, opts Options) (Curv
 			bound = fmt.Sprintf("backend refused B=%d: %v", b, refused)
 			break
 		}
-		p.TokensPerSec = median(p.SamplesTPS)
+		p.TokensPerSec = harness.Median(p.SamplesTPS)
 		p.PerSequenceTPS = p.TokensPerSec / float64(b)
-		p.PrefillMS = median(p.PrefillSamplesMS)
+		p.PrefillMS = harness.Median(p.PrefillSamplesMS)
 		c.Points = append(c.Points, p)
 	}
 	base := c.Points[0].TokensPerSec
@@ -236,29 +237,4 @@ func check(res transport.BatchResult, b, steps int) error {
 	return nil
 }
 
-// firstDivergence is the first index where a and b differ, or -1.
-func firstDivergence(a, b []transport.Token) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	if len(a) != len(b) {
-		return min(len(a), len(b))
-	}
-	return -1
-}
-
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}

@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
-	"sort"
 	"time"
 
+	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -250,16 +250,16 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 	var decMS float64
 	for i := range res.Turns {
 		tr := &res.Turns[i]
-		tr.TTFTMS = Median(tr.TTFTSamplesMS)
-		tr.PrefixMS = Median(tr.PrefixSamplesMS)
-		tr.SuffixTTFTMS = Median(suffixMS[i])
+		tr.TTFTMS = harness.Median(tr.TTFTSamplesMS)
+		tr.PrefixMS = harness.Median(tr.PrefixSamplesMS)
+		tr.SuffixTTFTMS = harness.Median(suffixMS[i])
 		if tr.TTFTMS > 0 {
 			tr.PrefillTPS = float64(tr.ComputedTokens+tr.SuffixTokens) / (tr.TTFTMS / 1000)
 		}
-		tr.DecodeTPS = Median(tr.DecodeSamplesTPS)
+		tr.DecodeTPS = harness.Median(tr.DecodeSamplesTPS)
 		if len(decodeMS[i]) > 0 {
 			decTok += tr.DecodedTokens
-			decMS += Median(decodeMS[i])
+			decMS += harness.Median(decodeMS[i])
 		}
 		turnTTFT = append(turnTTFT, tr.TTFTMS)
 		if tr.Warm {
@@ -270,15 +270,15 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 		res.Summary.ReusedTokens += tr.ReusedTokens
 	}
 	res.Summary.Turns = len(res.Turns)
-	res.Summary.TTFTMedianMS = Median(turnTTFT)
-	res.Summary.WarmTTFTMedianMS = Median(warmTTFT)
+	res.Summary.TTFTMedianMS = harness.Median(turnTTFT)
+	res.Summary.WarmTTFTMedianMS = harness.Median(warmTTFT)
 	if res.Summary.StableTokens > 0 {
 		res.Summary.HitRate = float64(res.Summary.ReusedTokens) / float64(res.Summary.StableTokens)
 	}
 	if decMS > 0 {
 		res.Summary.DecodeTPS = float64(decTok) / (decMS / 1000)
 	}
-	res.Summary.WallMS = Median(res.Summary.WallSamplesMS)
+	res.Summary.WallMS = harness.Median(res.Summary.WallSamplesMS)
 	return res, nil
 }
 
@@ -305,16 +305,3 @@ func prefixKey(conv string, n int) string {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// Median returns the median of xs (0 for none) without changing xs.
-func Median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
