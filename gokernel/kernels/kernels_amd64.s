@@ -372,6 +372,96 @@ fmdone: \
 	VZEROUPPER \
 	RET
 
+// AXPYROWS(LOADV, GB, SHIFT) is the body of the axpyRows kernels:
+// dst[i] += sum_j w[j] * v_j[i] for i < n (a multiple of 8), 64 columns of
+// dst held in eight registers while every row streams past. LOADV(mem, reg)
+// loads 8 row values as float32, GB is the bytes of 8 row values (32 for
+// f32, 16 for f16) and 1<<SHIFT the bytes of one (stride is counted in
+// values). Frame: dst, w, x, n, stride, rows.
+#define AXPYROWS(LOADV, GB, SHIFT) \
+	MOVQ dst+0(FP), DI \
+	MOVQ x+16(FP), DX \
+	MOVQ n+24(FP), BX \
+	MOVQ stride+32(FP), R9 \
+	SHLQ $SHIFT, R9 \
+arcol64: \
+	CMPQ BX, $64 \
+	JLT  arcol8 \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y1 \
+	VMOVUPS 64(DI), Y2 \
+	VMOVUPS 96(DI), Y3 \
+	VMOVUPS 128(DI), Y4 \
+	VMOVUPS 160(DI), Y5 \
+	VMOVUPS 192(DI), Y6 \
+	VMOVUPS 224(DI), Y7 \
+	MOVQ w+8(FP), R10 \
+	MOVQ DX, R11 \
+	MOVQ rows+40(FP), CX \
+	TESTQ CX, CX \
+	JZ   arstore64 \
+arrow64: \
+	VBROADCASTSS (R10), Y8 \
+	LOADV((R11), Y9) \
+	LOADV((1*GB)(R11), Y10) \
+	LOADV((2*GB)(R11), Y11) \
+	LOADV((3*GB)(R11), Y12) \
+	VFMADD231PS Y9, Y8, Y0 \
+	VFMADD231PS Y10, Y8, Y1 \
+	VFMADD231PS Y11, Y8, Y2 \
+	VFMADD231PS Y12, Y8, Y3 \
+	LOADV((4*GB)(R11), Y9) \
+	LOADV((5*GB)(R11), Y10) \
+	LOADV((6*GB)(R11), Y11) \
+	LOADV((7*GB)(R11), Y12) \
+	VFMADD231PS Y9, Y8, Y4 \
+	VFMADD231PS Y10, Y8, Y5 \
+	VFMADD231PS Y11, Y8, Y6 \
+	VFMADD231PS Y12, Y8, Y7 \
+	ADDQ $4, R10 \
+	ADDQ R9, R11 \
+	DECQ CX \
+	JNZ  arrow64 \
+arstore64: \
+	VMOVUPS Y0, (DI) \
+	VMOVUPS Y1, 32(DI) \
+	VMOVUPS Y2, 64(DI) \
+	VMOVUPS Y3, 96(DI) \
+	VMOVUPS Y4, 128(DI) \
+	VMOVUPS Y5, 160(DI) \
+	VMOVUPS Y6, 192(DI) \
+	VMOVUPS Y7, 224(DI) \
+	ADDQ $256, DI \
+	ADDQ $(8*GB), DX \
+	SUBQ $64, BX \
+	JMP  arcol64 \
+arcol8: \
+	CMPQ BX, $8 \
+	JLT  ardone \
+	VMOVUPS (DI), Y0 \
+	MOVQ w+8(FP), R10 \
+	MOVQ DX, R11 \
+	MOVQ rows+40(FP), CX \
+	TESTQ CX, CX \
+	JZ   arstore8 \
+arrow8: \
+	VBROADCASTSS (R10), Y8 \
+	LOADV((R11), Y9) \
+	VFMADD231PS Y9, Y8, Y0 \
+	ADDQ $4, R10 \
+	ADDQ R9, R11 \
+	DECQ CX \
+	JNZ  arrow8 \
+arstore8: \
+	VMOVUPS Y0, (DI) \
+	ADDQ $32, DI \
+	ADDQ $GB, DX \
+	SUBQ $8, BX \
+	JMP  arcol8 \
+ardone: \
+	VZEROUPPER \
+	RET
+
 // QROW(wmem, idx, acc): acc += float(sum_i w_i*x_i) * Y8[idx lane] for one
 // 32-value block of one weight row; Y14 holds x, Y0 the int16 ones, Y8 the
 // four rows' scale products; clobbers Y1, Y2, Y3.
@@ -952,86 +1042,7 @@ drdone:
 // multiple of 8, stride is in floats. The weighted sum of a block of value
 // rows in attention; dst is read and written once per call.
 TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ x+16(FP), DX
-	MOVQ n+24(FP), BX
-	MOVQ stride+32(FP), R9
-	SHLQ $2, R9
-
-arcol64:
-	CMPQ BX, $64
-	JLT  arcol8
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	VMOVUPS 64(DI), Y2
-	VMOVUPS 96(DI), Y3
-	VMOVUPS 128(DI), Y4
-	VMOVUPS 160(DI), Y5
-	VMOVUPS 192(DI), Y6
-	VMOVUPS 224(DI), Y7
-	MOVQ w+8(FP), R10
-	MOVQ DX, R11
-	MOVQ rows+40(FP), CX
-	TESTQ CX, CX
-	JZ   arstore64
-
-arrow64:
-	VBROADCASTSS (R10), Y8
-	VFMADD231PS (R11), Y8, Y0
-	VFMADD231PS 32(R11), Y8, Y1
-	VFMADD231PS 64(R11), Y8, Y2
-	VFMADD231PS 96(R11), Y8, Y3
-	VFMADD231PS 128(R11), Y8, Y4
-	VFMADD231PS 160(R11), Y8, Y5
-	VFMADD231PS 192(R11), Y8, Y6
-	VFMADD231PS 224(R11), Y8, Y7
-	ADDQ $4, R10
-	ADDQ R9, R11
-	DECQ CX
-	JNZ  arrow64
-
-arstore64:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	VMOVUPS Y7, 224(DI)
-	ADDQ $256, DI
-	ADDQ $256, DX
-	SUBQ $64, BX
-	JMP  arcol64
-
-arcol8:
-	CMPQ BX, $8
-	JLT  ardone
-	VMOVUPS (DI), Y0
-	MOVQ w+8(FP), R10
-	MOVQ DX, R11
-	MOVQ rows+40(FP), CX
-	TESTQ CX, CX
-	JZ   arstore8
-
-arrow8:
-	VBROADCASTSS (R10), Y8
-	VFMADD231PS (R11), Y8, Y0
-	ADDQ $4, R10
-	ADDQ R9, R11
-	DECQ CX
-	JNZ  arrow8
-
-arstore8:
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	ADDQ $32, DX
-	SUBQ $8, BX
-	JMP  arcol8
-
-ardone:
-	VZEROUPPER
-	RET
+	AXPYROWS(LOADF32, 32, 2)
 
 // func expAVX2(dst, src *float32, n int) (done int)
 // dst[i] = exp(src[i]) group of 8 by group of 8 (n is a multiple of 8),
@@ -1111,95 +1122,7 @@ sldone:
 // stay in eight registers while every row streams past, each row's eight
 // groups widened with VCVTPH2PS on the way.
 TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ x+16(FP), DX
-	MOVQ n+24(FP), BX
-	MOVQ stride+32(FP), R9
-	SHLQ $1, R9
-
-ahcol64:
-	CMPQ BX, $64
-	JLT  ahcol8
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	VMOVUPS 64(DI), Y2
-	VMOVUPS 96(DI), Y3
-	VMOVUPS 128(DI), Y4
-	VMOVUPS 160(DI), Y5
-	VMOVUPS 192(DI), Y6
-	VMOVUPS 224(DI), Y7
-	MOVQ w+8(FP), R10
-	MOVQ DX, R11
-	MOVQ rows+40(FP), CX
-	TESTQ CX, CX
-	JZ   ahstore64
-
-ahrow64:
-	VBROADCASTSS (R10), Y8
-	VCVTPH2PS (R11), Y9
-	VCVTPH2PS 16(R11), Y10
-	VCVTPH2PS 32(R11), Y11
-	VCVTPH2PS 48(R11), Y12
-	VFMADD231PS Y9, Y8, Y0
-	VFMADD231PS Y10, Y8, Y1
-	VFMADD231PS Y11, Y8, Y2
-	VFMADD231PS Y12, Y8, Y3
-	VCVTPH2PS 64(R11), Y9
-	VCVTPH2PS 80(R11), Y10
-	VCVTPH2PS 96(R11), Y11
-	VCVTPH2PS 112(R11), Y12
-	VFMADD231PS Y9, Y8, Y4
-	VFMADD231PS Y10, Y8, Y5
-	VFMADD231PS Y11, Y8, Y6
-	VFMADD231PS Y12, Y8, Y7
-	ADDQ $4, R10
-	ADDQ R9, R11
-	DECQ CX
-	JNZ  ahrow64
-
-ahstore64:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	VMOVUPS Y7, 224(DI)
-	ADDQ $256, DI
-	ADDQ $128, DX
-	SUBQ $64, BX
-	JMP  ahcol64
-
-ahcol8:
-	CMPQ BX, $8
-	JLT  ahdone
-	VMOVUPS (DI), Y0
-	MOVQ w+8(FP), R10
-	MOVQ DX, R11
-	MOVQ rows+40(FP), CX
-	TESTQ CX, CX
-	JZ   ahstore8
-
-ahrow8:
-	VBROADCASTSS (R10), Y8
-	VCVTPH2PS (R11), Y9
-	VFMADD231PS Y9, Y8, Y0
-	ADDQ $4, R10
-	ADDQ R9, R11
-	DECQ CX
-	JNZ  ahrow8
-
-ahstore8:
-	VMOVUPS Y0, (DI)
-	ADDQ $32, DI
-	ADDQ $16, DX
-	SUBQ $8, BX
-	JMP  ahcol8
-
-ahdone:
-	VZEROUPPER
-	RET
+	AXPYROWS(LOADF16, 16, 1)
 
 // func f32ToF16AVX2(dst *byte, src *float32, n int)
 // dst gets the f16 of src[i] for i < n (a multiple of 8), rounded to
