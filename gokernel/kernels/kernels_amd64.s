@@ -312,16 +312,8 @@ fgdone: \
 #define LOADF16(mem, reg) VCVTPH2PS mem, reg
 #define LOADF32(mem, reg) VMOVUPS mem, reg
 
-// FGEMM43(LOADW, WSTEP): 4 rows x 3 tokens. Frame: w, ldw, x, ldx, n, c, ldc.
-#define FGEMM43(LOADW, WSTEP) \
-	MOVQ w+0(FP), SI \
-	MOVQ ldw+8(FP), R8 \
-	MOVQ x+16(FP), DI \
-	MOVQ ldx+24(FP), R10 \
-	SHLQ $2, R10 \
-	MOVQ n+32(FP), CX \
-	LEAQ (SI)(R8*2), R9 \
-	ADDQ R8, R9 \
+// ZERO12 clears the twelve accumulators Y4-Y15 of a 4x3 tile.
+#define ZERO12 \
 	VXORPS Y4, Y4, Y4 \
 	VXORPS Y5, Y5, Y5 \
 	VXORPS Y6, Y6, Y6 \
@@ -333,26 +325,55 @@ fgdone: \
 	VXORPS Y12, Y12, Y12 \
 	VXORPS Y13, Y13, Y13 \
 	VXORPS Y14, Y14, Y14 \
-	VXORPS Y15, Y15, Y15 \
+	VXORPS Y15, Y15, Y15
+
+// TILE43(LOADW, W, W3, X) is one step of a 4 rows x 3 vectors float tile:
+// 8 values of rows W, W+R8, W+2*R8 and W3 (loaded as float32 by
+// LOADW(mem, reg) into Y0-Y3) times 8 values of vectors X, X+R10,
+// X+2*R10, accumulated into Y4-Y7 (vector 0), Y8-Y11 (1), Y12-Y15 (2).
+#define TILE43(LOADW, W, W3, X) \
+	LOADW((W), Y0) \
+	LOADW((W)(R8*1), Y1) \
+	LOADW((W)(R8*2), Y2) \
+	LOADW((W3), Y3) \
+	VFMADD231PS (X), Y0, Y4 \
+	VFMADD231PS (X), Y1, Y5 \
+	VFMADD231PS (X), Y2, Y6 \
+	VFMADD231PS (X), Y3, Y7 \
+	VFMADD231PS (X)(R10*1), Y0, Y8 \
+	VFMADD231PS (X)(R10*1), Y1, Y9 \
+	VFMADD231PS (X)(R10*1), Y2, Y10 \
+	VFMADD231PS (X)(R10*1), Y3, Y11 \
+	VFMADD231PS (X)(R10*2), Y0, Y12 \
+	VFMADD231PS (X)(R10*2), Y1, Y13 \
+	VFMADD231PS (X)(R10*2), Y2, Y14 \
+	VFMADD231PS (X)(R10*2), Y3, Y15
+
+// STORE43(C, LDC) reduces the tile's accumulators and stores the four sums
+// of vector t at C + t*LDC bytes (LDC a register); clobbers X0.
+#define STORE43(C, LDC) \
+	HSUM4(Y4, Y5, Y6, Y7, X4, X0) \
+	VMOVUPS X4, (C) \
+	HSUM4(Y8, Y9, Y10, Y11, X8, X0) \
+	VMOVUPS X8, (C)(LDC*1) \
+	HSUM4(Y12, Y13, Y14, Y15, X12, X0) \
+	VMOVUPS X12, (C)(LDC*2)
+
+// FGEMM43(LOADW, WSTEP): 4 rows x 3 tokens. Frame: w, ldw, x, ldx, n, c, ldc.
+#define FGEMM43(LOADW, WSTEP) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ ldx+24(FP), R10 \
+	SHLQ $2, R10 \
+	MOVQ n+32(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9 \
+	ZERO12 \
 	CMPQ CX, $8 \
 	JLT  fmdone \
 fmloop: \
-	LOADW((SI), Y0) \
-	LOADW((SI)(R8*1), Y1) \
-	LOADW((SI)(R8*2), Y2) \
-	LOADW((R9), Y3) \
-	VFMADD231PS (DI), Y0, Y4 \
-	VFMADD231PS (DI), Y1, Y5 \
-	VFMADD231PS (DI), Y2, Y6 \
-	VFMADD231PS (DI), Y3, Y7 \
-	VFMADD231PS (DI)(R10*1), Y0, Y8 \
-	VFMADD231PS (DI)(R10*1), Y1, Y9 \
-	VFMADD231PS (DI)(R10*1), Y2, Y10 \
-	VFMADD231PS (DI)(R10*1), Y3, Y11 \
-	VFMADD231PS (DI)(R10*2), Y0, Y12 \
-	VFMADD231PS (DI)(R10*2), Y1, Y13 \
-	VFMADD231PS (DI)(R10*2), Y2, Y14 \
-	VFMADD231PS (DI)(R10*2), Y3, Y15 \
+	TILE43(LOADW, SI, R9, DI) \
 	ADDQ $WSTEP, SI \
 	ADDQ $WSTEP, R9 \
 	ADDQ $32, DI \
@@ -363,12 +384,7 @@ fmdone: \
 	MOVQ c+40(FP), DI \
 	MOVQ ldc+48(FP), R10 \
 	SHLQ $2, R10 \
-	HSUM4(Y4, Y5, Y6, Y7, X4, X0) \
-	VMOVUPS X4, (DI) \
-	HSUM4(Y8, Y9, Y10, Y11, X8, X0) \
-	VMOVUPS X8, (DI)(R10*1) \
-	HSUM4(Y12, Y13, Y14, Y15, X12, X0) \
-	VMOVUPS X12, (DI)(R10*2) \
+	STORE43(DI, R10) \
 	VZEROUPPER \
 	RET
 
@@ -852,18 +868,7 @@ TEXT ·gemmQ8x4x3AVX2(SB), NOSPLIT, $96-72
 	LEAQ (SI)(R8*2), R9
 	ADDQ R8, R9                 // row 3
 	ONES16
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	ZERO12
 	TESTQ CX, CX
 	JZ   g3done
 	// The scale products are computed one block ahead into the other half
@@ -1168,18 +1173,7 @@ TEXT ·scoresF16x3AVX2(SB), NOSPLIT, $0-64
 sfkeys:
 	CMPQ R12, $4
 	JLT  sfdone
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	ZERO12
 	MOVQ SI, AX
 	LEAQ (SI)(R8*2), R9
 	ADDQ R8, R9
@@ -1187,34 +1181,14 @@ sfkeys:
 	MOVQ R11, CX
 
 sfloop:
-	VCVTPH2PS (AX), Y0
-	VCVTPH2PS (AX)(R8*1), Y1
-	VCVTPH2PS (AX)(R8*2), Y2
-	VCVTPH2PS (R9), Y3
-	VFMADD231PS (BX), Y0, Y4
-	VFMADD231PS (BX), Y1, Y5
-	VFMADD231PS (BX), Y2, Y6
-	VFMADD231PS (BX), Y3, Y7
-	VFMADD231PS (BX)(R10*1), Y0, Y8
-	VFMADD231PS (BX)(R10*1), Y1, Y9
-	VFMADD231PS (BX)(R10*1), Y2, Y10
-	VFMADD231PS (BX)(R10*1), Y3, Y11
-	VFMADD231PS (BX)(R10*2), Y0, Y12
-	VFMADD231PS (BX)(R10*2), Y1, Y13
-	VFMADD231PS (BX)(R10*2), Y2, Y14
-	VFMADD231PS (BX)(R10*2), Y3, Y15
+	TILE43(LOADF16, AX, R9, BX)
 	ADDQ $16, AX
 	ADDQ $16, R9
 	ADDQ $32, BX
 	SUBQ $8, CX
 	JNZ  sfloop
 
-	HSUM4(Y4, Y5, Y6, Y7, X4, X0)
-	VMOVUPS X4, (DX)
-	HSUM4(Y8, Y9, Y10, Y11, X8, X0)
-	VMOVUPS X8, (DX)(R13*1)
-	HSUM4(Y12, Y13, Y14, Y15, X12, X0)
-	VMOVUPS X12, (DX)(R13*2)
+	STORE43(DX, R13)
 	LEAQ (SI)(R8*4), SI
 	ADDQ $16, DX
 	SUBQ $4, R12
