@@ -160,6 +160,10 @@ import (
 	// through GGML_USE_CPU, so nothing is loaded at run time).
 	_ "github.com/ollama/ollama/llama/llama.cpp/src"
 	_ "github.com/ollama/ollama/ml/backend/ggml/ggml/src"
+
+	// ggml's AMX sources, which the module ships but does not compile:
+	// ggml-cpu.cpp needs them to link on an AMX CPU (empty elsewhere).
+	_ "github.com/fakbench/fakbench/llamacpp/ggmlamx"
 )
 
 // nativeCompiled says the llama.cpp library is linked into this binary.
