@@ -179,7 +179,9 @@ func (b *Backend) Version() string {
 	return v + " (" + strings.Join(parts, ", ") + ")"
 }
 
-// Settings records what matters to reproduce a row.
+// Settings records what matters to reproduce a row. "kernels" names the
+// kernel set that runs and "isa" the CPU features its code executes
+// (kernels.ISA: "avx2,fma,f16c" for the assembly set, "" for pure Go).
 func (b *Backend) Settings() map[string]string {
 	m := b.m
 	return map[string]string{
@@ -190,6 +192,7 @@ func (b *Backend) Settings() map[string]string {
 		"type_k":          "f16",
 		"type_v":          "f16",
 		"kernels":         kernels.Name(),
+		"isa":             kernels.ISA(),
 		"prefix_reuse":    onOff(!b.noReuse),
 		"attention":       fmt.Sprintf("online softmax per KV-head group, blocks of %d keys, a decode token's keys split across the threads", attnBlock),
 		"weight_type":     m.WeightType(),

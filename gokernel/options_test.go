@@ -21,6 +21,7 @@ func TestKernelsOptionSwitchesAndRestores(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "generic", kernels.Name(), "the generic set is active while the backend is open")
 	assert.Equal(t, "generic", b.Settings()["kernels"])
+	assert.Equal(t, "", b.Settings()["isa"], "the pure-Go set uses no SIMD feature")
 	assert.Contains(t, b.Version(), "gokernel/generic")
 
 	// The backend still computes while switched.
@@ -47,6 +48,10 @@ func TestKernelsOptionSwitchesAndRestores(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, kernels.Name())
 	assert.Equal(t, "on", b2.Settings()["prefix_reuse"])
+	assert.Equal(t, kernels.ISA(), b2.Settings()["isa"], "the features of the set that runs")
+	if before == "avx2" {
+		assert.Equal(t, "avx2,fma,f16c", b2.Settings()["isa"])
+	}
 	require.NoError(t, b2.Close())
 	assert.Equal(t, before, kernels.Name())
 }

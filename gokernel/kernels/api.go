@@ -12,6 +12,10 @@ import (
 // set; the SIMD ones are tested against the pure-Go ones.
 type kernelSet struct {
 	name string
+	// isa lists the CPU features the set's code executes, comma-separated
+	// and named as /proc/cpuinfo names them ("" for the pure-Go set, which
+	// uses only what the Go compiler emits for the baseline GOAMD64 level).
+	isa string
 
 	dotF32    func(a, b []float32) float32
 	dotF16    func(w []byte, x []float32) float32
@@ -64,6 +68,7 @@ type kernelSet struct {
 
 var genericSet = &kernelSet{
 	name:        "generic",
+	isa:         "", // pure Go: no SIMD feature beyond the GOAMD64 baseline
 	dotF32:      dotF32Generic,
 	dotF16:      dotF16Generic,
 	dotQ8_0:     dotQ8_0Generic,
@@ -121,6 +126,12 @@ func cur() *kernelSet { return active.Load() }
 
 // Name says which kernel set is active, e.g. "generic" or "avx2".
 func Name() string { return cur().name }
+
+// ISA lists the CPU features the active set's kernels execute,
+// comma-separated and named as /proc/cpuinfo names them: "avx2,fma,f16c"
+// for the avx2 set (256-bit integer and float vectors, fused multiply-add,
+// f16<->f32 conversion), "" for the pure-Go generic set.
+func ISA() string { return cur().isa }
 
 // Available lists the kernel sets this CPU can run, sorted by name.
 func Available() []string {

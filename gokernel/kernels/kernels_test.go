@@ -303,6 +303,18 @@ func TestUseAndName(t *testing.T) {
 	assert.NoError(t, EnvError(), "FAK_KERNEL is unset or valid in tests")
 }
 
+// TestISA checks that each set names the CPU features its code executes:
+// none for the pure-Go set, what hasAVX2Set requires for the avx2 set.
+func TestISA(t *testing.T) {
+	want := map[string]string{"generic": "", "avx2": "avx2,fma,f16c"}
+	for _, set := range Available() {
+		useSet(t, set)
+		w, known := want[set]
+		require.True(t, known, "set %q has no expected ISA list in this test", set)
+		assert.Equal(t, w, ISA(), set)
+	}
+}
+
 func TestQuantizeRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
 	for _, set := range Available() {

@@ -62,6 +62,7 @@ func archSets() []*kernelSet {
 
 var avx2Set = &kernelSet{
 	name:        "avx2",
+	isa:         "avx2,fma,f16c", // exactly what hasAVX2Set checks
 	dotF32:      dotF32Asm,
 	dotF16:      dotF16Asm,
 	dotQ8_0:     dotQ8_0Asm,
