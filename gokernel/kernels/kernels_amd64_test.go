@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/cpu"
 )
 
 // These tests check every assembly kernel against its pure-Go twin on random
@@ -20,7 +21,8 @@ import (
 func requireAVX2(t *testing.T) {
 	t.Helper()
 	if !hasAVX2Set() {
-		t.Skip("CPU lacks AVX2/FMA/F16C; the avx2 set is not built into the dispatch")
+		t.Skipf("needs AVX2, FMA and F16C for the avx2 kernel set (cpu.X86.HasAVX2=%v, HasFMA=%v, HasF16C=%v)",
+			cpu.X86.HasAVX2, cpu.X86.HasFMA, cpu.X86.HasF16C)
 	}
 }
 
