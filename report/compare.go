@@ -35,8 +35,8 @@ func GapClosed(better Better, old, new float64) (float64, bool) {
 }
 
 // CompareMarkdown renders a comparison of several runs: one column per
-// backend per run, the kernel / tuned-reference ratio of every run that has
-// both rows, and, when the first and last runs both have them, how much of
+// backend per run, the kernel's ratios to the best tuned reference (and to
+// each reference) of every run that has both kinds of row, and, when the first and last runs both have them, how much of
 // the gap the later run closed. Correctness failures, skipped rows and the
 // reproducibility facts of every column follow.
 func CompareMarkdown(runs []RunSet) string {
@@ -50,30 +50,37 @@ func CompareMarkdown(runs []RunSet) string {
 	var cols []Column
 	var derived []DerivedColumn
 	var all []*Report
-	type pair struct{ k, ref *Report }
-	pairs := make([]*pair, len(runs))
+	standings := make([]Standing, len(runs))
 	for i, run := range runs {
 		for _, c := range Columns(run.Reports) {
 			c.Label = run.Label + ": " + c.Label
 			cols = append(cols, c)
 		}
 		all = append(all, run.Reports...)
-		if rc := HeadlineRatio(run.Reports); rc != nil {
-			rc.Label = run.Label + ": " + rc.Label
-			derived = append(derived, rc.Derived())
-			pairs[i] = &pair{rc.Kernel, rc.Ref}
-		}
+		standings[i] = FindStanding(run.Reports)
+		derived = append(derived, standings[i].Columns(run.Label+": ")...)
 	}
-	first, last := pairs[0], pairs[len(pairs)-1]
-	if len(runs) >= 2 && first != nil && last != nil {
+	first, last := standings[0], standings[len(standings)-1]
+	// closed is the fraction of the kernel's gap to the best reference on m
+	// that the last run closed against the first (each run's best
+	// reference is its own: the question is where the kernel stands).
+	closed := func(m Metric) (o, n float64, g float64, ok, gap bool) {
+		o, _, ok1 := first.Gap(m)
+		n, _, ok2 := last.Gap(m)
+		if !ok1 || !ok2 {
+			return 0, 0, 0, false, false
+		}
+		g, gap = GapClosed(m.Better, o, n)
+		return o, n, g, true, gap
+	}
+	if len(runs) >= 2 && first.OK() && last.OK() {
 		label := fmt.Sprintf("gap closed %s -> %s", runs[0].Label, runs[len(runs)-1].Label)
 		derived = append(derived, DerivedColumn{Label: label, Cell: func(m Metric) string {
-			o, ok1 := Ratio(m, first.k, first.ref)
-			n, ok2 := Ratio(m, last.k, last.ref)
-			if !ok1 || !ok2 {
+			_, _, g, ok, gap := closed(m)
+			switch {
+			case !ok:
 				return ""
-			}
-			if g, ok := GapClosed(m.Better, o, n); ok {
+			case gap:
 				return fmt.Sprintf("%.0f %%", g*100)
 			}
 			return "no gap"
@@ -81,8 +88,8 @@ func CompareMarkdown(runs []RunSet) string {
 	}
 
 	b.WriteString("## Headline\n\n")
-	if len(runs) >= 2 && first != nil && last != nil {
-		fmt.Fprintf(&b, "How much of the kernel's gap to the tuned reference `%s` closed against `%s`:\n\n", runs[len(runs)-1].Label, runs[0].Label)
+	if len(runs) >= 2 && first.OK() && last.OK() {
+		fmt.Fprintf(&b, "How much of the kernel's gap to the best tuned reference `%s` closed against `%s`:\n\n", runs[len(runs)-1].Label, runs[0].Label)
 		byKey := map[string]Metric{}
 		for _, m := range Metrics(all) {
 			byKey[m.Key] = m
@@ -92,13 +99,15 @@ func CompareMarkdown(runs []RunSet) string {
 			if !ok {
 				continue
 			}
-			o, ok1 := Ratio(m, first.k, first.ref)
-			n, ok2 := Ratio(m, last.k, last.ref)
-			if !ok1 || !ok2 {
+			o, n, g, ok, gap := closed(m)
+			if !ok {
 				continue
 			}
-			line := fmt.Sprintf("- %s: kernel / reference %s -> %s (%s is better)", m.Name, FormatRatio(o), FormatRatio(n), m.Better)
-			if g, ok := GapClosed(m.Better, o, n); ok {
+			_, ro, _ := first.Gap(m)
+			_, rn, _ := last.Gap(m)
+			line := fmt.Sprintf("- %s: kernel / best reference %s (%s) -> %s (%s) (%s is better)",
+				m.Name, FormatRatio(o), displayRow(ro), FormatRatio(n), displayRow(rn), m.Better)
+			if gap {
 				line += fmt.Sprintf(": %.0f %% of the gap closed", g*100)
 			} else {
 				line += ": no gap to close in the first run"
@@ -107,9 +116,9 @@ func CompareMarkdown(runs []RunSet) string {
 		}
 		b.WriteString("\n")
 	} else {
-		for _, run := range runs {
-			if HeadlineRatio(run.Reports) == nil {
-				fmt.Fprintf(&b, "- `%s` has no kernel and tuned-reference pair that ran: no gap to compare.\n", run.Label)
+		for i, run := range runs {
+			if !standings[i].OK() {
+				fmt.Fprintf(&b, "- `%s` has no kernel and tuned-reference rows that completed: no gap to compare.\n", run.Label)
 			}
 		}
 		b.WriteString("\n")

@@ -57,21 +57,53 @@ func Columns(reports []*Report) []Column {
 	return cols
 }
 
-func columnLabel(r *Report) string {
+func columnLabel(r *Report) string { return RowName(r) }
+
+// displayRow is a row's name for people: its label, or the backend's
+// display name ("llama.cpp").
+func displayRow(r *Report) string {
 	if r.RowLabel != "" {
 		return r.RowLabel
 	}
-	return r.Backend
+	return DisplayName(r.Backend)
 }
 
-// HeadlineRatio returns the ratio column for the run's headline pair (the
-// kernel over the tuned reference), or nil when reports lack either row.
-func HeadlineRatio(reports []*Report) *RatioColumn {
-	k, ref := Pair(reports)
-	if k == nil || ref == nil {
+// HeadlineColumns returns the computed columns of the run's headline: with
+// one tuned reference, the kernel / reference ratio; with several, the best
+// reference per metric, the kernel / best ratio, and the ratio to each
+// reference. It returns nil when the run lacks a kernel or a reference row.
+func HeadlineColumns(reports []*Report) []DerivedColumn {
+	return FindStanding(reports).Columns("")
+}
+
+// Columns is HeadlineColumns for a standing, each label prefixed with
+// prefix (a run's label in a comparison).
+func (s Standing) Columns(prefix string) []DerivedColumn {
+	if !s.OK() {
 		return nil
 	}
-	return &RatioColumn{Label: DisplayName(k.Backend) + " / " + DisplayName(ref.Backend), Kernel: k, Ref: ref}
+	kn := displayRow(s.Kernel)
+	ratioCols := make([]DerivedColumn, 0, len(s.Refs))
+	for _, ref := range s.Refs {
+		rc := RatioColumn{Label: prefix + kn + " / " + displayRow(ref), Kernel: s.Kernel, Ref: ref}
+		ratioCols = append(ratioCols, rc.Derived())
+	}
+	if len(s.Refs) == 1 {
+		return ratioCols
+	}
+	best := DerivedColumn{Label: prefix + "best reference", Cell: func(m Metric) string {
+		if _, ref, ok := s.Gap(m); ok {
+			return displayRow(ref)
+		}
+		return ""
+	}}
+	gap := DerivedColumn{Label: prefix + kn + " / best", Cell: func(m Metric) string {
+		if v, _, ok := s.Gap(m); ok {
+			return FormatRatio(v)
+		}
+		return ""
+	}}
+	return append([]DerivedColumn{best, gap}, ratioCols...)
 }
 
 // grid is the formatted grid of a side-by-side table (shared by Markdown
@@ -153,11 +185,7 @@ func mdEscape(s string) string {
 // with the headline ratio column when the run has a kernel and a tuned
 // reference row, followed by skipped rows and failed checks.
 func Table(reports []*Report) string {
-	var derived []DerivedColumn
-	if rc := HeadlineRatio(reports); rc != nil {
-		derived = append(derived, rc.Derived())
-	}
-	g := buildGrid(Columns(reports), derived)
+	g := buildGrid(Columns(reports), HeadlineColumns(reports))
 	var b strings.Builder
 	// The metric names are padded here so they read left-aligned; the
 	// tabwriter right-aligns the figures.
@@ -213,11 +241,7 @@ func Markdown(reports []*Report) string {
 	b.WriteString(Headline(reports))
 
 	b.WriteString("## Side by side\n\n")
-	var derived []DerivedColumn
-	if rc := HeadlineRatio(reports); rc != nil {
-		derived = append(derived, rc.Derived())
-	}
-	b.WriteString(SideBySide(Columns(reports), derived))
+	b.WriteString(SideBySide(Columns(reports), HeadlineColumns(reports)))
 	b.WriteString("\n")
 
 	b.WriteString(Checks(reports))
@@ -238,29 +262,36 @@ var headlineKeys = []string{
 	"decode.roofline_fraction",
 }
 
-// Headline states the Go kernel's remaining gap to the tuned reference per
-// headline metric (seed 000's policy: the question is the gap to a tuned
-// incumbent, never a win over an untuned path). Without both rows it says
+// Headline states the Go kernel's remaining gap to the best tuned reference
+// per headline metric (seed 000's policy: the question is the gap to a tuned
+// incumbent, never a win over an untuned path). Which reference is best is
+// decided per metric among every tuned-reference row that completed; the
+// ratios to the others follow in brackets. Without both kinds of row it says
 // which is missing.
 func Headline(reports []*Report) string {
 	var b strings.Builder
-	b.WriteString("## Headline: the kernel's gap to the tuned reference\n\n")
-	k, ref := Pair(reports)
-	if k == nil || ref == nil {
+	b.WriteString("## Headline: the kernel's gap to the best tuned reference\n\n")
+	s := FindStanding(reports)
+	if !s.OK() {
 		var missing []string
-		if ref == nil {
-			missing = append(missing, "tuned_reference row (llama.cpp, tuned profile)")
+		if len(s.Refs) == 0 {
+			missing = append(missing, "tuned_reference row (llama.cpp or OpenVINO, tuned profile)")
 		}
-		if k == nil {
+		if s.Kernel == nil {
 			missing = append(missing, "kernel row (gokernel)")
 		}
-		fmt.Fprintf(&b, "No headline ratio: this run has no %s that ran.\n\n", strings.Join(missing, " and no "))
+		fmt.Fprintf(&b, "No headline ratio: this run has no %s that completed.\n\n", strings.Join(missing, " and no "))
 		return b.String()
 	}
-	kn, rn := DisplayName(k.Backend), DisplayName(ref.Backend)
-	fmt.Fprintf(&b, "Kernel row **%s** against tuned reference **%s**, same model file, same token IDs, same threads, same run.\n\n", kn, rn)
+	kn := displayRow(s.Kernel)
+	names := make([]string, len(s.Refs))
+	for i, r := range s.Refs {
+		names[i] = "**" + displayRow(r) + "**"
+	}
+	fmt.Fprintf(&b, "Kernel row **%s** against the best of the tuned references %s on each metric, same model file, same token IDs, same threads, same run.\n\n",
+		kn, strings.Join(names, ", "))
 	byKey := map[string]Metric{}
-	for _, m := range Metrics([]*Report{k, ref}) {
+	for _, m := range Metrics(append([]*Report{s.Kernel}, s.Refs...)) {
 		byKey[m.Key] = m
 	}
 	for _, key := range headlineKeys {
@@ -268,12 +299,26 @@ func Headline(reports []*Report) string {
 		if !ok {
 			continue
 		}
-		v, ok := Ratio(m, k, ref)
+		v, ref, ok := s.Gap(m)
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "- %s: %s %s, %s %s: **%s** (%s is better; %s)\n",
-			m.Name, kn, m.Format(k), rn, m.Format(ref), FormatRatio(v), m.Better, gapWords(m.Better, v))
+		rn := displayRow(ref)
+		fmt.Fprintf(&b, "- %s: %s %s, best reference %s %s: **%s** (%s is better; %s)",
+			m.Name, kn, m.Format(s.Kernel), rn, m.Format(ref), FormatRatio(v), m.Better, gapWords(m.Better, v))
+		var others []string
+		for _, o := range s.Refs {
+			if o == ref {
+				continue
+			}
+			if ov, ok := Ratio(m, s.Kernel, o); ok {
+				others = append(others, fmt.Sprintf("%s %s: %s", displayRow(o), m.Format(o), FormatRatio(ov)))
+			}
+		}
+		if len(others) > 0 {
+			fmt.Fprintf(&b, "; against %s", strings.Join(others, ", "))
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString("\n")
 	return b.String()

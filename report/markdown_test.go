@@ -12,10 +12,10 @@ func TestMarkdownGolden(t *testing.T) {
 	md := Markdown(fixture())
 	for _, want := range []string{
 		"# fakbench report",
-		"## Headline: the kernel's gap to the tuned reference",
-		"Kernel row **gokernel** against tuned reference **llama.cpp**",
-		"- decode tok/s: gokernel 50, llama.cpp 100: **0.50x** (higher is better; the kernel reaches 50 % of the reference)",
-		"- cold TTFT ms: gokernel 2000, llama.cpp 1000: **2.00x** (lower is better; the kernel takes 2.00x the reference's time)",
+		"## Headline: the kernel's gap to the best tuned reference",
+		"Kernel row **gokernel** against the best of the tuned references **llama.cpp** on each metric",
+		"- decode tok/s: gokernel 50, best reference llama.cpp 100: **0.50x** (higher is better; the kernel reaches 50 % of the reference)\n",
+		"- cold TTFT ms: gokernel 2000, best reference llama.cpp 1000: **2.00x** (lower is better; the kernel takes 2.00x the reference's time)\n",
 		"## Side by side",
 		"| metric | llamacpp | gokernel | openvino | gokernel / llama.cpp | better |",
 		"| cold prefill ms | 1000 | 2000 | - | 2.00x | lower |",
@@ -56,7 +56,7 @@ func TestMarkdownGolden(t *testing.T) {
 func TestMarkdownWithoutPair(t *testing.T) {
 	rs := fixture()
 	md := Markdown([]*Report{rs[1], rs[2]})
-	assert.Contains(t, md, "No headline ratio: this run has no tuned_reference row (llama.cpp, tuned profile) that ran.")
+	assert.Contains(t, md, "No headline ratio: this run has no tuned_reference row (llama.cpp or OpenVINO, tuned profile) that completed.")
 	assert.NotContains(t, md, "gokernel / llama.cpp")
 	assert.Contains(t, md, "| metric | gokernel | openvino |\n")
 
@@ -64,7 +64,13 @@ func TestMarkdownWithoutPair(t *testing.T) {
 	k := *rs[1]
 	k.Status = StatusSkipped
 	md = Markdown([]*Report{rs[0], &k})
-	assert.Contains(t, md, "No headline ratio: this run has no kernel row (gokernel) that ran.")
+	assert.Contains(t, md, "No headline ratio: this run has no kernel row (gokernel) that completed.")
+
+	// Nor does a failed reference row: the headline uses completed rows only.
+	ref := *rs[0]
+	ref.Status = StatusFailed
+	md = Markdown([]*Report{&ref, rs[1]})
+	assert.Contains(t, md, "No headline ratio: this run has no tuned_reference row")
 }
 
 func TestMarkdownReportsFailures(t *testing.T) {
@@ -121,20 +127,15 @@ func TestTablePlainText(t *testing.T) {
 	assert.Contains(t, Table([]*Report{&bad}), "FAILED gokernel: failure_cases.cancel_decode = false")
 }
 
-func TestRatiosAndPair(t *testing.T) {
+func TestRatiosAndStanding(t *testing.T) {
 	rs := fixture()
-	k, ref := Pair(rs)
-	require.NotNil(t, k)
-	require.NotNil(t, ref)
+	st := FindStanding(rs)
+	require.True(t, st.OK())
+	k := st.Kernel
+	require.Len(t, st.Refs, 1, "the skipped OpenVINO row is no reference")
+	ref := st.Refs[0]
 	assert.Equal(t, "gokernel", k.Backend)
 	assert.Equal(t, "llamacpp", ref.Backend)
-	// llama.cpp is the preferred tuned reference, wherever it is listed.
-	ov := &Report{Backend: "openvino", Extras: Extras{RowKind: KindTunedReference, Status: StatusOK}}
-	_, ref2 := Pair([]*Report{ov, rs[1], rs[0]})
-	assert.Equal(t, "llamacpp", ref2.Backend)
-	_, ref3 := Pair([]*Report{ov, rs[1]})
-	assert.Equal(t, "openvino", ref3.Backend)
-
 	r := Ratios(k, ref)
 	assert.InDelta(t, 0.5, r["decode.tokens_per_sec"], 1e-12)
 	assert.InDelta(t, 2.0, r["cold_full_prefill.ttft_ms"], 1e-12)
@@ -188,4 +189,105 @@ func TestGapWords(t *testing.T) {
 	assert.Equal(t, "the kernel is 4.00x faster", gapWords(Lower, 0.25))
 	assert.Equal(t, "the kernel takes 2.00x the reference's time", gapWords(Lower, 2))
 	assert.Empty(t, gapWords(Info, 2))
+}
+
+// twoRefs is the fixture with a completed OpenVINO reference that prefills
+// faster than llama.cpp but decodes slower, as on an AMX Xeon.
+func twoRefs() []*Report {
+	rs := fixture()
+	ov := *rs[0]
+	ov.Backend, ov.BackendVersion, ov.Notes = "openvino", "2026.4.1", nil
+	ov.Settings = map[string]string{"inference_precision": "bf16"}
+	ov.ColdFullPrefill = ColdPrefill{Tokens: 512, MS: 250, PromptTPS: 2048, TTFTMS: 260}
+	ov.Decode = Decode{OutputTokens: 64, TokensPerSec: 25}
+	rs[2] = &ov
+	return rs
+}
+
+func TestStandingPicksTheBestReferencePerMetric(t *testing.T) {
+	st := FindStanding(twoRefs())
+	require.True(t, st.OK())
+	require.Len(t, st.Refs, 2)
+	byKey := map[string]Metric{}
+	for _, m := range Metrics(twoRefs()) {
+		byKey[m.Key] = m
+	}
+	// Prefill: OpenVINO is best (2048 tok/s > 512); the kernel is at 256.
+	v, ref, ok := st.Gap(byKey["cold_full_prefill.prompt_tps"])
+	require.True(t, ok)
+	assert.Equal(t, "openvino", ref.Backend)
+	assert.InDelta(t, 0.125, v, 1e-12)
+	// Lower is better: the lowest TTFT is best (OpenVINO 260 ms).
+	v, ref, ok = st.Gap(byKey["cold_full_prefill.ttft_ms"])
+	require.True(t, ok)
+	assert.Equal(t, "openvino", ref.Backend)
+	assert.InDelta(t, 2000.0/260, v, 1e-12)
+	// Decode: llama.cpp is best (100 > 25).
+	v, ref, ok = st.Gap(byKey["decode.tokens_per_sec"])
+	require.True(t, ok)
+	assert.Equal(t, "llamacpp", ref.Backend)
+	assert.InDelta(t, 0.5, v, 1e-12)
+	// A figure no reference has gives no gap; a fact has no direction.
+	_, _, ok = st.Gap(byKey["cold_full_prefill.tokens"])
+	assert.False(t, ok)
+
+	// The ratio to the best is never above the ratio to any reference for
+	// higher-is-better metrics, nor below it for lower-is-better ones.
+	for _, m := range Metrics(twoRefs()) {
+		best, _, ok := st.Gap(m)
+		if !ok {
+			continue
+		}
+		for _, r := range st.Refs {
+			if each, ok := Ratio(m, st.Kernel, r); ok {
+				if m.Better == Higher {
+					assert.LessOrEqual(t, best, each+1e-12, m.Key)
+				} else {
+					assert.GreaterOrEqual(t, best, each-1e-12, m.Key)
+				}
+			}
+		}
+	}
+}
+
+func TestAnnotateRecordsBestAndEachReference(t *testing.T) {
+	rs := twoRefs()
+	FindStanding(rs).Annotate()
+	k := rs[1]
+	assert.InDelta(t, 0.125, k.VsReference["cold_full_prefill.prompt_tps"], 1e-12)
+	assert.Equal(t, "openvino", k.BestReference["cold_full_prefill.prompt_tps"])
+	assert.Equal(t, "llamacpp", k.BestReference["decode.tokens_per_sec"])
+	assert.InDelta(t, 0.5, k.VsReferences["llamacpp"]["cold_full_prefill.prompt_tps"], 1e-12)
+	assert.InDelta(t, 2.0, k.VsReferences["openvino"]["decode.tokens_per_sec"], 1e-12)
+	// Without a reference nothing is written.
+	lone := fixture()[1]
+	FindStanding([]*Report{lone}).Annotate()
+	assert.Nil(t, lone.VsReference)
+}
+
+func TestHeadlineNamesTheBestReferencePerMetric(t *testing.T) {
+	md := Markdown(twoRefs())
+	for _, want := range []string{
+		"Kernel row **gokernel** against the best of the tuned references **llama.cpp**, **OpenVINO** on each metric",
+		"- cold prefill tok/s: gokernel 256, best reference OpenVINO 2048: **0.12x** (higher is better; the kernel reaches 12 % of the reference); against llama.cpp 512: 0.50x\n",
+		"- decode tok/s: gokernel 50, best reference llama.cpp 100: **0.50x** (higher is better; the kernel reaches 50 % of the reference); against OpenVINO 25: 2.00x\n",
+		"| metric | llamacpp | gokernel | openvino | best reference | gokernel / best | gokernel / llama.cpp | gokernel / OpenVINO | better |",
+		"| cold prefill tok/s | 512 | 256 | 2048 | OpenVINO | 0.12x | 0.50x | 0.12x | higher |",
+		"| decode tok/s | 100 | 50 | 25 | llama.cpp | 0.50x | 0.50x | 2.00x | higher |",
+	} {
+		assert.Contains(t, md, want)
+	}
+	// The plain table and the comparison agree with report.md.
+	table := Table(twoRefs())
+	assert.Contains(t, table, "best reference")
+	var decode []string
+	for _, l := range strings.Split(table, "\n") {
+		if strings.HasPrefix(l, "decode tok/s ") {
+			decode = strings.Fields(l)
+		}
+	}
+	assert.Equal(t, []string{"decode", "tok/s", "100", "50", "25", "llama.cpp", "0.50x", "0.50x", "2.00x", "higher"}, decode)
+	cmp := CompareMarkdown([]RunSet{{Label: "a", Reports: fixture()}, {Label: "b", Reports: twoRefs()}})
+	assert.Contains(t, cmp, "- cold prefill tok/s: kernel / best reference 0.50x (llama.cpp) -> 0.12x (OpenVINO) (higher is better): -75 % of the gap closed")
+	assert.Contains(t, cmp, "| b: best reference |")
 }

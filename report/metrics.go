@@ -259,7 +259,7 @@ func Ratio(m Metric, kernel, ref *Report) (float64, bool) {
 }
 
 // Ratios returns kernel / reference for every metric with a direction that
-// both rows carry, keyed by Metric.Key (the content of Extras.VsReference).
+// both rows carry, keyed by Metric.Key.
 func Ratios(kernel, ref *Report) map[string]float64 {
 	out := map[string]float64{}
 	for _, m := range Metrics([]*Report{kernel, ref}) {
@@ -270,26 +270,121 @@ func Ratios(kernel, ref *Report) map[string]float64 {
 	return out
 }
 
-// Pair finds the headline pair in reports: the first kernel row and the
-// first tuned-reference row, preferring llama.cpp's, that are not skipped.
-// Either may be nil.
-func Pair(reports []*Report) (kernel, ref *Report) {
+// Standing is what a run's headline compares: its kernel row and every
+// tuned-reference row (llama.cpp, OpenVINO, any vendor's) that completed.
+// The headline is, per metric, the kernel against the best of the
+// references on that metric, since which engine leads depends on the node
+// (on an AMX Xeon OpenVINO prefills fastest, llama.cpp decodes fastest).
+type Standing struct {
+	// Kernel is the first kernel row that completed, or nil.
+	Kernel *Report
+	// Refs are the tuned-reference rows that completed, in run order.
+	Refs []*Report
+}
+
+// completed says r ran to the end: not skipped, not failed, not
+// interrupted. Only such rows enter a headline.
+func completed(r *Report) bool {
+	return r != nil && r.Status != StatusSkipped && r.Status != StatusFailed
+}
+
+// FindStanding picks the headline rows of one run: the first kernel row and
+// every tuned-reference row that completed.
+func FindStanding(reports []*Report) Standing {
+	var s Standing
 	for _, r := range reports {
-		if r == nil || r.Status == StatusSkipped {
+		if !completed(r) {
 			continue
 		}
 		switch r.RowKind {
 		case KindTunedReference:
-			if ref == nil || (ref.Backend != "llamacpp" && r.Backend == "llamacpp") {
-				ref = r
-			}
+			s.Refs = append(s.Refs, r)
 		case KindKernel:
-			if kernel == nil {
-				kernel = r
+			if s.Kernel == nil {
+				s.Kernel = r
 			}
 		}
 	}
-	return kernel, ref
+	return s
+}
+
+// OK says the run has both a kernel row and at least one reference row.
+func (s Standing) OK() bool { return s.Kernel != nil && len(s.Refs) > 0 }
+
+// Best returns the reference row with the best figure on m (the highest
+// for Higher metrics, the lowest for Lower ones), or nil when m has no
+// direction or no reference carries it. Ties go to the earlier row.
+func (s Standing) Best(m Metric) *Report {
+	if m.Better == Info {
+		return nil
+	}
+	var best *Report
+	var bv float64
+	for _, r := range s.Refs {
+		v, ok := m.Value(r)
+		if !ok || v == 0 {
+			continue
+		}
+		if best == nil || (m.Better == Higher && v > bv) || (m.Better == Lower && v < bv) {
+			best, bv = r, v
+		}
+	}
+	return best
+}
+
+// Gap returns the kernel's figure over the best reference's on m, and that
+// reference; ok is false when either row lacks the figure.
+func (s Standing) Gap(m Metric) (ratio float64, ref *Report, ok bool) {
+	if s.Kernel == nil {
+		return 0, nil, false
+	}
+	ref = s.Best(m)
+	if ref == nil {
+		return 0, nil, false
+	}
+	ratio, ok = Ratio(m, s.Kernel, ref)
+	return ratio, ref, ok
+}
+
+// Gaps returns the kernel / best-reference ratio of every metric both sides
+// carry and the name of the reference that was best on it, keyed by
+// Metric.Key (the content of Extras.VsReference and Extras.BestReference).
+func (s Standing) Gaps() (ratios map[string]float64, best map[string]string) {
+	ratios, best = map[string]float64{}, map[string]string{}
+	if !s.OK() {
+		return ratios, best
+	}
+	for _, m := range Metrics(append([]*Report{s.Kernel}, s.Refs...)) {
+		if v, ref, ok := s.Gap(m); ok {
+			ratios[m.Key] = v
+			best[m.Key] = RowName(ref)
+		}
+	}
+	return ratios, best
+}
+
+// Annotate records the run's standing in its kernel row: VsReference (the
+// ratio to the best reference per metric), BestReference (which one) and
+// VsReferences (the ratio to each reference). It does nothing without a
+// kernel and a reference row.
+func (s Standing) Annotate() {
+	if !s.OK() {
+		return
+	}
+	s.Kernel.VsReference, s.Kernel.BestReference = s.Gaps()
+	s.Kernel.VsReferences = map[string]map[string]float64{}
+	for _, ref := range s.Refs {
+		s.Kernel.VsReferences[RowName(ref)] = Ratios(s.Kernel, ref)
+	}
+}
+
+// RowName is the name a row goes by in tables and maps: its label, or its
+// backend when it has none.
+func RowName(r *Report) string {
+	if r.RowLabel != "" {
+		return r.RowLabel
+	}
+	return r.Backend
 }
 
 // DisplayName is the name people know a backend by ("llama.cpp" for

@@ -148,8 +148,14 @@ type Extras struct {
 	Scenario   *ScenarioShape `json:"scenario,omitempty"`
 	BatchCurve []BatchPoint   `json:"batch_curve,omitempty"`
 	PeakRSSMB  float64        `json:"peak_rss_mb,omitempty"`
-	// Comparison with the tuned reference row of the same run (kernel rows).
-	VsReference map[string]float64 `json:"vs_reference,omitempty"`
+	// Comparison with the tuned references of the same run (kernel rows):
+	// VsReference is the ratio to the best reference per metric (keyed by
+	// metric, e.g. "decode.tokens_per_sec"), BestReference names that
+	// reference per metric, VsReferences holds the ratios to each reference
+	// row by name.
+	VsReference   map[string]float64            `json:"vs_reference,omitempty"`
+	BestReference map[string]string             `json:"best_reference,omitempty"`
+	VsReferences  map[string]map[string]float64 `json:"vs_references,omitempty"`
 }
 
 // Host describes the machine a report was measured on.

@@ -515,11 +515,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	// The kernel row records its ratio to the tuned reference of this run.
+	// The kernel row records its ratios to the best tuned reference of this
+	// run per metric, and to each reference.
 	report.SortReports(reports)
-	if k, ref := report.Pair(reports); k != nil && ref != nil {
-		k.VsReference = report.Ratios(k, ref)
-	}
+	report.FindStanding(reports).Annotate()
 	for _, r := range reports {
 		path := filepath.Join(o.out, r.Backend+".json")
 		if r.RowLabel != "" {

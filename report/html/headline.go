@@ -7,17 +7,23 @@ import (
 	"github.com/fakbench/fakbench/report"
 )
 
-// Gap is one headline metric: the kernel row against the tuned reference
-// row of the same run (seed 000's policy: the headline is the remaining gap
-// to the tuned reference, never a win over an untuned path).
+// Gap is one headline metric: the kernel row against the best tuned
+// reference row of the same run on that metric (seed 000's policy: the
+// headline is the remaining gap to the tuned reference, never a win over an
+// untuned path).
 type Gap struct {
 	Metric         string
 	HigherIsBetter bool
-	Reference      float64
-	Kernel         float64
+	// RefName names the reference that was best on this metric.
+	RefName   string
+	Reference float64
+	Kernel    float64
 	// Ratio is kernel/reference for higher-is-better metrics and
 	// reference/kernel otherwise, so that 1 is parity and below 1 is a gap.
 	Ratio float64
+	// Others are the kernel's ratios (same convention) to the other
+	// references, e.g. "llama.cpp 1.23x".
+	Others []string
 }
 
 // Verdict says in words where the kernel stands on this metric.
@@ -28,9 +34,9 @@ func (g Gap) Verdict() string {
 	case g.Ratio >= 0.995 && g.Ratio <= 1.005:
 		return "at parity"
 	case g.Ratio < 1:
-		return fmt.Sprintf("gap %.0f%% to the tuned reference", (1-g.Ratio)*100)
+		return fmt.Sprintf("gap %.0f%% to the best tuned reference", (1-g.Ratio)*100)
 	default:
-		return fmt.Sprintf("%.2fx the tuned reference", g.Ratio)
+		return fmt.Sprintf("%.2fx the best tuned reference", g.Ratio)
 	}
 }
 
@@ -47,27 +53,27 @@ func headlineKey(key string, largestCurve string) bool {
 	return key == largestCurve
 }
 
-// FindRows picks the tuned reference row and the kernel row of one run.
-// Either may be nil.
-func FindRows(rows []*report.Report) (ref, kernel *report.Report) {
-	kernel, ref = report.Pair(rows)
-	return ref, kernel
-}
-
-// Headline computes the kernel's gap to the tuned reference per metric. It
-// returns nil when the run lacks either row.
+// Headline computes the kernel's gap to the best tuned reference per
+// metric. It returns nil when the run lacks a kernel or a reference row
+// that completed.
 func Headline(rows []*report.Report) []Gap {
-	ref, k := FindRows(rows)
-	if ref == nil || k == nil {
+	st := report.FindStanding(rows)
+	if !st.OK() {
 		return nil
 	}
-	pair := []*report.Report{k, ref}
-	ms := report.Metrics(pair)
+	ms := report.Metrics(append([]*report.Report{st.Kernel}, st.Refs...))
 	largest := ""
 	for _, m := range ms {
 		if strings.HasPrefix(m.Key, "suffix_ttft_curve.") {
 			largest = m.Key // Metrics lists curve points in ascending size
 		}
+	}
+	// People read a gap as "below 1 is behind" whatever the direction.
+	oriented := func(m report.Metric, r float64) float64 {
+		if m.Better == report.Higher {
+			return r
+		}
+		return 1 / r
 	}
 	var out []Gap
 	for _, m := range ms {
@@ -75,13 +81,19 @@ func Headline(rows []*report.Report) []Gap {
 			continue
 		}
 		g := Gap{Metric: m.Name, HigherIsBetter: m.Better == report.Higher}
-		g.Kernel, _ = m.Value(k)
-		g.Reference, _ = m.Value(ref)
-		if r, ok := report.Ratio(m, k, ref); ok {
-			if g.HigherIsBetter {
-				g.Ratio = r
-			} else {
-				g.Ratio = 1 / r
+		g.Kernel, _ = m.Value(st.Kernel)
+		r, ref, ok := st.Gap(m)
+		if ok {
+			g.Ratio = oriented(m, r)
+			g.RefName = rowName(ref)
+			g.Reference, _ = m.Value(ref)
+		}
+		for _, o := range st.Refs {
+			if o == ref {
+				continue
+			}
+			if r, ok := report.Ratio(m, st.Kernel, o); ok {
+				g.Others = append(g.Others, fmt.Sprintf("%s %.2fx", rowName(o), oriented(m, r)))
 			}
 		}
 		out = append(out, g)

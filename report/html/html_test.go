@@ -22,7 +22,7 @@ func TestHeadlineRatiosAndDirection(t *testing.T) {
 	}
 	// decode: kernel 80 tok/s vs reference 100 -> 0.8 (higher is better).
 	assert.InDelta(t, 0.8, byName["decode tok/s"].Ratio, 1e-9)
-	assert.Equal(t, "gap 20% to the tuned reference", byName["decode tok/s"].Verdict())
+	assert.Equal(t, "gap 20% to the best tuned reference", byName["decode tok/s"].Verdict())
 	// TTFT: kernel 1.25x slower -> ratio 0.8 (lower is better).
 	assert.InDelta(t, 0.8, byName["warm changed: TTFT ms"].Ratio, 1e-9)
 }
@@ -49,7 +49,7 @@ func TestRenderHasEveryChartWithData(t *testing.T) {
 	assert.Contains(t, page, "Tuned reference")
 	assert.Contains(t, page, "In-repo kernel")
 	assert.Contains(t, page, "runtime not found (tried: /nonexistent)")
-	assert.Contains(t, page, "gap 20% to the tuned reference")
+	assert.Contains(t, page, "gap 20% to the best tuned reference")
 	assert.Contains(t, page, "fakbench run --x")
 }
 

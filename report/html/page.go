@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/fakbench/fakbench/report"
 )
@@ -131,8 +132,12 @@ func buildRun(run Run) (runView, error) {
 	rows := append([]*report.Report(nil), run.Rows...)
 	sort.SliceStable(rows, func(i, j int) bool { return kindRank(rows[i].RowKind) < kindRank(rows[j].RowKind) })
 	v := runView{Label: run.Label, Headline: Headline(rows)}
-	if ref, k := FindRows(rows); ref != nil && k != nil {
-		v.RefName, v.KerName = rowName(ref), rowName(k)
+	if st := report.FindStanding(rows); st.OK() {
+		names := make([]string, len(st.Refs))
+		for i, r := range st.Refs {
+			names[i] = rowName(r)
+		}
+		v.RefName, v.KerName = strings.Join(names, ", "), rowName(st.Kernel)
 	}
 	v.Groups, v.Skipped = groupRows(rows)
 	var measured []*report.Report
@@ -160,6 +165,7 @@ func kindRank(k string) int {
 
 var funcs = template.FuncMap{
 	"name": rowName,
+	"join": strings.Join,
 	"f2":   func(v float64) string { return num(v, 2) },
 	"ratio": func(g Gap) string {
 		if g.Ratio <= 0 {
