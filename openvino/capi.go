@@ -42,6 +42,7 @@ typedef int (*fak_shape_free_fn)(fak_ov_shape_t*);
 typedef int (*fak_tensor_data_fn)(const void*, void**);
 typedef void (*fak_tensor_free_fn)(void*);
 typedef int (*fak_cm_get_property_fn)(const void*, const char*, char**);
+typedef int (*fak_core_get_property_fn)(const void*, const char*, const char*, char**);
 typedef void (*fak_ov_free_fn)(const char*);
 
 static void* fak_dlopen(const char* path, char** err) {
@@ -76,6 +77,15 @@ static int fak_call_compile_var(void* f, void* core, void* model, const char* de
 	case 3: return fn(core, model, dev, 6, out, p[0].key, p[0].value, p[1].key, p[1].value, p[2].key, p[2].value);
 	case 4: return fn(core, model, dev, 8, out, p[0].key, p[0].value, p[1].key, p[1].value, p[2].key, p[2].value,
 	                  p[3].key, p[3].value);
+	case 5: return fn(core, model, dev, 10, out, p[0].key, p[0].value, p[1].key, p[1].value, p[2].key, p[2].value,
+	                  p[3].key, p[3].value, p[4].key, p[4].value);
+	case 6: return fn(core, model, dev, 12, out, p[0].key, p[0].value, p[1].key, p[1].value, p[2].key, p[2].value,
+	                  p[3].key, p[3].value, p[4].key, p[4].value, p[5].key, p[5].value);
+	case 7: return fn(core, model, dev, 14, out, p[0].key, p[0].value, p[1].key, p[1].value, p[2].key, p[2].value,
+	                  p[3].key, p[3].value, p[4].key, p[4].value, p[5].key, p[5].value, p[6].key, p[6].value);
+	case 8: return fn(core, model, dev, 16, out, p[0].key, p[0].value, p[1].key, p[1].value, p[2].key, p[2].value,
+	                  p[3].key, p[3].value, p[4].key, p[4].value, p[5].key, p[5].value, p[6].key, p[6].value,
+	                  p[7].key, p[7].value);
 	}
 	return -14;
 }
@@ -100,13 +110,15 @@ static int fak_call_tensor_data(void* f, void* t, void** data) { return ((fak_te
 static int fak_call_cm_get_property(void* f, void* cm, const char* key, char** out) {
 	return ((fak_cm_get_property_fn)f)(cm, key, out);
 }
+static int fak_call_core_get_property(void* f, void* core, const char* dev, const char* key, char** out) {
+	return ((fak_core_get_property_fn)f)(core, dev, key, out);
+}
 static void fak_call_ov_free(void* f, char* p) { ((fak_ov_free_fn)f)(p); }
 static const char* fak_deref_str(void* p) { return p ? *(const char**)p : NULL; }
 */
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"unsafe"
@@ -137,8 +149,11 @@ type capi struct {
 	lastErr unsafe.Pointer // ov_get_last_err_msg, optional
 	compile unsafe.Pointer
 	propsOK bool // compile is the non-variadic ov_core_compile_model_props
-	version string
-	keys    map[string]string // property key constants read from the library
+	// coreProp is ov_core_get_property (device properties such as
+	// OPTIMIZATION_CAPABILITIES); optional, nil when absent.
+	coreProp unsafe.Pointer
+	version  string
+	keys     map[string]string // property key constants read from the library
 
 	coreOnce sync.Once
 	core     *ovCore
@@ -195,6 +210,7 @@ func openCAPI(path string) (*capi, error) {
 		return nil, fmt.Errorf("%s lacks C API symbols %v", path, missing)
 	}
 	l.lastErr = sym("ov_get_last_err_msg")
+	l.coreProp = sym("ov_core_get_property")
 	for _, k := range []string{"ov_property_key_hint_performance_mode", "ov_property_key_inference_num_threads",
 		"ov_property_key_hint_inference_precision", "ov_property_key_num_streams"} {
 		if p := sym(k); p != nil {
@@ -284,6 +300,9 @@ func (m *ovModel) free() {
 	}
 }
 
+// maxVariadicProps is the most properties fak_call_compile_var passes.
+const maxVariadicProps = 8
+
 // property is one compile-time key/value pair.
 type property struct{ Key, Value string }
 
@@ -294,8 +313,8 @@ type ovCompiled struct {
 }
 
 func (c *ovCore) compile(m *ovModel, device string, props []property) (*ovCompiled, error) {
-	if !c.l.propsOK && len(props) > 4 {
-		return nil, errors.New("openvino: this runtime has only the variadic compile call, limited to 4 properties")
+	if !c.l.propsOK && len(props) > maxVariadicProps {
+		return nil, fmt.Errorf("openvino: this runtime has only the variadic compile call, limited to %d properties (%d given)", maxVariadicProps, len(props))
 	}
 	n := len(props)
 	// The property array and its strings live in C memory: the runtime reads
@@ -342,6 +361,26 @@ func (cm *ovCompiled) property(key string) (string, error) {
 	}
 	v := C.GoString(out)
 	C.fak_call_ov_free(cm.l.fn["ov_free"], out)
+	return v, nil
+}
+
+// deviceProperty reads a property of a device through the core (for
+// example OPTIMIZATION_CAPABILITIES of "CPU": what its plugin can compute
+// in on this CPU).
+func (c *ovCore) deviceProperty(device, key string) (string, error) {
+	if c.l.coreProp == nil {
+		return "", fmt.Errorf("openvino: %s lacks ov_core_get_property", c.l.path)
+	}
+	cd, ck := C.CString(device), C.CString(key)
+	defer C.free(unsafe.Pointer(cd))
+	defer C.free(unsafe.Pointer(ck))
+	var out *C.char
+	if err := c.l.status("ov_core_get_property "+device+" "+key,
+		C.fak_call_core_get_property(c.l.coreProp, c.p, cd, ck, &out)); err != nil {
+		return "", err
+	}
+	v := C.GoString(out)
+	C.fak_call_ov_free(c.l.fn["ov_free"], out)
 	return v, nil
 }
 
