@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,12 +69,19 @@ type Backend struct {
 var _ transport.Backend = (*Backend)(nil)
 
 // Open loads the runtime, converts the GGUF at o.ModelPath to IR (or reuses
-// the cached IR) and compiles it for the CPU. Extra settings:
-// "ir_cache_dir" (where IRs are kept; default <model>.ov beside the GGUF)
-// and "batch" (prefill tokens per inference call).
+// the cached IR) and compiles it for the CPU. Extra settings (options.go):
+// "ir_cache_dir" (where IRs are kept; default <model>.ov beside the GGUF),
+// "batch" (prefill tokens per inference call) and the precision pins
+// "inference_precision", "dynamic_quantization_group_size",
+// "kv_cache_precision" and "execution_mode" (unset: the plugin's per-ISA
+// defaults; ExactExtra pins them all for exact f32 computation).
 func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	if o.Threads < 0 || o.ContextLength < 0 {
 		return nil, fmt.Errorf("openvino: negative threads (%d) or context length (%d)", o.Threads, o.ContextLength)
+	}
+	cfg, err := resolveConfig(o)
+	if err != nil {
+		return nil, err
 	}
 	lib, err := loadRuntime(defaultSearchEnv())
 	if err != nil {
@@ -95,12 +103,7 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	if ctxLen == 0 {
 		ctxLen = min(spec.CtxTrain, 4096)
 	}
-	batch := DefaultBatch
-	if v := o.Extra["batch"]; v != "" {
-		if batch, err = strconv.Atoi(v); err != nil || batch < 1 {
-			return nil, fmt.Errorf("openvino: Extra[batch] = %q is not a positive integer", v)
-		}
-	}
+	batch := cfg.batch
 	threads := o.Threads
 	if threads == 0 {
 		threads = runtime.NumCPU()
@@ -114,7 +117,7 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cacheDir := o.Extra["ir_cache_dir"]
+	cacheDir := cfg.irCacheDir
 	if cacheDir == "" {
 		cacheDir = o.ModelPath + ".ov"
 	}
@@ -124,11 +127,13 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	}
 	b.IRPath, b.IRCached, b.ConvertTime = xmlPath, cached, convert
 
+	// Only the hint and the thread count are always set; the precisions
+	// stay the plugin's per-ISA choices unless o.Extra pins them.
 	props := []property{
 		{lib.key("ov_property_key_hint_performance_mode", "PERFORMANCE_HINT"), "LATENCY"},
 		{lib.key("ov_property_key_inference_num_threads", "INFERENCE_NUM_THREADS"), strconv.Itoa(threads)},
-		{lib.key("ov_property_key_hint_inference_precision", "INFERENCE_PRECISION_HINT"), "f32"},
 	}
+	props = append(props, cfg.pins...)
 	t0 := time.Now()
 	core, err := lib.sharedCore()
 	if err != nil {
@@ -173,20 +178,44 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	for _, p := range props {
 		b.settings["property."+p.Key] = p.Value
 	}
+	b.settings["precision"] = "plugin defaults (chosen per ISA; see effective.*)"
+	if len(cfg.pins) > 0 {
+		var pins []string
+		for _, p := range cfg.pins {
+			pins = append(pins, p.Key+"="+p.Value)
+		}
+		b.settings["precision"] = "pinned: " + strings.Join(pins, ", ")
+	}
 	// What the plugin made of them, and the defaults that matter for
-	// reproducing a row (dynamic quantization of activations for the
-	// compressed weights, streams).
+	// reproducing a row: the precisions it chose for this CPU (inference
+	// precision, dynamic quantization of activations for the compressed
+	// weights, KV cache), the execution mode and streams.
 	for _, k := range effectiveProps {
 		if v, err := compiled.property(k); err == nil {
 			b.settings["effective."+k] = v
 		}
 	}
+	// What the CPU device can compute in here, and so which of the node's
+	// features its kernels can use (isa.go explains the rule).
+	for _, k := range deviceProps {
+		if v, err := core.deviceProperty("CPU", k); err == nil {
+			b.settings["device."+k] = v
+		}
+	}
+	b.settings["isa"] = pluginISA(nodeCPUFlags(), b.settings["device.OPTIMIZATION_CAPABILITIES"])
 	return b, nil
 }
 
-// effectiveProps are read back from the compiled model into Settings.
-var effectiveProps = []string{"PERFORMANCE_HINT", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT",
-	"NUM_STREAMS", "DYNAMIC_QUANTIZATION_GROUP_SIZE", "KV_CACHE_PRECISION", "ENABLE_CPU_PINNING", "SCHEDULING_CORE_TYPE"}
+// effectiveProps are read back from the compiled model into Settings as
+// effective.<key>.
+var effectiveProps = []string{"PERFORMANCE_HINT", "EXECUTION_MODE_HINT", "INFERENCE_NUM_THREADS",
+	"INFERENCE_PRECISION_HINT", "NUM_STREAMS", "DYNAMIC_QUANTIZATION_GROUP_SIZE",
+	"KV_CACHE_PRECISION", "KEY_CACHE_PRECISION", "VALUE_CACHE_PRECISION",
+	"KEY_CACHE_GROUP_SIZE", "VALUE_CACHE_GROUP_SIZE", "CPU_DENORMALS_OPTIMIZATION",
+	"ENABLE_CPU_PINNING", "ENABLE_HYPER_THREADING", "SCHEDULING_CORE_TYPE", "EXECUTION_DEVICES"}
+
+// deviceProps are read from the CPU device into Settings as device.<key>.
+var deviceProps = []string{"OPTIMIZATION_CAPABILITIES", "FULL_DEVICE_NAME"}
 
 // key returns the property key string the library exports under sym, or
 // def when the symbol is absent.
@@ -263,8 +292,10 @@ func (b *Backend) Name() string { return Name }
 // Version is the runtime's build number from ov_get_openvino_version.
 func (b *Backend) Version() string { return "openvino " + b.lib.version }
 
-// Settings lists every compile property set, the KV design and the weight
-// handling.
+// Settings lists every compile property set (property.*), what the compiled
+// model reports for them and for the per-ISA defaults (effective.*), the CPU
+// device's capabilities (device.*), the x86 features its kernels can use
+// here (isa), the KV design and the weight handling.
 func (b *Backend) Settings() map[string]string {
 	out := make(map[string]string, len(b.settings))
 	for k, v := range b.settings {

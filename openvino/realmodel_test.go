@@ -29,18 +29,28 @@ func realModel(t *testing.T) string {
 // TestRealModelParity runs the real Q4_1 model on OpenVINO and on
 // llama.cpp (the Go kernel has no q4_1) and compares the greedy
 // continuation. The engines do not compute identically on quantized
-// weights (llama.cpp quantizes activations to q8_1 for q4_1 dot products;
-// OpenVINO's dynamic quantization differs), so only the first 8 greedy
-// tokens are required to agree: a wrong graph (rope, GQA, tied head, q4_1
-// decoding) diverges at once.
+// weights (llama.cpp quantizes activations to q8_1 for q4_1 dot products),
+// so only the first 8 greedy tokens are required to agree: a wrong graph
+// (rope, GQA, tied head, q4_1 decoding) diverges at once.
+//
+// OpenVINO runs with its precisions pinned (exact()), so the only lossy
+// step left is llama.cpp's. Measured on the AMX Xeon over 48 steps against
+// llama.cpp's tuned profile: this prompt agrees for all 48 either way, but
+// two random 24-token prompts (parity.Tokens seeds 7 and 8) agreed for 22
+// and 43 steps pinned and for only 5 and 9 under the plugin's defaults
+// there (bf16 inference, int8 activations): unpinned, 8 tokens would rest
+// on the prompt's margins.
 func TestRealModelParity(t *testing.T) {
 	requireRuntime(t)
 	path := realModel(t)
 	// The IR goes to the default cache beside the model, so reruns reuse it.
 	opts := adapters.Options{ModelPath: path, Threads: 2, ContextLength: 256}
-	ov, err := adapters.Open(bg, "openvino", opts)
+	ovOpts := opts
+	ovOpts.Extra = exact()
+	ov, err := adapters.Open(bg, "openvino", ovOpts)
 	require.NoError(t, err)
 	defer ov.Close()
+	requireExact(t, ov.(*Backend))
 	gk, err := adapters.Open(bg, "llamacpp", opts)
 	require.NoError(t, err)
 	defer gk.Close()

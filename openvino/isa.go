@@ -1,0 +1,105 @@
+package openvino
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// The x86 features the CPU plugin's kernels can use, named as /proc/cpuinfo
+// names them, each with the OPTIMIZATION_CAPABILITIES entry of the CPU
+// device that says the plugin computes in the precision the feature serves
+// ("" when the plugin uses it for every precision).
+//
+// The rule behind Settings()["isa"]: the plugin (through oneDNN and its own
+// Xbyak kernels) JIT-compiles at run time for the widest ISA the CPU has,
+// whatever the flags the binary was built with, so the features it can use
+// are the node's, restricted to the precisions it reports:
+//
+//   - always (FP32): avx2, fma and f16c (the AVX2 kernels, f16 weight and
+//     cache conversion), avx512f, avx512bw and avx512vl (oneDNN's
+//     avx512_core kernels, chosen over AVX2 where present);
+//   - INT8 (int8 matrix products: dynamic quantization of activations for
+//     the compressed q8_0/q4 weights, u8 KV caches): avx512_vnni and
+//     avx_vnni (VNNI dot products), amx_tile and amx_int8 (AMX);
+//   - BF16 (bf16 inference precision): avx512_bf16, amx_tile and amx_bf16;
+//   - FP16 (f16 inference precision): avx512_fp16.
+//
+// This is what the plugin can use on the node, not a trace of what one
+// model executed: a row that pins f32 precision (ExactExtra) leaves the
+// bf16 units idle, and the effective.* settings say which precisions a row
+// ran with.
+var pluginFeatures = []struct{ flag, capability string }{
+	{"avx2", ""},
+	{"fma", ""},
+	{"f16c", ""},
+	{"avx512f", ""},
+	{"avx512bw", ""},
+	{"avx512vl", ""},
+	{"avx512_vnni", "INT8"},
+	{"avx_vnni", "INT8"},
+	{"avx512_bf16", "BF16"},
+	{"avx512_fp16", "FP16"},
+	{"amx_tile", "INT8,BF16"},
+	{"amx_int8", "INT8"},
+	{"amx_bf16", "BF16"},
+}
+
+// pluginISA returns the comma-separated features of pluginFeatures that the
+// node has (cpuFlags, as /proc/cpuinfo lists them) and whose capability the
+// plugin reports (capabilities, as OPTIMIZATION_CAPABILITIES lists them,
+// separated by spaces or commas).
+func pluginISA(cpuFlags []string, capabilities string) string {
+	caps := strings.FieldsFunc(capabilities, func(r rune) bool { return r == ' ' || r == ',' })
+	var out []string
+	for _, f := range pluginFeatures {
+		if !slices.Contains(cpuFlags, f.flag) {
+			continue
+		}
+		ok := f.capability == ""
+		for _, c := range strings.Split(f.capability, ",") {
+			ok = ok || slices.Contains(caps, c)
+		}
+		if ok {
+			out = append(out, f.flag)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// parseCPUFlags returns the flags that every "flags" line of a
+// /proc/cpuinfo listing has, in the first line's order: threads may land on
+// any processor, so a feature one of them lacks (a hypervisor may mask one
+// vCPU) is not usable.
+func parseCPUFlags(r io.Reader) []string {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var common []string
+	first := true
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || strings.TrimSpace(k) != "flags" {
+			continue
+		}
+		flags := strings.Fields(v)
+		if first {
+			common, first = flags, false
+			continue
+		}
+		common = slices.DeleteFunc(common, func(f string) bool { return !slices.Contains(flags, f) })
+	}
+	return common
+}
+
+// nodeCPUFlags reads the node's CPU flags from /proc/cpuinfo; nil where it
+// cannot be read (then no feature is claimed).
+func nodeCPUFlags() []string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	return parseCPUFlags(f)
+}
