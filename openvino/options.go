@@ -85,7 +85,8 @@ var pinOrder = []struct{ extra, prop string }{
 }
 
 // resolveConfig checks o.Extra and turns it into a config. Unknown keys and
-// bad values are errors naming the key.
+// bad values are errors naming the key; a known key with an empty value is
+// left at its default.
 func resolveConfig(o adapters.Options) (config, error) {
 	c := config{batch: DefaultBatch}
 	keys := make([]string, 0, len(o.Extra))
@@ -98,6 +99,9 @@ func resolveConfig(o adapters.Options) (config, error) {
 		v := strings.TrimSpace(o.Extra[k])
 		bad := func(want string) error {
 			return fmt.Errorf("openvino: option %s=%q: want %s", k, o.Extra[k], want)
+		}
+		if v == "" && slices.Contains(extraKeys, k) {
+			continue // an empty value leaves the default, as before these keys were checked
 		}
 		switch k {
 		case ExtraIRCacheDir:

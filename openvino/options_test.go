@@ -18,6 +18,13 @@ func TestResolveConfigDefaultsPinNothing(t *testing.T) {
 	assert.Empty(t, c.pins, "without Extra the plugin's per-ISA defaults apply")
 }
 
+func TestResolveConfigEmptyValueIsDefault(t *testing.T) {
+	c, err := resolveConfig(adapters.Options{Extra: map[string]string{ExtraBatch: "", ExtraInferencePrecision: " "}})
+	require.NoError(t, err)
+	assert.Equal(t, DefaultBatch, c.batch)
+	assert.Empty(t, c.pins)
+}
+
 func TestResolveConfigExactExtra(t *testing.T) {
 	c, err := resolveConfig(adapters.Options{Extra: ExactExtra()})
 	require.NoError(t, err)
