@@ -36,6 +36,10 @@ type Config struct {
 	CancelAfterTokens int
 	// Progress, when set, is called as each step starts and once at the end.
 	Progress func(step string, done, total int)
+	// Yield, when set, is called before every section and before every
+	// repetition (warm-up included), outside any timed span: Interleave
+	// passes the function that hands the node to the next backend.
+	Yield func()
 }
 
 // DefaultMode is the report mode of a Run.
@@ -119,6 +123,7 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 		r.decode, r.suffixCurve, r.overContext, r.cancelDecode,
 	}
 	for i, sec := range sections {
+		r.yield()
 		r.progress(Steps[i], i)
 		if err := ctx.Err(); err != nil {
 			return fail(fmt.Errorf("harness: run interrupted before %s: %w", Steps[i], err))
@@ -207,6 +212,22 @@ func (r *runner) checkFit() error {
 func (r *runner) progress(step string, done int) {
 	if r.cfg.Progress != nil {
 		r.cfg.Progress(step, done, len(Steps))
+	}
+}
+
+// yield hands the node to the next interleaved run (Config.Yield); the
+// first repetition of a section follows its section's yield directly.
+func (r *runner) yield() {
+	if r.cfg.Yield != nil {
+		r.cfg.Yield()
+	}
+}
+
+// repYield yields before every repetition but the first of a loop (the
+// section start has just yielded).
+func (r *runner) repYield(i int) {
+	if i > 0 {
+		r.yield()
 	}
 }
 
@@ -333,6 +354,7 @@ func (r *runner) coldFullPrefill() error {
 	var prefixMS, ttftMS []float64
 	notCold := false
 	for i := range r.iterations() {
+		r.repYield(i)
 		s, err := r.b.NewSession(r.ctx)
 		if err != nil {
 			return fmt.Errorf("NewSession: %w", err)
@@ -398,6 +420,7 @@ func (r *runner) warmSamePrefix() error {
 	var last, prev transport.PrefixResult
 	var first transport.Token
 	for i := range r.iterations() {
+		r.repYield(i)
 		t0 := time.Now()
 		pr, err := s.EnsurePrefix(r.ctx, r.stable())
 		tPrefix := time.Since(t0)
@@ -454,6 +477,7 @@ func (r *runner) warmChangedSuffix() error {
 	var pr transport.PrefixResult
 	var sr transport.SuffixResult
 	for i := range r.iterations() {
+		r.repYield(i)
 		if i > 0 {
 			// Put the baseline suffix back so each repetition replaces it.
 			if _, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix)); err != nil {
@@ -536,6 +560,7 @@ func (r *runner) editedStable() error {
 	miss := true
 	var reason string
 	for i := range r.iterations() {
+		r.repYield(i)
 		if i > 0 {
 			// Restore the unedited prefix so each repetition edits a warm cache.
 			if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
@@ -600,6 +625,7 @@ func (r *runner) decode() error {
 	var tps []float64
 	var ref []transport.Token
 	for i := range r.iterations() {
+		r.repYield(i)
 		if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
 			return err
 		}
@@ -648,6 +674,7 @@ func (r *runner) suffixCurve() error {
 	for k, size := range r.sc.CurveSizes {
 		var samples []float64
 		for i := range r.iterations() {
+			r.repYield(k + i)
 			t0 := time.Now()
 			if _, err := s.EnsurePrefix(r.ctx, r.stable()); err != nil {
 				return fmt.Errorf("size %d: EnsurePrefix(%d tokens): %w", size, len(r.sc.Stable), err)

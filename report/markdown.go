@@ -456,11 +456,22 @@ func Reproducibility(cols []Column) string {
 			}
 			return ""
 		}},
+		{"schedule", func(r *Report) string {
+			if r.Schedule == nil {
+				return ""
+			}
+			if r.Schedule.Rounds > 0 {
+				return fmt.Sprintf("%s (%d rounds, %d steps)", r.Schedule.Mode, r.Schedule.Rounds, r.Schedule.Steps)
+			}
+			return r.Schedule.Mode
+		}},
 		{"settings", func(r *Report) string { return formatSettings(r.Settings) }},
 		{"build flags", func(r *Report) string { return r.BuildFlags }},
 		{"host", host(func(h *Host) string { return h.Name + " " + h.OS + "/" + h.Arch })},
 		{"CPU", host(func(h *Host) string { return h.CPUModel })},
 		{"CPU features", host(func(h *Host) string { return h.CPUFeatures })},
+		{"CPU features used", func(r *Report) string { return r.Settings["isa"] }},
+		{"CPU features unused", func(r *Report) string { return r.CPUFeaturesUnused }},
 		{"cores", host(func(h *Host) string { return intOrBlank(h.Cores) })},
 		{"memory GB", host(func(h *Host) string {
 			if h.MemoryGB == 0 {

@@ -140,14 +140,20 @@ type Extras struct {
 	ModelInfo   *ModelInfo        `json:"model_info,omitempty"`
 	TokenDigest string            `json:"token_ids_digest,omitempty"`
 	Settings    map[string]string `json:"settings,omitempty"`
-	BuildFlags  string            `json:"build_flags,omitempty"`
-	Command     string            `json:"command,omitempty"`
-	StartedAt   string            `json:"started_at,omitempty"`
-	FinishedAt  string            `json:"finished_at,omitempty"`
+	// CPUFeaturesUnused are the node's kernel-relevant CPU features the
+	// backend's code does not use (UnusedFeatures), "none" when it uses
+	// them all; settings.isa says which it uses.
+	CPUFeaturesUnused string `json:"cpu_features_unused,omitempty"`
+	BuildFlags        string `json:"build_flags,omitempty"`
+	Command           string `json:"command,omitempty"`
+	StartedAt         string `json:"started_at,omitempty"`
+	FinishedAt        string `json:"finished_at,omitempty"`
 
-	Scenario   *ScenarioShape `json:"scenario,omitempty"`
-	BatchCurve []BatchPoint   `json:"batch_curve,omitempty"`
-	PeakRSSMB  float64        `json:"peak_rss_mb,omitempty"`
+	Scenario *ScenarioShape `json:"scenario,omitempty"`
+	// Schedule says how the rows of the run shared the node.
+	Schedule   *Schedule    `json:"schedule,omitempty"`
+	BatchCurve []BatchPoint `json:"batch_curve,omitempty"`
+	PeakRSSMB  float64      `json:"peak_rss_mb,omitempty"`
 	// Comparison with the tuned references of the same run (kernel rows):
 	// VsReference is the ratio to the best reference per metric (keyed by
 	// metric, e.g. "decode.tokens_per_sec"), BestReference names that
@@ -170,6 +176,22 @@ type Host struct {
 	GoVersion   string  `json:"go_version,omitempty"`
 	CCompiler   string  `json:"c_compiler,omitempty"`
 	MemBWGBs    float64 `json:"mem_bandwidth_gbs,omitempty"`
+}
+
+// Schedule says how the rows of one run shared the node: interleaved (the
+// rows take turns per section and repetition, in a rotating order, so a
+// drift of the node lands on every row alike) or sequential.
+type Schedule struct {
+	Mode string `json:"mode"`
+	// Rows are the rows that took part, in run order.
+	Rows []string `json:"rows"`
+	// Rule states the order in words.
+	Rule string `json:"rule,omitempty"`
+	// Rounds and Steps count the interleaved rounds and steps.
+	Rounds int `json:"rounds,omitempty"`
+	Steps  int `json:"steps,omitempty"`
+	// FirstRounds is the row order of the first rounds, showing the rotation.
+	FirstRounds [][]string `json:"first_rounds,omitempty"`
 }
 
 // ModelInfo is the model as the backend loaded it.

@@ -39,6 +39,7 @@ const runSynopsis = `usage: fakbench run --backends gokernel,llamacpp,openvino -
                     [--require BACKEND[,...]] [--profile tuned|untuned] [--seed N] [--quiet]
                     [--sweep [--grid "flash_attn=on,off;n_ubatch=256,512"]]
                     [--ablations generic,no-reuse] [--untuned]
+                    [--schedule interleaved|sequential]
 
 Runs every scenario of the report (cold full prefill, warm same prefix, warm
 changed suffix, edited stable segment, decode, suffix TTFT curve, failure
@@ -53,6 +54,12 @@ make setup).
 every configuration's report). --ablations adds Go kernel ablation rows
 (generic: the pure-Go kernels; no-reuse: no prefix reuse), --untuned adds
 llama.cpp's untuned profile as a separate row.
+
+The rows take turns on the node per section and repetition, in a rotating
+order (--schedule interleaved, the default), so drift lands on every row
+alike; the reports record the schedule. --schedule sequential runs one
+backend's whole suite after another instead (each alone in memory, so
+peak_rss_mb is recorded per row).
 
 A backend that cannot run here becomes a skipped row with its reason, unless
 --require names it. Exit codes: 0 done; 1 a benchmark or a correctness check
@@ -75,6 +82,7 @@ type runOptions struct {
 	quiet    bool
 	formats  []string
 	argv     []string
+	schedule string // harness.ScheduleInterleaved or harness.ScheduleSequential
 
 	sweep     bool       // compose the llama.cpp row from a settings sweep
 	grid      sweep.Grid // the sweep's grid
@@ -137,6 +145,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over llama.cpp's options (default "+sweep.DefaultGrid().String()+"; needs --sweep)")
 	ablations := fs.String("ablations", "", "comma-separated Go kernel ablation `rows`: "+strings.Join(ablationNames(), ", "))
 	fs.BoolVar(&o.untuned, "untuned", false, "add llama.cpp's untuned profile as a separate row (row kind untuned)")
+	fs.StringVar(&o.schedule, "schedule", harness.ScheduleInterleaved, "how the rows share the node: interleaved (turns per section and repetition, rotating order, all backends resident) or sequential (one backend's whole suite after another, each alone in memory, peak RSS per row)")
 	format := fs.String("format", "json", "stdout `format`s besides the files: json (the side-by-side table), md, csv, jsonl or benchstat; each non-json format is also written to DIR/report.<ext>")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return o, code, false
@@ -163,6 +172,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 		return o, usageError(stderr, "run", "--ctx %d: want 0 (backend default) or more", o.ctxLen), false
 	case o.profile != "tuned" && o.profile != "untuned":
 		return o, usageError(stderr, "run", "--profile %q: want tuned or untuned", o.profile), false
+	case o.schedule != harness.ScheduleInterleaved && o.schedule != harness.ScheduleSequential:
+		return o, usageError(stderr, "run", "--schedule %q: want %s or %s", o.schedule, harness.ScheduleInterleaved, harness.ScheduleSequential), false
 	}
 	fmts, err := formats.Parse(*format)
 	if err != nil {
@@ -275,6 +286,7 @@ type opened struct {
 	available bool              // the probe open succeeded
 	backend   transport.Backend // open now (nil between the probe and the run)
 	rep       *report.Report    // set when the backend did not load
+	measured  bool              // the harness ran on it (not swept, skipped or failed to open)
 	started   time.Time
 }
 
@@ -456,51 +468,39 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			len(sc.Stable), len(sc.Suffix), sc.CurveSizes, sc.MaxDecode, sc.Digest())
 	}
 
+	// Swept rows first, one configuration after another; then the other
+	// rows, interleaved per section and repetition unless --schedule
+	// sequential.
+	for _, row := range rows {
+		if !row.available || !row.sweep || ctx.Err() != nil {
+			continue
+		}
+		resetPeakRSS()
+		row.started = time.Now()
+		s, err := runSweep(ctx, o, model, sc, row, host, flags, logw)
+		if s != nil {
+			path := filepath.Join(o.out, "sweep-"+row.name+".json")
+			if werr := s.WriteFile(path); werr != nil {
+				fmt.Fprintf(stderr, "fakbench run: %v\n", werr)
+				return exitFailed
+			}
+			fmt.Fprintf(logw, "fakbench run: sweep of %s written to %s\n", row.name, path)
+		}
+		row.rep = sweptRow(o, model, row, s, err)
+		if mb, ok := peakRSSMB(); ok {
+			row.rep.PeakRSSMB = mb
+		}
+	}
+	sched := runRows(ctx, o, model, sc, rows, host, flags, logw, stderr)
+
 	var reports []*report.Report
 	for _, row := range rows {
-		if row.available && row.sweep {
-			resetPeakRSS()
-			row.started = time.Now()
-			s, err := runSweep(ctx, o, model, sc, row, host, flags, logw)
-			if s != nil {
-				path := filepath.Join(o.out, "sweep-"+row.name+".json")
-				if werr := s.WriteFile(path); werr != nil {
-					fmt.Fprintf(stderr, "fakbench run: %v\n", werr)
-					return exitFailed
-				}
-				fmt.Fprintf(logw, "fakbench run: sweep of %s written to %s\n", row.name, path)
-			}
-			row.rep = sweptRow(o, model, row, s, err)
-			if mb, ok := peakRSSMB(); ok {
-				row.rep.PeakRSSMB = mb
-			}
-			if row.rep.Status == report.StatusFailed {
-				failed = true
-			}
-		} else if row.available {
-			resetPeakRSS()
-			if row.backend == nil {
-				row.started = time.Now()
-				b, err := openRow(ctx, o, model, row)
-				if err != nil {
-					failed = true
-					row.rep = openFailedReport(o, model, row, err)
-					fmt.Fprintf(stderr, "fakbench run: %s failed to reopen: %v\n", row.display(), err)
-				}
-				row.backend = b
-			}
+		if row.rep == nil {
+			// Never reached: the run was interrupted first.
+			continue
 		}
-		if row.backend != nil {
-			row.rep = runOne(ctx, o, model, sc, row, host, flags, logw)
-			rowNotes(row)
-			if mb, ok := peakRSSMB(); ok {
-				row.rep.PeakRSSMB = mb
-			}
-			if row.rep.Status == report.StatusFailed {
-				failed = true
-			}
-			_ = row.backend.Close()
-			row.backend = nil
+		if row.rep.Status == report.StatusFailed {
+			failed = true
 		}
 		row.rep.Host = &host
 		if row.rep.BuildFlags == "" {
@@ -509,10 +509,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if row.rep.FinishedAt == "" {
 			row.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		}
-		reports = append(reports, row.rep)
-		if ctx.Err() != nil {
-			break
+		if sched != nil && row.measured {
+			row.rep.Schedule = sched
 		}
+		reports = append(reports, row.rep)
 	}
 
 	// The kernel row records its ratios to the best tuned reference of this
@@ -566,6 +566,111 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// runRows measures every available row that is not swept: with the
+// interleaved schedule all their backends are open at once and take turns
+// per section and repetition (harness.Interleave), with the sequential one
+// each runs its whole suite after the other, alone in memory (its peak RSS
+// is then its own). It returns the schedule the reports record.
+func runRows(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, rows []*opened,
+	host report.Host, flags string, logw, stderr io.Writer) *report.Schedule {
+	var todo []*opened
+	for _, row := range rows {
+		if row.available && !row.sweep {
+			todo = append(todo, row)
+		}
+	}
+	if len(todo) == 0 || ctx.Err() != nil {
+		return nil
+	}
+	// open (re)opens a row's backend; a failure becomes the row's report.
+	open := func(row *opened) bool {
+		if row.backend != nil {
+			return true
+		}
+		row.started = time.Now()
+		b, err := openRow(ctx, o, m, row)
+		if err != nil {
+			row.rep = openFailedReport(o, m, row, err)
+			fmt.Fprintf(stderr, "fakbench run: %s failed to reopen: %v\n", row.display(), err)
+			return false
+		}
+		row.backend = b
+		return true
+	}
+	finish := func(row *opened) {
+		rowNotes(row)
+		_ = row.backend.Close()
+		row.backend = nil
+	}
+	names := make([]string, len(todo))
+	for i, row := range todo {
+		names[i] = row.display()
+	}
+
+	if o.schedule == harness.ScheduleSequential || len(todo) == 1 {
+		for _, row := range todo {
+			if ctx.Err() != nil {
+				break
+			}
+			resetPeakRSS()
+			if !open(row) {
+				continue
+			}
+			row.rep = runOne(ctx, o, m, sc, row, host, flags, logw, nil)
+			row.measured = true
+			if mb, ok := peakRSSMB(); ok {
+				row.rep.PeakRSSMB = mb
+			}
+			finish(row)
+		}
+		return &report.Schedule{Mode: harness.ScheduleSequential, Rows: names,
+			Rule: "each row runs its whole suite after the previous one, in the order of the rows"}
+	}
+
+	var live []*opened
+	for _, row := range todo {
+		if open(row) {
+			live = append(live, row)
+		}
+	}
+	fns := make([]func(yield func()), len(live))
+	for i, row := range live {
+		fns[i] = func(yield func()) {
+			row.rep = runOne(ctx, o, m, sc, row, host, flags, logw, yield)
+			row.measured = true
+		}
+	}
+	fmt.Fprintf(logw, "fakbench run: %d rows interleaved per section and repetition, rotating order: %s\n",
+		len(live), strings.Join(names, ", "))
+	hs, errs := harness.Interleave(fns)
+	liveNames := make([]string, len(live))
+	for i, row := range live {
+		liveNames[i] = row.display()
+	}
+	for i, row := range live {
+		if errs[i] != nil {
+			fmt.Fprintf(stderr, "fakbench run: %s: %v\n", row.display(), errs[i])
+			if row.rep == nil {
+				row.rep = baseReport(o, m, row)
+			}
+			row.rep.Status = report.StatusFailed
+			row.rep.Notes = append(row.rep.Notes, "run aborted: "+errs[i].Error())
+		}
+		finish(row)
+		row.rep.Notes = append(row.rep.Notes, "peak_rss_mb not recorded: in the interleaved schedule every backend is resident in one process at once, so the process peak is not this row's (--schedule sequential measures it per row)")
+	}
+	sched := &report.Schedule{Mode: harness.ScheduleInterleaved, Rows: liveNames, Rounds: hs.Rounds, Steps: hs.Steps,
+		Rule: "one step (a section or one repetition, warm-up included) per row per round; round k starts with row k mod n and goes on in row order, so the order rotates; nothing timed spans a switch"}
+	for _, order := range hs.FirstRounds {
+		r := make([]string, len(order))
+		for j, id := range order {
+			r[j] = liveNames[id]
+		}
+		sched.FirstRounds = append(sched.FirstRounds, r)
+	}
+	return sched
+}
+
 // rowNotes adds what the row is to its report's notes (ablation, untuned,
 // a tuned reference that was not swept).
 func rowNotes(row *opened) {
@@ -597,7 +702,7 @@ func runSweep(ctx context.Context, o runOptions, m resolvedModel, sc harness.Sce
 			return nil, fmt.Errorf("open: %w", err)
 		}
 		cfgRow.backend = b
-		rep := runOne(ctx, o, m, sc, cfgRow, host, flags, progressW)
+		rep := runOne(ctx, o, m, sc, cfgRow, host, flags, progressW, nil)
 		_ = b.Close()
 		rep.RowLabel = "" // the configuration is in the sweep file; the row is the backend's
 		rep.Notes = append(rep.Notes, "sweep configuration "+c.Name)
@@ -668,15 +773,21 @@ func rowKind(backend, profile string) string {
 }
 
 // runOne runs the scenarios on one opened backend and completes its report.
+//
+// yield, when not nil, is the interleaving hand-over (harness.Config.Yield);
+// the progress is then printed as lines, since several rows advance at once.
 func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, row *opened,
-	host report.Host, flags string, progressW io.Writer) *report.Report {
+	host report.Host, flags string, progressW io.Writer, yield func()) *report.Report {
 	b := row.backend
 	name := row.display()
 	fmt.Fprintf(progressW, "fakbench run: %s: running scenarios (%d reps, %d warm-up)\n", name, o.reps, o.warmup)
 	start := time.Now()
 	mode := progress.Auto
-	if o.quiet {
+	switch {
+	case o.quiet:
 		mode = progress.Quiet
+	case yield != nil:
+		mode = progress.Lines
 	}
 	bar := progress.New(progressW, mode, "fakbench run: "+name, len(harness.Steps))
 	warmup := o.warmup
@@ -686,7 +797,7 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 	rep, err := harness.Run(ctx, b, sc, harness.Config{
 		Reps: o.reps, Warmup: warmup, Short: o.short, Threads: o.threads,
 		Model: m.Name, Profile: row.profile,
-		Progress: bar.Func(),
+		Progress: bar.Func(), Yield: yield,
 	})
 	bar.Done()
 	if rep == nil {
@@ -720,6 +831,11 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 		rep.BuildFlags = flags + "; backend: " + bf
 	}
 	addRoofline(rep, m.DecodeBytes, host)
+	if isa, ok := rep.Settings["isa"]; ok {
+		rep.CPUFeaturesUnused = report.UnusedFeatures(&host, isa)
+	} else {
+		rep.Notes = append(rep.Notes, "the backend does not say which CPU features its code uses (no settings.isa), so the unused ones are not listed")
+	}
 	if rep.StartedAt == "" {
 		rep.StartedAt = row.started.UTC().Format(time.RFC3339Nano)
 	}
