@@ -22,6 +22,44 @@ var simdFlags = []string{
 	"amx_int8", "amx_bf16", "asimd", "asimddp", "sve", "i8mm",
 }
 
+// kernelFeatures are the CPU features that decide how fast LLM kernels run
+// (wide vectors, int8 and bf16 dot products, matrix tiles), in cpuinfo
+// names: the features a row is said to leave unused are among these.
+var kernelFeatures = []string{
+	"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vbmi",
+	"avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile",
+	"amx_int8", "amx_bf16", "asimd", "asimddp", "sve", "i8mm",
+}
+
+// UnusedFeatures lists the kernel-relevant features of the node (the
+// host's CPUFeatures) that a backend's code does not use, given the
+// features it says it uses (Settings()["isa"], comma-separated cpuinfo
+// names). It returns "none" when it uses them all, and "" when either list
+// is unknown.
+func UnusedFeatures(h *Host, isa string) string {
+	if h == nil || h.CPUFeatures == "" {
+		return ""
+	}
+	used := map[string]bool{}
+	for _, f := range strings.Split(isa, ",") {
+		used[strings.TrimSpace(f)] = true
+	}
+	node := map[string]bool{}
+	for _, f := range strings.Fields(h.CPUFeatures) {
+		node[f] = true
+	}
+	var out []string
+	for _, f := range kernelFeatures {
+		if node[f] && !used[f] {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, " ")
+}
+
 // CPUInfo is what /proc/cpuinfo says about the processor.
 type CPUInfo struct {
 	// Model is the first "model name" line.

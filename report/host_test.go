@@ -83,3 +83,14 @@ func TestMeasureMemBandwidth(t *testing.T) {
 	assert.Zero(t, MeasureMemBandwidth(1<<20, 2, 0))
 	assert.Zero(t, MeasureMemBandwidth(1, 4, 1))
 }
+
+func TestUnusedFeatures(t *testing.T) {
+	h := &Host{CPUFeatures: "ssse3 avx avx2 fma f16c avx512f avx512bw avx512_vnni amx_tile amx_int8"}
+	assert.Equal(t, "avx512f avx512bw avx512_vnni amx_tile amx_int8", UnusedFeatures(h, "avx2,fma,f16c"))
+	assert.Equal(t, "none", UnusedFeatures(h, "avx2,fma,f16c,avx512f,avx512bw,avx512_vnni,amx_tile,amx_int8"))
+	// A pure-Go kernel uses none of them.
+	assert.Equal(t, "avx2 fma f16c avx512f avx512bw avx512_vnni amx_tile amx_int8", UnusedFeatures(h, ""))
+	// Unknown host features: nothing can be said.
+	assert.Equal(t, "", UnusedFeatures(&Host{}, "avx2"))
+	assert.Equal(t, "", UnusedFeatures(nil, "avx2"))
+}
