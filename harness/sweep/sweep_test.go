@@ -32,9 +32,20 @@ func fakeReport(prefillTPS, warmSame, warmChanged, edited, decode float64, curve
 	return r
 }
 
+// testGrid is a two-axis, four-configuration grid the composition tests use.
+func testGrid() Grid {
+	return Grid{{Key: "flash_attn", Values: []string{"on", "off"}}, {Key: "n_ubatch", Values: []string{"256", "512"}}}
+}
+
+func TestDefaultGridSweepsExtraBufferTypes(t *testing.T) {
+	g := DefaultGrid()
+	assert.Equal(t, "flash_attn=on,off;n_ubatch=256,512;extra_bufts=on,off", g.String())
+	assert.Len(t, g.Configs(), 8)
+}
+
 func configs(t *testing.T) []Config {
 	t.Helper()
-	cs := DefaultGrid().Configs()
+	cs := testGrid().Configs()
 	require.Len(t, cs, 4)
 	return cs
 }
@@ -42,7 +53,7 @@ func configs(t *testing.T) []Config {
 func TestGridParseAndConfigs(t *testing.T) {
 	g, err := ParseGrid(" flash_attn = on, off ; n_ubatch=256,512;")
 	require.NoError(t, err)
-	assert.Equal(t, DefaultGrid(), g)
+	assert.Equal(t, testGrid(), g)
 	assert.Equal(t, "flash_attn=on,off;n_ubatch=256,512", g.String())
 	cs := g.Configs()
 	require.Len(t, cs, 4)
@@ -73,7 +84,7 @@ func TestGridParseAndConfigs(t *testing.T) {
 
 func TestComposePicksBestPerSection(t *testing.T) {
 	cs := configs(t)
-	s := &Sweep{Backend: "llamacpp", Threads: 2, Grid: DefaultGrid(), ThreadsNote: "threads fixed at 2"}
+	s := &Sweep{Backend: "llamacpp", Threads: 2, Grid: testGrid(), ThreadsNote: "threads fixed at 2"}
 	// Config 0 wins decode and the first curve point, config 1 prefill,
 	// config 2 the warm TTFTs and the last curve point, config 3 edited.
 	s.Results = []Result{
@@ -136,7 +147,7 @@ func TestComposePicksBestPerSection(t *testing.T) {
 
 func TestComposeAgreeingSettingsAndTies(t *testing.T) {
 	cs := configs(t)
-	s := &Sweep{Grid: DefaultGrid()}
+	s := &Sweep{Grid: testGrid()}
 	// Identical figures: ties go to the first configuration everywhere.
 	for _, c := range cs {
 		s.Results = append(s.Results, Evaluate(c, fakeReport(400, 5, 20, 300, 100, 1, 2, 3), nil))
@@ -156,7 +167,7 @@ func TestComposeExcludesFailedConfigs(t *testing.T) {
 	bad.WarmChangedSuffix.OutputEqualsCold = false
 	failed := fakeReport(9000, 0.1, 0.1, 0.1, 9000)
 	failed.Status = report.StatusFailed
-	s := &Sweep{Grid: DefaultGrid()}
+	s := &Sweep{Grid: testGrid()}
 	s.Results = []Result{
 		Evaluate(cs[0], bad, nil),
 		Evaluate(cs[1], fakeReport(400, 5, 20, 300, 100, 1, 2, 3), nil),
@@ -188,7 +199,7 @@ func TestComposeExcludesFailedConfigs(t *testing.T) {
 
 func TestComposeNothingEligible(t *testing.T) {
 	cs := configs(t)
-	s := &Sweep{Grid: DefaultGrid()}
+	s := &Sweep{Grid: testGrid()}
 	bad := fakeReport(1, 1, 1, 1, 1)
 	bad.FailureCases.CancelDecode = false
 	s.Results = []Result{Evaluate(cs[0], bad, nil), Evaluate(cs[1], nil, nil)}
@@ -201,7 +212,7 @@ func TestComposeNothingEligible(t *testing.T) {
 
 func TestComposeUnmeasuredSection(t *testing.T) {
 	cs := configs(t)
-	s := &Sweep{Grid: DefaultGrid()}
+	s := &Sweep{Grid: testGrid()}
 	a := fakeReport(400, 5, 20, 0, 100)
 	b := fakeReport(500, 6, 21, 0, 90)
 	s.Results = []Result{Evaluate(cs[0], a, nil), Evaluate(cs[1], b, nil)}
@@ -214,7 +225,7 @@ func TestComposeUnmeasuredSection(t *testing.T) {
 
 func TestRunKeepsEveryConfigAndWritesFile(t *testing.T) {
 	var seen []string
-	s, err := Run(context.Background(), "llamacpp", DefaultGrid(), 2, func(ctx context.Context, c Config) (*report.Report, error) {
+	s, err := Run(context.Background(), "llamacpp", testGrid(), 2, func(ctx context.Context, c Config) (*report.Report, error) {
 		seen = append(seen, c.Name)
 		switch c.Extra["flash_attn"] + "/" + c.Extra["n_ubatch"] {
 		case "on/512":
@@ -262,7 +273,7 @@ func TestRunInterruptedAndEmpty(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	s, err := Run(ctx, "llamacpp", DefaultGrid(), 2, func(ctx context.Context, c Config) (*report.Report, error) {
+	s, err := Run(ctx, "llamacpp", testGrid(), 2, func(ctx context.Context, c Config) (*report.Report, error) {
 		n++
 		if n == 2 {
 			cancel()
