@@ -56,6 +56,11 @@ type Entry struct {
 	// Available reports, without loading a model, whether the engine can run
 	// here; nil means always available. It returns the reason when not.
 	Available func() error
+	// Exact are the Options.Extra settings that make the backend compute as
+	// exactly as it can (no reduced precision chosen by ISA, no quantized
+	// activations), for parity and logit comparisons; nil when its default
+	// settings already do. Benchmark rows never use them.
+	Exact map[string]string
 }
 
 var (

@@ -38,6 +38,7 @@ func init() {
 		Open:        func(ctx context.Context, o adapters.Options) (transport.Backend, error) { return Open(ctx, o) },
 		Caps:        adapters.Caps{Logits: true, Native: true},
 		Available:   Available,
+		Exact:       ExactExtra(),
 	})
 }
 

@@ -83,3 +83,11 @@ func TestOpenRejectsBadOptionFirst(t *testing.T) {
 	_, err := Open(bg, adapters.Options{ModelPath: "nonexistent.gguf", Extra: map[string]string{"precision": "exact"}})
 	assert.ErrorContains(t, err, `openvino: unknown option "precision"`)
 }
+
+func TestRegistryExactIsExactExtra(t *testing.T) {
+	// fakbench parity opens every backend with its registry entry's Exact
+	// settings: for OpenVINO those are the pins the exactness tests use.
+	e, err := adapters.Lookup(Name)
+	require.NoError(t, err)
+	assert.Equal(t, ExactExtra(), e.Exact)
+}

@@ -114,7 +114,14 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}()
 	for _, n := range names {
-		b, err := adapters.Open(ctx, n, adapters.Options{ModelPath: m.Path, Threads: *threads})
+		// Parity compares logits: each backend computes as exactly as it
+		// can (its registry entry's Exact settings, e.g. OpenVINO in f32
+		// without int8 activations instead of its per-ISA defaults).
+		var exact map[string]string
+		if e, err := adapters.Lookup(n); err == nil {
+			exact = e.Exact
+		}
+		b, err := adapters.Open(ctx, n, adapters.Options{ModelPath: m.Path, Threads: *threads, Extra: exact})
 		if err != nil {
 			fmt.Fprintf(stderr, "fakbench parity: open %s: %v\n", n, err)
 			if errors.Is(err, context.Canceled) {
