@@ -203,7 +203,7 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 			b.settings["device."+k] = v
 		}
 	}
-	b.settings["isa"] = pluginISA(nodeCPUFlags(), b.settings["device.OPTIMIZATION_CAPABILITIES"])
+	b.settings["isa"] = pluginISA(nodeCPUFlags(), rowCapabilities(b.settings["device.OPTIMIZATION_CAPABILITIES"], b.settings))
 	return b, nil
 }
 

@@ -27,10 +27,12 @@ import (
 //   - BF16 (bf16 inference precision): avx512_bf16, amx_tile and amx_bf16;
 //   - FP16 (f16 inference precision): avx512_fp16.
 //
-// This is what the plugin can use on the node, not a trace of what one
-// model executed: a row that pins f32 precision (ExactExtra) leaves the
-// bf16 units idle, and the effective.* settings say which precisions a row
-// ran with.
+// A row's list then keeps only the precisions the compiled model reports
+// it runs with (rowCapabilities): BF16 with a bf16 inference precision,
+// FP16 with f16, INT8 with dynamic quantization on or an int8 KV cache; so
+// a row that pins f32 (ExactExtra) does not claim the bf16 or int8 units.
+// It is what the plugin can use for that row, not a trace of what each
+// kernel executed.
 var pluginFeatures = []struct{ flag, capability string }{
 	{"avx2", ""},
 	{"fma", ""},
@@ -67,6 +69,25 @@ func pluginISA(cpuFlags []string, capabilities string) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// rowCapabilities narrows the device's OPTIMIZATION_CAPABILITIES to the
+// precisions a compiled model runs with, from its effective settings
+// (Settings keys "effective.<property>").
+func rowCapabilities(deviceCaps string, settings map[string]string) string {
+	prec := strings.ToLower(settings["effective.INFERENCE_PRECISION_HINT"])
+	dq := settings["effective.DYNAMIC_QUANTIZATION_GROUP_SIZE"]
+	kv := strings.ToLower(settings["effective.KV_CACHE_PRECISION"])
+	int8 := (dq != "" && dq != "0") || kv == "u8" || kv == "i8"
+	var out []string
+	for _, c := range strings.FieldsFunc(deviceCaps, func(r rune) bool { return r == ' ' || r == ',' }) {
+		switch {
+		case c == "BF16" && prec != "bf16", c == "FP16" && prec != "f16", c == "INT8" && !int8:
+			continue
+		}
+		out = append(out, c)
+	}
+	return strings.Join(out, " ")
 }
 
 // parseCPUFlags returns the flags that every "flags" line of a

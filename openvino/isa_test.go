@@ -52,3 +52,22 @@ func TestParseCPUFlags(t *testing.T) {
 	assert.Equal(t, []string{"fpu", "avx2", "fma"}, parseCPUFlags(strings.NewReader(masked)))
 	assert.Nil(t, parseCPUFlags(strings.NewReader("processor\t: 0\n")))
 }
+
+func TestRowCapabilitiesFollowTheEffectivePrecision(t *testing.T) {
+	caps := "BF16 WINOGRAD FP32 FP16 INT8 BIN EXPORT_IMPORT"
+	defaults := map[string]string{
+		"effective.INFERENCE_PRECISION_HINT":        "bf16",
+		"effective.DYNAMIC_QUANTIZATION_GROUP_SIZE": "32",
+		"effective.KV_CACHE_PRECISION":              "u8",
+	}
+	assert.Equal(t, "BF16 WINOGRAD FP32 INT8 BIN EXPORT_IMPORT", rowCapabilities(caps, defaults))
+	exact := map[string]string{
+		"effective.INFERENCE_PRECISION_HINT":        "f32",
+		"effective.DYNAMIC_QUANTIZATION_GROUP_SIZE": "0",
+		"effective.KV_CACHE_PRECISION":              "f32",
+	}
+	assert.Equal(t, "WINOGRAD FP32 BIN EXPORT_IMPORT", rowCapabilities(caps, exact))
+	xeon := []string{"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16"}
+	assert.Equal(t, "avx2,fma,f16c,avx512f,avx512bw,avx512vl", pluginISA(xeon, rowCapabilities(caps, exact)),
+		"a pinned f32 row claims neither the bf16 nor the int8 units")
+}
