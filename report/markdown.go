@@ -290,10 +290,38 @@ func Headline(reports []*Report) string {
 	}
 	fmt.Fprintf(&b, "Kernel row **%s** against the best of the tuned references %s on each metric, same model file, same token IDs, same threads, same run.\n\n",
 		kn, strings.Join(names, ", "))
+	for _, g := range s.headlineGaps() {
+		fmt.Fprintf(&b, "- %s: %s %s, best reference %s %s: **%s** (%s is better; %s)",
+			g.m.Name, kn, g.m.Format(s.Kernel), displayRow(g.ref), g.m.Format(g.ref), FormatRatio(g.ratio), g.m.Better, gapWords(g.m.Better, g.ratio))
+		if len(g.others) > 0 {
+			fmt.Fprintf(&b, "; against %s", strings.Join(g.others, ", "))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// headlineGap is one headline metric of a standing: the best reference,
+// the kernel's ratio to it, and its ratios to the others in words.
+type headlineGap struct {
+	m      Metric
+	ref    *Report
+	ratio  float64
+	others []string
+}
+
+// headlineGaps lists the headline metrics (headlineKeys) that the kernel
+// and some reference both carry.
+func (s Standing) headlineGaps() []headlineGap {
+	if !s.OK() {
+		return nil
+	}
 	byKey := map[string]Metric{}
 	for _, m := range Metrics(append([]*Report{s.Kernel}, s.Refs...)) {
 		byKey[m.Key] = m
 	}
+	var out []headlineGap
 	for _, key := range headlineKeys {
 		m, ok := byKey[key]
 		if !ok {
@@ -303,25 +331,36 @@ func Headline(reports []*Report) string {
 		if !ok {
 			continue
 		}
-		rn := displayRow(ref)
-		fmt.Fprintf(&b, "- %s: %s %s, best reference %s %s: **%s** (%s is better; %s)",
-			m.Name, kn, m.Format(s.Kernel), rn, m.Format(ref), FormatRatio(v), m.Better, gapWords(m.Better, v))
-		var others []string
+		g := headlineGap{m: m, ref: ref, ratio: v}
 		for _, o := range s.Refs {
 			if o == ref {
 				continue
 			}
 			if ov, ok := Ratio(m, s.Kernel, o); ok {
-				others = append(others, fmt.Sprintf("%s %s: %s", displayRow(o), m.Format(o), FormatRatio(ov)))
+				g.others = append(g.others, fmt.Sprintf("%s %s: %s", displayRow(o), m.Format(o), FormatRatio(ov)))
 			}
 		}
-		if len(others) > 0 {
-			fmt.Fprintf(&b, "; against %s", strings.Join(others, ", "))
-		}
-		b.WriteString("\n")
+		out = append(out, g)
 	}
-	b.WriteString("\n")
-	return b.String()
+	return out
+}
+
+// HeadlineSummary is the headline as plain lines, one per headline metric
+// ("decode tok/s: gokernel 64.9, best reference llama.cpp 52.9: 1.23x
+// (higher is better)"), for the gate's output; nil without a kernel and a
+// reference row that completed.
+func HeadlineSummary(reports []*Report) []string {
+	s := FindStanding(reports)
+	var out []string
+	for _, g := range s.headlineGaps() {
+		line := fmt.Sprintf("%s: %s %s, best reference %s %s: %s (%s is better)",
+			g.m.Name, displayRow(s.Kernel), g.m.Format(s.Kernel), displayRow(g.ref), g.m.Format(g.ref), FormatRatio(g.ratio), g.m.Better)
+		if len(g.others) > 0 {
+			line += "; against " + strings.Join(g.others, ", ")
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // FormatRatio prints a ratio with an "x": two decimals from 0.1 to 100,

@@ -291,3 +291,12 @@ func TestHeadlineNamesTheBestReferencePerMetric(t *testing.T) {
 	assert.Contains(t, cmp, "- cold prefill tok/s: kernel / best reference 0.50x (llama.cpp) -> 0.12x (OpenVINO) (higher is better): -75 % of the gap closed")
 	assert.Contains(t, cmp, "| b: best reference |")
 }
+
+func TestHeadlineSummaryAgreesWithMarkdown(t *testing.T) {
+	lines := HeadlineSummary(twoRefs())
+	require.NotEmpty(t, lines)
+	assert.Equal(t, "decode tok/s: gokernel 50, best reference llama.cpp 100: 0.50x (higher is better); against OpenVINO 25: 2.00x", lines[0])
+	md := Markdown(twoRefs())
+	assert.Contains(t, md, "best reference llama.cpp 100: **0.50x**")
+	assert.Nil(t, HeadlineSummary(fixture()[1:]), "no reference that completed, no headline")
+}

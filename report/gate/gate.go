@@ -92,6 +92,10 @@ type Result struct {
 	Profile   Profile     `json:"profile"`
 	CleanNode bool        `json:"clean_node_asserted"`
 	Criteria  []Criterion `json:"criteria"`
+	// Headline is the bench reports' headline (report.HeadlineSummary): the
+	// kernel's gap to the best tuned reference per metric, the same figures
+	// report.md states. It is information, not a criterion.
+	Headline []string `json:"headline,omitempty"`
 }
 
 // Failed lists the names of the failed criteria.
@@ -119,6 +123,9 @@ func (r Result) Text() string {
 			v = "FAIL"
 		}
 		fmt.Fprintf(&b, "%s  %-*s  %s\n", v, width, c.Name, c.Detail)
+	}
+	for _, h := range r.Headline {
+		fmt.Fprintf(&b, "info  headline: %s\n", h)
 	}
 	if r.Pass {
 		fmt.Fprintf(&b, "gate: PASS (%d criteria)\n", len(r.Criteria))
@@ -184,6 +191,7 @@ func Check(dir string, opts Options) (Result, error) {
 		checkReports(ev),
 		checkCleanNode(ev, opts.CleanNode),
 	}
+	res.Headline = report.HeadlineSummary(ev.reports)
 	res.Pass = true
 	for _, c := range res.Criteria {
 		res.Pass = res.Pass && c.Pass

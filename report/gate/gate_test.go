@@ -332,3 +332,27 @@ func TestCheckErrors(t *testing.T) {
 		assert.NotEmpty(t, strings.TrimSpace(c.Detail), c.Name)
 	}
 }
+
+func TestGatePrintsTheHeadlineOfTheReports(t *testing.T) {
+	// The gate states the same headline as report.md: the kernel against
+	// the best tuned reference per metric (information, not a criterion).
+	dir := t.TempDir()
+	k := goodReport("gokernel", false)
+	k.RowKind = report.KindKernel
+	llama := goodReport("llamacpp", false)
+	llama.RowKind, llama.Decode.TokensPerSec = report.KindTunedReference, 100
+	ov := goodReport("openvino", false)
+	ov.RowKind, ov.ColdFullPrefill.PromptTPS = report.KindTunedReference, 2000
+	for _, r := range []*report.Report{k, llama, ov} {
+		require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, r.Backend+".json"), r))
+	}
+	r, err := Check(dir, Options{})
+	require.NoError(t, err)
+	assert.Len(t, r.Criteria, 7, "the headline adds no criterion")
+	text := r.Text()
+	assert.Contains(t, text, "info  headline: decode tok/s: gokernel 90, best reference llama.cpp 100: 0.90x (higher is better); against OpenVINO 90: 1.00x\n")
+	assert.Contains(t, text, "info  headline: cold prefill tok/s: gokernel 500, best reference OpenVINO 2000: 0.25x (higher is better)")
+	js, err := r.JSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"headline": [`)
+}
