@@ -5,10 +5,21 @@ SHELL := /bin/bash
 GO ?= go
 
 # The tuned native build: llama.cpp and ggml are compiled by cgo with these
-# flags (they are recorded in every report as build_flags).
+# flags (they are recorded in every report as build_flags, and in the
+# binary's build info). -march=native depends on the CPU, but Go's build
+# cache keys cgo objects by the flag string only, so the flags carry this
+# CPU's instruction-set fingerprint (scripts/cpu_fingerprint.sh): each CPU
+# gets its own cached objects (a home or GOCACHE shared by nodes of
+# different CPUs never hands one node's -march=native code to another), and
+# the llama.cpp backend and the node bench compare it with the CPU they run on.
+FAK_CPU_FINGERPRINT := $(shell bash scripts/cpu_fingerprint.sh)
+ifeq ($(FAK_CPU_FINGERPRINT),)
+$(error scripts/cpu_fingerprint.sh printed no CPU fingerprint (is /proc/cpuinfo readable?))
+endif
+NATIVE_FLAGS := -O3 -march=native -DFAK_CPU_FINGERPRINT=$(FAK_CPU_FINGERPRINT)
 export CGO_ENABLED := 1
-export CGO_CFLAGS := -O3 -march=native
-export CGO_CXXFLAGS := -O3 -march=native
+export CGO_CFLAGS := $(NATIVE_FLAGS)
+export CGO_CXXFLAGS := $(NATIVE_FLAGS)
 
 BENCH_MODEL ?= synthetic:smol135m:q8_0
 BENCH_BACKENDS ?= gokernel,llamacpp,openvino
