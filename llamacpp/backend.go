@@ -63,7 +63,7 @@ func Available() error {
 	if !nativeCompiled {
 		return &transport.UnavailableError{Backend: Name, Reason: "built without cgo (CGO_ENABLED=0), so llama.cpp is not compiled in"}
 	}
-	return nil
+	return checkBuildCPU() // and this CPU has every feature it was compiled for (buildcheck.go)
 }
 
 // Backend is a GGUF model loaded by llama.cpp. It implements
@@ -137,6 +137,7 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 		WeightType:    weightType,
 	}
 	b.settings = b.buildSettings()
+	addBuildCPUSettings(b.settings)
 	return b, nil
 }
 
