@@ -14,7 +14,9 @@
 # 256), FAK_BATCH_WORKLOAD=1 (adds the batch workload diagnostic),
 # NODE_BENCH_BACKENDS, NODE_BENCH_MODEL, NODE_BENCH_THREADS.
 #
-# It builds bin/fakbench, then runs `fakbench node-bench`, which measures the
+# It builds bin/fakbench, checks that it was built for this CPU
+# (scripts/check_build_cpu.sh), then runs `fakbench node-bench`, which
+# records that check in the manifest (build_cpu), measures the
 # memory bandwidth, runs every backend side by side, replays the pinned
 # workload, measures the batch curve, hashes every artifact into
 # production-readiness-manifest.json and finishes with `fakbench gate`, whose
@@ -81,6 +83,13 @@ main() {
 		step 00-setup make setup || { echo "node_bench.sh: make setup failed (see $out/logs/00-setup.stderr)" >&2; exit 1; }
 	fi
 	step 01-build make build || { echo "node_bench.sh: make build failed (see $out/logs/01-build.stderr)" >&2; exit 1; }
+	# The binary must be built for this CPU (its CGO flags carry the CPU
+	# fingerprint): checked from its build info without running it, since
+	# -march=native code of another CPU may die with SIGILL at once.
+	step 02-build-cpu bash scripts/check_build_cpu.sh bin/fakbench || {
+		echo "node_bench.sh: bin/fakbench was not built for this CPU (see $out/logs/02-build-cpu.stderr); rebuild it with make build" >&2
+		exit 1
+	}
 
 	args=(node-bench "--out=$out" "--host=$host")
 	[ "$short" = 1 ] && args+=(--short)

@@ -16,6 +16,7 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/internal/buildisa"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/gate"
 	"github.com/fakbench/fakbench/report/manifest"
@@ -34,8 +35,10 @@ const nodeBenchSynopsis = `usage: fakbench node-bench --out DIR [--host NAME] [-
 
 Runs the seed-000 node benchmark into DIR and keeps the raw evidence:
   DIR/production-readiness-manifest.json  host, commit, toolchain, build flags,
-                                          CPU, memory bandwidth, backends,
-                                          digests, caps, times, every file hashed
+                                          the CPU the binary was built for and
+                                          this CPU (build_cpu), memory
+                                          bandwidth, backends, digests, caps,
+                                          times, every file hashed
   DIR/bench/      fakbench run: <backend>.json and report.md
   DIR/workload/   workload replay: workload-<backend>.json and the pinned workload
   DIR/batch/      batch curve: batch-<backend>.json
@@ -50,8 +53,9 @@ to 256 when unset); it can never pass the clean-box gate.
 
 Exit codes: 0 every step ran and the evidence is intact and valid (clean-box
 criteria such as full_run, uncapped, the threshold and clean_node are
-reported, not enforced); 1 a step failed, or the artifacts or reports are
-not valid; 2 usage error.`
+reported, not enforced); 1 a step failed, the artifacts or reports are
+not valid, or the binary was built for another CPU (its CGO flags' CPU
+fingerprint is not this CPU's: rebuild with make build); 2 usage error.`
 
 // Defaults of a node run.
 const (
@@ -86,6 +90,12 @@ func execStep(exe string) nodeStep {
 // nodeStepOverride replaces the child-process runner (tests run the steps
 // in-process).
 var nodeStepOverride nodeStep
+
+// nodeBuildCPU compares the CPU this binary's native code was built for (its
+// build info, and what its compilers targeted) with this CPU; tests replace it.
+var nodeBuildCPU = func() manifest.BuildCPU {
+	return manifest.CollectBuildCPU(buildisa.Read().Targeted())
+}
 
 type nodeOptions struct {
 	out, host, backends, model, workload, profile string
@@ -215,6 +225,19 @@ func nodeBench(ctx context.Context, o nodeOptions, caps workload.Caps, w workloa
 		return exitFailed
 	}
 	say("artifacts in %s (host %s, %d threads, model %s, short %v, caps %+v)", o.out, o.host, o.threads, o.model, o.short, caps)
+
+	// The binary must have been built for this CPU: its -march=native code
+	// from another node would be another CPU's tuning, or die with SIGILL.
+	bc := nodeBuildCPU()
+	m.BuildCPU = &bc
+	if err := bc.Err(); err != nil {
+		m.Incomplete = err.Error()
+		write()
+		fmt.Fprintf(stderr, "fakbench node-bench: %v\n", err)
+		return exitFailed
+	}
+	say("build CPU: %s", bc.Detail)
+	write()
 
 	// The model is resolved (generated, cached, hashed) before anything is timed.
 	model, err := resolveModel(ctx, o.model, stderr)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +20,8 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/internal/buildisa"
+	"github.com/fakbench/fakbench/internal/cpuid"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/gate"
 	"github.com/fakbench/fakbench/report/manifest"
@@ -66,6 +70,13 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	assert.True(t, m.Short)
 	assert.Equal(t, workload.Caps{PrefillCap: 256, PromptCap: 256}, m.Caps)
 	assert.Equal(t, "unit", m.HostLabel)
+	require.NotNil(t, m.BuildCPU)
+	if cpu, err := cpuid.Current(); err == nil {
+		assert.Equal(t, cpu.Fingerprint, m.BuildCPU.CPUFingerprint)
+	}
+	// A test binary is built on this machine: with the Makefile's flags its
+	// fingerprint matches, with a plain go test it records none.
+	assert.Contains(t, []string{manifest.BuildCPUMatch, manifest.BuildCPUNotRecorded}, m.BuildCPU.Status, m.BuildCPU.Detail)
 	assert.Greater(t, m.Bandwidth.GBs, 0.0)
 	assert.Len(t, m.Bandwidth.SamplesGB, 5)
 	require.Len(t, m.Models, 1)
@@ -402,4 +413,118 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 	assert.Equal(t, 40, d.Curve.PromptTokens)
 	require.Len(t, d.Notes, 1)
 	assert.Contains(t, d.Notes[0], "prompt cap 40")
+}
+
+// A binary built for another CPU: node-bench stops before measuring
+// anything, says how to fix it, and the manifest records both fingerprints.
+func TestNodeBenchRefusesBinaryBuiltForAnotherCPU(t *testing.T) {
+	t.Setenv(workload.EnvPrefillCap, "0")
+	t.Setenv(workload.EnvPromptCap, "0")
+	zen3, err := cpuid.Parse(strings.NewReader("flags : fpu avx avx2 fma f16c\n"))
+	require.NoError(t, err)
+	const xeonFP = "3679ba7082f2"
+	nodeBuildCPU = func() manifest.BuildCPU {
+		return manifest.CheckBuildCPU(xeonFP, nil, []string{"amx_tile", "avx2", "avx512f"}, zen3, nil)
+	}
+	nodeStepOverride = func(context.Context, []string, io.Writer, io.Writer) (int, error) {
+		t.Error("no step may run on the wrong CPU")
+		return exitFailed, nil
+	}
+	t.Cleanup(func() {
+		nodeBuildCPU = func() manifest.BuildCPU { return manifest.CollectBuildCPU(buildisa.Read().Targeted()) }
+		nodeStepOverride = nil
+	})
+	out := filepath.Join(t.TempDir(), "node")
+	code, _, stderr := runCLI(t, "node-bench", "--out", out, "--short", "--backends", "gokernel",
+		"--workload", repoFile(defaultWorkloadPath), "--threads", "1")
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stderr, "binary built for another CPU")
+	assert.Contains(t, stderr, "amx_tile, avx512f")
+	assert.Contains(t, stderr, "make build")
+
+	m, err := manifest.Read(out)
+	require.NoError(t, err)
+	assert.False(t, m.Complete)
+	assert.Contains(t, m.Incomplete, "built for CPU fingerprint "+xeonFP+", this CPU is "+zen3.Fingerprint)
+	require.NotNil(t, m.BuildCPU)
+	assert.Equal(t, manifest.BuildCPUMismatch, m.BuildCPU.Status)
+	assert.Equal(t, xeonFP, m.BuildCPU.BuildFingerprint)
+	assert.Equal(t, zen3.Fingerprint, m.BuildCPU.CPUFingerprint)
+	assert.Equal(t, []string{"amx_tile", "avx512f"}, m.BuildCPU.Missing)
+	assert.Empty(t, m.Steps)
+	assert.Empty(t, m.Models, "stopped before the model was resolved")
+
+	code, stdout, _ := runCLI(t, "gate", out)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stdout, "manifest is not complete (binary built for another CPU")
+}
+
+// The build-info check of scripts/node_bench.sh, which never runs the binary
+// it checks: tiny binaries built with chosen CGO flags stand in for
+// bin/fakbench.
+func TestCheckBuildCPUScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Go binaries")
+	}
+	for _, tool := range []string{"bash", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	cpu, err := cpuid.Current()
+	if err != nil {
+		t.Skipf("cannot read this CPU: %v", err)
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module probe\n\ngo 1.22\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
+	build := func(name, cflags, cxxflags string) string {
+		bin := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", bin, ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOWORK=off", "CGO_CFLAGS="+cflags, "CGO_CXXFLAGS="+cxxflags)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		return bin
+	}
+	check := func(args ...string) (int, string, string) {
+		cmd := exec.Command("bash", append([]string{repoFile("scripts/check_build_cpu.sh")}, args...)...)
+		var so, se bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &so, &se
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), so.String(), se.String()
+		}
+		require.NoError(t, err)
+		return 0, so.String(), se.String()
+	}
+	native := "-O3 -march=native -D" + cpuid.Define + "=" + cpu.Fingerprint
+
+	code, stdout, stderr := check(build("here", native, native))
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "was built for this CPU (fingerprint "+cpu.Fingerprint+")")
+
+	other := "-O3 -march=native -D" + cpuid.Define + "=000000000000"
+	code, _, stderr = check(build("other", other, other))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "was built for CPU fingerprint 000000000000, but this CPU is "+cpu.Fingerprint)
+	assert.Contains(t, stderr, "make build")
+
+	code, _, stderr = check(build("plain", "-O2 -g", "-O2 -g"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "carries no CPU fingerprint")
+	assert.Contains(t, stderr, "make build")
+
+	code, _, stderr = check(build("half", native, "-O3 -march=native"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "compiled for two CPUs")
+
+	code, _, stderr = check(filepath.Join(dir, "main.go"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "cannot read the Go build info")
+
+	code, _, stderr = check()
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "usage")
 }

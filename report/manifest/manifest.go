@@ -127,6 +127,10 @@ type Manifest struct {
 	Git       Git         `json:"git"`
 	// BuildFlags are the cgo flags the native code was built with.
 	BuildFlags string `json:"build_flags"`
+	// BuildCPU says whether the native code was built for this CPU (the
+	// fingerprint in the build flags against this CPU's); a mismatch stops
+	// the run.
+	BuildCPU *BuildCPU `json:"build_cpu,omitempty"`
 	// HardwareProfile names the gate's threshold table row ("cpu", "gpu").
 	HardwareProfile string    `json:"hardware_profile"`
 	Bandwidth       Bandwidth `json:"memory_bandwidth"`
