@@ -29,7 +29,7 @@ BENCH_ARGS ?=
 # Packages without cgo, tested again under the race detector.
 PURE_PKGS := ./transport/... ./gokernel/... ./harness/... ./report/... ./adapters ./adapters/conformance/... ./internal/... ./parity/...
 
-.PHONY: setup build bench test test-race vet clean
+.PHONY: setup build bench test test-race test-crosslink vet clean
 
 setup:
 	@bash scripts/setup.sh
@@ -42,8 +42,16 @@ bench: build
 
 test: build
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory test-crosslink
 	$(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory test-race
+
+# Links (never runs) the llama.cpp package for -march=sapphirerapids (AMX),
+# x86-64-v3 (AVX2 only) and Zen 4 (znver4, or znver3 + Zen 4's AVX-512 set
+# where gcc lacks znver4), so any node catches a link break of the others.
+# Slow the first time (llama.cpp compiled per variant), cached afterwards.
+test-crosslink: setup
+	@bash scripts/crosslink.sh
 
 test-race:
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 20m $(PURE_PKGS)
