@@ -1,0 +1,253 @@
+//go:build amd64 && !noasm
+
+// Attention kernels: scores of queries against a block of keys (f32 and
+// f16 keys), the scale-and-maximum step of the softmax, and the weighted
+// sum of value rows (f32 and f16 values). attention_amd64.go declares
+// them, with the plain Go loop each computes; the pure-Go twins are in
+// twins.go and exp.go. Operand order is Go's: sources first, destination
+// last.
+
+#include "textflag.h"
+#include "macros_amd64.h"
+
+// AXPYROWS(LOADV, GB, SHIFT) is the body of the axpyRows kernels:
+// dst[i] += sum_j w[j] * v_j[i] for i < n (a multiple of 8), 64 columns of
+// dst held in eight registers while every row streams past. LOADV(mem, reg)
+// loads 8 row values as float32, GB is the bytes of 8 row values (32 for
+// f32, 16 for f16) and 1<<SHIFT the bytes of one (stride is counted in
+// values). Frame: dst, w, x, n, stride, rows.
+#define AXPYROWS(LOADV, GB, SHIFT) \
+	MOVQ dst+0(FP), DI \
+	MOVQ x+16(FP), DX \
+	MOVQ n+24(FP), BX \
+	MOVQ stride+32(FP), R9 \
+	SHLQ $SHIFT, R9 \
+arcol64: \
+	CMPQ BX, $64 \
+	JLT  arcol8 \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y1 \
+	VMOVUPS 64(DI), Y2 \
+	VMOVUPS 96(DI), Y3 \
+	VMOVUPS 128(DI), Y4 \
+	VMOVUPS 160(DI), Y5 \
+	VMOVUPS 192(DI), Y6 \
+	VMOVUPS 224(DI), Y7 \
+	MOVQ w+8(FP), R10 \
+	MOVQ DX, R11 \
+	MOVQ rows+40(FP), CX \
+	TESTQ CX, CX \
+	JZ   arstore64 \
+arrow64: \
+	VBROADCASTSS (R10), Y8 \
+	LOADV((R11), Y9) \
+	LOADV((1*GB)(R11), Y10) \
+	LOADV((2*GB)(R11), Y11) \
+	LOADV((3*GB)(R11), Y12) \
+	VFMADD231PS Y9, Y8, Y0 \
+	VFMADD231PS Y10, Y8, Y1 \
+	VFMADD231PS Y11, Y8, Y2 \
+	VFMADD231PS Y12, Y8, Y3 \
+	LOADV((4*GB)(R11), Y9) \
+	LOADV((5*GB)(R11), Y10) \
+	LOADV((6*GB)(R11), Y11) \
+	LOADV((7*GB)(R11), Y12) \
+	VFMADD231PS Y9, Y8, Y4 \
+	VFMADD231PS Y10, Y8, Y5 \
+	VFMADD231PS Y11, Y8, Y6 \
+	VFMADD231PS Y12, Y8, Y7 \
+	ADDQ $4, R10 \
+	ADDQ R9, R11 \
+	DECQ CX \
+	JNZ  arrow64 \
+arstore64: \
+	VMOVUPS Y0, (DI) \
+	VMOVUPS Y1, 32(DI) \
+	VMOVUPS Y2, 64(DI) \
+	VMOVUPS Y3, 96(DI) \
+	VMOVUPS Y4, 128(DI) \
+	VMOVUPS Y5, 160(DI) \
+	VMOVUPS Y6, 192(DI) \
+	VMOVUPS Y7, 224(DI) \
+	ADDQ $256, DI \
+	ADDQ $(8*GB), DX \
+	SUBQ $64, BX \
+	JMP  arcol64 \
+arcol8: \
+	CMPQ BX, $8 \
+	JLT  ardone \
+	VMOVUPS (DI), Y0 \
+	MOVQ w+8(FP), R10 \
+	MOVQ DX, R11 \
+	MOVQ rows+40(FP), CX \
+	TESTQ CX, CX \
+	JZ   arstore8 \
+arrow8: \
+	VBROADCASTSS (R10), Y8 \
+	LOADV((R11), Y9) \
+	VFMADD231PS Y9, Y8, Y0 \
+	ADDQ $4, R10 \
+	ADDQ R9, R11 \
+	DECQ CX \
+	JNZ  arrow8 \
+arstore8: \
+	VMOVUPS Y0, (DI) \
+	ADDQ $32, DI \
+	ADDQ $GB, DX \
+	SUBQ $8, BX \
+	JMP  arcol8 \
+ardone: \
+	VZEROUPPER \
+	RET
+
+// func dotRowsAVX2(out *float32, a *float32, b *float32, n int, stride int, rows int)
+// out[j] = a[:n] . b[j*stride : j*stride+n] for j < rows; n is a multiple
+// of 8, stride is in floats. Attention scores of one query against a block
+// of keys.
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), R8
+	MOVQ stride+32(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JZ   drdone
+
+drrow:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ R8, BX
+
+drloop16:
+	CMPQ BX, $16
+	JLT  drloop8
+	VMOVUPS (R10), Y2
+	VMOVUPS 32(R10), Y3
+	VFMADD231PS (R11), Y2, Y0
+	VFMADD231PS 32(R11), Y3, Y1
+	ADDQ $64, R10
+	ADDQ $64, R11
+	SUBQ $16, BX
+	JMP  drloop16
+
+drloop8:
+	CMPQ BX, $8
+	JLT  drsum
+	VMOVUPS (R10), Y2
+	VFMADD231PS (R11), Y2, Y0
+
+drsum:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ  drrow
+
+drdone:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX2(dst *float32, w *float32, x *float32, n int, stride int, rows int)
+// dst[i] += sum over j < rows of w[j]*x[j*stride+i], for i < n; n is a
+// multiple of 8, stride is in floats. The weighted sum of a block of value
+// rows in attention; dst is read and written once per call.
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-48
+	AXPYROWS(LOADF32, 32, 2)
+
+// func axpyRowsF16AVX2(dst *float32, w *float32, x *byte, n int, stride int, rows int)
+// dst[i] += sum_j w[j] * f16(x[j*stride + i]) for i < n (a multiple of 8),
+// j < rows; stride counts f16 values. As axpyRowsAVX2, 64 columns of dst
+// stay in eight registers while every row streams past, each row's eight
+// groups widened with VCVTPH2PS on the way.
+TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48
+	AXPYROWS(LOADF16, 16, 1)
+
+// func scoresF16x3AVX2(k *byte, ldk int, q *float32, ldq int, d int, nk int, out *float32, ldo int)
+// out[t*ldo+j] = q_t . k_j for three queries t (q_t at q + t*ldq floats) and
+// nk keys (a multiple of 4; key j is d f16 values at k + j*ldk bytes),
+// d a positive multiple of 8. The TILE43 tile of gemm_amd64.s's FGEMM43
+// (4 keys x 3 queries, twelve accumulators) looped over the keys inside one
+// call, so a block of attention scores costs one call rather than one per
+// four keys.
+TEXT ·scoresF16x3AVX2(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), SI
+	MOVQ ldk+8(FP), R8
+	MOVQ q+16(FP), DI
+	MOVQ ldq+24(FP), R10
+	SHLQ $2, R10
+	MOVQ d+32(FP), R11
+	MOVQ nk+40(FP), R12
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), R13
+	SHLQ $2, R13
+
+sfkeys:
+	CMPQ R12, $4
+	JLT  sfdone
+	ZERO12
+	MOVQ SI, AX
+	LEAQ (SI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ DI, BX
+	MOVQ R11, CX
+
+sfloop:
+	TILE43(LOADF16, AX, R9, BX)
+	ADDQ $16, AX
+	ADDQ $16, R9
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JNZ  sfloop
+
+	STORE43(DX, R13)
+	LEAQ (SI)(R8*4), SI
+	ADDQ $16, DX
+	SUBQ $4, R12
+	JMP  sfkeys
+
+sfdone:
+	VZEROUPPER
+	RET
+
+// func scaleMaxAVX2(x *float32, n int, scale float32) float32
+// x[i] *= scale for i < n (a positive multiple of 8); returns the largest
+// result. x must hold no NaN (ScaleMaxF32s's contract): VMAXPS keeps its
+// second source when either is NaN, so a NaN lane's fate depends on where
+// it falls.
+TEXT ·scaleMaxAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS scale+16(FP), Y5
+	VMULPS (DI), Y5, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JZ   smreduce
+
+smloop:
+	VMULPS (DI), Y5, Y1
+	VMOVUPS Y1, (DI)
+	VMAXPS Y0, Y1, Y0
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ  smloop
+
+smreduce:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X0, X1, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X0, X1, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X0, X1, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET

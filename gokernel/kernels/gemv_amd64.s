@@ -1,0 +1,160 @@
+//go:build amd64 && !noasm
+
+// Four-row matrix-vector kernels (q8_0, f16 and f32 weight rows times one
+// float32 or split-q8_0 activation row): MatMul's kernels for a single
+// token and for the one or two tokens left after groups of three.
+// gemv_amd64.go declares them, with the plain Go loop each computes; the
+// pure-Go twins are in twins.go. Operand order is Go's: sources first,
+// destination last.
+
+#include "textflag.h"
+#include "macros_amd64.h"
+
+// QROW(wmem, idx, acc): acc += float(sum_i w_i*x_i) * Y8[idx lane] for one
+// 32-value block of one weight row; Y14 holds x, Y0 the int16 ones, Y8 the
+// four rows' scale products; clobbers Y1, Y2, Y3.
+#define QROW(wmem, idx, acc) \
+	VPABSB wmem, Y1 \
+	VPSIGNB wmem, Y14, Y2 \
+	VPMADDUBSW Y2, Y1, Y2 \
+	VPMADDWD Y0, Y2, Y2 \
+	VCVTDQ2PS Y2, Y2 \
+	VPERMPS Y8, idx, Y3 \
+	VFMADD231PS Y3, Y2, acc
+
+// FGEMV4(LOADW, WSTEP) is the body of the 4-row float gemv kernels:
+// LOADW(mem, reg) loads 8 weights as float32 and WSTEP is their size in
+// bytes. Frame: w, ldw, x, n, out.
+#define FGEMV4(LOADW, WSTEP) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ n+24(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11 \
+	CMPQ CX, $16 \
+	JLT  fg8 \
+fg16: \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y12 \
+	LOADW((SI), Y1) \
+	LOADW((SI)(R8*1), Y2) \
+	LOADW((SI)(R8*2), Y3) \
+	LOADW((R9), Y13) \
+	VFMADD231PS Y1, Y0, Y4 \
+	VFMADD231PS Y2, Y0, Y5 \
+	VFMADD231PS Y3, Y0, Y6 \
+	VFMADD231PS Y13, Y0, Y7 \
+	LOADW(WSTEP(SI), Y1) \
+	LOADW(WSTEP(SI)(R8*1), Y2) \
+	LOADW(WSTEP(SI)(R8*2), Y3) \
+	LOADW(WSTEP(R9), Y13) \
+	VFMADD231PS Y1, Y12, Y8 \
+	VFMADD231PS Y2, Y12, Y9 \
+	VFMADD231PS Y3, Y12, Y10 \
+	VFMADD231PS Y13, Y12, Y11 \
+	ADDQ $(2*WSTEP), SI \
+	ADDQ $(2*WSTEP), R9 \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	CMPQ CX, $16 \
+	JGE  fg16 \
+fg8: \
+	CMPQ CX, $8 \
+	JLT  fgdone \
+	VMOVUPS (DI), Y0 \
+	LOADW((SI), Y1) \
+	LOADW((SI)(R8*1), Y2) \
+	LOADW((SI)(R8*2), Y3) \
+	LOADW((R9), Y13) \
+	VFMADD231PS Y1, Y0, Y4 \
+	VFMADD231PS Y2, Y0, Y5 \
+	VFMADD231PS Y3, Y0, Y6 \
+	VFMADD231PS Y13, Y0, Y7 \
+fgdone: \
+	VADDPS Y8, Y4, Y4 \
+	VADDPS Y9, Y5, Y5 \
+	VADDPS Y10, Y6, Y6 \
+	VADDPS Y11, Y7, Y7 \
+	HSUM4(Y4, Y5, Y6, Y7, X4, X8) \
+	MOVQ out+32(FP), DI \
+	VMOVUPS X4, (DI) \
+	VZEROUPPER \
+	RET
+
+// func gemvQ8x4AVX2(w *byte, ldw int, xq *byte, xd *float32, nb int, out *float32)
+// Four q8_0 weight rows (w, w+ldw, w+2*ldw, w+3*ldw; nb blocks each) dotted
+// with one activation row in split layout (xq: nb*32 int8 in [-127, 127];
+// xd: nb float32 scales). out[r] = row r . x.
+TEXT ·gemvQ8x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	MOVQ xq+16(FP), DI
+	MOVQ xd+24(FP), R11
+	MOVQ nb+32(FP), CX
+	LEAQ (SI)(R8*2), R9
+	ADDQ R8, R9                 // row 3
+	ONES16
+	XORL AX, AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, Y10       // lane index 0
+	INCL AX
+	VMOVD AX, X11
+	VPBROADCASTD X11, Y11       // 1
+	INCL AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12       // 2
+	INCL AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13       // 3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ   g1done
+
+g1loop:
+	PREFETCHT0 256(SI)
+	PREFETCHT0 256(SI)(R8*1)
+	PREFETCHT0 256(SI)(R8*2)
+	PREFETCHT0 256(R9)
+	SCALES4(0, X8)
+	VBROADCASTSS (R11), X9
+	VMULPS X9, X8, X8
+	VMOVDQU (DI), Y14
+	QROW(2(SI), Y10, Y4)
+	QROW(2(SI)(R8*1), Y11, Y5)
+	QROW(2(SI)(R8*2), Y12, Y6)
+	QROW(2(R9), Y13, Y7)
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $32, DI
+	ADDQ $4, R11
+	DECQ CX
+	JNZ  g1loop
+
+g1done:
+	HSUM4(Y4, Y5, Y6, Y7, X4, X8)
+	MOVQ out+40(FP), DI
+	VMOVUPS X4, (DI)
+	VZEROUPPER
+	RET
+
+// func gemvF16x4AVX2(w *byte, ldw int, x *float32, n int, out *float32)
+// Four f16 rows (row stride ldw bytes) dotted with x; n is a multiple of 8.
+TEXT ·gemvF16x4AVX2(SB), NOSPLIT, $0-40
+	FGEMV4(LOADF16, 16)
+
+// func gemvF32x4AVX2(w *byte, ldw int, x *float32, n int, out *float32)
+// Four f32 rows (row stride ldw bytes) dotted with x; n is a multiple of 8.
+TEXT ·gemvF32x4AVX2(SB), NOSPLIT, $0-40
+	FGEMV4(LOADF32, 32)

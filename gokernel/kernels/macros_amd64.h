@@ -1,0 +1,86 @@
+// Macros shared by more than one kernel family: the *_amd64.s files that
+// use them include this header after textflag.h. A macro that one family
+// alone uses is defined in that family's file.
+
+// ONES16 sets Y0 to sixteen int16 ones (the VPMADDWD pair-sum multiplier).
+#define ONES16 \
+	MOVL $0x00010001, AX \
+	VMOVD AX, X0 \
+	VPBROADCASTD X0, Y0
+
+// HSUM4(a, b, c, d, xa, xt) leaves [sum a, sum b, sum c, sum d] in xa.
+#define HSUM4(a, b, c, d, xa, xt) \
+	VHADDPS b, a, a \
+	VHADDPS d, c, c \
+	VHADDPS c, a, a \
+	VEXTRACTF128 $1, a, xt \
+	VADDPS xt, xa, xa
+
+// SCALES4(d, dst) gathers the f16 scales of the blocks at byte offset d
+// from SI, SI+R8, SI+2*R8 and R9 (four weight rows) into the low four
+// float32 lanes of dst (an X register). Clobbers AX, BX, DX.
+#define SCALES4(d, dst) \
+	MOVWLZX d(SI), AX \
+	MOVWLZX d(SI)(R8*1), BX \
+	SHLL $16, BX \
+	ORL  BX, AX \
+	MOVWLZX d(SI)(R8*2), BX \
+	MOVWLZX d(R9), DX \
+	SHLL $16, DX \
+	ORL  DX, BX \
+	SHLQ $32, BX \
+	ORQ  BX, AX \
+	VMOVQ AX, dst \
+	VCVTPH2PS dst, dst
+
+// LOADF16 and LOADF32 load 8 values as float32, from f16 and from f32: the
+// load argument of FGEMV4, FGEMM43, TILE43 and AXPYROWS.
+#define LOADF16(mem, reg) VCVTPH2PS mem, reg
+#define LOADF32(mem, reg) VMOVUPS mem, reg
+
+// ZERO12 clears the twelve accumulators Y4-Y15 of a 4x3 tile.
+#define ZERO12 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11 \
+	VXORPS Y12, Y12, Y12 \
+	VXORPS Y13, Y13, Y13 \
+	VXORPS Y14, Y14, Y14 \
+	VXORPS Y15, Y15, Y15
+
+// TILE43(LOADW, W, W3, X) is one step of a 4 rows x 3 vectors float tile:
+// 8 values of rows W, W+R8, W+2*R8 and W3 (loaded as float32 by
+// LOADW(mem, reg) into Y0-Y3) times 8 values of vectors X, X+R10,
+// X+2*R10, accumulated into Y4-Y7 (vector 0), Y8-Y11 (1), Y12-Y15 (2).
+#define TILE43(LOADW, W, W3, X) \
+	LOADW((W), Y0) \
+	LOADW((W)(R8*1), Y1) \
+	LOADW((W)(R8*2), Y2) \
+	LOADW((W3), Y3) \
+	VFMADD231PS (X), Y0, Y4 \
+	VFMADD231PS (X), Y1, Y5 \
+	VFMADD231PS (X), Y2, Y6 \
+	VFMADD231PS (X), Y3, Y7 \
+	VFMADD231PS (X)(R10*1), Y0, Y8 \
+	VFMADD231PS (X)(R10*1), Y1, Y9 \
+	VFMADD231PS (X)(R10*1), Y2, Y10 \
+	VFMADD231PS (X)(R10*1), Y3, Y11 \
+	VFMADD231PS (X)(R10*2), Y0, Y12 \
+	VFMADD231PS (X)(R10*2), Y1, Y13 \
+	VFMADD231PS (X)(R10*2), Y2, Y14 \
+	VFMADD231PS (X)(R10*2), Y3, Y15
+
+// STORE43(C, LDC) reduces the tile's accumulators and stores the four sums
+// of vector t at C + t*LDC bytes (LDC a register); clobbers X0.
+#define STORE43(C, LDC) \
+	HSUM4(Y4, Y5, Y6, Y7, X4, X0) \
+	VMOVUPS X4, (C) \
+	HSUM4(Y8, Y9, Y10, Y11, X8, X0) \
+	VMOVUPS X8, (C)(LDC*1) \
+	HSUM4(Y12, Y13, Y14, Y15, X12, X0) \
+	VMOVUPS X12, (C)(LDC*2)
