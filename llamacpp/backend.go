@@ -102,11 +102,11 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 	if err != nil {
 		return nil, err
 	}
-	weightType, err := checkModelFile(opts.ModelPath)
+	weightType, shapes, err := checkModelFile(opts.ModelPath)
 	if err != nil {
 		return nil, err
 	}
-	m, err := loadModel(opts.ModelPath, cfg.mmap)
+	m, loadLog, err := loadModel(opts.ModelPath, cfg.mmap, cfg.extraBufts)
 	if err != nil {
 		return nil, &transport.BadModelError{File: opts.ModelPath, Reason: "llama.cpp cannot load it", Err: err}
 	}
@@ -137,6 +137,10 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 		WeightType:    weightType,
 	}
 	b.settings = b.buildSettings()
+	buffers := weightBuffers(loadLog)
+	b.settings["weight_buffers"] = formatBuffers(buffers)
+	b.settings["amx"] = currentAMXFacts(cfg.extraBufts, shapes, buffers).verdict()
+	b.settings["isa"] = isaFromSystemInfo(b.settings["system_info"], buffers["AMX"] > 0)
 	addBuildCPUSettings(b.settings)
 	return b, nil
 }
@@ -144,19 +148,19 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 // checkModelFile parses and validates the GGUF file with the in-repo
 // reader and returns its dominant weight type. Every failure is a
 // *transport.BadModelError naming the file.
-func checkModelFile(path string) (string, error) {
+func checkModelFile(path string) (string, amxShapes, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
-		return "", err
+		return "", amxShapes{}, err
 	}
 	defer f.Close()
 	if arch, err := f.String("general.architecture"); err != nil || arch == "" {
-		return "", &transport.BadModelError{File: path, Reason: "no general.architecture key", Err: err}
+		return "", amxShapes{}, &transport.BadModelError{File: path, Reason: "no general.architecture key", Err: err}
 	}
 	if len(f.Tensors) == 0 {
-		return "", &transport.BadModelError{File: path, Reason: "no tensors"}
+		return "", amxShapes{}, &transport.BadModelError{File: path, Reason: "no tensors"}
 	}
-	return dominantType(f.Tensors), nil
+	return dominantType(f.Tensors), analyzeAMX(f.Tensors), nil
 }
 
 // dominantType is the tensor type holding the most elements among the 2-D
@@ -255,6 +259,7 @@ func (b *Backend) buildSettings() map[string]string {
 		"type_k":           c.typeK,
 		"type_v":           c.typeV,
 		"mmap":             strconv.FormatBool(c.mmap),
+		"extra_bufts":      onOff(c.extraBufts),
 		"threadpool":       strconv.FormatBool(c.threadpool),
 		"poll":             strconv.Itoa(c.poll),
 		"n_gpu_layers":     "0",

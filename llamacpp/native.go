@@ -27,9 +27,62 @@ package llamacpp
 // Log sink: drops llama.cpp and ggml output unless enabled (FAK_LLAMA_LOG=1).
 static int fak_log_on = 0;
 
+// Log capture: while on, log text is also appended to a bounded buffer, so
+// Go can read what llama.cpp decided while loading a model (which weight
+// buffer types it used). Guarded by a mutex: ggml may log from any thread.
+#include <pthread.h>
+#define FAK_CAP_MAX (256 * 1024)
+static pthread_mutex_t fak_cap_mu = PTHREAD_MUTEX_INITIALIZER;
+static int fak_cap_on = 0;
+static char *fak_cap_buf = NULL;
+static size_t fak_cap_len = 0;
+
+static void fak_capture_append(const char *text) {
+	pthread_mutex_lock(&fak_cap_mu);
+	if (fak_cap_on && fak_cap_buf != NULL) {
+		size_t n = strlen(text);
+		if (fak_cap_len + n > FAK_CAP_MAX) {
+			n = FAK_CAP_MAX - fak_cap_len;
+		}
+		memcpy(fak_cap_buf + fak_cap_len, text, n);
+		fak_cap_len += n;
+	}
+	pthread_mutex_unlock(&fak_cap_mu);
+}
+
+static int fak_capture_begin(void) {
+	pthread_mutex_lock(&fak_cap_mu);
+	if (fak_cap_buf == NULL) {
+		fak_cap_buf = (char *)malloc(FAK_CAP_MAX);
+	}
+	fak_cap_len = 0;
+	fak_cap_on = fak_cap_buf != NULL;
+	int ok = fak_cap_on;
+	pthread_mutex_unlock(&fak_cap_mu);
+	return ok;
+}
+
+// fak_capture_end stops capturing and copies at most cap bytes of the text
+// into out; it returns the number of bytes copied.
+static size_t fak_capture_end(char *out, size_t cap) {
+	pthread_mutex_lock(&fak_cap_mu);
+	fak_cap_on = 0;
+	size_t n = fak_cap_len < cap ? fak_cap_len : cap;
+	if (n > 0) {
+		memcpy(out, fak_cap_buf, n);
+	}
+	fak_cap_len = 0;
+	pthread_mutex_unlock(&fak_cap_mu);
+	return n;
+}
+
 static void fak_log_cb(enum ggml_log_level level, const char *text, void *ud) {
 	(void)level;
 	(void)ud;
+	if (text == NULL) {
+		return;
+	}
+	fak_capture_append(text);
 	if (__atomic_load_n(&fak_log_on, __ATOMIC_RELAXED)) {
 		fputs(text, stderr);
 	}
@@ -163,8 +216,11 @@ import (
 
 	// ggml's AMX sources, which the module ships but does not compile:
 	// ggml-cpu.cpp needs them to link on an AMX CPU (empty elsewhere).
-	_ "github.com/fakbench/fakbench/llamacpp/ggmlamx"
+	"github.com/fakbench/fakbench/llamacpp/ggmlamx"
 )
+
+// amxCompiled says this build contains ggml's AMX kernels.
+func amxCompiled() bool { return ggmlamx.Compiled() }
 
 // nativeCompiled says the llama.cpp library is linked into this binary.
 const nativeCompiled = true
@@ -228,17 +284,34 @@ type nativeModel struct {
 
 // loadModel loads a GGUF file on the CPU. llama.cpp returns NULL (it does
 // not abort) on files it cannot use; the reason goes to its log.
-func loadModel(path string, mmap bool) (*nativeModel, error) {
+// loadMu serialises model loads, so the captured load log is one model's.
+var loadMu sync.Mutex
+
+// loadModel loads a GGUF file. extraBufts is llama.cpp's use_extra_bufts
+// (the CPU backend's extra weight buffer types: AMX, CPU_REPACK). It also
+// returns llama.cpp's log of the load, where it says which buffer type each
+// group of weights went to.
+func loadModel(path string, mmap, extraBufts bool) (*nativeModel, string, error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	mp := C.llama_model_default_params()
 	mp.n_gpu_layers = 0
 	mp.use_mmap = C.bool(mmap)
+	mp.use_extra_bufts = C.bool(extraBufts)
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	capturing := C.fak_capture_begin() != 0
 	m := C.llama_model_load_from_file(cpath, mp)
-	if m == nil {
-		return nil, fmt.Errorf("llama_model_load_from_file returned NULL (run with FAK_LLAMA_LOG=1 for llama.cpp's reason)")
+	var logText string
+	if capturing {
+		buf := make([]byte, 256*1024)
+		n := C.fak_capture_end((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		logText = string(buf[:n])
 	}
-	return &nativeModel{p: m}, nil
+	if m == nil {
+		return nil, logText, fmt.Errorf("llama_model_load_from_file returned NULL (run with FAK_LLAMA_LOG=1 for llama.cpp's reason)")
+	}
+	return &nativeModel{p: m}, logText, nil
 }
 
 func (m *nativeModel) free() {

@@ -22,10 +22,10 @@ func nativeHeapTrim()                        {}
 
 type nativeModel struct{}
 
-func loadModel(string, bool) (*nativeModel, error)            { return nil, errNoNative }
-func (*nativeModel) free()                                    {}
-func (*nativeModel) meta() modelMeta                          { return modelMeta{} }
-func (*nativeModel) newContext(ctxParams) (*nativeCtx, error) { return nil, errNoNative }
+func loadModel(string, bool, bool) (*nativeModel, string, error) { return nil, "", errNoNative }
+func (*nativeModel) free()                                       {}
+func (*nativeModel) meta() modelMeta                             { return modelMeta{} }
+func (*nativeModel) newContext(ctxParams) (*nativeCtx, error)    { return nil, errNoNative }
 
 type nativeCtx struct{ nBatch int }
 
@@ -40,3 +40,5 @@ func (*nativeCtx) decodeMulti([]int32, []int32, []int32) int { return -1 }
 func (*nativeCtx) argmax(int) int32                          { return -1 }
 func (*nativeCtx) copyLogits(int, []float32) bool            { return false }
 func (*nativeCtx) abortRaised() bool                         { return false }
+
+func amxCompiled() bool { return false }

@@ -27,6 +27,11 @@ const (
 	ExtraMmap       = "mmap"       // on | off
 	ExtraThreadpool = "threadpool" // on | off: a persistent ggml thread pool per context
 	ExtraPoll       = "poll"       // 0-100: how long the pool's idle threads spin before sleeping
+	// ExtraExtraBufts is llama.cpp's use_extra_bufts (on | off): whether the
+	// CPU backend may put weights in its extra buffer types, AMX (int8/bf16
+	// tiles, on AMX CPUs) and CPU_REPACK (interleaved-row layouts for
+	// q4_0, iq4_nl and the like). llama.cpp's default is on.
+	ExtraExtraBufts = "extra_bufts"
 )
 
 // Tuned defaults, chosen by measurement on the development node (2-core
@@ -65,6 +70,7 @@ type config struct {
 	flashAttn    int
 	typeK, typeV string
 	mmap         bool
+	extraBufts   bool
 	threadpool   bool
 	poll         int
 	// contextLength is opts.ContextLength (0: resolved against the model).
@@ -112,6 +118,7 @@ func resolveConfig(opts adapters.Options, defaults contextDefaults, physCores in
 		c.flashAttn = tunedFlashAttn
 		c.typeK, c.typeV = tunedKVType, tunedKVType
 		c.mmap = true
+		c.extraBufts = true
 		c.threadpool, c.poll = tunedThreadpool, defaultPoll
 	case ProfileUntuned:
 		// Everything as llama_context_default_params() and
@@ -125,6 +132,7 @@ func resolveConfig(opts adapters.Options, defaults contextDefaults, physCores in
 		c.flashAttn = defaults.flashAttn
 		c.typeK, c.typeV = defaults.typeK, defaults.typeV
 		c.mmap = true
+		c.extraBufts = true // llama_model_default_params()
 		// A caller of the C API gets no thread pool unless it makes one.
 		c.threadpool, c.poll = false, defaultPoll
 	default:
@@ -178,7 +186,7 @@ func (c *config) applyExtra(extra map[string]string) error {
 			} else {
 				c.typeV = t
 			}
-		case ExtraMmap, ExtraThreadpool:
+		case ExtraMmap, ExtraThreadpool, ExtraExtraBufts:
 			var on bool
 			switch strings.ToLower(v) {
 			case "on", "1", "true":
@@ -188,10 +196,13 @@ func (c *config) applyExtra(extra map[string]string) error {
 			default:
 				return fmt.Errorf("llamacpp: extra %s=%q: want on or off", k, v)
 			}
-			if k == ExtraMmap {
+			switch k {
+			case ExtraMmap:
 				c.mmap = on
-			} else {
+			case ExtraThreadpool:
 				c.threadpool = on
+			default:
+				c.extraBufts = on
 			}
 		case ExtraPoll:
 			n, err := strconv.Atoi(v)
@@ -201,7 +212,7 @@ func (c *config) applyExtra(extra map[string]string) error {
 			c.poll = n
 		default:
 			return fmt.Errorf("llamacpp: unknown extra setting %q (known: %s)", k,
-				strings.Join([]string{ExtraFlashAttn, ExtraMmap, ExtraNBatch, ExtraNUbatch, ExtraPoll, ExtraThreadpool, ExtraTypeK, ExtraTypeV}, ", "))
+				strings.Join([]string{ExtraExtraBufts, ExtraFlashAttn, ExtraMmap, ExtraNBatch, ExtraNUbatch, ExtraPoll, ExtraThreadpool, ExtraTypeK, ExtraTypeV}, ", "))
 		}
 	}
 	if c.nUbatch > c.nBatch {

@@ -61,6 +61,13 @@ func TestResolveConfigExtraOverrides(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, flashAuto, c.flashAttn)
 	assert.Equal(t, "q8_0", c.typeV)
+
+	// Extra weight buffer types (AMX, repacking): on by default, as in
+	// llama.cpp, and switchable for the sweep.
+	assert.True(t, c.extraBufts)
+	c, err = resolveConfig(adapters.Options{Extra: map[string]string{"extra_bufts": "off"}}, libDefaults, 2)
+	require.NoError(t, err)
+	assert.False(t, c.extraBufts)
 }
 
 func TestResolveConfigErrors(t *testing.T) {
@@ -78,6 +85,7 @@ func TestResolveConfigErrors(t *testing.T) {
 		{"ubatch>batch", adapters.Options{Extra: map[string]string{"n_batch": "64", "n_ubatch": "128"}}, "n_ubatch 128 is larger than n_batch 64"},
 		{"type", adapters.Options{Extra: map[string]string{"type_k": "q3_k"}}, `type_k="q3_k": unknown KV cache type`},
 		{"mmap", adapters.Options{Extra: map[string]string{"mmap": "sometimes"}}, `mmap="sometimes"`},
+		{"extra_bufts", adapters.Options{Extra: map[string]string{"extra_bufts": "amx"}}, `extra_bufts="amx": want on or off`},
 		{"unknown", adapters.Options{Extra: map[string]string{"n_threads": "2"}}, `unknown extra setting "n_threads"`},
 		{"quantV", adapters.Options{Extra: map[string]string{"type_v": "q4_0", "flash_attn": "off"}}, "quantized V cache (type_v q4_0) needs flash_attn"},
 	}

@@ -98,7 +98,7 @@ func TestOpenGoodModel(t *testing.T) {
 	assert.Contains(t, b.Version(), "ollama-module@v")
 
 	st := b.Settings()
-	for _, k := range []string{"profile", "threads", "n_ctx", "n_batch", "n_ubatch", "flash_attn", "type_k", "type_v", "mmap", "build_flags", "system_info"} {
+	for _, k := range []string{"profile", "threads", "n_ctx", "n_batch", "n_ubatch", "flash_attn", "type_k", "type_v", "mmap", "extra_bufts", "weight_buffers", "amx", "isa", "build_flags", "system_info"} {
 		assert.Contains(t, st, k)
 	}
 	assert.Equal(t, ProfileTuned, st["profile"])
@@ -106,6 +106,14 @@ func TestOpenGoodModel(t *testing.T) {
 	assert.Equal(t, "off", st["flash_attn"], "tuned: flash attention off, by measurement")
 	assert.Equal(t, "true", st["threadpool"])
 	assert.Contains(t, st["system_info"], "AVX2 = 1", "the tuned build must use the CPU's vector units")
+	assert.Equal(t, "on", st["extra_bufts"])
+	assert.Contains(t, st["weight_buffers"], "MiB", "llama.cpp's load log names the weight buffers")
+	assert.Contains(t, st["isa"], "avx2")
+	if amxCompiled() {
+		// The tiny model's K is far from a multiple of 2048: the measured
+		// reason is stated, not a silent CPU fallback.
+		assert.Contains(t, st["amx"], "not engaged: none of the")
+	}
 	// go test records the cgo flags in the build info too.
 	assert.Contains(t, st["build_flags"], "CGO_CFLAGS=")
 	st["profile"] = "changed"
