@@ -2,9 +2,10 @@ package kernels
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"sync/atomic"
+
+	"github.com/fakbench/fakbench/internal/env"
 )
 
 // kernelSet is one complete set of kernels: the pure-Go set ("generic") or an
@@ -102,12 +103,9 @@ var best = "generic"
 
 var active atomic.Pointer[kernelSet]
 
-// envErr records why FAK_KERNEL could not be honoured at start-up.
+// envErr records why FAK_KERNEL (env.Kernel), which picks the kernel set at
+// start-up, could not be honoured.
 var envErr error
-
-// EnvVar is the environment variable that picks the kernel set at start-up
-// (for example FAK_KERNEL=generic for the pure-Go ablation).
-const EnvVar = "FAK_KERNEL"
 
 func init() {
 	for _, s := range archSets() {
@@ -115,9 +113,9 @@ func init() {
 		best = s.name
 	}
 	active.Store(sets[best])
-	if v := os.Getenv(EnvVar); v != "" {
+	if v := env.Kernel.Value(); v != "" {
 		if err := Use(v); err != nil {
-			envErr = fmt.Errorf("%s=%q ignored, using %q: %w", EnvVar, v, best, err)
+			envErr = fmt.Errorf("%s=%q ignored, using %q: %w", env.Kernel.Name, v, best, err)
 		}
 	}
 }
