@@ -3,12 +3,12 @@ package llamacpp
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -33,15 +33,13 @@ func BenchmarkSettingsSweep(b *testing.B) {
 	if err := Available(); err != nil {
 		b.Skip(err)
 	}
-	spec := os.Getenv("FAK_BENCH_MODEL")
+	spec := env.BenchModel.Value()
 	if spec == "" {
 		spec = "synthetic:smol135m:q8_0"
 	}
-	threads := 0
-	if v := os.Getenv("FAK_BENCH_THREADS"); v != "" {
-		if _, err := fmt.Sscan(v, &threads); err != nil {
-			b.Fatalf("FAK_BENCH_THREADS=%q: %v", v, err)
-		}
+	threads, err := env.BenchThreads.Int(0)
+	if err != nil {
+		b.Fatal(err)
 	}
 	path := resolveBenchModel(b, spec)
 	configs := []sweepConfig{

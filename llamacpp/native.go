@@ -205,9 +205,10 @@ import "C"
 
 import (
 	"fmt"
-	"os"
 	"sync"
 	"unsafe"
+
+	"github.com/fakbench/fakbench/internal/env"
 
 	// The compiled llama.cpp and ggml (CPU backend registered statically
 	// through GGML_USE_CPU, so nothing is loaded at run time).
@@ -228,8 +229,10 @@ const nativeCompiled = true
 func init() {
 	// The ggml package installs its own log sink at init (printing through
 	// slog at INFO); replace it with ours, silent unless asked for.
+	// A bad FAK_LLAMA_LOG value leaves the log off: init has no caller
+	// to report it to.
 	on := C.int(0)
-	if os.Getenv("FAK_LLAMA_LOG") == "1" {
+	if yes, _ := env.LlamaLog.Bool(); yes {
 		on = 1
 	}
 	C.fak_log_install(on)

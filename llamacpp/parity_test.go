@@ -2,7 +2,6 @@ package llamacpp_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +10,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	_ "github.com/fakbench/fakbench/gokernel"
 	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/llamacpp"
 	"github.com/fakbench/fakbench/parity"
 	"github.com/fakbench/fakbench/transport"
@@ -20,8 +20,10 @@ import (
 func requireNative(t *testing.T) {
 	t.Helper()
 	if err := llamacpp.Available(); err != nil {
-		if os.Getenv("FAK_REQUIRE_LLAMACPP") == "1" {
-			t.Fatalf("FAK_REQUIRE_LLAMACPP=1 but %v", err)
+		must, envErr := env.RequireLlamacpp.Bool()
+		require.NoError(t, envErr)
+		if must {
+			t.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
 		}
 		t.Skip(err)
 	}
