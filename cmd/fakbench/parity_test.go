@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/llamacpp"
 )
 
@@ -17,8 +18,10 @@ import (
 func requireLlamacpp(t *testing.T) {
 	t.Helper()
 	if err := llamacpp.Available(); err != nil {
-		if os.Getenv("FAK_REQUIRE_LLAMACPP") == "1" {
-			t.Fatalf("FAK_REQUIRE_LLAMACPP=1 but %v", err)
+		must, envErr := env.RequireLlamacpp.Bool()
+		require.NoError(t, envErr)
+		if must {
+			t.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
 		}
 		t.Skip(err)
 	}

@@ -18,13 +18,15 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/internal/env"
 )
 
 // findChromium returns a headless-capable browser or skips the test (fails
 // it when FAK_REQUIRE_BROWSER=1, as CI sets when it installed Chromium).
 func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{os.Getenv("FAK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+	for _, name := range []string{env.Chromium.Value(), "chromium", "chromium-browser", "google-chrome"} {
 		if name == "" {
 			continue
 		}
@@ -32,8 +34,10 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("FAK_REQUIRE_BROWSER") == "1" {
-		t.Fatal("FAK_REQUIRE_BROWSER=1 but no chromium found on PATH (make setup installs Debian's chromium)")
+	must, err := env.RequireBrowser.Bool()
+	require.NoError(t, err)
+	if must {
+		t.Fatalf("%s=1 but no chromium found on PATH (make setup installs Debian's chromium)", env.RequireBrowser.Name)
 	}
 	t.Skip("no chromium on PATH; make setup installs it where it can")
 	return ""
@@ -190,7 +194,7 @@ func TestReportRendersInChromium(t *testing.T) {
 		assert.GreaterOrEqual(t, shapes, 4, "chart %s drew %d data shapes", id, shapes)
 	}
 	assert.Greater(t, pc.NonWhiteFrac, 0.02, "screenshot looks blank")
-	if d := os.Getenv("FAK_SCREENSHOT_DIR"); d != "" {
+	if d := env.ScreenshotDir.Value(); d != "" {
 		require.NoError(t, os.MkdirAll(d, 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(d, "report-fixture.png"), pc.Screenshot, 0o644))
 	}
@@ -199,7 +203,7 @@ func TestReportRendersInChromium(t *testing.T) {
 // TestGivenReportRendersInChromium checks a real report (for example
 // out/bench/report.html after make bench) when FAK_REPORT_HTML names it.
 func TestGivenReportRendersInChromium(t *testing.T) {
-	path := os.Getenv("FAK_REPORT_HTML")
+	path := env.ReportHTML.Value()
 	if path == "" {
 		t.Skip("set FAK_REPORT_HTML=path/to/report.html to check a real report")
 	}
