@@ -47,12 +47,61 @@ type Caps struct {
 // *transport.BadModelError when the file is unusable.
 type OpenFunc func(ctx context.Context, opts Options) (transport.Backend, error)
 
+// Role is what a backend's rows are in a comparison, per the tuned-reference
+// policy (docs/methodology.md): the in-repo kernel under test, or an
+// incumbent engine run as a competent operator would run it. The values are
+// the report's row kinds.
+type Role string
+
+// The roles.
+const (
+	// RoleKernel is the in-repo kernel whose gap the headline states.
+	RoleKernel Role = "kernel"
+	// RoleReference is a tuned reference (llama.cpp, OpenVINO, a vendor's
+	// engine): the headline holds the kernel against the best of them.
+	RoleReference Role = "tuned_reference"
+)
+
+// Ablation is a row of one backend with one feature switched off, added by
+// "fakbench run --ablations NAME".
+type Ablation struct {
+	// Name is the --ablations key, e.g. "generic".
+	Name string
+	// Label is the row's label and file name, e.g. "gokernel-generic".
+	Label string
+	// What says what the row shows, for its notes.
+	What string
+	// Extra are the Options.Extra settings that switch the feature off.
+	Extra map[string]string
+	// Expected are the correctness checks the row fails by design (the
+	// report's failure texts start with these metric keys, e.g.
+	// "warm_same_prefix.hit_rate" for a row without prefix reuse); they are
+	// shown as expected, not counted as failures.
+	Expected []string
+}
+
 // Entry is one registered backend.
 type Entry struct {
 	Name        string
 	Description string
-	Open        OpenFunc
-	Caps        Caps
+	// Display is the name people know the backend by ("llama.cpp"); empty
+	// means Name.
+	Display string
+	// Role is what the backend's tuned-profile rows are (default
+	// RoleReference: any engine but the in-repo kernel is an incumbent).
+	Role Role
+	// Ablations are the backend's ablation rows, in the order listed.
+	Ablations []Ablation
+	// SweepGrid is the default settings grid of "fakbench tune" and "run
+	// --sweep" for this backend (key=v1,v2;key2=...), empty when the
+	// backend has no sweep.
+	SweepGrid string
+	// Untuned says the backend has an "untuned" profile (the library's
+	// defaults as a naive caller gets them), which "run --untuned" adds as
+	// a separate row.
+	Untuned bool
+	Open    OpenFunc
+	Caps    Caps
 	// Available reports, without loading a model, whether the engine can run
 	// here; nil means always available. It returns the reason when not.
 	Available func() error
@@ -79,7 +128,45 @@ func Register(e Entry) {
 	if _, dup := registry[e.Name]; dup {
 		panic("adapters: duplicate backend " + e.Name)
 	}
+	if e.Role == "" {
+		e.Role = RoleReference
+	}
+	if e.Display == "" {
+		e.Display = e.Name
+	}
 	registry[e.Name] = e
+}
+
+// Display returns the display name of a registered backend, or name itself
+// when it is not registered.
+func Display(name string) string {
+	if e, err := Lookup(name); err == nil {
+		return e.Display
+	}
+	return name
+}
+
+// WithRole lists the registered backends of a role, sorted by name.
+func WithRole(r Role) []Entry {
+	mu.RLock()
+	defer mu.RUnlock()
+	var out []Entry
+	for _, n := range namesLocked() {
+		if registry[n].Role == r {
+			out = append(out, registry[n])
+		}
+	}
+	return out
+}
+
+// Ablation returns the named ablation of the backend, if it has one.
+func (e Entry) Ablation(name string) (Ablation, bool) {
+	for _, a := range e.Ablations {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Ablation{}, false
 }
 
 // Lookup returns the entry for name.

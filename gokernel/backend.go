@@ -44,8 +44,16 @@ func init() {
 	adapters.Register(adapters.Entry{
 		Name:        BackendName,
 		Description: "in-repo Go kernel: Llama forward pass over f32/f16/q8_0 GGUF weights, f16 KV cache",
-		Open:        Open,
-		Caps:        adapters.Caps{Logits: true, Batch: true},
+		Role:        adapters.RoleKernel,
+		Ablations: []adapters.Ablation{
+			{Name: "generic", Label: BackendName + "-generic", Extra: map[string]string{"kernels": "generic"},
+				What: "the pure-Go (generic) kernels instead of the SIMD set: what the assembly kernels buy"},
+			{Name: "no-reuse", Label: BackendName + "-noreuse", Extra: map[string]string{"prefix_reuse": "off"},
+				Expected: []string{"warm_same_prefix.hit_rate"},
+				What:     "prefix reuse off: EnsurePrefix recomputes the whole prefix every time (reused 0), so warm_same_prefix.hit_rate is 0 by design and not counted as a failed run; every other check still counts"},
+		},
+		Open: Open,
+		Caps: adapters.Caps{Logits: true, Batch: true},
 	})
 }
 

@@ -52,11 +52,24 @@ func init() {
 	adapters.Register(adapters.Entry{
 		Name:        Name,
 		Description: "llama.cpp " + LlamaCommit + " through cgo (tuned profile by default; \"untuned\" = library defaults)",
+		Display:     "llama.cpp",
+		Role:        adapters.RoleReference,
+		SweepGrid:   DefaultSweepGrid,
+		Untuned:     true,
 		Open:        Open,
 		Caps:        adapters.Caps{Logits: true, Batch: true, Native: true},
 		Available:   Available,
 	})
 }
+
+// DefaultSweepGrid is the settings grid "fakbench tune" and "run --sweep"
+// measure by default: flash attention on/off (it slowed long-context
+// prefill and sped up short-context decode on the development node) by
+// n_ubatch 256/512 by the extra weight buffer types on/off (AMX tiles on an
+// AMX Xeon, interleaved-row repacking of some quant types). Each section of
+// the tuned row takes its best configuration, so flash attention and the
+// buffer types are chosen for decode as well as for prefill.
+const DefaultSweepGrid = "flash_attn=on,off;n_ubatch=256,512;extra_bufts=on,off"
 
 // Available reports whether llama.cpp is compiled into this binary.
 func Available() error {

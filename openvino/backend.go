@@ -36,6 +36,8 @@ func init() {
 		Name:        Name,
 		Description: "OpenVINO runtime (CPU plugin) through its C API, loaded at run time; model converted from GGUF to IR",
 		Open:        func(ctx context.Context, o adapters.Options) (transport.Backend, error) { return Open(ctx, o) },
+		Display:     "OpenVINO",
+		Role:        adapters.RoleReference,
 		Caps:        adapters.Caps{Logits: true, Native: true},
 		Available:   Available,
 		Exact:       ExactExtra(),

@@ -15,7 +15,7 @@ func fixture() []*Report {
 		FailureCases:      FailureCases{OverContext: true, CancelDecode: true},
 		Notes:             []string{"flash attention off for prefill"},
 		Extras: Extras{
-			SchemaVersion: SchemaVersion, RowKind: KindTunedReference, Status: StatusOK,
+			SchemaVersion: SchemaVersion, RowKind: KindTunedReference, Status: StatusOK, BackendDisplay: "llama.cpp",
 			Threads: 2, Repetitions: 5, Warmup: 1, ModelSpec: "synthetic:smol135m:q8_0",
 			ModelDigest: "sha256:aaaa", TokenDigest: "sha256:tttt",
 			Settings:   map[string]string{"flash_attn": "off", "n_ubatch": "512"},
@@ -45,7 +45,7 @@ func fixture() []*Report {
 		Model: "smol135m-q8_0", Backend: "openvino", Mode: "live_prefix_reuse",
 		Notes: []string{"skipped: runtime missing"},
 		Extras: Extras{
-			SchemaVersion: SchemaVersion, Status: StatusSkipped,
+			SchemaVersion: SchemaVersion, Status: StatusSkipped, BackendDisplay: "OpenVINO",
 			SkipReason: "backend openvino unavailable: libopenvino_c.so not found",
 		},
 	}

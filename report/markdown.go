@@ -65,7 +65,7 @@ func displayRow(r *Report) string {
 	if r.RowLabel != "" {
 		return r.RowLabel
 	}
-	return DisplayName(r.Backend)
+	return DisplayName(r)
 }
 
 // HeadlineColumns returns the computed columns of the run's headline: with

@@ -165,9 +165,8 @@ func TestFormatNumberAndColumns(t *testing.T) {
 	assert.Equal(t, "gokernel (kernel)", cols[0].Label)
 	assert.Equal(t, "gokernel (ablation)", cols[1].Label)
 	assert.Equal(t, "gokernel scalar", cols[2].Label)
-	assert.Equal(t, "llama.cpp", DisplayName("llamacpp"))
-	assert.Equal(t, "OpenVINO", DisplayName("openvino"))
-	assert.Equal(t, "gokernel", DisplayName("gokernel"))
+	assert.Equal(t, "llama.cpp", DisplayName(&Report{Backend: "llamacpp", Extras: Extras{BackendDisplay: "llama.cpp"}}))
+	assert.Equal(t, "gokernel", DisplayName(&Report{Backend: "gokernel"}), "no recorded display name: the backend's")
 }
 
 func nan() float64 {
@@ -196,7 +195,7 @@ func TestGapWords(t *testing.T) {
 func twoRefs() []*Report {
 	rs := fixture()
 	ov := *rs[0]
-	ov.Backend, ov.BackendVersion, ov.Notes = "openvino", "2026.4.1", nil
+	ov.Backend, ov.BackendVersion, ov.Notes, ov.BackendDisplay = "openvino", "2026.4.1", nil, "OpenVINO"
 	ov.Settings = map[string]string{"inference_precision": "bf16"}
 	ov.ColdFullPrefill = ColdPrefill{Tokens: 512, MS: 250, PromptTPS: 2048, TTFTMS: 260}
 	ov.Decode = Decode{OutputTokens: 64, TokensPerSec: 25}

@@ -387,14 +387,12 @@ func RowName(r *Report) string {
 	return r.Backend
 }
 
-// DisplayName is the name people know a backend by ("llama.cpp" for
-// "llamacpp", "OpenVINO" for "openvino"); others are returned unchanged.
-func DisplayName(backend string) string {
-	switch backend {
-	case "llamacpp":
-		return "llama.cpp"
-	case "openvino":
-		return "OpenVINO"
+// DisplayName is the name people know a row's backend by: the registry's
+// display name the run recorded (BackendDisplay, "llama.cpp" for
+// "llamacpp"), else the backend's name.
+func DisplayName(r *Report) string {
+	if r.BackendDisplay != "" {
+		return r.BackendDisplay
 	}
-	return backend
+	return r.Backend
 }

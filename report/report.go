@@ -128,6 +128,13 @@ type Extras struct {
 	RowKind    string `json:"row_kind,omitempty"`
 	RowLabel   string `json:"row_label,omitempty"`
 	Status     string `json:"status,omitempty"` // "ok", "skipped", "failed"
+	// BackendDisplay is the name people know the backend by ("llama.cpp"),
+	// from the registry.
+	BackendDisplay string `json:"backend_display,omitempty"`
+	// ExpectedFailures are the correctness checks an ablation row fails by
+	// design (metric keys, e.g. "warm_same_prefix.hit_rate" for a row
+	// without prefix reuse): shown as expected, never counted.
+	ExpectedFailures []string `json:"expected_failures,omitempty"`
 	SkipReason string `json:"skip_reason,omitempty"`
 
 	Host        *Host             `json:"host,omitempty"`

@@ -84,39 +84,43 @@ type runOptions struct {
 	argv     []string
 	schedule string // harness.ScheduleInterleaved or harness.ScheduleSequential
 
-	sweep     bool       // compose the llama.cpp row from a settings sweep
-	grid      sweep.Grid // the sweep's grid
-	ablations []string   // Go kernel ablation rows (ablationRows keys)
-	untuned   bool       // add llama.cpp's untuned profile as its own row
+	sweep     bool                  // compose each sweepable backend's row from a settings sweep
+	grids     map[string]sweep.Grid // the sweep's grid per swept backend
+	ablations []string              // ablation rows (adapters.Ablation names)
+	untuned   bool                  // add the untuned profile of each backend that has one as its own row
 }
 
-// sweepBackend is the backend --sweep tunes: the tuned reference.
-const sweepBackend = "llamacpp"
-
-// ablation is one Go kernel ablation row: its label, the backend options
-// that switch the feature off, and what the row shows.
-type ablation struct {
-	label, what string
-	extra       map[string]string
-}
-
-// ablationRows are the --ablations choices, by name.
-var ablationRows = map[string]ablation{
-	"generic": {label: "gokernel-generic", extra: map[string]string{"kernels": "generic"},
-		what: "the pure-Go (generic) kernels instead of the SIMD set: what the assembly kernels buy"},
-	"no-reuse": {label: "gokernel-noreuse", extra: map[string]string{"prefix_reuse": "off"},
-		what: "prefix reuse off: EnsurePrefix recomputes the whole prefix every time (reused 0), so warm_same_prefix.hit_rate is 0 by design and not counted as a failed run; every other check still counts"},
-}
-
-// ablationNames lists the --ablations choices, sorted.
-func ablationNames() []string {
-	out := make([]string, 0, len(ablationRows))
-	for k := range ablationRows {
-		out = append(out, k)
+// entries returns the registry entries of names (which parseRunFlags has
+// checked), in order.
+func entries(names []string) []adapters.Entry {
+	out := make([]adapters.Entry, 0, len(names))
+	for _, n := range names {
+		if e, err := adapters.Lookup(n); err == nil {
+			out = append(out, e)
+		}
 	}
-	slices.Sort(out)
 	return out
 }
+
+// registered lists the names (or display names) of the registered backends
+// that keep(e) selects, sorted by name.
+func registered(keep func(adapters.Entry) bool, display bool) []string {
+	var out []string
+	for _, e := range entries(adapters.Names()) {
+		if keep(e) {
+			if display {
+				out = append(out, e.Display)
+			} else {
+				out = append(out, e.Name)
+			}
+		}
+	}
+	return out
+}
+
+func hasSweep(e adapters.Entry) bool     { return e.SweepGrid != "" }
+func hasUntuned(e adapters.Entry) bool   { return e.Untuned }
+func hasAblations(e adapters.Entry) bool { return len(e.Ablations) > 0 }
 
 // defaultReps is the number of measured repetitions of a full run; a short
 // run takes shortReps unless --reps is given.
@@ -142,9 +146,9 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	fs.Float64Var(&o.membw, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
 	fs.BoolVar(&o.sweep, "sweep", false, "compose the llama.cpp row from a settings sweep (best configuration per section; DIR/sweep-llamacpp.json keeps them all)")
-	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over llama.cpp's options (default "+sweep.DefaultGrid().String()+"; needs --sweep)")
-	ablations := fs.String("ablations", "", "comma-separated Go kernel ablation `rows`: "+strings.Join(ablationNames(), ", "))
-	fs.BoolVar(&o.untuned, "untuned", false, "add llama.cpp's untuned profile as a separate row (row kind untuned)")
+	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over the swept backend's options (default: the backend's own, e.g. llamacpp "+llamacppGridHint()+"; needs --sweep)")
+	ablations := fs.String("ablations", "", "comma-separated ablation `rows` of the in-repo kernel: "+strings.Join(ablationNames(entries(adapters.Names())), ", "))
+	fs.BoolVar(&o.untuned, "untuned", false, "add the untuned profile of each backend that has one (llama.cpp) as a separate row (row kind untuned)")
 	fs.StringVar(&o.schedule, "schedule", harness.ScheduleInterleaved, "how the rows share the node: interleaved (turns per section and repetition, rotating order, all backends resident) or sequential (one backend's whole suite after another, each alone in memory, peak RSS per row)")
 	format := fs.String("format", "json", "stdout `format`s besides the files: json (the side-by-side table), md, csv, jsonl or benchstat; each non-json format is also written to DIR/report.<ext>")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
@@ -210,50 +214,97 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	return o, exitOK, true
 }
 
+// ablationNames lists the ablation names of es, sorted and without repeats.
+func ablationNames(es []adapters.Entry) []string {
+	var out []string
+	for _, e := range es {
+		for _, a := range e.Ablations {
+			if !slices.Contains(out, a.Name) {
+				out = append(out, a.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// llamacppGridHint is the default grid of the first sweepable backend, for
+// the flag help.
+func llamacppGridHint() string {
+	for _, e := range entries(adapters.Names()) {
+		if hasSweep(e) {
+			return e.SweepGrid
+		}
+	}
+	return "(none registered)"
+}
+
 // parseRowFlags checks --sweep, --grid, --ablations and --untuned against
-// --backends and --profile.
+// --backends and --profile, from what the registry says each backend has.
 func parseRowFlags(o *runOptions, grid string, gridSet bool, ablations string, stderr io.Writer) (int, bool) {
-	has := func(b string) bool { return slices.Contains(o.backends, b) }
+	run := entries(o.backends)
+	pick := func(keep func(adapters.Entry) bool) []adapters.Entry {
+		var out []adapters.Entry
+		for _, e := range run {
+			if keep(e) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	backends := strings.Join(o.backends, ",")
 	if gridSet && !o.sweep {
 		return usageError(stderr, "run", "--grid needs --sweep"), false
 	}
 	if o.sweep {
+		swept := pick(hasSweep)
 		switch {
-		case !has(sweepBackend):
-			return usageError(stderr, "run", "--sweep tunes %s, which is not in --backends (%s)", sweepBackend, strings.Join(o.backends, ",")), false
+		case len(swept) == 0:
+			return usageError(stderr, "run", "--sweep tunes %s, which is not in --backends (%s)", strings.Join(registered(hasSweep, false), ", "), backends), false
 		case o.profile != "tuned":
 			return usageError(stderr, "run", "--sweep composes the tuned reference: it needs --profile tuned, not %q", o.profile), false
 		}
-		o.grid = sweep.DefaultGrid()
-		if gridSet {
-			g, err := parseSweepGrid(grid)
+		o.grids = map[string]sweep.Grid{}
+		for _, e := range swept {
+			text := e.SweepGrid
+			if gridSet {
+				text = grid
+			}
+			g, err := parseSweepGrid(text)
 			if err != nil {
 				return usageError(stderr, "run", "--grid: %v", err), false
 			}
-			o.grid = g
+			o.grids[e.Name] = g
 		}
 	}
 	if o.untuned {
 		switch {
-		case !has(sweepBackend):
-			return usageError(stderr, "run", "--untuned adds llama.cpp's untuned row: %s is not in --backends (%s)", sweepBackend, strings.Join(o.backends, ",")), false
+		case len(pick(hasUntuned)) == 0:
+			return usageError(stderr, "run", "--untuned adds %s's untuned row: %s is not in --backends (%s)",
+				strings.Join(registered(hasUntuned, true), ", "), strings.Join(registered(hasUntuned, false), ", "), backends), false
 		case o.profile == "untuned":
 			return usageError(stderr, "run", "--untuned with --profile untuned would run the untuned profile twice"), false
 		}
 	}
 	o.ablations = splitList(ablations)
+	if len(o.ablations) == 0 {
+		return exitOK, true
+	}
+	kernels := pick(hasAblations)
+	if len(kernels) == 0 {
+		return usageError(stderr, "run", "--ablations are rows of %s: %s is not in --backends (%s)",
+			strings.Join(registered(hasAblations, true), ", "), strings.Join(registered(hasAblations, false), ", "), backends), false
+	}
+	known := ablationNames(kernels)
 	seen := map[string]bool{}
 	for _, a := range o.ablations {
-		if _, ok := ablationRows[a]; !ok {
-			return usageError(stderr, "run", "--ablations: unknown ablation %q (known: %s)", a, strings.Join(ablationNames(), ", ")), false
+		if !slices.Contains(known, a) {
+			return usageError(stderr, "run", "--ablations: unknown ablation %q (known: %s)", a, strings.Join(known, ", ")), false
 		}
 		if seen[a] {
 			return usageError(stderr, "run", "--ablations names %q twice", a), false
 		}
 		seen[a] = true
-	}
-	if len(o.ablations) > 0 && !has("gokernel") {
-		return usageError(stderr, "run", "--ablations are Go kernel rows: gokernel is not in --backends (%s)", strings.Join(o.backends, ",")), false
 	}
 	return exitOK, true
 }
@@ -283,6 +334,7 @@ type opened struct {
 	extra     map[string]string // backend options (adapters.Options.Extra)
 	sweep     bool              // compose this row from a settings sweep
 	note      string            // what the row is, for its notes ("" = none)
+	expected  []string          // checks the row fails by design (adapters.Ablation.Expected)
 	available bool              // the probe open succeeded
 	backend   transport.Backend // open now (nil between the probe and the run)
 	rep       *report.Report    // set when the backend did not load
@@ -299,21 +351,29 @@ func (r *opened) display() string {
 }
 
 // planRows lists the run's rows: one per --backends entry, then the
-// --untuned and --ablations rows.
+// --untuned and --ablations rows of the backends that have them.
 func planRows(o runOptions) []*opened {
 	var rows []*opened
-	for _, name := range o.backends {
-		rows = append(rows, &opened{name: name, kind: rowKind(name, o.profile), profile: o.profile,
-			sweep: o.sweep && name == sweepBackend})
+	run := entries(o.backends)
+	for _, e := range run {
+		rows = append(rows, &opened{name: e.Name, kind: rowKind(e.Name, o.profile), profile: o.profile,
+			sweep: o.sweep && hasSweep(e)})
 	}
 	if o.untuned {
-		rows = append(rows, &opened{name: sweepBackend, label: sweepBackend + "-untuned", kind: report.KindUntuned,
-			profile: "untuned", note: "untuned row: llama.cpp as a naive caller of the C API gets it (its default context parameters and thread count); not a reference"})
+		for _, e := range run {
+			if hasUntuned(e) {
+				rows = append(rows, &opened{name: e.Name, label: e.Name + "-untuned", kind: report.KindUntuned, profile: "untuned",
+					note: "untuned row: " + e.Display + " as a naive caller of the C API gets it (its default context parameters and thread count); not a reference"})
+			}
+		}
 	}
 	for _, a := range o.ablations {
-		ab := ablationRows[a]
-		rows = append(rows, &opened{name: "gokernel", label: ab.label, kind: report.KindAblation, profile: o.profile,
-			extra: ab.extra, note: "ablation " + ab.label + ": " + ab.what})
+		for _, e := range run {
+			if ab, ok := e.Ablation(a); ok {
+				rows = append(rows, &opened{name: e.Name, label: ab.Label, kind: report.KindAblation, profile: o.profile,
+					extra: ab.Extra, note: "ablation " + ab.Label + ": " + ab.What, expected: ab.Expected})
+			}
+		}
 	}
 	return rows
 }
@@ -421,7 +481,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(logw, "fakbench run: closing %s after the probe: %v\n", name, err)
 			}
 			if row.sweep {
-				if err := probeGrid(ctx, o, model, row.name, o.grid); err != nil {
+				if err := probeGrid(ctx, o, model, row.name, o.grids[row.name]); err != nil {
 					if ctx.Err() != nil {
 						fmt.Fprintf(stderr, "fakbench run: interrupted while opening %s: %v\n", name, err)
 						return exitFailed
@@ -502,6 +562,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if row.rep.Status == report.StatusFailed {
 			failed = true
 		}
+		if row.rep.BackendDisplay == "" {
+			row.rep.BackendDisplay = adapters.Display(row.name)
+		}
+		row.rep.ExpectedFailures = row.expected
 		row.rep.Host = &host
 		if row.rep.BuildFlags == "" {
 			row.rep.BuildFlags = flags
@@ -672,17 +736,26 @@ func runRows(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scen
 }
 
 // rowNotes adds what the row is to its report's notes (ablation, untuned,
-// a tuned reference that was not swept).
+// a tuned reference that could have been swept but was not).
 func rowNotes(row *opened) {
 	r := row.rep
 	if row.note != "" {
 		r.Notes = append(r.Notes, row.note)
 	}
-	if row.name == sweepBackend && row.kind == report.KindTunedReference && !row.sweep {
-		r.Notes = append(r.Notes, fmt.Sprintf(
-			"tuned reference not swept: llama.cpp's tuned profile defaults as they are (flash_attn %s, n_batch %s, n_ubatch %s, threads %s); fakbench run --sweep (or fakbench tune) takes the best of a flash_attn x n_ubatch sweep per section",
-			r.Settings["flash_attn"], r.Settings["n_batch"], r.Settings["n_ubatch"], r.Settings["threads"]))
+	e, err := adapters.Lookup(row.name)
+	if err != nil || !hasSweep(e) || row.kind != report.KindTunedReference || row.sweep {
+		return
 	}
+	var set []string
+	if g, err := sweep.ParseGrid(e.SweepGrid); err == nil {
+		for _, a := range g {
+			set = append(set, a.Key+" "+r.Settings[a.Key])
+		}
+	}
+	set = append(set, "threads "+r.Settings["threads"])
+	r.Notes = append(r.Notes, fmt.Sprintf(
+		"tuned reference not swept: %s's tuned profile defaults as they are (%s); fakbench run --sweep (or fakbench tune) takes the best of its %s sweep per section",
+		e.Display, strings.Join(set, ", "), e.SweepGrid))
 }
 
 // runSweep measures row's backend once per configuration of the run's grid
@@ -690,9 +763,10 @@ func rowNotes(row *opened) {
 // repetitions) and composes the tuned row.
 func runSweep(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, row *opened,
 	host report.Host, flags string, progressW io.Writer) (*sweep.Sweep, error) {
-	configs := o.grid.Configs()
+	grid := o.grids[row.name]
+	configs := grid.Configs()
 	i := 0
-	s, err := sweep.Run(ctx, row.name, o.grid, o.threads, func(ctx context.Context, c sweep.Config) (*report.Report, error) {
+	s, err := sweep.Run(ctx, row.name, grid, o.threads, func(ctx context.Context, c sweep.Config) (*report.Report, error) {
 		i++
 		fmt.Fprintf(progressW, "fakbench: sweep %s %d/%d: %s\n", row.name, i, len(configs), c.Name)
 		cfgRow := &opened{name: row.name, label: row.name + "[" + c.Name + "]", kind: row.kind, profile: row.profile,
@@ -755,12 +829,17 @@ func baseReport(o runOptions, m resolvedModel, row *opened) *report.Report {
 	return r
 }
 
-// rowKind labels a row per the tuned-reference policy: llama.cpp (and any
-// other incumbent engine) run with the tuned profile is a tuned reference,
-// with the untuned profile an untuned row; the Go kernel is the kernel row,
-// and with the untuned profile an ablation.
+// rowKind labels a row per the tuned-reference policy, from the backend's
+// registered role: a tuned reference (llama.cpp, OpenVINO, any incumbent)
+// run with the tuned profile is a tuned reference, with the untuned profile
+// an untuned row; the in-repo kernel is the kernel row, and with the
+// untuned profile an ablation.
 func rowKind(backend, profile string) string {
-	if backend == "gokernel" {
+	role := adapters.RoleReference
+	if e, err := adapters.Lookup(backend); err == nil {
+		role = e.Role
+	}
+	if role == adapters.RoleKernel {
 		if profile == "untuned" {
 			return report.KindAblation
 		}

@@ -43,7 +43,11 @@ Exit codes: 0 done; 1 no configuration passed its checks, or interrupted;
 func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o runOptions
 	fs := newFlagSet("tune", tuneSynopsis, stderr)
-	backend := fs.String("backend", sweepBackend, "the `backend` to tune")
+	defaultBackend := ""
+	if names := registered(hasSweep, false); len(names) > 0 {
+		defaultBackend = names[0]
+	}
+	backend := fs.String("backend", defaultBackend, "the `backend` to tune")
 	fs.StringVar(&o.model, "model", "", "`MODEL`: a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2 (required)")
 	fs.StringVar(&o.out, "out", "", "output `directory` for sweep-<backend>.json (required)")
 	fs.BoolVar(&o.short, "short", false, "small scenario sizes: proves the wiring, not a measurement")
@@ -54,7 +58,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the deterministic token IDs")
 	fs.Float64Var(&o.membw, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress on stderr")
-	grid := fs.String("grid", "", "the `grid`: key=v1,v2;key2=... over the backend's options (default for llamacpp: "+sweep.DefaultGrid().String()+")")
+	grid := fs.String("grid", "", "the `grid`: key=v1,v2;key2=... over the backend's options (default: the backend's own, e.g. llamacpp "+llamacppGridHint()+")")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
@@ -74,21 +78,21 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case o.ctxLen < 0:
 		return usageError(stderr, "tune", "--ctx %d: want 0 (backend default) or more", o.ctxLen)
 	}
-	if _, err := adapters.Lookup(*backend); err != nil {
+	e, err := adapters.Lookup(*backend)
+	if err != nil {
 		return usageError(stderr, "tune", "--backend: %v", err)
 	}
-	switch {
-	case set["grid"]:
-		g, err := parseSweepGrid(*grid)
-		if err != nil {
-			return usageError(stderr, "tune", "--grid: %v", err)
-		}
-		o.grid = g
-	case *backend == sweepBackend:
-		o.grid = sweep.DefaultGrid()
-	default:
+	text := e.SweepGrid
+	if set["grid"] {
+		text = *grid
+	} else if text == "" {
 		return usageError(stderr, "tune", "no default grid for backend %q: give --grid key=v1,v2;... over its options", *backend)
 	}
+	g, err := parseSweepGrid(text)
+	if err != nil {
+		return usageError(stderr, "tune", "--grid: %v", err)
+	}
+	o.grids = map[string]sweep.Grid{*backend: g}
 	if !set["reps"] {
 		o.reps = defaultReps
 		if o.short {
@@ -118,7 +122,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	info := b.Info()
 	_ = b.Close()
-	if err := probeGrid(ctx, o, model, *backend, o.grid); err != nil {
+	if err := probeGrid(ctx, o, model, *backend, g); err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "fakbench tune: interrupted: %v\n", err)
 			return exitFailed
@@ -138,7 +142,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	host := measureHost(o, "tune", logw)
 	fmt.Fprintf(logw, "fakbench tune: %d configurations (%s), threads fixed at %d; scenario: stable %d tokens, suffix %d, curve %v, decode %d\n",
-		len(o.grid.Configs()), o.grid, o.threads, len(sc.Stable), len(sc.Suffix), sc.CurveSizes, sc.MaxDecode)
+		len(g.Configs()), g, o.threads, len(sc.Stable), len(sc.Suffix), sc.CurveSizes, sc.MaxDecode)
 
 	s, err := runSweep(ctx, o, model, sc, row, host, buildFlags(), logw)
 	if s == nil {

@@ -32,21 +32,6 @@ type Axis struct {
 // configuration.
 type Grid []Axis
 
-// DefaultGrid is flash attention on/off by n_ubatch 256/512 (the settings
-// that moved llama.cpp's prefill and decode on the development node) by
-// llama.cpp's extra weight buffer types on/off (AMX tiles on AMX CPUs,
-// interleaved-row repacking of some quant types; DESIGN.md: AMX and
-// repacking change the picture on a Xeon). Each section of the tuned row
-// takes its best configuration, so flash attention and the buffer types are
-// chosen for decode as well as for prefill.
-func DefaultGrid() Grid {
-	return Grid{
-		{Key: "flash_attn", Values: []string{"on", "off"}},
-		{Key: "n_ubatch", Values: []string{"256", "512"}},
-		{Key: "extra_bufts", Values: []string{"on", "off"}},
-	}
-}
-
 // ParseGrid reads a grid written as "key=v1,v2;key2=v3,v4" (blanks around
 // items are ignored). A key may appear once; every key needs at least one
 // value; values may not repeat within a key.

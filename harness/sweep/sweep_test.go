@@ -37,12 +37,6 @@ func testGrid() Grid {
 	return Grid{{Key: "flash_attn", Values: []string{"on", "off"}}, {Key: "n_ubatch", Values: []string{"256", "512"}}}
 }
 
-func TestDefaultGridSweepsExtraBufferTypes(t *testing.T) {
-	g := DefaultGrid()
-	assert.Equal(t, "flash_attn=on,off;n_ubatch=256,512;extra_bufts=on,off", g.String())
-	assert.Len(t, g.Configs(), 8)
-}
-
 func configs(t *testing.T) []Config {
 	t.Helper()
 	cs := testGrid().Configs()

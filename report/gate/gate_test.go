@@ -340,9 +340,9 @@ func TestGatePrintsTheHeadlineOfTheReports(t *testing.T) {
 	k := goodReport("gokernel", false)
 	k.RowKind = report.KindKernel
 	llama := goodReport("llamacpp", false)
-	llama.RowKind, llama.Decode.TokensPerSec = report.KindTunedReference, 100
+	llama.RowKind, llama.Decode.TokensPerSec, llama.BackendDisplay = report.KindTunedReference, 100, "llama.cpp"
 	ov := goodReport("openvino", false)
-	ov.RowKind, ov.ColdFullPrefill.PromptTPS = report.KindTunedReference, 2000
+	ov.RowKind, ov.ColdFullPrefill.PromptTPS, ov.BackendDisplay = report.KindTunedReference, 2000, "OpenVINO"
 	for _, r := range []*report.Report{k, llama, ov} {
 		require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, r.Backend+".json"), r))
 	}
