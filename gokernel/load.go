@@ -6,7 +6,7 @@ import (
 	"math"
 	"path/filepath"
 
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -18,7 +18,7 @@ import (
 func Load(path string, opts Options) (*Model, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, badGGUF(err)
 	}
 	m, err := fromGGUF(f, opts)
 	if err != nil {
@@ -27,6 +27,15 @@ func Load(path string, opts Options) (*Model, error) {
 	}
 	m.closer = f.Close
 	return m, nil
+}
+
+// badGGUF returns an error of the GGUF reader as the bad-model error the
+// backend contract asks for, with the same text.
+func badGGUF(err error) error {
+	if ge, ok := errors.AsType[*gguf.Error](err); ok {
+		return &transport.BadModelError{File: ge.File, Reason: ge.Reason, Err: ge.Err}
+	}
+	return err
 }
 
 // fromGGUF reads the hyper-parameters and tensors of an opened file.

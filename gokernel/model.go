@@ -13,7 +13,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/transport"
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/transport"

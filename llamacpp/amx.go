@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/cpu"
 
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 )
 
 // ggml's AMX path (ggml-cpu/amx/amx.cpp, extra_buffer_type::supports_op, in

@@ -18,6 +18,7 @@ package llamacpp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
@@ -27,7 +28,7 @@ import (
 	"sync"
 
 	"github.com/fakbench/fakbench/adapters"
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -163,6 +164,9 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 // *transport.BadModelError naming the file.
 func checkModelFile(path string) (string, amxShapes, error) {
 	f, err := gguf.Open(path)
+	if ge, ok := errors.AsType[*gguf.Error](err); ok {
+		return "", amxShapes{}, &transport.BadModelError{File: ge.File, Reason: ge.Reason, Err: ge.Err}
+	}
 	if err != nil {
 		return "", amxShapes{}, err
 	}

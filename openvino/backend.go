@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/fakbench/fakbench/adapters"
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -95,7 +95,7 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	}
 	f, err := gguf.Open(o.ModelPath)
 	if err != nil {
-		return nil, err
+		return nil, badGGUF(err)
 	}
 	defer f.Close()
 	spec, err := readSpec(f)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance"
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/transport"
 )
 

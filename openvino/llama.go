@@ -7,7 +7,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -39,6 +39,15 @@ func (s llamaSpec) KVDim() int { return s.KVHeads * s.HeadDim }
 
 func badModel(path, format string, args ...any) error {
 	return &transport.BadModelError{File: path, Reason: fmt.Sprintf(format, args...)}
+}
+
+// badGGUF returns an error of the GGUF reader as the bad-model error the
+// backend contract asks for, with the same text.
+func badGGUF(err error) error {
+	if ge, ok := errors.AsType[*gguf.Error](err); ok {
+		return &transport.BadModelError{File: ge.File, Reason: ge.Reason, Err: ge.Err}
+	}
+	return err
 }
 
 // readSpec reads the hyperparameters and checks every tensor the decoder

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gguf"
 	_ "github.com/fakbench/fakbench/gokernel" // registers "gokernel"
-	"github.com/fakbench/fakbench/gokernel/gguf"
 	"github.com/fakbench/fakbench/transport"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/transport"
 )
 

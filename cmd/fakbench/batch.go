@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/fakbench/fakbench/adapters"
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"

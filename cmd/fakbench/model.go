@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -131,11 +132,11 @@ func resolveModel(ctx context.Context, spec string, progress io.Writer) (resolve
 		return resolvedModel{}, fmt.Errorf("--model %s: %w", spec, err)
 	}
 	f, err := gguf.Open(path)
+	if ge, ok := errors.AsType[*gguf.Error](err); ok {
+		return resolvedModel{}, &transport.BadModelError{File: ge.File, Reason: ge.Reason, Err: ge.Err}
+	}
 	if err != nil {
-		if !transport.IsBadModel(err) {
-			err = &transport.BadModelError{File: path, Reason: "cannot read", Err: err}
-		}
-		return resolvedModel{}, err
+		return resolvedModel{}, &transport.BadModelError{File: path, Reason: "cannot read", Err: err}
 	}
 	name, _ := f.String("general.name")
 	decodeBytes := f.DecodeReadBytes()

@@ -16,7 +16,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance/fake"
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )

@@ -6,7 +6,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/fakbench/fakbench/gokernel/gguf"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 )
 

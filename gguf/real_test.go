@@ -12,7 +12,7 @@ import (
 // TestRealSmolLM2 reads the real Q4_1 model that `make setup` fetches
 // (scripts/setup.d/40-models.sh); it is skipped when the file is absent.
 func TestRealSmolLM2(t *testing.T) {
-	path := filepath.Join("..", "..", ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
+	path := filepath.Join("..", ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("real model not fetched (run make setup): %v", err)
 	}

@@ -4,12 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
-
-	"github.com/fakbench/fakbench/transport"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse: it must return a File whose
-// every tensor lies inside the data, or a *transport.BadModelError, and
+// every tensor lies inside the data, or an *Error, and
 // never panic. `go test` runs the seed corpus (valid files and mutations of
 // them, plus testdata/fuzz/FuzzParse); `go test -fuzz FuzzParse` explores.
 func FuzzParse(f *testing.F) {
@@ -36,9 +34,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Parse("fuzz.gguf", data)
 		if err != nil {
-			var bm *transport.BadModelError
-			if !errors.As(err, &bm) {
-				t.Fatalf("error %v is not a BadModelError", err)
+			var ge *Error
+			if !errors.As(err, &ge) {
+				t.Fatalf("error %v is not a *gguf.Error", err)
 			}
 			return
 		}

@@ -13,8 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/fakbench/fakbench/transport"
 )
 
 // allValues holds one value of every supported Go type, scalar and array.
@@ -100,9 +98,9 @@ func encode(t testing.TB, w *Writer) []byte {
 func requireBadModel(t *testing.T, err error, substr string) {
 	t.Helper()
 	require.Error(t, err)
-	var bm *transport.BadModelError
-	require.True(t, errors.As(err, &bm), "error %v is not a BadModelError", err)
-	assert.NotEmpty(t, bm.File)
+	var ge *Error
+	require.True(t, errors.As(err, &ge), "error %v is not a *gguf.Error", err)
+	assert.NotEmpty(t, ge.File)
 	if substr != "" {
 		assert.Contains(t, err.Error(), substr)
 	}

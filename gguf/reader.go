@@ -9,8 +9,6 @@ import (
 	"os"
 	"sort"
 	"sync"
-
-	"github.com/fakbench/fakbench/transport"
 )
 
 // Format constants.
@@ -37,6 +35,30 @@ const (
 
 // ErrNoKey is wrapped by the typed accessors when a key is absent.
 var ErrNoKey = errors.New("metadata key not found")
+
+// Error says a file cannot be used as GGUF: it cannot be read, it is
+// malformed, or (from ReadLlamaParams) it lacks what a Llama model needs.
+// Backends that report the typed model error wrap it into a
+// *transport.BadModelError with the same File, Reason and Err, so the
+// message is the same.
+type Error struct {
+	// File is the file name given to Open or Parse.
+	File string
+	// Reason says what is wrong, e.g. "cannot open" or a key name.
+	Reason string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("gguf %s: %s", e.File, e.Reason)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // File is a parsed GGUF file. Its tensor data stays in the mapping (or the
 // in-memory buffer given to Parse) until Close.
@@ -66,30 +88,30 @@ type File struct {
 
 // Open maps the file at path read-only, parses and validates it. The mapping
 // is kept until Close; slices returned by TensorData are valid until then.
-// Every error is a *transport.BadModelError naming the file.
+// Every error is an *Error naming the file.
 func Open(path string) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, &transport.BadModelError{File: path, Reason: "cannot open", Err: err}
+		return nil, &Error{File: path, Reason: "cannot open", Err: err}
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
 	if err != nil {
-		return nil, &transport.BadModelError{File: path, Reason: "cannot stat", Err: err}
+		return nil, &Error{File: path, Reason: "cannot stat", Err: err}
 	}
 	if !st.Mode().IsRegular() {
-		return nil, &transport.BadModelError{File: path, Reason: "not a regular file"}
+		return nil, &Error{File: path, Reason: "not a regular file"}
 	}
 	size := st.Size()
 	if size < 4 {
-		return nil, &transport.BadModelError{File: path, Reason: fmt.Sprintf("file of %d bytes is too short to be GGUF", size)}
+		return nil, &Error{File: path, Reason: fmt.Sprintf("file of %d bytes is too short to be GGUF", size)}
 	}
 	if uint64(size) > uint64(math.MaxInt) {
-		return nil, &transport.BadModelError{File: path, Reason: fmt.Sprintf("file of %d bytes is too large to map", size)}
+		return nil, &Error{File: path, Reason: fmt.Sprintf("file of %d bytes is too large to map", size)}
 	}
 	data, unmap, err := mapFile(fh, int(size))
 	if err != nil {
-		return nil, &transport.BadModelError{File: path, Reason: "cannot map", Err: err}
+		return nil, &Error{File: path, Reason: "cannot map", Err: err}
 	}
 	f, err := Parse(path, data)
 	if err != nil {
@@ -102,7 +124,7 @@ func Open(path string) (*File, error) {
 
 // Parse parses and validates an in-memory GGUF file; name is used in errors
 // and as File.Path. The File refers to data (tensor data is not copied).
-// Every error is a *transport.BadModelError.
+// Every error is an *Error.
 func Parse(name string, data []byte) (*File, error) {
 	d := &decoder{name: name, b: data}
 	f := &File{Path: name, FileSize: int64(len(data)), data: data}
@@ -305,7 +327,7 @@ type decoder struct {
 }
 
 func (d *decoder) fail(format string, args ...any) error {
-	return &transport.BadModelError{File: d.name, Reason: fmt.Sprintf(format, args...)}
+	return &Error{File: d.name, Reason: fmt.Sprintf(format, args...)}
 }
 
 func (d *decoder) remaining() uint64 { return uint64(len(d.b) - d.pos) }

@@ -6,7 +6,7 @@
 // dimensions, type, offset), padding to the alignment, and the tensor data
 // section. The reader validates every length, count, dimension and offset
 // against the file size before it allocates or slices anything, so a corrupt
-// or hostile file yields a *transport.BadModelError, never a panic. The
+// or hostile file yields an *Error, never a panic. The
 // writer produces deterministic GGUF v3 bytes that llama.cpp loads.
 package gguf
 
