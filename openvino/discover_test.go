@@ -108,6 +108,17 @@ func TestBadModels(t *testing.T) {
 		return p
 	}
 	f32 := func(n int) []byte { return make([]byte, 4*n) }
+	// llama writes every key gguf.ReadLlamaParams requires, and kvHeads.
+	llama := func(w *gguf.Writer, embd, heads, kvHeads uint32) {
+		_ = w.AddKV("general.architecture", "llama")
+		_ = w.AddKV("llama.embedding_length", embd)
+		_ = w.AddKV("llama.block_count", uint32(1))
+		_ = w.AddKV("llama.attention.head_count", heads)
+		_ = w.AddKV("llama.attention.head_count_kv", kvHeads)
+		_ = w.AddKV("llama.feed_forward_length", uint32(16))
+		_ = w.AddKV("llama.context_length", uint32(64))
+		_ = w.AddKV("llama.attention.layer_norm_rms_epsilon", float32(1e-5))
+	}
 	cases := []struct {
 		name, want string
 		edit       func(w *gguf.Writer)
@@ -115,37 +126,23 @@ func TestBadModels(t *testing.T) {
 		{"noarch.gguf", "general.architecture", func(w *gguf.Writer) {}},
 		{"gpt2.gguf", `"gpt2"`, func(w *gguf.Writer) { _ = w.AddKV("general.architecture", "gpt2") }},
 		{"nohp.gguf", "llama.embedding_length", func(w *gguf.Writer) { _ = w.AddKV("general.architecture", "llama") }},
-		{"noembd.gguf", "token_embd.weight is missing", func(w *gguf.Writer) {
-			_ = w.AddKV("general.architecture", "llama")
-			_ = w.AddKV("llama.embedding_length", uint32(8))
-			_ = w.AddKV("llama.block_count", uint32(1))
-			_ = w.AddKV("llama.attention.head_count", uint32(2))
-			_ = w.AddKV("llama.feed_forward_length", uint32(16))
-		}},
+		{"noembd.gguf", "token_embd.weight is missing", func(w *gguf.Writer) { llama(w, 8, 2, 2) }},
 		{"missing.gguf", "blk.0.attn_norm.weight is missing", func(w *gguf.Writer) {
-			_ = w.AddKV("general.architecture", "llama")
-			_ = w.AddKV("llama.embedding_length", uint32(8))
-			_ = w.AddKV("llama.block_count", uint32(1))
-			_ = w.AddKV("llama.attention.head_count", uint32(2))
-			_ = w.AddKV("llama.feed_forward_length", uint32(16))
+			llama(w, 8, 2, 2)
 			_ = w.AddTensor("token_embd.weight", gguf.TypeF32, []uint64{8, 10}, f32(80))
 			_ = w.AddTensor("output_norm.weight", gguf.TypeF32, []uint64{8}, f32(8))
 		}},
 		{"dims.gguf", "output_norm.weight has dims", func(w *gguf.Writer) {
+			llama(w, 8, 2, 2)
+			_ = w.AddTensor("token_embd.weight", gguf.TypeF32, []uint64{8, 10}, f32(80))
+			_ = w.AddTensor("output_norm.weight", gguf.TypeF32, []uint64{9}, f32(9))
+		}},
+		{"gqa.gguf", "not a multiple of head_count_kv", func(w *gguf.Writer) { llama(w, 12, 3, 2) }},
+		{"noctx.gguf", "llama.context_length", func(w *gguf.Writer) {
 			_ = w.AddKV("general.architecture", "llama")
 			_ = w.AddKV("llama.embedding_length", uint32(8))
 			_ = w.AddKV("llama.block_count", uint32(1))
 			_ = w.AddKV("llama.attention.head_count", uint32(2))
-			_ = w.AddKV("llama.feed_forward_length", uint32(16))
-			_ = w.AddTensor("token_embd.weight", gguf.TypeF32, []uint64{8, 10}, f32(80))
-			_ = w.AddTensor("output_norm.weight", gguf.TypeF32, []uint64{9}, f32(9))
-		}},
-		{"gqa.gguf", "not a multiple of head_count_kv", func(w *gguf.Writer) {
-			_ = w.AddKV("general.architecture", "llama")
-			_ = w.AddKV("llama.embedding_length", uint32(12))
-			_ = w.AddKV("llama.block_count", uint32(1))
-			_ = w.AddKV("llama.attention.head_count", uint32(3))
-			_ = w.AddKV("llama.attention.head_count_kv", uint32(2))
 			_ = w.AddKV("llama.feed_forward_length", uint32(16))
 		}},
 	}

@@ -50,86 +50,30 @@ func badGGUF(err error) error {
 	return err
 }
 
-// readSpec reads the hyperparameters and checks every tensor the decoder
-// needs is present with the expected shape and a supported type.
+// readSpec reads the hyperparameters (gguf.ReadLlamaParams) and checks
+// every tensor the decoder needs is present with the expected shape and a
+// supported type.
 func readSpec(f *gguf.File) (llamaSpec, error) {
 	var s llamaSpec
-	arch, err := f.String("general.architecture")
+	p, err := gguf.ReadLlamaParams(f)
 	if err != nil {
-		return s, badModel(f.Path, "general.architecture: %v", err)
-	}
-	if arch != "llama" {
-		return s, badModel(f.Path, "general.architecture is %q; the openvino backend supports llama", arch)
+		return s, badGGUF(err)
 	}
 	s.Name, _ = f.String("general.name")
-	u := func(key string, dst *int, def int) error {
-		v, err := f.Uint(key)
-		if errors.Is(err, gguf.ErrNoKey) && def >= 0 {
-			*dst = def
-			return nil
-		}
-		if err != nil {
-			return badModel(f.Path, "%s: %v", key, err)
-		}
-		if v == 0 || v > 1<<24 {
-			return badModel(f.Path, "%s = %d is out of range", key, v)
-		}
-		*dst = int(v)
-		return nil
-	}
-	for _, e := range []struct {
-		key string
-		dst *int
-		def int
-	}{
-		{"llama.embedding_length", &s.Embd, -1},
-		{"llama.block_count", &s.Layers, -1},
-		{"llama.attention.head_count", &s.Heads, -1},
-		{"llama.feed_forward_length", &s.FFN, -1},
-		{"llama.context_length", &s.CtxTrain, 2048},
-	} {
-		if err := u(e.key, e.dst, e.def); err != nil {
-			return s, err
-		}
-	}
-	if err := u("llama.attention.head_count_kv", &s.KVHeads, s.Heads); err != nil {
-		return s, err
-	}
+	s.Embd, s.Layers, s.Heads, s.KVHeads, s.FFN, s.CtxTrain = p.Embd, p.Layers, p.Heads, p.KVHeads, p.FFN, p.CtxTrain
+	s.RopeBase, s.Eps = p.RopeBase, p.NormEps
 	if s.Embd%s.Heads != 0 {
 		return s, badModel(f.Path, "embedding_length %d is not a multiple of head_count %d", s.Embd, s.Heads)
 	}
 	if s.Heads%s.KVHeads != 0 {
 		return s, badModel(f.Path, "head_count %d is not a multiple of head_count_kv %d", s.Heads, s.KVHeads)
 	}
-	s.HeadDim = s.Embd / s.Heads
+	s.HeadDim = p.HeadDim()
 	if s.HeadDim%2 != 0 {
 		return s, badModel(f.Path, "head dimension %d is odd; rotary embedding needs pairs", s.HeadDim)
 	}
-	rot := s.HeadDim
-	if err := u("llama.rope.dimension_count", &rot, s.HeadDim); err != nil {
-		return s, err
-	}
-	if rot != s.HeadDim {
-		return s, badModel(f.Path, "llama.rope.dimension_count %d differs from the head dimension %d (partial rotary is not supported)", rot, s.HeadDim)
-	}
-	fl := func(key string, def float64) (float64, error) {
-		v, err := f.Float(key)
-		if errors.Is(err, gguf.ErrNoKey) {
-			return def, nil
-		}
-		if err != nil {
-			return 0, badModel(f.Path, "%s: %v", key, err)
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-			return 0, badModel(f.Path, "%s = %v is out of range", key, v)
-		}
-		return v, nil
-	}
-	if s.RopeBase, err = fl("llama.rope.freq_base", 10000); err != nil {
-		return s, err
-	}
-	if s.Eps, err = fl("llama.attention.layer_norm_rms_epsilon", 1e-5); err != nil {
-		return s, err
+	if p.RopeDim != s.HeadDim {
+		return s, badModel(f.Path, "llama.rope.dimension_count %d differs from the head dimension %d (partial rotary is not supported)", p.RopeDim, s.HeadDim)
 	}
 	emb, ok := f.Tensor("token_embd.weight")
 	if !ok {
