@@ -1,9 +1,7 @@
 package openvino
 
 import (
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -29,17 +28,13 @@ func BenchmarkSmol135mQ8(b *testing.B) {
 	if err := Available(); err != nil {
 		b.Skipf("OpenVINO runtime unavailable: %v", err)
 	}
-	path := os.Getenv("FAK_BENCH_MODEL")
+	path := env.BenchModel.Value()
 	if path == "" {
 		path = writeTinyGGUF(b, b.TempDir(), smol135m, gguf.TypeQ8_0, 1, false)
 	}
-	threads := 2
-	if v := os.Getenv("FAK_BENCH_THREADS"); v != "" {
-		n, err := strconv.Atoi(v)
-		require.NoError(b, err)
-		threads = n
-	}
-	cache := os.Getenv("FAK_BENCH_IR_CACHE")
+	threads, err := env.BenchThreads.Int(2)
+	require.NoError(b, err)
+	cache := env.BenchIRCache.Value()
 	if cache == "" {
 		cache = filepath.Join(b.TempDir(), "ir")
 	}

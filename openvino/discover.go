@@ -7,14 +7,9 @@ import (
 	"runtime"
 	"sort"
 
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
-
-// EnvLib names the environment variable that points at the OpenVINO C API
-// library: a file (libopenvino_c.so.<version>) or a directory holding one.
-// When it is set, only that location is tried: a wrong value makes the
-// backend unavailable instead of silently falling back to another runtime.
-const EnvLib = "FAK_OPENVINO_LIB"
 
 // libPattern matches the C API library names the wheel and the archive
 // installs use: the versioned file name (libopenvino_c.so.2641) and, in
@@ -23,7 +18,12 @@ const libPattern = "libopenvino_c.so*"
 
 // searchEnv is what discovery reads from the process; tests replace it.
 type searchEnv struct {
-	getenv     func(string) string
+	// lib is FAK_OPENVINO_LIB (env.OpenVINOLib): the C API library file
+	// (libopenvino_c.so.<version>) or a directory holding one. When it is
+	// set, only that location is tried: a wrong value makes the backend
+	// unavailable instead of silently falling back to another runtime.
+	lib        string
+	getenv     func(string) string // VIRTUAL_ENV, LD_LIBRARY_PATH
 	executable func() (string, error)
 	workdir    func() (string, error)
 	moduleRoot string
@@ -32,6 +32,7 @@ type searchEnv struct {
 
 func defaultSearchEnv() searchEnv {
 	return searchEnv{
+		lib:        env.OpenVINOLib.Value(),
 		getenv:     os.Getenv,
 		executable: os.Executable,
 		workdir:    os.Getwd,
@@ -57,14 +58,14 @@ func moduleRoot() string {
 
 // findLibrary returns the path of the C API library, or an
 // *transport.UnavailableError listing every location tried.
-func findLibrary(env searchEnv) (string, error) {
+func findLibrary(se searchEnv) (string, error) {
 	var tried []string
-	if v := env.getenv(EnvLib); v != "" {
-		tried = append(tried, EnvLib+"="+v)
+	if v := se.lib; v != "" {
+		tried = append(tried, env.OpenVINOLib.Name+"="+v)
 		p, err := libIn(v)
 		if err != nil {
 			return "", &transport.UnavailableError{Backend: "openvino",
-				Reason: fmt.Sprintf("%s=%s does not name a usable OpenVINO C API library: %v", EnvLib, v, err), Tried: tried}
+				Reason: fmt.Sprintf("%s=%s does not name a usable OpenVINO C API library: %v", env.OpenVINOLib.Name, v, err), Tried: tried}
 		}
 		return p, nil
 	}
@@ -72,17 +73,17 @@ func findLibrary(env searchEnv) (string, error) {
 	// directory, or one of their parents (so bin/fakbench and go test from a
 	// package directory both find it), and under the module root.
 	var starts []string
-	if exe, err := env.executable(); err == nil {
+	if exe, err := se.executable(); err == nil {
 		if r, err := filepath.EvalSymlinks(exe); err == nil {
 			exe = r
 		}
 		starts = append(starts, filepath.Dir(exe))
 	}
-	if wd, err := env.workdir(); err == nil {
+	if wd, err := se.workdir(); err == nil {
 		starts = append(starts, wd)
 	}
-	if env.moduleRoot != "" {
-		starts = append(starts, env.moduleRoot)
+	if se.moduleRoot != "" {
+		starts = append(starts, se.moduleRoot)
 	}
 	seen := map[string]bool{}
 	for _, s := range starts {
@@ -101,14 +102,14 @@ func findLibrary(env searchEnv) (string, error) {
 		}
 	}
 	// An active virtualenv.
-	if v := env.getenv("VIRTUAL_ENV"); v != "" && !seen[v] {
+	if v := se.getenv("VIRTUAL_ENV"); v != "" && !seen[v] {
 		tried = append(tried, v)
 		if p := venvLib(v); p != "" {
 			return p, nil
 		}
 	}
 	// The loader path.
-	for _, d := range filepath.SplitList(env.getenv("LD_LIBRARY_PATH")) {
+	for _, d := range filepath.SplitList(se.getenv("LD_LIBRARY_PATH")) {
 		if d == "" {
 			continue
 		}
@@ -124,7 +125,7 @@ func findLibrary(env searchEnv) (string, error) {
 		}
 	}
 	// Archive installs.
-	for _, g := range env.globRoots {
+	for _, g := range se.globRoots {
 		roots, _ := filepath.Glob(g)
 		sort.Sort(sort.Reverse(sort.StringSlice(roots)))
 		if len(roots) == 0 {
@@ -139,7 +140,7 @@ func findLibrary(env searchEnv) (string, error) {
 		}
 	}
 	return "", &transport.UnavailableError{Backend: "openvino",
-		Reason: "no OpenVINO C API library (libopenvino_c.so.*) found; run `make setup` to install the runtime into .venv, or set " + EnvLib,
+		Reason: "no OpenVINO C API library (libopenvino_c.so.*) found; run `make setup` to install the runtime into .venv, or set " + env.OpenVINOLib.Name,
 		Tried:  tried}
 }
 
@@ -186,8 +187,8 @@ func libIn(path string) (string, error) {
 }
 
 // loadRuntime finds and opens the C API library.
-func loadRuntime(env searchEnv) (*capi, error) {
-	p, err := findLibrary(env)
+func loadRuntime(se searchEnv) (*capi, error) {
+	p, err := findLibrary(se)
 	if err != nil {
 		return nil, err
 	}

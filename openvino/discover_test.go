@@ -13,13 +13,16 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
-// emptyEnv is a search environment where nothing is installed.
+// emptyEnv is a search environment where nothing is installed; vars are
+// its environment (FAK_OPENVINO_LIB included).
 func emptyEnv(t *testing.T, vars map[string]string) searchEnv {
 	dir := t.TempDir()
 	return searchEnv{
+		lib:        vars[env.OpenVINOLib.Name],
 		getenv:     func(k string) string { return vars[k] },
 		executable: func() (string, error) { return filepath.Join(dir, "bin", "fakbench"), nil },
 		workdir:    func() (string, error) { return filepath.Join(dir, "work"), nil },
@@ -44,26 +47,26 @@ func TestDiscoveryMissing(t *testing.T) {
 func TestDiscoveryExplicitLib(t *testing.T) {
 	// An explicit FAK_OPENVINO_LIB that does not exist is an error naming it,
 	// never a silent fallback to another runtime.
-	env := emptyEnv(t, map[string]string{EnvLib: "/nonexistent"})
-	_, err := findLibrary(env)
+	lib := env.OpenVINOLib.Name
+	_, err := findLibrary(emptyEnv(t, map[string]string{lib: "/nonexistent"}))
 	var ue *transport.UnavailableError
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, ue.Reason, "/nonexistent")
-	assert.Equal(t, []string{EnvLib + "=/nonexistent"}, ue.Tried)
+	assert.Equal(t, []string{"FAK_OPENVINO_LIB=/nonexistent"}, ue.Tried)
 
 	// A directory without the library.
 	dir := t.TempDir()
-	_, err = findLibrary(emptyEnv(t, map[string]string{EnvLib: dir}))
+	_, err = findLibrary(emptyEnv(t, map[string]string{lib: dir}))
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, ue.Reason, "no libopenvino_c.so")
 
 	// A file that is not a library fails at dlopen, as unavailable.
 	bogus := filepath.Join(dir, "libopenvino_c.so.9999")
 	require.NoError(t, os.WriteFile(bogus, []byte("not an ELF file"), 0o644))
-	p, err := findLibrary(emptyEnv(t, map[string]string{EnvLib: dir}))
+	p, err := findLibrary(emptyEnv(t, map[string]string{lib: dir}))
 	require.NoError(t, err)
 	assert.Equal(t, bogus, p)
-	_, err = loadRuntime(emptyEnv(t, map[string]string{EnvLib: dir}))
+	_, err = loadRuntime(emptyEnv(t, map[string]string{lib: dir}))
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, ue.Reason, "dlopen")
 }
@@ -91,7 +94,7 @@ func TestRealRuntimeVersion(t *testing.T) {
 }
 
 func TestOpenUnavailableWhenHidden(t *testing.T) {
-	t.Setenv(EnvLib, "/nonexistent")
+	t.Setenv(env.OpenVINOLib.Name, "/nonexistent")
 	_, err := adapters.Open(context.Background(), "openvino", adapters.Options{ModelPath: "x.gguf"})
 	assert.True(t, transport.IsUnavailable(err), "got %v", err)
 	assert.ErrorContains(t, err, "/nonexistent")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/internal/env"
 )
 
 // tinyShape is the synthetic "tiny" preset's shape.
@@ -118,8 +118,10 @@ func encode(t testing.TB, wt gguf.TensorType, x []float32) []byte {
 func requireRuntime(t *testing.T) {
 	t.Helper()
 	if err := Available(); err != nil {
-		if os.Getenv("FAK_REQUIRE_OPENVINO") == "1" {
-			t.Fatalf("FAK_REQUIRE_OPENVINO=1 but the runtime is unavailable: %v", err)
+		must, envErr := env.RequireOpenVINO.Bool()
+		require.NoError(t, envErr)
+		if must {
+			t.Fatalf("%s=1 but the runtime is unavailable: %v", env.RequireOpenVINO.Name, err)
 		}
 		t.Skipf("OpenVINO runtime unavailable: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/internal/env"
 	_ "github.com/fakbench/fakbench/llamacpp" // registers "llamacpp"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -16,7 +17,7 @@ import (
 // realModel is where scripts/setup.d/40-models.sh puts the real model
 // (SmolLM2-135M-Instruct, Q4_1, tied output head); FAK_REAL_MODEL overrides.
 func realModel(t *testing.T) string {
-	p := os.Getenv("FAK_REAL_MODEL")
+	p := env.RealModel.Value()
 	if p == "" {
 		p = filepath.Join("..", ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
 	}
