@@ -15,6 +15,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -23,8 +24,10 @@ import (
 func requireNative(t *testing.T) {
 	t.Helper()
 	if err := Available(); err != nil {
-		if os.Getenv("FAK_REQUIRE_LLAMACPP") == "1" {
-			t.Fatalf("FAK_REQUIRE_LLAMACPP=1 but %v", err)
+		must, envErr := env.RequireLlamacpp.Bool()
+		require.NoError(t, envErr)
+		if must {
+			t.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
 		}
 		t.Skip(err)
 	}
