@@ -14,7 +14,6 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gokernel/kernels"
-	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -71,9 +70,9 @@ type Backend struct {
 
 var _ transport.Backend = (*Backend)(nil)
 
-// Open loads opts.ModelPath (a .gguf file, or a synthetic:PRESET[:TYPE] or
-// real:NAME spec resolved through package synth) on the Go kernel. Threads default to
-// runtime.NumCPU(), the context length to min(model context, 4096).
+// Open loads opts.ModelPath, a .gguf file (model specs are resolved to
+// files by package models before any backend sees them), on the Go kernel.
+// Threads default to runtime.NumCPU(), the context length to min(model context, 4096).
 // opts.Extra["chunk_size"] sets the prefill chunk, opts.Extra["kernels"]
 // the kernel set for the backend's lifetime and opts.Extra["prefix_reuse"]
 // ("on" or "off") whether sessions reuse resident prefix positions. A bad
@@ -121,21 +120,13 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 			return nil, fmt.Errorf("gokernel: unknown option %q (known: %s)", k, strings.Join(extraKeys, ", "))
 		}
 	}
-	var err error
 	if opts.Threads < 0 {
 		return nil, fmt.Errorf("gokernel: threads %d: want >= 0", opts.Threads)
 	}
 	if opts.ContextLength < 0 {
 		return nil, fmt.Errorf("gokernel: context length %d: want >= 0", opts.ContextLength)
 	}
-	path := opts.ModelPath
-	if strings.HasPrefix(path, synth.SpecPrefix) || strings.HasPrefix(path, synth.RealPrefix) {
-		// A model spec rather than a file: generate or locate the file.
-		if path, err = synth.ResolveModel(path); err != nil {
-			return nil, err
-		}
-	}
-	m, err := Load(path, mo)
+	m, err := Load(opts.ModelPath, mo)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gokernel/kernels"
-	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -143,7 +143,7 @@ func maxLen(prompts [][]transport.Token) int {
 // B = 1 through the Backend (as the harness calls it) equals Session.Decode
 // after PrefillSuffix, and the registry says the backend batches.
 func TestDecodeBatchBackendB1(t *testing.T) {
-	path, err := synth.ResolveModel("synthetic:tiny:q8_0")
+	path, err := models.Path("synthetic:tiny:q8_0")
 	require.NoError(t, err)
 	e, err := adapters.Lookup(BackendName)
 	require.NoError(t, err)

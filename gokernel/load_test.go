@@ -14,7 +14,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
-	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -319,15 +319,12 @@ func TestOpenErrors(t *testing.T) {
 	_, err = Open(cctx, adapters.Options{ModelPath: path})
 	assert.ErrorIs(t, err, context.Canceled)
 
-	_, err = Open(ctx, adapters.Options{ModelPath: "synthetic:nosuch"})
-	assert.ErrorContains(t, err, "nosuch")
-
-	// A spec is resolved to its generated file.
-	sb, err := Open(ctx, adapters.Options{ModelPath: "synthetic:tiny:f16", Threads: 1})
-	require.NoError(t, err)
-	assert.Equal(t, "f16", sb.Info().WeightType)
-	assert.True(t, strings.HasSuffix(sb.Info().Path, ".gguf"), sb.Info().Path)
-	require.NoError(t, sb.Close())
+	// Open takes a file: model specs are resolved (models.Resolve) before
+	// any backend sees them, so a spec is a file that does not exist.
+	_, err = Open(ctx, adapters.Options{ModelPath: "synthetic:tiny:f16", Threads: 1})
+	var bm *transport.BadModelError
+	require.ErrorAs(t, err, &bm)
+	assert.Equal(t, "synthetic:tiny:f16", bm.File)
 
 	// Default threads: runtime.NumCPU().
 	b, err := Open(ctx, adapters.Options{ModelPath: path})
@@ -350,7 +347,7 @@ func benchModel(b *testing.B, spec string) *Model {
 		m, err = assemble("mem:tiny", "tiny", hp, randomTensors(hp, kernels.TypeQ8_0, 7, false).lookup, Options{Threads: 2})
 	} else {
 		var path string
-		path, err = synth.ResolveModel(spec)
+		path, err = models.Path(spec)
 		require.NoError(b, err)
 		m, err = Load(path, Options{Threads: 2, ContextLength: 2048})
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
-	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -21,7 +21,7 @@ import (
 func TestSyntheticTinyMatchesReference(t *testing.T) {
 	for _, typ := range []string{"f32", "f16", "q8_0"} {
 		t.Run(typ, func(t *testing.T) {
-			path, err := synth.ResolveModel("synthetic:tiny:" + typ)
+			path, err := models.Path("synthetic:tiny:" + typ)
 			require.NoError(t, err)
 			m, err := Load(path, Options{Threads: 2})
 			require.NoError(t, err)
@@ -87,7 +87,7 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 // error must name a tensor and the type. Skipped where `make setup` has not
 // fetched the model.
 func TestRealQ4_1ModelIsRefused(t *testing.T) {
-	path, err := synth.RealModelPath("smollm2")
+	path, err := models.RealPath("smollm2")
 	if err != nil {
 		t.Skipf("real model not available: %v", err)
 	}

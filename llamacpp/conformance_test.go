@@ -8,7 +8,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance"
-	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 	requireNative(t)
 	for _, typ := range []string{"f32", "q8_0"} {
 		t.Run(typ, func(t *testing.T) {
-			path, err := synth.ResolveModel("synthetic:tiny:" + typ)
+			path, err := models.Path("synthetic:tiny:" + typ)
 			require.NoError(t, err)
 			conformance.Run(t, func(t *testing.T) transport.Backend {
 				b, err := adapters.Open(context.Background(), "llamacpp", adapters.Options{ModelPath: path, Threads: 1})

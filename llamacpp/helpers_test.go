@@ -3,14 +3,14 @@ package llamacpp
 import (
 	"testing"
 
-	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/models"
 )
 
 // tinyModel is the synthetic tiny model of the given weight type (f32,
 // f16, q8_0), generated into the model cache on first use.
 func tinyModel(t *testing.T, typ string) string {
 	t.Helper()
-	p, err := synth.ResolveModel("synthetic:tiny:" + typ)
+	p, err := models.Path("synthetic:tiny:" + typ)
 	if err != nil {
 		t.Fatalf("synthetic:tiny:%s: %v", typ, err)
 	}
@@ -20,7 +20,7 @@ func tinyModel(t *testing.T, typ string) string {
 // resolveBenchModel resolves a .gguf path or synthetic:PRESET[:TYPE] spec.
 func resolveBenchModel(b *testing.B, spec string) string {
 	b.Helper()
-	p, err := synth.ResolveModel(spec)
+	p, err := models.Path(spec)
 	if err != nil {
 		b.Fatalf("%s: %v", spec, err)
 	}

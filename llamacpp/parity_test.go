@@ -9,9 +9,9 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	_ "github.com/fakbench/fakbench/gokernel"
-	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/llamacpp"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/parity"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -78,7 +78,7 @@ func TestParityWithGoKernel(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path, err := synth.ResolveModel("synthetic:tiny:" + tc.typ)
+			path, err := models.Path("synthetic:tiny:" + tc.typ)
 			require.NoError(t, err)
 			gk := openBackend(t, "gokernel", path, nil)
 			lc := openBackend(t, "llamacpp", path, tc.extra)

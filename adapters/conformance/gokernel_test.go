@@ -10,8 +10,8 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance"
 	_ "github.com/fakbench/fakbench/gokernel"
-	"github.com/fakbench/fakbench/gokernel/synth"
 	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -19,7 +19,7 @@ import (
 // openTiny opens the Go kernel on the synthetic tiny model through the registry.
 func openTiny(t *testing.T) transport.Backend {
 	t.Helper()
-	path, err := synth.ResolveModel("synthetic:tiny")
+	path, err := models.Path("synthetic:tiny")
 	require.NoError(t, err)
 	b, err := adapters.Open(context.Background(), "gokernel", adapters.Options{ModelPath: path, Threads: 2})
 	require.NoError(t, err)

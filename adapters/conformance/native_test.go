@@ -13,8 +13,8 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance"
-	"github.com/fakbench/fakbench/gokernel/synth"
 	_ "github.com/fakbench/fakbench/llamacpp"
+	"github.com/fakbench/fakbench/models"
 	_ "github.com/fakbench/fakbench/openvino"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -24,7 +24,7 @@ import (
 func openNative(name string) func(t *testing.T) transport.Backend {
 	return func(t *testing.T) transport.Backend {
 		t.Helper()
-		path, err := synth.ResolveModel("synthetic:tiny")
+		path, err := models.Path("synthetic:tiny")
 		require.NoError(t, err)
 		// One thread: native thread pools spin, which on a loaded machine
 		// costs far more than a second thread gains on the tiny model.

@@ -11,8 +11,7 @@ import (
 	"strings"
 
 	"github.com/fakbench/fakbench/gguf"
-	"github.com/fakbench/fakbench/gokernel/synth"
-	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/models"
 )
 
 func init() {
@@ -48,23 +47,23 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 func runModelGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("model gen", modelSynopsis, stderr)
-	preset := fs.String("preset", "", "model shape: "+strings.Join(synth.PresetNames(), ", ")+" (required)")
+	preset := fs.String("preset", "", "model shape: "+strings.Join(models.PresetNames(), ", ")+" (required)")
 	typ := fs.String("type", "f32", "weight type: f32, f16 or q8_0")
 	out := fs.String("out", "", "output `file` (.gguf, required)")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
 	if *preset == "" {
-		return usageError(stderr, "model gen", "missing --preset (one of %s)", strings.Join(synth.PresetNames(), ", "))
+		return usageError(stderr, "model gen", "missing --preset (one of %s)", strings.Join(models.PresetNames(), ", "))
 	}
 	if *out == "" {
 		return usageError(stderr, "model gen", "missing --out (the .gguf file to write)")
 	}
-	p, err := synth.LookupPreset(*preset)
+	p, err := models.LookupPreset(*preset)
 	if err != nil {
 		return usageError(stderr, "model gen", "--preset: %v", err)
 	}
-	t, err := synth.ParseType(*typ)
+	t, err := models.ParseType(*typ)
 	if err != nil {
 		return usageError(stderr, "model gen", "--type: %v", err)
 	}
@@ -78,7 +77,7 @@ func runModelGen(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return exitUsage
 		}
 	}
-	if err := synth.GenerateFile(*out, p, t); err != nil {
+	if err := models.GenerateFile(*out, p, t); err != nil {
 		fmt.Fprintf(stderr, "fakbench model gen: writing %s: %v\n", *out, err)
 		return exitUsage
 	}
@@ -87,7 +86,7 @@ func runModelGen(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "fakbench model gen: %v\n", err)
 		return exitFailed
 	}
-	digest, err := synth.FileDigest(*out)
+	digest, err := models.FileDigest(*out)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakbench model gen: %v\n", err)
 		return exitFailed
@@ -96,63 +95,14 @@ func runModelGen(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return exitOK
 }
 
-// resolvedModel is a model spec turned into a checked file.
-type resolvedModel struct {
-	// Spec is the spec as given (.gguf path, synthetic:..., real:...).
-	Spec string
-	// Path is the GGUF file.
-	Path string
-	// Name is general.name, or the file's base name.
-	Name string
-	// Digest is "sha256:<hex>" of the file.
-	Digest string
-	// Size is the file size in bytes.
-	Size int64
-	// DecodeBytes is the weight bytes one decoded token reads
-	// (gguf.File.DecodeReadBytes): the decode roofline's denominator, the
-	// same for every backend of a run.
-	DecodeBytes int64
-}
-
-// resolveModel turns spec into a file (generating and caching a synthetic
-// model the first time, with a line on progress), checks that the file
-// parses as GGUF (a corrupt file is a *transport.BadModelError naming it and
-// the fault), and hashes it.
-func resolveModel(ctx context.Context, spec string, progress io.Writer) (resolvedModel, error) {
-	if err := ctx.Err(); err != nil {
-		return resolvedModel{}, err
+// resolveModel resolves the --model spec (models.Resolve), naming the flag
+// when the spec names no file.
+func resolveModel(ctx context.Context, spec string, progress io.Writer) (models.Resolved, error) {
+	m, err := models.Resolve(ctx, spec, progress)
+	if se, ok := errors.AsType[*models.SpecError](err); ok {
+		return m, fmt.Errorf("--model %s: %w", spec, se.Err)
 	}
-	if s, err := synth.ParseSpec(spec); err == nil {
-		if _, err := os.Stat(synth.CachePath(s)); err != nil {
-			fmt.Fprintf(progress, "fakbench: generating %s into the cache %s (first use)\n", s, synth.CacheDir())
-		}
-	}
-	path, err := synth.ResolveModel(spec)
-	if err != nil {
-		return resolvedModel{}, fmt.Errorf("--model %s: %w", spec, err)
-	}
-	f, err := gguf.Open(path)
-	if ge, ok := errors.AsType[*gguf.Error](err); ok {
-		return resolvedModel{}, &transport.BadModelError{File: ge.File, Reason: ge.Reason, Err: ge.Err}
-	}
-	if err != nil {
-		return resolvedModel{}, &transport.BadModelError{File: path, Reason: "cannot read", Err: err}
-	}
-	name, _ := f.String("general.name")
-	decodeBytes := f.DecodeReadBytes()
-	_ = f.Close()
-	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(path), ".gguf")
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return resolvedModel{}, &transport.BadModelError{File: path, Reason: "cannot stat", Err: err}
-	}
-	digest, err := synth.FileDigest(path)
-	if err != nil {
-		return resolvedModel{}, &transport.BadModelError{File: path, Reason: "cannot hash", Err: err}
-	}
-	return resolvedModel{Spec: spec, Path: path, Name: name, Digest: digest, Size: st.Size(), DecodeBytes: decodeBytes}, nil
+	return m, err
 }
 
 func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -180,7 +130,7 @@ func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 // describeModel prints what a person needs to know about a model file.
-func describeModel(w io.Writer, m resolvedModel, f *gguf.File) {
+func describeModel(w io.Writer, m models.Resolved, f *gguf.File) {
 	arch, _ := f.String("general.architecture")
 	fmt.Fprintf(w, "file:          %s\n", m.Path)
 	if m.Spec != m.Path {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fakbench/fakbench/gokernel/synth"
+	"github.com/fakbench/fakbench/models"
 )
 
 func TestModelGenDigestStable(t *testing.T) {
@@ -27,7 +27,7 @@ func TestModelGenDigestStable(t *testing.T) {
 	assert.Equal(t, fa[1:], fb[1:], "same preset and type: same size, digest and spec")
 	assert.Equal(t, "synthetic:tiny:q8_0", fa[3])
 
-	da, err := synth.FileDigest(a)
+	da, err := models.FileDigest(a)
 	require.NoError(t, err)
 	assert.Equal(t, da, fa[2], "the printed digest is the file's")
 	ba, err := os.ReadFile(a)

@@ -20,6 +20,7 @@ import (
 	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/harness/sweep"
 	"github.com/fakbench/fakbench/internal/progress"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/formats"
 	"github.com/fakbench/fakbench/report/html"
@@ -380,20 +381,20 @@ func planRows(o runOptions) []*opened {
 
 // openBackend opens one backend with the run's threads and context and the
 // given profile and options.
-func openBackend(ctx context.Context, o runOptions, m resolvedModel, name, profile string, extra map[string]string) (transport.Backend, error) {
+func openBackend(ctx context.Context, o runOptions, m models.Resolved, name, profile string, extra map[string]string) (transport.Backend, error) {
 	return adapters.Open(ctx, name, adapters.Options{
 		ModelPath: m.Path, Threads: o.threads, ContextLength: o.ctxLen, Profile: profile, Extra: extra,
 	})
 }
 
 // openRow opens a row's backend.
-func openRow(ctx context.Context, o runOptions, m resolvedModel, row *opened) (transport.Backend, error) {
+func openRow(ctx context.Context, o runOptions, m models.Resolved, row *opened) (transport.Backend, error) {
 	return openBackend(ctx, o, m, row.name, row.profile, row.extra)
 }
 
 // openFailedReport is the row of a backend that failed to open for a reason
 // other than being unavailable here.
-func openFailedReport(o runOptions, m resolvedModel, row *opened, err error) *report.Report {
+func openFailedReport(o runOptions, m models.Resolved, row *opened, err error) *report.Report {
 	r := baseReport(o, m, row)
 	r.Status = report.StatusFailed
 	r.Notes = append(r.Notes, "open failed: "+err.Error())
@@ -402,7 +403,7 @@ func openFailedReport(o runOptions, m resolvedModel, row *opened, err error) *re
 
 // probeGrid opens and closes the backend once per configuration of g, so a
 // bad option in the grid is a usage error before anything is measured.
-func probeGrid(ctx context.Context, o runOptions, m resolvedModel, name string, g sweep.Grid) error {
+func probeGrid(ctx context.Context, o runOptions, m models.Resolved, name string, g sweep.Grid) error {
 	for _, c := range g.Configs() {
 		b, err := openBackend(ctx, o, m, name, "tuned", c.Extra)
 		if err != nil {
@@ -635,7 +636,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // per section and repetition (harness.Interleave), with the sequential one
 // each runs its whole suite after the other, alone in memory (its peak RSS
 // is then its own). It returns the schedule the reports record.
-func runRows(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, rows []*opened,
+func runRows(ctx context.Context, o runOptions, m models.Resolved, sc harness.Scenario, rows []*opened,
 	host report.Host, flags string, logw, stderr io.Writer) *report.Schedule {
 	var todo []*opened
 	for _, row := range rows {
@@ -761,7 +762,7 @@ func rowNotes(row *opened) {
 // runSweep measures row's backend once per configuration of the run's grid
 // (each a full harness run with the run's threads, scenario and
 // repetitions) and composes the tuned row.
-func runSweep(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, row *opened,
+func runSweep(ctx context.Context, o runOptions, m models.Resolved, sc harness.Scenario, row *opened,
 	host report.Host, flags string, progressW io.Writer) (*sweep.Sweep, error) {
 	grid := o.grids[row.name]
 	configs := grid.Configs()
@@ -790,7 +791,7 @@ func runSweep(ctx context.Context, o runOptions, m resolvedModel, sc harness.Sce
 
 // sweptRow is the row a sweep gives: the composed tuned row, or a failed
 // row saying why there is none.
-func sweptRow(o runOptions, m resolvedModel, row *opened, s *sweep.Sweep, err error) *report.Report {
+func sweptRow(o runOptions, m models.Resolved, row *opened, s *sweep.Sweep, err error) *report.Report {
 	if s != nil && s.Tuned != nil && err == nil {
 		r := s.Tuned
 		r.Notes = append(r.Notes, fmt.Sprintf("the sweep's configurations are kept in sweep-%s.json", row.name))
@@ -809,7 +810,7 @@ func sweptRow(o runOptions, m resolvedModel, row *opened, s *sweep.Sweep, err er
 }
 
 // baseReport fills the facts every row carries, run or not.
-func baseReport(o runOptions, m resolvedModel, row *opened) *report.Report {
+func baseReport(o runOptions, m models.Resolved, row *opened) *report.Report {
 	r := &report.Report{
 		Model:   m.Name,
 		Backend: row.name,
@@ -855,7 +856,7 @@ func rowKind(backend, profile string) string {
 //
 // yield, when not nil, is the interleaving hand-over (harness.Config.Yield);
 // the progress is then printed as lines, since several rows advance at once.
-func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scenario, row *opened,
+func runOne(ctx context.Context, o runOptions, m models.Resolved, sc harness.Scenario, row *opened,
 	host report.Host, flags string, progressW io.Writer, yield func()) *report.Report {
 	b := row.backend
 	name := row.display()
@@ -928,7 +929,7 @@ func runOne(ctx context.Context, o runOptions, m resolvedModel, sc harness.Scena
 // addRoofline sets the decode roofline: the tokens per second the node's
 // memory bandwidth allows when every token reads the weights once, and the
 // fraction of it the backend reached. weightBytes comes from the model file
-// (resolvedModel.DecodeBytes), not from the backend, so every row of a run
+// (models.Resolved.DecodeBytes), not from the backend, so every row of a run
 // is held to the same roofline.
 func addRoofline(rep *report.Report, weightBytes int64, host report.Host) {
 	if host.MemBWGBs <= 0 || weightBytes <= 0 {
@@ -1010,7 +1011,7 @@ func writeFormats(o runOptions, reports []*report.Report, stdout, stderr io.Writ
 // prepareRun is the start shared by run and tune: the progress writer
 // (discarded with --quiet), the resolved model and the output directory.
 // On failure it returns the exit code to use and false.
-func prepareRun(ctx context.Context, cmd string, o runOptions, stderr io.Writer) (io.Writer, resolvedModel, int, bool) {
+func prepareRun(ctx context.Context, cmd string, o runOptions, stderr io.Writer) (io.Writer, models.Resolved, int, bool) {
 	logw := io.Writer(stderr)
 	if o.quiet {
 		logw = io.Discard

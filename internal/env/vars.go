@@ -41,7 +41,7 @@ var (
 		Name:    "FAK_CACHE_DIR",
 		Scope:   Program,
 		Default: "$XDG_CACHE_HOME/fakbench, else ~/.cache/fakbench, else fakbench-cache in the OS temporary directory",
-		ReadBy:  []string{"gokernel/synth"},
+		ReadBy:  []string{"models"},
 		Doc:     "Directory where `synthetic:PRESET[:TYPE]` models are generated once and cached by digest.",
 	})
 
@@ -50,7 +50,7 @@ var (
 		Name:    "FAK_MODELS_DIR",
 		Scope:   Program,
 		Default: "not searched: .cache/models in the working directory or a parent, then next to the binary's parent directory",
-		ReadBy:  []string{"gokernel/synth"},
+		ReadBy:  []string{"models"},
 		Doc:     "Directory searched first for the files of `real:NAME` models (`make setup` puts them in .cache/models).",
 	})
 
@@ -194,7 +194,7 @@ var (
 		Name:    "FAK_SYNTH_MARGIN_PRESET",
 		Scope:   Test,
 		Default: "the test skips",
-		ReadBy:  []string{"gokernel/synth"},
+		ReadBy:  []string{"models"},
 		Doc:     "`preset:type:sequences:length` (e.g. smol135m:q8_0:4:32) makes TestMarginsPreset measure the logit margins of that synthetic model; minutes and about 2 GB for smol135m.",
 	})
 )

@@ -1,18 +1,14 @@
-package synth
+package models
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/fakbench/fakbench/transport"
 )
 
 // CacheDir returns where generated models are cached: $FAK_CACHE_DIR, else
@@ -136,86 +132,4 @@ func FileDigest(path string) (string, error) {
 		return "", fmt.Errorf("digest %s: %w", path, err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// RealPrefix starts the spec of a real model fetched by setup.
-const RealPrefix = "real:"
-
-// RealModels maps real-model names to the file setup places under
-// .cache/models (scripts/setup.d/40-models.sh).
-var RealModels = map[string]string{
-	"smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf",
-}
-
-// RealModelPath finds the file of a real model: in $FAK_MODELS_DIR, else in
-// .cache/models of the working directory or one of its parents, else next
-// to the executable's parent directory (bin/..). It fails, saying to run
-// `make setup`, when the file is absent.
-func RealModelPath(name string) (string, error) {
-	file, ok := RealModels[name]
-	if !ok {
-		known := make([]string, 0, len(RealModels))
-		for k := range RealModels {
-			known = append(known, RealPrefix+k)
-		}
-		return "", fmt.Errorf("unknown real model %q (known: %s)", name, strings.Join(known, ", "))
-	}
-	var tried []string
-	try := func(dir string) (string, bool) {
-		p := filepath.Join(dir, file)
-		tried = append(tried, p)
-		st, err := os.Stat(p)
-		return p, err == nil && st.Mode().IsRegular()
-	}
-	if d := os.Getenv("FAK_MODELS_DIR"); d != "" {
-		if p, ok := try(d); ok {
-			return p, nil
-		}
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			if p, ok := try(filepath.Join(dir, ".cache", "models")); ok {
-				return p, nil
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	if exe, err := os.Executable(); err == nil {
-		if p, ok := try(filepath.Join(filepath.Dir(filepath.Dir(exe)), ".cache", "models")); ok {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("real model %s (%s) not found: run `make setup` to fetch it (looked in %s)",
-		name, file, strings.Join(tried, ", "))
-}
-
-// ResolveModel turns a model spec into a file path: a .gguf path (which
-// must exist), "synthetic:PRESET[:TYPE]" (generated and cached by Ensure),
-// or "real:NAME" (the model fetched by `make setup`).
-func ResolveModel(spec string) (string, error) {
-	switch {
-	case spec == "":
-		return "", errors.New("empty model spec: want a .gguf path, synthetic:PRESET[:TYPE] or real:smollm2")
-	case strings.HasPrefix(spec, SpecPrefix):
-		s, err := ParseSpec(spec)
-		if err != nil {
-			return "", err
-		}
-		return Ensure(s)
-	case strings.HasPrefix(spec, RealPrefix):
-		return RealModelPath(strings.TrimPrefix(spec, RealPrefix))
-	}
-	st, err := os.Stat(spec)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && !strings.HasSuffix(spec, ".gguf") {
-			return "", fmt.Errorf("model %q: no such file, and not a spec (want a .gguf path, synthetic:PRESET[:TYPE] or real:smollm2)", spec)
-		}
-		return "", &transport.BadModelError{File: spec, Reason: "cannot use model file", Err: err}
-	}
-	if !st.Mode().IsRegular() {
-		return "", &transport.BadModelError{File: spec, Reason: "not a regular file"}
-	}
-	return spec, nil
 }

@@ -1,13 +1,15 @@
-// Package synth generates deterministic synthetic Llama-architecture GGUF
-// models at the shapes of real ones, resolves model specs
-// ("synthetic:PRESET[:TYPE]", "real:smollm2", a .gguf path) to files, and
-// caches generated models.
+// Package models is where model specs become files, and the only place
+// they do: "synthetic:PRESET[:TYPE]" (a deterministic synthetic
+// Llama-architecture GGUF model at the shape of a real one, in f32, f16 or
+// q8_0, generated and cached), "real:smollm2" (the model `make setup`
+// fetches) and a .gguf path. Resolve checks and hashes the file; the
+// backends receive the resolved file.
 //
-// The weights are not a trained model, but they are built so that greedy
+// The synthetic weights are not a trained model, but they are built so that greedy
 // decoding has a clear top-1 margin at almost every position while the
 // prediction depends on the previous token through attention (and so on
 // the KV cache); see docs/models.md for the construction.
-package synth
+package models
 
 import (
 	"fmt"

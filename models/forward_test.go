@@ -1,4 +1,4 @@
-package synth
+package models
 
 import (
 	"encoding/binary"

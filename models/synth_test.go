@@ -1,4 +1,4 @@
-package synth
+package models
 
 import (
 	"bytes"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
-	"github.com/fakbench/fakbench/transport"
 )
 
 // Pinned digests of the tiny model: any change to the generator's output
@@ -303,66 +302,6 @@ func TestEnsure(t *testing.T) {
 	t.Setenv("FAK_CACHE_DIR", filepath.Join(blocker, "sub"))
 	_, err = Ensure(spec)
 	assert.ErrorContains(t, err, "synthetic model cache")
-}
-
-func TestResolveModel(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("FAK_CACHE_DIR", filepath.Join(dir, "cache"))
-
-	p, err := ResolveModel("synthetic:tiny")
-	require.NoError(t, err)
-	assert.FileExists(t, p)
-	_, err = ResolveModel("synthetic:tiny:q4_1")
-	assert.ErrorContains(t, err, "unknown weight type")
-
-	file := filepath.Join(dir, "m.gguf")
-	require.NoError(t, os.WriteFile(file, []byte("GGUF"), 0o644))
-	got, err := ResolveModel(file)
-	require.NoError(t, err)
-	assert.Equal(t, file, got)
-
-	missing := filepath.Join(dir, "absent.gguf")
-	_, err = ResolveModel(missing)
-	require.Error(t, err)
-	assert.True(t, transport.IsBadModel(err))
-	assert.Contains(t, err.Error(), missing)
-
-	_, err = ResolveModel(dir)
-	assert.True(t, transport.IsBadModel(err))
-	assert.ErrorContains(t, err, "not a regular file")
-
-	_, err = ResolveModel("nonsense")
-	assert.ErrorContains(t, err, `model "nonsense": no such file, and not a spec`)
-	_, err = ResolveModel("")
-	assert.ErrorContains(t, err, "empty model spec")
-
-	_, err = ResolveModel("real:llama70b")
-	assert.ErrorContains(t, err, `unknown real model "llama70b" (known: real:smollm2)`)
-
-	models := filepath.Join(dir, "models")
-	require.NoError(t, os.MkdirAll(models, 0o755))
-	t.Setenv("FAK_MODELS_DIR", models)
-	t.Chdir(dir) // no .cache/models above the temp dir
-	_, err = ResolveModel("real:smollm2")
-	assert.ErrorContains(t, err, "run `make setup`")
-	assert.ErrorContains(t, err, filepath.Join(models, RealModels["smollm2"]))
-	real := filepath.Join(models, RealModels["smollm2"])
-	require.NoError(t, os.WriteFile(real, []byte("GGUF"), 0o644))
-	got, err = ResolveModel("real:smollm2")
-	require.NoError(t, err)
-	assert.Equal(t, real, got)
-
-	// Without FAK_MODELS_DIR the working directory's .cache/models is found.
-	t.Setenv("FAK_MODELS_DIR", "")
-	local := filepath.Join(dir, "proj", ".cache", "models")
-	require.NoError(t, os.MkdirAll(local, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(local, RealModels["smollm2"]), []byte("GGUF"), 0o644))
-	sub := filepath.Join(dir, "proj", "a", "b")
-	require.NoError(t, os.MkdirAll(sub, 0o755))
-	t.Chdir(sub)
-	got, err = ResolveModel("real:smollm2")
-	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(local, RealModels["smollm2"]), got)
 }
 
 func TestFileDigest(t *testing.T) {
