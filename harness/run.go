@@ -68,12 +68,13 @@ type runner struct {
 	decodeTPS float64
 }
 
-// Run measures every seed-003 scenario of sc on b and returns the report.
+// Run measures every scenario of the report contract (docs/methodology.md)
+// of sc on b and returns the report.
 //
 // A backend call that fails in one section is recorded in Notes and leaves
 // that section zero-valued; the other sections still run. A failed
 // correctness check is recorded in Notes, prefixed "check failed:": one that
-// a seed field shows (output_equals_cold, actual_cache_miss, failure_cases)
+// a contract field shows (output_equals_cold, actual_cache_miss, failure_cases)
 // sets that field false; one that none shows (a cold session whose cache was
 // not empty, a non-positive timing) marks the report failed. The report's
 // Status is report.StatusOK unless a section errored or such a check failed
@@ -235,14 +236,14 @@ func (r *runner) note(format string, args ...any) {
 	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(format, args...))
 }
 
-// failCheck records a failed correctness check that no seed field shows
+// failCheck records a failed correctness check that no contract field shows
 // (the run's status becomes "failed").
 func (r *runner) failCheck(format string, args ...any) {
 	r.failed++
 	r.rep.Notes = append(r.rep.Notes, "check failed: "+fmt.Sprintf(format, args...))
 }
 
-// flagCheck records a failed correctness check that a seed flag shows
+// flagCheck records a failed correctness check that a contract flag shows
 // (output_equals_cold, actual_cache_miss, failure_cases): the flag is false,
 // the note says why, the status is left alone.
 func (r *runner) flagCheck(format string, args ...any) {

@@ -58,7 +58,7 @@ func TestRunCorrectBackend(t *testing.T) {
 	assert.NotContains(t, notes(rep), "check failed")
 	assert.Empty(t, report.CorrectnessFailures(rep))
 
-	// Seed fields.
+	// Report contract fields (docs/methodology.md).
 	assert.Equal(t, "fake-model-spec", rep.Model)
 	assert.Equal(t, "fake", rep.Backend)
 	assert.Equal(t, harness.DefaultMode, rep.Mode)

@@ -1,6 +1,7 @@
-// Package harness drives the seed-003 scenarios (cold full prefill, warm same
-// prefix, warm changed suffix, edited stable segment, decode, the suffix TTFT
-// curve and the failure cases) against any transport.Backend, with the same
+// Package harness drives the scenarios of the report contract
+// (docs/methodology.md: cold full prefill, warm same prefix, warm changed
+// suffix, edited stable segment, decode, the suffix TTFT curve and the
+// failure cases) against any transport.Backend, with the same
 // deterministic token IDs for every backend of a run, a discarded warm-up,
 // repeated samples and their statistics.
 package harness

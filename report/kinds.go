@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// Row kinds (Extras.RowKind), per the tuned-reference policy of seed 000:
-// the tuned incumbent, the in-repo kernel, its ablations and candidate
-// headroom are kept as separate, labelled rows.
+// Row kinds (Extras.RowKind), per the tuned-reference policy of
+// docs/methodology.md: the tuned incumbent, the in-repo kernel, its
+// ablations and candidate headroom are kept as separate, labelled rows.
 const (
 	// KindTunedReference is the incumbent run as a competent operator would
 	// run it (llama.cpp, tuned profile).
@@ -33,11 +33,11 @@ const (
 	StatusFailed = "failed"
 )
 
-// CorrectnessFailures lists, in words, every correctness check of seed 003
-// that r fails: a warm same-prefix hit rate below 1, a warm or edited
-// result that differs from a cold run, an edited stable segment that was
-// not a cache miss, a failure case not handled. A skipped row has none; a
-// failed row reports its status first.
+// CorrectnessFailures lists, in words, every correctness check of the report
+// contract (docs/methodology.md) that r fails: a warm same-prefix hit rate
+// below 1, a warm or edited result that differs from a cold run, an edited
+// stable segment that was not a cache miss, a failure case not handled. A
+// skipped row has none; a failed row reports its status first.
 func CorrectnessFailures(r *Report) []string {
 	if r == nil {
 		return []string{"no report"}

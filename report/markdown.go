@@ -263,8 +263,9 @@ var headlineKeys = []string{
 }
 
 // Headline states the Go kernel's remaining gap to the best tuned reference
-// per headline metric (seed 000's policy: the question is the gap to a tuned
-// incumbent, never a win over an untuned path). Which reference is best is
+// per headline metric (the tuned-reference policy of docs/methodology.md: the
+// question is the gap to a tuned incumbent, never a win over an untuned
+// path). Which reference is best is
 // decided per metric among every tuned-reference row that completed; the
 // ratios to the others follow in brackets. Without both kinds of row it says
 // which is missing.

@@ -1,7 +1,8 @@
 // Package report holds the one JSON report shape that every backend emits
-// (the seed-003 benchreport shape, a compatibility contract), plus extras.
+// (the report contract of docs/methodology.md, a compatibility contract),
+// plus extras.
 //
-// Contract: every field of the seed shape keeps its JSON name and nesting.
+// Contract: every field of the contract keeps its JSON name and nesting.
 // New facts are only ever added as extra fields (all with omitempty where a
 // zero value would be ambiguous); none is renamed or dropped.
 package report
@@ -99,7 +100,8 @@ type WarmSame struct {
 	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
 }
 
-// Report is the full local-node benchmark report (seed 003) plus extras.
+// Report is the full local-node benchmark report (the report contract,
+// docs/methodology.md) plus extras.
 type Report struct {
 	Model             string       `json:"model"`
 	Backend           string       `json:"backend"`
@@ -119,15 +121,15 @@ type Report struct {
 	Extras
 }
 
-// Extras are the fields fakbench adds to the seed shape. They are inlined at
+// Extras are the fields fakbench adds to the contract shape. They are inlined at
 // the top level of the JSON object.
 type Extras struct {
 	SchemaVersion string `json:"schema_version,omitempty"`
 	// RowKind labels the row per the tuned-reference policy: "tuned_reference",
 	// "kernel", "ablation", "candidate_headroom" or "untuned".
-	RowKind    string `json:"row_kind,omitempty"`
-	RowLabel   string `json:"row_label,omitempty"`
-	Status     string `json:"status,omitempty"` // "ok", "skipped", "failed"
+	RowKind  string `json:"row_kind,omitempty"`
+	RowLabel string `json:"row_label,omitempty"`
+	Status   string `json:"status,omitempty"` // "ok", "skipped", "failed"
 	// BackendDisplay is the name people know the backend by ("llama.cpp"),
 	// from the registry.
 	BackendDisplay string `json:"backend_display,omitempty"`
@@ -135,7 +137,7 @@ type Extras struct {
 	// design (metric keys, e.g. "warm_same_prefix.hit_rate" for a row
 	// without prefix reuse): shown as expected, never counted.
 	ExpectedFailures []string `json:"expected_failures,omitempty"`
-	SkipReason string `json:"skip_reason,omitempty"`
+	SkipReason       string   `json:"skip_reason,omitempty"`
 
 	Host        *Host             `json:"host,omitempty"`
 	Threads     int               `json:"threads,omitempty"`

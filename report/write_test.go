@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// seedKeys is the golden list of seed-003 JSON keys and their nesting; none
-// may be renamed or dropped.
-var seedKeys = []string{
+// contractKeys is the golden list of the report contract's JSON keys and
+// their nesting (docs/methodology.md); none may be renamed or dropped.
+var contractKeys = []string{
 	"model", "backend", "mode", "profile", "backend_version",
 	"cold_full_prefill.tokens", "cold_full_prefill.ms", "cold_full_prefill.prompt_tps", "cold_full_prefill.ttft_ms",
 	"warm_same_prefix.cached_tokens", "warm_same_prefix.new_tokens", "warm_same_prefix.ms", "warm_same_prefix.ttft_ms", "warm_same_prefix.hit_rate",
@@ -53,10 +53,10 @@ func TestJSONShapeHasEverySeedKey(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &decoded))
 	got := map[string]bool{}
 	keyPaths("", decoded, got)
-	for _, k := range seedKeys {
-		assert.True(t, got[k], "seed-003 key %q missing from the JSON", k)
+	for _, k := range contractKeys {
+		assert.True(t, got[k], "report contract key %q missing from the JSON", k)
 	}
-	// The seed's sections are objects, not flattened or renamed.
+	// The contract's sections are objects, not flattened or renamed.
 	for _, sec := range []string{"cold_full_prefill", "warm_same_prefix", "warm_changed_suffix", "edited_stable_segment", "decode", "failure_cases"} {
 		_, isObj := decoded[sec].(map[string]any)
 		assert.True(t, isObj, "%s must be a JSON object", sec)
@@ -76,9 +76,9 @@ func TestJSONZeroSectionsStayPresent(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &decoded))
 	got := map[string]bool{}
 	keyPaths("", decoded, got)
-	for _, k := range seedKeys {
+	for _, k := range contractKeys {
 		if k == "profile" || k == "backend_version" || k == "notes" || strings.HasPrefix(k, "suffix_ttft_curve") {
-			continue // omitempty in the seed itself
+			continue // omitempty in the contract itself
 		}
 		assert.True(t, got[k], "key %q must be present even when zero", k)
 	}

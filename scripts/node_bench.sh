@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one-command node benchmark (seed 000), run from anywhere in the repo:
+# The one-command node benchmark (the node-bench method, docs/methodology.md),
+# run from anywhere in the repo:
 #
 #   scripts/node_bench.sh [--pull] [--short] [--host=NAME] [--out=DIR]
 #

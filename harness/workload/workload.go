@@ -1,6 +1,7 @@
-// Package workload is the pinned real-workload shape of seed 000: per turn the
-// stable-prefix, suffix and completion lengths of an agent's requests, with a
-// provenance that says plainly how the numbers were obtained.
+// Package workload is the pinned real-workload shape of the node-bench method
+// (docs/methodology.md): per turn the stable-prefix, suffix and completion
+// lengths of an agent's requests, with a provenance that says plainly how the
+// numbers were obtained.
 //
 // The benchmark has no tokenizer on its proof path. Replay feeds
 // deterministic token IDs at the recorded lengths (see TokenStream), so the

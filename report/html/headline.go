@@ -8,9 +8,9 @@ import (
 )
 
 // Gap is one headline metric: the kernel row against the best tuned
-// reference row of the same run on that metric (seed 000's policy: the
-// headline is the remaining gap to the tuned reference, never a win over an
-// untuned path).
+// reference row of the same run on that metric (the tuned-reference policy
+// of docs/methodology.md: the headline is the remaining gap to the tuned
+// reference, never a win over an untuned path).
 type Gap struct {
 	Metric         string
 	HigherIsBetter bool
