@@ -9,13 +9,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/fakbench/fakbench/internal/env"
 )
 
 // CacheDir returns where generated models are cached: $FAK_CACHE_DIR, else
 // $XDG_CACHE_HOME/fakbench, else ~/.cache/fakbench (or the OS temp dir when
 // there is no home directory).
 func CacheDir() string {
-	if d := os.Getenv("FAK_CACHE_DIR"); d != "" {
+	if d := env.CacheDir.Value(); d != "" {
 		return d
 	}
 	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {

@@ -2,7 +2,6 @@ package models
 
 import (
 	"bytes"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/internal/env"
 )
 
 func genParsed(t *testing.T, p Preset, typ kernels.Type) *gguf.File {
@@ -35,7 +35,7 @@ func TestMargins(t *testing.T) {
 // takes minutes and about 2 GB for smol135m, so it is opt-in. The figures
 // in docs/models.md come from it.
 func TestMarginsPreset(t *testing.T) {
-	spec := os.Getenv("FAK_SYNTH_MARGIN_PRESET")
+	spec := env.SynthMarginPreset.Value()
 	if spec == "" {
 		t.Skip("set FAK_SYNTH_MARGIN_PRESET=preset:type:seqs:len to measure")
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -43,7 +44,7 @@ func RealPath(name string) (string, error) {
 		st, err := os.Stat(p)
 		return p, err == nil && st.Mode().IsRegular()
 	}
-	if d := os.Getenv("FAK_MODELS_DIR"); d != "" {
+	if d := env.ModelsDir.Value(); d != "" {
 		if p, ok := try(d); ok {
 			return p, nil
 		}
