@@ -27,7 +27,7 @@ BENCH_OUT ?= out/bench
 BENCH_ARGS ?=
 
 # Packages without cgo, tested again under the race detector.
-PURE_PKGS := ./transport/... ./gguf/... ./models/... ./gokernel/... ./harness/... ./report/... ./adapters ./adapters/conformance/... ./internal/... ./parity/...
+PURE_PKGS := ./transport/... ./gguf/... ./models/... ./gokernel/... ./harness/... ./report/... ./nodebench/... ./adapters ./adapters/conformance/... ./internal/... ./parity/...
 
 .PHONY: setup setup-go build bench test test-race test-crosslink vet check clean
 

@@ -17,6 +17,7 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -94,7 +95,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *threads == 0 {
 		*threads = report.PhysicalCores()
 	}
-	prefix := "batch-"
+	fileName := nodebench.BatchFileName
 	var note string
 	if *wpath != "" {
 		w, err := workload.Load(*wpath)
@@ -109,7 +110,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		capped, res := workload.ApplyCap(w, caps.PromptCap)
 		*prompt, *steps = medianTurn(capped)
-		prefix = "diag-batch-workload-"
+		fileName = nodebench.BatchWorkloadFileName
 		note = fmt.Sprintf("workload diagnostic: prompt %d and steps %d from the median turn of %s (prompt cap %d, %d turns capped)", *prompt, *steps, *wpath, caps.PromptCap, res.CappedTurns)
 	}
 
@@ -157,7 +158,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		switch status {
 		case artifact.StatusOK:
 			printCurve(stdout, name, f.Curve)
-			if *reportDir != "" && prefix == "batch-" {
+			if *reportDir != "" && *wpath == "" {
 				if err := attachCurve(*reportDir, name, f.Curve); err != nil {
 					fmt.Fprintf(stderr, "fakbench batch: %v\n", err)
 					failed = true
@@ -169,7 +170,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			failed = true
 			fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, f.Reason)
 		}
-		if err := writeJSONFile(filepath.Join(*out, prefix+name+".json"), f); err != nil {
+		if err := writeJSONFile(filepath.Join(*out, fileName(name)), f); err != nil {
 			fmt.Fprintf(stderr, "fakbench batch: %v\n", err)
 			return exitFailed
 		}

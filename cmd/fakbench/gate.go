@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fakbench/fakbench/report/gate"
+	"github.com/fakbench/fakbench/nodebench"
 )
 
 func init() {
@@ -39,7 +39,7 @@ func runGate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("gate", gateSynopsis, stderr)
 	clean := fs.Bool("clean-node", false, "assert the artifacts were captured on a node without the live fleet load")
 	asJSON := fs.Bool("json", false, `print {"pass": bool, "criteria": [{"name", "pass", "detail"}]}`)
-	profile := fs.String("profile", "", "hardware `profile` of the threshold table ("+strings.Join(gate.ProfileNames(), ", ")+"; default: the manifest's)")
+	profile := fs.String("profile", "", "hardware `profile` of the threshold table ("+strings.Join(nodebench.ProfileNames(), ", ")+"; default: the manifest's)")
 	pos, code, ok := parseFlags(fs, args, 1)
 	if !ok {
 		return code
@@ -47,7 +47,7 @@ func runGate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(pos) != 1 {
 		return usageError(stderr, "gate", "name one artifact directory")
 	}
-	res, err := gate.Check(pos[0], gate.Options{CleanNode: *clean, Profile: *profile})
+	res, err := nodebench.Gate(pos[0], nodebench.GateOptions{CleanNode: *clean, Profile: *profile})
 	if err != nil {
 		fmt.Fprintf(stderr, "fakbench gate: %v\n", err)
 		return exitUsage

@@ -20,11 +20,9 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
-	"github.com/fakbench/fakbench/internal/buildisa"
 	"github.com/fakbench/fakbench/internal/cpuid"
+	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
-	"github.com/fakbench/fakbench/report/gate"
-	"github.com/fakbench/fakbench/report/manifest"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -64,7 +62,7 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	assert.Contains(t, stdout, "FAIL  full_run")
 	assert.Contains(t, stdout, "PASS  artifacts")
 
-	m, err := manifest.Read(out)
+	m, err := nodebench.Layout{Dir: out}.ReadManifest()
 	require.NoError(t, err)
 	assert.True(t, m.Complete)
 	assert.True(t, m.Short)
@@ -76,7 +74,7 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	}
 	// A test binary is built on this machine: with the Makefile's flags its
 	// fingerprint matches, with a plain go test it records none.
-	assert.Contains(t, []string{manifest.BuildCPUMatch, manifest.BuildCPUNotRecorded}, m.BuildCPU.Status, m.BuildCPU.Detail)
+	assert.Contains(t, []string{nodebench.BuildCPUMatch, nodebench.BuildCPUNotRecorded}, m.BuildCPU.Status, m.BuildCPU.Detail)
 	assert.Greater(t, m.Bandwidth.GBs, 0.0)
 	assert.Len(t, m.Bandwidth.SamplesGB, 5)
 	require.Len(t, m.Models, 1)
@@ -102,9 +100,8 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 		"workload/production-workload.json", "batch/batch-gokernel.json", "logs/10-run.stdout", "logs/10-run.stderr"} {
 		assert.True(t, paths[p], p)
 	}
-	for _, g := range manifest.GateOutputs {
-		assert.FileExists(t, filepath.Join(out, g))
-	}
+	assert.FileExists(t, nodebench.Layout{Dir: out}.GateText())
+	assert.FileExists(t, nodebench.Layout{Dir: out}.GateJSON())
 
 	// The gate subcommand: clean-box criteria fail with reasons, integrity passes.
 	code, stdout, _ = runCLI(t, "gate", out, "--json", "--clean-node")
@@ -122,18 +119,18 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	got := map[string]bool{}
 	for _, c := range res.Criteria {
 		got[c.Name] = c.Pass
-		if c.Name == gate.CleanNode {
+		if c.Name == nodebench.CriterionCleanNode {
 			assert.Contains(t, c.Detail, "--short")
 		}
 	}
-	assert.True(t, got[gate.Artifacts])
-	assert.True(t, got[gate.ReportsValid])
-	assert.False(t, got[gate.FullRun])
-	assert.False(t, got[gate.Uncapped])
-	assert.False(t, got[gate.CleanNode])
+	assert.True(t, got[nodebench.CriterionArtifacts])
+	assert.True(t, got[nodebench.CriterionReportsValid])
+	assert.False(t, got[nodebench.CriterionFullRun])
+	assert.False(t, got[nodebench.CriterionUncapped])
+	assert.False(t, got[nodebench.CriterionCleanNode])
 
 	// One byte edited: artifacts fails.
-	p := filepath.Join(out, "bench", "gokernel.json")
+	p := filepath.Join(out, nodebench.BenchDir, "gokernel.json")
 	b, err := os.ReadFile(p)
 	require.NoError(t, err)
 	b[len(b)-2] ^= 0x20
@@ -166,30 +163,6 @@ func TestNodeBenchUsageErrors(t *testing.T) {
 	code, _, stderr := runCLI(t, "node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath))
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "FAK_WORKLOAD_PREFILL_CAP")
-}
-
-func TestCheckOutDir(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, checkOutDir(filepath.Join(dir, "new")))
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "logs"), 0o755))
-	require.NoError(t, checkOutDir(dir))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.json"), nil, 0o644))
-	err := checkOutDir(dir)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "x.json")
-}
-
-func TestScriptStepsFromLogs(t *testing.T) {
-	dir := t.TempDir()
-	logs := filepath.Join(dir, "logs")
-	require.NoError(t, os.MkdirAll(logs, 0o755))
-	for name, content := range map[string]string{"01-build.stdout": "", "01-build.stderr": "", "01-build.exit": "0\n", "01-build.cmd": "make build\n", "01-build.seconds": "2.500\n"} {
-		require.NoError(t, os.WriteFile(filepath.Join(logs, name), []byte(content), 0o644))
-	}
-	steps := scriptSteps(dir)
-	require.Len(t, steps, 1)
-	assert.Equal(t, manifest.Step{Name: "01-build", Command: "make build", ExitCode: 0, Seconds: 2.5, Stdout: "logs/01-build.stdout", Stderr: "logs/01-build.stderr"}, steps[0])
-	assert.Nil(t, scriptSteps(t.TempDir()))
 }
 
 func TestGateCommandErrors(t *testing.T) {
@@ -284,7 +257,7 @@ func TestBatchCommandOnGoKernel(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "gokernel", "--short", "--batches", "1,2", "--threads", "1")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	f, err := batch.ReadFile(filepath.Join(dir, "batch-gokernel.json"))
+	f, err := batch.ReadFile(filepath.Join(dir, nodebench.BatchFileName("gokernel")))
 	require.NoError(t, err)
 	assert.True(t, f.Short)
 	if f.Status == artifact.StatusSkipped {
@@ -319,7 +292,7 @@ func TestNodeBenchInterruptedManifestIsIncomplete(t *testing.T) {
 		"--workload", repoFile(defaultWorkloadPath), "--threads", "1"}, &so, &se)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, se.String(), "interrupted")
-	m, err := manifest.Read(out)
+	m, err := nodebench.Layout{Dir: out}.ReadManifest()
 	require.NoError(t, err)
 	assert.False(t, m.Complete)
 	assert.Contains(t, m.Incomplete, "interrupted")
@@ -377,14 +350,14 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 		t.Skip("loads a model")
 	}
 	dir := t.TempDir()
-	benchDir := filepath.Join(dir, "bench")
+	benchDir := filepath.Join(dir, nodebench.BenchDir)
 	r := &report.Report{Backend: "zz-test-batch", Mode: "live_prefix_reuse"}
 	require.NoError(t, report.WriteJSON(filepath.Join(benchDir, "zz-test-batch.json"), r))
 	code, stdout, stderr := runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
 		"--short", "--batches", "1,2,4", "--threads", "1", "--report-dir", benchDir)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	assert.Contains(t, stdout, "zz-test-batch batch curve (prompt 16, 8 steps, 1 reps")
-	f, err := batch.ReadFile(filepath.Join(dir, "batch-zz-test-batch.json"))
+	f, err := batch.ReadFile(filepath.Join(dir, nodebench.BatchFileName("zz-test-batch")))
 	require.NoError(t, err)
 	require.Equal(t, artifact.StatusOK, f.Status)
 	assert.Equal(t, 4, f.Curve.MaxBatch)
@@ -408,7 +381,7 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 	code, stdout, stderr = runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
 		"--short", "--batches", "1,2", "--threads", "1", "--workload", repoFile(defaultWorkloadPath))
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	d, err := batch.ReadFile(filepath.Join(dir, "diag-batch-workload-zz-test-batch.json"))
+	d, err := batch.ReadFile(filepath.Join(dir, nodebench.BatchWorkloadFileName("zz-test-batch")))
 	require.NoError(t, err)
 	assert.Equal(t, 40, d.Curve.PromptTokens)
 	require.Len(t, d.Notes, 1)
@@ -423,15 +396,15 @@ func TestNodeBenchRefusesBinaryBuiltForAnotherCPU(t *testing.T) {
 	zen3, err := cpuid.Parse(strings.NewReader("flags : fpu avx avx2 fma f16c\n"))
 	require.NoError(t, err)
 	const xeonFP = "3679ba7082f2"
-	nodeBuildCPU = func() manifest.BuildCPU {
-		return manifest.CheckBuildCPU(xeonFP, nil, []string{"amx_tile", "avx2", "avx512f"}, zen3, nil)
+	nodeBuildCPU = func() nodebench.BuildCPU {
+		return nodebench.CheckBuildCPU(xeonFP, nil, []string{"amx_tile", "avx2", "avx512f"}, zen3, nil)
 	}
 	nodeStepOverride = func(context.Context, []string, io.Writer, io.Writer) (int, error) {
 		t.Error("no step may run on the wrong CPU")
 		return exitFailed, nil
 	}
 	t.Cleanup(func() {
-		nodeBuildCPU = func() manifest.BuildCPU { return manifest.CollectBuildCPU(buildisa.Read().Targeted()) }
+		nodeBuildCPU = nil
 		nodeStepOverride = nil
 	})
 	out := filepath.Join(t.TempDir(), "node")
@@ -442,12 +415,12 @@ func TestNodeBenchRefusesBinaryBuiltForAnotherCPU(t *testing.T) {
 	assert.Contains(t, stderr, "amx_tile, avx512f")
 	assert.Contains(t, stderr, "make build")
 
-	m, err := manifest.Read(out)
+	m, err := nodebench.Layout{Dir: out}.ReadManifest()
 	require.NoError(t, err)
 	assert.False(t, m.Complete)
 	assert.Contains(t, m.Incomplete, "built for CPU fingerprint "+xeonFP+", this CPU is "+zen3.Fingerprint)
 	require.NotNil(t, m.BuildCPU)
-	assert.Equal(t, manifest.BuildCPUMismatch, m.BuildCPU.Status)
+	assert.Equal(t, nodebench.BuildCPUMismatch, m.BuildCPU.Status)
 	assert.Equal(t, xeonFP, m.BuildCPU.BuildFingerprint)
 	assert.Equal(t, zen3.Fingerprint, m.BuildCPU.CPUFingerprint)
 	assert.Equal(t, []string{"amx_tile", "avx512f"}, m.BuildCPU.Missing)

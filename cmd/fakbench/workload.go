@@ -14,6 +14,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -277,7 +278,7 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 			failed = true
 			fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, reason)
 		}
-		if err := writeJSONFile(filepath.Join(*out, "workload-"+name+".json"), f); err != nil {
+		if err := writeJSONFile(filepath.Join(*out, nodebench.ReplayFileName(name)), f); err != nil {
 			fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
 			return exitFailed
 		}

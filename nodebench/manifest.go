@@ -1,4 +1,4 @@
-// Package manifest is production-readiness-manifest.json (seed 000): what a
+// The manifest, production-readiness-manifest.json (seed 000): what a
 // node run was (host, commit, toolchain, build flags, CPU, measured memory
 // bandwidth, threads, backends, model and workload digests, caps, times) and
 // every artifact it left, with size and sha256, so a skeptic can check the
@@ -8,7 +8,8 @@
 // finalised (artifacts hashed, complete=true) only when it ends, each time
 // through a temporary file and a rename: an interrupted run never leaves a
 // manifest that looks complete.
-package manifest
+
+package nodebench
 
 import (
 	"bytes"
@@ -28,16 +29,8 @@ import (
 	"github.com/fakbench/fakbench/report"
 )
 
-// FileName is the manifest's name inside an artifact directory.
-const FileName = "production-readiness-manifest.json"
-
-// Schema names the manifest format.
-const Schema = "fakbench.manifest/v1"
-
-// GateOutputs are written by the gate after the manifest is final; they are
-// the only files besides the manifest that an artifact directory may hold
-// without listing them.
-var GateOutputs = []string{"gate-output.txt", "gate-output.json"}
+// ManifestSchema names the manifest format.
+const ManifestSchema = "fakbench.manifest/v1"
 
 // Git is the source tree a run was built from.
 type Git struct {
@@ -150,8 +143,9 @@ type Manifest struct {
 	Artifacts     []Artifact    `json:"artifacts"`
 }
 
-// Write writes m to dir/FileName atomically (temporary file + rename).
-func Write(dir string, m *Manifest) error {
+// WriteManifest writes m to the folder's manifest atomically (temporary
+// file + rename).
+func (l Layout) WriteManifest(m *Manifest) error {
 	if m == nil {
 		return errors.New("manifest: nil manifest")
 	}
@@ -159,12 +153,12 @@ func Write(dir string, m *Manifest) error {
 	if err != nil {
 		return fmt.Errorf("manifest: encode: %w", err)
 	}
-	return report.WriteFileAtomic(filepath.Join(dir, FileName), append(data, '\n'))
+	return report.WriteFileAtomic(l.Manifest(), append(data, '\n'))
 }
 
-// Read reads dir/FileName.
-func Read(dir string) (*Manifest, error) {
-	path := filepath.Join(dir, FileName)
+// ReadManifest reads the folder's manifest.
+func (l Layout) ReadManifest() (*Manifest, error) {
+	path := l.Manifest()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
@@ -174,16 +168,16 @@ func Read(dir string) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("manifest: %s is not a manifest JSON object: %w", path, err)
 	}
-	if m.Schema != Schema {
-		return nil, fmt.Errorf("manifest: %s: schema %q, want %q", path, m.Schema, Schema)
+	if m.Schema != ManifestSchema {
+		return nil, fmt.Errorf("manifest: %s: schema %q, want %q", path, m.Schema, ManifestSchema)
 	}
 	return &m, nil
 }
 
-// Finalize hashes every file of dir into m.Artifacts, stamps FinishedAt and
-// marks the manifest complete, then writes it.
-func Finalize(dir string, m *Manifest, finishedAt string) error {
-	arts, err := Scan(dir)
+// Finalize hashes every file of the folder into m.Artifacts, stamps
+// FinishedAt and marks the manifest complete, then writes it.
+func (l Layout) Finalize(m *Manifest, finishedAt string) error {
+	arts, err := l.Scan()
 	if err != nil {
 		return err
 	}
@@ -191,26 +185,15 @@ func Finalize(dir string, m *Manifest, finishedAt string) error {
 	m.FinishedAt = finishedAt
 	m.Complete = true
 	m.Incomplete = ""
-	return Write(dir, m)
+	return l.WriteManifest(m)
 }
 
-// exempt reports whether rel (slash form) is the manifest or a gate output.
-func exempt(rel string) bool {
-	if rel == FileName {
-		return true
-	}
-	for _, g := range GateOutputs {
-		if rel == g {
-			return true
-		}
-	}
-	return false
-}
-
-// Scan lists every regular file under dir (except the manifest and the gate
-// outputs), sorted by path, with its size and sha256. Symbolic links and
-// other non-regular files are an error: the evidence must be plain files.
-func Scan(dir string) ([]Artifact, error) {
+// Scan lists every regular file of the folder (except the manifest and the
+// gate outputs, see Unlisted), sorted by path, with its size and sha256.
+// Symbolic links and other non-regular files are an error: the evidence
+// must be plain files.
+func (l Layout) Scan() ([]Artifact, error) {
+	dir := l.Dir
 	var out []Artifact
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -224,7 +207,7 @@ func Scan(dir string) ([]Artifact, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if exempt(rel) {
+		if Unlisted(rel) {
 			return nil
 		}
 		if !d.Type().IsRegular() {
@@ -291,10 +274,11 @@ func (v Verification) Problems(limit int) []string {
 	return out
 }
 
-// Verify checks the files of dir against m.Artifacts: every listed file
-// present with the same size and sha256, and no other file (besides the
-// manifest and the gate outputs).
-func Verify(dir string, m *Manifest) (Verification, error) {
+// Verify checks the files of the folder against m.Artifacts: every listed
+// file present with the same size and sha256, and no other file (besides
+// the manifest and the gate outputs).
+func (l Layout) Verify(m *Manifest) (Verification, error) {
+	dir := l.Dir
 	var v Verification
 	listed := map[string]bool{}
 	for _, a := range m.Artifacts {
@@ -339,7 +323,7 @@ func Verify(dir string, m *Manifest) (Verification, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if !exempt(rel) && !listed[rel] {
+		if !Unlisted(rel) && !listed[rel] {
 			v.Unlisted = append(v.Unlisted, rel)
 		}
 		return nil

@@ -1,10 +1,11 @@
-package manifest
+package nodebench
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/fakbench/fakbench/internal/buildisa"
 	"github.com/fakbench/fakbench/internal/cpuid"
 )
 
@@ -94,6 +95,10 @@ func CollectBuildCPU(native []string) BuildCPU {
 	cpu, cerr := cpuid.Current()
 	return CheckBuildCPU(fp, err, native, cpu, cerr)
 }
+
+// CurrentBuildCPU is CollectBuildCPU with the features this binary's C and
+// C++ compilers targeted.
+func CurrentBuildCPU() BuildCPU { return CollectBuildCPU(buildisa.Read().Targeted()) }
 
 // Err is the reason a run must stop (Status BuildCPUMismatch), else nil.
 func (b BuildCPU) Err() error {

@@ -1,4 +1,4 @@
-package manifest
+package nodebench
 
 import (
 	"errors"
@@ -90,8 +90,8 @@ func TestCollectBuildCPUAndRoundTrip(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	require.NoError(t, Write(dir, &Manifest{Schema: Schema, BuildCPU: &b}))
-	got, err := Read(dir)
+	require.NoError(t, Layout{Dir: dir}.WriteManifest(&Manifest{Schema: ManifestSchema, BuildCPU: &b}))
+	got, err := Layout{Dir: dir}.ReadManifest()
 	require.NoError(t, err)
 	require.NotNil(t, got.BuildCPU)
 	assert.Equal(t, b, *got.BuildCPU)

@@ -1,4 +1,4 @@
-package manifest
+package nodebench
 
 import (
 	"context"
@@ -21,18 +21,18 @@ func writeFile(t *testing.T, dir, rel, content string) {
 
 func TestWriteReadFinalizeVerify(t *testing.T) {
 	dir := t.TempDir()
-	m := &Manifest{Schema: Schema, HostLabel: "n1", Incomplete: "running", StartedAt: "t0"}
-	require.NoError(t, Write(dir, m))
-	got, err := Read(dir)
+	m := &Manifest{Schema: ManifestSchema, HostLabel: "n1", Incomplete: "running", StartedAt: "t0"}
+	require.NoError(t, Layout{Dir: dir}.WriteManifest(m))
+	got, err := Layout{Dir: dir}.ReadManifest()
 	require.NoError(t, err)
 	assert.False(t, got.Complete)
 	assert.Equal(t, "running", got.Incomplete)
 
 	writeFile(t, dir, "bench/gokernel.json", `{"backend":"gokernel"}`)
 	writeFile(t, dir, "logs/01-run.stdout", "hello\n")
-	writeFile(t, dir, "gate-output.txt", "written after the manifest")
-	require.NoError(t, Finalize(dir, m, "t1"))
-	got, err = Read(dir)
+	writeFile(t, dir, GateTextFile, "written after the manifest")
+	require.NoError(t, Layout{Dir: dir}.Finalize(m, "t1"))
+	got, err = Layout{Dir: dir}.ReadManifest()
 	require.NoError(t, err)
 	assert.True(t, got.Complete)
 	assert.Empty(t, got.Incomplete)
@@ -43,7 +43,7 @@ func TestWriteReadFinalizeVerify(t *testing.T) {
 	assert.Len(t, got.Artifacts[0].SHA256, 64)
 	assert.Equal(t, "logs/01-run.stdout", got.Artifacts[1].Path)
 
-	v, err := Verify(dir, got)
+	v, err := Layout{Dir: dir}.Verify(got)
 	require.NoError(t, err)
 	assert.True(t, v.OK(), v.Problems(0))
 	assert.Equal(t, 2, v.Checked)
@@ -60,25 +60,25 @@ func TestVerifyFindsTamperingMissingAndUnlisted(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "a.json", `{"x":1}`)
 	writeFile(t, dir, "b.log", "log")
-	m := &Manifest{Schema: Schema}
-	require.NoError(t, Finalize(dir, m, "t"))
+	m := &Manifest{Schema: ManifestSchema}
+	require.NoError(t, Layout{Dir: dir}.Finalize(m, "t"))
 
 	// One byte changed, same size.
 	writeFile(t, dir, "a.json", `{"x":2}`)
-	v, err := Verify(dir, m)
+	v, err := Layout{Dir: dir}.Verify(m)
 	require.NoError(t, err)
 	assert.False(t, v.OK())
 	require.Len(t, v.Changed, 1)
 	assert.Contains(t, v.Changed[0], "a.json: sha256")
 
 	writeFile(t, dir, "a.json", `{"x":10}`)
-	v, _ = Verify(dir, m)
+	v, _ = Layout{Dir: dir}.Verify(m)
 	assert.Contains(t, v.Changed[0], "a.json: size 8, manifest says 7")
 
 	writeFile(t, dir, "a.json", `{"x":1}`)
 	require.NoError(t, os.Remove(filepath.Join(dir, "b.log")))
 	writeFile(t, dir, "extra/c.json", "{}")
-	v, err = Verify(dir, m)
+	v, err = Layout{Dir: dir}.Verify(m)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b.log"}, v.Missing)
 	assert.Equal(t, []string{"extra/c.json"}, v.Unlisted)
@@ -86,7 +86,7 @@ func TestVerifyFindsTamperingMissingAndUnlisted(t *testing.T) {
 	assert.Equal(t, []string{"missing: b.log", "unlisted: extra/c.json"}, v.Problems(0))
 
 	m.Artifacts = append(m.Artifacts, Artifact{Path: "../etc/passwd"})
-	_, err = Verify(dir, m)
+	_, err = Layout{Dir: dir}.Verify(m)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "escapes")
 }
@@ -100,28 +100,28 @@ func TestScanRefusesSymlinks(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "a", "x")
 	require.NoError(t, os.Symlink(filepath.Join(dir, "a"), filepath.Join(dir, "link")))
-	_, err := Scan(dir)
+	_, err := Layout{Dir: dir}.Scan()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "link is not a regular file")
 }
 
 func TestReadErrors(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Read(dir)
+	_, err := Layout{Dir: dir}.ReadManifest()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), FileName)
+	assert.Contains(t, err.Error(), ManifestFile)
 
-	writeFile(t, dir, FileName, "{")
-	_, err = Read(dir)
+	writeFile(t, dir, ManifestFile, "{")
+	_, err = Layout{Dir: dir}.ReadManifest()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a manifest")
 
-	writeFile(t, dir, FileName, `{"schema":"other"}`)
-	_, err = Read(dir)
+	writeFile(t, dir, ManifestFile, `{"schema":"other"}`)
+	_, err = Layout{Dir: dir}.ReadManifest()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `schema "other"`)
 
-	require.Error(t, Write(dir, nil))
+	require.Error(t, Layout{Dir: dir}.WriteManifest(nil))
 }
 
 func TestGitInfo(t *testing.T) {

@@ -1,15 +1,15 @@
-// Package gate checks a node artifact directory (seed 000's clean-box gate):
-// the raw artifact set against its manifest, an uncapped full run, the full
+// The gate checks a node artifact folder (seed 000's clean-box gate): the
+// raw artifact set against its manifest, an uncapped full run, the full
 // batch curve, the batched-decode threshold of the hardware profile, valid
 // reports, and the operator's clean-node assertion. Every criterion is
 // reported with pass/fail and the figure behind it.
-package gate
+
+package nodebench
 
 import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -17,26 +17,17 @@ import (
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
-	"github.com/fakbench/fakbench/report/manifest"
-)
-
-// Sub-directories of an artifact directory, as node-bench writes them.
-const (
-	BenchDir    = "bench"
-	WorkloadDir = "workload"
-	BatchDir    = "batch"
-	LogsDir     = "logs"
 )
 
 // Criterion names, in the order they are checked.
 const (
-	Artifacts              = "artifacts"
-	Uncapped               = "uncapped"
-	FullRun                = "full_run"
-	BatchCurve             = "batch_curve"
-	BatchedDecodeThreshold = "batched_decode_threshold"
-	ReportsValid           = "reports_valid"
-	CleanNode              = "clean_node"
+	CriterionArtifacts              = "artifacts"
+	CriterionUncapped               = "uncapped"
+	CriterionFullRun                = "full_run"
+	CriterionBatchCurve             = "batch_curve"
+	CriterionBatchedDecodeThreshold = "batched_decode_threshold"
+	CriterionReportsValid           = "reports_valid"
+	CriterionCleanNode              = "clean_node"
 )
 
 // Profile is one row of the hardware-profile table.
@@ -69,8 +60,8 @@ func ProfileNames() []string {
 	return out
 }
 
-// Options control Check.
-type Options struct {
+// GateOptions control Gate.
+type GateOptions struct {
 	// CleanNode is the operator's assertion that the node was not running
 	// the live multi-session fleet load while the artifacts were captured.
 	CleanNode bool
@@ -85,8 +76,8 @@ type Criterion struct {
 	Detail string `json:"detail"`
 }
 
-// Result is the gate's verdict.
-type Result struct {
+// Verdict is the gate's verdict.
+type Verdict struct {
 	Pass      bool        `json:"pass"`
 	Dir       string      `json:"dir"`
 	Profile   Profile     `json:"profile"`
@@ -99,7 +90,7 @@ type Result struct {
 }
 
 // Failed lists the names of the failed criteria.
-func (r Result) Failed() []string {
+func (r Verdict) Failed() []string {
 	var out []string
 	for _, c := range r.Criteria {
 		if !c.Pass {
@@ -110,7 +101,7 @@ func (r Result) Failed() []string {
 }
 
 // Text is the human-readable verdict: one line per criterion.
-func (r Result) Text() string {
+func (r Verdict) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "gate %s (profile %s: batched-decode threshold %gx; %s)\n", r.Dir, r.Profile.Name, r.Profile.Threshold, r.Profile.Basis)
 	width := 0
@@ -137,7 +128,7 @@ func (r Result) Text() string {
 }
 
 // JSON is the machine-readable verdict.
-func (r Result) JSON() ([]byte, error) {
+func (r Verdict) JSON() ([]byte, error) {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return nil, err
@@ -147,8 +138,8 @@ func (r Result) JSON() ([]byte, error) {
 
 // evidence is everything the criteria look at.
 type evidence struct {
-	dir         string
-	manifest    *manifest.Manifest
+	dir         Layout
+	manifest    *Manifest
 	manifestErr error
 	reports     []*report.Report
 	reportsErr  error
@@ -158,18 +149,18 @@ type evidence struct {
 	replayErrs  []string
 }
 
-// Check evaluates every criterion on dir. It returns an error only when dir
-// cannot be examined at all or the profile is unknown; everything else is a
-// failed criterion.
-func Check(dir string, opts Options) (Result, error) {
+// Gate evaluates every criterion on the artifact folder dir. It returns an
+// error only when dir cannot be examined at all or the profile is unknown;
+// everything else is a failed criterion.
+func Gate(dir string, opts GateOptions) (Verdict, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return Result{}, fmt.Errorf("gate: %w", err)
+		return Verdict{}, fmt.Errorf("gate: %w", err)
 	}
 	if !st.IsDir() {
-		return Result{}, fmt.Errorf("gate: %s is not a directory", dir)
+		return Verdict{}, fmt.Errorf("gate: %s is not a directory", dir)
 	}
-	ev := load(dir)
+	ev := load(Layout{Dir: dir})
 	name := opts.Profile
 	if name == "" && ev.manifest != nil {
 		name = ev.manifest.HardwareProfile
@@ -179,9 +170,9 @@ func Check(dir string, opts Options) (Result, error) {
 	}
 	prof, ok := Profiles[name]
 	if !ok {
-		return Result{}, fmt.Errorf("gate: unknown hardware profile %q (known: %s)", name, strings.Join(ProfileNames(), ", "))
+		return Verdict{}, fmt.Errorf("gate: unknown hardware profile %q (known: %s)", name, strings.Join(ProfileNames(), ", "))
 	}
-	res := Result{Dir: dir, Profile: prof, CleanNode: opts.CleanNode}
+	res := Verdict{Dir: dir, Profile: prof, CleanNode: opts.CleanNode}
 	res.Criteria = []Criterion{
 		checkArtifacts(ev),
 		checkUncapped(ev),
@@ -199,15 +190,15 @@ func Check(dir string, opts Options) (Result, error) {
 	return res, nil
 }
 
-func load(dir string) *evidence {
+func load(dir Layout) *evidence {
 	ev := &evidence{dir: dir, batches: map[string]*batch.File{}, replays: map[string]*workload.ReplayFile{}}
-	ev.manifest, ev.manifestErr = manifest.Read(dir)
-	if _, err := os.Stat(filepath.Join(dir, BenchDir)); err != nil {
+	ev.manifest, ev.manifestErr = dir.ReadManifest()
+	if _, err := os.Stat(dir.Bench()); err != nil {
 		ev.reportsErr = fmt.Errorf("no %s/ directory: %w", BenchDir, err)
 	} else {
-		ev.reports, ev.reportsErr = report.ReadDir(filepath.Join(dir, BenchDir))
+		ev.reports, ev.reportsErr = report.ReadDir(dir.Bench())
 	}
-	for _, path := range glob(filepath.Join(dir, BatchDir), "batch-", ".json") {
+	for _, path := range dir.BatchFiles() {
 		f, err := batch.ReadFile(path)
 		if err != nil {
 			ev.batchErrs = append(ev.batchErrs, err.Error())
@@ -215,7 +206,7 @@ func load(dir string) *evidence {
 		}
 		ev.batches[f.Backend] = f
 	}
-	for _, path := range glob(filepath.Join(dir, WorkloadDir), "workload-", ".json") {
+	for _, path := range dir.ReplayFiles() {
 		f, err := workload.ReadReplayFile(path)
 		if err != nil {
 			ev.replayErrs = append(ev.replayErrs, err.Error())
@@ -224,21 +215,6 @@ func load(dir string) *evidence {
 		ev.replays[f.Backend] = f
 	}
 	return ev
-}
-
-func glob(dir, prefix, suffix string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), suffix) {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 func fail(name, format string, args ...any) Criterion {
@@ -255,12 +231,12 @@ func noManifest(name string, ev *evidence) Criterion {
 
 func checkArtifacts(ev *evidence) Criterion {
 	if ev.manifest == nil {
-		return noManifest(Artifacts, ev)
+		return noManifest(CriterionArtifacts, ev)
 	}
 	m := ev.manifest
-	v, err := manifest.Verify(ev.dir, m)
+	v, err := ev.dir.Verify(m)
 	if err != nil {
-		return fail(Artifacts, "%v", err)
+		return fail(CriterionArtifacts, "%v", err)
 	}
 	var probs []string
 	if !m.Complete {
@@ -280,12 +256,12 @@ func checkArtifacts(ev *evidence) Criterion {
 		}
 	}
 	if len(probs) > 0 {
-		return fail(Artifacts, "%s", strings.Join(probs, "; "))
+		return fail(CriterionArtifacts, "%s", strings.Join(probs, "; "))
 	}
-	return pass(Artifacts, "%d files present with matching size and sha256, none unlisted; manifest complete", v.Checked)
+	return pass(CriterionArtifacts, "%d files present with matching size and sha256, none unlisted; manifest complete", v.Checked)
 }
 
-func listedUnder(m *manifest.Manifest, sub string) bool {
+func listedUnder(m *Manifest, sub string) bool {
 	for _, a := range m.Artifacts {
 		if strings.HasPrefix(a.Path, sub+"/") {
 			return true
@@ -296,7 +272,7 @@ func listedUnder(m *manifest.Manifest, sub string) bool {
 
 func checkUncapped(ev *evidence) Criterion {
 	if ev.manifest == nil {
-		return noManifest(Uncapped, ev)
+		return noManifest(CriterionUncapped, ev)
 	}
 	c := ev.manifest.Caps
 	var probs []string
@@ -321,17 +297,17 @@ func checkUncapped(ev *evidence) Criterion {
 		if replayed == 0 {
 			probs = append(probs, "and no workload replay ran")
 		}
-		return fail(Uncapped, "capped run: %s (a capped run cannot close the clean-box gate)", strings.Join(probs, "; "))
+		return fail(CriterionUncapped, "capped run: %s (a capped run cannot close the clean-box gate)", strings.Join(probs, "; "))
 	}
 	if replayed == 0 {
-		return fail(Uncapped, "no workload replay ran, so the recorded prompt lengths were never replayed uncapped")
+		return fail(CriterionUncapped, "no workload replay ran, so the recorded prompt lengths were never replayed uncapped")
 	}
-	return pass(Uncapped, "caps unset or 0; %d replay(s) at the recorded prompt lengths", replayed)
+	return pass(CriterionUncapped, "caps unset or 0; %d replay(s) at the recorded prompt lengths", replayed)
 }
 
 func checkFullRun(ev *evidence) Criterion {
 	if ev.manifest == nil {
-		return noManifest(FullRun, ev)
+		return noManifest(CriterionFullRun, ev)
 	}
 	var probs []string
 	if ev.manifest.Short {
@@ -344,22 +320,22 @@ func checkFullRun(ev *evidence) Criterion {
 	}
 	for _, b := range sortedKeys(ev.batches) {
 		if ev.batches[b].Short {
-			probs = append(probs, fmt.Sprintf("batch-%s says short", b))
+			probs = append(probs, fmt.Sprintf("%s says short", batchName(b)))
 		}
 	}
 	for _, b := range sortedKeys(ev.replays) {
 		f := ev.replays[b]
 		if f.Short {
-			probs = append(probs, fmt.Sprintf("workload-%s says short", b))
+			probs = append(probs, fmt.Sprintf("%s says short", replayName(b)))
 		}
 		if f.Status == artifact.StatusOK && f.ReplayedTurns != f.WorkloadTurns {
-			probs = append(probs, fmt.Sprintf("workload-%s replayed %d of %d turns", b, f.ReplayedTurns, f.WorkloadTurns))
+			probs = append(probs, fmt.Sprintf("%s replayed %d of %d turns", replayName(b), f.ReplayedTurns, f.WorkloadTurns))
 		}
 	}
 	if len(probs) > 0 {
-		return fail(FullRun, "%s", strings.Join(probs, "; "))
+		return fail(CriterionFullRun, "%s", strings.Join(probs, "; "))
 	}
-	return pass(FullRun, "full run (not --short), every file agrees")
+	return pass(CriterionFullRun, "full run (not --short), every file agrees")
 }
 
 // fullCurve reports whether f's curve has every requested B up to its
@@ -419,15 +395,15 @@ func checkBatchCurve(ev *evidence) Criterion {
 	bad = append(bad, ev.batchErrs...)
 	if len(good) == 0 {
 		if len(bad) == 0 {
-			return fail(BatchCurve, "no batch-<backend>.json under %s/", BatchDir)
+			return fail(CriterionBatchCurve, "no %s under %s/", BatchFileName("<backend>"), BatchDir)
 		}
-		return fail(BatchCurve, "no batching backend has a full curve: %s", strings.Join(bad, "; "))
+		return fail(CriterionBatchCurve, "no batching backend has a full curve: %s", strings.Join(bad, "; "))
 	}
 	d := strings.Join(good, "; ")
 	if len(bad) > 0 {
 		d += "; also: " + strings.Join(bad, "; ")
 	}
-	return pass(BatchCurve, "%s", d)
+	return pass(CriterionBatchCurve, "%s", d)
 }
 
 func checkThreshold(ev *evidence, prof Profile) Criterion {
@@ -448,13 +424,13 @@ func checkThreshold(ev *evidence, prof Profile) Criterion {
 		}
 	}
 	if len(figs) == 0 {
-		return fail(BatchedDecodeThreshold, "no full batch curve to measure (profile %s needs >= %gx)", prof.Name, prof.Threshold)
+		return fail(CriterionBatchedDecodeThreshold, "no full batch curve to measure (profile %s needs >= %gx)", prof.Name, prof.Threshold)
 	}
 	d := fmt.Sprintf("%s; best %s %.2fx, profile %s needs >= %gx", strings.Join(figs, "; "), bestName, best, prof.Name, prof.Threshold)
 	if best >= prof.Threshold {
-		return pass(BatchedDecodeThreshold, "%s", d)
+		return pass(CriterionBatchedDecodeThreshold, "%s", d)
 	}
-	return fail(BatchedDecodeThreshold, "%s", d)
+	return fail(CriterionBatchedDecodeThreshold, "%s", d)
 }
 
 func positiveTimings(r *report.Report) []string {
@@ -503,16 +479,16 @@ func checkReports(ev *evidence) Criterion {
 		f := ev.replays[b]
 		switch f.Status {
 		case artifact.StatusFailed:
-			probs = append(probs, fmt.Sprintf("workload-%s failed: %s", b, f.Reason))
+			probs = append(probs, fmt.Sprintf("%s failed: %s", replayName(b), f.Reason))
 		case artifact.StatusOK:
 			if p := f.Problems(); len(p) > 0 {
-				probs = append(probs, fmt.Sprintf("workload-%s: %s", b, strings.Join(p, ", ")))
+				probs = append(probs, fmt.Sprintf("%s: %s", replayName(b), strings.Join(p, ", ")))
 			}
 		}
 	}
 	for _, b := range sortedKeys(ev.batches) {
 		if f := ev.batches[b]; f.Status == artifact.StatusFailed {
-			probs = append(probs, fmt.Sprintf("batch-%s failed: %s", b, f.Reason))
+			probs = append(probs, fmt.Sprintf("%s failed: %s", batchName(b), f.Reason))
 		}
 	}
 	probs = append(probs, ev.replayErrs...)
@@ -521,14 +497,14 @@ func checkReports(ev *evidence) Criterion {
 		probs = append(probs, "no backend produced a valid report")
 	}
 	if len(probs) > 0 {
-		return fail(ReportsValid, "%s", strings.Join(probs, "; "))
+		return fail(CriterionReportsValid, "%s", strings.Join(probs, "; "))
 	}
 	d := fmt.Sprintf("%d report(s) with every correctness flag true and positive timings: %s; %d workload replay(s) plausible",
 		len(okNames), strings.Join(okNames, ", "), countOK(ev.replays))
 	if len(skipped) > 0 {
 		d += "; " + strings.Join(skipped, "; ")
 	}
-	return pass(ReportsValid, "%s", d)
+	return pass(CriterionReportsValid, "%s", d)
 }
 
 func countOK(m map[string]*workload.ReplayFile) int {
@@ -543,7 +519,7 @@ func countOK(m map[string]*workload.ReplayFile) int {
 
 func checkCleanNode(ev *evidence, asserted bool) Criterion {
 	if !asserted {
-		return fail(CleanNode, "not asserted: pass --clean-node only for artifacts captured on a node that was not running the live multi-session fleet load")
+		return fail(CriterionCleanNode, "not asserted: pass --clean-node only for artifacts captured on a node that was not running the live multi-session fleet load")
 	}
 	var probs []string
 	if ev.manifest == nil {
@@ -557,9 +533,9 @@ func checkCleanNode(ev *evidence, asserted bool) Criterion {
 		}
 	}
 	if len(probs) > 0 {
-		return fail(CleanNode, "--clean-node refused: %s; clean-box numbers need a full, uncapped run", strings.Join(probs, "; "))
+		return fail(CriterionCleanNode, "--clean-node refused: %s; clean-box numbers need a full, uncapped run", strings.Join(probs, "; "))
 	}
-	return pass(CleanNode, "asserted by the operator (--clean-node): a provenance statement, not something the gate can measure")
+	return pass(CriterionCleanNode, "asserted by the operator (--clean-node): a provenance statement, not something the gate can measure")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

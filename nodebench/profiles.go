@@ -1,4 +1,4 @@
-package gate
+package nodebench
 
 // CPUThreshold is the batched-decode threshold of the "cpu" profile: the
 // aggregate decode tokens/s at the largest batch must be at least this many

@@ -1,4 +1,4 @@
-package gate
+package nodebench
 
 import (
 	"encoding/json"
@@ -14,7 +14,6 @@ import (
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
-	"github.com/fakbench/fakbench/report/manifest"
 )
 
 type fixture struct {
@@ -78,9 +77,9 @@ func (f fixture) build(t *testing.T) string {
 	if sp == 0 {
 		sp = 3
 	}
-	writeJSON(t, filepath.Join(dir, BatchDir, "batch-llamacpp.json"), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp",
+	writeJSON(t, filepath.Join(dir, BatchDir, BatchFileName("llamacpp")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp",
 		Status: artifact.StatusOK, Short: f.short}, Curve: curve(sp, f.bounded)})
-	writeJSON(t, filepath.Join(dir, BatchDir, "batch-gokernel.json"), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
+	writeJSON(t, filepath.Join(dir, BatchDir, BatchFileName("gokernel")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
 		Status: artifact.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short}})
 
 	turns := 4
@@ -97,16 +96,16 @@ func (f fixture) build(t *testing.T) string {
 	if f.caps.PrefillCap > 0 {
 		capRes.CappedTurns, capRes.DroppedTokens = 3, 400
 	}
-	writeJSON(t, filepath.Join(dir, WorkloadDir, "workload-gokernel.json"), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
+	writeJSON(t, filepath.Join(dir, WorkloadDir, ReplayFileName("gokernel")), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
 		Backend: "gokernel", Status: artifact.StatusOK, Short: f.short}, WorkloadTurns: turns, ReplayedTurns: replayed,
 		Caps: f.caps, PrefillCap: capRes, Result: res})
 
-	m := &manifest.Manifest{Schema: manifest.Schema, HostLabel: "test", HardwareProfile: "cpu", Short: f.short, Caps: f.caps}
-	require.NoError(t, manifest.Finalize(dir, m, "2026-11-23T00:00:00Z"))
+	m := &Manifest{Schema: ManifestSchema, HostLabel: "test", HardwareProfile: "cpu", Short: f.short, Caps: f.caps}
+	require.NoError(t, Layout{Dir: dir}.Finalize(m, "2026-11-23T00:00:00Z"))
 	return dir
 }
 
-func byName(t *testing.T, r Result) map[string]Criterion {
+func byName(t *testing.T, r Verdict) map[string]Criterion {
 	t.Helper()
 	out := map[string]Criterion{}
 	for _, c := range r.Criteria {
@@ -118,43 +117,43 @@ func byName(t *testing.T, r Result) map[string]Criterion {
 
 func TestFullRunPassesWithCleanNode(t *testing.T) {
 	dir := fixture{}.build(t)
-	r, err := Check(dir, Options{CleanNode: true})
+	r, err := Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
 	assert.True(t, r.Pass, r.Text())
 	assert.Empty(t, r.Failed())
 	c := byName(t, r)
-	assert.Contains(t, c[Artifacts].Detail, "7 files present")
-	assert.Contains(t, c[BatchCurve].Detail, "llamacpp: B=1,2,4,8,16,32,64")
-	assert.Contains(t, c[BatchCurve].Detail, "gokernel skipped: no transport.BatchDecoder")
-	assert.Contains(t, c[BatchedDecodeThreshold].Detail, "llamacpp 3.00x at B=64")
-	assert.Contains(t, c[ReportsValid].Detail, "openvino skipped: library not found")
+	assert.Contains(t, c[CriterionArtifacts].Detail, "7 files present")
+	assert.Contains(t, c[CriterionBatchCurve].Detail, "llamacpp: B=1,2,4,8,16,32,64")
+	assert.Contains(t, c[CriterionBatchCurve].Detail, "gokernel skipped: no transport.BatchDecoder")
+	assert.Contains(t, c[CriterionBatchedDecodeThreshold].Detail, "llamacpp 3.00x at B=64")
+	assert.Contains(t, c[CriterionReportsValid].Detail, "openvino skipped: library not found")
 	assert.Contains(t, r.Text(), "gate: PASS (7 criteria)")
 	assert.Equal(t, "cpu", r.Profile.Name)
 	assert.Equal(t, CPUThreshold, r.Profile.Threshold)
 
 	// Without the assertion only clean_node fails.
-	r, err = Check(dir, Options{})
+	r, err = Gate(dir, GateOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, []string{CleanNode}, r.Failed())
-	assert.Contains(t, byName(t, r)[CleanNode].Detail, "not asserted")
+	assert.Equal(t, []string{CriterionCleanNode}, r.Failed())
+	assert.Contains(t, byName(t, r)[CriterionCleanNode].Detail, "not asserted")
 }
 
 func TestShortCappedRunFailsCleanBoxCriteriaOnly(t *testing.T) {
 	dir := fixture{short: true, caps: workload.Caps{PrefillCap: 256, PromptCap: 128}}.build(t)
-	r, err := Check(dir, Options{CleanNode: true})
+	r, err := Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
 	assert.False(t, r.Pass)
-	assert.ElementsMatch(t, []string{Uncapped, FullRun, CleanNode}, r.Failed(), r.Text())
+	assert.ElementsMatch(t, []string{CriterionUncapped, CriterionFullRun, CriterionCleanNode}, r.Failed(), r.Text())
 	c := byName(t, r)
-	assert.True(t, c[Artifacts].Pass, c[Artifacts].Detail)
-	assert.Contains(t, c[Uncapped].Detail, "FAK_WORKLOAD_PREFILL_CAP=256")
-	assert.Contains(t, c[Uncapped].Detail, "FAK_WORKLOAD_PROMPT_CAP=128")
-	assert.Contains(t, c[Uncapped].Detail, "capped 3 turns")
-	assert.Contains(t, c[FullRun].Detail, "--short")
-	assert.Contains(t, c[FullRun].Detail, "replayed 2 of 4 turns")
-	assert.Contains(t, c[CleanNode].Detail, "--clean-node refused")
-	assert.Contains(t, c[CleanNode].Detail, "the run was --short")
-	assert.Contains(t, c[CleanNode].Detail, "capped")
+	assert.True(t, c[CriterionArtifacts].Pass, c[CriterionArtifacts].Detail)
+	assert.Contains(t, c[CriterionUncapped].Detail, "FAK_WORKLOAD_PREFILL_CAP=256")
+	assert.Contains(t, c[CriterionUncapped].Detail, "FAK_WORKLOAD_PROMPT_CAP=128")
+	assert.Contains(t, c[CriterionUncapped].Detail, "capped 3 turns")
+	assert.Contains(t, c[CriterionFullRun].Detail, "--short")
+	assert.Contains(t, c[CriterionFullRun].Detail, "replayed 2 of 4 turns")
+	assert.Contains(t, c[CriterionCleanNode].Detail, "--clean-node refused")
+	assert.Contains(t, c[CriterionCleanNode].Detail, "the run was --short")
+	assert.Contains(t, c[CriterionCleanNode].Detail, "capped")
 	assert.Contains(t, r.Text(), "gate: FAIL (3 of 7 criteria failed")
 }
 
@@ -165,54 +164,54 @@ func TestOneByteEditFailsArtifacts(t *testing.T) {
 	require.NoError(t, err)
 	b[2] ^= 0x01
 	require.NoError(t, os.WriteFile(path, b, 0o644))
-	r, err := Check(dir, Options{CleanNode: true})
+	r, err := Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
-	assert.Equal(t, []string{Artifacts}, r.Failed())
-	assert.Contains(t, byName(t, r)[Artifacts].Detail, "changed: bench/report.md: sha256")
+	assert.Equal(t, []string{CriterionArtifacts}, r.Failed())
+	assert.Contains(t, byName(t, r)[CriterionArtifacts].Detail, "changed: bench/report.md: sha256")
 }
 
 func TestMissingAndUnlistedFilesFailArtifacts(t *testing.T) {
 	dir := fixture{}.build(t)
 	require.NoError(t, os.Remove(filepath.Join(dir, LogsDir, "01-run.stdout")))
-	r, err := Check(dir, Options{})
+	r, err := Gate(dir, GateOptions{})
 	require.NoError(t, err)
-	d := byName(t, r)[Artifacts]
+	d := byName(t, r)[CriterionArtifacts]
 	assert.False(t, d.Pass)
 	assert.Contains(t, d.Detail, "missing: logs/01-run.stdout")
 
 	dir = fixture{}.build(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, BenchDir, "llamacpp.json"), []byte(`{"backend":"llamacpp"}`), 0o644))
-	r, err = Check(dir, Options{})
+	r, err = Gate(dir, GateOptions{})
 	require.NoError(t, err)
-	d = byName(t, r)[Artifacts]
+	d = byName(t, r)[CriterionArtifacts]
 	assert.False(t, d.Pass)
 	assert.Contains(t, d.Detail, "unlisted: bench/llamacpp.json")
 
 	// Gate outputs may sit next to the manifest unlisted.
 	dir = fixture{}.build(t)
-	for _, g := range manifest.GateOutputs {
+	for _, g := range []string{GateTextFile, GateJSONFile} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, g), []byte("x"), 0o644))
 	}
-	r, err = Check(dir, Options{})
+	r, err = Gate(dir, GateOptions{})
 	require.NoError(t, err)
-	assert.True(t, byName(t, r)[Artifacts].Pass)
+	assert.True(t, byName(t, r)[CriterionArtifacts].Pass)
 }
 
 func TestIncompleteOrMissingManifest(t *testing.T) {
 	dir := fixture{}.build(t)
-	m, err := manifest.Read(dir)
+	m, err := Layout{Dir: dir}.ReadManifest()
 	require.NoError(t, err)
 	m.Complete, m.Incomplete = false, "interrupted by signal"
-	require.NoError(t, manifest.Write(dir, m))
-	r, err := Check(dir, Options{})
+	require.NoError(t, Layout{Dir: dir}.WriteManifest(m))
+	r, err := Gate(dir, GateOptions{})
 	require.NoError(t, err)
-	assert.Contains(t, byName(t, r)[Artifacts].Detail, "manifest is not complete (interrupted by signal)")
+	assert.Contains(t, byName(t, r)[CriterionArtifacts].Detail, "manifest is not complete (interrupted by signal)")
 
-	require.NoError(t, os.Remove(filepath.Join(dir, manifest.FileName)))
-	r, err = Check(dir, Options{CleanNode: true})
+	require.NoError(t, os.Remove(Layout{Dir: dir}.Manifest()))
+	r, err = Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
 	c := byName(t, r)
-	for _, n := range []string{Artifacts, Uncapped, FullRun, CleanNode} {
+	for _, n := range []string{CriterionArtifacts, CriterionUncapped, CriterionFullRun, CriterionCleanNode} {
 		assert.False(t, c[n].Pass, n)
 		assert.Contains(t, c[n].Detail, "no readable manifest", n)
 	}
@@ -220,29 +219,29 @@ func TestIncompleteOrMissingManifest(t *testing.T) {
 
 func TestThresholdProfilesAndBoundedCurve(t *testing.T) {
 	dir := fixture{speedup: 1.5}.build(t)
-	r, err := Check(dir, Options{CleanNode: true})
+	r, err := Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
-	assert.Equal(t, []string{BatchedDecodeThreshold}, r.Failed())
-	assert.Contains(t, byName(t, r)[BatchedDecodeThreshold].Detail, "needs >= 2x")
+	assert.Equal(t, []string{CriterionBatchedDecodeThreshold}, r.Failed())
+	assert.Contains(t, byName(t, r)[CriterionBatchedDecodeThreshold].Detail, "needs >= 2x")
 
 	dir = fixture{speedup: 10}.build(t)
-	r, err = Check(dir, Options{CleanNode: true, Profile: "gpu"})
+	r, err = Gate(dir, GateOptions{CleanNode: true, Profile: "gpu"})
 	require.NoError(t, err)
-	assert.Equal(t, []string{BatchedDecodeThreshold}, r.Failed())
+	assert.Equal(t, []string{CriterionBatchedDecodeThreshold}, r.Failed())
 	assert.Equal(t, 45.0, r.Profile.Threshold)
 	assert.Contains(t, r.Text(), "profile gpu: batched-decode threshold 45x")
 
-	_, err = Check(dir, Options{Profile: "tpu"})
+	_, err = Gate(dir, GateOptions{Profile: "tpu"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `unknown hardware profile "tpu" (known: cpu, gpu)`)
 
 	// A curve bounded with a recorded reason is full up to its bound.
 	dir = fixture{speedup: 6, bounded: 4}.build(t)
-	r, err = Check(dir, Options{CleanNode: true})
+	r, err = Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
 	c := byName(t, r)
-	assert.True(t, c[BatchCurve].Pass, c[BatchCurve].Detail)
-	assert.Contains(t, c[BatchCurve].Detail, "bounded: memory")
+	assert.True(t, c[CriterionBatchCurve].Pass, c[CriterionBatchCurve].Detail)
+	assert.Contains(t, c[CriterionBatchCurve].Detail, "bounded: memory")
 }
 
 func TestCurveWithoutBoundOrWithGapFails(t *testing.T) {
@@ -270,20 +269,20 @@ func TestInvalidReportsFail(t *testing.T) {
 	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "gokernel.json"), bad))
 	// A replay whose prefix reuse stopped.
 	var rf workload.ReplayFile
-	path := filepath.Join(dir, WorkloadDir, "workload-gokernel.json")
+	path := filepath.Join(dir, WorkloadDir, ReplayFileName("gokernel"))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &rf))
 	rf.Result.Turns[2].ReusedTokens = 0
 	writeJSON(t, path, rf)
-	m, err := manifest.Read(dir)
+	m, err := Layout{Dir: dir}.ReadManifest()
 	require.NoError(t, err)
-	require.NoError(t, manifest.Finalize(dir, m, "t"))
+	require.NoError(t, Layout{Dir: dir}.Finalize(m, "t"))
 
-	r, err := Check(dir, Options{CleanNode: true})
+	r, err := Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
-	assert.Equal(t, []string{ReportsValid}, r.Failed())
-	d := byName(t, r)[ReportsValid].Detail
+	assert.Equal(t, []string{CriterionReportsValid}, r.Failed())
+	d := byName(t, r)[CriterionReportsValid].Detail
 	assert.Contains(t, d, "actual_cache_miss = false")
 	assert.Contains(t, d, "decode.tokens_per_sec = 0")
 	assert.Contains(t, d, "turn 2: reused 0 tokens, the token plan guarantees at least 20")
@@ -291,7 +290,7 @@ func TestInvalidReportsFail(t *testing.T) {
 
 func TestJSONOutputShape(t *testing.T) {
 	dir := fixture{short: true}.build(t)
-	r, err := Check(dir, Options{})
+	r, err := Gate(dir, GateOptions{})
 	require.NoError(t, err)
 	b, err := r.JSON()
 	require.NoError(t, err)
@@ -307,24 +306,24 @@ func TestJSONOutputShape(t *testing.T) {
 	require.NotNil(t, got.Pass)
 	assert.False(t, *got.Pass)
 	require.Len(t, got.Criteria, 7)
-	assert.Equal(t, Artifacts, got.Criteria[0].Name)
+	assert.Equal(t, CriterionArtifacts, got.Criteria[0].Name)
 	assert.True(t, *got.Criteria[0].Pass)
 	for _, c := range got.Criteria {
 		assert.NotEmpty(t, c.Detail, c.Name)
 	}
 }
 
-func TestCheckErrors(t *testing.T) {
-	_, err := Check(filepath.Join(t.TempDir(), "nope"), Options{})
+func TestGateErrors(t *testing.T) {
+	_, err := Gate(filepath.Join(t.TempDir(), "nope"), GateOptions{})
 	require.Error(t, err)
 	f := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(f, nil, 0o644))
-	_, err = Check(f, Options{})
+	_, err = Gate(f, GateOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a directory")
 
 	// An empty directory: every criterion fails with a reason.
-	r, err := Check(t.TempDir(), Options{})
+	r, err := Gate(t.TempDir(), GateOptions{})
 	require.NoError(t, err)
 	assert.False(t, r.Pass)
 	for _, c := range r.Criteria {
@@ -346,7 +345,7 @@ func TestGatePrintsTheHeadlineOfTheReports(t *testing.T) {
 	for _, r := range []*report.Report{k, llama, ov} {
 		require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, r.Backend+".json"), r))
 	}
-	r, err := Check(dir, Options{})
+	r, err := Gate(dir, GateOptions{})
 	require.NoError(t, err)
 	assert.Len(t, r.Criteria, 7, "the headline adds no criterion")
 	text := r.Text()

@@ -1,0 +1,172 @@
+// Package nodebench is the node benchmark's artifact folder (the method
+// docs/node-bench.md describes): its layout, the manifest that lists and
+// hashes every file in it, the gate that checks it, and the run that fills
+// it (Run, behind "fakbench node-bench").
+//
+// The package sits above harness: it reads the files the harness writes
+// (bench reports, batch curves, workload replays) but nothing below it knows
+// the folder.
+package nodebench
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Layout is one node-bench artifact folder and where each piece of evidence
+// lives in it. Every name inside the folder is spelled here once:
+//
+//	Dir/production-readiness-manifest.json  the manifest (ManifestFile)
+//	Dir/bench/      fakbench run: <backend>.json and report.md
+//	Dir/workload/   fakbench workload replay: workload-<backend>.json and
+//	                production-workload.json, the pinned workload
+//	Dir/batch/      fakbench batch: batch-<backend>.json and, with the
+//	                diagnostic, diag-batch-workload-<backend>.json
+//	Dir/logs/       NN-step.stdout and .stderr of every step (the script's
+//	                also .exit, .seconds and .cmd)
+//	Dir/gate-output.txt, gate-output.json   the gate's verdict, written last
+//
+// scripts/node_bench.sh spells logs/ and gate-output.txt itself (it runs
+// before any binary exists); a test keeps it in step with these names.
+type Layout struct {
+	// Dir is the folder (scripts/node_bench.sh: experiments/fleet-nodes/<host>).
+	Dir string
+}
+
+// Names inside the folder, relative to Dir.
+const (
+	// BenchDir holds the run reports.
+	BenchDir = "bench"
+	// WorkloadDir holds the workload replays and the pinned workload.
+	WorkloadDir = "workload"
+	// BatchDir holds the batch curves.
+	BatchDir = "batch"
+	// LogsDir holds every step's output.
+	LogsDir = "logs"
+	// ManifestFile is production-readiness-manifest.json.
+	ManifestFile = "production-readiness-manifest.json"
+	// GateTextFile and GateJSONFile are the gate's verdict, written after the
+	// manifest is final.
+	GateTextFile = "gate-output.txt"
+	GateJSONFile = "gate-output.json"
+	// PinnedWorkloadFile is the workload the run replayed, byte for byte,
+	// under WorkloadDir.
+	PinnedWorkloadFile = "production-workload.json"
+)
+
+// File names of the per-backend files: prefix + backend + ".json".
+const (
+	batchPrefix         = "batch-"
+	batchWorkloadPrefix = "diag-batch-workload-"
+	replayPrefix        = "workload-"
+	jsonSuffix          = ".json"
+)
+
+// BatchFileName is the batch curve file of a backend ("batch-<backend>.json").
+func BatchFileName(backend string) string { return batchPrefix + backend + jsonSuffix }
+
+// BatchWorkloadFileName is the batch workload diagnostic of a backend
+// ("diag-batch-workload-<backend>.json").
+func BatchWorkloadFileName(backend string) string {
+	return batchWorkloadPrefix + backend + jsonSuffix
+}
+
+// ReplayFileName is the workload replay file of a backend
+// ("workload-<backend>.json").
+func ReplayFileName(backend string) string { return replayPrefix + backend + jsonSuffix }
+
+// batchName and replayName name a backend's files in the gate's findings
+// ("batch-llamacpp says short").
+func batchName(backend string) string  { return batchPrefix + backend }
+func replayName(backend string) string { return replayPrefix + backend }
+
+// Subdirs are the sub-folders a run creates, in order.
+func Subdirs() []string { return []string{BenchDir, WorkloadDir, BatchDir, LogsDir} }
+
+// Path joins rel (slash-separated, relative to the folder) to Dir.
+func (l Layout) Path(rel ...string) string {
+	parts := append([]string{l.Dir}, rel...)
+	return filepath.Join(parts...)
+}
+
+// Bench, Workload, Batch and Logs are the sub-folders.
+func (l Layout) Bench() string    { return l.Path(BenchDir) }
+func (l Layout) Workload() string { return l.Path(WorkloadDir) }
+func (l Layout) Batch() string    { return l.Path(BatchDir) }
+func (l Layout) Logs() string     { return l.Path(LogsDir) }
+
+// Manifest is the manifest's path.
+func (l Layout) Manifest() string { return l.Path(ManifestFile) }
+
+// GateText and GateJSON are the paths of the gate's verdict.
+func (l Layout) GateText() string { return l.Path(GateTextFile) }
+func (l Layout) GateJSON() string { return l.Path(GateJSONFile) }
+
+// PinnedWorkload is the path of the replayed workload's copy.
+func (l Layout) PinnedWorkload() string { return l.Path(WorkloadDir, PinnedWorkloadFile) }
+
+// BatchFiles lists the batch curve files (batch/batch-*.json), sorted.
+func (l Layout) BatchFiles() []string { return glob(l.Batch(), batchPrefix, jsonSuffix) }
+
+// ReplayFiles lists the workload replay files (workload/workload-*.json),
+// sorted.
+func (l Layout) ReplayFiles() []string { return glob(l.Workload(), replayPrefix, jsonSuffix) }
+
+// LogBase is the relative, slash-separated base of a step's log files
+// ("logs/10-run"): .stdout and .stderr are appended.
+func LogBase(n int, step string) string { return fmt.Sprintf("%s/%02d-%s", LogsDir, n, step) }
+
+// Unlisted reports whether rel (relative, slash-separated) may sit in the
+// folder without the manifest listing it: the manifest itself and the gate
+// outputs, which are written after it.
+func Unlisted(rel string) bool {
+	return rel == ManifestFile || rel == GateTextFile || rel == GateJSONFile
+}
+
+// Create makes the folder and its sub-folders.
+func (l Layout) Create() error {
+	for _, d := range Subdirs() {
+		if err := os.MkdirAll(l.Path(d), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckFresh accepts a missing or empty folder, or one that holds only
+// logs/ (the script's setup and build logs): a new run never mixes its
+// evidence with an old one's.
+func (l Layout) CheckFresh() error {
+	entries, err := os.ReadDir(l.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() != LogsDir || !e.IsDir() {
+			return fmt.Errorf("%s already holds %s: use an empty directory (move the old artifacts aside) so no stale file joins this run's evidence", l.Dir, e.Name())
+		}
+	}
+	return nil
+}
+
+func glob(dir, prefix, suffix string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), suffix) {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
