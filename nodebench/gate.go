@@ -16,6 +16,7 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -277,10 +278,10 @@ func checkUncapped(ev *evidence) Criterion {
 	c := ev.manifest.Caps
 	var probs []string
 	if c.PrefillCap != 0 {
-		probs = append(probs, fmt.Sprintf("%s=%d", workload.EnvPrefillCap, c.PrefillCap))
+		probs = append(probs, fmt.Sprintf("%s=%d", env.WorkloadPrefillCap.Name, c.PrefillCap))
 	}
 	if c.PromptCap != 0 {
-		probs = append(probs, fmt.Sprintf("%s=%d", workload.EnvPromptCap, c.PromptCap))
+		probs = append(probs, fmt.Sprintf("%s=%d", env.WorkloadPromptCap.Name, c.PromptCap))
 	}
 	replayed := 0
 	for _, b := range sortedKeys(ev.replays) {

@@ -103,7 +103,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "fakbench batch: %v\n", err)
 			return exitUsage
 		}
-		caps, err := workload.CapsFromEnv(os.Getenv)
+		caps, err := workload.CapsFromEnv()
 		if err != nil {
 			fmt.Fprintf(stderr, "fakbench batch: %v\n", err)
 			return exitUsage

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 )
@@ -106,13 +107,21 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usageError(stderr, "node-bench", "--out %v", err)
 	}
 	if o.short {
-		for _, k := range []string{workload.EnvPrefillCap, workload.EnvPromptCap} {
-			if _, set := os.LookupEnv(k); !set {
-				os.Setenv(k, fmt.Sprint(nodebench.ShortCap))
+		// Set in the environment, so every step's process sees the caps.
+		for _, v := range []*env.IntVar{env.WorkloadPrefillCap, env.WorkloadPromptCap} {
+			if !v.IsSet() {
+				if err := v.Set(fmt.Sprint(nodebench.ShortCap)); err != nil {
+					fmt.Fprintf(stderr, "fakbench node-bench: %v\n", err)
+					return exitFailed
+				}
 			}
 		}
 	}
-	caps, err := workload.CapsFromEnv(os.Getenv)
+	caps, err := workload.CapsFromEnv()
+	if err != nil {
+		return usageError(stderr, "node-bench", "%v", err)
+	}
+	batchWorkload, err := env.BatchWorkload.Bool()
 	if err != nil {
 		return usageError(stderr, "node-bench", "%v", err)
 	}
@@ -129,13 +138,13 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		step = nodebench.Exec(exe)
 	}
-	if sc := os.Getenv("FAK_NODE_BENCH_COMMAND"); sc != "" {
+	if sc := env.NodeBenchCommand.Value(); sc != "" {
 		command = sc + " (which ran: " + command + ")"
 	}
 	out, err := nodebench.Run(ctx, nodebench.Config{
 		Layout: layout, HostLabel: o.host, Backends: o.backends, Model: o.model,
 		WorkloadPath: o.workload, Workload: w, Profile: o.profile, Threads: o.threads, Short: o.short,
-		Caps: caps, BatchWorkload: os.Getenv(workload.EnvBatchWorkload) == "1", Command: command,
+		Caps: caps, BatchWorkload: batchWorkload, Command: command,
 		Steps: step, CommandLine: commandLine, BuildCPU: nodeBuildCPU, Log: stderr,
 		ResolveModel: func(ctx context.Context, spec string) (nodebench.Model, error) {
 			m, err := resolveModel(ctx, spec, stderr)

@@ -21,6 +21,7 @@ import (
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/cpuid"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
@@ -48,11 +49,11 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 		return dispatch(ctx, args, stdout, stderr), nil
 	}
 	t.Cleanup(func() { nodeStepOverride = nil })
-	t.Setenv(workload.EnvPrefillCap, "")
-	os.Unsetenv(workload.EnvPrefillCap)
-	t.Setenv(workload.EnvPromptCap, "")
-	os.Unsetenv(workload.EnvPromptCap)
-	t.Setenv(workload.EnvBatchWorkload, "1")
+	t.Setenv(env.WorkloadPrefillCap.Name, "")
+	os.Unsetenv(env.WorkloadPrefillCap.Name)
+	t.Setenv(env.WorkloadPromptCap.Name, "")
+	os.Unsetenv(env.WorkloadPromptCap.Name)
+	t.Setenv(env.BatchWorkload.Name, "1")
 
 	out := filepath.Join(t.TempDir(), "node")
 	code, stdout, stderr := runCLI(t, "node-bench", "--out", out, "--host", "unit", "--short",
@@ -159,10 +160,16 @@ func TestNodeBenchUsageErrors(t *testing.T) {
 		assert.Equal(t, exitUsage, code, want)
 		assert.Contains(t, stderr, want)
 	}
-	t.Setenv(workload.EnvPrefillCap, "lots")
+	t.Setenv(env.WorkloadPrefillCap.Name, "lots")
 	code, _, stderr := runCLI(t, "node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath))
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "FAK_WORKLOAD_PREFILL_CAP")
+
+	t.Setenv(env.WorkloadPrefillCap.Name, "")
+	t.Setenv(env.BatchWorkload.Name, "yes")
+	code, _, stderr = runCLI(t, "node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `FAK_BATCH_WORKLOAD="yes": want 1 (on) or 0 (off)`)
 }
 
 func TestGateCommandErrors(t *testing.T) {
@@ -277,8 +284,8 @@ func TestNodeBenchInterruptedManifestIsIncomplete(t *testing.T) {
 	}
 	// node-bench --short sets the caps in the process environment when they
 	// are unset; t.Setenv restores them afterwards.
-	t.Setenv(workload.EnvPrefillCap, "0")
-	t.Setenv(workload.EnvPromptCap, "0")
+	t.Setenv(env.WorkloadPrefillCap.Name, "0")
+	t.Setenv(env.WorkloadPromptCap.Name, "0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	nodeStepOverride = func(_ context.Context, args []string, stdout, stderr io.Writer) (int, error) {
@@ -377,7 +384,7 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 	assert.Contains(t, stderr, "attaching the batch curve")
 
 	// The workload diagnostic writes its own file, prompt from the workload.
-	t.Setenv(workload.EnvPromptCap, "40")
+	t.Setenv(env.WorkloadPromptCap.Name, "40")
 	code, stdout, stderr = runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
 		"--short", "--batches", "1,2", "--threads", "1", "--workload", repoFile(defaultWorkloadPath))
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
@@ -391,8 +398,8 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 // A binary built for another CPU: node-bench stops before measuring
 // anything, says how to fix it, and the manifest records both fingerprints.
 func TestNodeBenchRefusesBinaryBuiltForAnotherCPU(t *testing.T) {
-	t.Setenv(workload.EnvPrefillCap, "0")
-	t.Setenv(workload.EnvPromptCap, "0")
+	t.Setenv(env.WorkloadPrefillCap.Name, "0")
+	t.Setenv(env.WorkloadPromptCap.Name, "0")
 	zen3, err := cpuid.Parse(strings.NewReader("flags : fpu avx avx2 fma f16c\n"))
 	require.NoError(t, err)
 	const xeonFP = "3679ba7082f2"

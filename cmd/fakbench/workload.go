@@ -212,7 +212,7 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
 		return exitUsage
 	}
-	caps, err := workload.CapsFromEnv(os.Getenv)
+	caps, err := workload.CapsFromEnv()
 	if err != nil {
 		fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
 		return exitUsage

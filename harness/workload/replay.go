@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -120,7 +121,7 @@ func CheckFits(w Workload, ctxLen int) error {
 	for i, t := range w.Turns {
 		if need := t.PromptTokens() + t.CompletionTokens; need > ctxLen {
 			return fmt.Errorf("turn %d (conversation %q) needs %d positions (stable %d + suffix %d + completion %d) > context %d; cap it with %s or use a model with a longer context",
-				i, t.Conversation, need, t.StableTokens, t.SuffixTokens, t.CompletionTokens, ctxLen, EnvPrefillCap)
+				i, t.Conversation, need, t.StableTokens, t.SuffixTokens, t.CompletionTokens, ctxLen, env.WorkloadPrefillCap.Name)
 		}
 	}
 	return nil

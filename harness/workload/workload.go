@@ -23,6 +23,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/fakbench/fakbench/internal/env"
 )
 
 // Version is the current workload file format.
@@ -185,17 +187,6 @@ func (w Workload) Stats() Stats {
 	return s
 }
 
-// Environment variables that cap replayed prompt lengths.
-const (
-	// EnvPrefillCap caps the prompt lengths that workload replay feeds.
-	EnvPrefillCap = "FAK_WORKLOAD_PREFILL_CAP"
-	// EnvPromptCap caps the prompt lengths of the batch workload diagnostic
-	// (FAK_BATCH_WORKLOAD=1); the canonical batch curve does not use it.
-	EnvPromptCap = "FAK_WORKLOAD_PROMPT_CAP"
-	// EnvBatchWorkload = 1 adds the batch workload diagnostic.
-	EnvBatchWorkload = "FAK_BATCH_WORKLOAD"
-)
-
 // Caps are the prompt-length caps of a run; 0 means uncapped.
 type Caps struct {
 	PrefillCap int `json:"prefill_cap"`
@@ -205,32 +196,40 @@ type Caps struct {
 // Uncapped reports whether no cap is set.
 func (c Caps) Uncapped() bool { return c.PrefillCap == 0 && c.PromptCap == 0 }
 
-// CapsFromEnv reads the caps from the environment through getenv (os.Getenv
-// in production). Unset, empty or "0" is uncapped; anything else must be a
-// positive integer.
-func CapsFromEnv(getenv func(string) string) (Caps, error) {
+// CapsFromEnv reads the caps from the environment: FAK_WORKLOAD_PREFILL_CAP
+// caps the prompts workload replay feeds, FAK_WORKLOAD_PROMPT_CAP those of
+// the batch workload diagnostic (env.WorkloadPrefillCap and
+// env.WorkloadPromptCap). Unset, empty or 0 is uncapped; anything else must
+// be an integer of at least 2, else the error is an *env.Error naming the
+// variable.
+func CapsFromEnv() (Caps, error) {
 	var c Caps
 	var err error
-	if c.PrefillCap, err = parseCap(EnvPrefillCap, getenv(EnvPrefillCap)); err != nil {
+	if c.PrefillCap, err = readCap(env.WorkloadPrefillCap); err != nil {
 		return Caps{}, err
 	}
-	if c.PromptCap, err = parseCap(EnvPromptCap, getenv(EnvPromptCap)); err != nil {
+	if c.PromptCap, err = readCap(env.WorkloadPromptCap); err != nil {
 		return Caps{}, err
 	}
 	return c, nil
 }
 
-func parseCap(name, v string) (int, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, nil
+// readCap reads one cap variable.
+func readCap(v *env.IntVar) (int, error) {
+	const want = "a non-negative integer (0 or unset = uncapped)"
+	n, err := v.Int(0)
+	if bad := (*env.Error)(nil); errors.As(err, &bad) {
+		return 0, &env.Error{Name: bad.Name, Value: bad.Value, Want: want}
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s=%q: want a non-negative integer (0 or unset = uncapped)", name, v)
+	if err != nil {
+		return 0, err
 	}
-	if n == 1 {
-		return 0, fmt.Errorf("%s=1: a capped prompt needs at least 2 tokens (one stable, one suffix); use 0 for uncapped", name)
+	switch {
+	case n < 0:
+		return 0, &env.Error{Name: v.Name, Value: strconv.Itoa(n), Want: want}
+	case n == 1:
+		return 0, &env.Error{Name: v.Name, Value: "1",
+			Want: "at least 2, as a capped prompt needs one stable and one suffix token (0 = uncapped)"}
 	}
 	return n, nil
 }

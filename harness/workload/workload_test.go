@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/harness/artifact"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -103,25 +104,49 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestCapsFromEnv(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	c, err := CapsFromEnv(env(nil))
+	prefill, prompt := env.WorkloadPrefillCap.Name, env.WorkloadPromptCap.Name
+	for _, name := range []string{prefill, prompt} {
+		t.Setenv(name, "")
+		require.NoError(t, os.Unsetenv(name))
+	}
+	c, err := CapsFromEnv()
 	require.NoError(t, err)
-	assert.True(t, c.Uncapped())
+	assert.True(t, c.Uncapped(), "unset is uncapped")
 
-	c, err = CapsFromEnv(env(map[string]string{EnvPrefillCap: "0", EnvPromptCap: ""}))
+	t.Setenv(prefill, "0")
+	t.Setenv(prompt, "")
+	c, err = CapsFromEnv()
 	require.NoError(t, err)
-	assert.True(t, c.Uncapped())
+	assert.True(t, c.Uncapped(), "0 and empty are uncapped")
 
-	c, err = CapsFromEnv(env(map[string]string{EnvPrefillCap: "256", EnvPromptCap: " 128 "}))
+	t.Setenv(prefill, "256")
+	t.Setenv(prompt, " 128 ")
+	c, err = CapsFromEnv()
 	require.NoError(t, err)
 	assert.Equal(t, Caps{PrefillCap: 256, PromptCap: 128}, c)
 	assert.False(t, c.Uncapped())
 
-	for _, bad := range []string{"-1", "abc", "1.5", "1"} {
-		_, err = CapsFromEnv(env(map[string]string{EnvPromptCap: bad}))
-		require.Error(t, err, bad)
-		assert.Contains(t, err.Error(), EnvPromptCap)
+	t.Setenv(prefill, "")
+	for bad, want := range map[string]string{
+		"-1":  `FAK_WORKLOAD_PROMPT_CAP="-1": want a non-negative integer (0 or unset = uncapped)`,
+		"abc": `FAK_WORKLOAD_PROMPT_CAP="abc": want a non-negative integer (0 or unset = uncapped)`,
+		"1.5": `FAK_WORKLOAD_PROMPT_CAP="1.5": want a non-negative integer (0 or unset = uncapped)`,
+		"1":   `FAK_WORKLOAD_PROMPT_CAP="1": want at least 2, as a capped prompt needs one stable and one suffix token (0 = uncapped)`,
+	} {
+		t.Setenv(prompt, bad)
+		_, err = CapsFromEnv()
+		var e *env.Error
+		require.ErrorAs(t, err, &e, bad)
+		assert.Equal(t, prompt, e.Name)
+		assert.EqualError(t, err, want)
 	}
+
+	// The prefill cap is checked too.
+	t.Setenv(prompt, "")
+	t.Setenv(prefill, "lots")
+	_, err = CapsFromEnv()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), prefill)
 }
 
 func TestApplyCapAndHead(t *testing.T) {
