@@ -1,8 +1,9 @@
-// The gate checks a node artifact folder (seed 000's clean-box gate): the
-// raw artifact set against its manifest, an uncapped full run, the full
-// batch curve, the batched-decode threshold of the hardware profile, valid
-// reports, and the operator's clean-node assertion. Every criterion is
-// reported with pass/fail and the figure behind it.
+// The gate checks a node artifact folder (the clean-node gate of the
+// node-bench method, docs/methodology.md): the raw artifact set against its
+// manifest, an uncapped full run, the full batch curve, the batched-decode
+// threshold of the hardware profile, valid reports, and the operator's
+// clean-node assertion. Every criterion is reported with pass/fail and the
+// figure behind it.
 
 package nodebench
 
@@ -44,7 +45,7 @@ type Profile struct {
 // Profiles is the hardware-profile table.
 var Profiles = map[string]Profile{
 	"gpu": {Name: "gpu", Threshold: 45,
-		Basis: "seed 000: the 45x batched-decode threshold, a GPU figure (decode at B=1 leaves a GPU's compute idle; batching fills it)"},
+		Basis: "the node-bench method's 45x batched-decode threshold (docs/methodology.md), a GPU figure (decode at B=1 leaves a GPU's compute idle; batching fills it)"},
 	"cpu": {Name: "cpu", Threshold: CPUThreshold, Basis: CPUBasis},
 }
 

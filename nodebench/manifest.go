@@ -1,8 +1,8 @@
-// The manifest, production-readiness-manifest.json (seed 000): what a
-// node run was (host, commit, toolchain, build flags, CPU, measured memory
-// bandwidth, threads, backends, model and workload digests, caps, times) and
-// every artifact it left, with size and sha256, so a skeptic can check the
-// raw evidence later.
+// The manifest, production-readiness-manifest.json (the node-bench method,
+// docs/methodology.md): what a node run was (host, commit, toolchain, build
+// flags, CPU, measured memory bandwidth, threads, backends, model and
+// workload digests, caps, times) and every artifact it left, with size and
+// sha256, so a skeptic can check the raw evidence later.
 //
 // The manifest is written with complete=false when a run starts and
 // finalised (artifacts hashed, complete=true) only when it ends, each time

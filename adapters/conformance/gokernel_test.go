@@ -32,8 +32,8 @@ func TestGokernelConformance(t *testing.T) {
 	conformance.Run(t, openTiny, conformance.Options{})
 }
 
-// End to end: the harness on the Go kernel gives every seed-003 flag true and
-// every timing positive.
+// End to end: the harness on the Go kernel gives every flag of the report
+// contract (docs/methodology.md) true and every timing positive.
 func TestGokernelHarnessEndToEnd(t *testing.T) {
 	b := openTiny(t)
 	params, err := harness.ParamsFor(true, 1, b.Info())

@@ -25,7 +25,7 @@ func init() {
 const nodeBenchSynopsis = `usage: fakbench node-bench --out DIR [--host NAME] [--short] [--backends LIST] [--model MODEL]
                            [--workload W.json] [--threads N] [--profile cpu|gpu]
 
-Runs the seed-000 node benchmark into DIR and keeps the raw evidence:
+Runs the node benchmark (docs/methodology.md) into DIR and keeps the raw evidence:
   DIR/production-readiness-manifest.json  host, commit, toolchain, build flags,
                                           the CPU the binary was built for and
                                           this CPU (build_cpu), memory
