@@ -71,9 +71,10 @@ vet: setup-go
 # backend (scripts/pure_packages.sh lists them: no llama.cpp compile, no
 # OpenVINO, no model download; llamacpp, openvino, adapters/all,
 # adapters/conformance and cmd/fakbench are left to make test).
-# Measured on the 2-core development machine: 20 s with a warm build cache;
-# 2 min 10 s from an empty GOCACHE (the standard library compiled too) while
-# other builds kept the load average at 11.
+# Measured on the 2-core development machine, shared with other builds:
+# 20 s (load average 4) to 34 s (load 8) with a warm build cache, the edit
+# loop's case; from an empty GOCACHE, standard library included, 2 min 10 s
+# to 2 min 40 s at load 10 to 16.
 check:
 	@pkgs=$$(bash scripts/pure_packages.sh) && \
 		$(GO) vet $$pkgs && \
