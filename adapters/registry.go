@@ -78,6 +78,10 @@ type Ablation struct {
 	// "warm_same_prefix.hit_rate" for a row without prefix reuse); they are
 	// shown as expected, not counted as failures.
 	Expected []string
+	// Exclusive says the row switches process-wide state while its backend
+	// is open (the Go kernel's kernel set), so it must not share the
+	// process with other rows: it runs alone, never interleaved.
+	Exclusive bool
 }
 
 // Entry is one registered backend.

@@ -45,7 +45,7 @@ func init() {
 		Description: "in-repo Go kernel: Llama forward pass over f32/f16/q8_0 GGUF weights, f16 KV cache",
 		Role:        adapters.RoleKernel,
 		Ablations: []adapters.Ablation{
-			{Name: "generic", Label: BackendName + "-generic", Extra: map[string]string{"kernels": "generic"},
+			{Name: "generic", Label: BackendName + "-generic", Extra: map[string]string{"kernels": "generic"}, Exclusive: true,
 				What: "the pure-Go (generic) kernels instead of the SIMD set: what the assembly kernels buy"},
 			{Name: "no-reuse", Label: BackendName + "-noreuse", Extra: map[string]string{"prefix_reuse": "off"},
 				Expected: []string{"warm_same_prefix.hit_rate"},

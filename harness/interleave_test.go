@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/transport"
 )
 
 func TestInterleaveRotatesOneStepAtATime(t *testing.T) {
@@ -71,4 +73,28 @@ func TestInterleaveNothing(t *testing.T) {
 	sched, errs := Interleave(nil)
 	assert.Empty(t, errs)
 	assert.Equal(t, 0, sched.Steps)
+}
+
+// quiet is a backend stub that counts Quiesce calls (the rest of the
+// contract is never called by yield).
+type quiet struct {
+	transport.Backend
+	n int
+}
+
+func (q *quiet) Quiesce() { q.n++ }
+
+func TestYieldQuiescesTheBackend(t *testing.T) {
+	q := &quiet{}
+	yields := 0
+	r := &runner{b: q, cfg: Config{Yield: func() { yields++ }}}
+	r.yield()
+	r.repYield(0) // the first repetition follows the section's yield
+	r.repYield(1)
+	assert.Equal(t, 2, yields)
+	assert.Equal(t, 2, q.n, "the backend is quiesced before every hand-over")
+	// Without interleaving nothing is quiesced.
+	r = &runner{b: q, cfg: Config{}}
+	r.yield()
+	assert.Equal(t, 2, q.n)
 }

@@ -216,12 +216,19 @@ func (r *runner) progress(step string, done int) {
 	}
 }
 
-// yield hands the node to the next interleaved run (Config.Yield); the
-// first repetition of a section follows its section's yield directly.
+// yield hands the node to the next interleaved run (Config.Yield), after
+// quiescing the backend (transport.Quiescer); the first repetition of a
+// section follows its section's yield directly.
 func (r *runner) yield() {
-	if r.cfg.Yield != nil {
-		r.cfg.Yield()
+	if r.cfg.Yield == nil {
+		return
 	}
+	// Park the backend's polling workers first, so they do not take CPU
+	// from the row that runs next.
+	if q, ok := r.b.(transport.Quiescer); ok {
+		q.Quiesce()
+	}
+	r.cfg.Yield()
 }
 
 // repYield yields before every repetition but the first of a loop (the

@@ -326,6 +326,24 @@ func (b *Backend) forget(s *Session) {
 }
 
 // Close frees the model. Sessions still open are closed first (each waits
+var _ transport.Quiescer = (*Backend)(nil)
+
+// Quiesce implements transport.Quiescer: it parks the thread pool of every
+// open session, whose workers would otherwise poll for the next graph for a
+// while after each call (the tuned profile's persistent pool) and take CPU
+// from whatever runs next. The next call resumes the pool.
+func (b *Backend) Quiesce() {
+	b.mu.Lock()
+	open := make([]*Session, 0, len(b.sessions))
+	for s := range b.sessions {
+		open = append(open, s)
+	}
+	b.mu.Unlock()
+	for _, s := range open {
+		s.quiesce()
+	}
+}
+
 // for its in-flight call), and running DecodeBatch calls are waited for.
 // Close is idempotent.
 func (b *Backend) Close() error {

@@ -454,6 +454,14 @@ func (c *nativeCtx) free() {
 	}
 }
 
+// pause parks the context's thread pool (its workers stop polling and
+// wait); ggml resumes it by itself at the next graph compute.
+func (c *nativeCtx) pause() {
+	if c.p != nil && c.tp != nil {
+		C.ggml_threadpool_pause(c.tp)
+	}
+}
+
 // settings are the values the context actually runs with.
 func (c *nativeCtx) settings() (nCtx, nBatch, nUbatch, nSeqMax, threads, threadsBatch int) {
 	return int(C.llama_n_ctx(c.p)), int(C.llama_n_batch(c.p)), int(C.llama_n_ubatch(c.p)),

@@ -206,6 +206,15 @@ func (s *Session) CachePositions() int {
 	return s.nc.seqPosMax(seq) + 1
 }
 
+// quiesce parks the session's thread pool between calls.
+func (s *Session) quiesce() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.nc.pause()
+	}
+}
+
 // Close frees the session's llama_context. It is idempotent.
 func (s *Session) Close() error {
 	s.mu.Lock()

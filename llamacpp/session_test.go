@@ -604,3 +604,33 @@ func TestCancellerIgnoresStaleWatchers(t *testing.T) {
 		require.NoError(t, err, "iteration %d", i)
 	}
 }
+
+func TestQuiesceParksThePoolAndTheNextCallResumesIt(t *testing.T) {
+	// The interleaved schedule parks llama.cpp's polling thread pool before
+	// another row runs; the next call must resume it and compute the same.
+	b := open(t, tinyModel(t, "f32"), adapters.Options{Extra: map[string]string{ExtraThreadpool: "on"}})
+	ctx := context.Background()
+	vocab := b.Info().VocabSize
+	run := func(quiesce bool) []transport.Token {
+		s := newSess(t, b)
+		_, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: seqTokens(24, vocab, 3)})
+		require.NoError(t, err)
+		if quiesce {
+			b.Quiesce()
+		}
+		sr, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: seqTokens(4, vocab, 4)})
+		require.NoError(t, err)
+		if quiesce {
+			b.Quiesce()
+			b.Quiesce() // idempotent
+		}
+		dec, err := s.Decode(ctx, 6)
+		require.NoError(t, err)
+		return append([]transport.Token{sr.FirstToken}, dec.Tokens...)
+	}
+	assert.Equal(t, run(false), run(true))
+	// A closed session is skipped.
+	s := newSess(t, b)
+	require.NoError(t, s.Close())
+	b.Quiesce()
+}

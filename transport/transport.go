@@ -157,6 +157,18 @@ type BatchResult struct {
 	Tokens [][]Token
 }
 
+// Quiescer is implemented by backends whose worker threads keep polling
+// for work after a call returns (llama.cpp's thread pool). The harness
+// quiesces a backend before another row takes the node, so an interleaved
+// schedule measures each row without the others' idle spinning.
+type Quiescer interface {
+	// Quiesce stops worker threads the backend keeps spinning between calls
+	// (a thread pool polling for the next job), so they take no CPU from
+	// whatever runs next; the next call wakes them. It is called between
+	// calls only, never concurrently with one.
+	Quiesce()
+}
+
 // BatchDecoder is implemented by backends that can decode several sequences
 // together, each decode step sharing one read of the weights.
 type BatchDecoder interface {

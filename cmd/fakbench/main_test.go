@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -117,7 +118,7 @@ func sampleReport(backend, kind string, decodeTPS float64) *report.Report {
 		EditedStable:      report.EditedStable{ExpectedCacheMiss: true, ActualCacheMiss: true, OutputEqualsCold: true},
 		Decode:            report.Decode{OutputTokens: 16, TokensPerSec: decodeTPS},
 		FailureCases:      report.FailureCases{OverContext: true, CancelDecode: true},
-		Extras:            report.Extras{RowKind: kind, Status: report.StatusOK},
+		Extras:            report.Extras{RowKind: kind, Status: report.StatusOK, BackendDisplay: adapters.Display(backend)},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/harness/sweep"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/internal/progress"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/report"
@@ -210,7 +211,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 		}
 	}
 	if o.threads == 0 {
-		o.threads = report.PhysicalCores()
+		o.threads = host.PhysicalCores()
 	}
 	return o, exitOK, true
 }
@@ -336,6 +337,7 @@ type opened struct {
 	sweep     bool              // compose this row from a settings sweep
 	note      string            // what the row is, for its notes ("" = none)
 	expected  []string          // checks the row fails by design (adapters.Ablation.Expected)
+	exclusive bool              // switches process-wide state: never interleaved (adapters.Ablation.Exclusive)
 	available bool              // the probe open succeeded
 	backend   transport.Backend // open now (nil between the probe and the run)
 	rep       *report.Report    // set when the backend did not load
@@ -372,7 +374,7 @@ func planRows(o runOptions) []*opened {
 		for _, e := range run {
 			if ab, ok := e.Ablation(a); ok {
 				rows = append(rows, &opened{name: e.Name, label: ab.Label, kind: report.KindAblation, profile: o.profile,
-					extra: ab.Extra, note: "ablation " + ab.Label + ": " + ab.What, expected: ab.Expected})
+					extra: ab.Extra, note: "ablation " + ab.Label + ": " + ab.What, expected: ab.Expected, exclusive: ab.Exclusive})
 			}
 		}
 	}
@@ -552,7 +554,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			row.rep.PeakRSSMB = mb
 		}
 	}
-	sched := runRows(ctx, o, model, sc, rows, host, flags, logw, stderr)
+	runRows(ctx, o, model, sc, rows, host, flags, logw, stderr)
 
 	var reports []*report.Report
 	for _, row := range rows {
@@ -573,9 +575,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if row.rep.FinishedAt == "" {
 			row.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
-		}
-		if sched != nil && row.measured {
-			row.rep.Schedule = sched
 		}
 		reports = append(reports, row.rep)
 	}
@@ -631,21 +630,29 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// runRows measures every available row that is not swept: with the
-// interleaved schedule all their backends are open at once and take turns
-// per section and repetition (harness.Interleave), with the sequential one
-// each runs its whole suite after the other, alone in memory (its peak RSS
-// is then its own). It returns the schedule the reports record.
+// runRows measures every available row that is not swept and records in
+// each report how it shared the node. With the interleaved schedule the
+// rows' backends are all open at once and take turns per section and
+// repetition (harness.Interleave); a row that switches process-wide state
+// (an exclusive ablation, e.g. the Go kernel's generic kernel set) cannot
+// share the process and runs alone afterwards. With the sequential schedule
+// each row runs its whole suite after the other, alone in memory (its peak
+// RSS is then its own).
 func runRows(ctx context.Context, o runOptions, m models.Resolved, sc harness.Scenario, rows []*opened,
-	host report.Host, flags string, logw, stderr io.Writer) *report.Schedule {
-	var todo []*opened
+	host report.Host, flags string, logw, stderr io.Writer) {
+	var shared, alone []*opened
 	for _, row := range rows {
-		if row.available && !row.sweep {
-			todo = append(todo, row)
+		switch {
+		case !row.available || row.sweep:
+		case o.schedule == harness.ScheduleSequential || row.exclusive:
+			alone = append(alone, row)
+		default:
+			shared = append(shared, row)
 		}
 	}
-	if len(todo) == 0 || ctx.Err() != nil {
-		return nil
+	if len(shared) == 1 {
+		// Nothing to take turns with.
+		alone, shared = append(shared, alone...), nil
 	}
 	// open (re)opens a row's backend; a failure becomes the row's report.
 	open := func(row *opened) bool {
@@ -667,39 +674,49 @@ func runRows(ctx context.Context, o runOptions, m models.Resolved, sc harness.Sc
 		_ = row.backend.Close()
 		row.backend = nil
 	}
-	names := make([]string, len(todo))
-	for i, row := range todo {
+	if len(shared) > 0 && ctx.Err() == nil {
+		interleaveRows(ctx, o, m, sc, shared, host, flags, logw, stderr, open, finish)
+	}
+	names := make([]string, len(alone))
+	for i, row := range alone {
 		names[i] = row.display()
 	}
-
-	if o.schedule == harness.ScheduleSequential || len(todo) == 1 {
-		for _, row := range todo {
-			if ctx.Err() != nil {
-				break
-			}
-			resetPeakRSS()
-			if !open(row) {
-				continue
-			}
-			row.rep = runOne(ctx, o, m, sc, row, host, flags, logw, nil)
-			row.measured = true
-			if mb, ok := peakRSSMB(); ok {
-				row.rep.PeakRSSMB = mb
-			}
-			finish(row)
+	for _, row := range alone {
+		if ctx.Err() != nil {
+			break
 		}
-		return &report.Schedule{Mode: harness.ScheduleSequential, Rows: names,
-			Rule: "each row runs its whole suite after the previous one, in the order of the rows"}
+		resetPeakRSS()
+		if !open(row) {
+			continue
+		}
+		row.rep = runOne(ctx, o, m, sc, row, host, flags, logw, nil)
+		row.measured = true
+		if mb, ok := peakRSSMB(); ok {
+			row.rep.PeakRSSMB = mb
+		}
+		finish(row)
+		rule := "each row runs its whole suite after the previous one, in the order of the rows"
+		if row.exclusive && o.schedule != harness.ScheduleSequential {
+			rule = "this row switches process-wide state (" + row.note + "), so it ran alone after the interleaved rows"
+		}
+		row.rep.Schedule = &report.Schedule{Mode: harness.ScheduleSequential, Rows: names, Rule: rule}
 	}
+}
 
+// interleaveRows runs rows together: all open, taking turns per section and
+// repetition in a rotating order (harness.Interleave).
+func interleaveRows(ctx context.Context, o runOptions, m models.Resolved, sc harness.Scenario, rows []*opened,
+	host report.Host, flags string, logw, stderr io.Writer, open func(*opened) bool, finish func(*opened)) {
 	var live []*opened
-	for _, row := range todo {
+	for _, row := range rows {
 		if open(row) {
 			live = append(live, row)
 		}
 	}
 	fns := make([]func(yield func()), len(live))
+	names := make([]string, len(live))
 	for i, row := range live {
+		names[i] = row.display()
 		fns[i] = func(yield func()) {
 			row.rep = runOne(ctx, o, m, sc, row, host, flags, logw, yield)
 			row.measured = true
@@ -708,9 +725,14 @@ func runRows(ctx context.Context, o runOptions, m models.Resolved, sc harness.Sc
 	fmt.Fprintf(logw, "fakbench run: %d rows interleaved per section and repetition, rotating order: %s\n",
 		len(live), strings.Join(names, ", "))
 	hs, errs := harness.Interleave(fns)
-	liveNames := make([]string, len(live))
-	for i, row := range live {
-		liveNames[i] = row.display()
+	sched := &report.Schedule{Mode: harness.ScheduleInterleaved, Rows: names, Rounds: hs.Rounds, Steps: hs.Steps,
+		Rule: "one step (a section or one repetition, warm-up included) per row per round; round k starts with row k mod n and goes on in row order, so the order rotates; nothing timed spans a switch"}
+	for _, order := range hs.FirstRounds {
+		r := make([]string, len(order))
+		for j, id := range order {
+			r[j] = names[id]
+		}
+		sched.FirstRounds = append(sched.FirstRounds, r)
 	}
 	for i, row := range live {
 		if errs[i] != nil {
@@ -722,18 +744,9 @@ func runRows(ctx context.Context, o runOptions, m models.Resolved, sc harness.Sc
 			row.rep.Notes = append(row.rep.Notes, "run aborted: "+errs[i].Error())
 		}
 		finish(row)
+		row.rep.Schedule = sched
 		row.rep.Notes = append(row.rep.Notes, "peak_rss_mb not recorded: in the interleaved schedule every backend is resident in one process at once, so the process peak is not this row's (--schedule sequential measures it per row)")
 	}
-	sched := &report.Schedule{Mode: harness.ScheduleInterleaved, Rows: liveNames, Rounds: hs.Rounds, Steps: hs.Steps,
-		Rule: "one step (a section or one repetition, warm-up included) per row per round; round k starts with row k mod n and goes on in row order, so the order rotates; nothing timed spans a switch"}
-	for _, order := range hs.FirstRounds {
-		r := make([]string, len(order))
-		for j, id := range order {
-			r[j] = liveNames[id]
-		}
-		sched.FirstRounds = append(sched.FirstRounds, r)
-	}
-	return sched
 }
 
 // rowNotes adds what the row is to its report's notes (ablation, untuned,
@@ -1034,17 +1047,17 @@ func prepareRun(ctx context.Context, cmd string, o runOptions, stderr io.Writer)
 // measureHost collects the host facts and the memory bandwidth for the
 // decode roofline: --membw when given, none when negative, else measured.
 func measureHost(o runOptions, cmd string, logw io.Writer) report.Host {
-	host := report.CollectHost()
+	h := report.NewHost(host.Collect())
 	switch {
 	case o.membw > 0:
-		host.MemBWGBs = o.membw
+		h.MemBWGBs = o.membw
 	case o.membw == 0:
 		size := int64(256 << 20)
 		if o.short {
 			size = 64 << 20
 		}
-		host.MemBWGBs = report.MeasureMemBandwidth(size, o.threads, 3)
-		fmt.Fprintf(logw, "fakbench %s: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", cmd, host.MemBWGBs, size>>20, o.threads)
+		h.MemBWGBs = host.MeasureMemBandwidth(size, o.threads, 3)
+		fmt.Fprintf(logw, "fakbench %s: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", cmd, h.MemBWGBs, size>>20, o.threads)
 	}
-	return host
+	return h
 }

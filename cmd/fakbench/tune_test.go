@@ -194,6 +194,14 @@ func TestRunAblationRows(t *testing.T) {
 	assert.Contains(t, gen.BackendVersion, "gokernel/generic")
 	assert.Empty(t, report.CorrectnessFailures(gen))
 	assert.Contains(t, strings.Join(gen.Notes, "\n"), "ablation gokernel-generic: the pure-Go (generic) kernels")
+	// The generic row switches the process-wide kernel set, so it never
+	// shares the process: it ran alone; the other two took turns.
+	require.NotNil(t, gen.Schedule)
+	assert.Equal(t, "sequential", gen.Schedule.Mode)
+	assert.Contains(t, gen.Schedule.Rule, "switches process-wide state")
+	require.NotNil(t, k.Schedule)
+	assert.Equal(t, "interleaved", k.Schedule.Mode)
+	assert.Equal(t, []string{"gokernel", "gokernel-noreuse"}, k.Schedule.Rows)
 
 	nr, err := report.ReadJSON(filepath.Join(out, "gokernel-noreuse.json"))
 	require.NoError(t, err)
@@ -205,6 +213,7 @@ func TestRunAblationRows(t *testing.T) {
 	assert.True(t, nr.EditedStable.ActualCacheMiss)
 	assert.True(t, nr.EditedStable.OutputEqualsCold)
 	assert.Equal(t, []string{"warm_same_prefix.hit_rate = 0, want 1"}, report.CorrectnessFailures(nr))
+	assert.Equal(t, []string{"warm_same_prefix.hit_rate"}, nr.ExpectedFailures, "the run records what the ablation fails by design")
 
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))
 	require.NoError(t, err)
@@ -214,20 +223,19 @@ func TestRunAblationRows(t *testing.T) {
 func TestExpectedFailure(t *testing.T) {
 	abl := &report.Report{}
 	abl.RowKind = report.KindAblation
-	abl.Settings = map[string]string{"prefix_reuse": "off"}
+	abl.ExpectedFailures = []string{"warm_same_prefix.hit_rate"} // as the run records the no-reuse ablation's
 	assert.True(t, report.ExpectedFailure(abl, "warm_same_prefix.hit_rate = 0, want 1"))
 	assert.False(t, report.ExpectedFailure(abl, "warm_changed_suffix.output_equals_cold = false"), "other checks of an ablation still count")
 	assert.False(t, report.ExpectedFailure(abl, "failure_cases.cancel_decode = false"))
 
 	kernel := &report.Report{}
 	kernel.RowKind = report.KindKernel
-	kernel.Settings = map[string]string{"prefix_reuse": "off"}
+	kernel.ExpectedFailures = []string{"warm_same_prefix.hit_rate"}
 	assert.False(t, report.ExpectedFailure(kernel, "warm_same_prefix.hit_rate = 0, want 1"), "only an ablation row")
 
 	generic := &report.Report{}
 	generic.RowKind = report.KindAblation
-	generic.Settings = map[string]string{"prefix_reuse": "on"}
-	assert.False(t, report.ExpectedFailure(generic, "warm_same_prefix.hit_rate = 0.5, want 1"), "only the no-reuse ablation")
+	assert.False(t, report.ExpectedFailure(generic, "warm_same_prefix.hit_rate = 0.5, want 1"), "only the checks the ablation lists")
 }
 
 func TestRunSweepAndAblationOnLlamacpp(t *testing.T) {
