@@ -29,6 +29,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -112,7 +113,7 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 	if err := nativeInit(); err != nil {
 		return nil, err
 	}
-	cfg, err := resolveConfig(opts, nativeContextDefaults(), physicalCores())
+	cfg, err := resolveConfig(opts, nativeContextDefaults(), host.PhysicalCores())
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package llamacpp
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,18 +104,6 @@ func TestContextLimit(t *testing.T) {
 	assert.Equal(t, defaultContextCap, c.contextLimit(0))
 	c.contextLength = 300
 	assert.Equal(t, 300, c.contextLimit(2048))
-}
-
-func TestCountCores(t *testing.T) {
-	smt := strings.Join([]string{
-		"processor\t: 0", "physical id\t: 0", "core id\t\t: 0", "",
-		"processor\t: 1", "physical id\t: 0", "core id\t\t: 0", "",
-		"processor\t: 2", "physical id\t: 0", "core id\t\t: 1", "",
-		"processor\t: 3", "physical id\t: 1", "core id\t\t: 0", "",
-	}, "\n")
-	assert.Equal(t, 3, countCores(strings.NewReader(smt)), "SMT siblings share a core; sockets are distinct")
-	assert.Equal(t, 0, countCores(strings.NewReader("processor : 0\nmodel name : x\n")))
-	assert.GreaterOrEqual(t, physicalCores(), 1)
 }
 
 func TestFlashName(t *testing.T) {

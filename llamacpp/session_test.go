@@ -16,6 +16,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -105,7 +106,7 @@ func TestOpenGoodModel(t *testing.T) {
 		assert.Contains(t, st, k)
 	}
 	assert.Equal(t, ProfileTuned, st["profile"])
-	assert.Equal(t, strconv.Itoa(physicalCores()), st["threads"], "tuned: one thread per physical core")
+	assert.Equal(t, strconv.Itoa(host.PhysicalCores()), st["threads"], "tuned: one thread per physical core")
 	assert.Equal(t, "off", st["flash_attn"], "tuned: flash attention off, by measurement")
 	assert.Equal(t, "true", st["threadpool"])
 	assert.Contains(t, st["system_info"], "AVX2 = 1", "the tuned build must use the CPU's vector units")

@@ -15,6 +15,7 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -144,7 +145,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 	wd, _ := os.Getwd()
 	m := &Manifest{
 		Schema: ManifestSchema, Incomplete: "run in progress (or interrupted before it finished)",
-		HostLabel: cfg.HostLabel, Host: report.CollectHost(), Git: GitInfo(ctx, wd), BuildFlags: BuildFlags(),
+		HostLabel: cfg.HostLabel, Host: report.NewHost(host.Collect()), Git: GitInfo(ctx, wd), BuildFlags: BuildFlags(),
 		HardwareProfile: cfg.Profile, Threads: cfg.Threads, Short: cfg.Short, Caps: cfg.Caps,
 		BatchWorkload: cfg.BatchWorkload,
 		Command:       cfg.Command,
@@ -294,7 +295,7 @@ func measureBandwidth(threads int, short bool) Bandwidth {
 	}
 	var samples []float64
 	for range 5 {
-		samples = append(samples, report.MeasureMemBandwidth(size, threads, 1))
+		samples = append(samples, host.MeasureMemBandwidth(size, threads, 1))
 	}
 	return Bandwidth{GBs: harness.Median(samples), SamplesGB: samples, Bytes: size, Threads: threads,
 		Method: "Go copy of a buffer far larger than the caches split across the threads, bytes read + written, median of 5 passes"}

@@ -1,11 +1,10 @@
 package openvino
 
 import (
-	"bufio"
-	"io"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/fakbench/fakbench/internal/host"
 )
 
 // The x86 features the CPU plugin's kernels can use, named as /proc/cpuinfo
@@ -90,37 +89,13 @@ func rowCapabilities(deviceCaps string, settings map[string]string) string {
 	return strings.Join(out, " ")
 }
 
-// parseCPUFlags returns the flags that every "flags" line of a
-// /proc/cpuinfo listing has, in the first line's order: threads may land on
-// any processor, so a feature one of them lacks (a hypervisor may mask one
-// vCPU) is not usable.
-func parseCPUFlags(r io.Reader) []string {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	var common []string
-	first := true
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || strings.TrimSpace(k) != "flags" {
-			continue
-		}
-		flags := strings.Fields(v)
-		if first {
-			common, first = flags, false
-			continue
-		}
-		common = slices.DeleteFunc(common, func(f string) bool { return !slices.Contains(flags, f) })
-	}
-	return common
-}
-
-// nodeCPUFlags reads the node's CPU flags from /proc/cpuinfo; nil where it
-// cannot be read (then no feature is claimed).
+// nodeCPUFlags are the flags every processor of the node lists
+// (internal/host); nil where /proc/cpuinfo cannot be read (then no feature
+// is claimed).
 func nodeCPUFlags() []string {
-	f, err := os.Open("/proc/cpuinfo")
+	cpu, err := host.CPU()
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
-	return parseCPUFlags(f)
+	return cpu.Flags
 }

@@ -43,16 +43,6 @@ func TestPluginISA(t *testing.T) {
 	}
 }
 
-func TestParseCPUFlags(t *testing.T) {
-	in := "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu avx2 amx_tile\nbugs\t\t: spectre_v1\n" +
-		"processor\t: 1\nflags\t\t: fpu avx2 amx_tile\n"
-	assert.Equal(t, []string{"fpu", "avx2", "amx_tile"}, parseCPUFlags(strings.NewReader(in)))
-	// A feature one processor lacks is not usable.
-	masked := "processor\t: 0\nflags\t\t: fpu avx2 avx512_bf16 fma\nprocessor\t: 1\nflags\t\t: fma fpu avx2\n"
-	assert.Equal(t, []string{"fpu", "avx2", "fma"}, parseCPUFlags(strings.NewReader(masked)))
-	assert.Nil(t, parseCPUFlags(strings.NewReader("processor\t: 0\n")))
-}
-
 func TestRowCapabilitiesFollowTheEffectivePrecision(t *testing.T) {
 	caps := "BF16 WINOGRAD FP32 FP16 INT8 BIN EXPORT_IMPORT"
 	defaults := map[string]string{

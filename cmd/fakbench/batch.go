@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fakbench/fakbench/adapters"
@@ -17,6 +15,7 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
@@ -93,7 +92,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	def(prompt, 64, 16)
 	def(steps, 32, 8)
 	if *threads == 0 {
-		*threads = report.PhysicalCores()
+		*threads = host.PhysicalCores()
 	}
 	fileName := nodebench.BatchFileName
 	var note string
@@ -124,7 +123,8 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	kvPerPos, kvWhy := kvBytesPerPosition(model.Path)
-	memAvail := memAvailable()
+	mem, _ := host.Memory() // unknown: 0, which disables the memory bound
+	memAvail := mem.AvailableBytes
 	failed := false
 	for _, name := range names {
 		f := &batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: name, ModelSpec: *modelSpec, ModelDigest: model.Digest,
@@ -269,25 +269,4 @@ func kvBytesPerPosition(path string) (int64, string) {
 		headDim = kl
 	}
 	return layers * 2 * kvHeads * headDim * 2, fmt.Sprintf("f16 KV: %d layers x 2 x %d KV heads x %d", layers, kvHeads, headDim)
-}
-
-// memAvailable reads MemAvailable from /proc/meminfo (0 when unknown, which
-// disables the memory bound).
-func memAvailable() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }

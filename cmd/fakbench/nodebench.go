@@ -10,8 +10,8 @@ import (
 
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/nodebench"
-	"github.com/fakbench/fakbench/report"
 )
 
 func init() {
@@ -100,7 +100,7 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		o.host, _, _ = strings.Cut(h, ".")
 	}
 	if o.threads == 0 {
-		o.threads = report.PhysicalCores()
+		o.threads = host.PhysicalCores()
 	}
 	layout := nodebench.Layout{Dir: o.out}
 	if err := layout.CheckFresh(); err != nil {

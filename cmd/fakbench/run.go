@@ -19,6 +19,7 @@ import (
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/harness/sweep"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/internal/progress"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/report"
@@ -210,7 +211,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 		}
 	}
 	if o.threads == 0 {
-		o.threads = report.PhysicalCores()
+		o.threads = host.PhysicalCores()
 	}
 	return o, exitOK, true
 }
@@ -1046,17 +1047,17 @@ func prepareRun(ctx context.Context, cmd string, o runOptions, stderr io.Writer)
 // measureHost collects the host facts and the memory bandwidth for the
 // decode roofline: --membw when given, none when negative, else measured.
 func measureHost(o runOptions, cmd string, logw io.Writer) report.Host {
-	host := report.CollectHost()
+	h := report.NewHost(host.Collect())
 	switch {
 	case o.membw > 0:
-		host.MemBWGBs = o.membw
+		h.MemBWGBs = o.membw
 	case o.membw == 0:
 		size := int64(256 << 20)
 		if o.short {
 			size = 64 << 20
 		}
-		host.MemBWGBs = report.MeasureMemBandwidth(size, o.threads, 3)
-		fmt.Fprintf(logw, "fakbench %s: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", cmd, host.MemBWGBs, size>>20, o.threads)
+		h.MemBWGBs = host.MeasureMemBandwidth(size, o.threads, 3)
+		fmt.Fprintf(logw, "fakbench %s: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", cmd, h.MemBWGBs, size>>20, o.threads)
 	}
-	return host
+	return h
 }

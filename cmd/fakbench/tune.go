@@ -11,7 +11,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/harness/sweep"
-	"github.com/fakbench/fakbench/report"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -100,7 +100,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if o.threads == 0 {
-		o.threads = report.PhysicalCores()
+		o.threads = host.PhysicalCores()
 	}
 	o.backends = []string{*backend}
 	o.profile = "tuned"

@@ -14,6 +14,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
@@ -205,7 +206,7 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	if *threads == 0 {
-		*threads = report.PhysicalCores()
+		*threads = host.PhysicalCores()
 	}
 	w, err := workload.Load(*wpath)
 	if err != nil {

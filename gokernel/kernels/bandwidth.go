@@ -13,8 +13,15 @@ var bandwidthSink atomic.Uint64
 // buffer of about bytes bytes (rounded up to whole 256-byte lines per
 // thread, at least 1 MiB; use several times the last-level cache to measure
 // memory rather than cache), and the best of several passes is reported.
-// Reports use it for the decode roofline: weight bytes read per token over
-// this figure. It allocates and fills the buffer on each call.
+// It allocates and fills the buffer on each call.
+//
+// It is not the reports' figure: the decode roofline of every report and
+// the node manifest divide by internal/host.MeasureMemBandwidth, a parallel
+// copy (bytes read + written) that any backend is measured against. This
+// one stays with the kernels because it measures what they can reach:
+// the read-only stream of the kernels' own SIMD loads (sumBytes, assembly
+// on amd64), the ceiling of a weight-streaming GEMV, which the kernel
+// benchmarks and docs/kernels.md compare the decode kernels with.
 func MeasureBandwidth(bytes int, threads int) (gbs float64) {
 	const passes = 5
 	threads = max(1, threads)

@@ -13,11 +13,11 @@
 // features that decide what -march=native code may execute are hashed
 // (isa_features.txt); flags that follow the kernel, the microcode or the
 // hypervisor are not, so one CPU model keeps its fingerprint across kernel
-// and host updates. The package is pure Go.
+// and host updates. The package is pure Go; /proc/cpuinfo is parsed by
+// internal/host, the one reader of it.
 package cpuid
 
 import (
-	"bufio"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -29,6 +29,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/fakbench/fakbench/internal/host"
 )
 
 // Define is the C preprocessor name under which the Makefile passes the
@@ -36,7 +38,7 @@ import (
 const Define = "FAK_CPU_FINGERPRINT"
 
 // Path is where Linux describes the CPUs.
-const Path = "/proc/cpuinfo"
+const Path = host.CPUInfoPath
 
 //go:embed isa_features.txt
 var featureList string
@@ -130,51 +132,20 @@ func Fingerprint(names []string) string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// Parse reads cpuinfo text: the features common to every processor's
-// "flags" line (x86), or, when there is none, to every "Features" line
-// (arm64). It is an error when neither kind of line is present.
+// Parse reads cpuinfo text (through internal/host's reader): the features
+// common to every processor's "flags" line (x86), or, when there is none, to
+// every "Features" line (arm64). It is an error when neither kind of line is
+// present.
 func Parse(r io.Reader) (CPU, error) {
-	lines := map[string]int{}
-	count := map[string]map[string]int{"flags": {}, "Features": {}}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		k = strings.TrimSpace(k)
-		c, ok := count[k]
-		if !ok {
-			continue
-		}
-		lines[k]++
-		seen := map[string]bool{}
-		for _, f := range strings.Fields(v) {
-			if !seen[f] {
-				seen[f] = true
-				c[f]++
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	info, err := host.ParseCPUInfo(r)
+	if err != nil {
 		return CPU{}, fmt.Errorf("cpuid: reading cpuinfo: %w", err)
 	}
-	key := "flags"
-	if lines[key] == 0 {
-		key = "Features"
-	}
-	if lines[key] == 0 {
+	if info.FlagsKey == "" {
 		return CPU{}, errors.New("cpuid: cpuinfo has no flags or Features line")
 	}
-	var cpu CPU
-	for f, n := range count[key] {
-		if n == lines[key] {
-			cpu.Flags = append(cpu.Flags, f)
-		}
-	}
-	slices.Sort(cpu.Flags)
-	if key == "flags" {
+	cpu := CPU{Flags: info.Flags}
+	if info.FlagsKey == "flags" {
 		for _, f := range features() {
 			if cpu.Has(f.Name) {
 				cpu.ISA = append(cpu.ISA, f.Name)
