@@ -72,7 +72,7 @@ var _ transport.Backend = (*Backend)(nil)
 
 // Open loads opts.ModelPath, a .gguf file (model specs are resolved to
 // files by package models before any backend sees them), on the Go kernel.
-// Threads default to runtime.NumCPU(), the context length to min(model context, 4096).
+// Threads default to the physical cores (internal/host), the context length to min(model context, 4096).
 // opts.Extra["chunk_size"] sets the prefill chunk, opts.Extra["kernels"]
 // the kernel set for the backend's lifetime and opts.Extra["prefix_reuse"]
 // ("on" or "off") whether sessions reuse resident prefix positions. A bad
@@ -132,7 +132,7 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 	}
 	src := "--threads"
 	if opts.Threads == 0 {
-		src = "runtime.NumCPU()"
+		src = "physical cores"
 	}
 	b := &Backend{m: m, threads: src, noReuse: noReuse}
 	if kernelSet != "" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -326,11 +328,12 @@ func TestOpenErrors(t *testing.T) {
 	require.ErrorAs(t, err, &bm)
 	assert.Equal(t, "synthetic:tiny:f16", bm.File)
 
-	// Default threads: runtime.NumCPU().
+	// Default threads: the physical cores.
 	b, err := Open(ctx, adapters.Options{ModelPath: path})
 	require.NoError(t, err)
 	defer b.Close()
-	assert.Equal(t, "runtime.NumCPU()", b.Settings()["threads_source"])
+	assert.Equal(t, "physical cores", b.Settings()["threads_source"])
+	assert.Equal(t, strconv.Itoa(host.PhysicalCores()), b.Settings()["threads"])
 	_, err = b.NewSession(cctx)
 	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -10,11 +10,11 @@ package gokernel
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -32,7 +32,8 @@ const attnBlock = 64
 
 // Options configure a loaded model.
 type Options struct {
-	// Threads is the number of worker threads (0 = runtime.NumCPU()).
+	// Threads is the number of worker threads (0 = the physical cores,
+	// internal/host).
 	Threads int
 	// ContextLength is the number of positions per session
 	// (0 = min(model context length, DefaultMaxContext)). It may not exceed
@@ -367,11 +368,7 @@ func (m *Model) configure(opts Options) error {
 		m.chunk = DefaultChunkSize
 	}
 	m.chunk = min(m.chunk, m.ctxLen)
-	threads := opts.Threads
-	if threads == 0 {
-		threads = runtime.NumCPU()
-	}
-	m.pool = kernels.NewPool(threads)
+	m.pool = kernels.NewPool(host.Threads(opts.Threads))
 	return nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -107,10 +107,7 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 		ctxLen = min(spec.CtxTrain, 4096)
 	}
 	batch := cfg.batch
-	threads := o.Threads
-	if threads == 0 {
-		threads = runtime.NumCPU()
-	}
+	threads := host.Threads(o.Threads)
 
 	b := &Backend{lib: lib, spec: spec, ctxLen: ctxLen, batch: batch}
 	digest, err := fileDigest(o.ModelPath)
