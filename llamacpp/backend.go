@@ -326,7 +326,6 @@ func (b *Backend) forget(s *Session) {
 	b.mu.Unlock()
 }
 
-// Close frees the model. Sessions still open are closed first (each waits
 var _ transport.Quiescer = (*Backend)(nil)
 
 // Quiesce implements transport.Quiescer: it parks the thread pool of every
@@ -345,6 +344,7 @@ func (b *Backend) Quiesce() {
 	}
 }
 
+// Close frees the model. Sessions still open are closed first (each waits
 // for its in-flight call), and running DecodeBatch calls are waited for.
 // Close is idempotent.
 func (b *Backend) Close() error {
