@@ -273,41 +273,6 @@ func TestRunInterrupted(t *testing.T) {
 	assert.Contains(t, se.String(), "context canceled")
 }
 
-func TestRowKind(t *testing.T) {
-	assert.Equal(t, report.KindTunedReference, rowKind("llamacpp", "tuned"))
-	assert.Equal(t, report.KindUntuned, rowKind("llamacpp", "untuned"))
-	assert.Equal(t, report.KindKernel, rowKind("gokernel", "tuned"))
-	assert.Equal(t, report.KindAblation, rowKind("gokernel", "untuned"))
-	// OpenVINO is a tuned reference too: the headline holds the kernel
-	// against the best of them.
-	assert.Equal(t, report.KindTunedReference, rowKind("openvino", "tuned"))
-}
-
-func TestRegistryDrivesTheRows(t *testing.T) {
-	// Every registered default sweep grid parses, and llama.cpp's sweeps
-	// its extra weight buffer types (AMX, repack) besides flash attention
-	// and n_ubatch.
-	for _, e := range entries(adapters.Names()) {
-		if e.SweepGrid == "" {
-			continue
-		}
-		g, err := parseSweepGrid(e.SweepGrid)
-		require.NoError(t, err, e.Name)
-		if e.Name == "llamacpp" {
-			assert.Len(t, g.Configs(), 8)
-			assert.Contains(t, g.String(), "extra_bufts=on,off")
-		}
-	}
-	o := runOptions{backends: []string{"gokernel", "llamacpp"}, profile: "tuned", ablations: []string{"no-reuse"}, untuned: true}
-	rows := planRows(o)
-	require.Len(t, rows, 4)
-	assert.Equal(t, "llamacpp-untuned", rows[2].label)
-	assert.Contains(t, rows[2].note, "untuned row: llama.cpp as a naive caller")
-	assert.Equal(t, "gokernel-noreuse", rows[3].label)
-	assert.Equal(t, []string{"warm_same_prefix.hit_rate"}, rows[3].expected)
-	assert.Equal(t, map[string]string{"prefix_reuse": "off"}, rows[3].extra)
-}
-
 func TestRunFormats(t *testing.T) {
 	model := tinyModel(t)
 	out := filepath.Join(t.TempDir(), "run")
