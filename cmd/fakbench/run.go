@@ -77,17 +77,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	fs := newFlagSet("run", runSynopsis, stderr)
 	backends := fs.String("backends", "gokernel,llamacpp,openvino", "comma-separated `list` of backends to run")
 	require := fs.String("require", "", "comma-separated `list` of backends that must run (an unavailable one fails the run)")
-	fs.StringVar(&o.ModelSpec, "model", "", "`MODEL`: a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2 (required)")
-	fs.StringVar(&o.Out, "out", "", "output `directory` for <backend>.json and report.md (required)")
-	fs.BoolVar(&o.Short, "short", false, "small scenario sizes: proves the wiring, not a measurement")
-	fs.IntVar(&o.Threads, "threads", 0, "CPU threads for every backend (0 = the number of physical cores)")
-	fs.IntVar(&o.Reps, "reps", 0, fmt.Sprintf("measured repetitions per scenario, the median reported (default %d, %d with --short)", defaultReps, shortReps))
-	fs.IntVar(&o.Warmup, "warmup", 1, "discarded warm-up repetitions per scenario")
-	fs.IntVar(&o.CtxLen, "ctx", 0, "context length per session (0 = the backend's default, min(model context, 4096))")
+	measureFlags(fs, &o.Options, "<backend>.json and report.md")
 	fs.StringVar(&o.Profile, "profile", "tuned", "settings profile: tuned or untuned")
-	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the deterministic token IDs")
-	fs.Float64Var(&o.MemBW, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
-	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr")
 	fs.BoolVar(&o.Sweep, "sweep", false, "compose the llama.cpp row from a settings sweep (best configuration per section; DIR/sweep-llamacpp.json keeps them all)")
 	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over the swept backend's options (default: the backend's own, e.g. llamacpp "+bench.DefaultGridHint()+"; needs --sweep)")
 	ablations := fs.String("ablations", "", "comma-separated ablation `rows` of the in-repo kernel: "+strings.Join(bench.AblationNames(), ", "))
@@ -102,21 +93,12 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 
 	o.Backends = splitList(*backends)
 	o.Require = splitList(*require)
+	if err := checkMeasureFlags(&o.Options, set, "the reports"); err != nil {
+		return o, usageError(stderr, "run", "%v", err), false
+	}
 	switch {
-	case o.ModelSpec == "":
-		return o, usageError(stderr, "run", "missing --model (a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2)"), false
-	case o.Out == "":
-		return o, usageError(stderr, "run", "missing --out (the directory for the reports)"), false
 	case len(o.Backends) == 0:
 		return o, usageError(stderr, "run", "--backends is empty (known: %s)", strings.Join(adapters.Names(), ", ")), false
-	case o.Threads < 0:
-		return o, usageError(stderr, "run", "--threads %d: want 0 (physical cores) or more", o.Threads), false
-	case set["reps"] && o.Reps < 1:
-		return o, usageError(stderr, "run", "--reps %d: want at least 1 measured repetition", o.Reps), false
-	case o.Warmup < 0:
-		return o, usageError(stderr, "run", "--warmup %d: want 0 or more", o.Warmup), false
-	case o.CtxLen < 0:
-		return o, usageError(stderr, "run", "--ctx %d: want 0 (backend default) or more", o.CtxLen), false
 	case o.Profile != "tuned" && o.Profile != "untuned":
 		return o, usageError(stderr, "run", "--profile %q: want tuned or untuned", o.Profile), false
 	case o.Schedule != harness.ScheduleInterleaved && o.Schedule != harness.ScheduleSequential:
@@ -130,12 +112,6 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	o.Ablations = splitList(*ablations)
 	if err := o.ResolveRows(*grid, set["grid"]); err != nil {
 		return o, usageError(stderr, "run", "%v", err), false
-	}
-	if !set["reps"] {
-		o.Reps = defaultReps
-		if o.Short {
-			o.Reps = shortReps
-		}
 	}
 	seen := map[string]bool{}
 	for _, b := range o.Backends {
@@ -152,10 +128,58 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 			return o, usageError(stderr, "run", "--require names %q, which is not in --backends (%s)", r, strings.Join(o.Backends, ",")), false
 		}
 	}
+	measureDefaults(&o.Options, set)
+	return o, exitOK, true
+}
+
+// measureFlags declares on fs the flags run and tune share: the model, the
+// output directory (for outWhat), the scenario size, repetitions, threads,
+// context, seed, memory bandwidth and quiet.
+func measureFlags(fs *flag.FlagSet, o *bench.Options, outWhat string) {
+	fs.StringVar(&o.ModelSpec, "model", "", "`MODEL`: a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2 (required)")
+	fs.StringVar(&o.Out, "out", "", "output `directory` for "+outWhat+" (required)")
+	fs.BoolVar(&o.Short, "short", false, "small scenario sizes: proves the wiring, not a measurement")
+	fs.IntVar(&o.Threads, "threads", 0, "CPU threads for every backend and configuration (0 = the number of physical cores)")
+	fs.IntVar(&o.Reps, "reps", 0, fmt.Sprintf("measured repetitions per scenario, the median reported (default %d, %d with --short)", defaultReps, shortReps))
+	fs.IntVar(&o.Warmup, "warmup", 1, "discarded warm-up repetitions per scenario")
+	fs.IntVar(&o.CtxLen, "ctx", 0, "context length per session (0 = the backend's default, min(model context, 4096))")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the deterministic token IDs")
+	fs.Float64Var(&o.MemBW, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
+	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr")
+}
+
+// checkMeasureFlags checks the shared flags (set: the flags given); the
+// error is a usage error. outWhat names what --out is for.
+func checkMeasureFlags(o *bench.Options, set map[string]bool, outWhat string) error {
+	switch {
+	case o.ModelSpec == "":
+		return fmt.Errorf("missing --model (a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2)")
+	case o.Out == "":
+		return fmt.Errorf("missing --out (the directory for %s)", outWhat)
+	case o.Threads < 0:
+		return fmt.Errorf("--threads %d: want 0 (physical cores) or more", o.Threads)
+	case set["reps"] && o.Reps < 1:
+		return fmt.Errorf("--reps %d: want at least 1 measured repetition", o.Reps)
+	case o.Warmup < 0:
+		return fmt.Errorf("--warmup %d: want 0 or more", o.Warmup)
+	case o.CtxLen < 0:
+		return fmt.Errorf("--ctx %d: want 0 (backend default) or more", o.CtxLen)
+	}
+	return nil
+}
+
+// measureDefaults fills the repetitions (when --reps was not given) and the
+// thread count (0: the physical cores).
+func measureDefaults(o *bench.Options, set map[string]bool) {
+	if !set["reps"] {
+		o.Reps = defaultReps
+		if o.Short {
+			o.Reps = shortReps
+		}
+	}
 	if o.Threads == 0 {
 		o.Threads = host.PhysicalCores()
 	}
-	return o, exitOK, true
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {

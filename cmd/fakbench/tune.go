@@ -10,7 +10,6 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness/sweep"
-	"github.com/fakbench/fakbench/internal/host"
 )
 
 func init() {
@@ -46,35 +45,15 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defaultBackend = names[0]
 	}
 	backend := fs.String("backend", defaultBackend, "the `backend` to tune")
-	fs.StringVar(&o.ModelSpec, "model", "", "`MODEL`: a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2 (required)")
-	fs.StringVar(&o.Out, "out", "", "output `directory` for sweep-<backend>.json (required)")
-	fs.BoolVar(&o.Short, "short", false, "small scenario sizes: proves the wiring, not a measurement")
-	fs.IntVar(&o.Threads, "threads", 0, "CPU threads for every configuration (0 = the number of physical cores)")
-	fs.IntVar(&o.Reps, "reps", 0, fmt.Sprintf("measured repetitions per scenario (default %d, %d with --short)", defaultReps, shortReps))
-	fs.IntVar(&o.Warmup, "warmup", 1, "discarded warm-up repetitions per scenario")
-	fs.IntVar(&o.CtxLen, "ctx", 0, "context length per session (0 = the backend's default)")
-	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the deterministic token IDs")
-	fs.Float64Var(&o.MemBW, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
-	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr")
+	measureFlags(fs, &o.Options, "sweep-<backend>.json")
 	grid := fs.String("grid", "", "the `grid`: key=v1,v2;key2=... over the backend's options (default: the backend's own, e.g. llamacpp "+bench.DefaultGridHint()+")")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch {
-	case o.ModelSpec == "":
-		return usageError(stderr, "tune", "missing --model (a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2)")
-	case o.Out == "":
-		return usageError(stderr, "tune", "missing --out (the directory for sweep-<backend>.json)")
-	case o.Threads < 0:
-		return usageError(stderr, "tune", "--threads %d: want 0 (physical cores) or more", o.Threads)
-	case set["reps"] && o.Reps < 1:
-		return usageError(stderr, "tune", "--reps %d: want at least 1 measured repetition", o.Reps)
-	case o.Warmup < 0:
-		return usageError(stderr, "tune", "--warmup %d: want 0 or more", o.Warmup)
-	case o.CtxLen < 0:
-		return usageError(stderr, "tune", "--ctx %d: want 0 (backend default) or more", o.CtxLen)
+	if err := checkMeasureFlags(&o.Options, set, "sweep-<backend>.json"); err != nil {
+		return usageError(stderr, "tune", "%v", err)
 	}
 	e, err := adapters.Lookup(*backend)
 	if err != nil {
@@ -91,15 +70,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "tune", "--grid: %v", err)
 	}
 	o.Grids = map[string]sweep.Grid{*backend: g}
-	if !set["reps"] {
-		o.Reps = defaultReps
-		if o.Short {
-			o.Reps = shortReps
-		}
-	}
-	if o.Threads == 0 {
-		o.Threads = host.PhysicalCores()
-	}
+	measureDefaults(&o.Options, set)
 	o.Backends = []string{*backend}
 	o.Profile = "tuned"
 	o.Sweep = true
