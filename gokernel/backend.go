@@ -224,12 +224,9 @@ func (b *Backend) NewSession(ctx context.Context) (transport.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := b.m.NewSession()
+	s, err := b.m.newSession(b.noReuse)
 	if err != nil {
-		return nil, err
-	}
-	if b.noReuse {
-		return &noReuseSession{Session: s}, nil
+		return nil, err // a nil interface, not a nil *Session
 	}
 	return s, nil
 }
@@ -247,34 +244,6 @@ func (b *Backend) Close() error {
 		}
 	})
 	return err
-}
-
-// noReuseSession is a Session whose EnsurePrefix never reuses resident
-// positions (the prefix_reuse=off ablation): it empties the cache and
-// recomputes the whole prefix, so ReusedTokens is always 0.
-type noReuseSession struct {
-	*Session
-}
-
-// EnsurePrefix validates in as Session.EnsurePrefix does (bad input leaves
-// the resident cache alone), then drops every resident position and
-// computes in.Tokens from scratch.
-func (s *noReuseSession) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (transport.PrefixResult, error) {
-	if err := s.enter(); err != nil {
-		return transport.PrefixResult{}, err
-	}
-	err := transport.ValidateTokens("EnsurePrefix", in.Tokens, s.m.HP.Vocab)
-	if err == nil {
-		err = transport.CheckContext("EnsurePrefix", 0, len(in.Tokens), s.m.ctxLen)
-	}
-	if err == nil {
-		s.truncate(0)
-	}
-	s.leave()
-	if err != nil {
-		return transport.PrefixResult{}, err
-	}
-	return s.Session.EnsurePrefix(ctx, in)
 }
 
 // onOff renders a switch as "on" or "off".

@@ -2,25 +2,17 @@ package gokernel
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/session"
 )
 
 // Session is one KV cache on a Model. It implements transport.Session and
-// transport.LogitsReader and is driven by one goroutine at a time.
+// transport.LogitsReader through the shared session core, over the kernel's
+// forward pass, and is driven by one goroutine at a time.
 type Session struct {
-	m  *Model
-	st *state
-
-	tokens     []transport.Token // resident tokens, one per cache position
-	prefixLen  int               // resident tokens that form the prefix
-	pending    transport.Token   // the next token to feed (when hasPending)
-	hasPending bool
-	logitsPos  int // the position whose logits st.logits holds, -1 none
-	one        [1]transport.Token
-	closed     bool
+	*session.Core
+	st *state // the engine's KV cache and scratch buffers
 }
 
 var (
@@ -30,180 +22,70 @@ var (
 
 // NewSession opens a session with an empty cache. Its KV cache and scratch
 // buffers are allocated here, once.
-func (m *Model) NewSession() (*Session, error) {
+func (m *Model) NewSession() (*Session, error) { return m.newSession(false) }
+
+// newSession opens a session; with noReuse its EnsurePrefix never reuses
+// resident positions (the prefix_reuse=off ablation).
+func (m *Model) newSession(noReuse bool) (*Session, error) {
 	m.life.RLock()
 	defer m.life.RUnlock()
 	if m.closed {
 		return nil, transport.ErrClosed
 	}
-	return &Session{
-		m:         m,
-		st:        newState(m),
-		tokens:    make([]transport.Token, 0, m.ctxLen),
-		logitsPos: -1,
-	}, nil
+	e := &engine{m: m, st: newState(m)}
+	cfg := session.Config{Name: "gokernel", Limit: m.ctxLen, Vocab: m.HP.Vocab, NoPrefixReuse: noReuse}
+	return &Session{Core: session.New(cfg, e), st: e.st}, nil
 }
 
-// enter starts a call: it fails on a closed session or model and otherwise
-// holds the model open until leave.
-func (s *Session) enter() error {
-	if s.closed {
-		return transport.ErrClosed
-	}
-	s.m.life.RLock()
-	if s.m.closed {
-		s.m.life.RUnlock()
-		return transport.ErrClosed
-	}
-	return nil
+// engine is the kernel's side of a session: a KV cache the forward pass
+// appends to, and the logits of the last position it computed.
+type engine struct {
+	m  *Model
+	st *state
 }
 
-func (s *Session) leave() { s.m.life.RUnlock() }
-
-// truncate drops every resident position from n on.
-func (s *Session) truncate(n int) {
-	s.tokens = s.tokens[:n]
-	s.prefixLen = min(s.prefixLen, n)
-	if s.logitsPos >= n {
-		s.logitsPos = -1
+// Begin holds the model open until the call ends.
+func (e *engine) Begin(context.Context) (func(), error) {
+	e.m.life.RLock()
+	if e.m.closed {
+		e.m.life.RUnlock()
+		return nil, transport.ErrClosed
 	}
-	s.hasPending = false
+	return e.m.life.RUnlock, nil
 }
 
-// prefill appends toks to the cache in chunks, checking ctx between chunks,
-// and leaves the last token's logits in st.logits. It returns how many
-// tokens it computed; on cancellation the cache holds exactly those.
-func (s *Session) prefill(ctx context.Context, op string, toks []transport.Token) (int, error) {
-	chunk := s.m.chunk
+// Keep drops positions from n on: the forward pass only attends to the
+// positions before the one it computes, so nothing needs clearing.
+func (e *engine) Keep(n int) int { return n }
+
+// Feed computes toks in chunks, checking ctx between chunks (the core has
+// checked it before the first).
+func (e *engine) Feed(ctx context.Context, pos int, toks []transport.Token, wantLogits bool) (int, error) {
+	chunk := e.m.chunk
 	for off := 0; off < len(toks); off += chunk {
-		if err := ctx.Err(); err != nil {
-			return off, fmt.Errorf("gokernel: %s: cancelled after %d of %d tokens: %w", op, off, len(toks), err)
+		if off > 0 {
+			if err := ctx.Err(); err != nil {
+				return pos + off, err
+			}
 		}
 		part := toks[off:min(off+chunk, len(toks))]
 		mode := headNone
-		if off+len(part) == len(toks) {
+		if wantLogits && off+len(part) == len(toks) {
 			mode = headLast
 		}
-		s.m.compute.Lock()
-		s.st.forward(part, len(s.tokens), mode, nil)
-		s.m.compute.Unlock()
-		s.tokens = append(s.tokens, part...)
-		if mode == headLast {
-			s.logitsPos = len(s.tokens) - 1
-		}
+		e.m.compute.Lock()
+		e.st.forward(part, pos+off, mode, nil)
+		e.m.compute.Unlock()
 	}
-	return len(toks), nil
+	return pos + len(toks), nil
 }
 
-// EnsurePrefix makes in.Tokens the resident prefix, keeping the longest
-// common token prefix with what is resident and computing the rest.
-func (s *Session) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (transport.PrefixResult, error) {
-	start := time.Now()
-	if err := s.enter(); err != nil {
-		return transport.PrefixResult{}, err
-	}
-	defer s.leave()
-	if err := transport.ValidateTokens("EnsurePrefix", in.Tokens, s.m.HP.Vocab); err != nil {
-		return transport.PrefixResult{}, err
-	}
-	common := transport.CommonPrefix(s.tokens, in.Tokens)
-	if err := transport.CheckContext("EnsurePrefix", common, len(in.Tokens)-common, s.m.ctxLen); err != nil {
-		return transport.PrefixResult{}, err
-	}
-	s.truncate(common)
-	computed, err := s.prefill(ctx, "EnsurePrefix", in.Tokens[common:])
-	s.prefixLen = len(s.tokens)
-	res := transport.PrefixResult{ReusedTokens: common, ComputedTokens: computed, Elapsed: time.Since(start)}
-	return res, err
-}
+// Logits returns the last computed logits (the core reads them only while
+// they belong to the last resident position).
+func (e *engine) Logits() []float32 { return e.st.logits }
 
-// PrefillSuffix drops whatever follows the prefix, prefills in.Tokens and
-// returns the greedy next token, which becomes pending.
-func (s *Session) PrefillSuffix(ctx context.Context, in transport.SuffixInput) (transport.SuffixResult, error) {
-	start := time.Now()
-	if err := s.enter(); err != nil {
-		return transport.SuffixResult{}, err
-	}
-	defer s.leave()
-	if len(in.Tokens) == 0 {
-		return transport.SuffixResult{}, transport.ErrEmptySuffix
-	}
-	if err := transport.ValidateTokens("PrefillSuffix", in.Tokens, s.m.HP.Vocab); err != nil {
-		return transport.SuffixResult{}, err
-	}
-	if err := transport.CheckContext("PrefillSuffix", s.prefixLen, len(in.Tokens), s.m.ctxLen); err != nil {
-		return transport.SuffixResult{}, err
-	}
-	s.truncate(s.prefixLen)
-	n, err := s.prefill(ctx, "PrefillSuffix", in.Tokens)
-	if err != nil {
-		return transport.SuffixResult{SuffixTokens: n, TTFT: time.Since(start)}, err
-	}
-	tok := transport.Token(argmax(s.st.logits))
-	s.pending, s.hasPending = tok, true
-	return transport.SuffixResult{FirstToken: tok, SuffixTokens: n, TTFT: time.Since(start)}, nil
-}
-
-// Decode feeds the pending token and generates up to n tokens greedily,
-// checking ctx before each one. On cancellation it returns the tokens made
-// so far with an error wrapping ctx.Err(); the cache then holds exactly the
-// tokens fed and the last generated token is pending.
-func (s *Session) Decode(ctx context.Context, n int) (transport.DecodeResult, error) {
-	start := time.Now()
-	if err := s.enter(); err != nil {
-		return transport.DecodeResult{}, err
-	}
-	defer s.leave()
-	if n < 0 {
-		return transport.DecodeResult{}, fmt.Errorf("gokernel: Decode: negative token count %d", n)
-	}
-	if n == 0 {
-		return transport.DecodeResult{Tokens: []transport.Token{}, Elapsed: time.Since(start)}, nil
-	}
-	if !s.hasPending {
-		return transport.DecodeResult{}, fmt.Errorf("gokernel: %w", transport.ErrNoPending)
-	}
-	if err := transport.CheckContext("Decode", len(s.tokens), n, s.m.ctxLen); err != nil {
-		return transport.DecodeResult{}, err
-	}
-	out := make([]transport.Token, 0, n)
-	for i := 0; i < n; i++ {
-		if err := ctx.Err(); err != nil {
-			return transport.DecodeResult{Tokens: out, Elapsed: time.Since(start)},
-				fmt.Errorf("gokernel: Decode: cancelled after %d of %d tokens: %w", i, n, err)
-		}
-		s.one[0] = s.pending
-		s.m.compute.Lock()
-		s.st.forward(s.one[:], len(s.tokens), headLast, nil)
-		s.m.compute.Unlock()
-		s.tokens = append(s.tokens, s.pending)
-		s.logitsPos = len(s.tokens) - 1
-		s.pending = transport.Token(argmax(s.st.logits))
-		out = append(out, s.pending)
-	}
-	return transport.DecodeResult{Tokens: out, Elapsed: time.Since(start)}, nil
-}
-
-// LastLogits returns a copy of the logits of the last resident position.
-func (s *Session) LastLogits() ([]float32, error) {
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	defer s.leave()
-	if s.logitsPos < 0 || s.logitsPos != len(s.tokens)-1 {
-		return nil, fmt.Errorf("gokernel: %w", transport.ErrNoLogits)
-	}
-	return append([]float32(nil), s.st.logits...), nil
-}
-
-// Resident returns how many positions the cache holds.
-func (s *Session) Resident() int { return len(s.tokens) }
-
-// Close frees the session's cache. It is idempotent; any other call after
-// Close returns transport.ErrClosed.
-func (s *Session) Close() error {
-	s.closed = true
-	s.st = nil
-	s.tokens = nil
+// Close drops the cache and scratch buffers.
+func (e *engine) Close() error {
+	e.st = nil
 	return nil
 }

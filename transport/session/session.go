@@ -32,7 +32,8 @@ type Engine interface {
 	Keep(n int) (held int)
 	// Feed computes toks (never empty) at positions pos, pos+1, ... (pos
 	// is the number of positions held), checking ctx between the pieces it
-	// computes. With wantLogits the logits of the last token are kept for
+	// computes (the Core checks ctx just before each Feed, so a check
+	// before the first piece is redundant). With wantLogits the logits of the last token are kept for
 	// Logits. It returns how many positions the cache holds afterwards
 	// (pos+len(toks) on success) and, on cancellation, an error wrapping
 	// ctx.Err(); on any error the held count says exactly what landed.
