@@ -164,15 +164,6 @@ static int32_t fak_argmax_ith(struct llama_context *ctx, int32_t i, int32_t n_vo
 	return best;
 }
 
-static int fak_copy_logits_ith(struct llama_context *ctx, int32_t i, float *dst, int32_t n_vocab) {
-	const float *v = llama_get_logits_ith(ctx, i);
-	if (v == NULL) {
-		return 0;
-	}
-	memcpy(dst, v, sizeof(float) * (size_t)n_vocab);
-	return 1;
-}
-
 // A persistent thread pool (as llama-bench and llama-cli attach one);
 // without it ggml creates and joins its worker threads on every graph.
 static struct ggml_threadpool *fak_threadpool_new(int n_threads, int poll) {
@@ -538,10 +529,12 @@ func (c *nativeCtx) argmax(i int) int32 {
 	return int32(C.fak_argmax_ith(c.p, C.int32_t(i), C.int32_t(c.nVocab)))
 }
 
-// copyLogits copies output i's logits (-1: last) into dst (len nVocab).
-func (c *nativeCtx) copyLogits(i int, dst []float32) bool {
-	if len(dst) != c.nVocab || c.nVocab == 0 {
-		return false
+// logits is a view of output i's logits (-1: last) in llama.cpp's memory,
+// valid until the next decode, or nil when that output has no logits.
+func (c *nativeCtx) logits(i int) []float32 {
+	v := C.llama_get_logits_ith(c.p, C.int32_t(i))
+	if v == nil || c.nVocab == 0 {
+		return nil
 	}
-	return C.fak_copy_logits_ith(c.p, C.int32_t(i), (*C.float)(unsafe.Pointer(&dst[0])), C.int32_t(c.nVocab)) == 1
+	return unsafe.Slice((*float32)(unsafe.Pointer(v)), c.nVocab)
 }

@@ -30,6 +30,7 @@ func (*nativeModel) newContext(ctxParams) (*nativeCtx, error)    { return nil, e
 type nativeCtx struct{ nBatch int }
 
 func (*nativeCtx) free()                                     {}
+func (*nativeCtx) pause()                                    {}
 func (*nativeCtx) settings() (int, int, int, int, int, int)  { return 0, 0, 0, 0, 0, 0 }
 func (*nativeCtx) setAbort(bool)                             {}
 func (*nativeCtx) seqRm(int, int, int) bool                  { return false }
@@ -38,7 +39,7 @@ func (*nativeCtx) clearMemory()                              {}
 func (*nativeCtx) decodeSeq([]int32, int, int, bool) int     { return -1 }
 func (*nativeCtx) decodeMulti([]int32, []int32, []int32) int { return -1 }
 func (*nativeCtx) argmax(int) int32                          { return -1 }
-func (*nativeCtx) copyLogits(int, []float32) bool            { return false }
+func (*nativeCtx) logits(int) []float32                      { return nil }
 func (*nativeCtx) abortRaised() bool                         { return false }
 
 func amxCompiled() bool { return false }

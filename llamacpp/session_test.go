@@ -246,7 +246,7 @@ func TestPrefixHitAndEditMiss(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 25, r.ReusedTokens)
 	assert.Equal(t, 15, r.ComputedTokens)
-	assert.Equal(t, edited, s.Resident())
+	assert.Equal(t, edited, s.Tokens())
 	assert.Equal(t, 40, s.CachePositions())
 
 	// A shorter prefix that is a prefix of the resident one: all reused.
@@ -289,13 +289,19 @@ func TestLastLogits(t *testing.T) {
 	ctx := context.Background()
 	_, err := s.LastLogits()
 	assert.ErrorIs(t, err, transport.ErrNoLogits, "no logits before any prefill")
-	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: seqTokens(8, b.Info().VocabSize, 1)})
-	require.NoError(t, err)
-	_, err = s.LastLogits()
-	assert.ErrorIs(t, err, transport.ErrNoLogits, "EnsurePrefix computes no logits")
-	r, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: []transport.Token{5}})
+	prefix := seqTokens(8, b.Info().VocabSize, 1)
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
 	require.NoError(t, err)
 	l, err := s.LastLogits()
+	require.NoError(t, err, "EnsurePrefix keeps the last prefix position's logits, as every backend does")
+	require.Len(t, l, b.Info().VocabSize)
+	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix[:6]})
+	require.NoError(t, err)
+	_, err = s.LastLogits()
+	assert.ErrorIs(t, err, transport.ErrNoLogits, "a shorter prefix computes nothing, so has no logits")
+	r, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: []transport.Token{5}})
+	require.NoError(t, err)
+	l, err = s.LastLogits()
 	require.NoError(t, err)
 	require.Len(t, l, b.Info().VocabSize)
 	assert.Equal(t, r.FirstToken, argmaxGo(l))
@@ -395,7 +401,7 @@ func TestCancelDecodeThenContinue(t *testing.T) {
 	require.Less(t, k, n, "Decode must stop early on cancellation")
 	assert.Equal(t, ref[1:1+k], d.Tokens, "tokens made before the cancel are the reference ones")
 	assert.Equal(t, len(prefix)+len(suffix)+k, s.CachePositions(), "the cache holds exactly the tokens fed")
-	assert.Equal(t, len(s.Resident()), s.CachePositions())
+	assert.Equal(t, s.Resident(), s.CachePositions())
 
 	// The session goes on where it stopped.
 	more, err := s.Decode(context.Background(), 8)
@@ -447,7 +453,7 @@ func TestAbortMidBatch(t *testing.T) {
 	t.Logf("full prefill %v; aborted after %d of %d tokens", full, landed, len(prompt))
 	assert.Equal(t, landed, s.CachePositions(), "Go bookkeeping matches llama.cpp's memory")
 	// slices.Equal: an abort before the first token leaves no resident tokens (nil).
-	assert.True(t, slices.Equal(prompt[:landed], s.Resident()), "resident %v, want the first %d prompt tokens", s.Resident(), landed)
+	assert.True(t, slices.Equal(prompt[:landed], s.Tokens()), "resident %v, want the first %d prompt tokens", s.Tokens(), landed)
 
 	// The session is usable: the rest is computed on top of what landed,
 	// and the result equals a cold run.
