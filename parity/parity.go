@@ -291,3 +291,31 @@ func Tokens(n, vocab int, seed uint64) []transport.Token {
 	}
 	return out
 }
+
+// Judge gives the verdict on a result: "agree" when the greedy tokens are
+// equal at every step, all logits are finite and the optional thresholds
+// hold (minCosine on the smallest cosine, maxDiff on the largest absolute
+// logit difference; 0 is not checked), "disagree" otherwise, with one
+// reason per failed condition.
+func Judge(r Result, minCosine, maxDiff float64) (verdict string, reasons []string) {
+	if r.FirstDivergence >= 0 {
+		reasons = append(reasons, fmt.Sprintf("greedy tokens differ at step %d (%s %d, %s %d)",
+			r.FirstDivergence, r.BackendA, r.TokensA[r.FirstDivergence], r.BackendB, r.TokensB[r.FirstDivergence]))
+	}
+	if r.NonFiniteLogits > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d non-finite logits", r.NonFiniteLogits))
+	}
+	if (minCosine > 0 || maxDiff > 0) && !r.LogitsCompared {
+		reasons = append(reasons, "a threshold was given but a backend does not expose its logits")
+	}
+	if r.LogitsCompared && minCosine > 0 && r.MinCosine < minCosine {
+		reasons = append(reasons, fmt.Sprintf("min cosine %.9f < %g", r.MinCosine, minCosine))
+	}
+	if r.LogitsCompared && maxDiff > 0 && r.MaxAbsLogitDiff > maxDiff {
+		reasons = append(reasons, fmt.Sprintf("max abs logit diff %.6g > %g", r.MaxAbsLogitDiff, maxDiff))
+	}
+	if len(reasons) > 0 {
+		return "disagree", reasons
+	}
+	return "agree", nil
+}

@@ -279,3 +279,27 @@ func TestTokens(t *testing.T) {
 	// recorded parity prompt).
 	assert.Equal(t, []transport.Token{533, 765, 531, 681}, Tokens(4, 1000, 1))
 }
+
+func TestJudge(t *testing.T) {
+	agree := Result{BackendA: "a", BackendB: "b", FirstDivergence: -1, LogitsCompared: true, MinCosine: 0.999, MaxAbsLogitDiff: 0.01}
+	v, why := Judge(agree, 0, 0)
+	assert.Equal(t, "agree", v)
+	assert.Empty(t, why)
+	v, _ = Judge(agree, 0.99, 0.1)
+	assert.Equal(t, "agree", v)
+
+	v, why = Judge(agree, 0.9999, 0.001)
+	assert.Equal(t, "disagree", v)
+	require.Len(t, why, 2)
+	assert.Contains(t, why[0], "min cosine 0.999000000 < 0.9999")
+	assert.Contains(t, why[1], "max abs logit diff 0.01 > 0.001")
+
+	div := Result{BackendA: "a", BackendB: "b", FirstDivergence: 1, TokensA: []transport.Token{1, 2}, TokensB: []transport.Token{1, 3}, NonFiniteLogits: 2}
+	v, why = Judge(div, 0.5, 0)
+	assert.Equal(t, "disagree", v)
+	assert.Equal(t, []string{
+		"greedy tokens differ at step 1 (a 2, b 3)",
+		"2 non-finite logits",
+		"a threshold was given but a backend does not expose its logits",
+	}, why)
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/models"
 )
@@ -95,16 +95,6 @@ func runModelGen(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return exitOK
 }
 
-// resolveModel resolves the --model spec (models.Resolve), naming the flag
-// when the spec names no file.
-func resolveModel(ctx context.Context, spec string, progress io.Writer) (models.Resolved, error) {
-	m, err := models.Resolve(ctx, spec, progress)
-	if se, ok := errors.AsType[*models.SpecError](err); ok {
-		return m, fmt.Errorf("--model %s: %w", spec, se.Err)
-	}
-	return m, err
-}
-
 func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("model info", modelSynopsis, stderr)
 	pos, code, ok := parseFlags(fs, args, 1)
@@ -114,7 +104,7 @@ func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 1 {
 		return usageError(stderr, "model info", "name one model: a .gguf file, synthetic:PRESET[:TYPE] or real:NAME")
 	}
-	m, err := resolveModel(ctx, pos[0], stderr)
+	m, err := bench.ResolveModel(ctx, pos[0], stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakbench model info: %v\n", err)
 		return exitUsage

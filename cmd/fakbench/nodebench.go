@@ -8,9 +8,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/env"
-	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/nodebench"
 )
 
@@ -57,100 +57,72 @@ var nodeStepOverride nodebench.StepRunner
 // nodebench.CurrentBuildCPU.
 var nodeBuildCPU func() nodebench.BuildCPU
 
-type nodeOptions struct {
-	out, host, backends, model, workload, profile string
-	short                                         bool
-	threads                                       int
-}
-
 func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var o nodeOptions
+	var c nodebench.Config
+	var out string
 	fs := newFlagSet("node-bench", nodeBenchSynopsis, stderr)
-	fs.StringVar(&o.out, "out", "", "artifact `directory` (required; empty or holding only logs/)")
-	fs.StringVar(&o.host, "host", "", "host `name` recorded in the manifest (default: the short host name)")
-	fs.BoolVar(&o.short, "short", false, "smoke run: proves the wiring only")
-	fs.StringVar(&o.backends, "backends", "gokernel,llamacpp,openvino", "comma-separated `list` of backends")
-	fs.StringVar(&o.model, "model", "", "`MODEL` (default "+nodebench.DefaultModel+", "+nodebench.ShortModel+" with --short)")
-	fs.StringVar(&o.workload, "workload", defaultWorkloadPath, "pinned workload `file`")
-	fs.IntVar(&o.threads, "threads", 0, "CPU threads for every backend (0 = physical cores)")
-	fs.StringVar(&o.profile, "profile", nodebench.DefaultProfile, "hardware `profile` of the gate's threshold table")
+	fs.StringVar(&out, "out", "", "artifact `directory` (required; empty or holding only logs/)")
+	fs.StringVar(&c.HostLabel, "host", "", "host `name` recorded in the manifest (default: the short host name)")
+	fs.BoolVar(&c.Short, "short", false, "smoke run: proves the wiring only")
+	backendsFlag(fs, &c.Backends)
+	fs.StringVar(&c.Model, "model", "", "`MODEL` (default "+nodebench.DefaultModel+", "+nodebench.ShortModel+" with --short)")
+	fs.StringVar(&c.WorkloadPath, "workload", defaultWorkloadPath, "pinned workload `file`")
+	threadsFlag(fs, &c.Threads)
+	fs.StringVar(&c.Profile, "profile", nodebench.DefaultProfile, "hardware `profile` of the gate's threshold table")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	command := commandLine(append([]string{"fakbench", "node-bench"}, args...))
+	c.Command = commandLine(append([]string{"fakbench", "node-bench"}, args...))
 	switch {
-	case o.out == "":
+	case out == "":
 		return usageError(stderr, "node-bench", "--out is required")
-	case o.threads < 0:
-		return usageError(stderr, "node-bench", "--threads %d: want >= 0", o.threads)
-	case len(splitList(o.backends)) == 0:
+	case c.Threads < 0:
+		return usageError(stderr, "node-bench", "--threads %d: want >= 0", c.Threads)
+	case len(splitList(c.Backends)) == 0:
 		return usageError(stderr, "node-bench", "--backends is empty")
 	}
-	if _, ok := nodebench.Profiles[o.profile]; !ok {
-		return usageError(stderr, "node-bench", "--profile %q: known %s", o.profile, strings.Join(nodebench.ProfileNames(), ", "))
+	if _, ok := nodebench.Profiles[c.Profile]; !ok {
+		return usageError(stderr, "node-bench", "--profile %q: known %s", c.Profile, strings.Join(nodebench.ProfileNames(), ", "))
 	}
-	if o.model == "" {
-		o.model = nodebench.DefaultModel
-		if o.short {
-			o.model = nodebench.ShortModel
-		}
-	}
-	if o.host == "" {
-		h, _ := os.Hostname()
-		o.host, _, _ = strings.Cut(h, ".")
-	}
-	if o.threads == 0 {
-		o.threads = host.PhysicalCores()
-	}
-	layout := nodebench.Layout{Dir: o.out}
-	if err := layout.CheckFresh(); err != nil {
+	c.Defaults()
+	c.Layout = nodebench.Layout{Dir: out}
+	if err := c.Layout.CheckFresh(); err != nil {
 		return usageError(stderr, "node-bench", "--out %v", err)
 	}
-	if o.short {
-		// Set in the environment, so every step's process sees the caps.
-		for _, v := range []*env.IntVar{env.WorkloadPrefillCap, env.WorkloadPromptCap} {
-			if !v.IsSet() {
-				if err := v.Set(fmt.Sprint(nodebench.ShortCap)); err != nil {
-					fmt.Fprintf(stderr, "fakbench node-bench: %v\n", err)
-					return exitFailed
-				}
-			}
+	if c.Short {
+		if err := nodebench.SetShortCaps(); err != nil {
+			fmt.Fprintf(stderr, "fakbench node-bench: %v\n", err)
+			return exitFailed
 		}
 	}
-	caps, err := workload.CapsFromEnv()
-	if err != nil {
+	var err error
+	if c.Caps, err = workload.CapsFromEnv(); err != nil {
 		return usageError(stderr, "node-bench", "%v", err)
 	}
-	batchWorkload, err := env.BatchWorkload.Bool()
-	if err != nil {
+	if c.BatchWorkload, err = env.BatchWorkload.Bool(); err != nil {
 		return usageError(stderr, "node-bench", "%v", err)
 	}
-	w, err := workload.Load(o.workload)
-	if err != nil {
+	if c.Workload, err = workload.Load(c.WorkloadPath); err != nil {
 		return usageError(stderr, "node-bench", "%v", err)
 	}
-	step := nodeStepOverride
-	if step == nil {
+	c.Steps = nodeStepOverride
+	if c.Steps == nil {
 		exe, err := os.Executable()
 		if err != nil {
 			fmt.Fprintf(stderr, "fakbench node-bench: cannot find its own binary: %v\n", err)
 			return exitFailed
 		}
-		step = nodebench.Exec(exe)
+		c.Steps = nodebench.Exec(exe)
 	}
 	if sc := env.NodeBenchCommand.Value(); sc != "" {
-		command = sc + " (which ran: " + command + ")"
+		c.Command = sc + " (which ran: " + c.Command + ")"
 	}
-	out, err := nodebench.Run(ctx, nodebench.Config{
-		Layout: layout, HostLabel: o.host, Backends: o.backends, Model: o.model,
-		WorkloadPath: o.workload, Workload: w, Profile: o.profile, Threads: o.threads, Short: o.short,
-		Caps: caps, BatchWorkload: batchWorkload, Command: command,
-		Steps: step, CommandLine: commandLine, BuildCPU: nodeBuildCPU, Log: stderr,
-		ResolveModel: func(ctx context.Context, spec string) (nodebench.Model, error) {
-			m, err := resolveModel(ctx, spec, stderr)
-			return nodebench.Model{Spec: spec, Path: m.Path, Digest: m.Digest, Bytes: m.Size}, err
-		},
-	})
+	c.CommandLine, c.BuildCPU, c.Log = commandLine, nodeBuildCPU, stderr
+	c.ResolveModel = func(ctx context.Context, spec string) (nodebench.Model, error) {
+		m, err := bench.ResolveModel(ctx, spec, stderr)
+		return nodebench.Model{Spec: spec, Path: m.Path, Digest: m.Digest, Bytes: m.Size}, err
+	}
+	res, err := nodebench.Run(ctx, c)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakbench node-bench: %v\n", err)
 		var setup *nodebench.SetupError
@@ -159,10 +131,10 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return exitFailed
 	}
-	fmt.Fprint(stdout, out.Verdict.Text())
-	fmt.Fprintf(stdout, "\nartifacts: %s (manifest %s)\n", o.out, nodebench.ManifestFile)
-	fmt.Fprintf(stdout, "clean-box check: fakbench gate %s --clean-node (only on a node without the live fleet load)\n", o.out)
-	if out.Failed() {
+	fmt.Fprint(stdout, res.Verdict.Text())
+	fmt.Fprintf(stdout, "\nartifacts: %s (manifest %s)\n", out, nodebench.ManifestFile)
+	fmt.Fprintf(stdout, "clean-box check: fakbench gate %s --clean-node (only on a node without the live fleet load)\n", out)
+	if res.Failed() {
 		return exitFailed
 	}
 	return exitOK

@@ -251,10 +251,6 @@ func TestBatchCommandErrorsAndHelpers(t *testing.T) {
 		_, err := parseBatches(bad)
 		assert.Error(t, err, bad)
 	}
-	w := workload.Workload{Turns: []workload.Turn{{StableTokens: 10, SuffixTokens: 5, CompletionTokens: 3}, {StableTokens: 1, SuffixTokens: 1, CompletionTokens: 9}, {StableTokens: 50, SuffixTokens: 50, CompletionTokens: 1}}}
-	p, c := medianTurn(w)
-	assert.Equal(t, 15, p)
-	assert.Equal(t, 3, c)
 }
 
 func TestBatchCommandOnGoKernel(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/llamacpp"
 )
@@ -41,7 +42,7 @@ func TestParityAgreesAndWritesJSON(t *testing.T) {
 
 			data, err := os.ReadFile(out)
 			require.NoError(t, err)
-			var f parityFile
+			var f bench.ParityFile
 			require.NoError(t, json.Unmarshal(data, &f))
 			assert.Equal(t, "agree", f.Verdict)
 			assert.Empty(t, f.Reasons)
@@ -78,7 +79,7 @@ func TestParityThresholdFailureExitsOne(t *testing.T) {
 	assert.Contains(t, stdout, "max abs logit diff")
 	data, err := os.ReadFile(out)
 	require.NoError(t, err)
-	var f parityFile
+	var f bench.ParityFile
 	require.NoError(t, json.Unmarshal(data, &f))
 	assert.Equal(t, "disagree", f.Verdict)
 	require.Len(t, f.Reasons, 1)

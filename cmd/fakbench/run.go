@@ -75,7 +75,8 @@ const (
 func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	var o runOptions
 	fs := newFlagSet("run", runSynopsis, stderr)
-	backends := fs.String("backends", "gokernel,llamacpp,openvino", "comma-separated `list` of backends to run")
+	var backends string
+	backendsFlag(fs, &backends)
 	require := fs.String("require", "", "comma-separated `list` of backends that must run (an unavailable one fails the run)")
 	measureFlags(fs, &o.Options, "<backend>.json and report.md")
 	fs.StringVar(&o.Profile, "profile", "tuned", "settings profile: tuned or untuned")
@@ -91,7 +92,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	o.Backends = splitList(*backends)
+	o.Backends = splitList(backends)
 	o.Require = splitList(*require)
 	if err := checkMeasureFlags(&o.Options, set, "the reports"); err != nil {
 		return o, usageError(stderr, "run", "%v", err), false
@@ -119,7 +120,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 			return o, usageError(stderr, "run", "--backends names %q twice", b), false
 		}
 		seen[b] = true
-		if _, err := adapters.Lookup(b); err != nil {
+		if err := checkBackends([]string{b}); err != nil {
 			return o, usageError(stderr, "run", "--backends: %v", err), false
 		}
 	}
@@ -136,14 +137,14 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 // output directory (for outWhat), the scenario size, repetitions, threads,
 // context, seed, memory bandwidth and quiet.
 func measureFlags(fs *flag.FlagSet, o *bench.Options, outWhat string) {
-	fs.StringVar(&o.ModelSpec, "model", "", "`MODEL`: a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2 (required)")
-	fs.StringVar(&o.Out, "out", "", "output `directory` for "+outWhat+" (required)")
+	modelFlag(fs, &o.ModelSpec)
+	outFlag(fs, &o.Out, outWhat)
 	fs.BoolVar(&o.Short, "short", false, "small scenario sizes: proves the wiring, not a measurement")
-	fs.IntVar(&o.Threads, "threads", 0, "CPU threads for every backend and configuration (0 = the number of physical cores)")
+	threadsFlag(fs, &o.Threads)
 	fs.IntVar(&o.Reps, "reps", 0, fmt.Sprintf("measured repetitions per scenario, the median reported (default %d, %d with --short)", defaultReps, shortReps))
 	fs.IntVar(&o.Warmup, "warmup", 1, "discarded warm-up repetitions per scenario")
-	fs.IntVar(&o.CtxLen, "ctx", 0, "context length per session (0 = the backend's default, min(model context, 4096))")
-	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the deterministic token IDs")
+	ctxFlag(fs, &o.CtxLen)
+	seedFlag(fs, &o.Seed)
 	fs.Float64Var(&o.MemBW, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr")
 }
@@ -153,7 +154,7 @@ func measureFlags(fs *flag.FlagSet, o *bench.Options, outWhat string) {
 func checkMeasureFlags(o *bench.Options, set map[string]bool, outWhat string) error {
 	switch {
 	case o.ModelSpec == "":
-		return fmt.Errorf("missing --model (a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2)")
+		return fmt.Errorf("missing --model (%s)", modelHelp)
 	case o.Out == "":
 		return fmt.Errorf("missing --out (the directory for %s)", outWhat)
 	case o.Threads < 0:

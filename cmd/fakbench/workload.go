@@ -2,22 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
-	"github.com/fakbench/fakbench/internal/host"
-	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
-	"github.com/fakbench/fakbench/transport"
 )
 
 func init() {
@@ -169,153 +163,52 @@ func workloadSynth(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// shortReplayTurns is how many turns per conversation a --short replay keeps.
-const shortReplayTurns = 2
-
 func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("workload replay", workloadSynopsis, stderr)
-	backends := fs.String("backends", "gokernel,llamacpp,openvino", "comma-separated `list` of backends")
-	modelSpec := fs.String("model", "", "`MODEL`: a .gguf file or synthetic:PRESET[:TYPE] (required)")
-	out := fs.String("out", "", "output `directory` (required)")
+	var backends, modelSpec, out string
+	var threads, ctxLen int
+	backendsFlag(fs, &backends)
+	modelFlag(fs, &modelSpec)
+	outFlag(fs, &out, "workload-<backend>.json")
 	wpath := fs.String("workload", defaultWorkloadPath, "workload `file`")
-	short := fs.Bool("short", false, fmt.Sprintf("replay the first %d turns of each conversation once", shortReplayTurns))
-	threads := fs.Int("threads", 0, "CPU threads (0 = physical cores)")
+	short := fs.Bool("short", false, fmt.Sprintf("replay the first %d turns of each conversation once", bench.ShortReplayTurns))
+	threadsFlag(fs, &threads)
 	reps := fs.Int("reps", 0, "measured passes over the workload (default 3, 1 with --short)")
-	ctxLen := fs.Int("ctx", 0, "context length per session (0 = the backend's default)")
+	ctxFlag(fs, &ctxLen)
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	names := splitList(*backends)
+	names := splitList(backends)
 	switch {
-	case *modelSpec == "" || *out == "":
+	case modelSpec == "" || out == "":
 		return usageError(stderr, "workload replay", "--model and --out are required")
 	case len(names) == 0:
 		return usageError(stderr, "workload replay", "--backends is empty")
-	case *threads < 0 || *reps < 0 || *ctxLen < 0:
+	case threads < 0 || *reps < 0 || ctxLen < 0:
 		return usageError(stderr, "workload replay", "--threads, --reps and --ctx must be >= 0")
 	}
-	for _, n := range names {
-		if _, err := adapters.Lookup(n); err != nil {
-			return usageError(stderr, "workload replay", "--backends: %v", err)
-		}
+	if err := checkBackends(names); err != nil {
+		return usageError(stderr, "workload replay", "--backends: %v", err)
 	}
-	if *reps == 0 {
-		*reps = 3
-		if *short {
-			*reps = 1
-		}
-	}
-	if *threads == 0 {
-		*threads = host.PhysicalCores()
-	}
-	w, err := workload.Load(*wpath)
-	if err != nil {
-		fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
-		return exitUsage
-	}
-	caps, err := workload.CapsFromEnv()
-	if err != nil {
-		fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
-		return exitUsage
-	}
-	pinnedDigest, _ := w.Digest()
-	replayed := w
-	if *short {
-		replayed = workload.Head(replayed, shortReplayTurns)
-	}
-	replayed, capRes := workload.ApplyCap(replayed, caps.PrefillCap)
-	replayedDigest, _ := replayed.Digest()
-
-	model, err := resolveModel(ctx, *modelSpec, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
-		return exitUsage
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stderr, "fakbench workload replay: %s: %d of %d turns, caps %+v (%d turns capped), %d pass(es)\n",
-		*wpath, len(replayed.Turns), len(w.Turns), caps, capRes.CappedTurns, *reps)
-
-	failed := false
-	for _, name := range names {
-		f := &workload.ReplayFile{
-			Identity: artifact.Identity{Schema: workload.ReplaySchema, Backend: name, ModelSpec: *modelSpec, ModelDigest: model.Digest,
-				Threads: *threads, Short: *short},
-			Reps: *reps, WorkloadPath: *wpath, WorkloadDigest: pinnedDigest,
-			ReplayedDigest: replayedDigest, WorkloadTurns: len(w.Turns), ReplayedTurns: len(replayed.Turns),
-			Caps: caps, PrefillCap: capRes, StartedAt: time.Now().UTC().Format(time.RFC3339Nano),
-		}
-		b, status, reason := openMeasured(ctx, name, model.Path, *threads, *ctxLen)
-		if b != nil {
-			f.BackendVersion = b.Version()
-			info := b.Info()
-			f.ContextLength = info.ContextLength
-			fmt.Fprintf(stderr, "fakbench workload replay: %s: replaying\n", name)
-			res, err := workload.Replay(ctx, b.NewSession, replayed, workload.ReplayOptions{
-				Vocab: info.VocabSize, ContextLength: info.ContextLength, Reps: *reps, Warmup: true,
-			})
-			b.Close()
-			if err != nil {
-				status, reason = artifact.StatusFailed, err.Error()
-			} else {
-				status, f.Result = artifact.StatusOK, &res
-				if p := f.Problems(); len(p) > 0 {
-					status, reason = artifact.StatusFailed, strings.Join(p, "; ")
-				}
+	failed, err := bench.Replay(ctx, bench.ReplayOptions{Backends: names, ModelSpec: modelSpec, Out: out, Workload: *wpath,
+		Short: *short, Threads: threads, Reps: *reps, CtxLen: ctxLen, Log: stderr,
+		Done: func(name string, f *workload.ReplayFile) {
+			switch f.Status {
+			case artifact.StatusOK:
+				s := f.Result.Summary
+				fmt.Fprintf(stdout, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
+					name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
+			case artifact.StatusSkipped:
+				fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, f.Reason)
+			default:
+				fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, f.Reason)
 			}
-		}
-		f.Status, f.Reason = status, reason
-		f.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
-		switch status {
-		case artifact.StatusOK:
-			s := f.Result.Summary
-			fmt.Fprintf(stdout, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
-				name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
-		case artifact.StatusSkipped:
-			fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, reason)
-		default:
-			failed = true
-			fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, reason)
-		}
-		if err := writeJSONFile(filepath.Join(*out, nodebench.ReplayFileName(name)), f); err != nil {
-			fmt.Fprintf(stderr, "fakbench workload replay: %v\n", err)
-			return exitFailed
-		}
-		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "fakbench workload replay: interrupted: %v\n", ctx.Err())
-			return exitFailed
-		}
+		}})
+	if err != nil {
+		return benchError(stderr, "workload replay", err)
 	}
 	if failed {
 		return exitFailed
 	}
 	return exitOK
-}
-
-// openMeasured opens a backend for a measurement. It returns the backend,
-// or nil with the status ("skipped" for an engine that cannot run here,
-// "failed" otherwise) and the reason.
-func openMeasured(ctx context.Context, name, modelPath string, threads, ctxLen int) (transport.Backend, string, string) {
-	b, err := adapters.Open(ctx, name, adapters.Options{ModelPath: modelPath, Threads: threads, ContextLength: ctxLen, Profile: "tuned"})
-	switch {
-	case err == nil:
-		return b, "", ""
-	case transport.IsUnavailable(err):
-		return nil, "skipped", err.Error()
-	case errors.Is(err, context.Canceled):
-		return nil, "failed", "interrupted: " + err.Error()
-	}
-	return nil, "failed", "open: " + err.Error()
-}
-
-// writeJSONFile writes v as indented JSON through a temporary file and a
-// rename.
-func writeJSONFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	return report.WriteFileAtomic(path, append(b, '\n'))
 }

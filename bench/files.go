@@ -1,0 +1,51 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/harness/artifact"
+	"github.com/fakbench/fakbench/models"
+	"github.com/fakbench/fakbench/report"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// ResolveModel resolves a --model spec (models.Resolve), naming the flag
+// when the spec names no file.
+func ResolveModel(ctx context.Context, spec string, progress io.Writer) (models.Resolved, error) {
+	m, err := models.Resolve(ctx, spec, progress)
+	if se, ok := errors.AsType[*models.SpecError](err); ok {
+		return m, fmt.Errorf("--model %s: %w", spec, se.Err)
+	}
+	return m, err
+}
+
+// openMeasured opens a backend (tuned profile) for a batch curve or a
+// workload replay. It returns the backend, or nil with the status (skipped
+// for an engine that cannot run here, failed otherwise) and the reason.
+func openMeasured(ctx context.Context, name, modelPath string, threads, ctxLen int) (transport.Backend, string, string) {
+	b, err := adapters.Open(ctx, name, adapters.Options{ModelPath: modelPath, Threads: threads, ContextLength: ctxLen, Profile: "tuned"})
+	switch {
+	case err == nil:
+		return b, "", ""
+	case transport.IsUnavailable(err):
+		return nil, artifact.StatusSkipped, err.Error()
+	case errors.Is(err, context.Canceled):
+		return nil, artifact.StatusFailed, "interrupted: " + err.Error()
+	}
+	return nil, artifact.StatusFailed, "open: " + err.Error()
+}
+
+// WriteJSONFile writes v as indented JSON through a temporary file and a
+// rename.
+func WriteJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	return report.WriteFileAtomic(path, append(b, '\n'))
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/fakbench/fakbench/adapters"
+)
+
+// The flags several commands declare with one meaning are declared here,
+// once each; a command adds only what differs (what --out holds, what
+// --short shrinks, what --reps counts).
+
+// defaultBackends is the --backends default of the commands that measure
+// every backend.
+const defaultBackends = "gokernel,llamacpp,openvino"
+
+// modelHelp says what a MODEL is.
+const modelHelp = "a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2"
+
+// backendsFlag declares --backends, the backends to measure, in order.
+func backendsFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "backends", defaultBackends, "comma-separated `list` of backends to run")
+}
+
+// modelFlag declares the required --model.
+func modelFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "model", "", "`MODEL`: "+modelHelp+" (required)")
+}
+
+// outFlag declares the required --out, the directory for what.
+func outFlag(fs *flag.FlagSet, p *string, what string) {
+	fs.StringVar(p, "out", "", "output `directory` for "+what+" (required)")
+}
+
+// threadsFlag declares --threads, the thread count of every backend.
+func threadsFlag(fs *flag.FlagSet, p *int) {
+	fs.IntVar(p, "threads", 0, "CPU threads for every backend (0 = the number of physical cores)")
+}
+
+// ctxFlag declares --ctx, the positions per session.
+func ctxFlag(fs *flag.FlagSet, p *int) {
+	fs.IntVar(p, "ctx", 0, "context length per session (0 = the backend's default, min(model context, 4096))")
+}
+
+// seedFlag declares --seed, the seed of the deterministic token IDs.
+func seedFlag(fs *flag.FlagSet, p *uint64) {
+	fs.Uint64Var(p, "seed", 1, "seed of the deterministic token IDs")
+}
+
+// checkBackends returns the first name the registry does not know, as
+// the registry's error, and nil when all are known.
+func checkBackends(names []string) error {
+	for _, n := range names {
+		if _, err := adapters.Lookup(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
