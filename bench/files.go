@@ -1,16 +1,19 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/report"
+	"github.com/fakbench/fakbench/report/formats"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -48,4 +51,19 @@ func WriteJSONFile(path string, v any) error {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	return report.WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFormat renders the reports in a non-json stdout format
+// (report/formats) and writes them to DIR/report.<ext>; it returns the
+// bytes and the path.
+func WriteFormat(dir, format string, reports []*report.Report) ([]byte, string, error) {
+	var buf bytes.Buffer
+	if err := formats.Write(&buf, format, reports); err != nil {
+		return nil, "", fmt.Errorf("--format %s: %w", format, err)
+	}
+	path := filepath.Join(dir, "report"+formats.Extension(format))
+	if err := report.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), path, nil
 }

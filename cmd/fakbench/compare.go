@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/html"
@@ -37,14 +36,10 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if len(dirs) == 0 {
 		return usageError(stderr, "compare", "no run directory given")
 	}
-	runs := make([]report.RunSet, 0, len(dirs))
-	for _, l := range runLabels(dirs) {
-		rs, err := report.ReadDir(l.dir)
-		if err != nil {
-			fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
-			return exitUsage
-		}
-		runs = append(runs, report.RunSet{Label: l.label, Reports: rs})
+	runs, err := report.ReadRuns(dirs)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
+		return exitUsage
 	}
 	md := report.CompareMarkdown(runs)
 	if _, err := io.WriteString(stdout, md); err != nil {
@@ -68,24 +63,4 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	return exitOK
-}
-
-type labelledDir struct{ dir, label string }
-
-// runLabels names each directory by its base name, or by the path as given
-// when two base names collide.
-func runLabels(dirs []string) []labelledDir {
-	count := map[string]int{}
-	for _, d := range dirs {
-		count[filepath.Base(filepath.Clean(d))]++
-	}
-	out := make([]labelledDir, len(dirs))
-	for i, d := range dirs {
-		l := filepath.Base(filepath.Clean(d))
-		if count[l] > 1 {
-			l = filepath.Clean(d)
-		}
-		out[i] = labelledDir{dir: d, label: l}
-	}
-	return out
 }

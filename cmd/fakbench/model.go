@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/fakbench/fakbench/bench"
@@ -154,32 +153,10 @@ func describeModel(w io.Writer, m models.Resolved, f *gguf.File) {
 		fmt.Fprintln(w, "tokenizer:     none")
 	}
 
-	type tally struct {
-		count int
-		bytes int64
-		elems int64
-	}
-	byType := map[string]*tally{}
-	var params int64
-	for _, t := range f.Tensors {
-		name := t.Type.String()
-		if byType[name] == nil {
-			byType[name] = &tally{}
-		}
-		byType[name].count++
-		byType[name].bytes += t.Size
-		byType[name].elems += t.Elements()
-		params += t.Elements()
-	}
+	params, byType := models.Tally(f)
 	fmt.Fprintf(w, "tensors:       %d (%d parameters, %.1fM)\n", len(f.Tensors), params, float64(params)/1e6)
-	names := make([]string, 0, len(byType))
-	for n := range byType {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	fmt.Fprintln(w, "types:")
-	for _, n := range names {
-		t := byType[n]
-		fmt.Fprintf(w, "  %-6s %4d tensors  %12d parameters  %10.1f MiB\n", n, t.count, t.elems, float64(t.bytes)/(1<<20))
+	for _, t := range byType {
+		fmt.Fprintf(w, "  %-6s %4d tensors  %12d parameters  %10.1f MiB\n", t.Type, t.Tensors, t.Params, float64(t.Bytes)/(1<<20))
 	}
 }

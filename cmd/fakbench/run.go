@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/fakbench/fakbench/adapters"
@@ -190,7 +188,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	argv := append([]string{"fakbench", "run"}, args...)
 	o.Command = commandLine(argv)
-	o.BuildFlags, o.Revision = buildFlags(), sourceRevision()
+	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
 	o.Log, o.Errs = stderr, stderr
 	model, err := bench.Prepare(ctx, o.Options)
 	if err != nil {
@@ -239,17 +237,12 @@ func writeFormats(o runOptions, reports []*report.Report, stdout, stderr io.Writ
 			fmt.Fprintf(stdout, "\nreports written to %s (one JSON per backend, report.md, report.html)\n", o.Out)
 			continue
 		}
-		var buf bytes.Buffer
-		if err := formats.Write(&buf, f, reports); err != nil {
-			fmt.Fprintf(stderr, "fakbench run: --format %s: %v\n", f, err)
-			return exitFailed
-		}
-		path := filepath.Join(o.Out, "report"+formats.Extension(f))
-		if err := report.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		data, path, err := bench.WriteFormat(o.Out, f, reports)
+		if err != nil {
 			fmt.Fprintf(stderr, "fakbench run: %v\n", err)
 			return exitFailed
 		}
-		if _, err := stdout.Write(buf.Bytes()); err != nil {
+		if _, err := stdout.Write(data); err != nil {
 			return exitFailed
 		}
 		fmt.Fprintf(stderr, "fakbench run: %s written to %s\n", f, path)

@@ -75,7 +75,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o.Profile = "tuned"
 	o.Sweep = true
 	o.Command = commandLine(append([]string{"fakbench", "tune"}, args...))
-	o.BuildFlags, o.Revision = buildFlags(), sourceRevision()
+	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
 	o.Log, o.Errs = stderr, stderr
 	model, err := bench.Prepare(ctx, o.Options)
 	if err != nil {

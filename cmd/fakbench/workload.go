@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
-	"github.com/fakbench/fakbench/report"
 )
 
 func init() {
@@ -63,14 +61,6 @@ func runWorkload(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return usageError(stderr, "workload", "unknown subcommand %q (derive, show, synth, replay)", args[0])
 }
 
-func writeWorkload(path string, w workload.Workload) error {
-	b, err := w.MarshalIndent()
-	if err != nil {
-		return err
-	}
-	return report.WriteFileAtomic(path, b)
-}
-
 func workloadDerive(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("workload derive", workloadSynopsis, stderr)
 	in := fs.String("in", "", "request log `file` (JSON lines); - reads stdin")
@@ -83,26 +73,12 @@ func workloadDerive(args []string, stdout, stderr io.Writer) int {
 	if *in == "" || *out == "" {
 		return usageError(stderr, "workload derive", "both --in and --out are required")
 	}
-	var r io.Reader = os.Stdin
-	src := *source
-	if *in != "-" {
-		f, err := os.Open(*in)
-		if err != nil {
-			fmt.Fprintf(stderr, "fakbench workload derive: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		r = f
-		if src == "" {
-			src = "request log " + filepath.Base(*in)
-		}
-	}
-	w, err := workload.Derive(r, workload.DeriveOptions{Source: src, StableFraction: *frac})
+	w, err := workload.DeriveFile(*in, os.Stdin, workload.DeriveOptions{Source: *source, StableFraction: *frac})
 	if err != nil {
-		fmt.Fprintf(stderr, "fakbench workload derive: %s: %v\n", *in, err)
+		fmt.Fprintf(stderr, "fakbench workload derive: %v\n", err)
 		return exitUsage
 	}
-	if err := writeWorkload(*out, w); err != nil {
+	if err := w.Save(*out); err != nil {
 		fmt.Fprintf(stderr, "fakbench workload derive: %v\n", err)
 		return exitFailed
 	}
@@ -152,7 +128,7 @@ func workloadSynth(args []string, stdout, stderr io.Writer) int {
 	}
 	w, err := workload.Synthesize(workload.DefaultSynthParams(), time.Now())
 	if err == nil {
-		err = writeWorkload(*out, w)
+		err = w.Save(*out)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fakbench workload synth: %v\n", err)

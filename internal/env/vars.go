@@ -59,7 +59,7 @@ var (
 		Name:    "FAK_WORKLOAD_PREFILL_CAP",
 		Scope:   Program,
 		Default: "uncapped (unset, empty or 0); `node-bench --short` sets 256 when it is unset",
-		ReadBy:  []string{"harness/workload", "cmd/fakbench"},
+		ReadBy:  []string{"harness/workload", "nodebench"},
 		Doc: "Cuts every prompt that `fakbench workload replay` feeds to its first N tokens (N ≥ 2: stable tokens first, at least one suffix token kept). " +
 			"Recorded in the manifest and every replay file; a capped run cannot pass the gate's `uncapped` criterion.",
 	})
@@ -69,7 +69,7 @@ var (
 		Name:    "FAK_WORKLOAD_PROMPT_CAP",
 		Scope:   Program,
 		Default: "uncapped (unset, empty or 0); `node-bench --short` sets 256 when it is unset",
-		ReadBy:  []string{"harness/workload", "cmd/fakbench"},
+		ReadBy:  []string{"harness/workload", "nodebench"},
 		Doc: "Caps the prompt length of the batch workload diagnostic (`fakbench batch --workload`) at N tokens (N ≥ 2); the canonical batch curve does not use it. " +
 			"Recorded in the manifest; a capped run cannot pass the gate's `uncapped` criterion.",
 	})

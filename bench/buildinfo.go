@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"os"
@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// buildFlags describes how the native code of this binary was compiled: the
+// BuildFlags describes how the native code of this binary was compiled: the
 // CGO_CFLAGS/CGO_CXXFLAGS recorded in the binary's build information (what
 // cgo really used), else those of the environment at run time, plus
 // GOAMD64 when set.
-func buildFlags() string {
+func BuildFlags() string {
 	rec := map[string]string{}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
@@ -32,9 +32,9 @@ func buildFlags() string {
 	return strings.Join(parts, " ")
 }
 
-// sourceRevision returns the VCS revision the binary was built from, with
+// SourceRevision returns the VCS revision the binary was built from, with
 // "+dirty" when the tree was modified, or "" when unknown.
-func sourceRevision() string {
+func SourceRevision() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return ""
@@ -54,6 +54,7 @@ func sourceRevision() string {
 	return rev
 }
 
+// quoteIfSpaced quotes a value that holds blanks.
 func quoteIfSpaced(s string) string {
 	if strings.ContainsAny(s, " \t") {
 		return `"` + s + `"`

@@ -1,0 +1,35 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/report"
+)
+
+func TestWriteFormat(t *testing.T) {
+	dir := t.TempDir()
+	reports := []*report.Report{{Backend: "gokernel"}}
+	data, path, err := WriteFormat(dir, "csv", reports)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "report.csv"), path)
+	onDisk, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, data, onDisk)
+
+	_, _, err = WriteFormat(dir, "nope", reports)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--format nope")
+}
+
+func TestWriteJSONFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "f.json")
+	require.NoError(t, WriteJSONFile(path, map[string]int{"a": 1}))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "{\n  \"a\": 1\n}\n", string(b))
+}

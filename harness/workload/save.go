@@ -1,0 +1,43 @@
+package workload
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/fakbench/fakbench/report"
+)
+
+// Save writes the workload's on-disk form (MarshalIndent) to path through a
+// temporary file and a rename.
+func (w Workload) Save(path string) error {
+	b, err := w.MarshalIndent()
+	if err != nil {
+		return err
+	}
+	return report.WriteFileAtomic(path, b)
+}
+
+// DeriveFile derives a workload from the request log at path ("-": stdin,
+// read from stdin). An empty opts.Source becomes "request log <file name>"
+// for a file. The error names the log.
+func DeriveFile(path string, stdin io.Reader, opts DeriveOptions) (Workload, error) {
+	r := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return Workload{}, err
+		}
+		defer f.Close()
+		r = f
+		if opts.Source == "" {
+			opts.Source = "request log " + filepath.Base(path)
+		}
+	}
+	w, err := Derive(r, opts)
+	if err != nil {
+		return w, fmt.Errorf("%s: %w", path, err)
+	}
+	return w, nil
+}
