@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/internal/host"
 )
@@ -38,6 +39,28 @@ func SetShortCaps() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// ReadInputs reads what the steps take from the environment and the
+// workload file: the workload caps, the batch workload switch and the
+// pinned workload (WorkloadPath). When FAK_NODE_BENCH_COMMAND names the
+// script that started the run, Command becomes "<script> (which ran:
+// <Command>)".
+func (c *Config) ReadInputs() error {
+	var err error
+	if c.Caps, err = workload.CapsFromEnv(); err != nil {
+		return err
+	}
+	if c.BatchWorkload, err = env.BatchWorkload.Bool(); err != nil {
+		return err
+	}
+	if c.Workload, err = workload.Load(c.WorkloadPath); err != nil {
+		return err
+	}
+	if sc := env.NodeBenchCommand.Value(); sc != "" {
+		c.Command = sc + " (which ran: " + c.Command + ")"
 	}
 	return nil
 }

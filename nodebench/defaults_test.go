@@ -2,11 +2,14 @@ package nodebench
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/env"
 )
 
@@ -40,4 +43,27 @@ func TestSetShortCaps(t *testing.T) {
 	prefill, err := env.WorkloadPrefillCap.Int(0)
 	require.NoError(t, err)
 	assert.Equal(t, ShortCap, prefill)
+}
+
+func TestReadInputs(t *testing.T) {
+	w, err := workload.Synthesize(workload.DefaultSynthParams(), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "w.json")
+	require.NoError(t, w.Save(path))
+	t.Setenv(env.WorkloadPrefillCap.Name, "300")
+	t.Setenv(env.WorkloadPromptCap.Name, "")
+	t.Setenv(env.BatchWorkload.Name, "1")
+	t.Setenv(env.NodeBenchCommand.Name, "scripts/node_bench.sh --short")
+
+	c := Config{WorkloadPath: path, Command: "fakbench node-bench --short"}
+	require.NoError(t, c.ReadInputs())
+	assert.Equal(t, 300, c.Caps.PrefillCap)
+	assert.True(t, c.BatchWorkload)
+	assert.Len(t, c.Workload.Turns, len(w.Turns))
+	assert.Equal(t, "scripts/node_bench.sh --short (which ran: fakbench node-bench --short)", c.Command)
+
+	t.Setenv(env.BatchWorkload.Name, "maybe")
+	require.Error(t, (&Config{WorkloadPath: path}).ReadInputs())
+	t.Setenv(env.BatchWorkload.Name, "0")
+	require.Error(t, (&Config{WorkloadPath: filepath.Join(t.TempDir(), "missing.json")}).ReadInputs())
 }

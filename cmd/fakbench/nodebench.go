@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/fakbench/fakbench/bench"
-	"github.com/fakbench/fakbench/harness/workload"
-	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/nodebench"
 )
 
@@ -95,14 +93,7 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return exitFailed
 		}
 	}
-	var err error
-	if c.Caps, err = workload.CapsFromEnv(); err != nil {
-		return usageError(stderr, "node-bench", "%v", err)
-	}
-	if c.BatchWorkload, err = env.BatchWorkload.Bool(); err != nil {
-		return usageError(stderr, "node-bench", "%v", err)
-	}
-	if c.Workload, err = workload.Load(c.WorkloadPath); err != nil {
+	if err := c.ReadInputs(); err != nil {
 		return usageError(stderr, "node-bench", "%v", err)
 	}
 	c.Steps = nodeStepOverride
@@ -113,9 +104,6 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return exitFailed
 		}
 		c.Steps = nodebench.Exec(exe)
-	}
-	if sc := env.NodeBenchCommand.Value(); sc != "" {
-		c.Command = sc + " (which ran: " + c.Command + ")"
 	}
 	c.CommandLine, c.BuildCPU, c.Log = commandLine, nodeBuildCPU, stderr
 	c.ResolveModel = func(ctx context.Context, spec string) (nodebench.Model, error) {

@@ -12,7 +12,6 @@ import (
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness"
-	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/formats"
 )
@@ -62,13 +61,6 @@ type runOptions struct {
 	bench.Options
 	formats []string
 }
-
-// defaultReps is the number of measured repetitions of a full run; a short
-// run takes shortReps unless --reps is given.
-const (
-	defaultReps = 5
-	shortReps   = 2
-)
 
 func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	var o runOptions
@@ -127,7 +119,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 			return o, usageError(stderr, "run", "--require names %q, which is not in --backends (%s)", r, strings.Join(o.Backends, ",")), false
 		}
 	}
-	measureDefaults(&o.Options, set)
+	o.Defaults(set["reps"])
 	return o, exitOK, true
 }
 
@@ -139,7 +131,7 @@ func measureFlags(fs *flag.FlagSet, o *bench.Options, outWhat string) {
 	outFlag(fs, &o.Out, outWhat)
 	fs.BoolVar(&o.Short, "short", false, "small scenario sizes: proves the wiring, not a measurement")
 	threadsFlag(fs, &o.Threads)
-	fs.IntVar(&o.Reps, "reps", 0, fmt.Sprintf("measured repetitions per scenario, the median reported (default %d, %d with --short)", defaultReps, shortReps))
+	fs.IntVar(&o.Reps, "reps", 0, fmt.Sprintf("measured repetitions per scenario, the median reported (default %d, %d with --short)", bench.DefaultReps, bench.ShortReps))
 	fs.IntVar(&o.Warmup, "warmup", 1, "discarded warm-up repetitions per scenario")
 	ctxFlag(fs, &o.CtxLen)
 	seedFlag(fs, &o.Seed)
@@ -165,20 +157,6 @@ func checkMeasureFlags(o *bench.Options, set map[string]bool, outWhat string) er
 		return fmt.Errorf("--ctx %d: want 0 (backend default) or more", o.CtxLen)
 	}
 	return nil
-}
-
-// measureDefaults fills the repetitions (when --reps was not given) and the
-// thread count (0: the physical cores).
-func measureDefaults(o *bench.Options, set map[string]bool) {
-	if !set["reps"] {
-		o.Reps = defaultReps
-		if o.Short {
-			o.Reps = shortReps
-		}
-	}
-	if o.Threads == 0 {
-		o.Threads = host.PhysicalCores()
-	}
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -70,7 +70,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "tune", "--grid: %v", err)
 	}
 	o.Grids = map[string]sweep.Grid{*backend: g}
-	measureDefaults(&o.Options, set)
+	o.Defaults(set["reps"])
 	o.Backends = []string{*backend}
 	o.Profile = "tuned"
 	o.Sweep = true

@@ -79,7 +79,7 @@ var (
 		Name:    "FAK_BATCH_WORKLOAD",
 		Scope:   Program,
 		Default: "off",
-		ReadBy:  []string{"cmd/fakbench"},
+		ReadBy:  []string{"nodebench"},
 		Doc:     "1 makes `fakbench node-bench` also run the batch workload diagnostic (`batch/diag-batch-workload-<backend>.json`) and records that in the manifest.",
 	})
 
@@ -88,7 +88,7 @@ var (
 		Name:    "FAK_NODE_BENCH_COMMAND",
 		Scope:   Program,
 		Default: "the manifest records the fakbench command line alone",
-		ReadBy:  []string{"cmd/fakbench"},
+		ReadBy:  []string{"nodebench"},
 		SetBy:   []string{"scripts/node_bench.sh"},
 		Doc:     "The script command line that started `fakbench node-bench`; the manifest's `command` records it, followed by the fakbench command it ran.",
 	})
