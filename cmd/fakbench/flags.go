@@ -4,6 +4,7 @@ import (
 	"flag"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/bench"
 )
 
 // The flags several commands declare with one meaning are declared here,
@@ -14,9 +15,6 @@ import (
 // every backend.
 const defaultBackends = "gokernel,llamacpp,openvino"
 
-// modelHelp says what a MODEL is.
-const modelHelp = "a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2"
-
 // backendsFlag declares --backends, the backends to measure, in order.
 func backendsFlag(fs *flag.FlagSet, p *string) {
 	fs.StringVar(p, "backends", defaultBackends, "comma-separated `list` of backends to run")
@@ -24,7 +22,7 @@ func backendsFlag(fs *flag.FlagSet, p *string) {
 
 // modelFlag declares the required --model.
 func modelFlag(fs *flag.FlagSet, p *string) {
-	fs.StringVar(p, "model", "", "`MODEL`: "+modelHelp+" (required)")
+	fs.StringVar(p, "model", "", "`MODEL`: "+bench.ModelHelp+" (required)")
 }
 
 // outFlag declares the required --out, the directory for what.

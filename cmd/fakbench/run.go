@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fakbench/fakbench/adapters"
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness"
@@ -84,16 +83,11 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 
 	o.Backends = splitList(backends)
 	o.Require = splitList(*require)
-	if err := checkMeasureFlags(&o.Options, set, "the reports"); err != nil {
+	if err := o.Check(set["reps"], "the reports"); err != nil {
 		return o, usageError(stderr, "run", "%v", err), false
 	}
-	switch {
-	case len(o.Backends) == 0:
-		return o, usageError(stderr, "run", "--backends is empty (known: %s)", strings.Join(adapters.Names(), ", ")), false
-	case o.Profile != "tuned" && o.Profile != "untuned":
-		return o, usageError(stderr, "run", "--profile %q: want tuned or untuned", o.Profile), false
-	case o.Schedule != harness.ScheduleInterleaved && o.Schedule != harness.ScheduleSequential:
-		return o, usageError(stderr, "run", "--schedule %q: want %s or %s", o.Schedule, harness.ScheduleInterleaved, harness.ScheduleSequential), false
+	if err := o.CheckRun(); err != nil {
+		return o, usageError(stderr, "run", "%v", err), false
 	}
 	fmts, err := formats.Parse(*format)
 	if err != nil {
@@ -104,20 +98,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	if err := o.ResolveRows(*grid, set["grid"]); err != nil {
 		return o, usageError(stderr, "run", "%v", err), false
 	}
-	seen := map[string]bool{}
-	for _, b := range o.Backends {
-		if seen[b] {
-			return o, usageError(stderr, "run", "--backends names %q twice", b), false
-		}
-		seen[b] = true
-		if err := checkBackends([]string{b}); err != nil {
-			return o, usageError(stderr, "run", "--backends: %v", err), false
-		}
-	}
-	for _, r := range o.Require {
-		if !seen[r] {
-			return o, usageError(stderr, "run", "--require names %q, which is not in --backends (%s)", r, strings.Join(o.Backends, ",")), false
-		}
+	if err := o.CheckBackends(); err != nil {
+		return o, usageError(stderr, "run", "%v", err), false
 	}
 	o.Defaults(set["reps"])
 	return o, exitOK, true
@@ -137,26 +119,6 @@ func measureFlags(fs *flag.FlagSet, o *bench.Options, outWhat string) {
 	seedFlag(fs, &o.Seed)
 	fs.Float64Var(&o.MemBW, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr")
-}
-
-// checkMeasureFlags checks the shared flags (set: the flags given); the
-// error is a usage error. outWhat names what --out is for.
-func checkMeasureFlags(o *bench.Options, set map[string]bool, outWhat string) error {
-	switch {
-	case o.ModelSpec == "":
-		return fmt.Errorf("missing --model (%s)", modelHelp)
-	case o.Out == "":
-		return fmt.Errorf("missing --out (the directory for %s)", outWhat)
-	case o.Threads < 0:
-		return fmt.Errorf("--threads %d: want 0 (physical cores) or more", o.Threads)
-	case set["reps"] && o.Reps < 1:
-		return fmt.Errorf("--reps %d: want at least 1 measured repetition", o.Reps)
-	case o.Warmup < 0:
-		return fmt.Errorf("--warmup %d: want 0 or more", o.Warmup)
-	case o.CtxLen < 0:
-		return fmt.Errorf("--ctx %d: want 0 (backend default) or more", o.CtxLen)
-	}
-	return nil
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {

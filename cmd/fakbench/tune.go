@@ -52,7 +52,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if err := checkMeasureFlags(&o.Options, set, "sweep-<backend>.json"); err != nil {
+	if err := o.Check(set["reps"], "sweep-<backend>.json"); err != nil {
 		return usageError(stderr, "tune", "%v", err)
 	}
 	e, err := adapters.Lookup(*backend)

@@ -1,0 +1,70 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/harness"
+)
+
+// ModelHelp says what a model spec is, for usage texts.
+const ModelHelp = "a .gguf file, synthetic:PRESET[:TYPE] or real:smollm2"
+
+// The checks below speak in the command line's terms (flag names), as
+// ResolveRows does: their errors are the commands' usage errors.
+
+// Check checks the model, output and counts of a run or tune; repsGiven
+// says Reps was given (0 then is an error, not the default); outWhat says
+// what the output directory is for.
+func (o *Options) Check(repsGiven bool, outWhat string) error {
+	switch {
+	case o.ModelSpec == "":
+		return fmt.Errorf("missing --model (%s)", ModelHelp)
+	case o.Out == "":
+		return fmt.Errorf("missing --out (the directory for %s)", outWhat)
+	case o.Threads < 0:
+		return fmt.Errorf("--threads %d: want 0 (physical cores) or more", o.Threads)
+	case repsGiven && o.Reps < 1:
+		return fmt.Errorf("--reps %d: want at least 1 measured repetition", o.Reps)
+	case o.Warmup < 0:
+		return fmt.Errorf("--warmup %d: want 0 or more", o.Warmup)
+	case o.CtxLen < 0:
+		return fmt.Errorf("--ctx %d: want 0 (backend default) or more", o.CtxLen)
+	}
+	return nil
+}
+
+// CheckRun checks a run's backend list, profile and schedule.
+func (o *Options) CheckRun() error {
+	switch {
+	case len(o.Backends) == 0:
+		return fmt.Errorf("--backends is empty (known: %s)", strings.Join(adapters.Names(), ", "))
+	case o.Profile != "tuned" && o.Profile != "untuned":
+		return fmt.Errorf("--profile %q: want tuned or untuned", o.Profile)
+	case o.Schedule != harness.ScheduleInterleaved && o.Schedule != harness.ScheduleSequential:
+		return fmt.Errorf("--schedule %q: want %s or %s", o.Schedule, harness.ScheduleInterleaved, harness.ScheduleSequential)
+	}
+	return nil
+}
+
+// CheckBackends checks that every backend is registered and named once,
+// and that every required one is among them.
+func (o *Options) CheckBackends() error {
+	seen := map[string]bool{}
+	for _, b := range o.Backends {
+		if seen[b] {
+			return fmt.Errorf("--backends names %q twice", b)
+		}
+		seen[b] = true
+		if _, err := adapters.Lookup(b); err != nil {
+			return fmt.Errorf("--backends: %w", err)
+		}
+	}
+	for _, r := range o.Require {
+		if !seen[r] {
+			return fmt.Errorf("--require names %q, which is not in --backends (%s)", r, strings.Join(o.Backends, ","))
+		}
+	}
+	return nil
+}
