@@ -68,3 +68,63 @@ func (o *Options) CheckBackends() error {
 	}
 	return nil
 }
+
+// checkBackendNames checks that the list is not empty and every name is
+// registered.
+func checkBackendNames(names []string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("--backends is empty")
+	}
+	for _, n := range names {
+		if _, err := adapters.Lookup(n); err != nil {
+			return fmt.Errorf("--backends: %w", err)
+		}
+	}
+	return nil
+}
+
+// Check checks a batch run's model, output, counts and backends (zero
+// counts are defaults).
+func (o *BatchOptions) Check() error {
+	switch {
+	case o.ModelSpec == "" || o.Out == "":
+		return fmt.Errorf("--model and --out are required")
+	case len(o.Backends) == 0:
+		return checkBackendNames(nil)
+	case o.Threads < 0 || o.Reps < 0 || o.Prompt < 0 || o.Steps < 0:
+		return fmt.Errorf("--threads, --reps, --prompt and --steps must be >= 0")
+	}
+	return checkBackendNames(o.Backends)
+}
+
+// Check checks a replay's model, output, counts and backends (zero counts
+// are defaults).
+func (o *ReplayOptions) Check() error {
+	switch {
+	case o.ModelSpec == "" || o.Out == "":
+		return fmt.Errorf("--model and --out are required")
+	case len(o.Backends) == 0:
+		return checkBackendNames(nil)
+	case o.Threads < 0 || o.Reps < 0 || o.CtxLen < 0:
+		return fmt.Errorf("--threads, --reps and --ctx must be >= 0")
+	}
+	return checkBackendNames(o.Backends)
+}
+
+// Check checks a parity check's counts and thresholds (the model and the
+// two backends are checked by the caller, which has the list as given).
+func (o *ParityOptions) Check() error {
+	switch {
+	case o.Steps < 1:
+		return fmt.Errorf("--steps must be at least 1, got %d", o.Steps)
+	case o.Threads < 0:
+		return fmt.Errorf("--threads must not be negative, got %d", o.Threads)
+	case o.Prompt < 1:
+		return fmt.Errorf("--prompt must be at least 1, got %d", o.Prompt)
+	case o.MinCosine < 0 || o.MinCosine > 1:
+		return fmt.Errorf("--min-cosine must be in [0, 1], got %g", o.MinCosine)
+	case o.MaxDiff < 0:
+		return fmt.Errorf("--max-diff must not be negative, got %g", o.MaxDiff)
+	}
+	return nil
+}

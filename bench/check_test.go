@@ -51,3 +51,39 @@ func TestOptionsCheckRunAndBackends(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+func TestBatchReplayParityChecks(t *testing.T) {
+	b := BatchOptions{Backends: []string{"gokernel"}, ModelSpec: "m", Out: "d"}
+	require.NoError(t, b.Check())
+	for want, bad := range map[string]BatchOptions{
+		"--model and --out are required": {Backends: []string{"gokernel"}, Out: "d"},
+		"--backends is empty":            {ModelSpec: "m", Out: "d"},
+		"must be >= 0":                   {Backends: []string{"gokernel"}, ModelSpec: "m", Out: "d", Steps: -1},
+		"--backends: ":                   {Backends: []string{"nope"}, ModelSpec: "m", Out: "d"},
+	} {
+		err := bad.Check()
+		require.Error(t, err, want)
+		assert.Contains(t, err.Error(), want)
+	}
+
+	r := ReplayOptions{Backends: []string{"gokernel"}, ModelSpec: "m", Out: "d"}
+	require.NoError(t, r.Check())
+	r.CtxLen = -1
+	err := r.Check()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--threads, --reps and --ctx must be >= 0")
+
+	p := ParityOptions{Steps: 1, Prompt: 1}
+	require.NoError(t, p.Check())
+	for want, bad := range map[string]ParityOptions{
+		"--steps must be at least 1":     {Prompt: 1},
+		"--threads must not be":          {Steps: 1, Prompt: 1, Threads: -1},
+		"--prompt must be at least 1":    {Steps: 1},
+		"--min-cosine must be in [0, 1]": {Steps: 1, Prompt: 1, MinCosine: 2},
+		"--max-diff must not be":         {Steps: 1, Prompt: 1, MaxDiff: -1},
+	} {
+		err := bad.Check()
+		require.Error(t, err, want)
+		assert.Contains(t, err.Error(), want)
+	}
+}

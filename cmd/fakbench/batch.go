@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness/artifact"
@@ -54,34 +53,26 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	names := splitList(backends)
-	switch {
-	case modelSpec == "" || out == "":
-		return usageError(stderr, "batch", "--model and --out are required")
-	case len(names) == 0:
-		return usageError(stderr, "batch", "--backends is empty")
-	case threads < 0 || *reps < 0 || *prompt < 0 || *steps < 0:
-		return usageError(stderr, "batch", "--threads, --reps, --prompt and --steps must be >= 0")
+	bs, err := batch.ParseSizes(*batches)
+	o := bench.BatchOptions{Backends: splitList(backends), ModelSpec: modelSpec, Out: out, Short: *short,
+		Threads: threads, Reps: *reps, Prompt: *prompt, Steps: *steps, Batches: bs, ReportDir: *reportDir, Workload: *wpath}
+	if err := o.Check(); err != nil {
+		return usageError(stderr, "batch", "%v", err)
 	}
-	if err := checkBackends(names); err != nil {
-		return usageError(stderr, "batch", "--backends: %v", err)
-	}
-	bs, err := parseBatches(*batches)
 	if err != nil {
 		return usageError(stderr, "batch", "--batches: %v", err)
 	}
-	failed, err := bench.Batch(ctx, bench.BatchOptions{Backends: names, ModelSpec: modelSpec, Out: out, Short: *short,
-		Threads: threads, Reps: *reps, Prompt: *prompt, Steps: *steps, Batches: bs, ReportDir: *reportDir, Workload: *wpath,
-		Log: stderr, Done: func(name string, f *batch.File) {
-			switch f.Status {
-			case artifact.StatusOK:
-				printCurve(stdout, name, f.Curve)
-			case artifact.StatusSkipped:
-				fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, f.Reason)
-			default:
-				fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, f.Reason)
-			}
-		}})
+	o.Log, o.Done = stderr, func(name string, f *batch.File) {
+		switch f.Status {
+		case artifact.StatusOK:
+			printCurve(stdout, name, f.Curve)
+		case artifact.StatusSkipped:
+			fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, f.Reason)
+		default:
+			fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, f.Reason)
+		}
+	}
+	failed, err := bench.Batch(ctx, o)
 	if err != nil {
 		return benchError(stderr, "batch", err)
 	}
@@ -89,24 +80,6 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	return exitOK
-}
-
-func parseBatches(s string) ([]int, error) {
-	var out []int
-	for _, p := range splitList(s) {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%q is not a batch size >= 1", p)
-		}
-		if len(out) > 0 && n <= out[len(out)-1] {
-			return nil, fmt.Errorf("%v then %d: sizes must increase", out, n)
-		}
-		out = append(out, n)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no batch sizes")
-	}
-	return out, nil
 }
 
 func printCurve(w io.Writer, name string, c *batch.Curve) {

@@ -244,13 +244,6 @@ func TestBatchCommandErrorsAndHelpers(t *testing.T) {
 		assert.Equal(t, exitUsage, code, want)
 		assert.Contains(t, stderr, want)
 	}
-	bs, err := parseBatches("1, 2,8")
-	require.NoError(t, err)
-	assert.Equal(t, []int{1, 2, 8}, bs)
-	for _, bad := range []string{"", "0", "x", "2,2"} {
-		_, err := parseBatches(bad)
-		assert.Error(t, err, bad)
-	}
 }
 
 func TestBatchCommandOnGoKernel(t *testing.T) {

@@ -62,24 +62,17 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return usageError(stderr, "parity", "--backends needs exactly two backends, got %d (%q)", len(names), *backends)
 	case names[0] == names[1]:
 		return usageError(stderr, "parity", "--backends names %s twice", names[0])
-	case *steps < 1:
-		return usageError(stderr, "parity", "--steps must be at least 1, got %d", *steps)
-	case threads < 0:
-		return usageError(stderr, "parity", "--threads must not be negative, got %d", threads)
-	case *promptLen < 1:
-		return usageError(stderr, "parity", "--prompt must be at least 1, got %d", *promptLen)
-	case *minCos < 0 || *minCos > 1:
-		return usageError(stderr, "parity", "--min-cosine must be in [0, 1], got %g", *minCos)
-	case *maxDiff < 0:
-		return usageError(stderr, "parity", "--max-diff must not be negative, got %g", *maxDiff)
+	}
+	o := bench.ParityOptions{Backends: [2]string{names[0], names[1]}, ModelSpec: model,
+		Threads: threads, Steps: *steps, Prompt: *promptLen, Seed: seed, MinCosine: *minCos, MaxDiff: *maxDiff,
+		Command: commandLine(append([]string{"fakbench", "parity"}, args...)), Log: stderr}
+	if err := o.Check(); err != nil {
+		return usageError(stderr, "parity", "%v", err)
 	}
 	if err := checkBackends(names); err != nil {
 		return usageError(stderr, "parity", "%v", err)
 	}
-
-	f, err := bench.Parity(ctx, bench.ParityOptions{Backends: [2]string{names[0], names[1]}, ModelSpec: model,
-		Threads: threads, Steps: *steps, Prompt: *promptLen, Seed: seed, MinCosine: *minCos, MaxDiff: *maxDiff,
-		Command: commandLine(append([]string{"fakbench", "parity"}, args...)), Log: stderr})
+	f, err := bench.Parity(ctx, o)
 	if err != nil {
 		return benchError(stderr, "parity", err)
 	}

@@ -154,32 +154,24 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	names := splitList(backends)
-	switch {
-	case modelSpec == "" || out == "":
-		return usageError(stderr, "workload replay", "--model and --out are required")
-	case len(names) == 0:
-		return usageError(stderr, "workload replay", "--backends is empty")
-	case threads < 0 || *reps < 0 || ctxLen < 0:
-		return usageError(stderr, "workload replay", "--threads, --reps and --ctx must be >= 0")
+	o := bench.ReplayOptions{Backends: splitList(backends), ModelSpec: modelSpec, Out: out, Workload: *wpath,
+		Short: *short, Threads: threads, Reps: *reps, CtxLen: ctxLen}
+	if err := o.Check(); err != nil {
+		return usageError(stderr, "workload replay", "%v", err)
 	}
-	if err := checkBackends(names); err != nil {
-		return usageError(stderr, "workload replay", "--backends: %v", err)
+	o.Log, o.Done = stderr, func(name string, f *workload.ReplayFile) {
+		switch f.Status {
+		case artifact.StatusOK:
+			s := f.Result.Summary
+			fmt.Fprintf(stdout, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
+				name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
+		case artifact.StatusSkipped:
+			fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, f.Reason)
+		default:
+			fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, f.Reason)
+		}
 	}
-	failed, err := bench.Replay(ctx, bench.ReplayOptions{Backends: names, ModelSpec: modelSpec, Out: out, Workload: *wpath,
-		Short: *short, Threads: threads, Reps: *reps, CtxLen: ctxLen, Log: stderr,
-		Done: func(name string, f *workload.ReplayFile) {
-			switch f.Status {
-			case artifact.StatusOK:
-				s := f.Result.Summary
-				fmt.Fprintf(stdout, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
-					name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
-			case artifact.StatusSkipped:
-				fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, f.Reason)
-			default:
-				fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, f.Reason)
-			}
-		}})
+	failed, err := bench.Replay(ctx, o)
 	if err != nil {
 		return benchError(stderr, "workload replay", err)
 	}
