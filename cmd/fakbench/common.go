@@ -75,17 +75,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
-// commandLine joins argv into one shell-readable line for the reports,
-// quoting words that need it.
-func commandLine(argv []string) string {
-	parts := make([]string, len(argv))
-	for i, a := range argv {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
-			parts[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		} else {
-			parts[i] = a
-		}
-	}
-	return strings.Join(parts, " ")
-}

@@ -53,7 +53,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	if *htmlOut != "" {
-		page := html.Page{Title: "fakbench comparison", Command: commandLine(append([]string{"fakbench", "compare"}, args...))}
+		page := html.Page{Title: "fakbench comparison", Command: report.CommandLine(append([]string{"fakbench", "compare"}, args...))}
 		for _, r := range runs {
 			page.Runs = append(page.Runs, html.Run{Label: r.Label, Rows: r.Reports})
 		}

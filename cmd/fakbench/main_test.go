@@ -96,10 +96,9 @@ func TestParseFlagsInterleaved(t *testing.T) {
 	assert.Contains(t, errb.String(), "usage: t")
 }
 
-func TestSplitListAndCommandLine(t *testing.T) {
+func TestSplitList(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, splitList(" a, b,,c ,"))
 	assert.Nil(t, splitList(""))
-	assert.Equal(t, `fakbench run --model 'a b' --x '' 'it'\''s'`, commandLine([]string{"fakbench", "run", "--model", "a b", "--x", "", "it's"}))
 }
 
 func writeRun(t *testing.T, dir string, rs ...*report.Report) {

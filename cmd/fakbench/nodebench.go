@@ -10,6 +10,7 @@ import (
 
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/nodebench"
+	"github.com/fakbench/fakbench/report"
 )
 
 func init() {
@@ -70,7 +71,7 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	c.Command = commandLine(append([]string{"fakbench", "node-bench"}, args...))
+	c.Command = report.CommandLine(append([]string{"fakbench", "node-bench"}, args...))
 	switch {
 	case out == "":
 		return usageError(stderr, "node-bench", "--out is required")
@@ -105,7 +106,7 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		c.Steps = nodebench.Exec(exe)
 	}
-	c.CommandLine, c.BuildCPU, c.Log = commandLine, nodeBuildCPU, stderr
+	c.CommandLine, c.BuildCPU, c.Log = report.CommandLine, nodeBuildCPU, stderr
 	c.ResolveModel = func(ctx context.Context, spec string) (nodebench.Model, error) {
 		m, err := bench.ResolveModel(ctx, spec, stderr)
 		return nodebench.Model{Spec: spec, Path: m.Path, Digest: m.Digest, Bytes: m.Size}, err

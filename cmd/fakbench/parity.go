@@ -9,6 +9,7 @@ import (
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/parity"
+	"github.com/fakbench/fakbench/report"
 )
 
 func init() {
@@ -65,7 +66,7 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	o := bench.ParityOptions{Backends: [2]string{names[0], names[1]}, ModelSpec: model,
 		Threads: threads, Steps: *steps, Prompt: *promptLen, Seed: seed, MinCosine: *minCos, MaxDiff: *maxDiff,
-		Command: commandLine(append([]string{"fakbench", "parity"}, args...)), Log: stderr}
+		Command: report.CommandLine(append([]string{"fakbench", "parity"}, args...)), Log: stderr}
 	if err := o.Check(); err != nil {
 		return usageError(stderr, "parity", "%v", err)
 	}

@@ -127,7 +127,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	argv := append([]string{"fakbench", "run"}, args...)
-	o.Command = commandLine(argv)
+	o.Command = report.CommandLine(argv)
 	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
 	o.Log, o.Errs = stderr, stderr
 	model, err := bench.Prepare(ctx, o.Options)

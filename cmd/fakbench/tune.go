@@ -10,6 +10,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness/sweep"
+	"github.com/fakbench/fakbench/report"
 )
 
 func init() {
@@ -74,7 +75,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o.Backends = []string{*backend}
 	o.Profile = "tuned"
 	o.Sweep = true
-	o.Command = commandLine(append([]string{"fakbench", "tune"}, args...))
+	o.Command = report.CommandLine(append([]string{"fakbench", "tune"}, args...))
 	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
 	o.Log, o.Errs = stderr, stderr
 	model, err := bench.Prepare(ctx, o.Options)
