@@ -4,8 +4,14 @@
 // opens every backend to plan one scenario with identical token IDs, runs
 // the swept rows' settings sweeps, measures the other rows (interleaved per
 // section and repetition, or one after another) and assembles each row's
-// report in one place, with the facts that reproduce it. The command line
-// only parses flags and prints.
+// report in one place, with the facts that reproduce it.
+//
+// It is also the engine of the other measuring commands: Batch ("fakbench
+// batch", the batch curve per backend), Replay ("fakbench workload replay")
+// and Parity ("fakbench parity"). Each takes an options struct whose Check
+// method gives the command's usage errors, and returns an *InputError for
+// what the user asked for wrong (exit 2). The command line only parses
+// flags and prints.
 package bench
 
 import (
