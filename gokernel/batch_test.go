@@ -299,10 +299,11 @@ func TestDecodeBatchAllocatesNothingPerStep(t *testing.T) {
 	few, many := call(2), call(30)
 	t.Logf("allocations per call: %v with 2 steps, %v with 30", few, many)
 	// Setup allocates (caches, scratch, result slices); the steps do not. One
-	// allocation per step would add 28 here; the count can wobble by one or
-	// two between calls (a pool buffer grown once, the runtime's own), so a
-	// slack of 2 keeps the check exact about steps without being flaky.
-	assert.LessOrEqual(t, many, few+2, "no allocation per step in DecodeBatch")
+	// allocation per step would add 28 here. The count wobbles by a few
+	// between calls (a pool buffer grown once, the runtime's own; under -race
+	// CI saw 44 against 47), so the bound is a quarter allocation per step:
+	// still 21 short of what a per-step allocation would add.
+	assert.LessOrEqual(t, many, few+7, "no allocation per step in DecodeBatch")
 }
 
 // A batch and a session decoding on the same model at the same time (the

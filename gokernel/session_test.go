@@ -396,6 +396,8 @@ func TestDecodeAllocatesNothingPerToken(t *testing.T) {
 	one, many := run(1), run(33)
 	t.Logf("allocations per turn: %v decoding 1 token, %v decoding 33", one, many)
 	// The result slice is one allocation per call whatever n is; the
-	// forward pass itself allocates nothing.
-	assert.LessOrEqual(t, many, one, "no allocation per decoded token")
+	// forward pass itself allocates nothing. One allocation per token would
+	// add 32; a slack of 3 absorbs the runtime's own wobble (the batched
+	// twin of this check wobbled by 3 under -race in CI).
+	assert.LessOrEqual(t, many, one+3, "no allocation per decoded token")
 }
