@@ -115,6 +115,10 @@ func (o *ReplayOptions) Check() error {
 // two backends are checked by the caller, which has the list as given).
 func (o *ParityOptions) Check() error {
 	switch {
+	case o.ModelSpec == "":
+		return fmt.Errorf("missing --model (%s)", ModelHelp)
+	case o.Backends[0] == o.Backends[1]:
+		return fmt.Errorf("--backends names %s twice", o.Backends[0])
 	case o.Steps < 1:
 		return fmt.Errorf("--steps must be at least 1, got %d", o.Steps)
 	case o.Threads < 0:
@@ -125,6 +129,11 @@ func (o *ParityOptions) Check() error {
 		return fmt.Errorf("--min-cosine must be in [0, 1], got %g", o.MinCosine)
 	case o.MaxDiff < 0:
 		return fmt.Errorf("--max-diff must not be negative, got %g", o.MaxDiff)
+	}
+	for _, b := range o.Backends {
+		if _, err := adapters.Lookup(b); err != nil {
+			return fmt.Errorf("--backends: %w", err)
+		}
 	}
 	return nil
 }

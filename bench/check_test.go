@@ -73,15 +73,20 @@ func TestBatchReplayParityChecks(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--threads, --reps and --ctx must be >= 0")
 
-	p := ParityOptions{Steps: 1, Prompt: 1}
-	require.NoError(t, p.Check())
-	for want, bad := range map[string]ParityOptions{
-		"--steps must be at least 1":     {Prompt: 1},
-		"--threads must not be":          {Steps: 1, Prompt: 1, Threads: -1},
-		"--prompt must be at least 1":    {Steps: 1},
-		"--min-cosine must be in [0, 1]": {Steps: 1, Prompt: 1, MinCosine: 2},
-		"--max-diff must not be":         {Steps: 1, Prompt: 1, MaxDiff: -1},
+	good := ParityOptions{ModelSpec: "m.gguf", Backends: [2]string{"gokernel", "llamacpp"}, Steps: 1, Prompt: 1}
+	require.NoError(t, good.Check())
+	for want, change := range map[string]func(*ParityOptions){
+		"missing --model":                 func(p *ParityOptions) { p.ModelSpec = "" },
+		"--backends names gokernel twice": func(p *ParityOptions) { p.Backends[1] = "gokernel" },
+		`unknown backend "nope"`:          func(p *ParityOptions) { p.Backends[1] = "nope" },
+		"--steps must be at least 1":      func(p *ParityOptions) { p.Steps = 0 },
+		"--threads must not be":           func(p *ParityOptions) { p.Threads = -1 },
+		"--prompt must be at least 1":     func(p *ParityOptions) { p.Prompt = 0 },
+		"--min-cosine must be in [0, 1]":  func(p *ParityOptions) { p.MinCosine = 2 },
+		"--max-diff must not be":          func(p *ParityOptions) { p.MaxDiff = -1 },
 	} {
+		bad := good
+		change(&bad)
 		err := bad.Check()
 		require.Error(t, err, want)
 		assert.Contains(t, err.Error(), want)

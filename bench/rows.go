@@ -149,6 +149,30 @@ func (o *Options) ResolveRows(gridText string, gridSet bool) error {
 	return nil
 }
 
+// ResolveTune makes o the tuning of one backend ("fakbench tune"): the
+// backend alone, its tuned profile swept over the grid given (--grid:
+// gridText when gridSet) or else its registered one. It returns the grid;
+// its errors are input errors, worded for the command line.
+func (o *Options) ResolveTune(backend, gridText string, gridSet bool) (sweep.Grid, error) {
+	e, err := adapters.Lookup(backend)
+	if err != nil {
+		return nil, fmt.Errorf("--backend: %w", err)
+	}
+	text := e.SweepGrid
+	if gridSet {
+		text = gridText
+	} else if text == "" {
+		return nil, fmt.Errorf("no default grid for backend %q: give --grid key=v1,v2;... over its options", backend)
+	}
+	g, err := ParseGrid(text)
+	if err != nil {
+		return nil, fmt.Errorf("--grid: %w", err)
+	}
+	o.Backends, o.Profile, o.Sweep = []string{backend}, "tuned", true
+	o.Grids = map[string]sweep.Grid{backend: g}
+	return g, nil
+}
+
 // ParseGrid parses a sweep grid and refuses a threads axis: the thread
 // count is fixed to the run's so that ratios stay same-thread.
 func ParseGrid(s string) (sweep.Grid, error) {

@@ -29,6 +29,47 @@ func (c *Config) Defaults() {
 	}
 }
 
+// Setup checks the command line's choices and makes the run ready to go
+// into dir: the defaults filled (Defaults), dir checked fresh (an empty or
+// missing folder, or one holding only logs/), a short run's caps set
+// (SetShortCaps), the inputs read (ReadInputs) and, when Steps is unset,
+// the steps run as child processes of this executable. Every error names
+// the flag, folder or file at fault.
+func (c *Config) Setup(dir string) error {
+	switch {
+	case dir == "":
+		return fmt.Errorf("--out is required")
+	case c.Threads < 0:
+		return fmt.Errorf("--threads %d: want >= 0", c.Threads)
+	case strings.Trim(c.Backends, ", ") == "":
+		return fmt.Errorf("--backends is empty")
+	}
+	if _, ok := Profiles[c.Profile]; !ok {
+		return fmt.Errorf("--profile %q: known %s", c.Profile, strings.Join(ProfileNames(), ", "))
+	}
+	c.Defaults()
+	c.Layout = Layout{Dir: dir}
+	if err := c.Layout.CheckFresh(); err != nil {
+		return fmt.Errorf("--out %w", err)
+	}
+	if c.Short {
+		if err := SetShortCaps(); err != nil {
+			return err
+		}
+	}
+	if err := c.ReadInputs(); err != nil {
+		return err
+	}
+	if c.Steps == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("cannot find its own binary: %w", err)
+		}
+		c.Steps = Exec(exe)
+	}
+	return nil
+}
+
 // SetShortCaps sets the workload caps a short run defaults to (ShortCap)
 // where the environment does not set them. They are set in the
 // environment, so every step's process sees them.

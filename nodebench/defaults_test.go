@@ -67,3 +67,29 @@ func TestReadInputs(t *testing.T) {
 	t.Setenv(env.BatchWorkload.Name, "0")
 	require.Error(t, (&Config{WorkloadPath: filepath.Join(t.TempDir(), "missing.json")}).ReadInputs())
 }
+
+// Setup refuses each bad choice with the flag at fault, before it touches
+// the folder or the environment.
+func TestSetupRefusesBadChoices(t *testing.T) {
+	good := func() Config { return Config{Backends: "gokernel", Profile: DefaultProfile} }
+	cases := map[string]func(*Config, *string){
+		"--out is required":    func(_ *Config, dir *string) { *dir = "" },
+		"--threads -1":         func(c *Config, _ *string) { c.Threads = -1 },
+		"--backends is empty":  func(c *Config, _ *string) { c.Backends = " , " },
+		`--profile "tpu"`:      func(c *Config, _ *string) { c.Profile = "tpu" },
+		"--out " + "not empty": nil,
+	}
+	for want, change := range cases {
+		c, dir := good(), t.TempDir()
+		if change != nil {
+			change(&c, &dir)
+		} else {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "stray.txt"), nil, 0o644))
+			want = "--out"
+		}
+		err := c.Setup(dir)
+		require.Error(t, err, want)
+		assert.Contains(t, err.Error(), want)
+		assert.Nil(t, c.Steps, "nothing set up after a refusal")
+	}
+}

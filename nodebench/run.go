@@ -122,6 +122,15 @@ func (o Outcome) Failed() bool {
 	return false
 }
 
+// Describe prints the outcome of a run into dir as fakbench node-bench
+// does: the gate's verdict, where the evidence is, and the clean-box check
+// left to the operator.
+func (o Outcome) Describe(w io.Writer, dir string) {
+	fmt.Fprint(w, o.Verdict.Text())
+	fmt.Fprintf(w, "\nartifacts: %s (manifest %s)\n", dir, ManifestFile)
+	fmt.Fprintf(w, "clean-box check: fakbench gate %s --clean-node (only on a node without the live fleet load)\n", dir)
+}
+
 // SetupError is a run that could not start measuring: the folder cannot be
 // created or the model cannot be resolved.
 type SetupError struct{ Err error }

@@ -15,7 +15,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"strings"
 
 	"github.com/fakbench/fakbench/transport"
 )
@@ -318,4 +320,33 @@ func Judge(r Result, minCosine, maxDiff float64) (verdict string, reasons []stri
 		return "disagree", reasons
 	}
 	return "agree", nil
+}
+
+// Describe prints r as fakbench parity does: the two backends and their
+// versions, the greedy agreement, the logit distances, the first
+// divergence with both margins, and the verdict with its reasons. model
+// names the model compared.
+func (r Result) Describe(w io.Writer, model, verdict string, reasons []string) {
+	fmt.Fprintf(w, "parity %s vs %s on %s (%d prompt tokens, %d steps)\n", r.BackendA, r.BackendB, model, r.PromptTokens, r.Steps)
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "  %-22s %s\n", label, fmt.Sprintf(format, args...))
+	}
+	line(r.BackendA, "%s", r.VersionA)
+	line(r.BackendB, "%s", r.VersionB)
+	line("greedy agreement", "%d/%d steps", r.GreedyAgree, r.Steps)
+	if r.LogitsCompared {
+		line("max |logit diff|", "%.6g (step %d)", r.MaxAbsLogitDiff, r.MaxAbsLogitDiffStep)
+		line("cosine, last position", "%.9f", r.CosineLast)
+		line("min cosine", "%.9f (step %d)", r.MinCosine, r.MinCosineStep)
+	} else {
+		line("logits", "not compared (a backend does not expose its logits)")
+	}
+	if r.FirstDivergence >= 0 {
+		st := r.PerStep[r.FirstDivergence]
+		line("first divergence", "step %d: margins %.4g / %.4g", r.FirstDivergence, st.MarginA, st.MarginB)
+	}
+	line("verdict", "%s", strings.ToUpper(verdict))
+	for _, why := range reasons {
+		fmt.Fprintf(w, "    - %s\n", why)
+	}
 }

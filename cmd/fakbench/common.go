@@ -1,12 +1,29 @@
 package main
 
 import (
+	"embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 )
+
+// helpFiles holds each command's help text, help/<command>.txt: the usage
+// lines and what the command does, printed by -h before the flag list.
+//
+//go:embed help/*.txt
+var helpFiles embed.FS
+
+// synopsis returns the help text of "fakbench <name>", or a bare usage
+// line when the command has none (a test keeps every command's file).
+func synopsis(name string) string {
+	b, err := helpFiles.ReadFile("help/" + name + ".txt")
+	if err != nil {
+		return "usage: fakbench " + name + " [flags]"
+	}
+	return string(b)
+}
 
 // newFlagSet returns the flag set of "fakbench <name>": errors and -h
 // output go to stderr, and -h prints synopsis (the usage line and a short
@@ -74,4 +91,18 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// failed prints "fakbench <name>: err" and returns exitFailed: the run or
+// the check failed.
+func failed(stderr io.Writer, name string, err error) int {
+	fmt.Fprintf(stderr, "fakbench %s: %v\n", name, err)
+	return exitFailed
+}
+
+// badInput prints "fakbench <name>: err" and returns exitUsage: a file or
+// value the user gave cannot be used (no usage hint: the flags were fine).
+func badInput(stderr io.Writer, name string, err error) int {
+	fmt.Fprintf(stderr, "fakbench %s: %v\n", name, err)
+	return exitUsage
 }

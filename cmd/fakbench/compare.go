@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/fakbench/fakbench/report"
@@ -17,16 +16,8 @@ func init() {
 	})
 }
 
-const compareSynopsis = `usage: fakbench compare [--out FILE] [--html FILE] DIR...
-
-Reads the backend reports (*.json) of each run directory and prints one
-Markdown table with a column per backend per directory, the Go kernel's
-ratio to the tuned reference in each run, and, for two or more runs, how
-much of that gap the last run closed against the first. --html writes the
-same runs as one self-contained HTML page with charts.`
-
 func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("compare", compareSynopsis, stderr)
+	fs := newFlagSet("compare", synopsis("compare"), stderr)
 	out := fs.String("out", "", "also write the Markdown to this `file`")
 	htmlOut := fs.String("html", "", "also write an HTML page with charts to this `file`")
 	dirs, code, ok := parseFlags(fs, args, -1)
@@ -38,28 +29,21 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	runs, err := report.ReadRuns(dirs)
 	if err != nil {
-		fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
-		return exitUsage
+		return badInput(stderr, "compare", err)
 	}
 	md := report.CompareMarkdown(runs)
 	if _, err := io.WriteString(stdout, md); err != nil {
-		fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
-		return exitFailed
+		return failed(stderr, "compare", err)
 	}
 	if *out != "" {
 		if err := report.WriteFileAtomic(*out, []byte(md)); err != nil {
-			fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
-			return exitUsage
+			return badInput(stderr, "compare", err)
 		}
 	}
 	if *htmlOut != "" {
-		page := html.Page{Title: "fakbench comparison", Command: report.CommandLine(append([]string{"fakbench", "compare"}, args...))}
-		for _, r := range runs {
-			page.Runs = append(page.Runs, html.Run{Label: r.Label, Rows: r.Reports})
-		}
+		page := html.ComparePage(runs, report.CommandLine(append([]string{"fakbench", "compare"}, args...)))
 		if err := html.WriteFile(*htmlOut, page); err != nil {
-			fmt.Fprintf(stderr, "fakbench compare: %v\n", err)
-			return exitUsage
+			return badInput(stderr, "compare", err)
 		}
 	}
 	return exitOK

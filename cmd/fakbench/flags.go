@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 
-	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/bench"
 )
 
@@ -43,15 +42,4 @@ func ctxFlag(fs *flag.FlagSet, p *int) {
 // seedFlag declares --seed, the seed of the deterministic token IDs.
 func seedFlag(fs *flag.FlagSet, p *uint64) {
 	fs.Uint64Var(p, "seed", 1, "seed of the deterministic token IDs")
-}
-
-// checkBackends returns the first name the registry does not know, as
-// the registry's error, and nil when all are known.
-func checkBackends(names []string) error {
-	for _, n := range names {
-		if _, err := adapters.Lookup(n); err != nil {
-			return err
-		}
-	}
-	return nil
 }

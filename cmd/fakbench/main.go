@@ -13,8 +13,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -31,7 +33,28 @@ const (
 // after the command name) and returns the exit code.
 type command struct {
 	name, summary string
-	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run           runFunc
+}
+
+// runFunc runs a command or subcommand on its arguments and returns the
+// exit code.
+type runFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// runSubcommand runs the subcommand args[0] of "fakbench <name>" from subs;
+// -h prints the command's help.
+func runSubcommand(ctx context.Context, name string, subs map[string]runFunc, args []string, stdout, stderr io.Writer) int {
+	known := slices.Sorted(maps.Keys(subs))
+	if len(args) == 0 {
+		return usageError(stderr, name, "missing subcommand: %s", strings.Join(known, ", "))
+	}
+	if sub, ok := subs[args[0]]; ok {
+		return sub(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stderr, synopsis(name))
+		return exitOK
+	}
+	return usageError(stderr, name, "unknown subcommand %q: want %s", args[0], strings.Join(known, ", "))
 }
 
 var commands = map[string]command{}

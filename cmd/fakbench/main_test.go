@@ -162,3 +162,14 @@ func TestCompareErrors(t *testing.T) {
 	assert.Contains(t, errs, "flag provided but not defined: -bogus")
 	assert.True(t, strings.Contains(errs, "usage: fakbench compare"))
 }
+
+// Every command has its help text, and the text starts with its usage line.
+func TestEveryCommandHasHelp(t *testing.T) {
+	require.NotEmpty(t, commands)
+	for name := range commands {
+		b, err := helpFiles.ReadFile("help/" + name + ".txt")
+		require.NoError(t, err, "cmd/fakbench/help/%s.txt", name)
+		assert.True(t, strings.HasPrefix(string(b), "usage: fakbench "+name), "help/%s.txt starts with its usage line", name)
+	}
+	assert.Equal(t, "usage: fakbench nope [flags]", synopsis("nope"))
+}

@@ -49,7 +49,7 @@ func TestModelGenErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"model"}, "missing subcommand: gen or info"},
+		{[]string{"model"}, "missing subcommand: gen, info"},
 		{[]string{"model", "train"}, `unknown subcommand "train"`},
 		{[]string{"model", "gen", "--out", out}, "missing --preset (one of llama1b, smol135m, tiny)"},
 		{[]string{"model", "gen", "--preset", "tiny"}, "missing --out"},

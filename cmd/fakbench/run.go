@@ -23,37 +23,6 @@ func init() {
 	})
 }
 
-const runSynopsis = `usage: fakbench run --backends gokernel,llamacpp,openvino --model MODEL --out DIR
-                    [--short] [--threads N] [--reps N] [--warmup N] [--ctx N]
-                    [--require BACKEND[,...]] [--profile tuned|untuned] [--seed N] [--quiet]
-                    [--sweep [--grid "flash_attn=on,off;n_ubatch=256,512"]]
-                    [--ablations generic,no-reuse] [--untuned]
-                    [--schedule interleaved|sequential]
-
-Runs every scenario of the report (cold full prefill, warm same prefix, warm
-changed suffix, edited stable segment, decode, suffix TTFT curve, failure
-cases) on each backend with identical token IDs and the same thread count,
-writes DIR/<backend>.json and DIR/report.md, and prints the side-by-side
-table. MODEL is a .gguf file, synthetic:PRESET[:TYPE] (presets tiny,
-smol135m, llama1b; types f32, f16, q8_0) or real:smollm2 (fetched by
-make setup).
-
---sweep makes the llama.cpp row the tuned reference composed from a sweep
-(each section from its best configuration; DIR/sweep-llamacpp.json keeps
-every configuration's report). --ablations adds Go kernel ablation rows
-(generic: the pure-Go kernels; no-reuse: no prefix reuse), --untuned adds
-llama.cpp's untuned profile as a separate row.
-
-The rows take turns on the node per section and repetition, in a rotating
-order (--schedule interleaved, the default), so drift lands on every row
-alike; the reports record the schedule. --schedule sequential runs one
-backend's whole suite after another instead (each alone in memory, so
-peak_rss_mb is recorded per row).
-
-A backend that cannot run here becomes a skipped row with its reason, unless
---require names it. Exit codes: 0 done; 1 a benchmark or a correctness check
-failed, or a required backend is unavailable; 2 usage or input error.`
-
 // runOptions are the parsed flags of "fakbench run": the comparison
 // (bench.Options) and the stdout formats.
 type runOptions struct {
@@ -63,7 +32,7 @@ type runOptions struct {
 
 func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	var o runOptions
-	fs := newFlagSet("run", runSynopsis, stderr)
+	fs := newFlagSet("run", synopsis("run"), stderr)
 	var backends string
 	backendsFlag(fs, &backends)
 	require := fs.String("require", "", "comma-separated `list` of backends that must run (an unavailable one fails the run)")
@@ -126,10 +95,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	argv := append([]string{"fakbench", "run"}, args...)
-	o.Command = report.CommandLine(argv)
-	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
-	o.Log, o.Errs = stderr, stderr
+	stamp(&o.Options, "run", args, stderr)
 	model, err := bench.Prepare(ctx, o.Options)
 	if err != nil {
 		return benchError(stderr, "run", err)
@@ -139,8 +105,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return benchError(stderr, "run", err)
 	}
 	if err := res.Write(o.Out, "fakbench: "+model.Spec, o.Command); err != nil {
-		fmt.Fprintf(stderr, "fakbench run: %v\n", err)
-		return exitFailed
+		return failed(stderr, "run", err)
 	}
 	if code := writeFormats(o, res.Reports, stdout, stderr); code != exitOK {
 		return code
@@ -153,6 +118,15 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// stamp records in o what the reports say of how they were made (the
+// command line of "fakbench <name> args", the build flags, the source
+// revision) and sends progress and errors to stderr.
+func stamp(o *bench.Options, name string, args []string, stderr io.Writer) {
+	o.Command = report.CommandLine(append([]string{"fakbench", name}, args...))
+	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
+	o.Log, o.Errs = stderr, stderr
 }
 
 // benchError prints a bench error and maps it to the exit code: an input
@@ -179,8 +153,7 @@ func writeFormats(o runOptions, reports []*report.Report, stdout, stderr io.Writ
 		}
 		data, path, err := bench.WriteFormat(o.Out, f, reports)
 		if err != nil {
-			fmt.Fprintf(stderr, "fakbench run: %v\n", err)
-			return exitFailed
+			return failed(stderr, "run", err)
 		}
 		if _, err := stdout.Write(data); err != nil {
 			return exitFailed

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fakbench/fakbench/bench"
-	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
 )
 
@@ -23,46 +22,13 @@ func init() {
 // defaultWorkloadPath is the pinned workload shipped with the repository.
 const defaultWorkloadPath = "experiments/agent-live/production-workload.json"
 
-const workloadSynopsis = `usage: fakbench workload derive --in LOG.jsonl --out W.json [--source TEXT] [--stable-fraction F]
-       fakbench workload show W.json
-       fakbench workload synth --out W.json
-       fakbench workload replay --model MODEL --out DIR [--workload W.json] [--backends LIST]
-                                [--short] [--threads N] [--reps N] [--ctx N]
-
-derive   builds a workload from a request log you recorded: JSON lines holding
-         OpenAI-compatible "usage" objects (prompt_tokens, completion_tokens,
-         prompt_tokens_details.cached_tokens) or llama.cpp server "timings"
-         (prompt_n, predicted_n, cache_n); an optional "conversation",
-         "conversation_id" or "session_id" groups turns.
-show     validates a workload and prints its shape, digest and provenance.
-synth    regenerates the default synthetic coding-agent workload.
-replay   replays the workload on live sessions of each backend (deterministic
-         token IDs at the recorded lengths) and writes DIR/workload-<backend>.json.
-         FAK_WORKLOAD_PREFILL_CAP (unset or 0 = uncapped) cuts replayed prompts.`
-
 func runWorkload(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, workloadSynopsis)
-		return exitUsage
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stderr, workloadSynopsis)
-		return exitOK
-	case "derive":
-		return workloadDerive(args[1:], stdout, stderr)
-	case "show":
-		return workloadShow(args[1:], stdout, stderr)
-	case "synth":
-		return workloadSynth(args[1:], stdout, stderr)
-	case "replay":
-		return workloadReplay(ctx, args[1:], stdout, stderr)
-	}
-	return usageError(stderr, "workload", "unknown subcommand %q (derive, show, synth, replay)", args[0])
+	return runSubcommand(ctx, "workload", map[string]runFunc{"derive": workloadDerive, "show": workloadShow,
+		"synth": workloadSynth, "replay": workloadReplay}, args, stdout, stderr)
 }
 
-func workloadDerive(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("workload derive", workloadSynopsis, stderr)
+func workloadDerive(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("workload derive", synopsis("workload"), stderr)
 	in := fs.String("in", "", "request log `file` (JSON lines); - reads stdin")
 	out := fs.String("out", "", "workload `file` to write")
 	source := fs.String("source", "", "provenance source `text` (default: the log file name)")
@@ -75,12 +41,10 @@ func workloadDerive(args []string, stdout, stderr io.Writer) int {
 	}
 	w, err := workload.DeriveFile(*in, os.Stdin, workload.DeriveOptions{Source: *source, StableFraction: *frac})
 	if err != nil {
-		fmt.Fprintf(stderr, "fakbench workload derive: %v\n", err)
-		return exitUsage
+		return badInput(stderr, "workload derive", err)
 	}
 	if err := w.Save(*out); err != nil {
-		fmt.Fprintf(stderr, "fakbench workload derive: %v\n", err)
-		return exitFailed
+		return failed(stderr, "workload derive", err)
 	}
 	d, _ := w.Digest()
 	s := w.Stats()
@@ -88,8 +52,8 @@ func workloadDerive(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func workloadShow(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("workload show", workloadSynopsis, stderr)
+func workloadShow(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("workload show", synopsis("workload"), stderr)
 	pos, code, ok := parseFlags(fs, args, 1)
 	if !ok {
 		return code
@@ -99,26 +63,14 @@ func workloadShow(args []string, stdout, stderr io.Writer) int {
 	}
 	w, err := workload.Load(pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "fakbench workload show: %v\n", err)
-		return exitUsage
+		return badInput(stderr, "workload show", err)
 	}
-	d, _ := w.Digest()
-	s := w.Stats()
-	fmt.Fprintf(stdout, "workload %s\n  digest      %s\n  source      %s\n  method      %s\n  created     %s\n", pos[0], d, w.Provenance.Source, w.Provenance.Method, w.Provenance.CreatedAt)
-	for _, n := range w.Provenance.Notes {
-		fmt.Fprintf(stdout, "  note        %s\n", n)
-	}
-	fmt.Fprintf(stdout, "  turns       %d in %d conversation(s)\n  tokens      stable %d, suffix %d, completion %d\n  max prompt  %d (with completion %d)\n\n",
-		s.Turns, s.Conversations, s.StableTokens, s.SuffixTokens, s.CompletionTokens, s.MaxPromptTokens, s.MaxContextTokens)
-	fmt.Fprintf(stdout, "%4s  %-14s %8s %8s %10s\n", "turn", "conversation", "stable", "suffix", "completion")
-	for i, t := range w.Turns {
-		fmt.Fprintf(stdout, "%4d  %-14s %8d %8d %10d\n", i, t.Conversation, t.StableTokens, t.SuffixTokens, t.CompletionTokens)
-	}
+	w.Describe(stdout, pos[0])
 	return exitOK
 }
 
-func workloadSynth(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("workload synth", workloadSynopsis, stderr)
+func workloadSynth(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("workload synth", synopsis("workload"), stderr)
 	out := fs.String("out", "", "workload `file` to write")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
@@ -131,8 +83,7 @@ func workloadSynth(args []string, stdout, stderr io.Writer) int {
 		err = w.Save(*out)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "fakbench workload synth: %v\n", err)
-		return exitFailed
+		return failed(stderr, "workload synth", err)
 	}
 	d, _ := w.Digest()
 	fmt.Fprintf(stdout, "wrote %s: %d turns, digest %s\n", *out, len(w.Turns), d)
@@ -140,7 +91,7 @@ func workloadSynth(args []string, stdout, stderr io.Writer) int {
 }
 
 func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("workload replay", workloadSynopsis, stderr)
+	fs := newFlagSet("workload replay", synopsis("workload"), stderr)
 	var backends, modelSpec, out string
 	var threads, ctxLen int
 	backendsFlag(fs, &backends)
@@ -159,18 +110,7 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := o.Check(); err != nil {
 		return usageError(stderr, "workload replay", "%v", err)
 	}
-	o.Log, o.Done = stderr, func(name string, f *workload.ReplayFile) {
-		switch f.Status {
-		case artifact.StatusOK:
-			s := f.Result.Summary
-			fmt.Fprintf(stdout, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
-				name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
-		case artifact.StatusSkipped:
-			fmt.Fprintf(stdout, "%-10s skipped: %s\n", name, f.Reason)
-		default:
-			fmt.Fprintf(stdout, "%-10s FAILED: %s\n", name, f.Reason)
-		}
-	}
+	o.Log, o.Done = stderr, func(name string, f *workload.ReplayFile) { f.Describe(stdout, name) }
 	failed, err := bench.Replay(ctx, o)
 	if err != nil {
 		return benchError(stderr, "workload replay", err)

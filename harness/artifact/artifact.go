@@ -7,6 +7,7 @@ package artifact
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -61,4 +62,19 @@ func (id *Identity) Check(path, prefix, schema string) error {
 		return fmt.Errorf("%s: %s: status %q, want ok, skipped or failed", prefix, path, id.Status)
 	}
 	return nil
+}
+
+// DescribeNotRun prints "<name> skipped: <reason>" or "<name> FAILED:
+// <reason>" for a file whose backend did not run, and reports whether it
+// printed (false for an ok file, which its own package describes).
+func (id *Identity) DescribeNotRun(w io.Writer, name string) bool {
+	switch id.Status {
+	case StatusOK:
+		return false
+	case StatusSkipped:
+		fmt.Fprintf(w, "%-10s skipped: %s\n", name, id.Reason)
+	default:
+		fmt.Fprintf(w, "%-10s FAILED: %s\n", name, id.Reason)
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/fakbench/fakbench/harness/artifact"
 )
@@ -33,4 +34,19 @@ func ReadFile(path string) (*File, error) {
 		return nil, fmt.Errorf("batch: %s: status ok but no curve points", path)
 	}
 	return &f, nil
+}
+
+// Describe prints the file as fakbench batch does: the curve as a table
+// (B, tok/s, the ratio to B = 1, per sequence, same tokens as B = 1), or
+// why the backend did not run. name is the row's name.
+func (f *File) Describe(w io.Writer, name string) {
+	if f.DescribeNotRun(w, name) || f.Curve == nil {
+		return
+	}
+	c := f.Curve
+	fmt.Fprintf(w, "%-10s batch curve (prompt %d, %d steps, %d reps; bound: %s)\n", name, c.PromptTokens, c.Steps, c.Reps, c.Bound)
+	fmt.Fprintf(w, "  %5s %12s %10s %14s %10s\n", "B", "tok/s", "vs B=1", "per sequence", "same as B=1")
+	for _, p := range c.Points {
+		fmt.Fprintf(w, "  %5d %12.1f %9.2fx %14.1f %10v\n", p.Batch, p.TokensPerSec, p.SpeedupVsB1, p.PerSequenceTPS, p.MatchesB1)
+	}
 }

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/fakbench/fakbench/harness/artifact"
 )
@@ -65,4 +66,16 @@ func (f *ReplayFile) Problems() []string {
 		}
 	}
 	return out
+}
+
+// Describe prints the file as fakbench workload replay does: one line with
+// the replay's summary, or why the backend did not run. name is the row's
+// name.
+func (f *ReplayFile) Describe(w io.Writer, name string) {
+	if f.DescribeNotRun(w, name) || f.Result == nil {
+		return
+	}
+	s := f.Result.Summary
+	fmt.Fprintf(w, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
+		name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
 }

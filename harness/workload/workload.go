@@ -284,3 +284,21 @@ func Head(w Workload, n int) Workload {
 	}
 	return out
 }
+
+// Describe prints the workload as fakbench workload show does: its digest
+// and provenance, its totals, and one line per turn. path names the file
+// it was read from.
+func (w *Workload) Describe(out io.Writer, path string) {
+	d, _ := w.Digest()
+	s := w.Stats()
+	fmt.Fprintf(out, "workload %s\n  digest      %s\n  source      %s\n  method      %s\n  created     %s\n", path, d, w.Provenance.Source, w.Provenance.Method, w.Provenance.CreatedAt)
+	for _, n := range w.Provenance.Notes {
+		fmt.Fprintf(out, "  note        %s\n", n)
+	}
+	fmt.Fprintf(out, "  turns       %d in %d conversation(s)\n  tokens      stable %d, suffix %d, completion %d\n  max prompt  %d (with completion %d)\n\n",
+		s.Turns, s.Conversations, s.StableTokens, s.SuffixTokens, s.CompletionTokens, s.MaxPromptTokens, s.MaxContextTokens)
+	fmt.Fprintf(out, "%4s  %-14s %8s %8s %10s\n", "turn", "conversation", "stable", "suffix", "completion")
+	for i, t := range w.Turns {
+		fmt.Fprintf(out, "%4d  %-14s %8d %8d %10d\n", i, t.Conversation, t.StableTokens, t.SuffixTokens, t.CompletionTokens)
+	}
+}

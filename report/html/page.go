@@ -24,6 +24,16 @@ type Run struct {
 	Rows  []*report.Report
 }
 
+// ComparePage is the page of a comparison ("fakbench compare --html"):
+// one Run per run directory, in order. command is the command line.
+func ComparePage(runs []report.RunSet, command string) Page {
+	p := Page{Title: "fakbench comparison", Command: command}
+	for _, r := range runs {
+		p.Runs = append(p.Runs, Run{Label: r.Label, Rows: r.Reports})
+	}
+	return p
+}
+
 // Page is what Render draws.
 type Page struct {
 	Title string
