@@ -11,6 +11,7 @@ import (
 
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/contract"
 )
 
 // Config sets how Run measures.
@@ -333,20 +334,9 @@ func (r *runner) openWarm() (transport.Session, error) {
 	return s, nil
 }
 
-// Divergence returns the index of the first position where a and b differ
-// (the shorter length when one is a prefix of the other), or -1 when they
-// are equal.
-func Divergence(a, b []transport.Token) int {
-	n := transport.CommonPrefix(a, b)
-	if n == len(a) && n == len(b) {
-		return -1
-	}
-	return n
-}
-
 // compareCold records the comparison of a warm output with the cold one.
 func (r *runner) compareCold(section string, warm, cold []transport.Token) (bool, int) {
-	d := Divergence(warm, cold)
+	d := contract.Divergence(warm, cold)
 	if d < 0 {
 		r.note("%s: output equals cold on all %d greedy tokens", section, len(cold))
 		return true, -1
@@ -456,7 +446,7 @@ func (r *runner) warmSamePrefix() error {
 		}
 	}
 	if warm, err := r.continueGreedy(s, first); err == nil && r.coldBase != nil {
-		if d := Divergence(warm, r.coldBase); d >= 0 {
+		if d := contract.Divergence(warm, r.coldBase); d >= 0 {
 			r.note("warm_same_prefix: output differs from cold at token %d (warm %v, cold %v)", d, warm, r.coldBase)
 		}
 	}
@@ -533,27 +523,6 @@ func (r *runner) warmChangedSuffix() error {
 	return nil
 }
 
-// MissVerdict judges from a PrefixResult whether EnsurePrefix of an n-token
-// prefix edited at index editAt (on a session holding the unedited prefix)
-// measurably missed the cache from the edit point on. It returns the verdict
-// and the reason.
-func MissVerdict(pr transport.PrefixResult, editAt, n int) (bool, string) {
-	switch {
-	case pr.ReusedTokens > editAt:
-		return false, fmt.Sprintf("reused %d tokens, past the edit at index %d: stale cache entries were kept", pr.ReusedTokens, editAt)
-	case pr.ComputedTokens < n-editAt:
-		return false, fmt.Sprintf("computed %d tokens, fewer than the %d from the edit at index %d on", pr.ComputedTokens, n-editAt, editAt)
-	case pr.ReusedTokens+pr.ComputedTokens != n:
-		return true, fmt.Sprintf("miss, but the accounting is off: reused %d + computed %d != %d prefix tokens", pr.ReusedTokens, pr.ComputedTokens, n)
-	case pr.ReusedTokens == editAt:
-		return true, fmt.Sprintf("precise miss: reused the %d tokens before the edit, recomputed %d from it", pr.ReusedTokens, pr.ComputedTokens)
-	case pr.ReusedTokens == 0:
-		return true, fmt.Sprintf("miss by full recompute: reused nothing (the %d tokens before the edit could have been kept), computed %d", editAt, pr.ComputedTokens)
-	default:
-		return true, fmt.Sprintf("miss with partial reuse: reused %d of the %d tokens before the edit, computed %d", pr.ReusedTokens, editAt, pr.ComputedTokens)
-	}
-}
-
 func (r *runner) editedStable() error {
 	sec := report.EditedStable{ExpectedCacheMiss: true, EditAt: r.sc.EditAt}
 	s, err := r.openWarm()
@@ -586,7 +555,7 @@ func (r *runner) editedStable() error {
 		if err != nil {
 			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
 		}
-		ok, why := MissVerdict(pr, r.sc.EditAt, n)
+		ok, why := contract.MissVerdict(pr, r.sc.EditAt, n)
 		if !ok && miss {
 			miss, reason = false, fmt.Sprintf("repetition %d: %s", i, why)
 		}
@@ -648,7 +617,7 @@ func (r *runner) decode() error {
 		}
 		if ref == nil {
 			ref = dec.Tokens
-		} else if d := Divergence(dec.Tokens, ref); d >= 0 {
+		} else if d := contract.Divergence(dec.Tokens, ref); d >= 0 {
 			r.note("decode: repetition %d differs from repetition 0 at token %d (non-deterministic decode)", i, d)
 		}
 		if i >= r.warm && el > 0 {
@@ -656,7 +625,7 @@ func (r *runner) decode() error {
 		}
 	}
 	if r.coldBase != nil {
-		if d := Divergence(ref[:r.sc.CompareSteps], r.coldBase[1:]); d >= 0 {
+		if d := contract.Divergence(ref[:r.sc.CompareSteps], r.coldBase[1:]); d >= 0 {
 			r.note("decode: the decoded tokens differ from the cold reference at step %d", d)
 		}
 	}
@@ -728,7 +697,7 @@ func (r *runner) stillWorks(s transport.Session, ref []transport.Token) (bool, s
 	if err != nil {
 		return false, fmt.Sprintf("decoding afterwards failed: %v", err)
 	}
-	if d := Divergence(got, ref); d >= 0 {
+	if d := contract.Divergence(got, ref); d >= 0 {
 		return false, fmt.Sprintf("the session answers differently afterwards: first divergence at token %d (got %v, want %v)", d, got, ref)
 	}
 	// The refused or cancelled call must not have thrown the cache away: the
@@ -739,18 +708,11 @@ func (r *runner) stillWorks(s transport.Session, ref []transport.Token) (bool, s
 	return true, fmt.Sprintf("session still works afterwards (same %d greedy tokens; the prefix was reused for %d of %d tokens)", len(ref), pr.ReusedTokens, len(r.sc.Stable))
 }
 
-// overContextCase checks one refused call: the typed error with sane sizes.
-func (r *runner) overContextCase(what string, err error) (bool, string) {
-	if err == nil {
-		return false, what + ": accepted (no error)"
-	}
-	var oe *transport.OverContextError
-	if !errors.As(err, &oe) {
-		return false, fmt.Sprintf("%s: the error is not a *transport.OverContextError: %v", what, err)
-	}
-	if oe.Limit != r.info.ContextLength || oe.Resident+oe.Requested <= oe.Limit {
-		return false, fmt.Sprintf("%s: typed error with inconsistent sizes (resident %d + requested %d, limit %d, context %d)",
-			what, oe.Resident, oe.Requested, oe.Limit, r.info.ContextLength)
+// overContextCase checks one refused call of a request needing total
+// positions, as the conformance kit does (contract.OverContext).
+func (r *runner) overContextCase(what string, err error, total int) (bool, string) {
+	if err := contract.OverContext(what, err, r.info.ContextLength, total); err != nil {
+		return false, err.Error()
 	}
 	return true, fmt.Sprintf("%s: refused: %v", what, err)
 }
@@ -769,10 +731,10 @@ func (r *runner) overContext() error {
 	fc := &r.rep.FailureCases
 
 	_, err = s.EnsurePrefix(r.ctx, transport.PrefixInput{Key: "overflow", Tokens: r.sc.OverflowTokens(ctxLen + 1)})
-	okA, whyA := r.overContextCase(fmt.Sprintf("EnsurePrefix of %d tokens (context %d)", ctxLen+1, ctxLen), err)
+	okA, whyA := r.overContextCase(fmt.Sprintf("EnsurePrefix of %d tokens (context %d)", ctxLen+1, ctxLen), err, ctxLen+1)
 	over := ctxLen - len(r.sc.Stable) + 1
 	_, err = s.PrefillSuffix(r.ctx, suffix(r.sc.OverflowTokens(over)))
-	okB, whyB := r.overContextCase(fmt.Sprintf("PrefillSuffix of %d tokens after a %d-token prefix (context %d)", over, len(r.sc.Stable), ctxLen), err)
+	okB, whyB := r.overContextCase(fmt.Sprintf("PrefillSuffix of %d tokens after a %d-token prefix (context %d)", over, len(r.sc.Stable), ctxLen), err, ctxLen+1)
 	okC, whyC := r.stillWorks(s, ref)
 
 	fc.Details = append(fc.Details, "over_context: "+whyA, "over_context: "+whyB, "over_context: "+whyC)
@@ -853,7 +815,7 @@ func (r *runner) cancelDecode() error {
 			}
 		}
 		j := len(dec.Tokens)
-		if k := min(j, len(cont)); Divergence(dec.Tokens[:k], cont[:k]) >= 0 {
+		if k := min(j, len(cont)); contract.Divergence(dec.Tokens[:k], cont[:k]) >= 0 {
 			bad("cancel_decode: the tokens before the cancel differ from an uncancelled decode")
 		}
 		// The cache holds exactly the tokens fed so far: decoding on must
@@ -864,7 +826,7 @@ func (r *runner) cancelDecode() error {
 			switch {
 			case err != nil:
 				bad("cancel_decode: Decode after the cancel failed: %v", err)
-			case Divergence(append(slices.Clone(dec.Tokens), next.Tokens...), cont[:j+more]) >= 0:
+			case contract.Divergence(append(slices.Clone(dec.Tokens), next.Tokens...), cont[:j+more]) >= 0:
 				bad("cancel_decode: decoding on after the cancel does not continue the uncancelled sequence")
 			default:
 				details = append(details, fmt.Sprintf("cancel_decode: decoding on after the cancel continued the sequence correctly (%d more tokens)", more))

@@ -302,27 +302,3 @@ func TestRunInterrupted(t *testing.T) {
 	assert.Equal(t, report.StatusFailed, rep.Status)
 	assert.True(t, rep.EditedStable.ActualCacheMiss, "sections before the interruption are kept")
 }
-
-func TestMissVerdict(t *testing.T) {
-	pr := func(reused, computed int) transport.PrefixResult {
-		return transport.PrefixResult{ReusedTokens: reused, ComputedTokens: computed}
-	}
-	cases := []struct {
-		pr   transport.PrefixResult
-		miss bool
-		why  string
-	}{
-		{pr(50, 50), true, "precise miss"},
-		{pr(0, 100), true, "full recompute"},
-		{pr(20, 80), true, "partial reuse"},
-		{pr(100, 0), false, "past the edit"},
-		{pr(60, 40), false, "past the edit"},
-		{pr(40, 10), false, "fewer than the 50"},
-		{pr(50, 60), true, "accounting is off"},
-	}
-	for _, c := range cases {
-		miss, why := harness.MissVerdict(c.pr, 50, 100)
-		assert.Equal(t, c.miss, miss, "%+v", c.pr)
-		assert.Contains(t, why, c.why, "%+v", c.pr)
-	}
-}

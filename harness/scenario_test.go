@@ -194,11 +194,3 @@ func TestParamsFor(t *testing.T) {
 	_, err = ParamsFor(false, 0)
 	assert.Error(t, err)
 }
-
-func TestDivergence(t *testing.T) {
-	assert.Equal(t, -1, Divergence([]transport.Token{1, 2, 3}, []transport.Token{1, 2, 3}))
-	assert.Equal(t, 1, Divergence([]transport.Token{1, 2, 3}, []transport.Token{1, 5, 3}))
-	assert.Equal(t, 0, Divergence([]transport.Token{9}, []transport.Token{1}))
-	assert.Equal(t, 2, Divergence([]transport.Token{1, 2}, []transport.Token{1, 2, 3}))
-	assert.Equal(t, -1, Divergence(nil, nil))
-}

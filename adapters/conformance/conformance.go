@@ -29,6 +29,7 @@ import (
 
 	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/contract"
 )
 
 // Options size the kit's inputs. Zero values take the defaults.
@@ -273,14 +274,6 @@ func (p plan) cold(ctx context.Context, b transport.Backend, in transport.Prefix
 	return out, nil
 }
 
-// same reports whether got equals want, naming the first divergence.
-func same(what string, got, want []transport.Token) error {
-	if d := harness.Divergence(got, want); d >= 0 {
-		return fmt.Errorf("%s: greedy tokens differ from a cold session at index %d (got %v, want %v)", what, d, got, want)
-	}
-	return nil
-}
-
 // openWarm starts a session with the plan's prefix and suffix.
 func (p plan) openWarm(ctx context.Context, b transport.Backend) (transport.Session, []transport.Token, error) {
 	s, err := newSession(ctx, b, "")
@@ -364,7 +357,7 @@ func (p plan) expectTurn(ctx context.Context, s transport.Session, what string, 
 	got, err := p.greedy(ctx, s, p.prefix(), p.sc.Suffix)
 	if err != nil {
 		pb.addf("%s: %v", what, err)
-	} else if err := same(what, got, want); err != nil {
+	} else if err := contract.SameAsCold(what, got, want); err != nil {
 		pb.addf("%w", err)
 	}
 }
@@ -493,7 +486,7 @@ func CheckWarmEqualsCold(ctx context.Context, b transport.Backend, o Options) er
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.what, err)
 		}
-		if err := same(st.what, got, st.want); err != nil {
+		if err := contract.SameAsCold(st.what, got, st.want); err != nil {
 			pb.addf("%w", err)
 		}
 	}
@@ -502,34 +495,10 @@ func CheckWarmEqualsCold(ctx context.Context, b transport.Backend, o Options) er
 	if err != nil {
 		return fmt.Errorf("suffix replaced without EnsurePrefix: %w", err)
 	}
-	if err := same("suffix replaced without EnsurePrefix", got, changed); err != nil {
+	if err := contract.SameAsCold("suffix replaced without EnsurePrefix", got, changed); err != nil {
 		pb.addf("%w", err)
 	}
 	return pb.err()
-}
-
-// overContextErr checks one refused request.
-func overContextErr(what string, err error, limit, total int) error {
-	if err == nil {
-		return fmt.Errorf("%s: accepted, want an over-context error", what)
-	}
-	var oe *transport.OverContextError
-	if !errors.As(err, &oe) {
-		return fmt.Errorf("%s: error is not a *transport.OverContextError (IsOverContext false): %v", what, err)
-	}
-	if !transport.IsOverContext(err) {
-		return fmt.Errorf("%s: transport.IsOverContext is false for %v", what, err)
-	}
-	if oe.Limit != limit {
-		return fmt.Errorf("%s: error says the limit is %d, the backend's context is %d", what, oe.Limit, limit)
-	}
-	if oe.Resident+oe.Requested != total {
-		return fmt.Errorf("%s: error says %d resident + %d requested, the request needs %d positions", what, oe.Resident, oe.Requested, total)
-	}
-	if oe.Op == "" || !strings.Contains(err.Error(), "context") {
-		return fmt.Errorf("%s: error names no operation or does not say what is wrong: %q", what, err.Error())
-	}
-	return nil
 }
 
 // CheckOverContext checks that requests past the context are refused with the typed error.
@@ -543,12 +512,12 @@ func CheckOverContext(ctx context.Context, b transport.Backend, o Options) error
 	n := len(p.sc.Stable)
 
 	_, err = ensure(ctx, s, transport.PrefixInput{Key: "overflow", Tokens: p.sc.OverflowTokens(p.ctx + 1)})
-	if err := overContextErr(fmt.Sprintf("EnsurePrefix of %d tokens", p.ctx+1), err, p.ctx, p.ctx+1); err != nil {
+	if err := contract.OverContext(fmt.Sprintf("EnsurePrefix of %d tokens", p.ctx+1), err, p.ctx, p.ctx+1); err != nil {
 		pb.addf("%w", err)
 	}
 	over := p.ctx - n + 1
 	_, err = prefill(ctx, s, p.sc.OverflowTokens(over))
-	if err := overContextErr(fmt.Sprintf("PrefillSuffix of %d tokens after a %d-token prefix", over, n), err, p.ctx, p.ctx+1); err != nil {
+	if err := contract.OverContext(fmt.Sprintf("PrefillSuffix of %d tokens after a %d-token prefix", over, n), err, p.ctx, p.ctx+1); err != nil {
 		pb.addf("%w", err)
 	}
 	if _, err := prefill(ctx, s, p.sc.Suffix); err != nil {
@@ -556,7 +525,7 @@ func CheckOverContext(ctx context.Context, b transport.Backend, o Options) error
 	}
 	resident := n + len(p.sc.Suffix)
 	_, err = decode(ctx, s, p.ctx-resident+1)
-	if err := overContextErr(fmt.Sprintf("Decode(%d) with %d positions resident", p.ctx-resident+1, resident), err, p.ctx, p.ctx+1); err != nil {
+	if err := contract.OverContext(fmt.Sprintf("Decode(%d) with %d positions resident", p.ctx-resident+1, resident), err, p.ctx, p.ctx+1); err != nil {
 		pb.addf("%w", err)
 	}
 	return pb.err()
@@ -588,7 +557,7 @@ func CheckUsableAfterOverContext(ctx context.Context, b transport.Backend, o Opt
 	if err != nil {
 		return pb.stop("after a refused PrefillSuffix: %w", err)
 	}
-	if err := same("after refused requests", got, want); err != nil {
+	if err := contract.SameAsCold("after refused requests", got, want); err != nil {
 		pb.addf("%w", err)
 	}
 	// A refused Decode keeps the pending token: decoding on continues.
@@ -613,7 +582,7 @@ func CheckUsableAfterOverContext(ctx context.Context, b transport.Backend, o Opt
 			if err != nil {
 				return pb.stop("reference session: Decode(1): %w", err)
 			}
-			if harness.Divergence(more.Tokens, next.Tokens) >= 0 {
+			if contract.Divergence(more.Tokens, next.Tokens) >= 0 {
 				pb.addf("after a refused Decode the next token is %v, a session that was never refused gives %v", more.Tokens, next.Tokens)
 			}
 		}
@@ -642,7 +611,7 @@ type cutShort struct {
 func (p plan) decodeOn(ctx context.Context, s transport.Session, got, ref []transport.Token) cutShort {
 	j := len(got)
 	c := cutShort{k: min(j, len(ref)), more: min(p.steps, len(ref)-j), diverge: -1}
-	c.before = harness.Divergence(got[:c.k], ref[:c.k]) >= 0
+	c.before = contract.Divergence(got[:c.k], ref[:c.k]) >= 0
 	if c.more <= 0 {
 		c.more = 0
 		return c
@@ -652,7 +621,7 @@ func (p plan) decodeOn(ctx context.Context, s transport.Session, got, ref []tran
 		c.err = err
 		return c
 	}
-	c.diverge = harness.Divergence(append(append([]transport.Token(nil), got...), next.Tokens...), ref[:j+c.more])
+	c.diverge = contract.Divergence(append(append([]transport.Token(nil), got...), next.Tokens...), ref[:j+c.more])
 	return c
 }
 
@@ -906,10 +875,10 @@ func CheckTwoSessions(ctx context.Context, b transport.Backend, o Options) error
 		gotA = append(gotA, da.Tokens...)
 		gotB = append(gotB, db.Tokens...)
 	}
-	if err := same("A interleaved with B", gotA, wantA); err != nil {
+	if err := contract.SameAsCold("A interleaved with B", gotA, wantA); err != nil {
 		pb.addf("%w", err)
 	}
-	if err := same("B interleaved with A", gotB, wantB); err != nil {
+	if err := contract.SameAsCold("B interleaved with A", gotB, wantB); err != nil {
 		pb.addf("%w", err)
 	}
 
@@ -938,10 +907,10 @@ func CheckTwoSessions(ctx context.Context, b transport.Backend, o Options) error
 	case rb.err != nil:
 		pb.addf("B, concurrent: %v", rb.err)
 	default:
-		if err := same("A concurrent with B", ra.got, wantB); err != nil {
+		if err := contract.SameAsCold("A concurrent with B", ra.got, wantB); err != nil {
 			pb.addf("%w", err)
 		}
-		if err := same("B concurrent with A", rb.got, wantA); err != nil {
+		if err := contract.SameAsCold("B concurrent with A", rb.got, wantA); err != nil {
 			pb.addf("%w", err)
 		}
 	}

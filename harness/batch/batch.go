@@ -17,6 +17,7 @@ import (
 	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/contract"
 )
 
 // Schema names the batch result format.
@@ -176,7 +177,7 @@ func Measure(ctx context.Context, bd transport.BatchDecoder, opts Options) (Curv
 				if b == batches[0] {
 					ref = res.Tokens[0]
 				}
-				p.FirstDivergence = harness.Divergence(ref, res.Tokens[0])
+				p.FirstDivergence = contract.Divergence(ref, res.Tokens[0])
 				p.MatchesB1 = p.FirstDivergence < 0
 			}
 		}

@@ -7,6 +7,20 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 )
 
+// FilePrefix and WorkloadFilePrefix start the names of a backend's files:
+// FileName(backend) and WorkloadFileName(backend).
+const (
+	FilePrefix         = "batch-"
+	WorkloadFilePrefix = "diag-batch-workload-"
+)
+
+// FileName is the batch curve file of a backend ("batch-<backend>.json").
+func FileName(backend string) string { return FilePrefix + backend + ".json" }
+
+// WorkloadFileName is the batch workload diagnostic of a backend
+// ("diag-batch-workload-<backend>.json").
+func WorkloadFileName(backend string) string { return WorkloadFilePrefix + backend + ".json" }
+
 // File is batch-<backend>.json: one backend's curve with the identity of
 // the run that measured it.
 type File struct {

@@ -7,6 +7,12 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 )
 
+// ReplayFilePrefix starts the name of a backend's replay file.
+const ReplayFilePrefix = "workload-"
+
+// ReplayFileName is the replay file of a backend ("workload-<backend>.json").
+func ReplayFileName(backend string) string { return ReplayFilePrefix + backend + ".json" }
+
 // ReplayFile is workload-<backend>.json: one backend's replay with the
 // identity of the run and of the workload it replayed.
 type ReplayFile struct {
