@@ -15,7 +15,6 @@ import (
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/models"
-	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -75,7 +74,7 @@ func Batch(ctx context.Context, o BatchOptions) (failed bool, err error) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	fileName := nodebench.BatchFileName
+	fileName := batch.FileName
 	var note string
 	if o.Workload != "" {
 		w, err := workload.Load(o.Workload)
@@ -88,7 +87,7 @@ func Batch(ctx context.Context, o BatchOptions) (failed bool, err error) {
 		}
 		capped, res := workload.ApplyCap(w, caps.PromptCap)
 		o.Prompt, o.Steps = MedianTurn(capped)
-		fileName = nodebench.BatchWorkloadFileName
+		fileName = batch.WorkloadFileName
 		note = fmt.Sprintf("workload diagnostic: prompt %d and steps %d from the median turn of %s (prompt cap %d, %d turns capped)", o.Prompt, o.Steps, o.Workload, caps.PromptCap, res.CappedTurns)
 	}
 	model, err := prepareModel(ctx, o.ModelSpec, o.Out, logw)

@@ -11,7 +11,6 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/host"
-	"github.com/fakbench/fakbench/nodebench"
 )
 
 // ShortReplayTurns is how many turns per conversation a short replay keeps.
@@ -111,7 +110,7 @@ func Replay(ctx context.Context, o ReplayOptions) (failed bool, err error) {
 		if status != artifact.StatusOK && status != artifact.StatusSkipped {
 			failed = true
 		}
-		if err := WriteJSONFile(filepath.Join(o.Out, nodebench.ReplayFileName(name)), f); err != nil {
+		if err := WriteJSONFile(filepath.Join(o.Out, workload.ReplayFileName(name)), f); err != nil {
 			return failed, err
 		}
 		if ctx.Err() != nil {

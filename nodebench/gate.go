@@ -397,7 +397,7 @@ func checkBatchCurve(ev *evidence) Criterion {
 	bad = append(bad, ev.batchErrs...)
 	if len(good) == 0 {
 		if len(bad) == 0 {
-			return fail(CriterionBatchCurve, "no %s under %s/", BatchFileName("<backend>"), BatchDir)
+			return fail(CriterionBatchCurve, "no %s under %s/", batch.FileName("<backend>"), BatchDir)
 		}
 		return fail(CriterionBatchCurve, "no batching backend has a full curve: %s", strings.Join(bad, "; "))
 	}

@@ -77,9 +77,9 @@ func (f fixture) build(t *testing.T) string {
 	if sp == 0 {
 		sp = 3
 	}
-	writeJSON(t, filepath.Join(dir, BatchDir, BatchFileName("llamacpp")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp",
+	writeJSON(t, filepath.Join(dir, BatchDir, batch.FileName("llamacpp")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp",
 		Status: artifact.StatusOK, Short: f.short}, Curve: curve(sp, f.bounded)})
-	writeJSON(t, filepath.Join(dir, BatchDir, BatchFileName("gokernel")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
+	writeJSON(t, filepath.Join(dir, BatchDir, batch.FileName("gokernel")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
 		Status: artifact.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short}})
 
 	turns := 4
@@ -96,7 +96,7 @@ func (f fixture) build(t *testing.T) string {
 	if f.caps.PrefillCap > 0 {
 		capRes.CappedTurns, capRes.DroppedTokens = 3, 400
 	}
-	writeJSON(t, filepath.Join(dir, WorkloadDir, ReplayFileName("gokernel")), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
+	writeJSON(t, filepath.Join(dir, WorkloadDir, workload.ReplayFileName("gokernel")), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
 		Backend: "gokernel", Status: artifact.StatusOK, Short: f.short}, WorkloadTurns: turns, ReplayedTurns: replayed,
 		Caps: f.caps, PrefillCap: capRes, Result: res})
 
@@ -269,7 +269,7 @@ func TestInvalidReportsFail(t *testing.T) {
 	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "gokernel.json"), bad))
 	// A replay whose prefix reuse stopped.
 	var rf workload.ReplayFile
-	path := filepath.Join(dir, WorkloadDir, ReplayFileName("gokernel"))
+	path := filepath.Join(dir, WorkloadDir, workload.ReplayFileName("gokernel"))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &rf))

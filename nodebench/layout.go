@@ -15,6 +15,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/fakbench/fakbench/harness/batch"
+	"github.com/fakbench/fakbench/harness/workload"
 )
 
 // Layout is one node-bench artifact folder and where each piece of evidence
@@ -58,31 +61,10 @@ const (
 	PinnedWorkloadFile = "production-workload.json"
 )
 
-// File names of the per-backend files: prefix + backend + ".json".
-const (
-	batchPrefix         = "batch-"
-	batchWorkloadPrefix = "diag-batch-workload-"
-	replayPrefix        = "workload-"
-	jsonSuffix          = ".json"
-)
-
-// BatchFileName is the batch curve file of a backend ("batch-<backend>.json").
-func BatchFileName(backend string) string { return batchPrefix + backend + jsonSuffix }
-
-// BatchWorkloadFileName is the batch workload diagnostic of a backend
-// ("diag-batch-workload-<backend>.json").
-func BatchWorkloadFileName(backend string) string {
-	return batchWorkloadPrefix + backend + jsonSuffix
-}
-
-// ReplayFileName is the workload replay file of a backend
-// ("workload-<backend>.json").
-func ReplayFileName(backend string) string { return replayPrefix + backend + jsonSuffix }
-
 // batchName and replayName name a backend's files in the gate's findings
 // ("batch-llamacpp says short").
-func batchName(backend string) string  { return batchPrefix + backend }
-func replayName(backend string) string { return replayPrefix + backend }
+func batchName(backend string) string  { return batch.FilePrefix + backend }
+func replayName(backend string) string { return workload.ReplayFilePrefix + backend }
 
 // Subdirs are the sub-folders a run creates, in order.
 func Subdirs() []string { return []string{BenchDir, WorkloadDir, BatchDir, LogsDir} }
@@ -110,11 +92,11 @@ func (l Layout) GateJSON() string { return l.Path(GateJSONFile) }
 func (l Layout) PinnedWorkload() string { return l.Path(WorkloadDir, PinnedWorkloadFile) }
 
 // BatchFiles lists the batch curve files (batch/batch-*.json), sorted.
-func (l Layout) BatchFiles() []string { return glob(l.Batch(), batchPrefix, jsonSuffix) }
+func (l Layout) BatchFiles() []string { return glob(l.Batch(), batch.FilePrefix, ".json") }
 
 // ReplayFiles lists the workload replay files (workload/workload-*.json),
 // sorted.
-func (l Layout) ReplayFiles() []string { return glob(l.Workload(), replayPrefix, jsonSuffix) }
+func (l Layout) ReplayFiles() []string { return glob(l.Workload(), workload.ReplayFilePrefix, ".json") }
 
 // LogBase is the relative, slash-separated base of a step's log files
 // ("logs/10-run"): .stdout and .stderr are appended.

@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/harness/batch"
+	"github.com/fakbench/fakbench/harness/workload"
 )
 
 func TestLayoutNames(t *testing.T) {
@@ -16,9 +19,9 @@ func TestLayoutNames(t *testing.T) {
 	assert.Equal(t, filepath.Join("x", "node", "workload", "production-workload.json"), l.PinnedWorkload())
 	assert.Equal(t, filepath.Join("x", "node", "gate-output.txt"), l.GateText())
 	assert.Equal(t, filepath.Join("x", "node", "gate-output.json"), l.GateJSON())
-	assert.Equal(t, "batch-llamacpp.json", BatchFileName("llamacpp"))
-	assert.Equal(t, "diag-batch-workload-llamacpp.json", BatchWorkloadFileName("llamacpp"))
-	assert.Equal(t, "workload-gokernel.json", ReplayFileName("gokernel"))
+	assert.Equal(t, "batch-llamacpp.json", batch.FileName("llamacpp"))
+	assert.Equal(t, "diag-batch-workload-llamacpp.json", batch.WorkloadFileName("llamacpp"))
+	assert.Equal(t, "workload-gokernel.json", workload.ReplayFileName("gokernel"))
 	assert.Equal(t, "logs/10-run", LogBase(10, "run"))
 	assert.Equal(t, []string{"bench", "workload", "batch", "logs"}, Subdirs())
 	for _, rel := range []string{ManifestFile, GateTextFile, GateJSONFile} {
@@ -33,10 +36,10 @@ func TestLayoutCreateAndFiles(t *testing.T) {
 	for _, d := range Subdirs() {
 		assert.DirExists(t, l.Path(d))
 	}
-	writeFile(t, l.Dir, "batch/"+BatchFileName("b"), "{}")
-	writeFile(t, l.Dir, "batch/"+BatchFileName("a"), "{}")
-	writeFile(t, l.Dir, "batch/"+BatchWorkloadFileName("a"), "{}")
-	writeFile(t, l.Dir, "workload/"+ReplayFileName("a"), "{}")
+	writeFile(t, l.Dir, "batch/"+batch.FileName("b"), "{}")
+	writeFile(t, l.Dir, "batch/"+batch.FileName("a"), "{}")
+	writeFile(t, l.Dir, "batch/"+batch.WorkloadFileName("a"), "{}")
+	writeFile(t, l.Dir, "workload/"+workload.ReplayFileName("a"), "{}")
 	writeFile(t, l.Dir, "workload/"+PinnedWorkloadFile, "{}")
 	assert.Equal(t, []string{l.Path(BatchDir, "batch-a.json"), l.Path(BatchDir, "batch-b.json")}, l.BatchFiles())
 	assert.Equal(t, []string{l.Path(WorkloadDir, "workload-a.json")}, l.ReplayFiles())

@@ -253,7 +253,7 @@ func TestBatchCommandOnGoKernel(t *testing.T) {
 	dir := t.TempDir()
 	code, stdout, stderr := runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "gokernel", "--short", "--batches", "1,2", "--threads", "1")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	f, err := batch.ReadFile(filepath.Join(dir, nodebench.BatchFileName("gokernel")))
+	f, err := batch.ReadFile(filepath.Join(dir, batch.FileName("gokernel")))
 	require.NoError(t, err)
 	assert.True(t, f.Short)
 	if f.Status == artifact.StatusSkipped {
@@ -353,7 +353,7 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 		"--short", "--batches", "1,2,4", "--threads", "1", "--report-dir", benchDir)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	assert.Contains(t, stdout, "zz-test-batch batch curve (prompt 16, 8 steps, 1 reps")
-	f, err := batch.ReadFile(filepath.Join(dir, nodebench.BatchFileName("zz-test-batch")))
+	f, err := batch.ReadFile(filepath.Join(dir, batch.FileName("zz-test-batch")))
 	require.NoError(t, err)
 	require.Equal(t, artifact.StatusOK, f.Status)
 	assert.Equal(t, 4, f.Curve.MaxBatch)
@@ -377,7 +377,7 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 	code, stdout, stderr = runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
 		"--short", "--batches", "1,2", "--threads", "1", "--workload", repoFile(defaultWorkloadPath))
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	d, err := batch.ReadFile(filepath.Join(dir, nodebench.BatchWorkloadFileName("zz-test-batch")))
+	d, err := batch.ReadFile(filepath.Join(dir, batch.WorkloadFileName("zz-test-batch")))
 	require.NoError(t, err)
 	assert.Equal(t, 40, d.Curve.PromptTokens)
 	require.Len(t, d.Notes, 1)
