@@ -1,0 +1,28 @@
+// Package layers is the module's package map as a rule: every package sits
+// in one layer, and a package imports only packages of lower layers (its
+// test checks the whole tree on every make check). A new package goes into
+// the table before it builds on anything; docs/DEVELOPING.md says what each
+// one owns.
+package layers
+
+// Table lists the module's packages (paths relative to the module), lowest
+// layer first.
+var Table = [][]string{
+	// Foundations: no import from this module.
+	{"transport", "gguf", "internal/env", "internal/host", "internal/buildisa", "internal/progress",
+		"internal/layers", "harness/artifact", "llamacpp/ggmlamx"},
+	// The contract's pieces, the report schema, the kernels, the registry.
+	{"transport/session", "transport/contract", "internal/cpuid", "gokernel/kernels", "report",
+		"parity", "adapters", "adapters/conformance/fake"},
+	// Models and the renderers; the harness.
+	{"models", "report/formats", "report/html", "harness"},
+	// The backends; what the harness measures besides the run; the kit.
+	{"gokernel", "llamacpp", "openvino", "harness/batch", "harness/sweep", "harness/workload",
+		"adapters/conformance"},
+	// Every backend registered; the node bench's folder, manifest and gate.
+	{"adapters/all", "nodebench"},
+	// A whole comparison, the one place a report is assembled.
+	{"bench"},
+	// The command line.
+	{"cmd/fakbench"},
+}
