@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// beforeRedesign is the Go kernel's report written by the last commit
+// before the package redesign (5452b76) for the command line below, on an
+// Intel Xeon; the redesign promised the same CLI and the same JSON.
+const beforeRedesign = "testdata/report-before-redesign.json"
+
+// What differs between two runs of one command without the code changing:
+// the timings, the host and build, the clock, and the CPU-dependent kernel
+// choice. Such a field must be there on both sides when it is on the
+// "before" side (unless it is CPU-dependent, as an empty feature list may
+// be left out) but its value is not compared.
+var (
+	timingKey    = regexp.MustCompile(`(^|_)(ms|tps|tokens_per_sec|samples_ms|samples_tps|ttft_samples_ms|stats|peak_rss_mb)$`)
+	volatileKeys = map[string]bool{"host": true, "build_flags": true, "command": true, "started_at": true,
+		"finished_at": true, "backend_version": true, "isa": true, "kernels": true,
+		// A cancel lands after a timing-dependent number of tokens, and the
+		// details say more when it lands mid-decode; the verdicts are compared.
+		"details": true}
+	cpuDependent = map[string]bool{"cpu_features_unused": true}
+	digits       = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
+	// addedOnPurpose are the fields the redesign added, each with why: a
+	// reader of the old shape ignores them (additive, omitted when empty).
+	addedOnPurpose = map[string]string{
+		".backend_display": "the registry's display name, so the renderers no longer spell backend names",
+	}
+)
+
+// flatten maps every leaf of a decoded JSON document to its path; strings
+// are kept with their numbers masked (notes and details quote timings).
+func flatten(v any, path string, out map[string]any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			key := path + "." + k
+			switch {
+			case timingKey.MatchString(k), volatileKeys[k]:
+				out[key] = "<volatile>"
+			case cpuDependent[k]:
+			default:
+				flatten(x, key, out)
+			}
+		}
+	case []any:
+		for i, x := range t {
+			flatten(x, path+"["+itoa(i)+"]", out)
+		}
+		if len(t) == 0 {
+			out[path] = "[]"
+		}
+	case string:
+		out[path] = digits.ReplaceAllString(t, "#")
+	default:
+		out[path] = t
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// The redesign changed no field of the report: the same command writes the
+// same fields with the same values, timings and host facts aside.
+func TestReportSameAsBeforeRedesign(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short",
+		"--threads", "1", "--reps", "1", "--warmup", "0", "--seed", "1", "--membw", "-1", "--quiet", "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+
+	read := func(path string) map[string]any {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var v any
+		require.NoError(t, json.Unmarshal(data, &v), path)
+		flat := map[string]any{}
+		flatten(v, "", flat)
+		return flat
+	}
+	before, after := read(beforeRedesign), read(filepath.Join(out, "gokernel.json"))
+	require.Greater(t, len(before), 80, "the fixture is a whole report")
+
+	var missing, added []string
+	for k, v := range before {
+		got, ok := after[k]
+		if !ok {
+			missing = append(missing, k)
+			continue
+		}
+		assert.Equal(t, v, got, "field %s", k)
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok && addedOnPurpose[k] == "" {
+			added = append(added, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(added)
+	assert.Empty(t, missing, "fields the report had before the redesign")
+	assert.Empty(t, added, "fields the report did not have before the redesign")
+}
