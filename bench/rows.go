@@ -562,14 +562,9 @@ func runOne(ctx context.Context, o Options, m models.Resolved, sc harness.Scenar
 	}
 	rep, err := harness.Run(ctx, b, sc, harness.Config{
 		Reps: o.Reps, Warmup: warmup, Short: o.Short, Threads: o.Threads,
-		Model: m.Name, Profile: row.profile,
-		Progress: bar.Func(), Yield: yield,
+		Progress: bar.Func(), Yield: yield, Base: baseReport(o, m, row),
 	})
 	bar.Done()
-	if rep == nil {
-		rep = &report.Report{Extras: report.Extras{Status: report.StatusFailed}}
-	}
-	fillMissing(rep, baseReport(o, m, row))
 	if err != nil {
 		rep.Status = report.StatusFailed
 		fmt.Fprintf(progressW, "fakbench run: %s failed: %v\n", name, err)
@@ -629,41 +624,6 @@ func addRoofline(rep *report.Report, weightBytes int64, host report.Host) {
 	rep.Notes = append(rep.Notes, fmt.Sprintf(
 		"decode roofline: memory bandwidth %.1f GB/s over %d weight bytes read per token = %.1f tok/s (KV-cache reads not counted)",
 		host.MemBWGBs, weightBytes, rep.Decode.RooflineTPS))
-}
-
-// fillMissing copies base's identifying fields into r where r left them
-// empty (the harness fills the measurements; the CLI knows the run).
-func fillMissing(r, base *report.Report) {
-	if r.Model == "" {
-		r.Model = base.Model
-	}
-	if r.Backend == "" {
-		r.Backend = base.Backend
-	}
-	if r.Mode == "" {
-		r.Mode = base.Mode
-	}
-	if r.Profile == "" {
-		r.Profile = base.Profile
-	}
-	if r.SchemaVersion == "" {
-		r.SchemaVersion = base.SchemaVersion
-	}
-	if r.RowKind == "" {
-		r.RowKind = base.RowKind
-	}
-	if r.RowLabel == "" {
-		r.RowLabel = base.RowLabel
-	}
-	r.Threads = base.Threads
-	if r.Repetitions == 0 {
-		r.Repetitions = base.Repetitions
-	}
-	r.Warmup = base.Warmup
-	r.Short = base.Short
-	r.ModelSpec = base.ModelSpec
-	r.ModelDigest = base.ModelDigest
-	r.Command = base.Command
 }
 
 // measureHost collects the host facts and the memory bandwidth for the

@@ -41,6 +41,12 @@ type Config struct {
 	// repetition (warm-up included), outside any timed span: Interleave
 	// passes the function that hands the node to the next backend.
 	Yield func()
+	// Base, when set, is the row as its caller knows it before anything
+	// runs (bench: row kind and label, model spec and digest, command,
+	// threads): the report starts as a copy of it, and the harness fills
+	// only what Base leaves empty, so the identity of a row is written in
+	// one place. Repetitions and Warmup are always what ran.
+	Base *report.Report
 }
 
 // DefaultMode is the report mode of a Run.
@@ -151,45 +157,48 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 
 func (r *runner) newReport() *report.Report {
 	info := r.info
-	rep := &report.Report{
-		Model:          r.cfg.Model,
-		Backend:        r.b.Name(),
-		Mode:           r.cfg.Mode,
-		Profile:        r.cfg.Profile,
-		BackendVersion: r.b.Version(),
+	rep := &report.Report{}
+	if r.cfg.Base != nil {
+		*rep = *r.cfg.Base
+		rep.Notes = append([]string(nil), r.cfg.Base.Notes...)
 	}
-	if rep.Model == "" {
-		rep.Model = info.Name
-	}
-	if rep.Mode == "" {
-		rep.Mode = DefaultMode
-	}
-	settings := r.b.Settings()
-	threads := r.cfg.Threads
-	if threads == 0 {
-		if n, err := strconv.Atoi(settings["threads"]); err == nil {
-			threads = n
+	fill := func(p *string, v string) {
+		if *p == "" {
+			*p = v
 		}
 	}
-	rep.Extras = report.Extras{
-		SchemaVersion: report.SchemaVersion,
-		Threads:       threads,
-		Repetitions:   r.reps,
-		Warmup:        r.warm,
-		Short:         r.cfg.Short,
-		TokenDigest:   r.sc.Digest(),
-		Settings:      settings,
-		StartedAt:     time.Now().UTC().Format(time.RFC3339Nano),
-		Scenario:      r.sc.Shape(),
-		ModelInfo: &report.ModelInfo{
-			Name:          info.Name,
-			Architecture:  info.Architecture,
-			ContextLength: info.ContextLength,
-			VocabSize:     info.VocabSize,
-			Parameters:    info.Parameters,
-			WeightBytes:   info.WeightBytes,
-			WeightType:    info.WeightType,
-		},
+	fill(&rep.Model, r.cfg.Model)
+	fill(&rep.Model, info.Name)
+	fill(&rep.Backend, r.b.Name())
+	fill(&rep.Mode, r.cfg.Mode)
+	fill(&rep.Mode, DefaultMode)
+	fill(&rep.Profile, r.cfg.Profile)
+	fill(&rep.BackendVersion, r.b.Version())
+	fill(&rep.SchemaVersion, report.SchemaVersion)
+	settings := r.b.Settings()
+	if rep.Threads == 0 {
+		rep.Threads = r.cfg.Threads
+	}
+	if rep.Threads == 0 {
+		if n, err := strconv.Atoi(settings["threads"]); err == nil {
+			rep.Threads = n
+		}
+	}
+	// What ran, whatever Base says.
+	rep.Repetitions, rep.Warmup = r.reps, r.warm
+	rep.Short = rep.Short || r.cfg.Short
+	rep.TokenDigest = r.sc.Digest()
+	rep.Settings = settings
+	rep.StartedAt = time.Now().UTC().Format(time.RFC3339Nano)
+	rep.Scenario = r.sc.Shape()
+	rep.ModelInfo = &report.ModelInfo{
+		Name:          info.Name,
+		Architecture:  info.Architecture,
+		ContextLength: info.ContextLength,
+		VocabSize:     info.VocabSize,
+		Parameters:    info.Parameters,
+		WeightBytes:   info.WeightBytes,
+		WeightType:    info.WeightType,
 	}
 	rep.Notes = append(rep.Notes, fmt.Sprintf(
 		"token IDs drawn from [%d, %d) with seed %d; output_equals_cold compares greedy token IDs: the first token from PrefillSuffix plus %d Decode steps, against a fresh session given the same full input (first_divergence -1: none)",

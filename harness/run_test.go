@@ -155,6 +155,32 @@ func TestRunDefaultsAndWarmup(t *testing.T) {
 	assert.Equal(t, 1, rep.Warmup)
 }
 
+// A Base row's identity is kept as given; the harness fills only what it
+// leaves empty, and the caller's Base is not written to.
+func TestRunKeepsBase(t *testing.T) {
+	b := fake.New(fake.Config{})
+	base := &report.Report{Model: "the model", Profile: "tuned", Notes: []string{"row note"}}
+	base.RowKind, base.RowLabel, base.ModelSpec, base.Command = report.KindKernel, "fake-x", "synthetic:tiny", "fakbench run"
+	base.Threads, base.Repetitions, base.Warmup = 3, 1, 0
+	rep, err := harness.Run(context.Background(), b, shortScenario(t), harness.Config{Short: true, Warmup: -1, Base: base})
+	require.NoError(t, err)
+	assert.Equal(t, "the model", rep.Model)
+	assert.Equal(t, b.Name(), rep.Backend, "filled: Base left it empty")
+	assert.Equal(t, harness.DefaultMode, rep.Mode)
+	assert.Equal(t, report.KindKernel, rep.RowKind)
+	assert.Equal(t, "fake-x", rep.RowLabel)
+	assert.Equal(t, "synthetic:tiny", rep.ModelSpec)
+	assert.Equal(t, "fakbench run", rep.Command)
+	assert.Equal(t, 3, rep.Threads)
+	assert.Equal(t, 2, rep.Repetitions, "what ran (the short default), not what Base said")
+	assert.Len(t, rep.ColdFullPrefill.SamplesMS, 2)
+	assert.Equal(t, report.SchemaVersion, rep.SchemaVersion)
+	assert.Equal(t, "row note", rep.Notes[0])
+	assert.Greater(t, len(rep.Notes), 1)
+	assert.Equal(t, []string{"row note"}, base.Notes, "Base is not written to")
+	assert.Empty(t, base.Backend)
+}
+
 // Each contract violation must turn the matching report flag false.
 func TestRunDetectsBugs(t *testing.T) {
 	t.Run("no reuse", func(t *testing.T) {
