@@ -57,8 +57,12 @@ type Backend struct {
 
 	// IRPath is the .xml file the model was compiled from.
 	IRPath string
-	// IRCached says the IR was found in the cache rather than written.
+	// IRCached says the IR was found in the cache, matching its sidecar,
+	// rather than written.
 	IRCached bool
+	// IRCacheNote says what the IR cache did and, when it wrote the IR
+	// again, why (Settings()["ir_cache"]).
+	IRCacheNote string
 	// ConvertTime is how long writing the IR took (zero when cached).
 	ConvertTime time.Duration
 	// CompileTime is how long reading and compiling the IR took.
@@ -72,8 +76,9 @@ type Backend struct {
 var _ transport.Backend = (*Backend)(nil)
 
 // Open loads the runtime, converts the GGUF at o.ModelPath to IR (or reuses
-// the cached IR) and compiles it for the CPU. Extra settings (options.go):
-// "ir_cache_dir" (where IRs are kept; default <model>.ov beside the GGUF),
+// the cached IR when it matches its sidecar; ircache.go) and compiles it for
+// the CPU. Extra settings (options.go): "ir_cache_dir" (where IRs are kept;
+// default openvino-ir under the project's cache folder, models.CacheDir),
 // "batch" (prefill tokens per inference call) and the precision pins
 // "inference_precision", "dynamic_quantization_group_size",
 // "kv_cache_precision" and "execution_mode" (unset: the plugin's per-ISA
@@ -117,15 +122,10 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cacheDir := cfg.irCacheDir
-	if cacheDir == "" {
-		cacheDir = o.ModelPath + ".ov"
-	}
-	xmlPath, cached, convert, err := ensureIR(f, spec, ctxLen, digest, cacheDir)
+	ir, err := ensureIR(f, spec, ctxLen, digest, irCacheRoot(cfg.irCacheDir))
 	if err != nil {
 		return nil, err
 	}
-	b.IRPath, b.IRCached, b.ConvertTime = xmlPath, cached, convert
 
 	// Only the hint and the thread count are always set; the precisions
 	// stay the plugin's per-ISA choices unless o.Extra pins them.
@@ -139,10 +139,23 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	model, err := core.readModel(xmlPath, xmlPath[:len(xmlPath)-len(".xml")]+".bin")
-	if err != nil {
-		return nil, &transport.BadModelError{File: xmlPath, Reason: "the runtime rejected the IR", Err: err}
+	model, err := core.readModel(ir.XML, ir.Bin)
+	if err != nil && ir.Cached {
+		// The files match their sidecar, yet the runtime refuses them
+		// (written by a writer that had a bug under the same version, or
+		// a runtime that reads them differently): write them again once.
+		why := strings.Join(strings.Fields(err.Error()), " ") // the runtime's message spans lines
+		ir, err = writeIR(f, spec, ctxLen, ir.irEntry, "regenerated: the runtime rejected the cached IR: "+why)
+		if err != nil {
+			return nil, fmt.Errorf("openvino: the runtime rejected the cached IR %s (%s), and writing it again failed: %w", ir.XML, why, err)
+		}
+		model, err = core.readModel(ir.XML, ir.Bin)
 	}
+	if err != nil {
+		return nil, &transport.BadModelError{File: ir.XML,
+			Reason: fmt.Sprintf("the runtime rejected the IR just written from the GGUF (weights %s)", ir.Bin), Err: err}
+	}
+	b.IRPath, b.IRCached, b.IRCacheNote, b.ConvertTime = ir.XML, ir.Cached, ir.Note, ir.Convert
 	compiled, err := core.compile(model, "CPU", props)
 	model.free()
 	if err != nil {
@@ -167,9 +180,11 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 		"kv_cache":            "explicit past/present KV inputs and outputs (f32, [positions, kv_dim] per layer), trimmed in Go",
 		"weights":             weights,
 		"ir_writer_version":   strconv.Itoa(WriterVersion),
-		"ir_path":             xmlPath,
-		"ir_cached":           strconv.FormatBool(cached),
-		"ir_convert_ms":       fmt.Sprintf("%.1f", float64(convert.Microseconds())/1000),
+		"ir_path":             ir.XML,
+		"ir_cache_key":        ir.Key,
+		"ir_cache":            ir.Note,
+		"ir_cached":           strconv.FormatBool(ir.Cached),
+		"ir_convert_ms":       fmt.Sprintf("%.1f", float64(ir.Convert.Microseconds())/1000),
 		"compile_ms":          fmt.Sprintf("%.1f", float64(b.CompileTime.Microseconds())/1000),
 		"runtime_library":     lib.path,
 		"compile_api":         map[bool]string{true: "ov_core_compile_model_props", false: "ov_core_compile_model"}[lib.propsOK],
@@ -238,52 +253,6 @@ func fileDigest(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// irName is the cache file stem for a model digest and rotary table size.
-func irName(digest string, ctx int) string {
-	return fmt.Sprintf("%s-w%d-n%d", digest[:min(16, len(digest))], WriterVersion, ctx)
-}
-
-// ensureIR returns the cached IR for the model, writing it first when it is
-// missing. It reports whether the cache was hit and how long writing took.
-func ensureIR(f *gguf.File, spec llamaSpec, ctx int, digest, dir string) (string, bool, time.Duration, error) {
-	stem := filepath.Join(dir, irName(digest, ctx))
-	xmlPath, binPath := stem+".xml", stem+".bin"
-	if fileExists(xmlPath) && fileExists(binPath) {
-		return xmlPath, true, 0, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", false, 0, fmt.Errorf("openvino: IR cache directory %s: %w", dir, err)
-	}
-	t0 := time.Now()
-	// The .bin is written first and the .xml last: an .xml on disk means
-	// its .bin is complete.
-	var xmlBuf []byte
-	err := writeFileAtomic(binPath, func(w io.Writer) error {
-		var xb bytesWriter
-		if err := writeLlamaIR(f, spec, ctx, &xb, w); err != nil {
-			return err
-		}
-		xmlBuf = xb.b
-		return nil
-	})
-	if err != nil {
-		return "", false, 0, fmt.Errorf("openvino: writing IR %s: %w", binPath, err)
-	}
-	if err := writeFileAtomic(xmlPath, func(w io.Writer) error { _, err := w.Write(xmlBuf); return err }); err != nil {
-		return "", false, 0, fmt.Errorf("openvino: writing IR %s: %w", xmlPath, err)
-	}
-	return xmlPath, false, time.Since(t0), nil
-}
-
-type bytesWriter struct{ b []byte }
-
-func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
 }
 
 // Name returns "openvino".

@@ -141,10 +141,12 @@ func requireRuntime(t *testing.T) {
 func exact() map[string]string { return ExactExtra() }
 
 // openTiny opens the backend on a fresh tiny model of type wt with the
-// given Extra settings (exact() or nil for the plugin's defaults).
+// given Extra settings (exact() or nil for the plugin's defaults), with an
+// IR cache of the test's own (FAK_CACHE_DIR), so the first Open writes the IR.
 func openTiny(t *testing.T, wt gguf.TensorType, extra map[string]string) (*Backend, string) {
 	t.Helper()
 	requireRuntime(t)
+	t.Setenv(env.CacheDir.Name, t.TempDir())
 	dir := t.TempDir()
 	path := writeTinyGGUF(t, dir, tiny, wt, 7, false)
 	b, err := Open(context.Background(), adapters.Options{ModelPath: path, Threads: 2, Extra: extra})

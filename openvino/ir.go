@@ -3,6 +3,7 @@ package openvino
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -285,12 +286,16 @@ func xmlEsc(s string) string {
 	return r.Replace(s)
 }
 
+// errCreateTemp marks a writeFileAtomic error that happened before
+// anything was written: the folder does not take a new file.
+var errCreateTemp = errors.New("cannot create a temporary file")
+
 // writeFileAtomic writes via a temporary file in the same directory and
 // renames it into place, so a reader never sees a half-written file.
 func writeFileAtomic(path string, fill func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
-		return err
+		return fmt.Errorf("%w in %s: %w", errCreateTemp, filepath.Dir(path), err)
 	}
 	name := tmp.Name()
 	if err := tmp.Chmod(0o644); err != nil {

@@ -20,8 +20,9 @@ import (
 // KV_CACHE_PRECISION u8. ExactExtra pins all of them for tests that compare
 // logits with a reference.
 const (
-	// ExtraIRCacheDir is where converted IRs are kept (default: <model>.ov
-	// beside the GGUF).
+	// ExtraIRCacheDir is the folder that holds the converted IRs, one
+	// folder per cache key (default: openvino-ir under the project's cache
+	// folder, models.CacheDir(); ircache.go).
 	ExtraIRCacheDir = "ir_cache_dir"
 	// ExtraBatch is the number of prefill tokens per inference call
 	// (default DefaultBatch).
@@ -69,7 +70,7 @@ func ExactExtra() map[string]string {
 // config is the resolved backend options.
 type config struct {
 	batch      int
-	irCacheDir string // "" for the default beside the model
+	irCacheDir string // "" for the default under the project's cache folder
 	// pins are the precision properties set through Extra, in the order
 	// of pinOrder; empty when the plugin's defaults apply.
 	pins []property
