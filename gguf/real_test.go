@@ -44,11 +44,13 @@ func TestRealSmolLM2(t *testing.T) {
 	assert.Equal(t, []uint64{576, 576}, q.Dims)
 	assert.Equal(t, int64(576*576/32*20), q.Size)
 
-	// It states every key the strict policy requires.
+	// It states every key the strict policy requires, and its tensors have
+	// the shapes the llama graph needs (its embeddings are the head too).
 	p, err := ReadLlamaParams(f)
 	require.NoError(t, err)
 	assert.Equal(t, LlamaParams{
 		Embd: 576, Layers: 30, FFN: 1536, Heads: 9, KVHeads: 3, CtxTrain: 8192,
 		RopeDim: 64, KeyLength: 64, ValueLength: 64, RopeBase: 100000, NormEps: float64(float32(1e-5)),
+		Vocab: 49152, TiedOutput: true,
 	}, p)
 }

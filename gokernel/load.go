@@ -37,8 +37,9 @@ func badGGUF(err error) error {
 	return err
 }
 
-// fromGGUF reads the hyper-parameters (gguf.ReadLlamaParams) and tensors of
-// an opened file.
+// fromGGUF reads the hyper-parameters (gguf.ReadLlamaParams, which also
+// checks every tensor's presence and shape, as for every backend) and the
+// tensors of an opened file.
 func fromGGUF(f *gguf.File, opts Options) (*Model, error) {
 	path := f.Path
 	bad := func(reason string) error {
@@ -55,14 +56,11 @@ func fromGGUF(f *gguf.File, opts Options) (*Model, error) {
 	if lp.RopeScaling != "" && lp.RopeScaling != "none" && lp.RopeScaling != "linear" {
 		return nil, bad(fmt.Sprintf("llama.rope.scaling.type is %q; the Go kernel supports none and linear", lp.RopeScaling))
 	}
-	for _, kv := range []struct {
-		key string
-		v   int
-	}{{"llama.attention.key_length", lp.KeyLength}, {"llama.attention.value_length", lp.ValueLength}} {
-		if kv.v != lp.HeadDim() {
-			return nil, bad(fmt.Sprintf("%s = %d differs from embedding_length/head_count = %d; the Go kernel needs them equal",
-				kv.key, kv.v, lp.HeadDim()))
-		}
+	// ReadLlamaParams has checked value_length and rope.dimension_count
+	// equal key_length, and every tensor's shape against them.
+	if lp.KeyLength != lp.HeadDim() {
+		return nil, bad(fmt.Sprintf("llama.attention.key_length = %d differs from embedding_length/head_count = %d; the Go kernel needs them equal",
+			lp.KeyLength, lp.HeadDim()))
 	}
 	hp := HParams{
 		Embd: lp.Embd, Layers: lp.Layers, FFN: lp.FFN, Heads: lp.Heads, KVHeads: lp.KVHeads,

@@ -2,6 +2,8 @@ package gokernel
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -187,10 +189,25 @@ func TestBadModelFiles(t *testing.T) {
 			[]string{"rope.dimension_count = 7"}},
 		{"key length differs", func(kv map[string]any, _ memTensors) { kv["llama.attention.key_length"] = uint32(32) },
 			[]string{"llama.attention.key_length = 32"}},
+		{"heads narrower than embedding_length/head_count", func(kv map[string]any, mt memTensors) {
+			// A file llama.cpp runs (tensors shaped by key_length 8) but
+			// the Go kernel does not.
+			for _, k := range []string{"llama.attention.key_length", "llama.attention.value_length", "llama.rope.dimension_count"} {
+				kv[k] = uint32(8)
+			}
+			for i := range 2 {
+				for name, dims := range map[string][]uint64{"attn_q": {64, 32}, "attn_k": {64, 16}, "attn_v": {64, 16}, "attn_output": {32, 64}} {
+					mt[fmt.Sprintf("blk.%d.%s.weight", i, name)] = rawTensor{dims: dims, typ: kernels.TypeF32, data: make([]byte, 4*dims[0]*dims[1])}
+				}
+			}
+		}, []string{"llama.attention.key_length = 8 differs from embedding_length/head_count = 16; the Go kernel needs them equal"}},
 		{"yarn scaling", func(kv map[string]any, _ memTensors) { kv["llama.rope.scaling.type"] = "yarn" },
 			[]string{`"yarn"`, "llama.rope.scaling.type"}},
 		{"negative rope factor", func(kv map[string]any, _ memTensors) { kv["llama.rope.scaling.factor"] = float32(-2) },
-			[]string{"rope scaling factor -2"}},
+			[]string{"llama.rope.scaling.factor = -2"}},
+		{"NaN epsilon", func(kv map[string]any, _ memTensors) {
+			kv["llama.attention.layer_norm_rms_epsilon"] = float32(math.NaN())
+		}, []string{"llama.attention.layer_norm_rms_epsilon = NaN, want a finite value > 0"}},
 		{"bad rope_freqs", func(_ map[string]any, mt memTensors) {
 			mt["rope_freqs.weight"] = rawTensor{dims: []uint64{8}, typ: kernels.TypeF32, data: encode(kernels.TypeF32, make([]float32, 8), 8)}
 		}, []string{"rope_freqs.weight[0] = 0"}},
@@ -198,11 +215,11 @@ func TestBadModelFiles(t *testing.T) {
 			mt["rope_freqs.weight"] = rawTensor{dims: []uint64{16}, typ: kernels.TypeF32, data: encode(kernels.TypeF32, make([]float32, 16), 16)}
 		}, []string{"rope_freqs.weight", "[16]", "[8]"}},
 		{"missing tensor", func(_ map[string]any, mt memTensors) { delete(mt, "blk.1.ffn_up.weight") },
-			[]string{"missing tensor blk.1.ffn_up.weight"}},
+			[]string{"tensor blk.1.ffn_up.weight is missing"}},
 		{"missing head and embeddings", func(_ map[string]any, mt memTensors) {
 			delete(mt, "output.weight")
 			delete(mt, "token_embd.weight")
-		}, []string{"output.weight", "token_embd.weight"}},
+		}, []string{"tensor token_embd.weight is missing"}},
 		{"wrong shape", func(_ map[string]any, mt memTensors) {
 			r := mt["blk.0.attn_k.weight"]
 			r.dims = []uint64{64, 16}

@@ -140,7 +140,7 @@ func TestBadModels(t *testing.T) {
 			_ = w.AddTensor("token_embd.weight", gguf.TypeF32, []uint64{8, 10}, f32(80))
 			_ = w.AddTensor("output_norm.weight", gguf.TypeF32, []uint64{9}, f32(9))
 		}},
-		{"gqa.gguf", "not a multiple of head_count_kv", func(w *gguf.Writer) { llama(w, 12, 3, 2) }},
+		{"gqa.gguf", "llama.attention.head_count = 3 is not a multiple of llama.attention.head_count_kv = 2", func(w *gguf.Writer) { llama(w, 12, 3, 2) }},
 		{"noctx.gguf", "llama.context_length", func(w *gguf.Writer) {
 			_ = w.AddKV("general.architecture", "llama")
 			_ = w.AddKV("llama.embedding_length", uint32(8))
