@@ -50,9 +50,10 @@ func badGGUF(err error) error {
 	return err
 }
 
-// readSpec reads the hyperparameters (gguf.ReadLlamaParams) and checks
-// every tensor the decoder needs is present with the expected shape and a
-// supported type.
+// readSpec reads the hyperparameters with gguf.ReadLlamaParams, which
+// checks them, and every tensor's presence and shape, as for every backend;
+// it then checks what the IR writer needs beyond that: heads as wide as
+// embedding_length/head_count and supported tensor types.
 func readSpec(f *gguf.File) (llamaSpec, error) {
 	var s llamaSpec
 	p, err := gguf.ReadLlamaParams(f)
@@ -62,78 +63,28 @@ func readSpec(f *gguf.File) (llamaSpec, error) {
 	s.Name, _ = f.String("general.name")
 	s.Embd, s.Layers, s.Heads, s.KVHeads, s.FFN, s.CtxTrain = p.Embd, p.Layers, p.Heads, p.KVHeads, p.FFN, p.CtxTrain
 	s.RopeBase, s.Eps = p.RopeBase, p.NormEps
-	if s.Embd%s.Heads != 0 {
-		return s, badModel(f.Path, "embedding_length %d is not a multiple of head_count %d", s.Embd, s.Heads)
-	}
-	if s.Heads%s.KVHeads != 0 {
-		return s, badModel(f.Path, "head_count %d is not a multiple of head_count_kv %d", s.Heads, s.KVHeads)
-	}
+	s.Vocab, s.TiedOutput = p.Vocab, p.TiedOutput
 	s.HeadDim = p.HeadDim()
-	if s.HeadDim%2 != 0 {
-		return s, badModel(f.Path, "head dimension %d is odd; rotary embedding needs pairs", s.HeadDim)
+	// value_length and rope.dimension_count equal key_length (checked).
+	if p.KeyLength != s.HeadDim {
+		return s, badModel(f.Path, "llama.attention.key_length = %d differs from embedding_length/head_count = %d; the openvino writer needs them equal", p.KeyLength, s.HeadDim)
 	}
-	if p.RopeDim != s.HeadDim {
-		return s, badModel(f.Path, "llama.rope.dimension_count %d differs from the head dimension %d (partial rotary is not supported)", p.RopeDim, s.HeadDim)
-	}
-	emb, ok := f.Tensor("token_embd.weight")
-	if !ok {
-		return s, badModel(f.Path, "tensor token_embd.weight is missing")
-	}
-	if len(emb.Dims) != 2 || emb.Dims[0] != uint64(s.Embd) || emb.Dims[1] == 0 {
-		return s, badModel(f.Path, "tensor token_embd.weight has dims %v, want [%d, vocab]", emb.Dims, s.Embd)
-	}
-	s.Vocab = int(emb.Dims[1])
-	_, hasOut := f.Tensor("output.weight")
-	s.TiedOutput = !hasOut
-
-	qd, kvd := s.Embd, s.KVDim()
-	want := []struct {
-		name string
-		dims []int
-	}{
-		{"token_embd.weight", []int{s.Embd, s.Vocab}},
-		{"output_norm.weight", []int{s.Embd}},
-	}
-	if hasOut {
-		want = append(want, struct {
-			name string
-			dims []int
-		}{"output.weight", []int{s.Embd, s.Vocab}})
+	names := []string{"token_embd.weight", "output_norm.weight"}
+	if !s.TiedOutput {
+		names = append(names, "output.weight")
 	}
 	for i := 0; i < s.Layers; i++ {
-		p := fmt.Sprintf("blk.%d.", i)
-		for _, w := range []struct {
-			name string
-			dims []int
-		}{
-			{p + "attn_norm.weight", []int{s.Embd}},
-			{p + "attn_q.weight", []int{s.Embd, qd}},
-			{p + "attn_k.weight", []int{s.Embd, kvd}},
-			{p + "attn_v.weight", []int{s.Embd, kvd}},
-			{p + "attn_output.weight", []int{qd, s.Embd}},
-			{p + "ffn_norm.weight", []int{s.Embd}},
-			{p + "ffn_gate.weight", []int{s.Embd, s.FFN}},
-			{p + "ffn_up.weight", []int{s.Embd, s.FFN}},
-			{p + "ffn_down.weight", []int{s.FFN, s.Embd}},
-		} {
-			want = append(want, w)
+		for _, n := range []string{"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"} {
+			names = append(names, fmt.Sprintf("blk.%d.%s.weight", i, n))
 		}
 	}
-	for _, w := range want {
-		t, ok := f.Tensor(w.name)
-		if !ok {
-			return s, badModel(f.Path, "tensor %s is missing", w.name)
+	for _, name := range names {
+		t, ok := f.Tensor(name)
+		if !ok { // ReadLlamaParams has checked every one is there
+			return s, badModel(f.Path, "tensor %s is missing", name)
 		}
-		if len(t.Dims) != len(w.dims) {
-			return s, badModel(f.Path, "tensor %s has dims %v, want %v", w.name, t.Dims, w.dims)
-		}
-		for i, d := range w.dims {
-			if t.Dims[i] != uint64(d) {
-				return s, badModel(f.Path, "tensor %s has dims %v, want %v", w.name, t.Dims, w.dims)
-			}
-		}
-		if !supportedType(t.Type, len(w.dims)) {
-			return s, badModel(f.Path, "tensor %s has type %s; the openvino writer handles f32, f16, q8_0, q4_0 and q4_1 (norms in f32 or f16)", w.name, t.Type)
+		if !supportedType(t.Type, len(t.Dims)) {
+			return s, badModel(f.Path, "tensor %s has type %s; the openvino writer handles f32, f16, q8_0, q4_0 and q4_1 (norms in f32 or f16)", name, t.Type)
 		}
 		s.Params += t.Elements()
 		s.WeightBytes += t.Size
