@@ -161,24 +161,39 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 }
 
 // checkModelFile parses and validates the GGUF file with the in-repo
-// reader and returns its dominant weight type. Every failure is a
-// *transport.BadModelError naming the file.
+// reader and returns its dominant weight type. A llama-architecture file
+// must pass gguf.ReadLlamaParams, the checks every backend applies, so that
+// nothing llama.cpp asserts on (a NaN RMS epsilon aborts the process in
+// ggml) reaches it. Every failure is a *transport.BadModelError naming the
+// file.
 func checkModelFile(path string) (string, amxShapes, error) {
 	f, err := gguf.Open(path)
-	if ge, ok := errors.AsType[*gguf.Error](err); ok {
-		return "", amxShapes{}, &transport.BadModelError{File: ge.File, Reason: ge.Reason, Err: ge.Err}
-	}
 	if err != nil {
-		return "", amxShapes{}, err
+		return "", amxShapes{}, badGGUF(err)
 	}
 	defer f.Close()
-	if arch, err := f.String("general.architecture"); err != nil || arch == "" {
+	arch, err := f.String("general.architecture")
+	if err != nil || arch == "" {
 		return "", amxShapes{}, &transport.BadModelError{File: path, Reason: "no general.architecture key", Err: err}
+	}
+	if arch == "llama" {
+		if _, err := gguf.ReadLlamaParams(f); err != nil {
+			return "", amxShapes{}, badGGUF(err)
+		}
 	}
 	if len(f.Tensors) == 0 {
 		return "", amxShapes{}, &transport.BadModelError{File: path, Reason: "no tensors"}
 	}
 	return dominantType(f.Tensors), analyzeAMX(f.Tensors), nil
+}
+
+// badGGUF returns an error of the GGUF reader as the bad-model error the
+// backend contract asks for, with the same text.
+func badGGUF(err error) error {
+	if ge, ok := errors.AsType[*gguf.Error](err); ok {
+		return &transport.BadModelError{File: ge.File, Reason: ge.Reason, Err: ge.Err}
+	}
+	return err
 }
 
 // dominantType is the tensor type holding the most elements among the 2-D

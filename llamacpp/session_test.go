@@ -161,9 +161,9 @@ func TestOpenBadFiles(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, data, 0o644))
 		return p
 	}
-	// A valid GGUF that our reader accepts but llama.cpp cannot load (the
-	// llama architecture with no layer tensors): llama.cpp's own failure
-	// must come back as an error too.
+	// A valid GGUF of the llama architecture with no layer tensors: the Go
+	// checks (gguf.ReadLlamaParams) refuse it before llama.cpp sees it;
+	// TestOpenReportsLlamaCppLoadFailure covers llama.cpp's own failure.
 	w := gguf.NewWriter()
 	require.NoError(t, w.AddKV("general.architecture", "llama"))
 	require.NoError(t, w.AddKV("llama.block_count", uint32(1)))
