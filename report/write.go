@@ -26,7 +26,11 @@ func WriteJSON(path string, r *Report) error {
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, creating the directory when needed.
+// directory and a rename, creating the directory when needed. The file is
+// made mode 0644 (os.CreateTemp makes 0600 files and the rename keeps that
+// mode): every output file fakbench writes (reports, Markdown, HTML, the
+// other formats, the node-bench manifest and gate verdict) goes through
+// this one helper, so they all share one mode.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

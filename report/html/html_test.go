@@ -76,8 +76,19 @@ func TestWriteFileIsAtomic(t *testing.T) {
 	b, err := os.ReadFile(p)
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(strings.TrimSpace(string(b)), "</html>"))
-	left, _ := filepath.Glob(filepath.Join(dir, ".report-*"))
+	left, _ := filepath.Glob(filepath.Join(dir, ".*"))
 	assert.Empty(t, left, "no temporary files left behind")
-	// A directory that does not exist is an error naming nothing partial.
-	require.Error(t, WriteFile(filepath.Join(dir, "missing", "r.html"), Page{Runs: []Run{fixtureRun()}}))
+	// A missing directory is created, as for every other output file.
+	require.NoError(t, WriteFile(filepath.Join(dir, "missing", "r.html"), Page{Runs: []Run{fixtureRun()}}))
+	// A path that cannot be a directory is an error naming the file.
+	blocker := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	err = WriteFile(filepath.Join(blocker, "r.html"), Page{Runs: []Run{fixtureRun()}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), blocker)
+	// An empty page is refused before anything is written, naming the file.
+	err = WriteFile(filepath.Join(dir, "empty.html"), Page{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "empty.html")
+	assert.NoFileExists(t, filepath.Join(dir, "empty.html"))
 }

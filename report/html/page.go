@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -245,23 +243,13 @@ func Render(w io.Writer, p Page) error {
 }
 
 // WriteFile renders the page into path atomically (a temporary file in the
-// same directory, then a rename), so a reader never sees a partial page.
+// same directory, then a rename), so a reader never sees a partial page. It
+// writes through report.WriteFileAtomic, so the page has the mode of every
+// other output file (0644).
 func WriteFile(path string, p Page) error {
 	var buf bytes.Buffer
 	if err := Render(&buf, p); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*.html")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return report.WriteFileAtomic(path, buf.Bytes())
 }
