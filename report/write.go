@@ -92,11 +92,23 @@ func ReadJSON(path string) (*Report, error) {
 // report file that cannot be parsed is an error naming it. A directory with
 // no report is an error.
 func ReadDir(dir string) ([]*Report, error) {
+	rs, _, err := readDir(dir)
+	return rs, err
+}
+
+// ReadDirFiles is ReadDir that also returns the file each report was read
+// from (dir joined with its name), in the same order as the reports.
+func ReadDirFiles(dir string) ([]*Report, []string, error) {
+	return readDir(dir)
+}
+
+func readDir(dir string) ([]*Report, []string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, nil, fmt.Errorf("report: %w", err)
 	}
 	var out []*Report
+	var files []string
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
@@ -105,46 +117,59 @@ func ReadDir(dir string) ([]*Report, error) {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return nil, nil, fmt.Errorf("report: %w", err)
 		}
 		var probe map[string]json.RawMessage
 		if err := json.Unmarshal(data, &probe); err != nil {
-			return nil, fmt.Errorf("report: %s is not valid JSON: %w", path, err)
+			return nil, nil, fmt.Errorf("report: %s is not valid JSON: %w", path, err)
 		}
 		if _, ok := probe["backend"]; !ok {
 			continue // another artifact (manifest, workload, ...)
 		}
 		r, err := ReadJSON(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, r)
+		files = append(files, path)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("report: no backend report (*.json with a \"backend\" field) in %s", dir)
+		return nil, nil, fmt.Errorf("report: no backend report (*.json with a \"backend\" field) in %s", dir)
 	}
-	SortReports(out)
-	return out, nil
+	// Sort the reports and their files together.
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return reportLess(out[idx[i]], out[idx[j]]) })
+	rs, fs := make([]*Report, len(out)), make([]string, len(out))
+	for i, k := range idx {
+		rs[i], fs[i] = out[k], files[k]
+	}
+	return rs, fs, nil
 }
 
 // SortReports orders reports for display: rows that ran before skipped
 // ones; among them the tuned reference first, then the kernel row, then the
 // other rows; ties by backend name and label.
 func SortReports(rs []*Report) {
-	sort.SliceStable(rs, func(i, j int) bool {
-		si, sj := rs[i].Status == StatusSkipped, rs[j].Status == StatusSkipped
-		if si != sj {
-			return sj
-		}
-		ki, kj := kindRank(rs[i].RowKind), kindRank(rs[j].RowKind)
-		if ki != kj {
-			return ki < kj
-		}
-		if rs[i].Backend != rs[j].Backend {
-			return rs[i].Backend < rs[j].Backend
-		}
-		return rs[i].RowLabel < rs[j].RowLabel
-	})
+	sort.SliceStable(rs, func(i, j int) bool { return reportLess(rs[i], rs[j]) })
+}
+
+// reportLess is the order of SortReports.
+func reportLess(a, b *Report) bool {
+	sa, sb := a.Status == StatusSkipped, b.Status == StatusSkipped
+	if sa != sb {
+		return sb
+	}
+	ka, kb := kindRank(a.RowKind), kindRank(b.RowKind)
+	if ka != kb {
+		return ka < kb
+	}
+	if a.Backend != b.Backend {
+		return a.Backend < b.Backend
+	}
+	return a.RowLabel < b.RowLabel
 }
 
 func kindRank(kind string) int {

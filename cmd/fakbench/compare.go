@@ -20,6 +20,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("compare", synopsis("compare"), stderr)
 	out := fs.String("out", "", "also write the Markdown to this `file`")
 	htmlOut := fs.String("html", "", "also write an HTML page with charts to this `file`")
+	allow := fs.Bool("allow-mismatch", false, "compare runs of different workloads anyway, with a warning naming the differences")
 	dirs, code, ok := parseFlags(fs, args, -1)
 	if !ok {
 		return code
@@ -27,7 +28,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if len(dirs) == 0 {
 		return usageError(stderr, "compare", "no run directory given")
 	}
-	runs, err := report.ReadRuns(dirs)
+	runs, err := report.ReadComparable(dirs, *allow)
 	if err != nil {
 		return badInput(stderr, "compare", err)
 	}
@@ -41,8 +42,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	if *htmlOut != "" {
-		page := html.ComparePage(runs, report.CommandLine(append([]string{"fakbench", "compare"}, args...)))
-		if err := html.WriteFile(*htmlOut, page); err != nil {
+		if err := html.WriteFile(*htmlOut, html.ComparePage(runs, report.CommandLine(append([]string{"fakbench", "compare"}, args...)))); err != nil {
 			return badInput(stderr, "compare", err)
 		}
 	}

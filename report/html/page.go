@@ -23,9 +23,11 @@ type Run struct {
 }
 
 // ComparePage is the page of a comparison ("fakbench compare --html"):
-// one Run per run directory, in order. command is the command line.
+// one Run per run directory, in order. command is the command line. Runs
+// that differ in their workload (report.CheckComparable, compared anyway
+// with --allow-mismatch) get the differences as a warning at the top.
 func ComparePage(runs []report.RunSet, command string) Page {
-	p := Page{Title: "fakbench comparison", Command: command}
+	p := Page{Title: "fakbench comparison", Command: command, Warnings: report.MismatchWarnings(runs)}
 	for _, r := range runs {
 		p.Runs = append(p.Runs, Run{Label: r.Label, Rows: r.Reports})
 	}
@@ -37,7 +39,11 @@ type Page struct {
 	Title string
 	// Command is the command line that produced the page.
 	Command string
-	Runs    []Run
+	// Warnings head the page, one item each: what the reader must know
+	// before reading any ratio (the runs of a comparison differ in their
+	// workload).
+	Warnings []string
+	Runs     []Run
 }
 
 // kindOrder and kindTitle keep the tuned-reference policy's rows apart.
@@ -222,8 +228,9 @@ func Render(w io.Writer, p Page) error {
 	}
 	data := struct {
 		Title, Command string
+		Warnings       []string
 		Runs           []runView
-	}{Title: p.Title, Command: p.Command}
+	}{Title: p.Title, Command: p.Command, Warnings: p.Warnings}
 	if data.Title == "" {
 		data.Title = "fakbench report"
 	}

@@ -28,11 +28,16 @@ figcaption { color: #555; font-size: .9em; max-width: 60em; }
 code, .mono { font-family: "Liberation Mono", Menlo, monospace; font-size: .85em; word-break: break-all; }
 .note { color: #555; font-size: .9em; }
 .skip { color: #8a6d3b; }
+.warn { border: 2px solid #c62828; background: #fdecea; padding: .2em 1em; margin: 1em 0; }
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 {{if .Command}}<p class="note">Produced by <code>{{.Command}}</code></p>{{end}}
+{{if .Warnings}}<div class="warn" role="alert">
+<p><b>Warning: these runs did not do the same work; the ratios below compare different workloads.</b> They differ in:</p>
+<ul>{{range .Warnings}}<li><code>{{.}}</code></li>{{end}}</ul>
+</div>{{end}}
 {{range $run := .Runs}}
 <section class="run">
 {{if $run.Label}}<h2>Run: {{$run.Label}}</h2>{{end}}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/report"
+)
+
+// compare refuses runs of different workloads (exit 2, the differing
+// fields named per run directory) unless --allow-mismatch, which warns at
+// the top of the Markdown and the HTML page and goes on.
+func TestCompareRefusesMismatchedRuns(t *testing.T) {
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+	row := func(backend, kind string, tps float64, digest string, short bool) *report.Report {
+		r := sampleReport(backend, kind, tps)
+		r.ModelSpec, r.ModelDigest, r.TokenDigest, r.Short = "synthetic:tiny", digest, "sha256:tok", short
+		r.Scenario = &report.ScenarioShape{StableTokens: 64, SuffixTokens: 8, MaxDecode: 16}
+		return r
+	}
+	writeRun(t, a, row("llamacpp", report.KindTunedReference, 100, "sha256:one", false), row("gokernel", report.KindKernel, 40, "sha256:one", false))
+	writeRun(t, b, row("llamacpp", report.KindTunedReference, 100, "sha256:two", true), row("gokernel", report.KindKernel, 70, "sha256:two", true))
+
+	code, out, errs := cli(t, "compare", a, b)
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out, "nothing compared")
+	assert.Contains(t, errs, "fakbench compare: runs differ in model_digest ("+a+": sha256:one, "+b+": sha256:two), short ("+a+": false, "+b+": true)")
+	assert.Contains(t, errs, "--allow-mismatch")
+
+	htmlFile := filepath.Join(base, "cmp.html")
+	code, out, errs = cli(t, "compare", "--allow-mismatch", "--html", htmlFile, a, b)
+	require.Equal(t, exitOK, code, errs)
+	warning := strings.Index(out, "> **Warning: these runs did not do the same work")
+	require.GreaterOrEqual(t, warning, 0, out)
+	assert.Less(t, warning, strings.Index(out, "## Headline"), "the warning heads the document")
+	assert.Contains(t, out, "> - model_digest ("+a+": sha256:one, "+b+": sha256:two)\n")
+	assert.Contains(t, out, "> - short ("+a+": false, "+b+": true)\n")
+	assert.Contains(t, out, "gap closed a -> b", "the comparison goes on")
+	page, err := os.ReadFile(htmlFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<li><code>model_digest ("+a+": sha256:one, "+b+": sha256:two)</code></li>")
+
+	// A folder mixing a stale file of an earlier run with another model is
+	// refused the same way, naming the files.
+	stale := row("gokernel", report.KindAblation, 30, "sha256:two", false)
+	stale.ModelSpec = "synthetic:tiny:f16"
+	require.NoError(t, report.WriteJSON(filepath.Join(a, "gokernel-stale.json"), stale))
+	code, _, errs = cli(t, "compare", a)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "model_spec within "+a+" (")
+	assert.Contains(t, errs, filepath.Join(a, "gokernel-stale.json")+": synthetic:tiny:f16")
+}
