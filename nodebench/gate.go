@@ -149,6 +149,11 @@ type evidence struct {
 	batchErrs   []string
 	replays     map[string]*workload.ReplayFile
 	replayErrs  []string
+	// links are the folder's symbolic links, none of them read (Link says
+	// why every one is refused); linksErr says the folder could not be
+	// searched for them.
+	links    []Link
+	linksErr error
 }
 
 // Gate evaluates every criterion on the artifact folder dir. It returns an
@@ -192,15 +197,36 @@ func Gate(dir string, opts GateOptions) (Verdict, error) {
 	return res, nil
 }
 
+// load reads the evidence without following any symbolic link: a linked
+// manifest or sub-folder is not read, and in the sub-folders only regular
+// files are (see Link).
 func load(dir Layout) *evidence {
 	ev := &evidence{dir: dir, batches: map[string]*batch.File{}, replays: map[string]*workload.ReplayFile{}}
-	ev.manifest, ev.manifestErr = dir.ReadManifest()
+	ev.links, ev.linksErr = dir.Links()
+	notFollowed := func(rel string) error {
+		return fmt.Errorf("%s is a symbolic link: not followed (the evidence must be plain files in the folder)", rel)
+	}
+	if isLink(dir.Manifest()) {
+		ev.manifestErr = notFollowed(ManifestFile)
+	} else {
+		ev.manifest, ev.manifestErr = dir.ReadManifest()
+	}
 	if _, err := os.Stat(dir.Bench()); err != nil {
 		ev.reportsErr = fmt.Errorf("no %s/ directory: %w", BenchDir, err)
+	} else if isLink(dir.Bench()) {
+		ev.reportsErr = notFollowed(BenchDir + "/")
 	} else {
-		ev.reports, ev.reportsErr = report.ReadDir(dir.Bench())
+		ev.reports, ev.reportsErr = report.ReadDirRegular(dir.Bench())
 	}
-	for _, path := range dir.BatchFiles() {
+	// A linked batch/ or workload/ is not read; checkReports names it.
+	var batches, replays []string
+	if !isLink(dir.Batch()) {
+		batches = dir.BatchFiles()
+	}
+	if !isLink(dir.Workload()) {
+		replays = dir.ReplayFiles()
+	}
+	for _, path := range batches {
 		f, err := batch.ReadFile(path)
 		if err != nil {
 			ev.batchErrs = append(ev.batchErrs, err.Error())
@@ -208,7 +234,7 @@ func load(dir Layout) *evidence {
 		}
 		ev.batches[f.Backend] = f
 	}
-	for _, path := range dir.ReplayFiles() {
+	for _, path := range replays {
 		f, err := workload.ReadReplayFile(path)
 		if err != nil {
 			ev.replayErrs = append(ev.replayErrs, err.Error())
@@ -231,16 +257,36 @@ func noManifest(name string, ev *evidence) Criterion {
 	return fail(name, "no readable manifest: %v", ev.manifestErr)
 }
 
+// linkProblems names the folder's symbolic links under the given
+// sub-folders (every link when none is given), each refused.
+func linkProblems(ev *evidence, under ...string) []string {
+	var out []string
+	for _, k := range ev.links {
+		in := len(under) == 0
+		for _, sub := range under {
+			in = in || k.Path == sub || strings.HasPrefix(k.Path, sub+"/")
+		}
+		if in {
+			out = append(out, "symbolic link "+k.String()+": refused, not read")
+		}
+	}
+	return out
+}
+
 func checkArtifacts(ev *evidence) Criterion {
+	probs := linkProblems(ev)
+	if ev.linksErr != nil {
+		probs = append(probs, ev.linksErr.Error())
+	}
 	if ev.manifest == nil {
-		return noManifest(CriterionArtifacts, ev)
+		probs = append([]string{fmt.Sprintf("no readable manifest: %v", ev.manifestErr)}, probs...)
+		return fail(CriterionArtifacts, "%s", strings.Join(probs, "; "))
 	}
 	m := ev.manifest
 	v, err := ev.dir.Verify(m)
 	if err != nil {
-		return fail(CriterionArtifacts, "%v", err)
+		return fail(CriterionArtifacts, "%s", strings.Join(append([]string{err.Error()}, probs...), "; "))
 	}
-	var probs []string
 	if !m.Complete {
 		why := m.Incomplete
 		if why == "" {
@@ -461,6 +507,7 @@ func checkReports(ev *evidence) Criterion {
 	if ev.reportsErr != nil {
 		probs = append(probs, ev.reportsErr.Error())
 	}
+	probs = append(probs, linkProblems(ev, BenchDir, BatchDir, WorkloadDir)...)
 	for _, r := range ev.reports {
 		name := r.Backend
 		if r.RowLabel != "" {

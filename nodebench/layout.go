@@ -11,6 +11,7 @@ package nodebench
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -138,6 +139,9 @@ func (l Layout) CheckFresh() error {
 	return nil
 }
 
+// glob lists the regular files of dir named prefix*suffix, sorted. A
+// symbolic link is never listed, so no reader of the folder follows one
+// (Links names them).
 func glob(dir, prefix, suffix string) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -145,10 +149,104 @@ func glob(dir, prefix, suffix string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), suffix) {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), suffix) {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Link is a symbolic link found in the folder. The gate refuses every one,
+// wherever it points: the manifest's Scan refuses links when it hashes the
+// folder, so a folder the node bench wrote holds none; a link out of the
+// folder would pass off another file as this node's evidence, and one
+// inside would count a file twice. The gate reads no link at all (it never
+// follows one out of the folder) and names each with where it points.
+type Link struct {
+	// Path is the link, relative to the folder and slash-separated.
+	Path string
+	// Dest is the link's text (os.Readlink).
+	Dest string
+	// Target is where it resolves to (filepath.EvalSymlinks); empty when it
+	// does not resolve, with Err saying why.
+	Target string
+	Err    error
+	// Outside says Target lies outside the folder.
+	Outside bool
+}
+
+// String describes the link: "bench/x.json -> /tmp/x.json (outside the
+// folder)".
+func (k Link) String() string {
+	switch {
+	case k.Target == "":
+		return fmt.Sprintf("%s -> %s (does not resolve: %v)", k.Path, k.Dest, k.Err)
+	case k.Outside && k.Target != k.Dest:
+		return fmt.Sprintf("%s -> %s (resolves to %s, outside the folder)", k.Path, k.Dest, k.Target)
+	case k.Outside:
+		return fmt.Sprintf("%s -> %s (outside the folder)", k.Path, k.Dest)
+	}
+	return fmt.Sprintf("%s -> %s (inside the folder)", k.Path, k.Dest)
+}
+
+// Links lists every symbolic link in the folder, sorted by path, each with
+// where it resolves (filepath.EvalSymlinks) and whether that lies outside
+// the folder. The walk never follows a link, so a linked directory is one
+// entry and nothing under it is listed.
+func (l Layout) Links() ([]Link, error) {
+	root, err := resolve(l.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", l.Dir, err)
+	}
+	var out []Link
+	err = filepath.WalkDir(l.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		rel, err := filepath.Rel(l.Dir, path)
+		if err != nil {
+			return err
+		}
+		k := Link{Path: filepath.ToSlash(rel)}
+		if k.Dest, err = os.Readlink(path); err != nil {
+			return err
+		}
+		if k.Target, k.Err = resolve(path); k.Err == nil {
+			k.Outside = outside(root, k.Target)
+		}
+		out = append(out, k)
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("looking for symbolic links in %s: %w", l.Dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// resolve returns the absolute path that path resolves to, every link
+// followed (filepath.EvalSymlinks), or "" and why not.
+func resolve(path string) (string, error) {
+	p, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
+}
+
+// outside reports whether path (resolved, absolute) lies outside root.
+func outside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// isLink reports whether path is a symbolic link (os.Lstat); a path that
+// cannot be examined is not one (its reader reports the error).
+func isLink(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.Mode()&fs.ModeSymlink != 0
 }

@@ -92,17 +92,26 @@ func ReadJSON(path string) (*Report, error) {
 // report file that cannot be parsed is an error naming it. A directory with
 // no report is an error.
 func ReadDir(dir string) ([]*Report, error) {
-	rs, _, err := readDir(dir)
+	rs, _, err := readDir(dir, false)
 	return rs, err
 }
 
 // ReadDirFiles is ReadDir that also returns the file each report was read
 // from (dir joined with its name), in the same order as the reports.
 func ReadDirFiles(dir string) ([]*Report, []string, error) {
-	return readDir(dir)
+	return readDir(dir, false)
 }
 
-func readDir(dir string) ([]*Report, []string, error) {
+// ReadDirRegular is ReadDir that reads regular files only: a symbolic link
+// (or any other entry that is not a plain file) is passed over unread, so
+// nothing outside dir is ever opened through it. The node-bench gate reads
+// its folder this way and names such entries itself.
+func ReadDirRegular(dir string) ([]*Report, error) {
+	rs, _, err := readDir(dir, true)
+	return rs, err
+}
+
+func readDir(dir string, regularOnly bool) ([]*Report, []string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
@@ -112,6 +121,9 @@ func readDir(dir string) ([]*Report, []string, error) {
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if regularOnly && !e.Type().IsRegular() {
 			continue
 		}
 		path := filepath.Join(dir, name)
