@@ -21,7 +21,8 @@
 # memory bandwidth, runs every backend side by side, replays the pinned
 # workload, measures the batch curve, hashes every artifact into
 # production-readiness-manifest.json and finishes with `fakbench gate`, whose
-# output is kept in DIR/gate-output.txt. Every step's stdout and stderr are
+# output is kept in DIR/gate-output.txt (absent when the run was interrupted
+# before the gate). Every step's stdout and stderr are
 # kept under DIR/logs/. Exit: 0 the evidence is complete and valid; 1 a step
 # failed or the evidence is not valid; 2 usage error.
 set -euo pipefail
@@ -101,7 +102,15 @@ main() {
 	export FAK_NODE_BENCH_COMMAND="scripts/node_bench.sh $*"
 	rc=0
 	bin/fakbench "${args[@]}" || rc=$?
-	echo "node_bench.sh: artifacts in $out; gate output in $out/gate-output.txt (exit $rc)" >&2
+	# Name only files that exist: a run interrupted (or stopped by an error)
+	# before the gate leaves no gate output, and its manifest says why.
+	if [ -f "$out/gate-output.txt" ]; then
+		echo "node_bench.sh: artifacts in $out; gate output in $out/gate-output.txt (exit $rc)" >&2
+	elif [ -f "$out/production-readiness-manifest.json" ]; then
+		echo "node_bench.sh: artifacts in $out; the run was interrupted before the gate, so there is no gate verdict; $out/production-readiness-manifest.json says why it is incomplete (exit $rc)" >&2
+	else
+		echo "node_bench.sh: artifacts in $out; the run was interrupted before the gate, so there is no gate verdict (exit $rc)" >&2
+	fi
 	exit "$rc"
 }
 
