@@ -109,18 +109,28 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 	}
 	r.rep = r.newReport()
 
-	fail := func(err error) (*report.Report, error) {
+	// fail ends the run before section from: it and every later section
+	// did not run, and the row is interrupted when the context ended.
+	fail := func(from int, err error) (*report.Report, error) {
 		r.rep.Status = report.StatusFailed
+		why := "not run: the run stopped first: " + err.Error()
+		if ctx.Err() != nil {
+			r.rep.Status = report.StatusInterrupted
+			why = "not run: the run was interrupted first"
+		}
+		for _, step := range Steps[from:] {
+			r.notRun(step, why)
+		}
 		r.rep.Notes = append(r.rep.Notes, "run aborted: "+err.Error())
 		r.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		return r.rep, err
 	}
 	if err := r.checkFit(); err != nil {
-		return fail(err)
+		return fail(0, err)
 	}
 	probe, err := b.NewSession(ctx)
 	if err != nil {
-		return fail(fmt.Errorf("harness: backend %s: cannot open a session: %w", b.Name(), err))
+		return fail(0, fmt.Errorf("harness: backend %s: cannot open a session: %w", b.Name(), err))
 	}
 	if err := probe.Close(); err != nil {
 		r.note("closing the probe session: %v", err)
@@ -134,14 +144,15 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 		r.yield()
 		r.progress(Steps[i], i)
 		if err := ctx.Err(); err != nil {
-			return fail(fmt.Errorf("harness: run interrupted before %s: %w", Steps[i], err))
+			return fail(i, fmt.Errorf("harness: run interrupted before %s: %w", Steps[i], err))
 		}
 		if err := sec(); err != nil {
 			if ctx.Err() != nil {
-				return fail(fmt.Errorf("harness: run interrupted in %s: %w", Steps[i], ctx.Err()))
+				return fail(i, fmt.Errorf("harness: run interrupted in %s: %w", Steps[i], ctx.Err()))
 			}
 			r.errored++
 			r.note("%s: not measured: %v", Steps[i], err)
+			r.notRun(Steps[i], "not measured: "+err.Error())
 		}
 	}
 	r.progress("done", len(sections))
@@ -218,6 +229,14 @@ func (r *runner) checkFit() error {
 		return errors.New("harness: scenario has an empty stable prefix or suffix (build it with BuildScenario)")
 	}
 	return nil
+}
+
+// notRun marks a step's section as not run, with why.
+func (r *runner) notRun(step, why string) {
+	if r.rep.NotRun == nil {
+		r.rep.NotRun = map[string]string{}
+	}
+	r.rep.NotRun[report.SectionPath(step)] = why
 }
 
 func (r *runner) progress(step string, done int) {

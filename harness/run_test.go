@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -325,6 +326,32 @@ func TestRunInterrupted(t *testing.T) {
 	}})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, report.StatusFailed, rep.Status)
+	assert.Equal(t, report.StatusInterrupted, rep.Status)
 	assert.True(t, rep.EditedStable.ActualCacheMiss, "sections before the interruption are kept")
+	// What did not run is said so, and is no correctness failure.
+	assert.Equal(t, map[string]string{
+		"decode":                      "not run: the run was interrupted first",
+		"suffix_ttft_curve":           "not run: the run was interrupted first",
+		"failure_cases.over_context":  "not run: the run was interrupted first",
+		"failure_cases.cancel_decode": "not run: the run was interrupted first",
+	}, rep.NotRun)
+	assert.True(t, rep.Ran("edited_stable_segment.actual_cache_miss"))
+	assert.False(t, rep.Ran("failure_cases.cancel_decode"))
+	assert.Empty(t, report.CorrectnessFailures(rep), "sections that did not run are not checks")
+
+	// In JSON they are null, not zeros and false.
+	data, err := json.Marshal(rep)
+	require.NoError(t, err)
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &m))
+	assert.Equal(t, "null", string(m["decode"]))
+	assert.NotEqual(t, "null", string(m["edited_stable_segment"]))
+	var fc map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(m["failure_cases"], &fc))
+	assert.Equal(t, "null", string(fc["over_context"]))
+	assert.Equal(t, "null", string(fc["cancel_decode"]))
+	var back report.Report
+	require.NoError(t, json.Unmarshal(data, &back), "a report with null sections reads back")
+	assert.Equal(t, rep.NotRun, back.NotRun)
+	assert.Equal(t, report.StatusInterrupted, back.Status)
 }

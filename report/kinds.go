@@ -31,13 +31,18 @@ const (
 	StatusSkipped = "skipped"
 	// StatusFailed means the backend ran but a scenario returned an error.
 	StatusFailed = "failed"
+	// StatusInterrupted means the run was stopped (a signal, a cancelled
+	// context) before the row finished; NotRun lists what did not run.
+	StatusInterrupted = "interrupted"
 )
 
 // CorrectnessFailures lists, in words, every correctness check of the report
 // contract (docs/methodology.md) that r fails: a warm same-prefix hit rate
 // below 1, a warm or edited result that differs from a cold run, an edited
 // stable segment that was not a cache miss, a failure case not handled. A
-// skipped row has none; a failed row reports its status first.
+// skipped row has none; a failed row reports its status first. A section
+// that did not run (NotRun) has no verdicts, so none of its checks is
+// listed: an interrupted row fails only what it ran.
 func CorrectnessFailures(r *Report) []string {
 	if r == nil {
 		return []string{"no report"}
@@ -49,27 +54,20 @@ func CorrectnessFailures(r *Report) []string {
 	if r.Status == StatusFailed {
 		out = append(out, "the run failed (status \"failed\"; see notes)")
 	}
-	if r.WarmSamePrefix.HitRate < 1 {
-		out = append(out, fmt.Sprintf("warm_same_prefix.hit_rate = %g, want 1", r.WarmSamePrefix.HitRate))
+	check := func(path string, failed bool, what string) {
+		if failed && r.Ran(path) {
+			out = append(out, what)
+		}
 	}
-	if !r.WarmChangedSuffix.OutputEqualsCold {
-		out = append(out, "warm_changed_suffix.output_equals_cold = false")
-	}
-	if r.EditedStable.ExpectedCacheMiss && !r.EditedStable.ActualCacheMiss {
-		out = append(out, "edited_stable_segment.actual_cache_miss = false although a miss was expected")
-	}
-	if !r.EditedStable.ExpectedCacheMiss {
-		out = append(out, "edited_stable_segment.expected_cache_miss = false: the scenario did not edit the stable prefix")
-	}
-	if !r.EditedStable.OutputEqualsCold {
-		out = append(out, "edited_stable_segment.output_equals_cold = false")
-	}
-	if !r.FailureCases.OverContext {
-		out = append(out, "failure_cases.over_context = false")
-	}
-	if !r.FailureCases.CancelDecode {
-		out = append(out, "failure_cases.cancel_decode = false")
-	}
+	check("warm_same_prefix.hit_rate", r.WarmSamePrefix.HitRate < 1, fmt.Sprintf("warm_same_prefix.hit_rate = %g, want 1", r.WarmSamePrefix.HitRate))
+	check("warm_changed_suffix.output_equals_cold", !r.WarmChangedSuffix.OutputEqualsCold, "warm_changed_suffix.output_equals_cold = false")
+	check("edited_stable_segment.actual_cache_miss", r.EditedStable.ExpectedCacheMiss && !r.EditedStable.ActualCacheMiss,
+		"edited_stable_segment.actual_cache_miss = false although a miss was expected")
+	check("edited_stable_segment.expected_cache_miss", !r.EditedStable.ExpectedCacheMiss,
+		"edited_stable_segment.expected_cache_miss = false: the scenario did not edit the stable prefix")
+	check("edited_stable_segment.output_equals_cold", !r.EditedStable.OutputEqualsCold, "edited_stable_segment.output_equals_cold = false")
+	check("failure_cases.over_context", !r.FailureCases.OverContext, "failure_cases.over_context = false")
+	check("failure_cases.cancel_decode", !r.FailureCases.CancelDecode, "failure_cases.cancel_decode = false")
 	return out
 }
 

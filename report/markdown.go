@@ -246,6 +246,7 @@ func Markdown(reports []*Report) string {
 
 	b.WriteString(Checks(reports))
 	b.WriteString(Skipped(reports))
+	b.WriteString(Interrupted(reports))
 	b.WriteString(Notes(reports))
 	b.WriteString(Reproducibility(Columns(reports)))
 	return b.String()
@@ -429,6 +430,34 @@ func Skipped(reports []*Report) string {
 			reason = "no reason recorded"
 		}
 		fmt.Fprintf(&b, "- %s: %s\n", r.Backend, reason)
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Interrupted lists the rows a stopped run did not finish, with what of
+// each did not run.
+func Interrupted(reports []*Report) string {
+	var b strings.Builder
+	for _, r := range reports {
+		if r == nil || r.Status != StatusInterrupted {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("## Interrupted rows\n\n")
+		}
+		var not []string
+		for _, p := range SectionPaths() {
+			if why, ok := r.NotRun[p]; ok {
+				not = append(not, p+" ("+why+")")
+			}
+		}
+		if len(not) == 0 {
+			not = append(not, "every section ran")
+		}
+		fmt.Fprintf(&b, "- %s: interrupted; not run: %s\n", RowName(r), strings.Join(not, ", "))
 	}
 	if b.Len() > 0 {
 		b.WriteString("\n")

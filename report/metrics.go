@@ -52,18 +52,22 @@ type Metric struct {
 }
 
 // Value returns the metric's figure for r and whether r has one (a skipped
-// row has none).
+// row has none, nor a section that did not run).
 func (m Metric) Value(r *Report) (float64, bool) {
-	if r == nil || r.Status == StatusSkipped {
+	if r == nil || r.Status == StatusSkipped || !r.Ran(m.Key) {
 		return 0, false
 	}
 	return m.value(r)
 }
 
-// Format renders the metric's figure for r, or "-" when r has none.
+// Format renders the metric's figure for r, "-" when r has none, or "not
+// run" for a section that did not run.
 func (m Metric) Format(r *Report) string {
 	if r == nil || r.Status == StatusSkipped {
 		return "-"
+	}
+	if !r.Ran(m.Key) {
+		return "not run"
 	}
 	if m.text != nil {
 		return m.text(r)
@@ -285,7 +289,7 @@ type Standing struct {
 // completed says r ran to the end: not skipped, not failed, not
 // interrupted. Only such rows enter a headline.
 func completed(r *Report) bool {
-	return r != nil && r.Status != StatusSkipped && r.Status != StatusFailed
+	return r != nil && r.Status != StatusSkipped && r.Status != StatusFailed && r.Status != StatusInterrupted
 }
 
 // FindStanding picks the headline rows of one run: the first kernel row and

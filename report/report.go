@@ -133,6 +133,17 @@ type Extras struct {
 	// BackendDisplay is the name people know the backend by ("llama.cpp"),
 	// from the registry.
 	BackendDisplay string `json:"backend_display,omitempty"`
+	// Isolation says where the backend ran: "process" (its own child
+	// process: a native crash fails this row only, and peak_rss_mb is the
+	// child's own) or "in_process".
+	Isolation string `json:"isolation,omitempty"`
+	// Oversubscribed says the run asked for more threads than the node has
+	// logical cores (--oversubscribe).
+	Oversubscribed bool `json:"oversubscribed,omitempty"`
+	// NotRun names the sections that did not run (their JSON path, one of
+	// SectionPaths) with why: such a section is written as null, its
+	// verdicts are not checks, and its figures enter no comparison.
+	NotRun map[string]string `json:"not_run,omitempty"`
 	// ExpectedFailures are the correctness checks an ablation row fails by
 	// design (metric keys, e.g. "warm_same_prefix.hit_rate" for a row
 	// without prefix reuse): shown as expected, never counted.
