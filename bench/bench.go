@@ -71,6 +71,16 @@ type Options struct {
 	Untuned   bool
 	// Command, BuildFlags and Revision are recorded in every report.
 	Command, BuildFlags, Revision string
+	// Isolation is IsolationProcess (each row in a child process of Exe,
+	// the fakbench binary) or IsolationInProcess; HangAfter is how long a
+	// row's child may stay silent before it is killed as hung (0:
+	// DefaultHangAfter).
+	Isolation string
+	Exe       string
+	HangAfter time.Duration
+	// Oversubscribe allows more threads than logical cores (recorded in
+	// every report); without it such a count is refused.
+	Oversubscribe bool
 	// Log receives progress lines (nil: none); Errs the problems the user
 	// must see (nil: none).
 	Log, Errs io.Writer
@@ -160,12 +170,14 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 		name := row.display()
 		row.started = time.Now()
 		fmt.Fprintf(logw, "fakbench run: opening %s on %s (threads %d, profile %s)\n", name, model.Path, o.Threads, row.profile)
-		b, err := openRow(ctx, o, model, row)
+		info, b, err := probeRow(ctx, o, model, row)
 		switch {
 		case err == nil:
 			row.available = true
-			infos = append(infos, b.Info())
-			if len(rows) == 1 && !row.sweep {
+			infos = append(infos, info)
+			if b == nil {
+				// Probed in a child: nothing is open here.
+			} else if len(rows) == 1 && !row.sweep {
 				row.backend = b
 			} else if err := b.Close(); err != nil {
 				fmt.Fprintf(logw, "fakbench run: closing %s after the probe: %v\n", name, err)
@@ -239,8 +251,15 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 
 	for _, row := range rows {
 		if row.rep == nil {
-			// Never reached: the run was interrupted first.
-			continue
+			// Never reached: the run was interrupted first. The row is
+			// still listed, with nothing run.
+			row.rep = baseReport(o, model, row)
+			row.rep.Status = report.StatusInterrupted
+			row.rep.NotRun = map[string]string{}
+			for _, p := range report.SectionPaths() {
+				row.rep.NotRun[p] = "not run: the run was interrupted before this row started"
+			}
+			row.rep.Notes = append(row.rep.Notes, "never measured: the run was interrupted before this row started")
 		}
 		if row.rep.Status == report.StatusFailed {
 			res.Failed = true
@@ -276,6 +295,20 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 		}
 	}
 	return res, nil
+}
+
+// probeRow opens a row's backend to learn its model info: in a child when
+// the run is isolated (b is then nil), else here (b is open).
+func probeRow(ctx context.Context, o Options, m models.Resolved, row *opened) (transport.ModelInfo, transport.Backend, error) {
+	if o.isolated() {
+		info, err := probeInChild(ctx, o, m, row, nil)
+		return info, nil, err
+	}
+	b, err := openRow(ctx, o, m, row)
+	if err != nil {
+		return transport.ModelInfo{}, nil, err
+	}
+	return b.Info(), b, nil
 }
 
 // Write writes the run's files into dir: one JSON report per row

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/fakbench/fakbench/adapters"
@@ -31,7 +32,42 @@ func (o *Options) Check(repsGiven bool, outWhat string) error {
 		return fmt.Errorf("--warmup %d: want 0 or more", o.Warmup)
 	case o.CtxLen < 0:
 		return fmt.Errorf("--ctx %d: want 0 (backend default) or more", o.CtxLen)
+	case o.Isolation != "" && o.Isolation != IsolationProcess && o.Isolation != IsolationInProcess:
+		return fmt.Errorf("--isolation %q: want %s or %s", o.Isolation, IsolationProcess, IsolationInProcess)
+	case o.HangAfter < 0:
+		return fmt.Errorf("--hang-after %s: want a positive duration", o.HangAfter)
 	}
+	return CheckThreads(o.Threads, o.Oversubscribe)
+}
+
+// CheckThreads refuses more threads than this node has logical cores
+// unless oversubscribe is set: past the cores, threads that spin-wait for
+// each other (llama.cpp's) slow a run down by orders of magnitude, and
+// every figure of it with them.
+func CheckThreads(threads int, oversubscribe bool) error {
+	if n := runtime.NumCPU(); threads > n && !oversubscribe {
+		return fmt.Errorf("--threads %d: this node has %d logical cores; more threads than cores distort every figure (give --oversubscribe to measure that anyway)", threads, n)
+	}
+	return nil
+}
+
+// Resolve checks a run's options and fills their defaults ("fakbench
+// run"): Check, CheckRun, ResolveRows (the --grid: gridText when gridSet),
+// CheckBackends, then Defaults. Its errors are worded for the command line.
+func (o *Options) Resolve(repsGiven bool, gridText string, gridSet bool) error {
+	if err := o.Check(repsGiven, "the reports"); err != nil {
+		return err
+	}
+	if err := o.CheckRun(); err != nil {
+		return err
+	}
+	if err := o.ResolveRows(gridText, gridSet); err != nil {
+		return err
+	}
+	if err := o.CheckBackends(); err != nil {
+		return err
+	}
+	o.Defaults(repsGiven)
 	return nil
 }
 

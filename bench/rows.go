@@ -149,11 +149,24 @@ func (o *Options) ResolveRows(gridText string, gridSet bool) error {
 	return nil
 }
 
-// ResolveTune makes o the tuning of one backend ("fakbench tune"): the
-// backend alone, its tuned profile swept over the grid given (--grid:
-// gridText when gridSet) or else its registered one. It returns the grid;
-// its errors are input errors, worded for the command line.
-func (o *Options) ResolveTune(backend, gridText string, gridSet bool) (sweep.Grid, error) {
+// DefaultTuneBackend is the first registered backend with a sweep grid
+// ("fakbench tune"'s default), or "" when none has one.
+func DefaultTuneBackend() string {
+	if names := Sweepable(); len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// ResolveTune checks o (Check) and makes it the tuning of one backend
+// ("fakbench tune"): the backend alone, its tuned profile swept over the
+// grid given (--grid: gridText when gridSet) or else its registered one,
+// the defaults filled. It returns the grid; its errors are input errors,
+// worded for the command line.
+func (o *Options) ResolveTune(backend, gridText string, gridSet, repsGiven bool) (sweep.Grid, error) {
+	if err := o.Check(repsGiven, "sweep-<backend>.json"); err != nil {
+		return nil, err
+	}
 	e, err := adapters.Lookup(backend)
 	if err != nil {
 		return nil, fmt.Errorf("--backend: %w", err)
@@ -170,6 +183,7 @@ func (o *Options) ResolveTune(backend, gridText string, gridSet bool) (sweep.Gri
 	}
 	o.Backends, o.Profile, o.Sweep = []string{backend}, "tuned", true
 	o.Grids = map[string]sweep.Grid{backend: g}
+	o.Defaults(repsGiven)
 	return g, nil
 }
 
@@ -268,6 +282,10 @@ func openFailedReport(o Options, m models.Resolved, row *opened, err error) *rep
 // probeGrid opens and closes the backend once per configuration of g, so a
 // bad option in the grid is a usage error before anything is measured.
 func probeGrid(ctx context.Context, o Options, m models.Resolved, name string, g sweep.Grid) error {
+	if o.isolated() {
+		_, err := probeInChild(ctx, o, m, &opened{name: name, profile: "tuned"}, g.Configs())
+		return err
+	}
 	for _, c := range g.Configs() {
 		b, err := openBackend(ctx, o, m, name, "tuned", c.Extra)
 		if err != nil {
@@ -317,7 +335,7 @@ func runRows(ctx context.Context, o Options, m models.Resolved, sc harness.Scena
 	for _, row := range rows {
 		switch {
 		case !row.available || row.sweep:
-		case o.Schedule == harness.ScheduleSequential || row.exclusive:
+		case o.Schedule == harness.ScheduleSequential || (row.exclusive && !o.isolated()):
 			alone = append(alone, row)
 		default:
 			shared = append(shared, row)
@@ -328,8 +346,9 @@ func runRows(ctx context.Context, o Options, m models.Resolved, sc harness.Scena
 		alone, shared = append(shared, alone...), nil
 	}
 	// open (re)opens a row's backend; a failure becomes the row's report.
+	// An isolated row opens in its child.
 	open := func(row *opened) bool {
-		if row.backend != nil {
+		if row.backend != nil || o.isolated() {
 			return true
 		}
 		row.started = time.Now()
@@ -344,8 +363,10 @@ func runRows(ctx context.Context, o Options, m models.Resolved, sc harness.Scena
 	}
 	finish := func(row *opened) {
 		rowNotes(row)
-		_ = row.backend.Close()
-		row.backend = nil
+		if row.backend != nil {
+			_ = row.backend.Close()
+			row.backend = nil
+		}
 	}
 	if len(shared) > 0 && ctx.Err() == nil {
 		interleaveRows(ctx, o, m, sc, shared, host, flags, logw, stderr, open, finish)
@@ -362,9 +383,9 @@ func runRows(ctx context.Context, o Options, m models.Resolved, sc harness.Scena
 		if !open(row) {
 			continue
 		}
-		row.rep = runOne(ctx, o, m, sc, row, host, flags, logw, nil)
+		row.rep = measure(ctx, o, m, sc, row, host, flags, logw, nil)
 		row.measured = true
-		if mb, ok := peakRSSMB(); ok {
+		if mb, ok := peakRSSMB(); ok && !o.isolated() {
 			row.rep.PeakRSSMB = mb
 		}
 		finish(row)
@@ -391,7 +412,7 @@ func interleaveRows(ctx context.Context, o Options, m models.Resolved, sc harnes
 	for i, row := range live {
 		names[i] = row.display()
 		fns[i] = func(yield func()) {
-			row.rep = runOne(ctx, o, m, sc, row, host, flags, logw, yield)
+			row.rep = measure(ctx, o, m, sc, row, host, flags, logw, yield)
 			row.measured = true
 		}
 	}
@@ -418,7 +439,9 @@ func interleaveRows(ctx context.Context, o Options, m models.Resolved, sc harnes
 		}
 		finish(row)
 		row.rep.Schedule = sched
-		row.rep.Notes = append(row.rep.Notes, "peak_rss_mb not recorded: in the interleaved schedule every backend is resident in one process at once, so the process peak is not this row's (--schedule sequential measures it per row)")
+		if !o.isolated() {
+			row.rep.Notes = append(row.rep.Notes, "peak_rss_mb not recorded: in the interleaved schedule every backend is resident in one process at once, so the process peak is not this row's (--schedule sequential or --isolation process measures it per row)")
+		}
 	}
 }
 
@@ -458,13 +481,15 @@ func runSweep(ctx context.Context, o Options, m models.Resolved, sc harness.Scen
 		fmt.Fprintf(progressW, "fakbench: sweep %s %d/%d: %s\n", row.name, i, len(configs), c.Name)
 		cfgRow := &opened{name: row.name, label: row.name + "[" + c.Name + "]", kind: row.kind, profile: row.profile,
 			extra: c.Extra, started: time.Now()}
-		b, err := openRow(ctx, o, m, cfgRow)
-		if err != nil {
-			return nil, fmt.Errorf("open: %w", err)
+		if !o.isolated() {
+			b, err := openRow(ctx, o, m, cfgRow)
+			if err != nil {
+				return nil, fmt.Errorf("open: %w", err)
+			}
+			cfgRow.backend = b
+			defer b.Close()
 		}
-		cfgRow.backend = b
-		rep := runOne(ctx, o, m, sc, cfgRow, host, flags, progressW, nil)
-		_ = b.Close()
+		rep := measure(ctx, o, m, sc, cfgRow, host, flags, progressW, nil)
 		rep.RowLabel = "" // the configuration is in the sweep file; the row is the backend's
 		rep.Notes = append(rep.Notes, "sweep configuration "+c.Name)
 		return rep, nil
@@ -538,6 +563,16 @@ func rowKind(backend, profile string) string {
 	return report.KindTunedReference
 }
 
+// measure runs the scenarios on a row: in its child process when the run
+// is isolated, else on its opened backend (runOne).
+func measure(ctx context.Context, o Options, m models.Resolved, sc harness.Scenario, row *opened,
+	host report.Host, flags string, progressW io.Writer, yield func()) *report.Report {
+	if o.isolated() {
+		return measureInChild(ctx, o, m, sc, row, host, flags, progressW, yield)
+	}
+	return runOne(ctx, o, m, sc, row, host, flags, progressW, yield)
+}
+
 // runOne runs the scenarios on one opened backend and completes its report.
 //
 // yield, when not nil, is the interleaving hand-over (harness.Config.Yield);
@@ -591,6 +626,11 @@ func runOne(ctx context.Context, o Options, m models.Resolved, sc harness.Scenar
 	if bf := rep.Settings["build_flags"]; bf != "" && bf != flags {
 		rep.BuildFlags = flags + "; backend: " + bf
 	}
+	rep.Isolation = IsolationInProcess
+	if o.isolated() {
+		rep.Isolation = IsolationProcess
+	}
+	rep.Oversubscribed = o.Oversubscribe
 	addRoofline(rep, m.DecodeBytes, host)
 	if isa, ok := rep.Settings["isa"]; ok {
 		rep.CPUFeaturesUnused = report.UnusedFeatures(&host, isa)

@@ -22,7 +22,7 @@ func Tune(ctx context.Context, o Options, m models.Resolved, backend string, gri
 	logw := o.logw()
 	row := &opened{name: backend, kind: rowKind(backend, "tuned"), profile: "tuned", sweep: true}
 	fmt.Fprintf(logw, "fakbench tune: opening %s on %s (threads %d)\n", backend, m.Path, o.Threads)
-	b, err := openRow(ctx, o, m, row)
+	info, b, err := probeRow(ctx, o, m, row)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", backend, err)
 		if ctx.Err() == nil && transport.IsBadModel(err) {
@@ -30,8 +30,9 @@ func Tune(ctx context.Context, o Options, m models.Resolved, backend string, gri
 		}
 		return nil, "", err
 	}
-	info := b.Info()
-	_ = b.Close()
+	if b != nil {
+		_ = b.Close()
+	}
 	if err := probeGrid(ctx, o, m, backend, grid); err != nil {
 		if ctx.Err() != nil {
 			return nil, "", fmt.Errorf("interrupted: %w", err)

@@ -48,8 +48,5 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return benchError(stderr, "batch", err)
 	}
-	if failed {
-		return exitFailed
-	}
-	return exitOK
+	return exitFor(failed)
 }

@@ -106,3 +106,12 @@ func badInput(stderr io.Writer, name string, err error) int {
 	fmt.Fprintf(stderr, "fakbench %s: %v\n", name, err)
 	return exitUsage
 }
+
+// exitFor is the exit code of a command that ran: exitFailed when it
+// failed, else exitOK.
+func exitFor(failed bool) int {
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}

@@ -42,8 +42,5 @@ func runGate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprint(stdout, res.Text())
 	}
-	if !res.Pass {
-		return exitFailed
-	}
-	return exitOK
+	return exitFor(!res.Pass)
 }

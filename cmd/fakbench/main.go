@@ -115,21 +115,21 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return c.run(ctx, args[1:], stdout, stderr)
 }
 
+// usage prints help/fakbench.txt with the list of (not hidden) commands.
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: fakbench <command> [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))
 	width := 0
-	for n := range commands {
+	for n, c := range commands {
+		if c.summary == "" {
+			continue // hidden
+		}
 		names = append(names, n)
 		width = max(width, len(n))
 	}
 	sort.Strings(names)
+	var list strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(w, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
+		fmt.Fprintf(&list, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'fakbench help <command>' or 'fakbench <command> -h' for its flags.")
-	fmt.Fprintln(w, "Exit codes: 0 done; 1 a benchmark or gate failed; 2 usage or input error.")
+	fmt.Fprintf(w, synopsis("fakbench"), list.String())
 }

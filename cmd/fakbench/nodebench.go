@@ -62,8 +62,5 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitFailed
 	}
 	res.Describe(stdout, out)
-	if res.Failed() {
-		return exitFailed
-	}
-	return exitOK
+	return exitFor(res.Failed())
 }

@@ -54,8 +54,5 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return failed(stderr, "parity", err)
 		}
 	}
-	if !f.Agree() {
-		return exitFailed
-	}
-	return exitOK
+	return exitFor(!f.Agree())
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
@@ -50,27 +51,15 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	o.Backends = splitList(backends)
-	o.Require = splitList(*require)
-	if err := o.Check(set["reps"], "the reports"); err != nil {
-		return o, usageError(stderr, "run", "%v", err), false
-	}
-	if err := o.CheckRun(); err != nil {
-		return o, usageError(stderr, "run", "%v", err), false
-	}
+	o.Backends, o.Require, o.Ablations = splitList(backends), splitList(*require), splitList(*ablations)
 	fmts, err := formats.Parse(*format)
 	if err != nil {
 		return o, usageError(stderr, "run", "--format: %v", err), false
 	}
 	o.formats = fmts
-	o.Ablations = splitList(*ablations)
-	if err := o.ResolveRows(*grid, set["grid"]); err != nil {
+	if err := o.Resolve(set["reps"], *grid, set["grid"]); err != nil {
 		return o, usageError(stderr, "run", "%v", err), false
 	}
-	if err := o.CheckBackends(); err != nil {
-		return o, usageError(stderr, "run", "%v", err), false
-	}
-	o.Defaults(set["reps"])
 	return o, exitOK, true
 }
 
@@ -88,6 +77,9 @@ func measureFlags(fs *flag.FlagSet, o *bench.Options, outWhat string) {
 	seedFlag(fs, &o.Seed)
 	fs.Float64Var(&o.MemBW, "membw", 0, "node memory bandwidth in `GB/s` for the decode roofline (0 = measure it, negative = no roofline)")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress on stderr")
+	fs.BoolVar(&o.Oversubscribe, "oversubscribe", false, "allow more --threads than logical cores (recorded in the reports)")
+	fs.StringVar(&o.Isolation, "isolation", bench.IsolationProcess, "where each backend runs: process (a child process each: a crash fails that row only, peak memory per row) or in_process")
+	fs.DurationVar(&o.HangAfter, "hang-after", bench.DefaultHangAfter, "kill a backend's process that says nothing for this `long` (a section or repetition ends with a word)")
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -114,10 +106,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fakbench run: interrupted: %v\n", ctx.Err())
 		return exitFailed
 	}
-	if res.Failed {
-		return exitFailed
-	}
-	return exitOK
+	return exitFor(res.Failed)
 }
 
 // stamp records in o what the reports say of how they were made (the
@@ -127,6 +116,7 @@ func stamp(o *bench.Options, name string, args []string, stderr io.Writer) {
 	o.Command = report.CommandLine(append([]string{"fakbench", name}, args...))
 	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
 	o.Log, o.Errs = stderr, stderr
+	o.Exe, _ = os.Executable()
 }
 
 // benchError prints a bench error and maps it to the exit code: an input

@@ -247,11 +247,14 @@ func TestRunOpenFailureIsAFailedRow(t *testing.T) {
 	assert.Contains(t, strings.Join(r.Notes, "\n"), "open failed: device lost")
 }
 
+// In one process a backend that opened for the probe can fail to open
+// again for its run (testflaky counts its opens in this process; an
+// isolated row opens once in each of its processes).
 func TestRunReopenFailureIsAFailedRow(t *testing.T) {
 	model := tinyModel(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, _, errs := cli(t, "run", "--backends", "testok,testflaky", "--model", model, "--out", out,
-		"--short", "--reps", "1", "--quiet", "--membw", "-1")
+		"--short", "--reps", "1", "--quiet", "--membw", "-1", "--isolation", "in_process")
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errs, "testflaky failed to reopen: out of device memory")
 	r, err := report.ReadJSON(filepath.Join(out, "testflaky.json"))

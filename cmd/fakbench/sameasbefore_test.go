@@ -36,6 +36,7 @@ var (
 	// reader of the old shape ignores them (additive, omitted when empty).
 	addedOnPurpose = map[string]string{
 		".backend_display": "the registry's display name, so the renderers no longer spell backend names",
+		".isolation":       "where the row ran (issue 18: each backend in its own process by default)",
 	}
 )
 

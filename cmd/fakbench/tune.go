@@ -21,11 +21,7 @@ func init() {
 func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o runOptions
 	fs := newFlagSet("tune", synopsis("tune"), stderr)
-	defaultBackend := ""
-	if names := bench.Sweepable(); len(names) > 0 {
-		defaultBackend = names[0]
-	}
-	backend := fs.String("backend", defaultBackend, "the `backend` to tune")
+	backend := fs.String("backend", bench.DefaultTuneBackend(), "the `backend` to tune")
 	measureFlags(fs, &o.Options, "sweep-<backend>.json")
 	grid := fs.String("grid", "", "the `grid`: key=v1,v2;key2=... over the backend's options (default: the backend's own, e.g. llamacpp "+bench.DefaultGridHint()+")")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
@@ -33,14 +29,10 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if err := o.Check(set["reps"], "sweep-<backend>.json"); err != nil {
-		return usageError(stderr, "tune", "%v", err)
-	}
-	g, err := o.ResolveTune(*backend, *grid, set["grid"])
+	g, err := o.ResolveTune(*backend, *grid, set["grid"], set["reps"])
 	if err != nil {
 		return usageError(stderr, "tune", "%v", err)
 	}
-	o.Defaults(set["reps"])
 	stamp(&o.Options, "tune", args, stderr)
 	model, err := bench.Prepare(ctx, o.Options)
 	if err != nil {

@@ -194,14 +194,12 @@ func TestRunAblationRows(t *testing.T) {
 	assert.Contains(t, gen.BackendVersion, "gokernel/generic")
 	assert.Empty(t, report.CorrectnessFailures(gen))
 	assert.Contains(t, strings.Join(gen.Notes, "\n"), "ablation gokernel-generic: the pure-Go (generic) kernels")
-	// The generic row switches the process-wide kernel set, so it never
-	// shares the process: it ran alone; the other two took turns.
+	// The generic row switches the process-wide kernel set: in its own
+	// process (the default isolation) it takes turns with the others.
 	require.NotNil(t, gen.Schedule)
-	assert.Equal(t, "sequential", gen.Schedule.Mode)
-	assert.Contains(t, gen.Schedule.Rule, "switches process-wide state")
+	assert.Equal(t, "interleaved", gen.Schedule.Mode)
 	require.NotNil(t, k.Schedule)
-	assert.Equal(t, "interleaved", k.Schedule.Mode)
-	assert.Equal(t, []string{"gokernel", "gokernel-noreuse"}, k.Schedule.Rows)
+	assert.Equal(t, []string{"gokernel", "gokernel-generic", "gokernel-noreuse"}, k.Schedule.Rows)
 
 	nr, err := report.ReadJSON(filepath.Join(out, "gokernel-noreuse.json"))
 	require.NoError(t, err)
@@ -213,6 +211,24 @@ func TestRunAblationRows(t *testing.T) {
 	assert.True(t, nr.EditedStable.ActualCacheMiss)
 	assert.True(t, nr.EditedStable.OutputEqualsCold)
 	assert.Equal(t, []string{"warm_same_prefix.hit_rate = 0, want 1"}, report.CorrectnessFailures(nr))
+
+	// In one process the generic row never shares it: it runs alone after
+	// the other two, which take turns.
+	out = filepath.Join(t.TempDir(), "inproc")
+	code, stdout, errs = cli(t, "run", "--backends", "gokernel", "--ablations", "generic,no-reuse", "--model", model,
+		"--out", out, "--short", "--reps", "1", "--threads", "1", "--membw", "-1", "--isolation", "in_process")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, errs)
+	assert.Equal(t, before, kernels.Name(), "the generic row restored the kernel set")
+	gen, err = report.ReadJSON(filepath.Join(out, "gokernel-generic.json"))
+	require.NoError(t, err)
+	require.NotNil(t, gen.Schedule)
+	assert.Equal(t, "sequential", gen.Schedule.Mode)
+	assert.Contains(t, gen.Schedule.Rule, "switches process-wide state")
+	k, err = report.ReadJSON(filepath.Join(out, "gokernel.json"))
+	require.NoError(t, err)
+	require.NotNil(t, k.Schedule)
+	assert.Equal(t, "interleaved", k.Schedule.Mode)
+	assert.Equal(t, []string{"gokernel", "gokernel-noreuse"}, k.Schedule.Rows)
 	assert.Equal(t, []string{"warm_same_prefix.hit_rate"}, nr.ExpectedFailures, "the run records what the ablation fails by design")
 
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))

@@ -115,8 +115,5 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return benchError(stderr, "workload replay", err)
 	}
-	if failed {
-		return exitFailed
-	}
-	return exitOK
+	return exitFor(failed)
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/adapters/conformance/fake"
+	"github.com/fakbench/fakbench/bench"
+	"github.com/fakbench/fakbench/report"
+	"github.com/fakbench/fakbench/transport"
+)
+
+// Backends that die the ways a native library does, registered in init so
+// that the test binary, run as a row's child, has them too.
+func init() {
+	misbehave := func(name string, decode func()) {
+		adapters.Register(adapters.Entry{Name: name, Description: "test backend: " + name,
+			Open: func(context.Context, adapters.Options) (transport.Backend, error) {
+				return &dyingBackend{Backend: fake.New(fake.Config{Context: 512}), decode: decode}, nil
+			}})
+	}
+	// An abort in native code: SIGABRT, as a failed GGML_ASSERT raises.
+	misbehave("zz-test-abort", func() {
+		os.Stderr.WriteString("ops.cpp:3664: GGML_ASSERT(eps >= 0.0f) failed\n")
+		_ = syscall.Kill(os.Getpid(), syscall.SIGABRT)
+		time.Sleep(time.Hour)
+	})
+	// A native call that never returns and ignores cancellation.
+	misbehave("zz-test-hang", func() { time.Sleep(time.Hour) })
+}
+
+type dyingBackend struct {
+	*fake.Backend
+	decode func()
+}
+
+func (b *dyingBackend) NewSession(ctx context.Context) (transport.Session, error) {
+	s, err := b.Backend.NewSession(ctx)
+	return &dyingSession{Session: s, decode: b.decode}, err
+}
+
+type dyingSession struct {
+	transport.Session
+	decode func()
+}
+
+func (s *dyingSession) Decode(ctx context.Context, n int) (transport.DecodeResult, error) {
+	s.decode()
+	return s.Session.Decode(ctx, n)
+}
+
+func readRows(t *testing.T, dir string) map[string]*report.Report {
+	rows := map[string]*report.Report{}
+	reps, err := report.ReadDir(dir)
+	require.NoError(t, err)
+	for _, r := range reps {
+		rows[report.RowName(r)] = r
+	}
+	return rows
+}
+
+// A backend that aborts or hangs fails its own row, with the signal or the
+// deadline and its last output; the other row is measured, the run exits 1
+// (never 2), and every row's peak memory is its own process's.
+func TestIsolatedRowCrashFailsOnlyItsRow(t *testing.T) {
+	for _, c := range []struct{ backend, want string }{
+		{"zz-test-abort", "SIGABRT"},
+		{"zz-test-hang", "hung: no word from the backend's process for 3s"},
+	} {
+		t.Run(c.backend, func(t *testing.T) {
+			out := t.TempDir()
+			start := time.Now()
+			code, _, stderr := runCLI(t, "run", "--backends", "gokernel,"+c.backend, "--model", "synthetic:tiny", "--short",
+				"--threads", "1", "--reps", "1", "--membw", "-1", "--quiet", "--hang-after", "3s", "--out", out)
+			assert.Equal(t, exitFailed, code, stderr)
+			assert.Less(t, time.Since(start), 2*time.Minute)
+			rows := readRows(t, out)
+			require.Contains(t, rows, "gokernel")
+			require.Contains(t, rows, c.backend)
+			bad := rows[c.backend]
+			assert.Equal(t, report.StatusFailed, bad.Status)
+			notes := strings.Join(bad.Notes, "\n")
+			assert.Contains(t, notes, c.want)
+			assert.Contains(t, notes, "its last output")
+			if c.backend == "zz-test-abort" {
+				assert.Contains(t, notes, "GGML_ASSERT", "the native message is quoted")
+			}
+			assert.Equal(t, bench.IsolationProcess, bad.Isolation)
+			good := rows["gokernel"]
+			assert.Equal(t, report.StatusOK, good.Status, good.Notes)
+			assert.Equal(t, bench.IsolationProcess, good.Isolation)
+			assert.Positive(t, good.PeakRSSMB, "the child's own peak")
+			assert.Contains(t, stderr, c.backend)
+		})
+	}
+}
+
+// In-process isolation stays available and is recorded.
+func TestInProcessIsolationRecorded(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short",
+		"--threads", "1", "--reps", "1", "--membw", "-1", "--quiet", "--isolation", "in_process", "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, bench.IsolationInProcess, readRows(t, out)["gokernel"].Isolation)
+
+	code, _, stderr = runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--isolation", "thread", "--out", t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `--isolation "thread": want process or in_process`)
+}
+
+// More threads than logical cores is refused unless --oversubscribe, which
+// the reports record.
+func TestThreadsAboveCoresRefused(t *testing.T) {
+	code, _, stderr := runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short", "--threads", "100000", "--out", t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--threads 100000: this node has")
+	assert.Contains(t, stderr, "--oversubscribe")
+
+	out := t.TempDir()
+	code, _, stderr = runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short", "--reps", "1",
+		"--threads", strconv.Itoa(runtime.NumCPU()+1), "--oversubscribe", "--membw", "-1", "--quiet", "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+	assert.True(t, readRows(t, out)["gokernel"].Oversubscribed)
+}
