@@ -23,6 +23,8 @@ import (
 // takes its default (Reps 3, Prompt 64, Steps 32; 1, 16 and 8 when Short;
 // Threads the physical cores).
 type BatchOptions struct {
+	// Oversubscribe allows more threads than logical cores (CheckThreads).
+	Oversubscribe bool
 	// Backends are the registry names to measure, in order.
 	Backends []string
 	// ModelSpec is the model as the user gave it; Out the output directory.

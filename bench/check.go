@@ -2,11 +2,11 @@ package bench
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/internal/host"
 )
 
 // ModelHelp says what a model spec is, for usage texts.
@@ -37,18 +37,7 @@ func (o *Options) Check(repsGiven bool, outWhat string) error {
 	case o.HangAfter < 0:
 		return fmt.Errorf("--hang-after %s: want a positive duration", o.HangAfter)
 	}
-	return CheckThreads(o.Threads, o.Oversubscribe)
-}
-
-// CheckThreads refuses more threads than this node has logical cores
-// unless oversubscribe is set: past the cores, threads that spin-wait for
-// each other (llama.cpp's) slow a run down by orders of magnitude, and
-// every figure of it with them.
-func CheckThreads(threads int, oversubscribe bool) error {
-	if n := runtime.NumCPU(); threads > n && !oversubscribe {
-		return fmt.Errorf("--threads %d: this node has %d logical cores; more threads than cores distort every figure (give --oversubscribe to measure that anyway)", threads, n)
-	}
-	return nil
+	return host.CheckThreads(o.Threads, o.Oversubscribe)
 }
 
 // Resolve checks a run's options and fills their defaults ("fakbench
@@ -130,6 +119,9 @@ func (o *BatchOptions) Check() error {
 	case o.Threads < 0 || o.Reps < 0 || o.Prompt < 0 || o.Steps < 0:
 		return fmt.Errorf("--threads, --reps, --prompt and --steps must be >= 0")
 	}
+	if err := host.CheckThreads(o.Threads, o.Oversubscribe); err != nil {
+		return err
+	}
 	return checkBackendNames(o.Backends)
 }
 
@@ -143,6 +135,9 @@ func (o *ReplayOptions) Check() error {
 		return checkBackendNames(nil)
 	case o.Threads < 0 || o.Reps < 0 || o.CtxLen < 0:
 		return fmt.Errorf("--threads, --reps and --ctx must be >= 0")
+	}
+	if err := host.CheckThreads(o.Threads, o.Oversubscribe); err != nil {
+		return err
 	}
 	return checkBackendNames(o.Backends)
 }
@@ -171,5 +166,5 @@ func (o *ParityOptions) Check() error {
 			return fmt.Errorf("--backends: %w", err)
 		}
 	}
-	return nil
+	return host.CheckThreads(o.Threads, o.Oversubscribe)
 }

@@ -13,6 +13,8 @@ import (
 
 // ParityOptions are one parity check ("fakbench parity").
 type ParityOptions struct {
+	// Oversubscribe allows more threads than logical cores (CheckThreads).
+	Oversubscribe bool
 	// Backends are the two registry names to compare.
 	Backends [2]string
 	// ModelSpec is the model as the user gave it.

@@ -20,6 +20,8 @@ const ShortReplayTurns = 2
 // zero count takes its default (Reps 3, 1 when Short; Threads the physical
 // cores; CtxLen the backend's default).
 type ReplayOptions struct {
+	// Oversubscribe allows more threads than logical cores (CheckThreads).
+	Oversubscribe bool
 	// Backends are the registry names to replay on, in order.
 	Backends []string
 	// ModelSpec is the model as the user gave it; Out the output

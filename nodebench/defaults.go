@@ -44,6 +44,9 @@ func (c *Config) Setup(dir string) error {
 	case strings.Trim(c.Backends, ", ") == "":
 		return fmt.Errorf("--backends is empty")
 	}
+	if err := host.CheckThreads(c.Threads, c.Oversubscribe); err != nil {
+		return err
+	}
 	if _, ok := Profiles[c.Profile]; !ok {
 		return fmt.Errorf("--profile %q: known %s", c.Profile, strings.Join(ProfileNames(), ", "))
 	}

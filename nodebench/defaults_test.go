@@ -2,6 +2,7 @@ package nodebench
 
 import (
 	"os"
+	"runtime"
 	"path/filepath"
 	"testing"
 	"time"
@@ -92,4 +93,15 @@ func TestSetupRefusesBadChoices(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 		assert.Nil(t, c.Steps, "nothing set up after a refusal")
 	}
+}
+
+// More threads than logical cores is refused unless --oversubscribe, which
+// every step is then given.
+func TestSetupThreadsAboveCores(t *testing.T) {
+	c := Config{Backends: "gokernel", Profile: DefaultProfile, Threads: runtime.NumCPU() + 1}
+	err := c.Setup(t.TempDir())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--oversubscribe")
+	c.Oversubscribe = true
+	assert.Contains(t, c.plan(1)[0].args, "--oversubscribe")
 }

@@ -62,6 +62,9 @@ func Exec(exe string) StepRunner {
 type Config struct {
 	// Layout is the artifact folder; it must pass CheckFresh.
 	Layout Layout
+	// Oversubscribe allows more threads than logical cores; every step is
+	// given --oversubscribe.
+	Oversubscribe bool
 	// HostLabel is the name the artifacts are filed under.
 	HostLabel string
 	// Backends is the comma-separated list every step runs.
@@ -282,6 +285,9 @@ func (cfg Config) plan(bw float64) []step {
 	common := []string{"--backends", cfg.Backends, "--model", cfg.Model, "--threads", fmt.Sprint(cfg.Threads)}
 	if cfg.Short {
 		common = append(common, "--short")
+	}
+	if cfg.Oversubscribe {
+		common = append(common, "--oversubscribe")
 	}
 	with := func(args ...string) []string { return append(args, common...) }
 	steps := []step{

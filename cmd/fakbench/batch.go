@@ -20,11 +20,12 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet("batch", synopsis("batch"), stderr)
 	var backends, modelSpec, out string
 	var threads int
+	var over bool
 	backendsFlag(fs, &backends)
 	modelFlag(fs, &modelSpec)
 	outFlag(fs, &out, "batch-<backend>.json")
 	short := fs.Bool("short", false, "small prompts and few steps, one repetition")
-	threadsFlag(fs, &threads)
+	threadsFlag(fs, &threads, &over)
 	reps := fs.Int("reps", 0, "measured repetitions per B (default 3, 1 with --short)")
 	prompt := fs.Int("prompt", 0, "prompt tokens per sequence (default 64, 16 with --short)")
 	steps := fs.Int("steps", 0, "decode steps per sequence (default 32, 8 with --short)")
@@ -36,7 +37,7 @@ func runBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	bs, err := batch.ParseSizes(*batches)
 	o := bench.BatchOptions{Backends: splitList(backends), ModelSpec: modelSpec, Out: out, Short: *short,
-		Threads: threads, Reps: *reps, Prompt: *prompt, Steps: *steps, Batches: bs, ReportDir: *reportDir, Workload: *wpath}
+		Threads: threads, Oversubscribe: over, Reps: *reps, Prompt: *prompt, Steps: *steps, Batches: bs, ReportDir: *reportDir, Workload: *wpath}
 	if err := o.Check(); err != nil {
 		return usageError(stderr, "batch", "%v", err)
 	}

@@ -29,9 +29,11 @@ func outFlag(fs *flag.FlagSet, p *string, what string) {
 	fs.StringVar(p, "out", "", "output `directory` for "+what+" (required)")
 }
 
-// threadsFlag declares --threads, the thread count of every backend.
-func threadsFlag(fs *flag.FlagSet, p *int) {
-	fs.IntVar(p, "threads", 0, "CPU threads for every backend (0 = the number of physical cores)")
+// threadsFlag declares --threads, the thread count of every backend, and
+// --oversubscribe, which allows more than the logical cores.
+func threadsFlag(fs *flag.FlagSet, p *int, over *bool) {
+	fs.IntVar(p, "threads", 0, "CPU threads for every backend (0 = the number of physical cores; more than the logical cores needs --oversubscribe)")
+	fs.BoolVar(over, "oversubscribe", false, "allow more --threads than logical cores (every figure is then distorted)")
 }
 
 // ctxFlag declares --ctx, the positions per session.

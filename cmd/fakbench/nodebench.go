@@ -37,7 +37,7 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	backendsFlag(fs, &c.Backends)
 	fs.StringVar(&c.Model, "model", "", "`MODEL` (default "+nodebench.DefaultModel+", "+nodebench.ShortModel+" with --short)")
 	fs.StringVar(&c.WorkloadPath, "workload", defaultWorkloadPath, "pinned workload `file`")
-	threadsFlag(fs, &c.Threads)
+	threadsFlag(fs, &c.Threads, &c.Oversubscribe)
 	fs.StringVar(&c.Profile, "profile", nodebench.DefaultProfile, "hardware `profile` of the gate's threshold table")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code

@@ -21,11 +21,12 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("parity", synopsis("parity"), stderr)
 	var model string
 	var threads int
+	var over bool
 	var seed uint64
 	modelFlag(fs, &model)
 	backends := fs.String("backends", "gokernel,llamacpp", "the two `backends` to compare, comma-separated")
 	steps := fs.Int("steps", 32, "greedy `steps` to compare (the first token after the prompt counts as one)")
-	threadsFlag(fs, &threads)
+	threadsFlag(fs, &threads, &over)
 	promptLen := fs.Int("prompt", 16, "number of prompt `tokens`")
 	seedFlag(fs, &seed)
 	jsonOut := fs.String("json", "", "write the full result as JSON to `FILE`")
@@ -39,7 +40,7 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return usageError(stderr, "parity", "--backends needs exactly two backends, got %d (%q)", len(names), *backends)
 	}
 	o := bench.ParityOptions{Backends: [2]string{names[0], names[1]}, ModelSpec: model,
-		Threads: threads, Steps: *steps, Prompt: *promptLen, Seed: seed, MinCosine: *minCos, MaxDiff: *maxDiff,
+		Threads: threads, Oversubscribe: over, Steps: *steps, Prompt: *promptLen, Seed: seed, MinCosine: *minCos, MaxDiff: *maxDiff,
 		Command: report.CommandLine(append([]string{"fakbench", "parity"}, args...)), Log: stderr}
 	if err := o.Check(); err != nil {
 		return usageError(stderr, "parity", "%v", err)

@@ -94,19 +94,20 @@ func workloadReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("workload replay", synopsis("workload"), stderr)
 	var backends, modelSpec, out string
 	var threads, ctxLen int
+	var over bool
 	backendsFlag(fs, &backends)
 	modelFlag(fs, &modelSpec)
 	outFlag(fs, &out, "workload-<backend>.json")
 	wpath := fs.String("workload", defaultWorkloadPath, "workload `file`")
 	short := fs.Bool("short", false, fmt.Sprintf("replay the first %d turns of each conversation once", bench.ShortReplayTurns))
-	threadsFlag(fs, &threads)
+	threadsFlag(fs, &threads, &over)
 	reps := fs.Int("reps", 0, "measured passes over the workload (default 3, 1 with --short)")
 	ctxFlag(fs, &ctxLen)
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
 	o := bench.ReplayOptions{Backends: splitList(backends), ModelSpec: modelSpec, Out: out, Workload: *wpath,
-		Short: *short, Threads: threads, Reps: *reps, CtxLen: ctxLen}
+		Short: *short, Threads: threads, Oversubscribe: over, Reps: *reps, CtxLen: ctxLen}
 	if err := o.Check(); err != nil {
 		return usageError(stderr, "workload replay", "%v", err)
 	}

@@ -152,3 +152,14 @@ func Threads(requested int) int {
 	}
 	return PhysicalCores()
 }
+
+// CheckThreads refuses more threads than this node has logical cores
+// unless oversubscribe is set: past the cores, threads that spin-wait for
+// each other (llama.cpp's) slow a run down by orders of magnitude, and
+// every figure of it with them.
+func CheckThreads(threads int, oversubscribe bool) error {
+	if n := runtime.NumCPU(); threads > n && !oversubscribe {
+		return fmt.Errorf("--threads %d: this node has %d logical cores; more threads than cores distort every figure (give --oversubscribe to measure that anyway)", threads, n)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -136,4 +137,17 @@ func TestMeasureMemBandwidth(t *testing.T) {
 	assert.Zero(t, MeasureMemBandwidth(0, 2, 2))
 	assert.Zero(t, MeasureMemBandwidth(1<<20, 2, 0))
 	assert.Zero(t, MeasureMemBandwidth(1, 4, 1))
+}
+
+// More threads than logical cores is refused, naming both counts and the
+// way to insist; oversubscribe lets it through.
+func TestCheckThreads(t *testing.T) {
+	n := runtime.NumCPU()
+	require.NoError(t, CheckThreads(n, false))
+	require.NoError(t, CheckThreads(0, false))
+	err := CheckThreads(n+1, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fmt.Sprintf("--threads %d: this node has %d logical cores", n+1, n))
+	assert.Contains(t, err.Error(), "--oversubscribe")
+	require.NoError(t, CheckThreads(n+1, true))
 }
