@@ -2,8 +2,8 @@ package nodebench
 
 import (
 	"os"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
