@@ -81,6 +81,9 @@ type Options struct {
 	// Oversubscribe allows more threads than logical cores (recorded in
 	// every report); without it such a count is refused.
 	Oversubscribe bool
+	// Force moves an earlier, different run found in Out aside (to
+	// Out.prev-<time>) instead of refusing to mix with it.
+	Force bool
 	// Log receives progress lines (nil: none); Errs the problems the user
 	// must see (nil: none).
 	Log, Errs io.Writer
@@ -143,6 +146,14 @@ func Prepare(ctx context.Context, o Options) (models.Resolved, error) {
 // when interrupted later, with the rows measured so far).
 func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error) {
 	logw, stderr := o.logw(), o.errw()
+	out, err := openOutDir(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer out.close()
+	if out.others {
+		fmt.Fprintf(stderr, "fakbench run: warning: %s; the reports say so\n", concurrentNote)
+	}
 	host := measureHost(o, "run", logw)
 	flags := o.BuildFlags
 	res := &Result{Model: model}
@@ -224,6 +235,9 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 		fmt.Fprintf(logw, "fakbench run: scenario: stable %d tokens, suffix %d, curve %v, decode %d; token-ID digest %s\n",
 			len(sc.Stable), len(sc.Suffix), sc.CurveSizes, sc.MaxDecode, sc.Digest())
 	}
+	if err := o.clearStale(rows, model, sc, len(infos) > 0); err != nil {
+		return nil, err
+	}
 
 	// Swept rows first, one configuration after another; then the other
 	// rows, interleaved per section and repetition unless the schedule is
@@ -276,6 +290,13 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 			row.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		}
 		res.Reports = append(res.Reports, row.rep)
+	}
+
+	if out.overlapped() {
+		fmt.Fprintf(stderr, "fakbench run: warning: %s\n", concurrentNote)
+		for _, r := range res.Reports {
+			r.Concurrent = concurrentNote
+		}
 	}
 
 	// The kernel row records its ratios to the best tuned reference of this

@@ -20,6 +20,11 @@ import (
 // unavailable backend is returned as it is (nothing to tune here).
 func Tune(ctx context.Context, o Options, m models.Resolved, backend string, grid sweep.Grid) (*sweep.Sweep, string, error) {
 	logw := o.logw()
+	out, err := openOutDir(o.Out)
+	if err != nil {
+		return nil, "", err
+	}
+	defer out.close()
 	row := &opened{name: backend, kind: rowKind(backend, "tuned"), profile: "tuned", sweep: true}
 	fmt.Fprintf(logw, "fakbench tune: opening %s on %s (threads %d)\n", backend, m.Path, o.Threads)
 	info, b, err := probeRow(ctx, o, m, row)

@@ -140,6 +140,10 @@ type Extras struct {
 	// Oversubscribed says the run asked for more threads than the node has
 	// logical cores (--oversubscribe).
 	Oversubscribed bool `json:"oversubscribed,omitempty"`
+	// Concurrent says another fakbench benchmark measured on the node at
+	// the same time (seen through the node lock), so the figures are
+	// distorted.
+	Concurrent string `json:"concurrent_benchmark,omitempty"`
 	// NotRun names the sections that did not run (their JSON path, one of
 	// SectionPaths) with why: such a section is written as null, its
 	// verdicts are not checks, and its figures enter no comparison.

@@ -44,6 +44,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	ablations := fs.String("ablations", "", "comma-separated ablation `rows` of the in-repo kernel: "+strings.Join(bench.AblationNames(), ", "))
 	fs.BoolVar(&o.Untuned, "untuned", false, "add the untuned profile of each backend that has one (llama.cpp) as a separate row (row kind untuned)")
 	fs.StringVar(&o.Schedule, "schedule", harness.ScheduleInterleaved, "how the rows share the node: interleaved (turns per section and repetition, rotating order, all backends resident) or sequential (one backend's whole suite after another, each alone in memory, peak RSS per row)")
+	fs.BoolVar(&o.Force, "force", false, "move an earlier, different run found in --out aside (to DIR.prev-<time>) instead of refusing")
 	format := fs.String("format", "json", "stdout `format`s besides the files: json (the side-by-side table), md, csv, jsonl or benchstat; each non-json format is also written to DIR/report.<ext>")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return o, code, false

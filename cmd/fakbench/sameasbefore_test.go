@@ -26,7 +26,7 @@ const beforeRedesign = "testdata/report-before-redesign.json"
 var (
 	timingKey    = regexp.MustCompile(`(^|_)(ms|tps|tokens_per_sec|samples_ms|samples_tps|ttft_samples_ms|stats|peak_rss_mb)$`)
 	volatileKeys = map[string]bool{"host": true, "build_flags": true, "command": true, "started_at": true,
-		"finished_at": true, "backend_version": true, "isa": true, "kernels": true,
+		"finished_at": true, "backend_version": true, "isa": true, "kernels": true, "concurrent_benchmark": true,
 		// A cancel lands after a timing-dependent number of tokens, and the
 		// details say more when it lands mid-decode; the verdicts are compared.
 		"details": true}
@@ -35,8 +35,9 @@ var (
 	// addedOnPurpose are the fields the redesign added, each with why: a
 	// reader of the old shape ignores them (additive, omitted when empty).
 	addedOnPurpose = map[string]string{
-		".backend_display": "the registry's display name, so the renderers no longer spell backend names",
-		".isolation":       "where the row ran (issue 18: each backend in its own process by default)",
+		".backend_display":      "the registry's display name, so the renderers no longer spell backend names",
+		".isolation":            "where the row ran (issue 18: each backend in its own process by default)",
+		".concurrent_benchmark": "set only when another benchmark measured on the node at the same time (issue 18)",
 	}
 )
 
