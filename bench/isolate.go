@@ -482,6 +482,14 @@ func measureInChild(ctx context.Context, o Options, m models.Resolved, sc harnes
 	case out.err != nil:
 		rep = baseReport(o, m, row)
 		rep.Status = report.StatusFailed
+		if ctx.Err() != nil {
+			// Stopped by the interruption, with nothing to show for it.
+			rep.Status = report.StatusInterrupted
+			rep.NotRun = map[string]string{}
+			for _, p := range report.SectionPaths() {
+				rep.NotRun[p] = "not run: the run was interrupted and the backend's process reported nothing"
+			}
+		}
 		rep.Notes = append(rep.Notes, "backend process failed: "+out.err.Error())
 		fmt.Fprintf(o.errw(), "fakbench run: %v\n", out.err)
 	case out.msg.Type == "report" && out.msg.Report != nil:

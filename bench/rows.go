@@ -600,7 +600,7 @@ func runOne(ctx context.Context, o Options, m models.Resolved, sc harness.Scenar
 		Progress: bar.Func(), Yield: yield, Base: baseReport(o, m, row),
 	})
 	bar.Done()
-	if err != nil {
+	if err != nil && rep.Status != report.StatusInterrupted {
 		rep.Status = report.StatusFailed
 		fmt.Fprintf(progressW, "fakbench run: %s failed: %v\n", name, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -131,4 +132,51 @@ func TestThreadsAboveCoresRefused(t *testing.T) {
 		"--threads", strconv.Itoa(runtime.NumCPU()+1), "--oversubscribe", "--membw", "-1", "--quiet", "--out", out)
 	require.Equal(t, exitOK, code, stderr)
 	assert.True(t, readRows(t, out)["gokernel"].Oversubscribed)
+}
+
+// cancelRun is what zz-test-cancel's first Decode calls: the operator's
+// Ctrl-C in the middle of the first row.
+var cancelRun func()
+
+func init() {
+	adapters.Register(adapters.Entry{Name: "zz-test-cancel", Description: "test backend: interrupts the run",
+		Open: func(context.Context, adapters.Options) (transport.Backend, error) {
+			return &dyingBackend{Backend: fake.New(fake.Config{Context: 512}), decode: func() {
+				if cancelRun != nil {
+					cancelRun()
+				}
+			}}, nil
+		}})
+}
+
+// An interrupted run tells the truth: the row it stopped is interrupted
+// with what did not run, the row it never reached is listed as interrupted
+// too, report.md names both, and the headline uses neither.
+func TestInterruptedRunListsEveryRow(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cancelRun = cancel
+	t.Cleanup(func() { cancelRun = nil })
+	out := t.TempDir()
+	var so, se strings.Builder
+	code := dispatch(ctx, []string{"run", "--backends", "zz-test-cancel,gokernel", "--model", "synthetic:tiny", "--short",
+		"--threads", "1", "--reps", "1", "--membw", "-1", "--quiet", "--isolation", "in_process", "--schedule", "sequential",
+		"--out", out}, &so, &se)
+	assert.Equal(t, exitFailed, code, se.String())
+	rows := readRows(t, out)
+	require.Contains(t, rows, "zz-test-cancel")
+	require.Contains(t, rows, "gokernel")
+	first := rows["zz-test-cancel"]
+	assert.Equal(t, report.StatusInterrupted, first.Status)
+	assert.False(t, first.Ran("cold_full_prefill"), "stopped in its first section")
+	assert.False(t, first.Ran("failure_cases.cancel_decode"))
+	never := rows["gokernel"]
+	assert.Equal(t, report.StatusInterrupted, never.Status)
+	assert.Len(t, never.NotRun, len(report.SectionPaths()))
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "## Interrupted rows")
+	assert.Contains(t, string(md), "- gokernel: interrupted; not run: cold_full_prefill")
+	assert.Contains(t, string(md), "- zz-test-cancel: interrupted; not run:")
+	assert.False(t, report.FindStanding([]*report.Report{first, never}).OK(), "no headline from rows that did not complete")
 }
