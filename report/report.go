@@ -145,8 +145,10 @@ type Extras struct {
 	// distorted.
 	Concurrent string `json:"concurrent_benchmark,omitempty"`
 	// NotRun names the sections that did not run (their JSON path, one of
-	// SectionPaths) with why: such a section is written as null, its
-	// verdicts are not checks, and its figures enter no comparison.
+	// SectionPaths) with why. The report contract keeps such a section in
+	// place, zero-valued (docs/methodology.md); NotRun is what says its
+	// zeros and falses are no results: its verdicts are not checks and its
+	// figures enter no comparison.
 	NotRun map[string]string `json:"not_run,omitempty"`
 	// ExpectedFailures are the correctness checks an ablation row fails by
 	// design (metric keys, e.g. "warm_same_prefix.hit_rate" for a row
