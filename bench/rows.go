@@ -529,6 +529,8 @@ func baseReport(o Options, m models.Resolved, row *opened) *report.Report {
 		Profile: row.profile,
 	}
 	r.SchemaVersion = report.SchemaVersion
+	// Nothing was compared yet: -1, never 0 (a divergence at the first token).
+	r.WarmChangedSuffix.FirstDivergence, r.EditedStable.FirstDivergence = report.NoDivergence, report.NoDivergence
 	r.RowKind = row.kind
 	r.RowLabel = row.label
 	r.Threads = o.Threads

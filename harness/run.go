@@ -173,6 +173,8 @@ func (r *runner) newReport() *report.Report {
 		*rep = *r.cfg.Base
 		rep.Notes = append([]string(nil), r.cfg.Base.Notes...)
 	}
+	// No comparison has run yet: -1 (none), never 0 (diverged at the first token).
+	rep.WarmChangedSuffix.FirstDivergence, rep.EditedStable.FirstDivergence = report.NoDivergence, report.NoDivergence
 	fill := func(p *string, v string) {
 		if *p == "" {
 			*p = v

@@ -10,6 +10,11 @@ package report
 // SchemaVersion is bumped when extras change incompatibly.
 const SchemaVersion = "fakbench.report/v1"
 
+// NoDivergence is first_divergence when the warm and cold outputs agree or
+// no comparison ran (not_run and the notes say which); it is always
+// written, since 0 means a divergence at the first token.
+const NoDivergence = -1
+
 // ColdPrefill measures a fresh prefill of the full stable prefix.
 type ColdPrefill struct {
 	Tokens    int     `json:"tokens"`
@@ -51,7 +56,7 @@ type EditedStable struct {
 	MS              float64   `json:"ms,omitempty"`
 	TTFTMS          float64   `json:"ttft_ms,omitempty"`
 	SamplesMS       []float64 `json:"samples_ms,omitempty"`
-	FirstDivergence int       `json:"first_divergence,omitempty"`
+	FirstDivergence int       `json:"first_divergence"`
 }
 
 // FailureCases records that error paths behave (true = handled as expected).
@@ -84,7 +89,7 @@ type WarmChanged struct {
 	// Extras.
 	SamplesMS       []float64 `json:"samples_ms,omitempty"`
 	TTFTSamplesMS   []float64 `json:"ttft_samples_ms,omitempty"`
-	FirstDivergence int       `json:"first_divergence,omitempty"`
+	FirstDivergence int       `json:"first_divergence"`
 }
 
 // WarmSame measures re-issuing the identical stable prefix on a live session.
