@@ -605,6 +605,7 @@ func (r *runner) editedStable() error {
 	}
 	sec.ReusedTokens, sec.ComputedTokens = pr.ReusedTokens, pr.ComputedTokens
 	sec.MS, sec.TTFTMS, sec.SamplesMS = Median(prefixMS), Median(ttftMS), prefixMS
+	sec.TTFTSamplesMS, sec.Stats = ttftMS, Summarize(prefixMS)
 	if pr.ComputedTokens > 0 && r.coldPerMS > 0 {
 		r.note("edited_stable_segment: recomputed %d tokens in %.3f ms (%.4f ms/token; cold prefill %.4f ms/token)",
 			pr.ComputedTokens, sec.MS, sec.MS/float64(pr.ComputedTokens), r.coldPerMS)

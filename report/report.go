@@ -57,6 +57,10 @@ type EditedStable struct {
 	TTFTMS          float64   `json:"ttft_ms,omitempty"`
 	SamplesMS       []float64 `json:"samples_ms,omitempty"`
 	FirstDivergence int       `json:"first_divergence"`
+	// TTFTSamplesMS are the kept repetitions' TTFTs (ttft_ms is their
+	// median); Stats summarizes SamplesMS, as cold_full_prefill's does.
+	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
+	Stats         *Stats    `json:"stats,omitempty"`
 }
 
 // FailureCases records that error paths behave (true = handled as expected).

@@ -35,9 +35,11 @@ var (
 	// addedOnPurpose are the fields the redesign added, each with why: a
 	// reader of the old shape ignores them (additive, omitted when empty).
 	addedOnPurpose = map[string]string{
-		".backend_display":      "the registry's display name, so the renderers no longer spell backend names",
-		".isolation":            "where the row ran (issue 18: each backend in its own process by default)",
-		".concurrent_benchmark": "set only when another benchmark measured on the node at the same time (issue 18)",
+		".backend_display":                       "the registry's display name, so the renderers no longer spell backend names",
+		".isolation":                             "where the row ran (issue 18: each backend in its own process by default)",
+		".concurrent_benchmark":                  "set only when another benchmark measured on the node at the same time (issue 18)",
+		".edited_stable_segment.ttft_samples_ms": "the edited-segment TTFT's samples, kept as the other TTFTs' are (issue 19)",
+		".edited_stable_segment.stats":           "the edited-segment statistics, kept as cold_full_prefill's are (issue 19)",
 	}
 )
 

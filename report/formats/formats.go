@@ -96,6 +96,8 @@ func samplesFor(r *report.Report, key string) []float64 {
 		return r.WarmChangedSuffix.TTFTSamplesMS
 	case "edited_stable_segment.ms":
 		return r.EditedStable.SamplesMS
+	case "edited_stable_segment.ttft_ms":
+		return r.EditedStable.TTFTSamplesMS
 	case "decode.tokens_per_sec":
 		return r.Decode.SamplesTPS
 	}
