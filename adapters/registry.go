@@ -109,6 +109,12 @@ type Entry struct {
 	// Available reports, without loading a model, whether the engine can run
 	// here; nil means always available. It returns the reason when not.
 	Available func() error
+	// LogitTolerance is the largest absolute logit difference between the
+	// backend's warm path and a cold run of the same input that is still
+	// the same computation (the harness's output_equals_cold compares
+	// logits against it); 0 takes harness.DefaultLogitTolerance. Each
+	// backend states why its figure holds where it registers.
+	LogitTolerance float64
 	// Exact are the Options.Extra settings that make the backend compute as
 	// exactly as it can (no reduced precision chosen by ISA, no quantized
 	// activations), for parity and logit comparisons; nil when its default

@@ -575,6 +575,15 @@ func measure(ctx context.Context, o Options, m models.Resolved, sc harness.Scena
 	return runOne(ctx, o, m, sc, row, host, flags, progressW, yield)
 }
 
+// logitTolerance is the backend's registered warm-against-cold logit
+// tolerance (0 when it states none: the harness's default).
+func logitTolerance(name string) float64 {
+	if e, err := adapters.Lookup(name); err == nil {
+		return e.LogitTolerance
+	}
+	return 0
+}
+
 // runOne runs the scenarios on one opened backend and completes its report.
 //
 // yield, when not nil, is the interleaving hand-over (harness.Config.Yield);
@@ -599,7 +608,7 @@ func runOne(ctx context.Context, o Options, m models.Resolved, sc harness.Scenar
 	}
 	rep, err := harness.Run(ctx, b, sc, harness.Config{
 		Reps: o.Reps, Warmup: warmup, Short: o.Short, Threads: o.Threads,
-		Progress: bar.Func(), Yield: yield, Base: baseReport(o, m, row),
+		Progress: bar.Func(), Yield: yield, Base: baseReport(o, m, row), LogitTolerance: logitTolerance(row.name),
 	})
 	bar.Done()
 	if err != nil && rep.Status != report.StatusInterrupted {

@@ -41,6 +41,10 @@ type Config struct {
 	// repetition (warm-up included), outside any timed span: Interleave
 	// passes the function that hands the node to the next backend.
 	Yield func()
+	// LogitTolerance is the largest absolute logit difference between a
+	// warm and a cold run of the same input that still counts as the same
+	// computation (adapters.Entry.LogitTolerance; 0: DefaultLogitTolerance).
+	LogitTolerance float64
 	// Base, when set, is the row as its caller knows it before anything
 	// runs (bench: row kind and label, model spec and digest, command,
 	// threads): the report starts as a copy of it, and the harness fills
@@ -71,6 +75,8 @@ type runner struct {
 	errored    int
 
 	coldBase  []transport.Token // first + CompareSteps tokens of stable+suffix, cold
+	// coldBaseTrace is coldBase with its logits (baseTrace).
+	coldBaseTrace contract.Trace
 	coldPerMS float64           // cold prefix ms per token
 	decodeTPS float64
 }
@@ -364,17 +370,6 @@ func (r *runner) openWarm() (transport.Session, error) {
 	return s, nil
 }
 
-// compareCold records the comparison of a warm output with the cold one.
-func (r *runner) compareCold(section string, warm, cold []transport.Token) (bool, int) {
-	d := contract.Divergence(warm, cold)
-	if d < 0 {
-		r.note("%s: output equals cold on all %d greedy tokens", section, len(cold))
-		return true, -1
-	}
-	r.flagCheck("%s: output differs from a cold session: first divergence at token %d (warm %v, cold %v)", section, d, warm, cold)
-	return false, d
-}
-
 func (r *runner) iterations() int { return r.warm + r.reps }
 
 func (r *runner) coldFullPrefill() error {
@@ -528,15 +523,14 @@ func (r *runner) warmChangedSuffix() error {
 			ttftMS = append(ttftMS, ms(end.Sub(t0)))
 		}
 	}
-	warm, err := r.continueGreedy(s, sr.FirstToken)
+	warm, err := r.trace(s, sr.FirstToken)
 	if err != nil {
 		return err
 	}
-	cold, err := r.coldGreedy(r.stable(), r.sc.ChangedSuffix)
+	checked, err := r.checkWarmChanged(warm)
 	if err != nil {
-		return fmt.Errorf("cold reference: %w", err)
+		return err
 	}
-	eq, div := r.compareCold("warm_changed_suffix", warm, cold)
 	if sr.SuffixTokens != len(r.sc.ChangedSuffix) {
 		r.note("warm_changed_suffix: the backend reported %d suffix tokens for a suffix of %d", sr.SuffixTokens, len(r.sc.ChangedSuffix))
 	}
@@ -545,10 +539,12 @@ func (r *runner) warmChangedSuffix() error {
 		SuffixTokens:     sr.SuffixTokens,
 		MS:               Median(sufMS),
 		TTFTMS:           Median(ttftMS),
-		OutputEqualsCold: eq,
+		OutputEqualsCold: checked.OutputEqualsCold,
 		SamplesMS:        sufMS,
 		TTFTSamplesMS:    ttftMS,
-		FirstDivergence:  div,
+		FirstDivergence:  checked.FirstDivergence,
+		Logits:           checked.Logits,
+		Power:            checked.Power,
 	}
 	return nil
 }
@@ -611,15 +607,16 @@ func (r *runner) editedStable() error {
 			pr.ComputedTokens, sec.MS, sec.MS/float64(pr.ComputedTokens), r.coldPerMS)
 	}
 
-	warm, err := r.continueGreedy(s, sr.FirstToken)
+	warm, err := r.trace(s, sr.FirstToken)
 	if err != nil {
 		return err
 	}
-	cold, err := r.coldGreedy(r.edited(), r.sc.Suffix)
+	checked, err := r.checkEdited(warm)
 	if err != nil {
-		return fmt.Errorf("cold reference: %w", err)
+		return err
 	}
-	sec.OutputEqualsCold, sec.FirstDivergence = r.compareCold("edited_stable_segment", warm, cold)
+	sec.OutputEqualsCold, sec.FirstDivergence = checked.OutputEqualsCold, checked.FirstDivergence
+	sec.Logits, sec.Power = checked.Logits, checked.Power
 	r.rep.EditedStable = sec
 	return nil
 }

@@ -16,10 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/contract"
 )
 
 // Step is the comparison at one greedy step. Step 0 is the token returned by
@@ -215,58 +215,14 @@ func next(ctx context.Context, s transport.Session) (transport.Token, error) {
 	return r.Tokens[0], nil
 }
 
-// Compare returns the largest absolute difference and the cosine
-// similarity of two equally long vectors, in float64, over the positions
-// where both are finite, and the number of positions where either is not.
-// The cosine of two zero vectors is 1 (they are equal), of a zero and a
-// non-zero vector 0.
+// Compare is contract.CompareLogits: the largest absolute difference, the
+// cosine and the count of non-finite positions of two logit vectors.
 func Compare(a, b []float32) (maxAbs, cosine float64, nonFinite int) {
-	n := min(len(a), len(b))
-	nonFinite = max(len(a), len(b)) - n
-	var dot, na, nb float64
-	for i := 0; i < n; i++ {
-		x, y := float64(a[i]), float64(b[i])
-		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
-			nonFinite++
-			continue
-		}
-		maxAbs = max(maxAbs, math.Abs(x-y))
-		dot += x * y
-		na += x * x
-		nb += y * y
-	}
-	switch {
-	case na == 0 && nb == 0:
-		cosine = 1
-	case na == 0 || nb == 0:
-		cosine = 0
-	default:
-		cosine = dot / (math.Sqrt(na) * math.Sqrt(nb))
-		cosine = max(-1, min(1, cosine))
-	}
-	return maxAbs, cosine, nonFinite
+	return contract.CompareLogits(a, b)
 }
 
-// Margin is the gap between the largest and the second-largest finite
-// value of v (0 with fewer than two finite values).
-func Margin(v []float32) float64 {
-	first, second := math.Inf(-1), math.Inf(-1)
-	for _, f := range v {
-		x := float64(f)
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			continue
-		}
-		if x > first {
-			first, second = x, first
-		} else if x > second {
-			second = x
-		}
-	}
-	if math.IsInf(second, -1) {
-		return 0
-	}
-	return first - second
-}
+// Margin is contract.Margin: the gap between the two largest finite values.
+func Margin(v []float32) float64 { return contract.Margin(v) }
 
 // Tokens returns n deterministic token IDs in [0, vocab) for seed, from a
 // SplitMix64 stream owned by this package, so the same seed gives the same

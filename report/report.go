@@ -61,6 +61,45 @@ type EditedStable struct {
 	// median); Stats summarizes SamplesMS, as cold_full_prefill's does.
 	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
 	Stats         *Stats    `json:"stats,omitempty"`
+	// Logits compares the warm output's logits with the cold run's; Power
+	// is the comparison that must differ (cold on the edited prefix against
+	// cold on the stable one) for output_equals_cold to mean anything.
+	Logits *LogitCheck `json:"logits,omitempty"`
+	Power  *PowerCheck `json:"power,omitempty"`
+}
+
+// LogitCheck is a warm-against-cold comparison of the logits every
+// compared greedy step was chosen from.
+type LogitCheck struct {
+	// Compared says both sides exposed their logits (transport.LogitsReader).
+	Compared bool `json:"compared"`
+	// MaxAbsDiff and MinCosine are the worst step's figures.
+	MaxAbsDiff float64 `json:"max_abs_diff"`
+	MinCosine  float64 `json:"min_cosine"`
+	// Tolerance is the largest difference the backend's warm path may show
+	// and still be the same computation (adapters.Entry.LogitTolerance).
+	Tolerance         float64   `json:"tolerance"`
+	PerStepMaxAbsDiff []float64 `json:"per_step_max_abs_diff,omitempty"`
+	PerStepCosine     []float64 `json:"per_step_cosine,omitempty"`
+}
+
+// PowerCheck is a comparison that must come out different for a
+// correctness flag to have power: when its two sides agree (same tokens,
+// logits within the tolerance) the flag cannot tell a broken warm path from
+// a right one, and it is reported as not discriminating, never as true.
+type PowerCheck struct {
+	// Comparison says which two runs were compared.
+	Comparison string `json:"comparison"`
+	// Discriminating says the two differ: different tokens, or logits
+	// further apart than the tolerance.
+	Discriminating bool `json:"discriminating"`
+	// FirstDivergence is the first differing token (-1: the same tokens).
+	FirstDivergence int     `json:"first_divergence"`
+	MaxAbsDiff      float64 `json:"max_abs_diff"`
+	MinCosine       float64 `json:"min_cosine"`
+	// Margin is MaxAbsDiff over the tolerance: how many tolerances apart
+	// the two runs that must differ are (0 when logits were not compared).
+	Margin float64 `json:"margin"`
 }
 
 // FailureCases records that error paths behave (true = handled as expected).
@@ -94,6 +133,12 @@ type WarmChanged struct {
 	SamplesMS       []float64 `json:"samples_ms,omitempty"`
 	TTFTSamplesMS   []float64 `json:"ttft_samples_ms,omitempty"`
 	FirstDivergence int       `json:"first_divergence"`
+	// Logits compares the warm output's logits with the cold run's; Power
+	// is the comparison that must differ (cold on the stable prefix one
+	// token short against cold on the whole prefix) for output_equals_cold
+	// to mean anything.
+	Logits *LogitCheck `json:"logits,omitempty"`
+	Power  *PowerCheck `json:"power,omitempty"`
 }
 
 // WarmSame measures re-issuing the identical stable prefix on a live session.
@@ -211,6 +256,10 @@ type Host struct {
 	GoVersion   string  `json:"go_version,omitempty"`
 	CCompiler   string  `json:"c_compiler,omitempty"`
 	MemBWGBs    float64 `json:"mem_bandwidth_gbs,omitempty"`
+	// MemBWStatistic says how mem_bandwidth_gbs was obtained (measured:
+	// host.BandwidthStatistic, over MemBWSamplesGBs; or given with --membw).
+	MemBWStatistic  string    `json:"mem_bandwidth_statistic,omitempty"`
+	MemBWSamplesGBs []float64 `json:"mem_bandwidth_samples_gbs,omitempty"`
 }
 
 // Schedule says how the rows of one run shared the node: interleaved (the
