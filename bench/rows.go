@@ -678,19 +678,19 @@ func addRoofline(rep *report.Report, weightBytes int64, host report.Host) {
 }
 
 // measureHost collects the host facts and the memory bandwidth for the
-// decode roofline: --membw when given, none when negative, else measured.
+// decode roofline: --membw when given, none when negative, else measured
+// (host.MeasureMemBandwidth, as the node bench does: the median of 5
+// single passes, every pass kept in the host record).
 func measureHost(o Options, cmd string, logw io.Writer) report.Host {
 	h := report.NewHost(host.Collect())
 	switch {
 	case o.MemBW > 0:
-		h.MemBWGBs = o.MemBW
+		h.MemBWGBs, h.MemBWStatistic = o.MemBW, report.GivenBandwidth
 	case o.MemBW == 0:
-		size := int64(256 << 20)
-		if o.Short {
-			size = 64 << 20
-		}
-		h.MemBWGBs = host.MeasureMemBandwidth(size, o.Threads, 3)
-		fmt.Fprintf(logw, "fakbench %s: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, best of 3)\n", cmd, h.MemBWGBs, size>>20, o.Threads)
+		b := host.MeasureMemBandwidth(host.BandwidthBytes(o.Short), o.Threads)
+		h.SetBandwidth(b)
+		fmt.Fprintf(logw, "fakbench %s: memory bandwidth %.1f GB/s (copy of %d MiB on %d threads, %s: %.1f)\n",
+			cmd, b.GBs, b.Bytes>>20, b.Threads, b.Statistic, b.SamplesGBs)
 	}
 	return h
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
@@ -202,8 +201,7 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 	}
 	m.Models = []Model{model}
 
-	m.Bandwidth = measureBandwidth(cfg.Threads, cfg.Short)
-	m.Host.MemBWGBs = m.Bandwidth.GBs
+	m.Bandwidth = measureBandwidth(cfg.Threads, cfg.Short, &m.Host)
 	say("memory bandwidth %.1f GB/s (samples %v)", m.Bandwidth.GBs, roundAll(m.Bandwidth.SamplesGB))
 
 	// The pinned workload, byte for byte, next to its replays.
@@ -301,19 +299,14 @@ func (cfg Config) plan(bw float64) []step {
 	return steps
 }
 
-// measureBandwidth measures the memory bandwidth the decode roofline uses:
-// five single passes, the median kept with every sample.
-func measureBandwidth(threads int, short bool) Bandwidth {
-	size := int64(256 << 20)
-	if short {
-		size = 64 << 20
-	}
-	var samples []float64
-	for range 5 {
-		samples = append(samples, host.MeasureMemBandwidth(size, threads, 1))
-	}
-	return Bandwidth{GBs: harness.Median(samples), SamplesGB: samples, Bytes: size, Threads: threads,
-		Method: "Go copy of a buffer far larger than the caches split across the threads, bytes read + written, median of 5 passes"}
+// measureBandwidth measures the memory bandwidth the decode roofline uses
+// (host.MeasureMemBandwidth, as fakbench run does: the median of 5 single
+// passes, every sample kept) and records it in h too.
+func measureBandwidth(threads int, short bool, h *report.Host) Bandwidth {
+	b := host.MeasureMemBandwidth(host.BandwidthBytes(short), threads)
+	h.SetBandwidth(b)
+	return Bandwidth{GBs: b.GBs, SamplesGB: b.SamplesGBs, Bytes: b.Bytes, Threads: b.Threads,
+		Method: host.BandwidthMethod + ", " + b.Statistic}
 }
 
 func errSuffix(err error) string {

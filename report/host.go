@@ -45,6 +45,16 @@ func NewHost(f host.Facts) Host {
 	return h
 }
 
+// GivenBandwidth is the statistic of a bandwidth the caller gave (--membw)
+// instead of one this run measured.
+const GivenBandwidth = "given with --membw"
+
+// SetBandwidth records a measured memory bandwidth: the figure the decode
+// roofline divides by, the statistic that made it and every sample.
+func (h *Host) SetBandwidth(b host.Bandwidth) {
+	h.MemBWGBs, h.MemBWStatistic, h.MemBWSamplesGBs = b.GBs, b.Statistic, b.SamplesGBs
+}
+
 // UnusedFeatures lists the kernel-relevant features of the node (the
 // host's CPUFeatures) that a backend's code does not use, given the
 // features it says it uses (Settings()["isa"], comma-separated cpuinfo

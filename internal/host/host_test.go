@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -130,13 +131,42 @@ func TestCollect(t *testing.T) {
 	}
 }
 
+// The bandwidth figure is the median of 5 single passes, with every pass
+// kept and the statistic named: the run and the node bench record the same
+// figure.
 func TestMeasureMemBandwidth(t *testing.T) {
-	bw := MeasureMemBandwidth(8<<20, 2, 2)
-	assert.Positive(t, bw)
-	assert.Less(t, bw, 10000.0, "GB/s far beyond any machine: the byte count is wrong")
-	assert.Zero(t, MeasureMemBandwidth(0, 2, 2))
-	assert.Zero(t, MeasureMemBandwidth(1<<20, 2, 0))
-	assert.Zero(t, MeasureMemBandwidth(1, 4, 1))
+	bw := MeasureMemBandwidth(8<<20, 2)
+	require.Len(t, bw.SamplesGBs, BandwidthPasses)
+	assert.Equal(t, 5, BandwidthPasses)
+	assert.Equal(t, "median of 5 single passes", bw.Statistic)
+	sorted := slices.Clone(bw.SamplesGBs)
+	slices.Sort(sorted)
+	assert.Equal(t, sorted[2], bw.GBs, "the median of the samples")
+	for _, s := range bw.SamplesGBs {
+		assert.Positive(t, s)
+		assert.Less(t, s, 10000.0, "GB/s far beyond any machine: the byte count is wrong")
+	}
+	assert.Equal(t, int64(8<<20), bw.Bytes)
+	assert.Equal(t, 2, bw.Threads)
+
+	assert.Zero(t, MeasureMemBandwidth(0, 2).GBs)
+	assert.Zero(t, MeasureMemBandwidth(1, 4).GBs, "less than a byte per thread")
+	assert.Empty(t, MeasureMemBandwidth(1, 4).SamplesGBs)
+	assert.Equal(t, 1, MeasureMemBandwidth(2<<20, 0).Threads, "0 threads copies on one")
+}
+
+func TestMedian(t *testing.T) {
+	assert.Zero(t, median(nil))
+	assert.Equal(t, 2.0, median([]float64{3, 1, 2}))
+	assert.Equal(t, 2.5, median([]float64{4, 1, 2, 3}))
+	xs := []float64{3, 1, 2}
+	_ = median(xs)
+	assert.Equal(t, []float64{3, 1, 2}, xs, "the samples keep their order")
+}
+
+func TestBandwidthBytes(t *testing.T) {
+	assert.Equal(t, int64(256<<20), BandwidthBytes(false))
+	assert.Equal(t, int64(64<<20), BandwidthBytes(true))
 }
 
 // More threads than logical cores is refused, naming both counts and the
