@@ -222,6 +222,7 @@ func (r *runner) newReport() *report.Report {
 	rep.Notes = append(rep.Notes, fmt.Sprintf(
 		"token IDs drawn from [%d, %d) with seed %d; output_equals_cold compares greedy token IDs: the first token from PrefillSuffix plus %d Decode steps, against a fresh session given the same full input (first_divergence -1: none)",
 		r.sc.TokenMin, r.sc.TokenMax, r.sc.Params.Seed, r.sc.CompareSteps))
+	rep.Notes = append(rep.Notes, ColdNote)
 	return rep
 }
 
