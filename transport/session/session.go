@@ -46,6 +46,17 @@ type Engine interface {
 	Close() error
 }
 
+// Inspector is implemented by engines that can read their own cache's
+// state (llama.cpp's memory, the kernel's KV length); the Core then serves
+// it as transport.CacheInspector. Cache is called between the Core's calls
+// and, in EnsurePrefix, right after Keep: it must read the engine, never
+// the Core's books.
+type Inspector interface {
+	// Cache returns what the engine's cache holds for the session's
+	// sequence: Positions, First and Source (the Core fills Kept).
+	Cache() (transport.CacheState, error)
+}
+
 // Config describes the session's backend.
 type Config struct {
 	// Name prefixes the errors the Core makes, e.g. "gokernel".
@@ -77,17 +88,21 @@ type Core struct {
 	hasPending bool
 	// logitsPos is the position whose logits the engine holds, -1 none.
 	logitsPos int
-	closed    bool
+	// kept is what the engine's own cache held (Inspector) when the last
+	// EnsurePrefix began computing, -1 none or unknown.
+	kept   int
+	closed bool
 }
 
 var (
-	_ transport.Session      = (*Core)(nil)
-	_ transport.LogitsReader = (*Core)(nil)
+	_ transport.Session        = (*Core)(nil)
+	_ transport.LogitsReader   = (*Core)(nil)
+	_ transport.CacheInspector = (*Core)(nil)
 )
 
 // New returns a session with an empty cache over eng.
 func New(cfg Config, eng Engine) *Core {
-	return &Core{cfg: cfg, eng: eng, logitsPos: -1}
+	return &Core{cfg: cfg, eng: eng, logitsPos: -1, kept: -1}
 }
 
 // errorf prefixes an error with the backend's name.
@@ -201,6 +216,7 @@ func (c *Core) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (tran
 		return transport.PrefixResult{}, c.errorf("EnsurePrefix: cancelled after 0 of %d tokens: %w", len(in.Tokens)-keep, err)
 	}
 	c.keep(keep)
+	c.kept = c.engineHolds()
 	keep = len(c.tokens)
 	c.prefix = keep
 	computed, err := c.feed(ctx, in.Tokens[keep:], true)
@@ -319,6 +335,42 @@ func (c *Core) LastLogits() ([]float32, error) {
 		return nil, c.errorf("LastLogits: the engine returned %d logits, want %d", len(x), c.cfg.Vocab)
 	}
 	return append([]float32(nil), x...), nil
+}
+
+// engineHolds reads how many positions the engine's own cache holds, -1
+// when the engine cannot say (no Inspector, or the read failed).
+func (c *Core) engineHolds() int {
+	insp, ok := c.eng.(Inspector)
+	if !ok {
+		return -1
+	}
+	st, err := insp.Cache()
+	if err != nil {
+		return -1
+	}
+	return st.End()
+}
+
+// NativeCache implements transport.CacheInspector: the engine's own view
+// of its cache (Inspector), with Kept, what it held when the last
+// EnsurePrefix began computing. An engine without an Inspector gives an
+// error wrapping transport.ErrNoNativeCache.
+func (c *Core) NativeCache() (transport.CacheState, error) {
+	end, err := c.begin(context.Background())
+	if err != nil {
+		return transport.CacheState{}, err
+	}
+	defer end()
+	insp, ok := c.eng.(Inspector)
+	if !ok {
+		return transport.CacheState{}, c.errorf("NativeCache: %w", transport.ErrNoNativeCache)
+	}
+	st, err := insp.Cache()
+	if err != nil {
+		return transport.CacheState{}, c.errorf("NativeCache: reading the engine's cache: %w", err)
+	}
+	st.Kept = c.kept
+	return st, nil
 }
 
 // Resident returns how many positions the cache holds.
