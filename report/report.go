@@ -26,6 +26,11 @@ type ColdPrefill struct {
 	SamplesMS     []float64 `json:"samples_ms,omitempty"`
 	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
 	Stats         *Stats    `json:"stats,omitempty"`
+	// Native evidence (cache_evidence says where it comes from): the
+	// positions the engine's own cache held on a fresh session before its
+	// first call (0 for a provably cold one) and after EnsurePrefix.
+	NativeCacheTokensBefore *int `json:"native_cache_tokens_before,omitempty"`
+	NativeCacheTokens       *int `json:"native_cache_tokens,omitempty"`
 }
 
 // Decode measures generation throughput.
@@ -66,6 +71,12 @@ type EditedStable struct {
 	// cold on the stable one) for output_equals_cold to mean anything.
 	Logits *LogitCheck `json:"logits,omitempty"`
 	Power  *PowerCheck `json:"power,omitempty"`
+	// Native evidence (cache_evidence says where it comes from): the
+	// positions the engine's own cache holds after the edited prefix's
+	// EnsurePrefix, and held when its recompute began (the stale positions
+	// from the edit on dropped: equal to reused_tokens).
+	NativeCacheTokens *int `json:"native_cache_tokens,omitempty"`
+	NativeKeptTokens  *int `json:"native_kept_tokens,omitempty"`
 }
 
 // LogitCheck is a warm-against-cold comparison of the logits every
@@ -152,6 +163,18 @@ type WarmSame struct {
 	// Extras.
 	SamplesMS     []float64 `json:"samples_ms,omitempty"`
 	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
+	// Native evidence (cache_evidence says where it comes from): the
+	// positions the engine's own cache holds after the warm EnsurePrefix,
+	// and held when it began (the suffix dropped: equal to cached_tokens).
+	NativeCacheTokens *int `json:"native_cache_tokens,omitempty"`
+	NativeKeptTokens  *int `json:"native_kept_tokens,omitempty"`
+	// The timing check: the fastest warm EnsurePrefix over the cold cost of
+	// the tokens it reports reused (ReuseCostFraction), which must not
+	// exceed ReuseCostBound; ReuseCostCheck says what was found in words,
+	// or why it was not judged.
+	ReuseCostFraction float64 `json:"reuse_cost_fraction,omitempty"`
+	ReuseCostBound    float64 `json:"reuse_cost_bound,omitempty"`
+	ReuseCostCheck    string  `json:"reuse_cost_check,omitempty"`
 }
 
 // Report is the full local-node benchmark report (the report contract,
@@ -209,6 +232,10 @@ type Extras struct {
 	// without prefix reuse): shown as expected, never counted.
 	ExpectedFailures []string `json:"expected_failures,omitempty"`
 	SkipReason       string   `json:"skip_reason,omitempty"`
+	// CacheEvidence says where the sections' native_cache_tokens come from
+	// (the engine's own cache, read through transport.CacheInspector), or
+	// "none: ..." with why the backend cannot show it.
+	CacheEvidence string `json:"cache_evidence,omitempty"`
 
 	Host        *Host             `json:"host,omitempty"`
 	Threads     int               `json:"threads,omitempty"`
