@@ -290,8 +290,11 @@ func Headline(reports []*Report) string {
 	for i, r := range s.Refs {
 		names[i] = "**" + displayRow(r) + "**"
 	}
-	fmt.Fprintf(&b, "Kernel row **%s** against the best of the tuned references %s on each metric, same model file, same token IDs, same threads, same run.\n\n",
+	fmt.Fprintf(&b, "Kernel row **%s** against the best of the tuned references %s on each metric, same model file, same token IDs, same threads, same run; every row is one configuration, measured in this run.\n\n",
 		kn, strings.Join(names, ", "))
+	for _, l := range SweptLines(s.Refs) {
+		b.WriteString(l + "\n\n")
+	}
 	for _, g := range s.headlineGaps() {
 		fmt.Fprintf(&b, "- %s: %s %s, best reference %s %s: **%s** (%s is better; %s)",
 			g.m.Name, kn, g.m.Format(s.Kernel), displayRow(g.ref), g.m.Format(g.ref), FormatRatio(g.ratio), g.m.Better, gapWords(g.m.Better, g.ratio))

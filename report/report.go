@@ -236,6 +236,9 @@ type Extras struct {
 	// (the engine's own cache, read through transport.CacheInspector), or
 	// "none: ..." with why the backend cannot show it.
 	CacheEvidence string `json:"cache_evidence,omitempty"`
+	// Swept says the row's settings are the configuration a settings sweep
+	// chose, and how (fakbench run --sweep); nil for any other row.
+	Swept *Swept `json:"swept,omitempty"`
 
 	Host        *Host             `json:"host,omitempty"`
 	Threads     int               `json:"threads,omitempty"`

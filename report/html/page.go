@@ -115,10 +115,13 @@ type runView struct {
 	Headline []Gap
 	RefName  string
 	KerName  string
-	Groups   []rowGroup
-	Skipped  []*report.Report
-	Charts   []Chart
-	Facts    []*report.Report
+	// Swept says, per swept tuned reference, which configuration it is and
+	// where its sweep is kept (report.SweptLines).
+	Swept   []string
+	Groups  []rowGroup
+	Skipped []*report.Report
+	Charts  []Chart
+	Facts   []*report.Report
 }
 
 func groupRows(rows []*report.Report) (groups []rowGroup, skipped []*report.Report) {
@@ -152,6 +155,7 @@ func buildRun(run Run) (runView, error) {
 			names[i] = rowName(r)
 		}
 		v.RefName, v.KerName = strings.Join(names, ", "), rowName(st.Kernel)
+		v.Swept = report.SweptLines(st.Refs)
 	}
 	v.Groups, v.Skipped = groupRows(rows)
 	var measured []*report.Report

@@ -44,8 +44,9 @@ code, .mono { font-family: "Liberation Mono", Menlo, monospace; font-size: .85em
 
 <h2>Headline: the kernel's gap to the best tuned reference</h2>
 {{if $run.Headline}}
-<p class="note">Ratios are taken within this run (same model file, same token IDs, same threads). Per metric, <b>{{$run.KerName}}</b> is held against the best of the tuned references ({{$run.RefName}}) on that metric. 1.00x is parity; below 1 is the remaining gap.</p>
-<table class="headline">
+<p class="note">Ratios are taken within this run (same model file, same token IDs, same threads; every row one configuration, measured in this run). Per metric, <b>{{$run.KerName}}</b> is held against the best of the tuned references ({{$run.RefName}}) on that metric. 1.00x is parity; below 1 is the remaining gap.</p>
+{{range $run.Swept}}<p class="note">{{.}}</p>
+{{end}}<table class="headline">
 <thead><tr><th>metric</th><th>best tuned reference</th><th>reference</th><th>kernel</th><th>kernel vs best</th><th>verdict</th><th>kernel vs the others</th></tr></thead>
 <tbody>
 {{range $run.Headline}}<tr><td>{{.Metric}} ({{if .HigherIsBetter}}higher{{else}}lower{{end}} is better)</td><td>{{.RefName}}</td><td>{{f2 .Reference}}</td><td>{{f2 .Kernel}}</td><td class="{{cls .}}">{{ratio .}}</td><td>{{.Verdict}}</td><td>{{join .Others ", "}}</td></tr>
