@@ -239,26 +239,26 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 		return nil, err
 	}
 
-	// Swept rows first, one configuration after another; then the other
-	// rows, interleaved per section and repetition unless the schedule is
-	// sequential.
+	// Sweeps first, one configuration after another; each swept row then
+	// becomes the row of the configuration its sweep chose, measured with
+	// the other rows, interleaved per section and repetition unless the
+	// schedule is sequential.
 	for _, row := range rows {
 		if !row.available || !row.sweep || ctx.Err() != nil {
 			continue
 		}
-		resetPeakRSS()
-		row.started = time.Now()
 		s, err := runSweep(ctx, o, model, sc, row, host, flags, logw)
 		if s != nil {
-			path := filepath.Join(o.Out, "sweep-"+row.name+".json")
+			path := filepath.Join(o.Out, sweepFile(row.name))
 			if werr := s.WriteFile(path); werr != nil {
 				return nil, werr
 			}
 			fmt.Fprintf(logw, "fakbench run: sweep of %s written to %s\n", row.name, path)
 		}
-		row.rep = sweptRow(o, model, row, s, err)
-		if mb, ok := peakRSSMB(); ok {
-			row.rep.PeakRSSMB = mb
+		adoptChoice(o, model, row, s, err)
+		if row.swept != nil {
+			fmt.Fprintf(logw, "fakbench run: %s: configuration %s chosen (score %s); it is measured as the %s row\n",
+				row.name, row.swept.Config, report.FormatNumber(row.swept.Score), row.display())
 		}
 	}
 	runRows(ctx, o, model, sc, rows, host, flags, logw, stderr)

@@ -210,7 +210,8 @@ type opened struct {
 	kind      string            // row kind
 	profile   string            // settings profile
 	extra     map[string]string // backend options (adapters.Options.Extra)
-	sweep     bool              // compose this row from a settings sweep
+	sweep     bool              // sweep this row's settings first (adoptChoice then makes it an ordinary row)
+	swept     *report.Swept     // the configuration its sweep chose, and how
 	note      string            // what the row is, for its notes ("" = none)
 	expected  []string          // checks the row fails by design (adapters.Ablation.Expected)
 	exclusive bool              // switches process-wide state: never interleaved (adapters.Ablation.Exclusive)
@@ -452,8 +453,9 @@ func rowNotes(row *opened) {
 	if row.note != "" {
 		r.Notes = append(r.Notes, row.note)
 	}
+	r.Swept = row.swept
 	e, err := adapters.Lookup(row.name)
-	if err != nil || !hasSweep(e) || row.kind != report.KindTunedReference || row.sweep {
+	if err != nil || !hasSweep(e) || row.kind != report.KindTunedReference || row.swept != nil {
 		return
 	}
 	var set []string
@@ -464,13 +466,14 @@ func rowNotes(row *opened) {
 	}
 	set = append(set, "threads "+r.Settings["threads"])
 	r.Notes = append(r.Notes, fmt.Sprintf(
-		"tuned reference not swept: %s's tuned profile defaults as they are (%s); fakbench run --sweep (or fakbench tune) takes the best of its %s sweep per section",
+		"tuned reference not swept: %s's tuned profile defaults as they are (%s); fakbench run --sweep chooses one configuration of its %s sweep by a declared objective and measures it as this row",
 		e.Display, strings.Join(set, ", "), e.SweepGrid))
 }
 
 // runSweep measures row's backend once per configuration of the run's grid
 // (each a full harness run with the run's threads, scenario and
-// repetitions) and composes the tuned row.
+// repetitions), chooses one configuration and composes the per-section
+// composite (sweep.Run).
 func runSweep(ctx context.Context, o Options, m models.Resolved, sc harness.Scenario, row *opened,
 	host report.Host, flags string, progressW io.Writer) (*sweep.Sweep, error) {
 	grid := o.Grids[row.name]
@@ -498,26 +501,6 @@ func runSweep(ctx context.Context, o Options, m models.Resolved, sc harness.Scen
 		s.Model = m.Spec
 	}
 	return s, err
-}
-
-// sweptRow is the row a sweep gives: the composed tuned row, or a failed
-// row saying why there is none.
-func sweptRow(o Options, m models.Resolved, row *opened, s *sweep.Sweep, err error) *report.Report {
-	if s != nil && s.Tuned != nil && err == nil {
-		r := s.Tuned
-		r.Notes = append(r.Notes, fmt.Sprintf("the sweep's configurations are kept in sweep-%s.json", row.name))
-		r.StartedAt, r.FinishedAt = s.StartedAt, s.FinishedAt
-		return r
-	}
-	r := baseReport(o, m, row)
-	r.Status = report.StatusFailed
-	if err != nil {
-		r.Notes = append(r.Notes, "sweep failed: "+err.Error())
-	}
-	if s != nil {
-		r.Notes = append(r.Notes, s.Notes...)
-	}
-	return r
 }
 
 // baseReport fills the facts every row carries, run or not.

@@ -13,7 +13,9 @@ import (
 
 // Tune measures backend once per configuration of grid on the resolved
 // model m (each a full harness run with the same threads, scenario and
-// repetitions) and composes its tuned row; the sweep is written to
+// repetitions) and chooses one configuration by the sweep's objective
+// (sweep.Objective; Sweep.Chosen, nil when none passed its checks), with
+// the per-section composite beside it; the sweep is written to
 // Out/sweep-<backend>.json. Opening the model with the default settings
 // plans the scenario, and opening it with every configuration first turns a
 // bad option into an *InputError before anything is measured. An
@@ -61,7 +63,7 @@ func Tune(ctx context.Context, o Options, m models.Resolved, backend string, gri
 	if s == nil {
 		return nil, "", err
 	}
-	path := filepath.Join(o.Out, "sweep-"+backend+".json")
+	path := filepath.Join(o.Out, sweepFile(backend))
 	if werr := s.WriteFile(path); werr != nil {
 		return s, "", werr
 	}

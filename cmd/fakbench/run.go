@@ -39,7 +39,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	require := fs.String("require", "", "comma-separated `list` of backends that must run (an unavailable one fails the run)")
 	measureFlags(fs, &o.Options, "<backend>.json and report.md")
 	fs.StringVar(&o.Profile, "profile", "tuned", "settings profile: tuned or untuned")
-	fs.BoolVar(&o.Sweep, "sweep", false, "compose the llama.cpp row from a settings sweep (best configuration per section; DIR/sweep-llamacpp.json keeps them all)")
+	fs.BoolVar(&o.Sweep, "sweep", false, "sweep llama.cpp's settings first, then measure the one configuration chosen by the sweep's objective as its row (DIR/sweep-llamacpp.json keeps every configuration)")
 	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over the swept backend's options (default: the backend's own, e.g. llamacpp "+bench.DefaultGridHint()+"; needs --sweep)")
 	ablations := fs.String("ablations", "", "comma-separated ablation `rows` of the in-repo kernel: "+strings.Join(bench.AblationNames(), ", "))
 	fs.BoolVar(&o.Untuned, "untuned", false, "add the untuned profile of each backend that has one (llama.cpp) as a separate row (row kind untuned)")

@@ -47,7 +47,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failed(stderr, "tune", err)
 	}
-	if s.Tuned == nil {
+	if s.Chosen == nil {
 		fmt.Fprintf(stderr, "fakbench tune: no configuration passed its correctness checks:\n  %s\n", strings.Join(s.Notes, "\n  "))
 		return exitFailed
 	}

@@ -23,27 +23,49 @@ import (
 
 // testknob is a fake backend with options, for sweeps: cost sets the spin
 // time per computed token in microseconds, bug=diverge makes warm outputs
-// differ from cold; any other key is refused, as a real backend does.
+// differ from cold; any other key is refused, as a real backend does, and
+// the options it was opened with are in its settings. zz-test-sweep is the
+// same with a default sweep grid, so that "run --sweep" sweeps it; the
+// cheap configuration comes last, so that choosing it is no accident of
+// grid order.
 func init() {
-	adapters.Register(adapters.Entry{Name: "testknob", Description: "test backend with options",
-		Open: func(ctx context.Context, opts adapters.Options) (transport.Backend, error) {
+	knob := func(name string) adapters.OpenFunc {
+		return func(ctx context.Context, opts adapters.Options) (transport.Backend, error) {
 			cfg := fake.Config{Vocab: 512, Context: 512, TokenCost: 5 * time.Microsecond}
 			for k, v := range opts.Extra {
 				switch k {
 				case "cost":
 					us, err := strconv.Atoi(v)
 					if err != nil || us < 0 {
-						return nil, fmt.Errorf("testknob: option cost=%q: want microseconds", v)
+						return nil, fmt.Errorf("%s: option cost=%q: want microseconds", name, v)
 					}
 					cfg.TokenCost = time.Duration(us) * time.Microsecond
 				case "bug":
 					cfg.Bugs.WarmDiverges = v == "diverge"
 				default:
-					return nil, fmt.Errorf("testknob: unknown option %q", k)
+					return nil, fmt.Errorf("%s: unknown option %q", name, k)
 				}
 			}
-			return namedBackend{fake.New(cfg), "testknob"}, nil
-		}})
+			return knobBackend{namedBackend{fake.New(cfg), name}, opts.Extra}, nil
+		}
+	}
+	adapters.Register(adapters.Entry{Name: "testknob", Description: "test backend with options", Open: knob("testknob")})
+	adapters.Register(adapters.Entry{Name: "zz-test-sweep", Description: "test backend with options and a sweep grid",
+		SweepGrid: "cost=300,2", Open: knob("zz-test-sweep")})
+}
+
+// knobBackend reports the options it was opened with in its settings.
+type knobBackend struct {
+	namedBackend
+	extra map[string]string
+}
+
+func (k knobBackend) Settings() map[string]string {
+	s := k.namedBackend.Settings()
+	for key, v := range k.extra {
+		s[key] = v
+	}
+	return s
 }
 
 func TestTuneUsageErrors(t *testing.T) {
@@ -85,7 +107,7 @@ func TestTuneUsageErrors(t *testing.T) {
 	}
 }
 
-func TestTuneComposesAndExcludes(t *testing.T) {
+func TestTuneChoosesAndExcludes(t *testing.T) {
 	model := tinyModel(t)
 	out := filepath.Join(t.TempDir(), "tune")
 	code, stdout, errs := cli(t, "tune", "--backend", "testknob", "--grid", "cost=2,200;bug=none,diverge",
@@ -108,17 +130,25 @@ func TestTuneComposesAndExcludes(t *testing.T) {
 		assert.Equal(t, report.KindTunedReference, r.Report.RowKind)
 		assert.Contains(t, strings.Join(r.Report.Notes, "\n"), "sweep configuration "+r.Config.Name)
 	}
-	require.NotNil(t, s.Tuned)
-	assert.Empty(t, report.CorrectnessFailures(s.Tuned))
-	// 2 us against 200 us per token: the cheap configuration wins the
-	// prefill-bound sections.
+	// 2 us against 200 us per token: the cheap configuration is chosen,
+	// and wins the prefill-bound sections of the composite.
+	require.NotNil(t, s.Chosen)
+	assert.Equal(t, "cost=2 bug=none", s.Chosen.Config.Name)
+	assert.Equal(t, map[string]string{"cost": "2", "bug": "none"}, s.Chosen.Config.Extra)
+	assert.Contains(t, s.Objective, "geometric mean")
+	assert.Contains(t, stdout, "chosen: cost=2 bug=none (score ")
+	assert.Contains(t, stdout, "objective: "+s.Objective)
+	assert.Contains(t, stdout, "composite (best of 2 configurations per section; not one measured configuration")
+	require.NotNil(t, s.Composite)
+	assert.Empty(t, report.CorrectnessFailures(s.Composite))
 	byID := map[string]string{}
-	for _, c := range s.Choices {
+	for _, c := range s.CompositeChoices {
 		byID[c.Section] = c.Config
 	}
 	assert.Equal(t, "cost=2 bug=none", byID["cold_full_prefill"])
 	assert.Equal(t, "cost=2 bug=none", byID["warm_changed_suffix"])
-	assert.Contains(t, s.Tuned.Settings["sweep"], "best of 2 eligible configurations")
+	assert.Equal(t, "best of 2 configurations per section; not one measured configuration", s.CompositeLabel)
+	assert.Contains(t, s.Composite.Settings["sweep"], "best of 2 configurations per section; not one measured configuration")
 }
 
 func TestTuneNothingEligibleExits1(t *testing.T) {
@@ -130,7 +160,8 @@ func TestTuneNothingEligibleExits1(t *testing.T) {
 	assert.Contains(t, errs, "no configuration passed its correctness checks")
 	s, err := sweep.ReadFile(filepath.Join(out, "sweep-testknob.json"))
 	require.NoError(t, err, "the evidence is written anyway")
-	assert.Nil(t, s.Tuned)
+	assert.Nil(t, s.Chosen)
+	assert.Nil(t, s.Composite)
 	assert.Len(t, s.Results, 1)
 }
 
@@ -144,7 +175,7 @@ func TestRunRowFlagUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"grid without sweep", []string{"--backends", "llamacpp", "--grid", "flash_attn=on"}, "--grid needs --sweep"},
-		{"sweep without llamacpp", []string{"--backends", "gokernel", "--sweep"}, "--sweep tunes llamacpp, which is not in --backends (gokernel)"},
+		{"sweep without llamacpp", []string{"--backends", "gokernel", "--sweep"}, "which is not in --backends (gokernel)"},
 		{"sweep untuned", []string{"--backends", "llamacpp", "--sweep", "--profile", "untuned"}, "needs --profile tuned"},
 		{"bad grid", []string{"--backends", "llamacpp", "--sweep", "--grid", "flash_attn=;"}, `--grid: grid key "flash_attn" has no values`},
 		{"threads grid", []string{"--backends", "llamacpp", "--sweep", "--grid", "threads=1,2"}, "threads cannot be swept"},
@@ -274,22 +305,14 @@ func TestRunSweepAndAblationOnLlamacpp(t *testing.T) {
 		assert.Equal(t, r.Config.Extra["flash_attn"], r.Report.Settings["flash_attn"], "the configuration reached llama.cpp")
 		assert.Equal(t, "1", r.Report.Settings["threads"], "threads fixed to the run's")
 	}
-	require.NotNil(t, s.Tuned)
-
 	ref, err := report.ReadJSON(filepath.Join(out, "llamacpp.json"))
 	require.NoError(t, err)
-	assert.Equal(t, report.KindTunedReference, ref.RowKind)
-	assert.Equal(t, s.Tuned.ColdFullPrefill.PromptTPS, ref.ColdFullPrefill.PromptTPS)
-	assert.Contains(t, ref.Settings["sweep"], "grid flash_attn=on,off")
-	assert.NotEmpty(t, ref.Settings["sweep.decode"])
-	notes := strings.Join(ref.Notes, "\n")
-	assert.Contains(t, notes, "tuned reference: cold_full_prefill from flash_attn=")
-	assert.Contains(t, notes, "kept in sweep-llamacpp.json")
-	assert.NotContains(t, notes, "tuned reference not swept")
+	assertChosenRow(t, s, ref, "sweep-llamacpp.json")
+	assert.Equal(t, s.Chosen.Config.Extra["flash_attn"], ref.Settings["flash_attn"], "llama.cpp ran the chosen configuration")
 
 	k, err := report.ReadJSON(filepath.Join(out, "gokernel.json"))
 	require.NoError(t, err)
-	assert.NotEmpty(t, k.VsReference, "the kernel's ratios are to the composed tuned row")
+	assert.NotEmpty(t, k.VsReference, "the kernel's ratios are to the chosen configuration's row")
 	_, err = os.Stat(filepath.Join(out, "gokernel-noreuse.json"))
 	assert.NoError(t, err)
 
@@ -297,6 +320,101 @@ func TestRunSweepAndAblationOnLlamacpp(t *testing.T) {
 	code, cmp, errs := cli(t, "compare", out)
 	require.Equal(t, exitOK, code, errs)
 	assert.Contains(t, cmp, "gokernel-noreuse")
+}
+
+// assertChosenRow checks that ref, a run's swept tuned-reference row, is
+// the configuration its sweep s chose, measured on its own after the sweep
+// (not copied from it), and says so; and that the sweep keeps the
+// composite under its label.
+func assertChosenRow(t *testing.T, s *sweep.Sweep, ref *report.Report, file string) {
+	t.Helper()
+	require.NotNil(t, s.Chosen)
+	assert.Equal(t, report.KindTunedReference, ref.RowKind)
+	assert.Equal(t, report.StatusOK, ref.Status)
+	assert.Empty(t, ref.RowLabel, "the row is the backend's own")
+	require.NotNil(t, ref.Swept, "the row says it is a swept configuration")
+	assert.Equal(t, s.Chosen.Config.Name, ref.Swept.Config)
+	assert.Equal(t, s.Chosen.Config.Extra, ref.Swept.Options)
+	assert.Equal(t, s.Objective, ref.Swept.Objective)
+	assert.Equal(t, s.Chosen.Score, ref.Swept.Score)
+	assert.Equal(t, len(s.Results), ref.Swept.Configurations)
+	assert.Equal(t, file, ref.Swept.File)
+	for k, v := range s.Chosen.Config.Extra {
+		assert.Equal(t, v, ref.Settings[k], "settings.%s is the chosen configuration's", k)
+	}
+	notes := strings.Join(ref.Notes, "\n")
+	assert.Contains(t, notes, "tuned reference: configuration "+s.Chosen.Config.Name+", chosen from a sweep of")
+	assert.Contains(t, notes, "by the objective: "+s.Objective)
+	assert.Contains(t, notes, "measured again here as its own row")
+	assert.Contains(t, notes, "kept in "+file)
+	assert.NotContains(t, notes, "tuned reference not swept")
+	assert.NotContains(t, notes, "composite: ", "no section of the composite is in the row")
+
+	// Its own measurement: started after the sweep had finished, and its
+	// samples are no configuration's (nor the composite's).
+	sweepEnd, err := time.Parse(time.RFC3339Nano, s.FinishedAt)
+	require.NoError(t, err)
+	started, err := time.Parse(time.RFC3339Nano, ref.StartedAt)
+	require.NoError(t, err)
+	assert.True(t, started.After(sweepEnd), "the row started %s, the sweep finished %s", ref.StartedAt, s.FinishedAt)
+	require.NotEmpty(t, ref.ColdFullPrefill.SamplesMS)
+	require.NotEmpty(t, ref.Decode.SamplesTPS)
+	for _, r := range s.Results {
+		require.NotNil(t, r.Report, r.Config.Name)
+		assert.NotEqual(t, r.Report.ColdFullPrefill.SamplesMS, ref.ColdFullPrefill.SamplesMS, r.Config.Name)
+		assert.NotEqual(t, r.Report.Decode.SamplesTPS, ref.Decode.SamplesTPS, r.Config.Name)
+		assert.NotEqual(t, r.Report.WarmChangedSuffix.SamplesMS, ref.WarmChangedSuffix.SamplesMS, r.Config.Name)
+	}
+	require.NotNil(t, s.Composite)
+	assert.NotEqual(t, s.Composite.Decode.SamplesTPS, ref.Decode.SamplesTPS)
+	assert.Equal(t, sweep.CompositeLabel(ref.Swept.Eligible), s.CompositeLabel)
+}
+
+// run --sweep measures the configuration the sweep chose as an ordinary
+// row of the run, interleaved with the others; the composite stays in the
+// sweep file, labelled, and is no row.
+func TestRunSweepMeasuresTheChosenConfiguration(t *testing.T) {
+	model := tinyModel(t)
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, errs := cli(t, "run", "--backends", "gokernel,zz-test-sweep", "--sweep", "--model", model, "--out", out,
+		"--short", "--reps", "2", "--threads", "1", "--membw", "20")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, errs)
+	assert.Contains(t, errs, "fakbench: sweep zz-test-sweep 2/2: cost=2")
+	assert.Contains(t, errs, "fakbench run: zz-test-sweep: configuration cost=2 chosen (score ")
+
+	s, err := sweep.ReadFile(filepath.Join(out, "sweep-zz-test-sweep.json"))
+	require.NoError(t, err)
+	require.Len(t, s.Results, 2)
+	require.NotNil(t, s.Chosen)
+	assert.Equal(t, "cost=2", s.Chosen.Config.Name, "2 us per token against 300 us")
+	assert.Equal(t, "best of 2 configurations per section; not one measured configuration", s.CompositeLabel)
+
+	rows := readRows(t, out)
+	assert.Len(t, rows, 2, "the composite is no row of the run")
+	ref := rows["zz-test-sweep"]
+	require.NotNil(t, ref)
+	assertChosenRow(t, s, ref, "sweep-zz-test-sweep.json")
+	assert.Equal(t, "2", ref.Settings["cost"])
+	assert.Equal(t, "2µs", ref.Settings["token_cost"], "the backend itself ran with the chosen cost")
+	require.NotNil(t, ref.Schedule, "the row took part in the run's schedule")
+	assert.Equal(t, "interleaved", ref.Schedule.Mode)
+	assert.Equal(t, []string{"gokernel", "zz-test-sweep"}, ref.Schedule.Rows)
+	assert.Equal(t, "process", ref.Isolation)
+	assert.Positive(t, ref.PeakRSSMB, "its own process's peak")
+
+	k := rows["gokernel"]
+	require.NotNil(t, k)
+	assert.Contains(t, k.BestReference, "decode.tokens_per_sec")
+	assert.Equal(t, "zz-test-sweep", k.BestReference["decode.tokens_per_sec"])
+
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "zz-test-sweep is one configuration, cost=2, chosen from a sweep of 2 configurations (2 passed every check) by the objective: the highest geometric mean")
+	assert.Contains(t, string(md), "it was measured in this run like every row")
+	assert.Contains(t, string(md), "with a per-section composite that is not a measured configuration and enters no headline")
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "zz-test-sweep is one configuration, cost=2, chosen from a sweep of 2 configurations")
 }
 
 func TestRunUntunedRowAndNotSweptNote(t *testing.T) {

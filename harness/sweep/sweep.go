@@ -1,11 +1,15 @@
 // Package sweep measures a backend once per configuration of a small
-// settings grid and composes the tuned reference row from the results: each
-// report section is taken from the configuration that is best for that
-// section, so "tuned" is measured, not assumed (DESIGN.md, Performance).
+// settings grid and chooses one configuration by a declared objective
+// (Objective, Choose): the tuned reference's settings, so "tuned" is
+// measured, not assumed (DESIGN.md, Performance). A run then measures the
+// chosen configuration again as its own row.
 //
 // Every configuration's full report is kept as raw evidence (Sweep.Results);
-// a configuration that fails a correctness check is excluded from the choice
-// and the composed row says so.
+// a configuration that fails a correctness check is excluded from the choice.
+// The sweep also keeps a per-section composite (Compose): each section from
+// the configuration best on it. It is labelled as what it is, the best of N
+// configurations per section and not one measured configuration, and is
+// never a row of a run.
 package sweep
 
 import (
@@ -20,7 +24,12 @@ import (
 )
 
 // Schema names the JSON shape of a Sweep.
-const Schema = "fakbench.sweep/v1"
+//
+// v2: the chosen configuration (chosen, objective, per-result score and
+// relative figures); the per-section best-of row moved from "tuned" to
+// "composite", labelled by composite_label, its choices to
+// "composite_choices".
+const Schema = "fakbench.sweep/v2"
 
 // Axis is one swept setting: a backend Extra key and the values tried.
 type Axis struct {
@@ -129,10 +138,15 @@ type Result struct {
 	Excluded       bool           `json:"excluded"`
 	ExcludedReason string         `json:"excluded_reason,omitempty"`
 	Report         *report.Report `json:"report,omitempty"`
+	// Score is an eligible configuration's value of the objective and
+	// Relative its figure relative to the best eligible one per metric of
+	// the objective (1 = the best; below 1 = behind), set by Choose.
+	Score    float64            `json:"score,omitempty"`
+	Relative map[string]float64 `json:"relative,omitempty"`
 }
 
-// Choice records which configuration won one section (or one suffix-curve
-// point) and with what figure.
+// Choice records which configuration was best on one section (or one
+// suffix-curve point) and with what figure: a source of the composite.
 type Choice struct {
 	// Section is the report section ("cold_full_prefill", ...), or
 	// "suffix_ttft_curve[N]" for the curve point of N suffix tokens.
@@ -148,7 +162,7 @@ type Choice struct {
 }
 
 // Sweep is the whole sweep: the grid, every configuration's report, the
-// choices and the composed tuned row.
+// configuration the objective chose, and the per-section composite.
 //
 // Its JSON has no top-level "backend" field on purpose: report.ReadDir (and
 // so "fakbench compare") skips the sweep file instead of reading it as a row.
@@ -162,13 +176,20 @@ type Sweep struct {
 	ThreadsNote string   `json:"threads_note,omitempty"`
 	Grid        Grid     `json:"grid"`
 	Results     []Result `json:"results"`
-	Choices     []Choice `json:"choices,omitempty"`
-	// Tuned is the composed tuned reference row (nil when no configuration
-	// was eligible).
-	Tuned      *report.Report `json:"tuned,omitempty"`
-	Notes      []string       `json:"notes,omitempty"`
-	StartedAt  string         `json:"started_at,omitempty"`
-	FinishedAt string         `json:"finished_at,omitempty"`
+	// Objective states how the configuration was chosen; Chosen is the one
+	// it chose (nil when none was eligible), the tuned reference's settings.
+	Objective string  `json:"objective,omitempty"`
+	Chosen    *Chosen `json:"chosen,omitempty"`
+	// Composite is the best eligible configuration per section and curve
+	// point, CompositeChoices where each came from, and CompositeLabel says
+	// what it is: not one measured configuration, and no row of a run (nil
+	// when no configuration was eligible).
+	CompositeLabel   string         `json:"composite_label,omitempty"`
+	Composite        *report.Report `json:"composite,omitempty"`
+	CompositeChoices []Choice       `json:"composite_choices,omitempty"`
+	Notes            []string       `json:"notes,omitempty"`
+	StartedAt        string         `json:"started_at,omitempty"`
+	FinishedAt       string         `json:"finished_at,omitempty"`
 }
 
 // RunFunc measures one configuration and returns its report. An error
@@ -176,8 +197,9 @@ type Sweep struct {
 // error as the reason); a context error ends the sweep.
 type RunFunc func(ctx context.Context, c Config) (*report.Report, error)
 
-// Run measures every configuration of g with run, in grid order, and
-// composes the tuned row. It returns an error only when ctx ends (with
+// Run measures every configuration of g with run, in grid order, chooses
+// one by the objective (Choose) and composes the per-section composite
+// (Compose). It returns an error only when ctx ends (with
 // the results so far) or g is empty.
 func Run(ctx context.Context, backend string, g Grid, threads int, run RunFunc) (*Sweep, error) {
 	if len(g) == 0 {
@@ -202,6 +224,7 @@ func Run(ctx context.Context, backend string, g Grid, threads int, run RunFunc) 
 		s.Results = append(s.Results, Evaluate(c, rep, err))
 	}
 	s.Compose()
+	s.Choose()
 	s.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 	return s, nil
 }
@@ -250,16 +273,24 @@ var sections = []section{
 		func(d, s *report.Report) { d.Decode = s.Decode }},
 }
 
-// Compose chooses, among the eligible (not excluded) results, the best
-// configuration per section and per suffix-curve point, and sets s.Choices,
-// s.Tuned and s.Notes. The composed row is a copy of the first eligible
-// report with every section replaced by its winner's; its notes name the
+// CompositeLabel is what the composite of n eligible configurations is.
+func CompositeLabel(n int) string {
+	return fmt.Sprintf("best of %d configurations per section; not one measured configuration", n)
+}
+
+// Compose takes, among the eligible (not excluded) results, the best
+// configuration per section and per suffix-curve point, and sets
+// s.CompositeChoices, s.Composite, s.CompositeLabel and s.Notes (Choose
+// adds its note after). The composite is a copy of the first eligible
+// report with every section replaced by its best's; its notes name the
 // configuration each section came from and the excluded ones, and its
-// Settings say which settings won where. Ties go to the earlier
-// configuration in grid order. A section no eligible configuration measured
-// (figure zero) stays as the base has it, with a note.
+// Settings say which settings won where. It is evidence of how far apart
+// the configurations are per section, never a row: no one configuration
+// measured it. Ties go to the earlier configuration in grid order. A
+// section no eligible configuration measured (figure zero) stays as the
+// base has it, with a note.
 func (s *Sweep) Compose() {
-	s.Choices, s.Tuned, s.Notes = nil, nil, nil
+	s.CompositeChoices, s.Composite, s.CompositeLabel, s.Notes = nil, nil, "", nil
 	var eligible []Result
 	for _, r := range s.Results {
 		if r.Excluded {
@@ -269,12 +300,13 @@ func (s *Sweep) Compose() {
 		eligible = append(eligible, r)
 	}
 	if len(eligible) == 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("no configuration of the %d swept passed its correctness checks: no tuned row", len(s.Results)))
+		s.Notes = append(s.Notes, fmt.Sprintf("no configuration of the %d swept passed its correctness checks: none is chosen", len(s.Results)))
 		return
 	}
 	base := eligible[0].Report
-	tuned := cloneReport(base)
-	tuned.Notes = nil
+	comp := cloneReport(base)
+	s.CompositeLabel = CompositeLabel(len(eligible))
+	comp.Notes = []string{"composite: " + s.CompositeLabel + "; each section is copied from the configuration best on it, so no one configuration measured this row: it is never a row of a run and enters no headline"}
 	winners := map[string]string{} // section -> config name
 
 	for _, sec := range sections {
@@ -291,21 +323,21 @@ func (s *Sweep) Compose() {
 			}
 		}
 		if best < 0 {
-			tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: %s was measured by no eligible configuration; left as %s has it", sec.name, eligible[0].Config.Name))
+			comp.Notes = append(comp.Notes, fmt.Sprintf("composite: %s was measured by no eligible configuration; left as %s has it", sec.name, eligible[0].Config.Name))
 			continue
 		}
 		win := eligible[best]
 		delete(others, win.Config.Name)
-		sec.copy(tuned, win.Report)
+		sec.copy(comp, win.Report)
 		winners[sec.name] = win.Config.Name
-		s.Choices = append(s.Choices, Choice{Section: sec.name, Criterion: sec.criterion, Config: win.Config.Name, Value: bestV, Others: others})
-		tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: %s from %s (%s: %s%s)",
+		s.CompositeChoices = append(s.CompositeChoices, Choice{Section: sec.name, Criterion: sec.criterion, Config: win.Config.Name, Value: bestV, Others: others})
+		comp.Notes = append(comp.Notes, fmt.Sprintf("composite: %s from %s (%s: %s%s)",
 			sec.name, win.Config.Name, sec.criterion, report.FormatNumber(bestV), othersText(others)))
 	}
 
 	// The suffix curve, point by point (matched on suffix_tokens).
 	curveWins := map[string]int{}
-	for i, pt := range tuned.SuffixTTFTCurve {
+	for i, pt := range comp.SuffixTTFTCurve {
 		best, others := -1, map[string]float64{}
 		var bestV float64
 		var bestPt report.SuffixTTFT
@@ -324,11 +356,11 @@ func (s *Sweep) Compose() {
 		}
 		name := eligible[best].Config.Name
 		delete(others, name)
-		tuned.SuffixTTFTCurve[i] = bestPt
+		comp.SuffixTTFTCurve[i] = bestPt
 		curveWins[name]++
-		s.Choices = append(s.Choices, Choice{Section: fmt.Sprintf("suffix_ttft_curve[%d]", pt.SuffixTokens),
+		s.CompositeChoices = append(s.CompositeChoices, Choice{Section: fmt.Sprintf("suffix_ttft_curve[%d]", pt.SuffixTokens),
 			Criterion: "lowest ttft_ms", Config: name, Value: bestV, Others: others})
-		tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: suffix_ttft_curve at %d suffix tokens from %s (lowest ttft_ms: %s%s)",
+		comp.Notes = append(comp.Notes, fmt.Sprintf("composite: suffix_ttft_curve at %d suffix tokens from %s (lowest ttft_ms: %s%s)",
 			pt.SuffixTokens, name, report.FormatNumber(bestV), othersText(others)))
 	}
 	if len(curveWins) > 0 {
@@ -337,17 +369,17 @@ func (s *Sweep) Compose() {
 
 	for _, r := range s.Results {
 		if r.Excluded {
-			tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: configuration %s excluded: %s", r.Config.Name, r.ExcludedReason))
+			comp.Notes = append(comp.Notes, fmt.Sprintf("composite: configuration %s excluded: %s", r.Config.Name, r.ExcludedReason))
 		}
 	}
-	tuned.Notes = append(tuned.Notes, fmt.Sprintf("tuned reference: composed from a sweep of %d configurations (%s), %d eligible; %s; every configuration's full report is kept in the sweep file",
+	comp.Notes = append(comp.Notes, fmt.Sprintf("composite: composed from a sweep of %d configurations (%s), %d eligible; %s; every configuration's full report is kept in the sweep file",
 		len(s.Results), s.Grid.String(), len(eligible), s.ThreadsNote))
 	for _, n := range base.Notes {
-		tuned.Notes = append(tuned.Notes, "["+eligible[0].Config.Name+"] "+n)
+		comp.Notes = append(comp.Notes, "["+eligible[0].Config.Name+"] "+n)
 	}
 
-	tuned.Settings = composedSettings(base.Settings, s.Grid, eligible, winners)
-	s.Tuned = tuned
+	comp.Settings = composedSettings(base.Settings, s.Grid, eligible, winners)
+	s.Composite = comp
 }
 
 // curvePoint finds r's curve point at n suffix tokens.
@@ -407,7 +439,7 @@ func composedSettings(base map[string]string, g Grid, eligible []Result, winners
 	for sec, name := range winners {
 		out["sweep."+sec] = name
 	}
-	out["sweep"] = fmt.Sprintf("best of %d eligible configurations per section (grid %s)", len(eligible), g.String())
+	out["sweep"] = fmt.Sprintf("%s (grid %s)", CompositeLabel(len(eligible)), g.String())
 	return out
 }
 

@@ -88,8 +88,8 @@ func TestComposePicksBestPerSection(t *testing.T) {
 		Evaluate(cs[3], fakeReport(420, 7, 22, 250, 90, 3.0, 26, 85), nil),
 	}
 	s.Compose()
-	require.NotNil(t, s.Tuned)
-	tr := s.Tuned
+	require.NotNil(t, s.Composite)
+	tr := s.Composite
 	assert.Equal(t, 500.0, tr.ColdFullPrefill.PromptTPS)
 	assert.Equal(t, 4.0, tr.WarmSamePrefix.TTFTMS)
 	assert.Equal(t, 18.0, tr.WarmChangedSuffix.TTFTMS)
@@ -104,7 +104,7 @@ func TestComposePicksBestPerSection(t *testing.T) {
 	assert.Equal(t, []string{"base note"}, s.Results[0].Report.Notes)
 
 	byID := map[string]Choice{}
-	for _, c := range s.Choices {
+	for _, c := range s.CompositeChoices {
 		byID[c.Section] = c
 	}
 	assert.Equal(t, cs[1].Name, byID["cold_full_prefill"].Config)
@@ -119,8 +119,8 @@ func TestComposePicksBestPerSection(t *testing.T) {
 	assert.Equal(t, cs[2].Name, byID["suffix_ttft_curve[64]"].Config)
 
 	notes := strings.Join(tr.Notes, "\n")
-	assert.Contains(t, notes, "tuned reference: cold_full_prefill from flash_attn=on n_ubatch=512 (highest prompt_tps: 500")
-	assert.Contains(t, notes, "tuned reference: decode from flash_attn=on n_ubatch=256 (highest tokens_per_sec: 120")
+	assert.Contains(t, notes, "composite: cold_full_prefill from flash_attn=on n_ubatch=512 (highest prompt_tps: 500")
+	assert.Contains(t, notes, "composite: decode from flash_attn=on n_ubatch=256 (highest tokens_per_sec: 120")
 	assert.Contains(t, notes, "suffix_ttft_curve at 64 suffix tokens from flash_attn=off n_ubatch=256")
 	assert.Contains(t, notes, "composed from a sweep of 4 configurations (flash_attn=on,off;n_ubatch=256,512), 4 eligible; threads fixed at 2")
 	assert.Contains(t, notes, "[flash_attn=on n_ubatch=256] base note")
@@ -131,7 +131,7 @@ func TestComposePicksBestPerSection(t *testing.T) {
 	assert.Equal(t, "per section: 256 (decode, warm_changed_suffix, warm_same_prefix); 512 (cold_full_prefill, edited_stable_segment)", st["n_ubatch"])
 	assert.Equal(t, cs[1].Name, st["sweep.cold_full_prefill"])
 	assert.Contains(t, st["sweep.suffix_ttft_curve"], "flash_attn=off n_ubatch=256 (1 points)")
-	assert.Contains(t, st["sweep"], "best of 4 eligible configurations per section")
+	assert.Contains(t, st["sweep"], "best of 4 configurations per section; not one measured configuration")
 	assert.Equal(t, "2048", st["n_batch"], "unswept settings stay")
 
 	table := s.Table()
@@ -147,12 +147,12 @@ func TestComposeAgreeingSettingsAndTies(t *testing.T) {
 		s.Results = append(s.Results, Evaluate(c, fakeReport(400, 5, 20, 300, 100, 1, 2, 3), nil))
 	}
 	s.Compose()
-	require.NotNil(t, s.Tuned)
-	for _, c := range s.Choices {
+	require.NotNil(t, s.Composite)
+	for _, c := range s.CompositeChoices {
 		assert.Equal(t, cs[0].Name, c.Config, c.Section)
 	}
-	assert.Equal(t, "on", s.Tuned.Settings["flash_attn"])
-	assert.Equal(t, "256", s.Tuned.Settings["n_ubatch"])
+	assert.Equal(t, "on", s.Composite.Settings["flash_attn"])
+	assert.Equal(t, "256", s.Composite.Settings["n_ubatch"])
 }
 
 func TestComposeExcludesFailedConfigs(t *testing.T) {
@@ -175,14 +175,14 @@ func TestComposeExcludesFailedConfigs(t *testing.T) {
 	assert.False(t, s.Results[1].Excluded)
 
 	s.Compose()
-	require.NotNil(t, s.Tuned)
-	assert.Equal(t, 400.0, s.Tuned.ColdFullPrefill.PromptTPS, "the excluded configuration's figures are not used")
-	assert.Equal(t, 100.0, s.Tuned.Decode.TokensPerSec)
-	for _, c := range s.Choices {
+	require.NotNil(t, s.Composite)
+	assert.Equal(t, 400.0, s.Composite.ColdFullPrefill.PromptTPS, "the excluded configuration's figures are not used")
+	assert.Equal(t, 100.0, s.Composite.Decode.TokensPerSec)
+	for _, c := range s.CompositeChoices {
 		assert.Equal(t, cs[1].Name, c.Config)
 		assert.Empty(t, c.Others, "excluded configurations are not candidates")
 	}
-	notes := strings.Join(s.Tuned.Notes, "\n")
+	notes := strings.Join(s.Composite.Notes, "\n")
 	assert.Contains(t, notes, "configuration flash_attn=on n_ubatch=256 excluded: correctness check failed")
 	assert.Contains(t, notes, "configuration flash_attn=off n_ubatch=256 excluded: not measured: open: out of memory")
 	assert.Contains(t, notes, "4 configurations (flash_attn=on,off;n_ubatch=256,512), 1 eligible")
@@ -198,8 +198,8 @@ func TestComposeNothingEligible(t *testing.T) {
 	bad.FailureCases.CancelDecode = false
 	s.Results = []Result{Evaluate(cs[0], bad, nil), Evaluate(cs[1], nil, nil)}
 	s.Compose()
-	assert.Nil(t, s.Tuned)
-	assert.Empty(t, s.Choices)
+	assert.Nil(t, s.Composite)
+	assert.Empty(t, s.CompositeChoices)
 	assert.Contains(t, strings.Join(s.Notes, "\n"), "no configuration of the 2 swept passed its correctness checks")
 	assert.Equal(t, "not measured: no report", s.Results[1].ExcludedReason)
 }
@@ -211,10 +211,10 @@ func TestComposeUnmeasuredSection(t *testing.T) {
 	b := fakeReport(500, 6, 21, 0, 90)
 	s.Results = []Result{Evaluate(cs[0], a, nil), Evaluate(cs[1], b, nil)}
 	s.Compose()
-	require.NotNil(t, s.Tuned)
-	assert.Contains(t, strings.Join(s.Tuned.Notes, "\n"), "edited_stable_segment was measured by no eligible configuration")
-	assert.Empty(t, s.Tuned.SuffixTTFTCurve)
-	assert.Equal(t, 500.0, s.Tuned.ColdFullPrefill.PromptTPS)
+	require.NotNil(t, s.Composite)
+	assert.Contains(t, strings.Join(s.Composite.Notes, "\n"), "edited_stable_segment was measured by no eligible configuration")
+	assert.Empty(t, s.Composite.SuffixTTFTCurve)
+	assert.Equal(t, 500.0, s.Composite.ColdFullPrefill.PromptTPS)
 }
 
 func TestRunKeepsEveryConfigAndWritesFile(t *testing.T) {
@@ -233,8 +233,10 @@ func TestRunKeepsEveryConfigAndWritesFile(t *testing.T) {
 	assert.Len(t, seen, 4)
 	require.Len(t, s.Results, 4)
 	assert.True(t, s.Results[1].Excluded)
-	require.NotNil(t, s.Tuned)
-	assert.Equal(t, 800.0, s.Tuned.ColdFullPrefill.PromptTPS)
+	require.NotNil(t, s.Composite)
+	assert.Equal(t, 800.0, s.Composite.ColdFullPrefill.PromptTPS)
+	require.NotNil(t, s.Chosen, "Run chooses a configuration")
+	assert.Equal(t, "flash_attn=off n_ubatch=256", s.Chosen.Config.Name)
 	assert.Contains(t, s.ThreadsNote, "threads fixed at 2")
 	assert.NotEmpty(t, s.StartedAt)
 	assert.NotEmpty(t, s.FinishedAt)
@@ -243,7 +245,7 @@ func TestRunKeepsEveryConfigAndWritesFile(t *testing.T) {
 	require.NoError(t, s.WriteFile(path))
 	back, err := ReadFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, s.Choices, back.Choices)
+	assert.Equal(t, s.CompositeChoices, back.CompositeChoices)
 	assert.Len(t, back.Results, 4)
 	assert.Equal(t, "llamacpp", back.Backend)
 	// The sweep file is not mistaken for a backend report.
@@ -279,5 +281,6 @@ func TestRunInterruptedAndEmpty(t *testing.T) {
 	assert.Contains(t, err.Error(), "sweep interrupted in flash_attn=on n_ubatch=512")
 	require.NotNil(t, s)
 	assert.Len(t, s.Results, 2)
-	assert.Nil(t, s.Tuned, "an interrupted sweep composes nothing")
+	assert.Nil(t, s.Composite, "an interrupted sweep composes nothing")
+	assert.Nil(t, s.Chosen, "an interrupted sweep chooses nothing")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -11,8 +12,9 @@ import (
 )
 
 // Table renders the sweep as aligned text: one line per configuration with
-// its section figures (a "*" marks the section's winner) and whether it was
-// excluded, then the composed choice per section.
+// its section figures (a "*" marks the best eligible figure of a section),
+// its score and whether it was chosen or excluded; then the chosen
+// configuration with the objective, and the composite's source per section.
 func (s *Sweep) Table() string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -29,10 +31,10 @@ func (s *Sweep) Table() string {
 	for _, n := range curve {
 		head = append(head, fmt.Sprintf("suffix %d TTFT ms", n))
 	}
-	head = append(head, "status")
+	head = append(head, "score", "status")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	won := map[string]string{}
-	for _, c := range s.Choices {
+	for _, c := range s.CompositeChoices {
 		won[c.Section] = c.Config
 	}
 	for _, r := range s.Results {
@@ -47,17 +49,29 @@ func (s *Sweep) Table() string {
 				return p.TTFTMS
 			}, won))
 		}
-		status := "eligible"
-		if r.Excluded {
-			status = "excluded: " + r.ExcludedReason
+		score, status := "-", "eligible"
+		if !r.Excluded && r.Score > 0 {
+			score = strconv.FormatFloat(r.Score, 'f', 3, 64)
 		}
-		row = append(row, status)
+		switch {
+		case r.Excluded:
+			status = "excluded: " + r.ExcludedReason
+		case s.Chosen != nil && s.Chosen.Config.Name == r.Config.Name:
+			status = "CHOSEN"
+		}
+		row = append(row, score, status)
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(&b, "\n%s; * = chosen for the tuned row\n", s.ThreadsNote)
-	for _, c := range s.Choices {
-		fmt.Fprintf(&b, "%s: %s (%s %s)\n", c.Section, c.Config, c.Criterion, report.FormatNumber(c.Value))
+	fmt.Fprintf(&b, "\n%s; * = the best eligible figure of the section\n", s.ThreadsNote)
+	if s.Chosen != nil {
+		fmt.Fprintf(&b, "chosen: %s (score %s)\nobjective: %s\n", s.Chosen.Config.Name, strconv.FormatFloat(s.Chosen.Score, 'f', 3, 64), s.Objective)
+	}
+	if s.Composite != nil {
+		fmt.Fprintf(&b, "composite (%s; kept in the sweep file, never a row):\n", s.CompositeLabel)
+	}
+	for _, c := range s.CompositeChoices {
+		fmt.Fprintf(&b, "  %s: %s (%s %s)\n", c.Section, c.Config, c.Criterion, report.FormatNumber(c.Value))
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintln(&b, n)
