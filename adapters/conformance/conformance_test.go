@@ -31,17 +31,6 @@ func TestKitOnSmallFake(t *testing.T) {
 	conformance.Run(t, openFake(fake.Config{Vocab: 40, Context: 32}), conformance.Options{DecodeSteps: 4})
 }
 
-func TestKitSkip(t *testing.T) {
-	var names []string
-	for _, c := range conformance.Checks() {
-		names = append(names, c.Name)
-	}
-	// Every check would fail on this backend; skipping them all must pass.
-	conformance.Run(t, openFake(fake.Config{Bugs: fake.Bugs{NoReuse: true, WarmDiverges: true,
-		IgnoreCancel: true, UntypedOverContext: true, CloseNotIdempotent: true, AcceptEmptySuffix: true,
-		NoVocabCheck: true, SharedCache: true}}), conformance.Options{Skip: names})
-}
-
 func check(t *testing.T, name string) conformance.Check {
 	t.Helper()
 	for _, c := range conformance.Checks() {
