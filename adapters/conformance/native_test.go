@@ -13,14 +13,41 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance"
+	"github.com/fakbench/fakbench/internal/env"
 	_ "github.com/fakbench/fakbench/llamacpp"
 	"github.com/fakbench/fakbench/models"
 	_ "github.com/fakbench/fakbench/openvino"
 	"github.com/fakbench/fakbench/transport"
 )
 
-// openNative opens a native backend on the tiny model, skipping the test
-// (with the backend's reason) where its engine cannot run here.
+// requireVar is, per native backend, the variable that turns its tests'
+// skip into a failure where the backend cannot run (docs/env.md).
+var requireVar = map[string]*env.BoolVar{"llamacpp": env.RequireLlamacpp, "openvino": env.RequireOpenVINO}
+
+// unavailable ends t because backend name cannot run here (err says why):
+// a skip with the reason, or a failure when the backend's FAK_REQUIRE_*
+// variable is 1 (or not a valid boolean).
+func unavailable(t testing.TB, name string, err error) {
+	t.Helper()
+	v, ok := requireVar[name]
+	if !ok {
+		t.Fatalf("no FAK_REQUIRE_* variable is declared for backend %s (requireVar)", name)
+		return
+	}
+	must, envErr := v.Bool()
+	switch {
+	case envErr != nil:
+		t.Fatalf("%s unavailable here (%v), and %v", name, err, envErr)
+	case must:
+		t.Fatalf("%s=1 but %s is unavailable here: %v", v.Name, name, err)
+	default:
+		t.Skipf("%s unavailable here: %v", name, err)
+	}
+}
+
+// openNative opens a native backend on the tiny model; where its engine
+// cannot run here the test skips with the backend's reason, or fails when
+// FAK_REQUIRE_LLAMACPP / FAK_REQUIRE_OPENVINO asks for the backend.
 func openNative(name string) func(t *testing.T) transport.Backend {
 	return func(t *testing.T) transport.Backend {
 		t.Helper()
@@ -30,7 +57,7 @@ func openNative(name string) func(t *testing.T) transport.Backend {
 		// costs far more than a second thread gains on the tiny model.
 		b, err := adapters.Open(context.Background(), name, adapters.Options{ModelPath: path, Threads: 1})
 		if transport.IsUnavailable(err) {
-			t.Skipf("%s unavailable here: %v", name, err)
+			unavailable(t, name, err)
 		}
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = b.Close() })

@@ -101,7 +101,7 @@ var (
 		Name:    "FAK_REQUIRE_LLAMACPP",
 		Scope:   Test,
 		Default: "off: tests that need llama.cpp compiled in skip without it",
-		ReadBy:  []string{"llamacpp", "cmd/fakbench"},
+		ReadBy:  []string{"adapters/conformance", "llamacpp", "cmd/fakbench"},
 		SetBy:   []string{".ci/run"},
 		Doc:     "1 makes a test that needs llama.cpp fail, instead of skip, when the backend is unavailable.",
 	})
@@ -111,7 +111,7 @@ var (
 		Name:    "FAK_REQUIRE_OPENVINO",
 		Scope:   Test,
 		Default: "off: tests that need the OpenVINO runtime skip without it",
-		ReadBy:  []string{"openvino"},
+		ReadBy:  []string{"adapters/conformance", "openvino"},
 		SetBy:   []string{".ci/run"},
 		Doc:     "1 makes a test that needs the OpenVINO runtime fail, instead of skip, when it cannot be loaded.",
 	})
