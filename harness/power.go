@@ -88,7 +88,8 @@ func (r *runner) equalsCold(section string, warm, cold contract.Trace) (bool, in
 		r.flagCheck("%s: the same %d greedy tokens as a cold session, but the logits differ beyond the tolerance %.3g: %s", section, len(cold.Tokens), r.tolerance(), d)
 		return false, -1, lc
 	}
-	r.note("%s: output equals cold on all %d greedy tokens; %s (tolerance %.3g)", section, len(cold.Tokens), d, r.tolerance())
+	r.note("%s: output equals cold on all %d greedy tokens", section, len(cold.Tokens))
+	r.note("%s: logits: %s (tolerance %.3g)", section, d, r.tolerance())
 	return true, -1, lc
 }
 

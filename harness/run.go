@@ -74,11 +74,11 @@ type runner struct {
 	failed     int
 	errored    int
 
-	coldBase  []transport.Token // first + CompareSteps tokens of stable+suffix, cold
+	coldBase []transport.Token // first + CompareSteps tokens of stable+suffix, cold
 	// coldBaseTrace is coldBase with its logits (baseTrace).
 	coldBaseTrace contract.Trace
-	coldPerMS float64           // cold prefix ms per token
-	decodeTPS float64
+	coldPerMS     float64 // cold prefix ms per token
+	decodeTPS     float64
 }
 
 // Run measures every scenario of the report contract (docs/methodology.md)
