@@ -79,6 +79,8 @@ type runner struct {
 	coldBaseTrace contract.Trace
 	coldPerMS     float64 // cold prefix ms per token
 	decodeTPS     float64
+
+	ev evidence // the engine's own cache, against the session's claims (evidence.go)
 }
 
 // Run measures every scenario of the report contract (docs/methodology.md)
@@ -383,6 +385,7 @@ func (r *runner) coldFullPrefill() error {
 		if err != nil {
 			return fmt.Errorf("NewSession: %w", err)
 		}
+		r.nativeFresh("cold_full_prefill", s, i)
 		t0 := time.Now()
 		pr, err := s.EnsurePrefix(r.ctx, r.stable())
 		tPrefix := time.Since(t0)
@@ -390,8 +393,9 @@ func (r *runner) coldFullPrefill() error {
 			r.closeSession(s)
 			return fmt.Errorf("EnsurePrefix(%d tokens): %w", n, err)
 		}
+		paused := r.nativePrefix("cold_full_prefill", s, pr, i)
 		sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
-		ttft := time.Since(t0)
+		ttft := time.Since(t0) - paused
 		if err != nil {
 			r.closeSession(s)
 			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
@@ -430,6 +434,7 @@ func (r *runner) coldFullPrefill() error {
 		r.rep.ColdFullPrefill.PromptTPS = float64(n) / (med / 1000)
 		r.coldPerMS = med / float64(n)
 	}
+	r.judgeCold()
 	return nil
 }
 
@@ -451,8 +456,9 @@ func (r *runner) warmSamePrefix() error {
 		if err != nil {
 			return fmt.Errorf("EnsurePrefix(%d tokens): %w", n, err)
 		}
+		paused := r.nativePrefix("warm_same_prefix", s, pr, i)
 		sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
-		ttft := time.Since(t0)
+		ttft := time.Since(t0) - paused
 		if err != nil {
 			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
 		}
@@ -488,6 +494,7 @@ func (r *runner) warmSamePrefix() error {
 	if last.ReusedTokens < n {
 		r.note("warm_same_prefix: the resident prefix was not fully reused: %d of %d tokens reused, %d recomputed", last.ReusedTokens, n, last.ComputedTokens)
 	}
+	r.judgeWarmSame()
 	return nil
 }
 
@@ -577,8 +584,9 @@ func (r *runner) editedStable() error {
 		if err != nil {
 			return fmt.Errorf("EnsurePrefix(edited, %d tokens): %w", n, err)
 		}
+		paused := r.nativePrefix("edited_stable_segment", s, pr, i)
 		sr, err = s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
-		ttft := time.Since(t0)
+		ttft := time.Since(t0) - paused
 		if err != nil {
 			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
 		}
@@ -600,6 +608,7 @@ func (r *runner) editedStable() error {
 	} else {
 		r.flagCheck("edited_stable_segment: no cache miss: %s", reason)
 	}
+	r.judgeEdited(&sec)
 	sec.ReusedTokens, sec.ComputedTokens = pr.ReusedTokens, pr.ComputedTokens
 	sec.MS, sec.TTFTMS, sec.SamplesMS = Median(prefixMS), Median(ttftMS), prefixMS
 	sec.TTFTSamplesMS, sec.Stats = ttftMS, Summarize(prefixMS)

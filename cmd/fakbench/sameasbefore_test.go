@@ -43,6 +43,18 @@ var (
 		".concurrent_benchmark":                  "set only when another benchmark measured on the node at the same time (issue 18)",
 		".edited_stable_segment.ttft_samples_ms": "the edited-segment TTFT's samples, kept as the other TTFTs' are (issue 19)",
 		".edited_stable_segment.stats":           "the edited-segment statistics, kept as cold_full_prefill's are (issue 19)",
+		// Native evidence for the cache claims (issue 19): the engine's own
+		// cache against the session's bookkeeping, and the reuse's cost.
+		".cache_evidence": "where the native cache figures come from (issue 19)",
+		".cold_full_prefill.native_cache_tokens_before": "the engine's cache on a fresh session: 0 (issue 19)",
+		".cold_full_prefill.native_cache_tokens":        "the engine's cache after the cold EnsurePrefix (issue 19)",
+		".warm_same_prefix.native_cache_tokens":         "the engine's cache after the warm EnsurePrefix (issue 19)",
+		".warm_same_prefix.native_kept_tokens":          "the engine's cache when the warm EnsurePrefix began (issue 19)",
+		".warm_same_prefix.reuse_cost_fraction":         "the warm reuse's cost over a cold recompute's (issue 19)",
+		".warm_same_prefix.reuse_cost_bound":            "the bound on that fraction (issue 19)",
+		".warm_same_prefix.reuse_cost_check":            "the timing check's verdict in words (issue 19)",
+		".edited_stable_segment.native_cache_tokens":    "the engine's cache after the edited EnsurePrefix (issue 19)",
+		".edited_stable_segment.native_kept_tokens":     "the engine's cache when the edited prefix's recompute began (issue 19)",
 	}
 	// notesAddedOnPurpose are the notes the redesign added to every report
 	// (whole), each with why: they are taken out before the notes are

@@ -8,6 +8,10 @@
 // from the previous state, its token and its index, and the greedy next token
 // is derived from the last state. A warm result therefore equals a cold one
 // exactly when the cache holds the right states, as with a real KV cache.
+//
+// The fake has a native view (transport.CacheInspector): the rows its
+// "engine" stores, apart from the tokens its bookkeeping reports. They
+// agree unless a bug (StaleKV, HiddenRecompute) makes them part.
 package fake
 
 import (
@@ -51,6 +55,15 @@ type Bugs struct {
 	NoVocabCheck bool
 	// SharedCache: every session of the backend uses one cache.
 	SharedCache bool
+	// HiddenRecompute: EnsurePrefix recomputes the reused tokens in place
+	// (each at TokenCost) while reporting them reused; the native view
+	// agrees with the books, only the time gives it away.
+	HiddenRecompute bool
+	// StaleKV: positions the session drops stay in the native store until
+	// a new token overwrites them, so after an edit the stale positions
+	// past it are still held when the recompute begins, and after a
+	// shorter prefix they are held past it.
+	StaleKV bool
 }
 
 // Config sets up a fake backend.
@@ -82,7 +95,7 @@ func New(cfg Config) *Backend {
 	if cfg.Context <= 0 {
 		cfg.Context = 256
 	}
-	return &Backend{cfg: cfg, shared: &cache{}}
+	return &Backend{cfg: cfg, shared: &cache{kept: -1}}
 }
 
 // Name is the registry name of the fake.
@@ -118,6 +131,8 @@ func bugList(bg Bugs) string {
 	add(bg.AcceptEmptySuffix, "accept_empty_suffix")
 	add(bg.NoVocabCheck, "no_vocab_check")
 	add(bg.SharedCache, "shared_cache")
+	add(bg.HiddenRecompute, "hidden_recompute")
+	add(bg.StaleKV, "stale_kv")
 	sort.Strings(on)
 	if len(on) == 0 {
 		return "none"
@@ -150,7 +165,7 @@ func (b *Backend) NewSession(ctx context.Context) (transport.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fake: new session: %w", err)
 	}
-	c := &cache{}
+	c := &cache{kept: -1}
 	if b.cfg.Bugs.SharedCache {
 		c = b.shared
 	}
@@ -172,13 +187,20 @@ type entry struct {
 
 // cache is one fake KV cache.
 type cache struct {
-	mu         sync.Mutex
+	mu sync.Mutex
+	// kv are the positions the bookkeeping counts as resident; stale are
+	// rows the native store still holds after them (StaleKV only), at
+	// positions len(kv), len(kv)+1, ...
 	kv         []entry
+	stale      []entry
 	prefixLen  int
 	pending    transport.Token
 	hasPending bool
 	// reused is set when the resident prefix was partly or wholly reused.
 	reused bool
+	// kept is the native store's length when the last EnsurePrefix began
+	// computing, -1 before any.
+	kept int
 }
 
 // Session is one fake KV cache on a fake backend.
@@ -188,7 +210,10 @@ type Session struct {
 	closed bool
 }
 
-var _ transport.Session = (*Session)(nil)
+var (
+	_ transport.Session        = (*Session)(nil)
+	_ transport.CacheInspector = (*Session)(nil)
+)
 
 func mix(prev uint64, tok transport.Token, pos int) uint64 {
 	z := prev ^ (uint64(uint32(tok)) * 0x9e3779b97f4a7c15) ^ (uint64(pos) << 32)
@@ -209,12 +234,50 @@ func (s *Session) push(tok transport.Token) {
 		st ^= 1
 	}
 	c.kv = append(c.kv, entry{tok: tok, state: st})
+	if len(c.stale) > 0 {
+		// The new row overwrote the stale one at its position.
+		c.stale = c.stale[1:]
+	}
+	s.spin()
+}
+
+// spin spends TokenCost, the cost of computing one position.
+func (s *Session) spin() {
 	if cost := s.b.cfg.TokenCost; cost > 0 {
 		// Spin rather than sleep: timer granularity can exceed a
 		// microsecond-scale cost by orders of magnitude.
 		for start := time.Now(); time.Since(start) < cost; {
 		}
 	}
+}
+
+// trim makes the first n positions the resident ones. The native store
+// drops the rest, unless StaleKV keeps them as stale rows.
+func (s *Session) trim(n int) {
+	c := s.c
+	if !s.b.cfg.Bugs.StaleKV {
+		c.kv, c.stale = c.kv[:n], nil
+		return
+	}
+	rows := append(append([]entry(nil), c.kv...), c.stale...)
+	c.kv, c.stale = rows[:n:n], rows[n:]
+}
+
+// NativeCache implements transport.CacheInspector: the rows of the fake's
+// native store, counted apart from the tokens its books report.
+func (s *Session) NativeCache() (transport.CacheState, error) {
+	if s.closed {
+		return transport.CacheState{}, s.closedErr()
+	}
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := transport.CacheState{Positions: len(c.kv) + len(c.stale), First: -1, Kept: c.kept,
+		Source: "fake: the rows of the fake engine's store (stale rows included)"}
+	if st.Positions > 0 {
+		st.First = 0
+	}
+	return st, nil
 }
 
 func (s *Session) next() transport.Token {
@@ -231,7 +294,7 @@ func (s *Session) closedErr() error {
 
 func (s *Session) overContext(op string, resident, requested int) error {
 	if s.b.cfg.Bugs.OverContextClears {
-		s.c.kv, s.c.prefixLen, s.c.hasPending = nil, 0, false
+		s.c.kv, s.c.stale, s.c.prefixLen, s.c.hasPending = nil, nil, 0, false
 	}
 	if s.b.cfg.Bugs.UntypedOverContext {
 		return fmt.Errorf("fake: %s: too long", op)
@@ -284,8 +347,16 @@ func (s *Session) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (t
 	if keep+(len(toks)-keep) > s.b.cfg.Context {
 		return transport.PrefixResult{}, s.overContext("EnsurePrefix", keep, len(toks)-keep)
 	}
-	c.kv = c.kv[:keep]
+	s.trim(keep)
+	c.kept = len(c.kv) + len(c.stale)
 	c.reused = keep > 0
+	if s.b.cfg.Bugs.HiddenRecompute {
+		// Compute the kept positions again, in place: the same states,
+		// at the cost of computing them.
+		for range c.kv {
+			s.spin()
+		}
+	}
 	for _, t := range toks[keep:] {
 		s.push(t)
 	}
@@ -315,7 +386,7 @@ func (s *Session) PrefillSuffix(ctx context.Context, in transport.SuffixInput) (
 		if len(c.kv) == 0 {
 			return transport.SuffixResult{}, errors.New("fake: PrefillSuffix: nothing to predict from")
 		}
-		c.kv = c.kv[:c.prefixLen]
+		s.trim(c.prefixLen)
 		c.pending, c.hasPending = s.next(), true
 		return transport.SuffixResult{FirstToken: c.pending, TTFT: time.Since(start)}, nil
 	}
@@ -325,7 +396,7 @@ func (s *Session) PrefillSuffix(ctx context.Context, in transport.SuffixInput) (
 	if c.prefixLen+len(toks) > s.b.cfg.Context {
 		return transport.SuffixResult{}, s.overContext("PrefillSuffix", c.prefixLen, len(toks))
 	}
-	c.kv = c.kv[:c.prefixLen]
+	s.trim(c.prefixLen)
 	for _, t := range toks {
 		s.push(t)
 	}
