@@ -65,6 +65,7 @@ func Checks() []Check {
 	return []Check{
 		{"PrefixHit", "EnsurePrefix of the resident prefix reuses every token and computes none, also after a suffix and decoding", CheckPrefixHit},
 		{"EditMiss", "an edited prefix is reused up to the edit and recomputed from it; a shorter prefix is reused whole; a fresh session computes everything", CheckEditMiss},
+		{"NativeCache", "where a session shows its engine's cache (transport.CacheInspector), the engine holds exactly what the session reports: nothing when fresh, the reused and computed prefix, no stale position past an edit or the prefix when the recompute begins", CheckNativeCache},
 		{"WarmEqualsCold", "greedy tokens after a warm prefix (changed suffix, edit, restore) equal those of a fresh session", CheckWarmEqualsCold},
 		{"OverContext", "requests past the context fail with *transport.OverContextError carrying consistent sizes", CheckOverContext},
 		{"UsableAfterOverContext", "a refused over-context request leaves the session answering as before, its cache kept", CheckUsableAfterOverContext},

@@ -64,6 +64,8 @@ func TestChecksDetectBugs(t *testing.T) {
 		{"accept empty suffix", fake.Bugs{AcceptEmptySuffix: true}, "EmptySuffix", "want transport.ErrEmptySuffix"},
 		{"no vocab check", fake.Bugs{NoVocabCheck: true}, "OutOfVocab", "EnsurePrefix with token 512 (vocabulary 512) was accepted"},
 		{"shared cache", fake.Bugs{SharedCache: true}, "TwoSessions", "sessions share a cache"},
+		{"stale kv", fake.Bugs{StaleKV: true}, "NativeCache", "same prefix after a suffix and decoding: the engine's cache holds positions up to 43, the session claims 32 resident: 12 stale positions past the claim were kept"},
+		{"stale kv", fake.Bugs{StaleKV: true}, "NativeCache", "prefix edited at index 16: when EnsurePrefix began computing, the engine's cache still held 44 positions, past the 16 reused: 28 stale positions were not dropped before the recompute"},
 	}
 	for _, c := range cases {
 		t.Run(c.bug+"/"+c.check, func(t *testing.T) {
@@ -79,6 +81,34 @@ func TestChecksDetectBugs(t *testing.T) {
 			assert.NoError(t, check(t, c.check).Run(context.Background(), ok, conformance.Options{}))
 		})
 	}
+}
+
+// A backend that recomputes the prefix it reports reused passes the native
+// check: its engine does hold what it claims. Only the time gives it away
+// (the harness's timing check, harness tests).
+func TestNativeCacheCannotSeeHiddenRecompute(t *testing.T) {
+	b := fake.New(fake.Config{Bugs: fake.Bugs{HiddenRecompute: true}})
+	defer b.Close()
+	assert.NoError(t, check(t, "NativeCache").Run(context.Background(), b, conformance.Options{}))
+}
+
+// A session that cannot show its engine's cache passes the native check
+// with nothing checked.
+func TestNativeCacheWithoutInspector(t *testing.T) {
+	b := blind{fake.New(fake.Config{Bugs: fake.Bugs{StaleKV: true}})}
+	defer b.Close()
+	assert.NoError(t, check(t, "NativeCache").Run(context.Background(), b, conformance.Options{}))
+}
+
+// blind wraps a fake whose sessions hide their native view.
+type blind struct{ *fake.Backend }
+
+func (b blind) NewSession(ctx context.Context) (transport.Session, error) {
+	s, err := b.Backend.NewSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ transport.Session }{s}, nil
 }
 
 // closeless wraps a fake whose Close does nothing.
