@@ -50,7 +50,26 @@ type state struct {
 	// the next token of sequence t, at position multi.pos[t] of that
 	// sequence's own KV cache (see batch.go). nil for a session.
 	multi *multiSeq
+
+	// rows is the kernel's KV length: rows [0, rows) of the cache hold the
+	// keys and values of one unbroken token history, as forward stored
+	// them; truncate shortens it. A session's native cache state
+	// (transport.CacheInspector) is read from it.
+	rows int
 }
+
+// stored records that forward wrote rows [pos0, pos0+n): they extend the
+// history when they start inside it or right after it (rows past pos0+n,
+// computed on the old history, are no longer valid); rows written past a
+// gap join nothing, and the length stays where the history breaks.
+func (s *state) stored(pos0, n int) {
+	if pos0 <= s.rows {
+		s.rows = pos0 + n
+	}
+}
+
+// truncate drops the rows from n on from the KV length.
+func (s *state) truncate(n int) { s.rows = max(0, min(s.rows, n)) }
 
 func newState(m *Model) *state {
 	s := newScratch(m, m.chunk)
@@ -153,6 +172,9 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 		addInPlace(x, xb)
 	}
 
+	if s.multi == nil {
+		s.stored(pos0, n)
+	}
 	switch mode {
 	case headNone:
 		return

@@ -16,8 +16,10 @@ type Session struct {
 }
 
 var (
-	_ transport.Session      = (*Session)(nil)
-	_ transport.LogitsReader = (*Session)(nil)
+	_ transport.Session        = (*Session)(nil)
+	_ transport.LogitsReader   = (*Session)(nil)
+	_ transport.CacheInspector = (*Session)(nil)
+	_ session.Inspector        = (*engine)(nil)
 )
 
 // NewSession opens a session with an empty cache. Its KV cache and scratch
@@ -55,8 +57,24 @@ func (e *engine) Begin(context.Context) (func(), error) {
 }
 
 // Keep drops positions from n on: the forward pass only attends to the
-// positions before the one it computes, so nothing needs clearing.
-func (e *engine) Keep(n int) int { return n }
+// positions before the one it computes, so no row needs clearing; the KV
+// length is cut to n.
+func (e *engine) Keep(n int) int {
+	e.st.truncate(n)
+	return n
+}
+
+// kvSource says what the kernel's native cache state is.
+const kvSource = "gokernel: the KV cache's length, rows [0, n) stored by the forward pass in one unbroken history and cut by Keep (state.rows), kept apart from the session's token books"
+
+// Cache implements session.Inspector from the kernel's KV length.
+func (e *engine) Cache() (transport.CacheState, error) {
+	st := transport.CacheState{First: -1, Positions: e.st.rows, Source: kvSource}
+	if st.Positions > 0 {
+		st.First = 0
+	}
+	return st, nil
+}
 
 // Feed computes toks in chunks, checking ctx between chunks (the core has
 // checked it before the first).
