@@ -491,6 +491,11 @@ func (c *nativeCtx) seqPosMax(seq int) int {
 	return int(C.llama_memory_seq_pos_max(C.llama_get_memory(c.p), C.llama_seq_id(seq)))
 }
 
+// seqPosMin is the smallest position of seq in the cache, -1 when empty.
+func (c *nativeCtx) seqPosMin(seq int) int {
+	return int(C.llama_memory_seq_pos_min(C.llama_get_memory(c.p), C.llama_seq_id(seq)))
+}
+
 // clearMemory empties the whole cache.
 func (c *nativeCtx) clearMemory() {
 	C.llama_memory_clear(C.llama_get_memory(c.p), true)

@@ -35,6 +35,7 @@ func (*nativeCtx) settings() (int, int, int, int, int, int)  { return 0, 0, 0, 0
 func (*nativeCtx) setAbort(bool)                             {}
 func (*nativeCtx) seqRm(int, int, int) bool                  { return false }
 func (*nativeCtx) seqPosMax(int) int                         { return -1 }
+func (*nativeCtx) seqPosMin(int) int                         { return -1 }
 func (*nativeCtx) clearMemory()                              {}
 func (*nativeCtx) decodeSeq([]int32, int, int, bool) int     { return -1 }
 func (*nativeCtx) decodeMulti([]int32, []int32, []int32) int { return -1 }

@@ -25,8 +25,10 @@ type Session struct {
 }
 
 var (
-	_ transport.Session      = (*Session)(nil)
-	_ transport.LogitsReader = (*Session)(nil)
+	_ transport.Session        = (*Session)(nil)
+	_ transport.LogitsReader   = (*Session)(nil)
+	_ transport.CacheInspector = (*Session)(nil)
+	_ session.Inspector        = (*engine)(nil)
 )
 
 func newSession(b *Backend, nc *nativeCtx) *Session {
@@ -46,6 +48,24 @@ func (s *Session) CachePositions() int {
 		}
 	})
 	return n
+}
+
+// memorySource says what the session's native cache state is.
+const memorySource = "llamacpp: llama.cpp's memory for the session's sequence, llama_memory_seq_pos_min and llama_memory_seq_pos_max (llama.h: every position between them is present)"
+
+// Cache implements session.Inspector from llama.cpp's memory: the positions
+// it holds for the session's sequence are pos_min..pos_max.
+func (e *engine) Cache() (transport.CacheState, error) {
+	lo, hi := e.s.nc.seqPosMin(seq), e.s.nc.seqPosMax(seq)
+	st := transport.CacheState{First: -1, Source: memorySource}
+	switch {
+	case lo < 0 && hi < 0:
+		return st, nil
+	case lo < 0 || hi < lo:
+		return st, fmt.Errorf("llama.cpp's memory reports sequence %d from position %d to %d", seq, lo, hi)
+	}
+	st.First, st.Positions = lo, hi-lo+1
+	return st, nil
 }
 
 // quiesce parks the session's thread pool between calls.
