@@ -17,8 +17,10 @@ type Session struct {
 }
 
 var (
-	_ transport.Session      = (*Session)(nil)
-	_ transport.LogitsReader = (*Session)(nil)
+	_ transport.Session        = (*Session)(nil)
+	_ transport.LogitsReader   = (*Session)(nil)
+	_ transport.CacheInspector = (*Session)(nil)
+	_ session.Inspector        = (*engine)(nil)
 )
 
 // engine is one KV cache: per layer a key and a value buffer of
@@ -30,6 +32,10 @@ type engine struct {
 	ids    *cbuf   // [batch] i64
 	pos    *cbuf   // [batch] i64
 	logits []float32
+	// rows is how many rows of kv, from row 0 in one unbroken history, the
+	// runtime's KV outputs filled (Keep cuts it): the past length the next
+	// inference is given, and the session's native cache state.
+	rows int
 }
 
 func (b *Backend) newSession() (*Session, error) {
@@ -87,7 +93,23 @@ func (e *engine) Begin(context.Context) (func(), error) {
 
 // Keep drops positions from n on: the KV rows past n are simply no longer
 // bound as inputs.
-func (e *engine) Keep(n int) int { return n }
+func (e *engine) Keep(n int) int {
+	e.rows = max(0, min(e.rows, n))
+	return n
+}
+
+// kvSource says what the OpenVINO session's native cache state is, and
+// what it cannot show.
+const kvSource = "openvino: the rows of the session's KV buffers that the runtime's KV outputs filled (by the output shapes the runtime returned), cut by Keep: the IR is stateless (the KV cache is bound as the model's past inputs, with exactly this many rows at the next inference) and the C API has no variable-state query, so this is the engine's count of what the runtime computed, not a figure the runtime holds"
+
+// Cache implements session.Inspector from the rows the runtime filled.
+func (e *engine) Cache() (transport.CacheState, error) {
+	st := transport.CacheState{First: -1, Positions: e.rows, Source: kvSource}
+	if st.Positions > 0 {
+		st.First = 0
+	}
+	return st, nil
+}
 
 // Feed computes toks in batches, checking ctx between batches (the core has
 // checked it before the first); the cache holds exactly the batches done.
@@ -160,6 +182,11 @@ func (e *engine) step(P int, toks []transport.Token) error {
 		}
 		dst := unsafe.Slice((*float32)(buf.at(P*kvd*4)), T*kvd)
 		copy(dst, kv)
+	}
+	// Rows P..P+T now hold the runtime's keys and values: they extend the
+	// history when they start inside it or right after it.
+	if P <= e.rows {
+		e.rows = P + T
 	}
 	copy(e.logits, lg)
 	return nil
