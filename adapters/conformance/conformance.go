@@ -47,6 +47,10 @@ type Options struct {
 	Timeout time.Duration
 	// Skip names checks not to run (for a documented limitation).
 	Skip []string
+	// LogitTolerance is the largest absolute logit difference between a
+	// warm and a fresh session that WarmLogits accepts (default
+	// harness.DefaultLogitTolerance).
+	LogitTolerance float64
 }
 
 // Check is one behaviour of the contract.
@@ -67,6 +71,7 @@ func Checks() []Check {
 		{"EditMiss", "an edited prefix is reused up to the edit and recomputed from it; a shorter prefix is reused whole; a fresh session computes everything", CheckEditMiss},
 		{"NativeCache", "where a session shows its engine's cache (transport.CacheInspector), the engine holds exactly what the session reports: nothing when fresh, the reused and computed prefix, no stale position past an edit or the prefix when the recompute begins", CheckNativeCache},
 		{"WarmEqualsCold", "greedy tokens after a warm prefix (changed suffix, edit, restore) equal those of a fresh session", CheckWarmEqualsCold},
+		{"WarmLogits", "where a session exposes its logits, a warm prefix (changed suffix, edit, restore) gives the logits a fresh session gives, within Options.LogitTolerance", CheckWarmLogits},
 		{"OverContext", "requests past the context fail with *transport.OverContextError carrying consistent sizes", CheckOverContext},
 		{"UsableAfterOverContext", "a refused over-context request leaves the session answering as before, its cache kept", CheckUsableAfterOverContext},
 		{"Cancel", "Decode with a cancelled or expired context returns promptly with fewer tokens and the context error wrapped; the session continues correctly", CheckCancel},

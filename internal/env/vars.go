@@ -101,7 +101,7 @@ var (
 		Name:    "FAK_REQUIRE_LLAMACPP",
 		Scope:   Test,
 		Default: "off: tests that need llama.cpp compiled in skip without it",
-		ReadBy:  []string{"adapters/conformance", "llamacpp", "cmd/fakbench"},
+		ReadBy:  []string{"adapters/conformance", "adapters/conformance/sabotage", "llamacpp", "cmd/fakbench"},
 		SetBy:   []string{".ci/run"},
 		Doc:     "1 makes a test that needs llama.cpp fail, instead of skip, when the backend is unavailable.",
 	})

@@ -13,7 +13,7 @@ var Table = [][]string{
 		"internal/layers", "harness/artifact", "llamacpp/ggmlamx"},
 	// The contract's pieces, the report schema, the kernels, the registry.
 	{"transport/session", "transport/contract", "internal/cpuid", "gokernel/kernels", "report",
-		"adapters", "adapters/conformance/fake"},
+		"adapters", "adapters/conformance/fake", "adapters/conformance/sabotage"},
 	// Models and the renderers; the harness.
 	{"models", "report/formats", "report/html", "harness", "parity"},
 	// The backends; what the harness measures besides the run; the kit.
