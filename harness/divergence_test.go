@@ -16,22 +16,9 @@ import (
 	"github.com/fakbench/fakbench/transport"
 )
 
-// refusingBackend wraps the fake and refuses the edited prefix and the
+// refusingSession wraps the fake and refuses the edited prefix and the
 // changed suffix, so the two sections that compare with a cold run fail
 // before comparing.
-type refusingBackend struct {
-	*fake.Backend
-	sc harness.Scenario
-}
-
-func (b *refusingBackend) NewSession(ctx context.Context) (transport.Session, error) {
-	s, err := b.Backend.NewSession(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &refusingSession{Session: s, sc: b.sc}, nil
-}
-
 type refusingSession struct {
 	transport.Session
 	sc harness.Scenario
@@ -70,7 +57,9 @@ func divergenceOf(t *testing.T, rep *report.Report, section string) float64 {
 // 0 (a divergence at the first token), and not_run says why.
 func TestRunFirstDivergenceWithoutComparison(t *testing.T) {
 	sc := shortScenario(t)
-	b := &refusingBackend{Backend: fake.New(fake.Config{}), sc: sc}
+	b := fake.WrapSessions(fake.New(fake.Config{}), func(s transport.Session) transport.Session {
+		return &refusingSession{Session: s, sc: sc}
+	})
 	rep, err := harness.Run(context.Background(), b, sc, harness.Config{Short: true})
 	require.NoError(t, err)
 	for _, sec := range []string{"warm_changed_suffix", "edited_stable_segment"} {

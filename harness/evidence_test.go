@@ -89,21 +89,8 @@ func TestStaleNativeKVIsFlagged(t *testing.T) {
 	assert.Contains(t, fails, "edited_stable_segment.actual_cache_miss = false although a miss was expected")
 }
 
-// offsetBackend's sessions report their engine holding extra positions
+// offsetSession reports its engine holding extra positions
 // more than it does: a fresh session that is not empty.
-type offsetBackend struct {
-	*fake.Backend
-	extra int
-}
-
-func (b *offsetBackend) NewSession(ctx context.Context) (transport.Session, error) {
-	s, err := b.Backend.NewSession(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &offsetSession{Session: s, extra: b.extra}, nil
-}
-
 type offsetSession struct {
 	transport.Session
 	extra int
@@ -117,7 +104,9 @@ func (s *offsetSession) NativeCache() (transport.CacheState, error) {
 }
 
 func TestNativeNotColdFailsTheRun(t *testing.T) {
-	b := &offsetBackend{Backend: fake.New(fake.Config{TokenCost: 20 * time.Microsecond}), extra: 3}
+	b := fake.WrapSessions(fake.New(fake.Config{TokenCost: 20 * time.Microsecond}), func(s transport.Session) transport.Session {
+		return &offsetSession{Session: s, extra: 3}
+	})
 	rep, err := harness.Run(context.Background(), b, shortScenario(t), harness.Config{Short: true, Reps: 2})
 	require.NoError(t, err)
 	assert.Equal(t, report.StatusFailed, rep.Status, "no contract field shows a cold session that was not cold")
@@ -130,7 +119,9 @@ func TestNativeNotColdFailsTheRun(t *testing.T) {
 // A backend whose sessions cannot show their engine's cache says so, and
 // the bookkeeping's figures stand.
 func TestNoNativeEvidence(t *testing.T) {
-	b := &faultyBackend{Backend: fake.New(fake.Config{TokenCost: 20 * time.Microsecond}), failLen: -1}
+	b := fake.WrapSessions(fake.New(fake.Config{TokenCost: 20 * time.Microsecond}), func(s transport.Session) transport.Session {
+		return &faultySession{Session: s, failLen: -1}
+	})
 	rep, err := harness.Run(context.Background(), b, shortScenario(t), harness.Config{Short: true, Reps: 2})
 	require.NoError(t, err)
 	assert.Equal(t, report.StatusOK, rep.Status, notes(rep))

@@ -251,20 +251,7 @@ func TestRunDetectsBugs(t *testing.T) {
 	})
 }
 
-// faultyBackend wraps the fake and fails PrefillSuffix for one suffix length.
-type faultyBackend struct {
-	*fake.Backend
-	failLen int
-}
-
-func (b *faultyBackend) NewSession(ctx context.Context) (transport.Session, error) {
-	s, err := b.Backend.NewSession(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &faultySession{Session: s, failLen: b.failLen}, nil
-}
-
+// faultySession wraps the fake and fails PrefillSuffix for one suffix length.
 type faultySession struct {
 	transport.Session
 	failLen int
@@ -278,7 +265,9 @@ func (s *faultySession) PrefillSuffix(ctx context.Context, in transport.SuffixIn
 }
 
 func TestRunSectionErrorStaysZero(t *testing.T) {
-	b := &faultyBackend{Backend: fake.New(fake.Config{}), failLen: 64}
+	b := fake.WrapSessions(fake.New(fake.Config{}), func(s transport.Session) transport.Session {
+		return &faultySession{Session: s, failLen: 64}
+	})
 	rep, err := harness.Run(context.Background(), b, shortScenario(t), harness.Config{Short: true})
 	require.NoError(t, err)
 	assert.Nil(t, rep.SuffixTTFTCurve, "the curve section failed and stays zero-valued")

@@ -27,7 +27,9 @@ func init() {
 	misbehave := func(name string, decode func()) {
 		adapters.Register(adapters.Entry{Name: name, Description: "test backend: " + name,
 			Open: func(context.Context, adapters.Options) (transport.Backend, error) {
-				return &dyingBackend{Backend: fake.New(fake.Config{Context: 512}), decode: decode}, nil
+				return fake.WrapSessions(fake.New(fake.Config{Context: 512}), func(s transport.Session) transport.Session {
+					return &dyingSession{Session: s, decode: decode}
+				}), nil
 			}})
 	}
 	// An abort in native code: SIGABRT, as a failed GGML_ASSERT raises.
@@ -38,16 +40,6 @@ func init() {
 	})
 	// A native call that never returns and ignores cancellation.
 	misbehave("zz-test-hang", func() { time.Sleep(time.Hour) })
-}
-
-type dyingBackend struct {
-	*fake.Backend
-	decode func()
-}
-
-func (b *dyingBackend) NewSession(ctx context.Context) (transport.Session, error) {
-	s, err := b.Backend.NewSession(ctx)
-	return &dyingSession{Session: s, decode: b.decode}, err
 }
 
 type dyingSession struct {
@@ -141,11 +133,13 @@ var cancelRun func()
 func init() {
 	adapters.Register(adapters.Entry{Name: "zz-test-cancel", Description: "test backend: interrupts the run",
 		Open: func(context.Context, adapters.Options) (transport.Backend, error) {
-			return &dyingBackend{Backend: fake.New(fake.Config{Context: 512}), decode: func() {
-				if cancelRun != nil {
-					cancelRun()
-				}
-			}}, nil
+			return fake.WrapSessions(fake.New(fake.Config{Context: 512}), func(s transport.Session) transport.Session {
+				return &dyingSession{Session: s, decode: func() {
+					if cancelRun != nil {
+						cancelRun()
+					}
+				}}
+			}), nil
 		}})
 }
 
