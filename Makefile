@@ -26,8 +26,10 @@ BENCH_BACKENDS ?= gokernel,llamacpp,openvino
 BENCH_OUT ?= out/bench
 BENCH_ARGS ?=
 
-# Packages without cgo, tested again under the race detector.
-PURE_PKGS := ./transport/... ./gguf/... ./models/... ./gokernel/... ./harness/... ./report/... ./nodebench/... ./adapters ./adapters/conformance/... ./internal/... ./parity/...
+# Packages without cgo, tested again under the race detector
+# (adapters/conformance/sabotage is not one: it runs llama.cpp on the real
+# model, minutes of native work that -race would only slow down).
+PURE_PKGS := ./transport/... ./gguf/... ./models/... ./gokernel/... ./harness/... ./report/... ./nodebench/... ./adapters ./adapters/conformance ./adapters/conformance/fake ./internal/... ./parity/...
 
 .PHONY: setup setup-go build bench test test-race test-crosslink vet check clean
 
