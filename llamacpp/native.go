@@ -191,6 +191,50 @@ static void fak_heap_trim(void) {
 static int32_t fak_meta_str(const struct llama_model *m, const char *key, char *buf, size_t n) {
 	return llama_model_meta_val_str(m, key, buf, n);
 }
+
+// Vocabulary only: the tokenizer of a GGUF file without its weights.
+static struct llama_model *fak_load_vocab(const char *path) {
+	struct llama_model_params mp = llama_model_default_params();
+	mp.n_gpu_layers = 0;
+	mp.vocab_only = true;
+	return llama_model_load_from_file(path, mp);
+}
+
+// ggml's facts about a tensor type. Returns 0 for a value outside the enum
+// or a removed type (block size 0), else 1.
+static int fak_type_traits(int t, const char **name, int64_t *blck, size_t *type_size, int *to_float) {
+	if (t < 0 || t >= GGML_TYPE_COUNT) {
+		return 0;
+	}
+	const struct ggml_type_traits *tr = ggml_get_type_traits((enum ggml_type)t);
+	if (tr == NULL || tr->blck_size <= 0) {
+		return 0;
+	}
+	*name = tr->type_name;
+	*blck = tr->blck_size;
+	*type_size = tr->type_size;
+	*to_float = tr->to_float != NULL;
+	return 1;
+}
+
+// ggml's own dequantization of n values of type t (the caller checked t,
+// n and the size of data).
+static void fak_to_float(int t, const void *data, float *out, int64_t n) {
+	ggml_get_type_traits((enum ggml_type)t)->to_float(data, out, n);
+}
+
+// One row of n values quantized to type t without an importance matrix.
+static size_t fak_quantize_row(int t, const float *src, void *dst, int64_t n) {
+	ggml_quantize_init((enum ggml_type)t);
+	return ggml_quantize_chunk((enum ggml_type)t, src, dst, 0, 1, n, NULL);
+}
+
+static uint32_t fak_quantize_model(const char *in, const char *out, int ftype, int nthread) {
+	llama_model_quantize_params qp = llama_model_quantize_default_params();
+	qp.ftype = (enum llama_ftype)ftype;
+	qp.nthread = nthread;
+	return llama_model_quantize(in, out, &qp);
+}
 */
 import "C"
 
@@ -542,4 +586,185 @@ func (c *nativeCtx) logits(i int) []float32 {
 		return nil
 	}
 	return unsafe.Slice((*float32)(unsafe.Pointer(v)), c.nVocab)
+}
+
+// nativeVocab is a llama_model loaded with vocab_only: its tokenizer, no
+// weights.
+type nativeVocab struct {
+	m *C.struct_llama_model
+	v *C.struct_llama_vocab
+}
+
+// loadVocab loads only the vocabulary of a GGUF file (the caller validated
+// the file).
+func loadVocab(path string) (*nativeVocab, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	loadMu.Lock()
+	m := C.fak_load_vocab(cpath)
+	loadMu.Unlock()
+	if m == nil {
+		return nil, fmt.Errorf("llama_model_load_from_file (vocab_only) returned NULL (run with FAK_LLAMA_LOG=1 for llama.cpp's reason)")
+	}
+	return &nativeVocab{m: m, v: C.llama_model_get_vocab(m)}, nil
+}
+
+func (v *nativeVocab) free() {
+	if v.m != nil {
+		C.llama_model_free(v.m)
+		v.m, v.v = nil, nil
+	}
+}
+
+func (v *nativeVocab) nTokens() int { return int(C.llama_vocab_n_tokens(v.v)) }
+
+// tokenize runs llama_tokenize, growing the buffer once when llama.cpp
+// answers with the negated count it needs.
+func (v *nativeVocab) tokenize(text string, addSpecial, parseSpecial bool) ([]int32, error) {
+	ctext := C.CString(text)
+	defer C.free(unsafe.Pointer(ctext))
+	out := make([]int32, firstBufLen(len(text)+4))
+	for range 2 {
+		n := C.llama_tokenize(v.v, ctext, C.int32_t(len(text)), (*C.llama_token)(unsafe.Pointer(&out[0])),
+			C.int32_t(len(out)), C.bool(addSpecial), C.bool(parseSpecial))
+		switch {
+		case n == C.INT32_MIN:
+			return nil, fmt.Errorf("llama_tokenize: the token count of a %d-byte text overflows int32", len(text))
+		case n >= 0:
+			return out[:n:n], nil
+		}
+		out = make([]int32, -int(n))
+	}
+	return nil, fmt.Errorf("llama_tokenize asked for a larger buffer twice (%d tokens)", len(out))
+}
+
+// tokenPiece runs llama_token_to_piece (id already checked), growing the
+// buffer once as llama_tokenize's protocol says.
+func (v *nativeVocab) tokenPiece(id int32, special bool) ([]byte, error) {
+	buf := make([]byte, firstBufLen(64))
+	for range 2 {
+		n := C.llama_token_to_piece(v.v, C.llama_token(id), (*C.char)(unsafe.Pointer(&buf[0])), C.int32_t(len(buf)), 0, C.bool(special))
+		if n >= 0 {
+			return buf[:n:n], nil
+		}
+		buf = make([]byte, -int(n))
+	}
+	return nil, fmt.Errorf("llama_token_to_piece(%d) asked for a larger buffer twice (%d bytes)", id, len(buf))
+}
+
+// detokenize runs llama_detokenize (ids already checked, at least one).
+func (v *nativeVocab) detokenize(ids []int32, removeSpecial, unparseSpecial bool) (string, error) {
+	buf := make([]byte, firstBufLen(16*len(ids)+16))
+	for range 2 {
+		n := C.llama_detokenize(v.v, (*C.llama_token)(unsafe.Pointer(&ids[0])), C.int32_t(len(ids)),
+			(*C.char)(unsafe.Pointer(&buf[0])), C.int32_t(len(buf)), C.bool(removeSpecial), C.bool(unparseSpecial))
+		switch {
+		case n == C.INT32_MIN:
+			return "", fmt.Errorf("llama_detokenize: the text of %d tokens overflows int32", len(ids))
+		case n >= 0:
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, -int(n))
+	}
+	return "", fmt.Errorf("llama_detokenize asked for a larger buffer twice (%d bytes)", len(buf))
+}
+
+// nativeTypeInfo is ggml's description of tensor type t; ok is false for
+// a value that is no ggml type (outside the enum or removed).
+func nativeTypeInfo(t int) (info typeInfo, ok bool) {
+	var name *C.char
+	var blck C.int64_t
+	var size C.size_t
+	var toFloat C.int
+	if C.fak_type_traits(C.int(t), &name, &blck, &size, &toFloat) == 0 {
+		return typeInfo{}, false
+	}
+	return typeInfo{name: C.GoString(name), blockSize: int(blck), typeSize: int(size), toFloat: toFloat != 0}, true
+}
+
+// nativeRowSize is ggml_row_size(t, n): the bytes of n values of type t.
+func nativeRowSize(t, n int) int {
+	return int(C.ggml_row_size(C.enum_ggml_type(t), C.int64_t(n)))
+}
+
+// nativeToFloat dequantizes n values of type t from data into out (the
+// caller checked the type, n and both lengths; n > 0).
+func nativeToFloat(t int, data []byte, out []float32) {
+	C.fak_to_float(C.int(t), unsafe.Pointer(&data[0]), (*C.float)(unsafe.Pointer(&out[0])), C.int64_t(len(out)))
+}
+
+// nativeQuantizeRow quantizes src (one row, checked) to type t into dst,
+// which holds ggml_row_size(t, len(src)) bytes, and returns the bytes
+// ggml wrote.
+func nativeQuantizeRow(t int, src []float32, dst []byte) int {
+	return int(C.fak_quantize_row(C.int(t), (*C.float)(unsafe.Pointer(&src[0])), unsafe.Pointer(&dst[0]), C.int64_t(len(src))))
+}
+
+// nativeRequiresImatrix says ggml refuses to quantize type t without an
+// importance matrix.
+func nativeRequiresImatrix(t int) bool {
+	return bool(C.ggml_quantize_requires_imatrix(C.enum_ggml_type(t)))
+}
+
+// nativeFtype maps a quantization type name (ftypeNames) to llama.h's
+// llama_ftype value.
+func nativeFtype(name string) (int, bool) {
+	switch name {
+	case "f32":
+		return C.LLAMA_FTYPE_ALL_F32, true
+	case "f16":
+		return C.LLAMA_FTYPE_MOSTLY_F16, true
+	case "bf16":
+		return C.LLAMA_FTYPE_MOSTLY_BF16, true
+	case "q4_0":
+		return C.LLAMA_FTYPE_MOSTLY_Q4_0, true
+	case "q4_1":
+		return C.LLAMA_FTYPE_MOSTLY_Q4_1, true
+	case "q5_0":
+		return C.LLAMA_FTYPE_MOSTLY_Q5_0, true
+	case "q5_1":
+		return C.LLAMA_FTYPE_MOSTLY_Q5_1, true
+	case "q8_0":
+		return C.LLAMA_FTYPE_MOSTLY_Q8_0, true
+	case "q2_k":
+		return C.LLAMA_FTYPE_MOSTLY_Q2_K, true
+	case "q3_k_s":
+		return C.LLAMA_FTYPE_MOSTLY_Q3_K_S, true
+	case "q3_k_m":
+		return C.LLAMA_FTYPE_MOSTLY_Q3_K_M, true
+	case "q3_k_l":
+		return C.LLAMA_FTYPE_MOSTLY_Q3_K_L, true
+	case "q4_k_s":
+		return C.LLAMA_FTYPE_MOSTLY_Q4_K_S, true
+	case "q4_k_m":
+		return C.LLAMA_FTYPE_MOSTLY_Q4_K_M, true
+	case "q5_k_s":
+		return C.LLAMA_FTYPE_MOSTLY_Q5_K_S, true
+	case "q5_k_m":
+		return C.LLAMA_FTYPE_MOSTLY_Q5_K_M, true
+	case "q6_k":
+		return C.LLAMA_FTYPE_MOSTLY_Q6_K, true
+	}
+	return 0, false
+}
+
+// nativeQuantizeModel runs llama_model_quantize from in to out with the
+// default parameters, ftype and nthread, and returns its status (0 done)
+// with llama.cpp's log of the run, where it says why it failed.
+func nativeQuantizeModel(in, out string, ftype, nthread int) (int, string) {
+	cin := C.CString(in)
+	defer C.free(unsafe.Pointer(cin))
+	cout := C.CString(out)
+	defer C.free(unsafe.Pointer(cout))
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	capturing := C.fak_capture_begin() != 0
+	rc := C.fak_quantize_model(cin, cout, C.int(ftype), C.int(nthread))
+	var logText string
+	if capturing {
+		buf := make([]byte, 256*1024)
+		n := C.fak_capture_end((*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		logText = string(buf[:n])
+	}
+	return int(rc), logText
 }

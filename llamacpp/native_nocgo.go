@@ -44,3 +44,20 @@ func (*nativeCtx) logits(int) []float32                      { return nil }
 func (*nativeCtx) abortRaised() bool                         { return false }
 
 func amxCompiled() bool { return false }
+
+type nativeVocab struct{}
+
+func loadVocab(string) (*nativeVocab, error)                        { return nil, errNoNative }
+func (*nativeVocab) free()                                          {}
+func (*nativeVocab) nTokens() int                                   { return 0 }
+func (*nativeVocab) tokenize(string, bool, bool) ([]int32, error)   { return nil, errNoNative }
+func (*nativeVocab) tokenPiece(int32, bool) ([]byte, error)         { return nil, errNoNative }
+func (*nativeVocab) detokenize([]int32, bool, bool) (string, error) { return "", errNoNative }
+
+func nativeTypeInfo(int) (typeInfo, bool)                        { return typeInfo{}, false }
+func nativeRowSize(int, int) int                                 { return 0 }
+func nativeToFloat(int, []byte, []float32)                       {}
+func nativeQuantizeRow(int, []float32, []byte) int               { return 0 }
+func nativeRequiresImatrix(int) bool                             { return false }
+func nativeFtype(string) (int, bool)                             { return 0, false }
+func nativeQuantizeModel(string, string, int, int) (int, string) { return -1, "" }
