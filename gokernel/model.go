@@ -1,5 +1,6 @@
 // Package gokernel is fakbench's in-repo inference engine ("FAK kernel"): a
-// Llama-family forward pass over GGUF weights (f32, f16, q8_0), a per-session
+// Llama-family forward pass over GGUF weights (f32, f16, bf16, q8_0 and the
+// 4-, 5-, 6-, 2- and 3-bit block and k-quant types), a per-session
 // KV cache, and a transport.Session/transport.Backend implementation that
 // registers itself in the adapters registry as "gokernel".
 //
@@ -10,6 +11,7 @@ package gokernel
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/fakbench/fakbench/gguf"
@@ -228,8 +230,8 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 		if !sameDims(t.dims, want) {
 			return nil, bad("tensor %s has shape %v, want %v", tname, t.dims, want)
 		}
-		if t.typ != kernels.TypeF32 && t.typ != kernels.TypeF16 && t.typ != kernels.TypeQ8_0 {
-			return nil, bad("tensor %s has type %s; the Go kernel supports f32, f16 and q8_0", tname, typeName(t.typ))
+		if !kernels.IsSupported(t.typ) {
+			return nil, bad("tensor %s has type %s; the Go kernel supports %s", tname, typeName(t.typ), strings.Join(kernels.Supported(), ", "))
 		}
 		r := max(rows, 1)
 		mat, err := kernels.NewMatrix(t.typ, r, cols, t.data)
@@ -250,12 +252,19 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 		m.readBytes += int64(len(mat.Data))
 		return v, nil
 	}
+	// matrix fetches a weight matrix and re-lays it for the matrix
+	// kernels now (types that need it, kernels.Matrix.Prepare), so the
+	// cost lands on load, not on the first token.
 	matrix := func(tname string, cols, rows int) (*kernels.Matrix, error) {
 		mat, err := fetch(tname, cols, rows)
-		if err == nil {
-			m.readBytes += int64(len(mat.Data))
+		if err != nil {
+			return nil, err
 		}
-		return mat, err
+		if err := mat.Prepare(); err != nil {
+			return nil, &transport.BadModelError{File: path, Reason: "tensor " + tname, Err: err}
+		}
+		m.readBytes += int64(mat.PackedBytes())
+		return mat, nil
 	}
 
 	// The vocabulary size comes from the output head (or the tied
@@ -286,7 +295,10 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 	m.readBytes += int64(m.TokEmbd.RowBytes) // one embedding row per token
 	if m.Tied {
 		m.Output = m.TokEmbd
-		m.readBytes += int64(len(m.TokEmbd.Data))
+		if err := m.Output.Prepare(); err != nil {
+			return nil, &transport.BadModelError{File: path, Reason: "tensor " + head, Err: err}
+		}
+		m.readBytes += int64(m.Output.PackedBytes())
 	} else if m.Output, err = matrix("output.weight", hp.Embd, hp.Vocab); err != nil {
 		return nil, err
 	}

@@ -83,18 +83,43 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 	}
 }
 
-// The real SmolLM2-135M file is Q4_1, which the Go kernel does not run: the
-// error must name a tensor and the type. Skipped where `make setup` has not
+// The real SmolLM2-135M file (Q4_1, a q8_0 tied embedding table) runs, and
+// its logits follow the float64 reference computed from the same weights
+// with ggml's activation rounding. Skipped where `make setup` has not
 // fetched the model.
-func TestRealQ4_1ModelIsRefused(t *testing.T) {
+func TestRealSmolLM2MatchesReference(t *testing.T) {
 	path, err := models.RealPath("smollm2")
 	if err != nil {
 		t.Skipf("real model not available: %v", err)
 	}
-	_, err = Load(path, Options{Threads: 1})
-	require.Error(t, err)
-	assert.True(t, transport.IsBadModel(err), "%v", err)
-	assert.Contains(t, err.Error(), "q4_1")
-	assert.Contains(t, err.Error(), ".weight")
-	assert.Contains(t, err.Error(), path)
+	if testing.Short() {
+		t.Skip("float64 reference over 135M weights: long")
+	}
+	m, err := Load(path, Options{Threads: 2, ContextLength: 256})
+	require.NoError(t, err)
+	defer m.Close()
+	assert.True(t, m.Tied, "SmolLM2 ties its output head to token_embd")
+	assert.Equal(t, "q4_1", m.WeightType())
+	toks := testTokens(8, m.HP.Vocab, 5)
+	s := newTestSession(t, m)
+	all := make([]float32, len(toks)*m.HP.Vocab)
+	s.st.forward(toks, 0, headAll, all)
+	rm := newRefModel(m)
+	for _, quant := range []bool{false, true} {
+		rm.quantAct = quant
+		want := rm.logits(toks)
+		worst := 0.0
+		for p := range toks {
+			diff, scale := maxAbsDiff(all[p*m.HP.Vocab:(p+1)*m.HP.Vocab], want[p])
+			worst = math.Max(worst, diff/scale)
+		}
+		t.Logf("real:smollm2 worst relative logit error (activation rounding %v): %.2e", quant, worst)
+		if quant {
+			// Measured 4.9e-2 (Xeon, avx2 set): real activations have
+			// outliers, so one int8 rounding that lands the other way
+			// moves a block by a large step and 30 layers amplify it;
+			// a wrong weight type gives errors of order 1.
+			assert.Less(t, worst, 0.1)
+		}
+	}
 }

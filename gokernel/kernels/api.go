@@ -36,6 +36,12 @@ type kernelSet struct {
 	// xd[t*ldd:]); c[t*ldc+r] = row r . token t.
 	q8x4x3 func(w []byte, ldw int, xq []byte, ldx int, xd []float32, ldd int, nb int, c []float32, ldc int)
 
+	// r4x4 and r8x4 dot the four rows of one packed group (packed.go)
+	// with one token: int8 activations xq with per-block terms act (and
+	// scales xd for r8); stride is the r8 group's bytes per block.
+	r4x4 func(p []byte, xq []byte, act []float32, nb int, out []float32)
+	r8x4 func(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32)
+
 	// f16x4 and f32x4 dot four weight rows of n values (row stride ldw
 	// bytes) with x[:n]; the x4x3 versions take three activation rows
 	// (stride ldx floats) and write c[t*ldc+r].
@@ -78,6 +84,8 @@ var genericSet = &kernelSet{
 	quantSplit:  quantSplitGeneric,
 	q8x4:        q8x4Generic,
 	q8x4x3:      q8x4x3Generic,
+	r4x4:        r4x4Generic,
+	r8x4:        r8x4Generic,
 	f16x4:       f16x4Generic,
 	f16x4x3:     f16x4x3Generic,
 	f32x4:       f32x4Generic,

@@ -33,6 +33,11 @@ func (t Type) String() string {
 		return "f16"
 	case TypeQ8_0:
 		return "q8_0"
+	case TypeBF16:
+		return "bf16"
+	}
+	if qt := quantTypes[t]; qt != nil {
+		return qt.name
 	}
 	return fmt.Sprintf("type(%d)", uint32(t))
 }
@@ -50,6 +55,14 @@ func RowBytes(t Type, cols int) (int, error) {
 			return 0, fmt.Errorf("q8_0 row of %d elements is not a multiple of %d", cols, QK8_0)
 		}
 		return cols / QK8_0 * BlockQ8_0Bytes, nil
+	case TypeBF16:
+		return 2 * cols, nil
+	}
+	if qt := quantTypes[t]; qt != nil {
+		if cols%qt.block != 0 {
+			return 0, fmt.Errorf("%s row of %d elements is not a multiple of %d", qt.name, cols, qt.block)
+		}
+		return cols / qt.block * qt.size, nil
 	}
 	return 0, fmt.Errorf("unsupported tensor type %v", t)
 }
@@ -63,6 +76,11 @@ type Matrix struct {
 	Cols     int
 	RowBytes int
 	Data     []byte
+
+	// once and pk hold the layout the matrix kernels read for types that
+	// need one (packed.go), made by Prepare.
+	once packedOnce
+	pk   *packedMatrix
 }
 
 // NewMatrix checks that data holds rows x cols elements of type t.
@@ -97,5 +115,13 @@ func (m *Matrix) DequantRow(r int, dst []float32) {
 		}
 	case TypeQ8_0:
 		DequantizeQ8_0(dst[:m.Cols], row)
+	case TypeBF16:
+		for i := 0; i < m.Cols; i++ {
+			dst[i] = BF16ToF32(uint16(row[2*i]) | uint16(row[2*i+1])<<8)
+		}
+	default:
+		if qt := quantTypes[m.Type]; qt != nil {
+			dequantBlocks(qt, dst, row, m.Cols)
+		}
 	}
 }

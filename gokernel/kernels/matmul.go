@@ -15,8 +15,10 @@ type mmJob struct {
 	x    []float32
 	nTok int
 
-	xq []byte    // q8_0: activations, int8, nTok*Cols
-	xd []float32 // q8_0: activation block scales, nTok*Cols/32
+	xq []byte    // q8_0 and packed: activations, int8, nTok*Cols
+	xd []float32 // q8_0 and packed: activation block scales, nTok*Cols/32
+	xa []float32 // packed: per-block activation terms, 8 per block
+	pk *packedMatrix
 
 	rowChunk, nRC int
 	tokChunk, nTC int
@@ -47,13 +49,16 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 	if nTok == 0 {
 		return
 	}
+	if pk := w.pk; pk != nil && pk.f32 != nil {
+		w = pk.f32 // bf16, widened at Prepare
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ks := cur()
 	m := &p.mm
 	*m = mmJob{ks: ks, w: w, dst: dst, x: x, nTok: nTok}
 
-	if w.Type == TypeQ8_0 {
+	if w.Type == TypeQ8_0 || w.pk != nil {
 		nb := w.Cols / QK8_0
 		if cap(p.xq) < nTok*w.Cols {
 			p.xq = make([]byte, nTok*w.Cols)
@@ -61,6 +66,13 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		}
 		m.xq = p.xq[:nTok*w.Cols]
 		m.xd = p.xd[:nTok*nb]
+		if w.pk != nil {
+			m.pk = w.pk
+			if cap(p.xa) < 8*nTok*nb {
+				p.xa = make([]float32, 8*nTok*nb)
+			}
+			m.xa = p.xa[:8*nTok*nb]
+		}
 		// Quantize the activations once; split by tokens when there are
 		// enough of them to be worth a second dispatch.
 		if nTok >= 8 && p.threads > 1 {
@@ -68,14 +80,14 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 			p.kind = jobQuant
 			p.run((nTok + m.quantCh - 1) / m.quantCh)
 		} else {
-			ks.quantSplit(m.xq, m.xd, x[:nTok*w.Cols])
+			m.quantTokens(0, nTok)
 		}
 	}
 
 	// Token chunks: as many tokens as fit the activation tile, a multiple
 	// of 3, balanced across the chunks.
 	actBytes := w.Cols // int8 per value
-	if w.Type != TypeQ8_0 {
+	if w.Type != TypeQ8_0 && w.pk == nil {
 		actBytes = 4 * w.Cols
 	}
 	tc := max(3, tileActBytes/actBytes/3*3)
@@ -104,7 +116,7 @@ func checkMatMul(dst []float32, w *Matrix, x []float32, nTok int) error {
 		return fmt.Errorf("kernels: MatMul: nil matrix")
 	case nTok < 0:
 		return fmt.Errorf("kernels: MatMul: negative token count %d", nTok)
-	case w.Type != TypeF32 && w.Type != TypeF16 && w.Type != TypeQ8_0:
+	case !IsSupported(w.Type):
 		return fmt.Errorf("kernels: MatMul on unsupported type %v", w.Type)
 	case w.Rows <= 0 || w.Cols <= 0:
 		return fmt.Errorf("kernels: MatMul: %dx%d matrix: dimensions must be positive", w.Rows, w.Cols)
@@ -124,16 +136,29 @@ func checkMatMul(dst []float32, w *Matrix, x []float32, nTok int) error {
 	case len(dst) < nTok*w.Rows:
 		return fmt.Errorf("kernels: MatMul: dst has %d values, want %d (%d tokens x %d rows)", len(dst), nTok*w.Rows, nTok, w.Rows)
 	}
+	if err := w.Prepare(); err != nil {
+		return fmt.Errorf("kernels: MatMul: %dx%d %v matrix: %w", w.Rows, w.Cols, w.Type, err)
+	}
 	return nil
 }
 
 // quantTask quantizes the activations of token chunk i.
 func (m *mmJob) quantTask(i int) {
+	t0 := i * m.quantCh
+	m.quantTokens(t0, min(t0+m.quantCh, m.nTok))
+}
+
+// quantTokens quantizes the activations of tokens [t0, t1) to split q8_0
+// (and fills the packed kernels' per-block terms).
+func (m *mmJob) quantTokens(t0, t1 int) {
 	cols := m.w.Cols
 	nb := cols / QK8_0
-	t0 := i * m.quantCh
-	t1 := min(t0+m.quantCh, m.nTok)
 	m.ks.quantSplit(m.xq[t0*cols:t1*cols], m.xd[t0*nb:t1*nb], m.x[t0*cols:t1*cols])
+	if m.pk != nil {
+		for t := t0; t < t1; t++ {
+			packedAct(m.pk.kind, m.xa[8*t*nb:8*(t+1)*nb], m.xq[t*cols:(t+1)*cols], m.xd[t*nb:(t+1)*nb])
+		}
+	}
 }
 
 // task computes tile i: token chunk i/nRC, row chunk i%nRC.
@@ -143,6 +168,10 @@ func (m *mmJob) task(i int) {
 	r1 := min(r0+m.rowChunk, m.w.Rows)
 	t0 := tc * m.tokChunk
 	t1 := min(t0+m.tokChunk, m.nTok)
+	if m.pk != nil {
+		m.tilePacked(r0, r1, t0, t1)
+		return
+	}
 	switch m.w.Type {
 	case TypeQ8_0:
 		m.tileQ8(r0, r1, t0, t1)
@@ -171,6 +200,37 @@ func (m *mmJob) tileQ8(r0, r1, t0, t1 int) {
 	for ; r < r1; r++ {
 		for t := t0; t < t1; t++ {
 			m.dst[t*rows+r] = q8x1Generic(w.Row(r), m.xq[t*cols:], m.xd[t*nb:], nb)
+		}
+	}
+}
+
+// tilePacked computes rows [r0, r1) (r0 a multiple of 4) for tokens
+// [t0, t1) from the packed groups; a last group of fewer than four rows
+// goes through a scratch row.
+func (m *mmJob) tilePacked(r0, r1, t0, t1 int) {
+	pk, ks := m.pk, m.ks
+	cols, rows, nb := m.w.Cols, m.w.Rows, pk.nb
+	gb := nb * pk.stride
+	var tmp []float32 // the padded last group's four results
+	for r := r0; r < r1; r += 4 {
+		g := pk.data[r/4*gb : (r/4+1)*gb]
+		if r+4 > rows && tmp == nil {
+			tmp = make([]float32, 4) // rows not a multiple of 4: rare, allocates
+		}
+		for t := t0; t < t1; t++ {
+			out := tmp
+			if r+4 <= rows {
+				out = m.dst[t*rows+r : t*rows+r+4]
+			}
+			xq, xa := m.xq[t*cols:(t+1)*cols], m.xa[8*t*nb:8*(t+1)*nb]
+			if pk.kind == packR4 {
+				ks.r4x4(g, xq, xa, nb, out)
+			} else {
+				ks.r8x4(g, pk.stride, xq, m.xd[t*nb:(t+1)*nb], xa, nb, out)
+			}
+			if r+4 > rows {
+				copy(m.dst[t*rows+r:t*rows+rows], out)
+			}
 		}
 	}
 }

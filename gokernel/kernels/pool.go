@@ -47,6 +47,7 @@ type Pool struct {
 	// Activation buffers reused across MatMul calls (guarded by mu).
 	xq []byte
 	xd []float32
+	xa []float32
 }
 
 type poolWorker struct {

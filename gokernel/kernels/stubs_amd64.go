@@ -12,6 +12,7 @@ import "golang.org/x/sys/cpu"
 //	quant      float32 to q8_0 blocks and to f16
 //	gemv       four weight rows times one token (MatMul)
 //	gemm       four weight rows times three tokens (MatMul)
+//	packed     four rows of a packed quantized group times one token
 //	attention  scores, the softmax's scale-and-max, weighted value sums
 //	exp        exp, the SwiGLU gate, softmax numerators
 //	bandwidth  the streaming read of MeasureBandwidth
@@ -48,6 +49,8 @@ var avx2Set = &kernelSet{
 	quantSplit:  quantSplitAsm,
 	q8x4:        q8x4Asm,
 	q8x4x3:      q8x4x3Asm,
+	r4x4:        r4x4Asm,
+	r8x4:        r8x4Asm,
 	f16x4:       f16x4Asm,
 	f16x4x3:     f16x4x3Asm,
 	f32x4:       f32x4Asm,
