@@ -116,11 +116,12 @@ func pack(m *Matrix) *packedMatrix {
 			ba, bb := b[2*blk], b[2*blk+1]
 			switch p.kind {
 			case packR4:
+				off := qt.offset // codes in [0, 15]; the bias takes the offset back
 				for j := 0; j < 16; j++ {
-					dst[16*k+j] = byte(vals[j]) | byte(vals[j+16])<<4
+					dst[16*k+j] = byte(vals[j]+off) | byte(vals[j+16]+off)<<4
 				}
 				putF32(dst[64+4*k:], sa)
-				putF32(dst[80+4*k:], ba)
+				putF32(dst[80+4*k:], ba-float32(off)*sa)
 			default:
 				for j := 0; j < 32; j++ {
 					dst[32*k+j] = byte(vals[j])

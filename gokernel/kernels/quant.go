@@ -26,7 +26,8 @@ const (
 const QK_K = 256
 
 // A quantized block unpacks to integer values q, one scale and one bias
-// per 16 values (sub): weight i is s[i/16]*q[i] + b[i/16], evaluated in
+// per 16 values (sub): weight i is s[i/16]*q[i] + b[i/16] (s[i/16]*q[i]
+// for the types without bias), evaluated in
 // float32 exactly as ggml's dequantization evaluates it (every product of a
 // scale and its integer is exact in float32 for these types, so the value
 // is ggml's bit for bit).
@@ -46,10 +47,14 @@ type quantType struct {
 	nibbles bool
 	// biased says b may be non-zero.
 	biased bool
+	// offset is added to each value to make the 4-bit codes of the
+	// packed layout (q4_0 unpacks to nibble-8 so that its weights are
+	// d*(nibble-8), signed zeros included, as ggml computes them).
+	offset int8
 }
 
 var quantTypes = map[Type]*quantType{
-	TypeQ4_0: {name: "q4_0", block: 32, size: 2 + 16, unpack: unpackQ4_0, nibbles: true, biased: true},
+	TypeQ4_0: {name: "q4_0", block: 32, size: 2 + 16, unpack: unpackQ4_0, nibbles: true, offset: 8},
 	TypeQ4_1: {name: "q4_1", block: 32, size: 4 + 16, unpack: unpackQ4_1, nibbles: true, biased: true},
 	TypeQ5_0: {name: "q5_0", block: 32, size: 2 + 4 + 16, unpack: unpackQ5_0},
 	TypeQ5_1: {name: "q5_1", block: 32, size: 4 + 4 + 16, unpack: unpackQ5_1, biased: true},
@@ -81,15 +86,15 @@ func f16le(b []byte, o int) float32 { return F16ToF32(binary.LittleEndian.Uint16
 func BF16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 
 // q4_0: f16 d, 16 bytes of nibbles; weight j is d*(nibble-8), low nibbles
-// first. Stored here as q = nibble, s = d, b = -8d: d*q - 8d is exact.
+// first.
 func unpackQ4_0(src []byte, q []int8, s, b []float32) {
 	d := f16le(src, 0)
 	for j := 0; j < 16; j++ {
 		v := src[2+j]
-		q[j], q[j+16] = int8(v&15), int8(v>>4)
+		q[j], q[j+16] = int8(v&15)-8, int8(v>>4)-8
 	}
 	s[0], s[1] = d, d
-	b[0], b[1] = -8*d, -8*d
+	b[0], b[1] = 0, 0
 }
 
 // q4_1: f16 d, f16 m, 16 bytes of nibbles; weight j is d*nibble + m.
@@ -272,6 +277,12 @@ func dequantBlocks(qt *quantType, dst []float32, row []byte, n int) {
 	var s, b [QK_K / sub]float32
 	for o := 0; o < n; o += qt.block {
 		qt.unpack(row[o/qt.block*qt.size:], q[:], s[:], b[:])
+		if !qt.biased { // scale*value alone: ggml's signed zeros
+			for i := 0; i < qt.block; i++ {
+				dst[o+i] = s[i/sub] * float32(q[i])
+			}
+			continue
+		}
 		for i := 0; i < qt.block; i++ {
 			dst[o+i] = s[i/sub]*float32(q[i]) + b[i/sub]
 		}
