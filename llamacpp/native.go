@@ -244,6 +244,7 @@ import (
 	"unsafe"
 
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/models"
 
 	// The compiled llama.cpp and ggml (CPU backend registered statically
 	// through GGML_USE_CPU, so nothing is loaded at run time).
@@ -271,6 +272,9 @@ func init() {
 		on = 1
 	}
 	C.fak_log_install(on)
+	// Quantized synthetic specs (synthetic:PRESET:q4_k_m) are made by
+	// llama.cpp's quantizer; models reaches it through this hook.
+	models.RegisterQuantizer(QuantizeModel)
 }
 
 var backendOnce sync.Once

@@ -69,14 +69,26 @@ func RealPath(name string) (string, error) {
 }
 
 // Path turns a model spec into a file path: a .gguf path (which must
-// exist), "synthetic:PRESET[:TYPE]" (generated and cached by Ensure), or
-// "real:NAME" (the model fetched by `make setup`). Resolve does this and
-// checks the file.
+// exist), "synthetic:PRESET[:TYPE]" (generated and cached by Ensure; with
+// a TYPE of QuantSpecTypes, such as q4_k_m, quantized by llama.cpp from
+// the f16 file and cached by EnsureQuant), or "real:NAME" (the model
+// fetched by `make setup`). Resolve does this and checks the file.
 func Path(spec string) (string, error) {
+	return pathCtx(context.Background(), spec)
+}
+
+// pathCtx is Path; ctx is checked before a quantized spec's file is made.
+func pathCtx(ctx context.Context, spec string) (string, error) {
 	switch {
 	case spec == "":
 		return "", errors.New("empty model spec: want a .gguf path, synthetic:PRESET[:TYPE] or real:smollm2")
 	case strings.HasPrefix(spec, SpecPrefix):
+		if q, ok, err := ParseQuantSpec(spec); ok {
+			if err != nil {
+				return "", err
+			}
+			return EnsureQuant(ctx, q)
+		}
 		s, err := ParseSpec(spec)
 		if err != nil {
 			return "", err
@@ -130,7 +142,7 @@ type Resolved struct {
 }
 
 // Resolve turns spec into a file (Path: generating and caching a synthetic
-// model the first time, with a line on progress), checks that the file
+// model the first time, with a line on progress, which may be nil), checks that the file
 // parses as GGUF, and hashes it. A spec that names no file is a
 // *SpecError; a file that cannot be used is a *transport.BadModelError
 // naming it and the fault.
@@ -138,12 +150,19 @@ func Resolve(ctx context.Context, spec string, progress io.Writer) (Resolved, er
 	if err := ctx.Err(); err != nil {
 		return Resolved{}, err
 	}
-	if s, err := ParseSpec(spec); err == nil {
+	if progress == nil {
+		progress = io.Discard
+	}
+	if q, ok, err := ParseQuantSpec(spec); ok && err == nil {
+		if _, err := os.Stat(QuantCachePath(q)); err != nil && registeredQuantizer() != nil {
+			fmt.Fprintf(progress, "fakbench: quantizing %s from %s with llama.cpp into the cache %s (first use)\n", q, q.Source(), CacheDir())
+		}
+	} else if s, err := ParseSpec(spec); err == nil {
 		if _, err := os.Stat(CachePath(s)); err != nil {
 			fmt.Fprintf(progress, "fakbench: generating %s into the cache %s (first use)\n", s, CacheDir())
 		}
 	}
-	path, err := Path(spec)
+	path, err := pathCtx(ctx, spec)
 	if err != nil {
 		return Resolved{}, &SpecError{Spec: spec, Err: err}
 	}

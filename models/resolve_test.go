@@ -22,8 +22,8 @@ func TestPath(t *testing.T) {
 	p, err := Path("synthetic:tiny")
 	require.NoError(t, err)
 	assert.FileExists(t, p)
-	_, err = Path("synthetic:tiny:q4_1")
-	assert.ErrorContains(t, err, "unknown weight type")
+	_, err = Path("synthetic:tiny:q4_9")
+	assert.ErrorContains(t, err, `unknown weight type "q4_9" (want f32, f16, q8_0, or a type llama.cpp quantizes to: q4_0,`)
 
 	file := filepath.Join(dir, "m.gguf")
 	require.NoError(t, os.WriteFile(file, []byte("GGUF"), 0o644))
