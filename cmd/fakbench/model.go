@@ -6,52 +6,41 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fakbench/fakbench/bench"
-	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/models"
 )
 
 func init() {
 	register(command{
 		name:    "model",
-		summary: "generate a synthetic GGUF model (gen) or describe a model file (info)",
+		summary: "generate a synthetic GGUF model (gen), quantize one with llama.cpp (quantize) or describe a model file (info)",
 		run:     runModel,
 	})
 }
 
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runSubcommand(ctx, "model", map[string]runFunc{"gen": runModelGen, "info": runModelInfo}, args, stdout, stderr)
+	return runSubcommand(ctx, "model", map[string]runFunc{"gen": runModelGen, "info": runModelInfo, "quantize": runModelQuantize}, args, stdout, stderr)
 }
 
-func runModelGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runModelGen(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("model gen", synopsis("model"), stderr)
 	preset := fs.String("preset", "", "model shape: "+strings.Join(models.PresetNames(), ", ")+" (required)")
-	typ := fs.String("type", "f32", "weight type: f32, f16 or q8_0")
+	typ := fs.String("type", "f32", "weight type: f32, f16 or q8_0 (others: model quantize)")
 	out := fs.String("out", "", "output `file` (.gguf, required)")
 	if _, code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	if *preset == "" {
-		return usageError(stderr, "model gen", "missing --preset (one of %s)", strings.Join(models.PresetNames(), ", "))
+	if *preset == "" || *out == "" {
+		return usageError(stderr, "model gen", "missing --preset (one of %s) or --out (the .gguf file to write)", strings.Join(models.PresetNames(), ", "))
 	}
-	if *out == "" {
-		return usageError(stderr, "model gen", "missing --out (the .gguf file to write)")
-	}
-	if _, err := models.LookupPreset(*preset); err != nil {
-		return usageError(stderr, "model gen", "--preset: %v", err)
-	}
-	t, err := models.ParseType(*typ)
+	spec, err := models.ParseSpec(models.SpecPrefix + *preset + ":" + *typ)
 	if err != nil {
-		return usageError(stderr, "model gen", "--type: %v", err)
+		return usageError(stderr, "model gen", "--preset, --type: %v", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return failed(stderr, "model gen", err)
-	}
-	size, digest, err := models.WriteSynthetic(*out, models.Spec{Preset: *preset, Type: t})
+	size, digest, err := models.WriteSynthetic(*out, spec)
 	if err != nil {
 		return badInput(stderr, "model gen", err)
 	}
-	fmt.Fprintf(stdout, "%s\t%d bytes\t%s\tsynthetic:%s:%s\n", *out, size, digest, *preset, *typ)
+	fmt.Fprintf(stdout, "%s\t%d bytes\t%s\t%s\n", *out, size, digest, spec)
 	return exitOK
 }
 
@@ -64,15 +53,27 @@ func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 1 {
 		return usageError(stderr, "model info", "name one model: a .gguf file, synthetic:PRESET[:TYPE] or real:NAME")
 	}
-	m, err := bench.ResolveModel(ctx, pos[0], stderr)
-	if err != nil {
+	if err := models.DescribeSpec(ctx, stdout, pos[0], stderr); err != nil {
 		return badInput(stderr, "model info", err)
 	}
-	f, err := gguf.Open(m.Path)
-	if err != nil {
-		return badInput(stderr, "model info", err)
+	return exitOK
+}
+
+func runModelQuantize(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("model quantize", synopsis("model"), stderr)
+	typ := fs.String("type", "", "quantization `type`: "+strings.Join(models.QuantizeTypes(), ", ")+" (required)")
+	threads := fs.Int("threads", 0, "quantizer threads (0: one per physical core; the file is the same)")
+	pos, code, ok := parseFlags(fs, args, 2)
+	if !ok {
+		return code
 	}
-	defer f.Close()
-	models.Describe(stdout, m, f)
+	if len(pos) != 2 {
+		return usageError(stderr, "model quantize", "name the input and the output file: IN.gguf OUT.gguf --type TYPE")
+	}
+	q, err := models.QuantizeFile(ctx, pos[0], pos[1], *typ, *threads)
+	if err != nil {
+		return badInput(stderr, "model quantize", err)
+	}
+	fmt.Fprintf(stdout, "%s\t%d bytes\t%s\t%s\n", q.Path, q.Size, q.Digest, q.Type)
 	return exitOK
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/llamacpp"
 	"github.com/fakbench/fakbench/models"
 )
 
@@ -49,11 +52,11 @@ func TestModelGenErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"model"}, "missing subcommand: gen, info"},
+		{[]string{"model"}, "missing subcommand: gen, info, quantize"},
 		{[]string{"model", "train"}, `unknown subcommand "train"`},
 		{[]string{"model", "gen", "--out", out}, "missing --preset (one of llama1b, smol135m, tiny)"},
-		{[]string{"model", "gen", "--preset", "tiny"}, "missing --out"},
-		{[]string{"model", "gen", "--preset", "huge", "--out", out}, `--preset: `},
+		{[]string{"model", "gen", "--preset", "tiny"}, "or --out (the .gguf file to write)"},
+		{[]string{"model", "gen", "--preset", "huge", "--out", out}, `--preset, --type: model spec "synthetic:huge:f32": unknown synthetic preset "huge"`},
 		{[]string{"model", "gen", "--preset", "tiny", "--type", "q4_0", "--out", out}, `unknown weight type "q4_0"`},
 		{[]string{"model", "gen", "--preset", "tiny", "--out", out, "extra"}, `unexpected argument "extra"`},
 		{[]string{"model", "gen", "--size", "1"}, "flag provided but not defined: -size"},
@@ -128,4 +131,71 @@ func TestModelInfoBadFiles(t *testing.T) {
 	code, _, errs = cli(t, "model", "info", dir)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errs, "not a regular file")
+}
+
+func TestModelQuantize(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "tiny-f16.gguf")
+	code, _, errs := cli(t, "model", "gen", "--preset", "tiny", "--type", "f16", "--out", in)
+	require.Equal(t, exitOK, code, errs)
+	out := filepath.Join(dir, "tiny-q4_0.gguf")
+	code, stdout, errs := cli(t, "model", "quantize", in, out, "--type", "q4_0", "--threads", "1")
+	if llamacpp.Available() != nil {
+		assert.Equal(t, exitUsage, code)
+		assert.Contains(t, errs, "quantizing needs llama.cpp's quantizer")
+		t.Skip("llama.cpp not compiled in")
+	}
+	require.Equal(t, exitOK, code, errs)
+	fields := strings.Split(strings.TrimSpace(stdout), "\t")
+	require.Len(t, fields, 4, stdout)
+	st, err := os.Stat(out)
+	require.NoError(t, err)
+	digest, err := models.FileDigest(out)
+	require.NoError(t, err)
+	assert.Equal(t, []string{out, fmt.Sprintf("%d bytes", st.Size()), digest, "q4_0"}, fields)
+
+	// The file is what models makes of synthetic:tiny:q4_0 (the same
+	// quantizer on the same f16 bytes), whatever the thread count.
+	t.Setenv("FAK_CACHE_DIR", t.TempDir())
+	m, err := models.Resolve(context.Background(), "synthetic:tiny:q4_0", nil)
+	require.NoError(t, err)
+	assert.Equal(t, m.Digest, digest)
+
+	code, stdout, _ = cli(t, "model", "info", out)
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "q4_0 ")
+}
+
+func TestModelQuantizeErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.gguf")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"model", "quantize", "in.gguf", "--type", "q4_0"}, "name the input and the output file"},
+		{[]string{"model", "quantize", "a", "b", "c", "--type", "q4_0"}, `unexpected argument "c"`},
+		{[]string{"model", "quantize", "in.gguf", out}, `unknown quantization type "" (known: f32, f16, q4_0,`},
+		{[]string{"model", "quantize", "in.gguf", out, "--type", "q4_k"}, `unknown quantization type "q4_k"`},
+		{[]string{"model", "quantize", "in.gguf", out, "--type", "q4_0", "--threads", "-1"}, "threads -1 is negative"},
+		{[]string{"model", "quantize", "in.gguf", out, "--type", "q4_0", "--threads", "x"}, `invalid value "x" for flag -threads`},
+	}
+	for _, c := range cases {
+		code, stdout, errs := cli(t, c.args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", c.args, stdout)
+		assert.Contains(t, errs, c.want, "%v", c.args)
+	}
+	if llamacpp.Available() != nil {
+		t.Skip("llama.cpp not compiled in")
+	}
+	missing := filepath.Join(dir, "missing.gguf")
+	code, _, errs := cli(t, "model", "quantize", missing, out, "--type", "q4_0")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, missing)
+	garbage := filepath.Join(dir, "garbage.gguf")
+	require.NoError(t, os.WriteFile(garbage, []byte("GGUF\x03\x00\x00\x00"), 0o644))
+	code, _, errs = cli(t, "model", "quantize", garbage, out, "--type", "q4_0")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "bad model file "+garbage)
+	assert.NoFileExists(t, out)
 }
