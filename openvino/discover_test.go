@@ -160,7 +160,8 @@ func TestBadModels(t *testing.T) {
 		})
 	}
 
-	// An unsupported weight type names the tensor and the type.
+	// An unsupported weight type makes the backend unavailable for this
+	// file (a skipped row), naming the file, the tensor and the type.
 	sh := tinyShape{embd: 32, layers: 1, heads: 2, kvHeads: 1, ffn: 64, vocab: 32, ctx: 64}
 	p := writeTinyGGUF(t, dir, sh, gguf.TypeF32, 1, false)
 	f, err := gguf.Open(p)
@@ -182,8 +183,10 @@ func TestBadModels(t *testing.T) {
 	require.NoError(t, w.WriteFile(q4))
 	require.NoError(t, f.Close())
 	_, err = Open(context.Background(), adapters.Options{ModelPath: q4})
-	var bm *transport.BadModelError
-	require.ErrorAs(t, err, &bm)
+	var un *transport.UnavailableError
+	require.ErrorAs(t, err, &un)
+	assert.False(t, transport.IsBadModel(err))
+	assert.Contains(t, err.Error(), q4)
 	assert.Contains(t, err.Error(), "blk.0.ffn_up.weight has type q5_0")
 
 	// A file that is not GGUF, and a missing file.

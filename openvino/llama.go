@@ -84,7 +84,11 @@ func readSpec(f *gguf.File) (llamaSpec, error) {
 			return s, badModel(f.Path, "tensor %s is missing", name)
 		}
 		if !supportedType(t.Type, len(t.Dims)) {
-			return s, badModel(f.Path, "tensor %s has type %s; the openvino writer handles f32, f16, q8_0, q4_0 and q4_1 (norms in f32 or f16)", name, t.Type)
+			// The file is fine; this backend cannot run it: a skipped row
+			// that names the type, not a bad-model failure of the run.
+			return s, &transport.UnavailableError{Backend: "openvino", Reason: fmt.Sprintf(
+				"%s: tensor %s has type %s; the openvino writer handles f32, f16, q8_0, q4_0 and q4_1 (norms in f32 or f16)",
+				f.Path, name, t.Type)}
 		}
 		s.Params += t.Elements()
 		s.WeightBytes += t.Size
