@@ -233,9 +233,9 @@ func TestBadModelFiles(t *testing.T) {
 			mt["token_embd.weight"] = r
 		}, []string{"token_embd.weight", "[64 500]", "[64 512]"}},
 		{"unsupported type", func(_ map[string]any, mt memTensors) {
-			// iq4_nl: blocks of 32 weights in 18 bytes, not one the kernel runs.
-			mt["blk.0.attn_q.weight"] = rawTensor{dims: []uint64{64, 64}, typ: kernels.Type(gguf.TypeIQ4_NL), data: make([]byte, 64*64/32*18)}
-		}, []string{"blk.0.attn_q.weight", "iq4_nl", "q4_K"}},
+			// q8_1: blocks of 32 weights in 36 bytes, not one the kernel runs.
+			mt["blk.0.attn_q.weight"] = rawTensor{dims: []uint64{64, 64}, typ: kernels.Type(gguf.TypeQ8_1), data: make([]byte, 64*64/32*36)}
+		}, []string{"blk.0.attn_q.weight", "q8_1", "q4_K"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

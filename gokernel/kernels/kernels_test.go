@@ -147,9 +147,9 @@ func TestMatMulGenericEntryPoints(t *testing.T) {
 			assert.InDelta(t, want[i], float64(dst[i]), 2*66*u32*abs[i]+1e-6, "%v i=%d", typ, i)
 		}
 	}
-	bad := &Matrix{Type: Type(20), Rows: 1, Cols: 32, RowBytes: 18, Data: make([]byte, 18)}
-	assert.PanicsWithValue(t, "kernels: MatMul on unsupported type type(20)", func() {
-		MatMul(make([]float32, 1), bad, make([]float32, 32), 1, nil)
+	bad := &Matrix{Type: Type(23), Rows: 1, Cols: 256, RowBytes: 136, Data: make([]byte, 136)}
+	assert.PanicsWithValue(t, "kernels: MatMul on unsupported type type(23)", func() {
+		MatMul(make([]float32, 1), bad, make([]float32, 256), 1, nil)
 	})
 }
 
@@ -174,8 +174,8 @@ func TestPoolMatMulBadInput(t *testing.T) {
 	assert.PanicsWithError(t, "kernels: MatMul: 2x4 f32 matrix has 16 bytes, want 32", func() {
 		p.MatMul(make([]float32, 2), short, make([]float32, 4), 1, nil)
 	})
-	bad := &Matrix{Type: Type(20), Rows: 1, Cols: 32, RowBytes: 18, Data: make([]byte, 18)}
-	assert.PanicsWithError(t, "kernels: MatMul on unsupported type type(20)", func() {
+	bad := &Matrix{Type: Type(9), Rows: 1, Cols: 32, RowBytes: 36, Data: make([]byte, 36)}
+	assert.PanicsWithError(t, "kernels: MatMul on unsupported type type(9)", func() {
 		p.MatMul(make([]float32, 1), bad, make([]float32, 32), 1, nil)
 	})
 	skewed := &Matrix{Type: TypeQ8_0, Rows: 4, Cols: 64, RowBytes: 34, Data: make([]byte, 4*68)}

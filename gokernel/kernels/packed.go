@@ -16,7 +16,7 @@ import (
 //	r4 (q4_0, q4_1, q4_K): 4 x 16 bytes of nibbles (byte j: value j in the
 //	   low nibble, value j+16 in the high one), 4 float32 scales, 4 float32
 //	   biases: 96 bytes per block.
-//	r8 (q5_0, q5_1, q2_K, q3_K, q5_K, q6_K): 4 x 32 int8 values, 8 float32
+//	r8 (q5_0, q5_1, q2_K, q3_K, q5_K, q6_K, iq4_nl): 4 x 32 int8 values, 8 float32
 //	   scales (rows 0-3 for values 0-15, then rows 0-3 for values 16-31)
 //	   and, for the types with biases, 8 float32 biases in the same order:
 //	   160 or 192 bytes per block.

@@ -11,13 +11,13 @@ import (
 )
 
 // packedTypes are the types MatMul re-lays (packed.go), bf16 included.
-var packedTypes = []Type{TypeQ4_0, TypeQ4_1, TypeQ5_0, TypeQ5_1, TypeQ2_K, TypeQ3_K, TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeBF16}
+var packedTypes = []Type{TypeQ4_0, TypeQ4_1, TypeQ5_0, TypeQ5_1, TypeQ2_K, TypeQ3_K, TypeQ4_K, TypeQ5_K, TypeQ6_K, TypeIQ4_NL, TypeBF16}
 
 // f16Fields are the byte offsets of each type's f16 block scales: random
 // bytes make valid blocks of every type once these hold finite values.
 var f16Fields = map[Type][]int{
 	TypeQ4_0: {0}, TypeQ4_1: {0, 2}, TypeQ5_0: {0}, TypeQ5_1: {0, 2},
-	TypeQ2_K: {80, 82}, TypeQ3_K: {108}, TypeQ4_K: {0, 2}, TypeQ5_K: {0, 2}, TypeQ6_K: {208},
+	TypeQ2_K: {80, 82}, TypeQ3_K: {108}, TypeQ4_K: {0, 2}, TypeQ5_K: {0, 2}, TypeQ6_K: {208}, TypeIQ4_NL: {0},
 }
 
 // randBlocks returns n values of type typ: random bits, scales finite and
@@ -56,6 +56,7 @@ func TestQuantTypesSizesAndNames(t *testing.T) {
 		TypeQ4_0: {"q4_0", 32, 18}, TypeQ4_1: {"q4_1", 32, 20}, TypeQ5_0: {"q5_0", 32, 22},
 		TypeQ5_1: {"q5_1", 32, 24}, TypeQ2_K: {"q2_K", 256, 84}, TypeQ3_K: {"q3_K", 256, 110},
 		TypeQ4_K: {"q4_K", 256, 144}, TypeQ5_K: {"q5_K", 256, 176}, TypeQ6_K: {"q6_K", 256, 210},
+		TypeIQ4_NL: {"iq4_nl", 32, 18},
 	}
 	for typ, w := range want {
 		assert.Equal(t, w[0], typ.String())
@@ -67,8 +68,8 @@ func TestQuantTypesSizesAndNames(t *testing.T) {
 		assert.True(t, IsSupported(typ))
 	}
 	assert.Equal(t, "bf16", TypeBF16.String())
-	assert.False(t, IsSupported(Type(20)), "iq4_nl is not supported")
-	assert.Len(t, Supported(), 13)
+	assert.False(t, IsSupported(Type(23)), "iq4_xs is not supported")
+	assert.Len(t, Supported(), 14)
 }
 
 func TestDequantizeKnownBlocks(t *testing.T) {

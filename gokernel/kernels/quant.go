@@ -10,16 +10,17 @@ import (
 // f16 and q8_0 (kernels.go): the types of the GGUF files people download.
 // Their ids are ggml.h's.
 const (
-	TypeQ4_0 Type = 2
-	TypeQ4_1 Type = 3
-	TypeQ5_0 Type = 6
-	TypeQ5_1 Type = 7
-	TypeQ2_K Type = 10
-	TypeQ3_K Type = 11
-	TypeQ4_K Type = 12
-	TypeQ5_K Type = 13
-	TypeQ6_K Type = 14
-	TypeBF16 Type = 30
+	TypeQ4_0   Type = 2
+	TypeQ4_1   Type = 3
+	TypeQ5_0   Type = 6
+	TypeQ5_1   Type = 7
+	TypeQ2_K   Type = 10
+	TypeQ3_K   Type = 11
+	TypeQ4_K   Type = 12
+	TypeQ5_K   Type = 13
+	TypeQ6_K   Type = 14
+	TypeIQ4_NL Type = 20
+	TypeBF16   Type = 30
 )
 
 // QK_K is the number of weights in one k-quant super-block.
@@ -63,12 +64,15 @@ var quantTypes = map[Type]*quantType{
 	TypeQ4_K: {name: "q4_K", block: QK_K, size: 4 + 12 + QK_K/2, unpack: unpackQ4_K, nibbles: true, biased: true},
 	TypeQ5_K: {name: "q5_K", block: QK_K, size: 4 + 12 + QK_K/8 + QK_K/2, unpack: unpackQ5_K, biased: true},
 	TypeQ6_K: {name: "q6_K", block: QK_K, size: QK_K/2 + QK_K/4 + QK_K/16 + 2, unpack: unpackQ6_K},
+	// iq4_nl is what llama.cpp's k-quant mixes fall back to for rows that
+	// are not a multiple of 256 in the q2_K and q3_K mixes.
+	TypeIQ4_NL: {name: "iq4_nl", block: 32, size: 2 + 16, unpack: unpackIQ4_NL},
 }
 
 // Supported lists the types the Go kernel computes with, as ggml names
 // them.
 func Supported() []string {
-	return []string{"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"}
+	return []string{"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "iq4_nl"}
 }
 
 // IsSupported says whether the Go kernel computes with weights of type t.
@@ -269,6 +273,21 @@ func unpackQ6_K(src []byte, q []int8, s, b []float32) {
 			out[l+96] = int8(l4[l+32]>>4|(h2[l]>>6&3)<<4) - 32
 		}
 	}
+}
+
+// iq4nlValues is ggml's non-linear 4-bit codebook of iq4_nl.
+var iq4nlValues = [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
+
+// iq4_nl: f16 d, 16 bytes of nibbles indexing the codebook; weight j is
+// d*codebook[nibble], low nibbles first.
+func unpackIQ4_NL(src []byte, q []int8, s, b []float32) {
+	d := f16le(src, 0)
+	for j := 0; j < 16; j++ {
+		v := src[2+j]
+		q[j], q[j+16] = iq4nlValues[v&15], iq4nlValues[v>>4]
+	}
+	s[0], s[1] = d, d
+	b[0], b[1] = 0, 0
 }
 
 // dequantBlocks writes the n weights of row (blocks of type qt) to dst.
