@@ -11,9 +11,10 @@ var Table = [][]string{
 	// Foundations: no import from this module.
 	{"transport", "gguf", "internal/env", "internal/host", "internal/buildisa", "internal/progress",
 		"internal/layers", "harness/artifact", "llamacpp/ggmlamx"},
-	// The contract's pieces, the report schema, the kernels, the registry.
+	// The contract's pieces, the report schema, the kernels, the registry,
+	// the tokenizer read from a GGUF file.
 	{"transport/session", "transport/contract", "internal/cpuid", "gokernel/kernels", "report",
-		"adapters", "adapters/conformance/fake", "adapters/conformance/sabotage"},
+		"adapters", "adapters/conformance/fake", "adapters/conformance/sabotage", "tokenizer"},
 	// Models and the renderers; the harness.
 	{"models", "report/formats", "report/html", "harness", "parity"},
 	// The backends; what the harness measures besides the run; the kit.
