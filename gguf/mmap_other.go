@@ -7,6 +7,12 @@ import (
 	"os"
 )
 
+// fileMapped says Open reads the file into memory here.
+const fileMapped = false
+
+// Evict does nothing where the file is read into memory.
+func (f *File) Evict(data []byte) {}
+
 // mapFile reads the whole file where mmap is not available.
 func mapFile(fh *os.File, size int) ([]byte, func([]byte) error, error) {
 	data := make([]byte, size)

@@ -81,6 +81,7 @@ type File struct {
 	mu      sync.Mutex
 	data    []byte
 	unmap   func([]byte) error
+	mapped  bool // data is a shared read-only mapping of the file (Evict may drop pages)
 	closed  bool
 	kvIdx   map[string]int
 	tensIdx map[string]int
@@ -119,6 +120,7 @@ func Open(path string) (*File, error) {
 		return nil, err
 	}
 	f.unmap = unmap
+	f.mapped = fileMapped
 	return f, nil
 }
 

@@ -77,7 +77,7 @@ func fromGGUF(f *gguf.File, opts Options) (*Model, error) {
 		if err != nil {
 			return rawTensor{}, true, err
 		}
-		return rawTensor{dims: ti.Dims, typ: kernels.Type(ti.Type), data: data}, true, nil
+		return rawTensor{dims: ti.Dims, typ: kernels.Type(ti.Type), data: data, evict: func() { f.Evict(data) }}, true, nil
 	}
 	return assemble(path, name, hp, get, opts)
 }

@@ -183,6 +183,9 @@ type rawTensor struct {
 	dims []uint64 // ne0 (columns) first
 	typ  kernels.Type
 	data []byte
+	// evict, when set, drops data's pages from the resident set (a mapped
+	// file, gguf.File.Evict); the bytes stay readable.
+	evict func()
 }
 
 // tensorLookup returns the named tensor; ok is false when it is absent.
@@ -212,6 +215,7 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 	}
 	m := &Model{Path: path, Name: name, HP: hp}
 	byType := map[kernels.Type]int64{}
+	evicts := map[*kernels.Matrix]func(){}
 
 	// fetch returns tensor tname checked against the shape [cols, rows]
 	// (rows 0: a vector of cols elements).
@@ -240,6 +244,9 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 		}
 		m.params += int64(r) * int64(cols)
 		byType[t.typ] += int64(len(t.data))
+		if t.evict != nil {
+			evicts[mat] = t.evict
+		}
 		return mat, nil
 	}
 	vector := func(tname string, n int) ([]float32, error) {
@@ -262,6 +269,12 @@ func assemble(path, name string, hp HParams, get tensorLookup, opts Options) (*M
 		}
 		if err := mat.Prepare(); err != nil {
 			return nil, &transport.BadModelError{File: path, Reason: "tensor " + tname, Err: err}
+		}
+		if ev := evicts[mat]; ev != nil && mat.PackedBytes() != len(mat.Data) {
+			// The kernels read the packed copy only: the file's pages
+			// leave the resident set as soon as the copy exists, so the
+			// peak holds one of the two, not both.
+			ev()
 		}
 		m.readBytes += int64(mat.PackedBytes())
 		return mat, nil
