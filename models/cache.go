@@ -30,8 +30,19 @@ func CacheDir() string {
 }
 
 // CachePath returns the cache file name of spec (without checking it).
+// The name carries the preset's seed name, so an old preset name and the
+// current one name the same file, which a renamed preset keeps.
 func CachePath(spec Spec) string {
-	return filepath.Join(CacheDir(), fmt.Sprintf("synthetic-%s-%s-g%d.gguf", spec.Preset, spec.Type, GeneratorVersion))
+	return filepath.Join(CacheDir(), fmt.Sprintf("synthetic-%s-%s-g%d.gguf", cacheStem(spec.Preset), spec.Type, GeneratorVersion))
+}
+
+// cacheStem is a preset's part of its cache file names: its seed name (the
+// name itself for an unknown preset, whose file is never made).
+func cacheStem(preset string) string {
+	if p, err := LookupPreset(preset); err == nil {
+		return p.seedName()
+	}
+	return preset
 }
 
 // sidecar is the file beside a cached model recording its size and digest.

@@ -189,7 +189,7 @@ func (m *model) choosePairs() {
 // Control tokens are never predicted.
 func (m *model) mapTokens() {
 	n := m.p.Vocab
-	r := rng{seedFor(m.p.Name, "token-map", 0)}
+	r := rng{seedFor(m.p.seedName(), "token-map", 0)}
 	shuffle := func(xs []int32) {
 		for i := len(xs) - 1; i > 0; i-- {
 			j := r.intn(i + 1)
@@ -223,7 +223,7 @@ func (m *model) mapTokens() {
 
 // embRow writes token t's embedding.
 func (m *model) embRow(t int, dst []float64) {
-	r := rng{seedFor(m.p.Name, "token_embd.weight", t)}
+	r := rng{seedFor(m.p.seedName(), "token_embd.weight", t)}
 	bit := 1.0
 	if r.next()&1 == 1 {
 		bit = -1
@@ -268,14 +268,14 @@ func (m *model) tensors() []tensorSpec {
 		random := func(n string, rows, cols int, s float64) tensorSpec {
 			full := name(n)
 			return tensorSpec{name: full, rows: rows, cols: cols, row: func(r int, dst []float64) {
-				g := rng{seedFor(p.Name, full, r)}
+				g := rng{seedFor(p.seedName(), full, r)}
 				randRow(&g, dst, s)
 			}}
 		}
 		normSpec := func(n string) tensorSpec {
 			full := name(n)
 			return tensorSpec{name: full, rows: 1, cols: d, norm: true, row: func(_ int, dst []float64) {
-				g := rng{seedFor(p.Name, full, 0)}
+				g := rng{seedFor(p.seedName(), full, 0)}
 				for i := range dst {
 					dst[i] = 1 + float64(normJitter*g.uniform())
 				}
@@ -365,7 +365,7 @@ func (m *model) oRow(random func(int, []float64)) func(int, []float64) {
 // predict v (its preimages under sigma+ or sigma-), plus sign(v)*beta on
 // dimSig and a random part.
 func (m *model) outRow(v int, dst []float64) {
-	r := rng{seedFor(m.p.Name, "output.weight", v)}
+	r := rng{seedFor(m.p.seedName(), "output.weight", v)}
 	randRow(&r, dst, headNoise)
 	dst[dimBias], dst[dimBit] = 0, 0
 	dst[dimSig] = m.beta * float64(m.sign[v])
@@ -421,7 +421,7 @@ func newWriter(p Preset, t kernels.Type) (*gguf.Writer, error) {
 		}
 	}
 	add("general.architecture", "llama")
-	add("general.name", "fakbench synthetic "+p.Name)
+	add("general.name", "fakbench synthetic "+p.seedName())
 	add("general.file_type", fileType(t))
 	if t == kernels.TypeQ8_0 {
 		add("general.quantization_version", uint32(2))
@@ -446,7 +446,7 @@ func newWriter(p Preset, t kernels.Type) (*gguf.Writer, error) {
 	add("tokenizer.ggml.unknown_token_id", uint32(TokenUnk))
 	add("tokenizer.ggml.add_bos_token", true)
 	add("tokenizer.ggml.add_eos_token", false)
-	add("fakbench.synthetic.preset", p.Name)
+	add("fakbench.synthetic.preset", p.seedName())
 	add("fakbench.synthetic.generator_version", uint32(GeneratorVersion))
 	if err != nil {
 		return nil, fmt.Errorf("synthetic %s: %w", p.Name, err)

@@ -118,7 +118,7 @@ type QuantSpec struct {
 	FType  string
 }
 
-// String is the spec: "synthetic:smol135m:q4_k_m".
+// String is the spec: "synthetic:smol135m-untied:q4_k_m".
 func (s QuantSpec) String() string { return SpecPrefix + s.Preset + ":" + s.FType }
 
 // Source is the spec of the f16 file it is quantized from.
@@ -128,7 +128,8 @@ func (s QuantSpec) Source() Spec { return Spec{Preset: s.Preset, Type: kernels.T
 // type the generator writes (f32, f16, q8_0). ok is false when s is not of
 // that form (it may still be a plain synthetic spec, which ParseSpec
 // reads); when ok, err says what is wrong: an unknown preset, or an FTYPE
-// that is none of QuantSpecTypes.
+// that is none of QuantSpecTypes. As in ParseSpec, an old preset name
+// gives the preset's current name.
 func ParseQuantSpec(s string) (spec QuantSpec, ok bool, err error) {
 	rest, found := strings.CutPrefix(s, SpecPrefix)
 	if !found {
@@ -138,19 +139,21 @@ func ParseQuantSpec(s string) (spec QuantSpec, ok bool, err error) {
 	if !found || preset == "" || strings.Contains(ftype, ":") || slices.Contains(generatedTypes, ftype) {
 		return QuantSpec{}, false, nil
 	}
-	if _, err := LookupPreset(preset); err != nil {
+	p, err := LookupPreset(preset)
+	if err != nil {
 		return QuantSpec{}, true, fmt.Errorf("model spec %q: %w", s, err)
 	}
 	if !isQuantSpecType(ftype) {
 		return QuantSpec{}, true, fmt.Errorf("model spec %q: unknown weight type %q (want %s, or a type llama.cpp quantizes to: %s)",
 			s, ftype, strings.Join(generatedTypes, ", "), strings.Join(QuantSpecTypes(), ", "))
 	}
-	return QuantSpec{Preset: preset, FType: ftype}, true, nil
+	return QuantSpec{Preset: p.Name, FType: ftype}, true, nil
 }
 
-// QuantCachePath is the cache file of a quantized spec (not checked).
+// QuantCachePath is the cache file of a quantized spec (not checked); like
+// CachePath, it carries the preset's seed name.
 func QuantCachePath(s QuantSpec) string {
-	return filepath.Join(CacheDir(), fmt.Sprintf("synthetic-%s-%s-g%d.gguf", s.Preset, s.FType, GeneratorVersion))
+	return filepath.Join(CacheDir(), fmt.Sprintf("synthetic-%s-%s-g%d.gguf", cacheStem(s.Preset), s.FType, GeneratorVersion))
 }
 
 // quantThreads is the thread count quantized specs are made with. The

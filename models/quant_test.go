@@ -59,12 +59,17 @@ func withQuantizer(t *testing.T, q Quantizer) {
 
 func TestParseQuantSpec(t *testing.T) {
 	for _, ft := range []string{"q4_k_m", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k_m", "q4_k_s", "q5_k_m", "q6_k", "bf16"} {
-		s, ok, err := ParseQuantSpec("synthetic:smol135m:" + ft)
+		s, ok, err := ParseQuantSpec("synthetic:smol135m-untied:" + ft)
 		require.NoError(t, err, ft)
 		require.True(t, ok, ft)
-		assert.Equal(t, QuantSpec{Preset: "smol135m", FType: ft}, s)
-		assert.Equal(t, "synthetic:smol135m:"+ft, s.String())
-		assert.Equal(t, Spec{Preset: "smol135m", Type: kernels.TypeF16}, s.Source())
+		assert.Equal(t, QuantSpec{Preset: "smol135m-untied", FType: ft}, s)
+		assert.Equal(t, "synthetic:smol135m-untied:"+ft, s.String())
+		assert.Equal(t, Spec{Preset: "smol135m-untied", Type: kernels.TypeF16}, s.Source())
+		// The old name is an alias: the same spec.
+		old, ok, err := ParseQuantSpec("synthetic:smol135m:" + ft)
+		require.NoError(t, err, ft)
+		require.True(t, ok, ft)
+		assert.Equal(t, s, old)
 	}
 	// Not quantized specs: ParseSpec reads them, as before.
 	for _, spec := range []string{"synthetic:tiny", "synthetic:tiny:f32", "synthetic:tiny:f16", "synthetic:tiny:q8_0",

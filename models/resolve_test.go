@@ -132,7 +132,7 @@ func TestResolve(t *testing.T) {
 	// A cancelled context stops before anything is generated.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = Resolve(cctx, "synthetic:smol135m", &progress)
+	_, err = Resolve(cctx, "synthetic:smol135m-untied", &progress)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.NoFileExists(t, CachePath(Spec{"smol135m", kernels.TypeF32}))
+	assert.NoFileExists(t, CachePath(Spec{"smol135m-untied", kernels.TypeF32}))
 }

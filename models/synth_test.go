@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,21 +144,33 @@ func TestTinyFile(t *testing.T) {
 }
 
 func TestPresets(t *testing.T) {
-	assert.Equal(t, []string{"llama1b", "smol135m", "tiny"}, PresetNames())
+	assert.Equal(t, []string{"llama1b-untied", "smol135m-untied", "tiny"}, PresetNames())
+	seeds := map[string]string{}
 	for _, n := range PresetNames() {
 		p, err := LookupPreset(n)
 		require.NoError(t, err)
+		assert.Equal(t, n, p.Name)
 		assert.NoError(t, p.Validate(), n)
+		other, dup := seeds[p.seedName()]
+		assert.False(t, dup, "%s and %s share the seed name %q: their cache files would collide", n, other, p.seedName())
+		seeds[p.seedName()] = n
+		if p.Namesake != "" && slices.Contains(p.Differs, untiedHead(p.Namesake)) {
+			assert.Contains(t, n, "-untied", "%s: the name says that the head is untied, unlike %s's", n, p.Namesake)
+		}
 	}
-	s, err := LookupPreset("smol135m")
+	s, err := LookupPreset("smol135m-untied")
 	require.NoError(t, err)
-	assert.Equal(t, Preset{Name: "smol135m", Embd: 576, Layers: 30, Heads: 9, KVHeads: 3, FFN: 1536, Vocab: 49152,
+	assert.Equal(t, Preset{Name: "smol135m-untied", Seed: "smol135m", Namesake: "SmolLM2-135M",
+		Differs: []string{"output head untied: a separate output.weight (SmolLM2-135M ties it to token_embd.weight)",
+			"context length 2048 (SmolLM2-135M: 8192)"},
+		Embd: 576, Layers: 30, Heads: 9, KVHeads: 3, FFN: 1536, Vocab: 49152,
 		Ctx: 2048, RopeBase: 100000, NormEps: 1e-5}, s)
-	l, err := LookupPreset("llama1b")
+	l, err := LookupPreset("llama1b-untied")
 	require.NoError(t, err)
 	assert.Equal(t, []int{2048, 16, 32, 8, 8192, 128256}, []int{l.Embd, l.Layers, l.Heads, l.KVHeads, l.FFN, l.Vocab})
 	_, err = LookupPreset("huge")
-	assert.EqualError(t, err, `unknown synthetic preset "huge" (known: llama1b, smol135m, tiny)`)
+	assert.EqualError(t, err, `unknown synthetic preset "huge" (known: llama1b-untied, smol135m-untied, tiny; `+
+		`old names: llama1b = llama1b-untied, smol135m = smol135m-untied)`)
 
 	tiny, _ := LookupPreset("tiny")
 	bad := []struct {
@@ -183,11 +196,15 @@ func TestPresets(t *testing.T) {
 
 func TestParseSpec(t *testing.T) {
 	good := map[string]Spec{
-		"synthetic:tiny":          {"tiny", kernels.TypeF32},
-		"synthetic:tiny:f32":      {"tiny", kernels.TypeF32},
-		"synthetic:tiny:f16":      {"tiny", kernels.TypeF16},
-		"synthetic:smol135m:q8_0": {"smol135m", kernels.TypeQ8_0},
-		"synthetic:llama1b:q8_0":  {"llama1b", kernels.TypeQ8_0},
+		"synthetic:tiny":                 {"tiny", kernels.TypeF32},
+		"synthetic:tiny:f32":             {"tiny", kernels.TypeF32},
+		"synthetic:tiny:f16":             {"tiny", kernels.TypeF16},
+		"synthetic:smol135m-untied:q8_0": {"smol135m-untied", kernels.TypeQ8_0},
+		"synthetic:llama1b-untied:q8_0":  {"llama1b-untied", kernels.TypeQ8_0},
+		"synthetic:llama1b-untied":       {"llama1b-untied", kernels.TypeF32},
+		// Old names (aliases) give the current one.
+		"synthetic:smol135m:q8_0": {"smol135m-untied", kernels.TypeQ8_0},
+		"synthetic:llama1b":       {"llama1b-untied", kernels.TypeF32},
 	}
 	for in, want := range good {
 		s, err := ParseSpec(in)
@@ -199,14 +216,15 @@ func TestParseSpec(t *testing.T) {
 	}
 	assert.Equal(t, "synthetic:tiny:f32", Spec{"tiny", kernels.TypeF32}.String())
 	bad := map[string]string{
-		"tiny":                   "want synthetic:PRESET[:TYPE]",
-		"synthetic:":             "want synthetic:PRESET[:TYPE]",
-		"synthetic:huge":         `unknown synthetic preset "huge"`,
-		"synthetic:tiny:q4_0":    `unknown weight type "q4_0" (want f32, f16 or q8_0)`,
-		"synthetic:tiny:":        `unknown weight type ""`,
-		"synthetic:tiny:f32:x":   "want synthetic:PRESET[:TYPE]",
-		"Synthetic:tiny":         "want synthetic:PRESET[:TYPE]",
-		"synthetic:smol135m:F32": `unknown weight type "F32"`,
+		"tiny":                    "want synthetic:PRESET[:TYPE]",
+		"synthetic:":              "want synthetic:PRESET[:TYPE]",
+		"synthetic:huge":          `unknown synthetic preset "huge"`,
+		"synthetic:tiny:q4_0":     `unknown weight type "q4_0" (want f32, f16 or q8_0)`,
+		"synthetic:tiny:":         `unknown weight type ""`,
+		"synthetic:tiny:f32:x":    "want synthetic:PRESET[:TYPE]",
+		"Synthetic:tiny":          "want synthetic:PRESET[:TYPE]",
+		"synthetic:smol135m:F32":  `unknown weight type "F32"`,
+		"synthetic:smol135m-tied": `unknown synthetic preset "smol135m-tied" (known: llama1b-untied, smol135m-untied, tiny; old names:`,
 	}
 	for in, msg := range bad {
 		_, err := ParseSpec(in)
@@ -332,7 +350,7 @@ func TestVocabulary(t *testing.T) {
 // every token has exactly one +1 and one -1 output sharing its group, and
 // control tokens are never outputs.
 func TestTokenMap(t *testing.T) {
-	for _, name := range []string{"tiny", "smol135m"} {
+	for _, name := range []string{"tiny", "smol135m-untied"} {
 		p, err := LookupPreset(name)
 		require.NoError(t, err)
 		m, err := newModel(p)

@@ -43,13 +43,23 @@ func Tally(f *gguf.File) (params int64, byType []TypeTally) {
 }
 
 // Describe prints what a person needs to know about the model file f
-// resolved as m: where it is, its digest, its hyper-parameters, its
-// tokenizer and what its tensors take by type ("fakbench model info").
+// resolved as m: where it is, its digest, for a synthetic spec the preset's
+// namesake and how it differs (and, for an old preset name, that it is an
+// alias), its hyper-parameters, its tokenizer and what its tensors take by
+// type ("fakbench model info").
 func Describe(w io.Writer, m Resolved, f *gguf.File) {
 	arch, _ := f.String("general.architecture")
 	fmt.Fprintf(w, "file:          %s\n", m.Path)
 	if m.Spec != m.Path {
 		fmt.Fprintf(w, "spec:          %s\n", m.Spec)
+	}
+	if name, ok := specPreset(m.Spec); ok {
+		if p, err := LookupPreset(name); err == nil {
+			fmt.Fprintf(w, "preset:        %s\n", p.About())
+		}
+		if note := AliasNote(name); note != "" {
+			fmt.Fprintf(w, "alias:         %s", note)
+		}
 	}
 	fmt.Fprintf(w, "size:          %d bytes (%.1f MiB)\n", m.Size, float64(m.Size)/(1<<20))
 	fmt.Fprintf(w, "digest:        %s\n", m.Digest)
