@@ -32,7 +32,7 @@ func runModelGen(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if *preset == "" || *out == "" {
 		return usageError(stderr, "model gen", "missing --preset (one of %s) or --out (the .gguf file to write)", strings.Join(models.PresetNames(), ", "))
 	}
-	spec, err := models.ParseSpec(models.SpecPrefix + *preset + ":" + *typ)
+	spec, err := models.GenSpec(*preset, *typ, stderr)
 	if err != nil {
 		return usageError(stderr, "model gen", "--preset, --type: %v", err)
 	}

@@ -54,7 +54,7 @@ func TestModelGenErrors(t *testing.T) {
 	}{
 		{[]string{"model"}, "missing subcommand: gen, info, quantize"},
 		{[]string{"model", "train"}, `unknown subcommand "train"`},
-		{[]string{"model", "gen", "--out", out}, "missing --preset (one of llama1b, smol135m, tiny)"},
+		{[]string{"model", "gen", "--out", out}, "missing --preset (one of llama1b-untied, smol135m-untied, tiny)"},
 		{[]string{"model", "gen", "--preset", "tiny"}, "or --out (the .gguf file to write)"},
 		{[]string{"model", "gen", "--preset", "huge", "--out", out}, `--preset, --type: model spec "synthetic:huge:f32": unknown synthetic preset "huge"`},
 		{[]string{"model", "gen", "--preset", "tiny", "--type", "q4_0", "--out", out}, `unknown weight type "q4_0"`},
@@ -113,6 +113,46 @@ func TestModelInfo(t *testing.T) {
 	assert.Contains(t, out, "spec:          synthetic:tiny:q8_0")
 	assert.Contains(t, out, "digest:        "+digest, "the cached model is the same bytes")
 	assert.Contains(t, errs, "generating synthetic:tiny:q8_0")
+}
+
+// The old preset names are aliases: gen and info say so and why, and give
+// the file of the current name.
+func TestModelAlias(t *testing.T) {
+	t.Setenv("FAK_CACHE_DIR", t.TempDir())
+	code, oldInfo, errs := cli(t, "model", "info", "synthetic:smol135m:q8_0")
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, oldInfo, "spec:          synthetic:smol135m:q8_0\n")
+	assert.Contains(t, oldInfo, "preset:        smol135m-untied: the shape of SmolLM2-135M except output head untied")
+	assert.Contains(t, oldInfo, "alias:         preset smol135m is an alias of smol135m-untied, renamed to say that it is not SmolLM2-135M's exact shape")
+	assert.Contains(t, oldInfo, "context length 2048 (SmolLM2-135M: 8192)")
+	code, curInfo, errs := cli(t, "model", "info", "synthetic:smol135m-untied:q8_0")
+	require.Equal(t, exitOK, code, errs)
+	assert.NotContains(t, curInfo, "alias:")
+	assert.NotContains(t, errs, "generating", "the old name's cached file is the new name's")
+	digestLine := func(info string) string {
+		for _, l := range strings.Split(info, "\n") {
+			if strings.HasPrefix(l, "digest:") {
+				return l
+			}
+		}
+		return ""
+	}
+	require.NotEmpty(t, digestLine(oldInfo))
+	assert.Equal(t, digestLine(oldInfo), digestLine(curInfo))
+
+	out := filepath.Join(t.TempDir(), "smol.gguf")
+	code, gen, errs := cli(t, "model", "gen", "--preset", "smol135m", "--type", "q8_0", "--out", out)
+	require.Equal(t, exitOK, code, errs)
+	assert.Equal(t, models.AliasNote("smol135m"), errs)
+	fields := strings.Split(strings.TrimSpace(gen), "\t")
+	require.Len(t, fields, 4, gen)
+	assert.Equal(t, "synthetic:smol135m-untied:q8_0", fields[3])
+	assert.Equal(t, "digest:        "+fields[2], digestLine(oldInfo), "gen writes the cached file's bytes")
+
+	code, gen, errs = cli(t, "model", "gen", "--preset", "smol135m-untied", "--type", "q8_0", "--out", filepath.Join(t.TempDir(), "m.gguf"))
+	require.Equal(t, exitOK, code, errs)
+	assert.Empty(t, errs, "no note for the current name")
+	assert.Equal(t, fields[1:], strings.Split(strings.TrimSpace(gen), "\t")[1:], "both names: the same size, digest and spec")
 }
 
 func TestModelInfoBadFiles(t *testing.T) {
