@@ -21,7 +21,7 @@ export CGO_ENABLED := 1
 export CGO_CFLAGS := $(NATIVE_FLAGS)
 export CGO_CXXFLAGS := $(NATIVE_FLAGS)
 
-BENCH_MODEL ?= synthetic:smol135m:q8_0
+BENCH_MODEL ?= synthetic:smol135m-untied:q8_0
 BENCH_BACKENDS ?= gokernel,llamacpp,openvino
 BENCH_OUT ?= out/bench
 BENCH_ARGS ?=

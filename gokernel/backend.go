@@ -56,7 +56,7 @@ func init() {
 		// The kernel computes every row of a batch on its own, in the same
 		// order whatever the batch's size or split across threads, so a warm
 		// path gives the cold path's logits bit for bit (max |diff| 0 on
-		// smol135m q8_0, 1024-token prefix, edit 512 back, Xeon, 2 threads);
+		// smol135m-untied q8_0, 1024-token prefix, edit 512 back, Xeon, 2 threads);
 		// 1e-4 leaves room for nothing but a real difference.
 		LogitTolerance: 1e-4,
 	})

@@ -341,9 +341,9 @@ func TestDecodeBatchConcurrentWithSession(t *testing.T) {
 // is excluded from the metric).
 func BenchmarkDecodeBatch(b *testing.B) { benchDecodeBatch(b, "", []int{1, 4, 16}) }
 
-// BenchmarkDecodeBatchSmol135mQ8 is the same on synthetic:smol135m:q8_0.
+// BenchmarkDecodeBatchSmol135mQ8 is the same on synthetic:smol135m-untied:q8_0.
 func BenchmarkDecodeBatchSmol135mQ8(b *testing.B) {
-	benchDecodeBatch(b, "synthetic:smol135m:q8_0", []int{1, 2, 4, 8, 16})
+	benchDecodeBatch(b, "synthetic:smol135m-untied:q8_0", []int{1, 2, 4, 8, 16})
 }
 
 func benchDecodeBatch(b *testing.B, spec string, batches []int) {

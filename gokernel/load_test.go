@@ -422,16 +422,16 @@ func benchPrefill(b *testing.B, spec string, n int) {
 // BenchmarkDecode is decode on the tiny model (2 threads).
 func BenchmarkDecode(b *testing.B) { benchDecode(b, "") }
 
-// BenchmarkDecodeSmol135mQ8 is decode on synthetic:smol135m:q8_0 (the
+// BenchmarkDecodeSmol135mQ8 is decode on synthetic:smol135m-untied:q8_0 (the
 // default bench model; generated and cached on first use, ~150 MB).
-func BenchmarkDecodeSmol135mQ8(b *testing.B) { benchDecode(b, "synthetic:smol135m:q8_0") }
+func BenchmarkDecodeSmol135mQ8(b *testing.B) { benchDecode(b, "synthetic:smol135m-untied:q8_0") }
 
 // BenchmarkDecodeSmol135mQ8Ctx1k is that decode after a 1024-token prefix,
 // where attention reads ~1k cached keys per layer and head group.
 func BenchmarkDecodeSmol135mQ8Ctx1k(b *testing.B) {
-	benchDecodeAt(b, "synthetic:smol135m:q8_0", 1024)
+	benchDecodeAt(b, "synthetic:smol135m-untied:q8_0", 1024)
 }
 
 // BenchmarkPrefillSmol135mQ8 is a cold 512-token prefill on
-// synthetic:smol135m:q8_0.
-func BenchmarkPrefillSmol135mQ8(b *testing.B) { benchPrefill(b, "synthetic:smol135m:q8_0", 512) }
+// synthetic:smol135m-untied:q8_0.
+func BenchmarkPrefillSmol135mQ8(b *testing.B) { benchPrefill(b, "synthetic:smol135m-untied:q8_0", 512) }

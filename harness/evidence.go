@@ -25,7 +25,7 @@ import (
 // Keeping a resident prefix costs a comparison of token IDs and a cache
 // trim, independent of the model; recomputing it costs a prefill. The
 // bound was chosen from runs of `fakbench run --backends
-// gokernel,llamacpp,openvino --model synthetic:smol135m:q8_0 --short
+// gokernel,llamacpp,openvino --model synthetic:smol135m-untied:q8_0 --short
 // --threads 2` on a 2-core Xeon (128 reused tokens; the fastest timed warm
 // EnsurePrefix over the cold median), on a quiet node:
 //

@@ -63,7 +63,7 @@ func init() {
 		// ggml may pick another matmul path by batch size (vector, repacked,
 		// AMX tiles), and an edited recompute runs a smaller batch than the
 		// cold prefill, so float rounding may differ; measured max |diff| 0
-		// all the same (smol135m q8_0, 1024-token prefix, edit 512 back, AMX
+		// all the same (smol135m-untied q8_0, 1024-token prefix, edit 512 back, AMX
 		// Xeon), against 0.03 to 0.06 between the runs that must differ.
 		LogitTolerance: 1e-3,
 		Available:      Available,

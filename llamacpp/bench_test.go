@@ -25,7 +25,7 @@ type sweepConfig struct {
 // configurations in turn, so a busy machine slows them alike; the reported
 // figure per configuration is the best round (the least disturbed one).
 // The model is FAK_BENCH_MODEL (a .gguf file or synthetic:PRESET[:TYPE]),
-// by default synthetic:smol135m:q8_0; threads FAK_BENCH_THREADS (default:
+// by default synthetic:smol135m-untied:q8_0; threads FAK_BENCH_THREADS (default:
 // physical cores). docs/llamacpp.md records the figures.
 //
 //	go test -run '^$' -bench SettingsSweep -benchtime 3x ./llamacpp/
@@ -35,7 +35,7 @@ func BenchmarkSettingsSweep(b *testing.B) {
 	}
 	spec := env.BenchModel.Value()
 	if spec == "" {
-		spec = "synthetic:smol135m:q8_0"
+		spec = "synthetic:smol135m-untied:q8_0"
 	}
 	threads, err := env.BenchThreads.Int(0)
 	if err != nil {

@@ -39,7 +39,7 @@ const (
 // attention is off: on a quiet node at the bench's 1024-token workspace
 // context it lost every section but the 1-token suffix (cold prefill 161
 // vs 242 tok/s, decode 38.2 vs 43.7 tok/s, 512-token suffix TTFT 5.6 vs
-// 3.2 s; fakbench tune --grid flash_attn=off,on on synthetic:smol135m:q8_0).
+// 3.2 s; fakbench tune --grid flash_attn=off,on on synthetic:smol135m-untied:q8_0).
 const (
 	tunedNBatch     = 2048
 	tunedNUbatch    = 512

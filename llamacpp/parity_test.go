@@ -79,16 +79,16 @@ func TestParityWithGoKernel(t *testing.T) {
 		// The block types, quantized by llama.cpp's own quantizer. Both
 		// engines quantize the activations per 32 values; the bounds are
 		// q8_0's. The tiny preset's rows are too short for the k-quants
-		// (llama.cpp falls back to q5_0/q8_0/iq4_nl per tensor); smol135m's
+		// (llama.cpp falls back to q5_0/q8_0/iq4_nl per tensor); smol135m-untied's
 		// ffn_down rows (1536) take q4_K, q5_K and q6_K.
 		{"q4_0", "q4_0", nil, 0.5, 0.9995},
 		{"q4_1", "q4_1", nil, 0.5, 0.9995},
 		{"q5_0", "q5_0", nil, 0.5, 0.9995},
 		{"q5_1", "q5_1", nil, 0.5, 0.9995},
 		{"q2_k (iq4_nl fallback)", "q2_k", nil, 0.5, 0.9995},
-		{"smol135m q4_k_m", "smol135m:q4_k_m", nil, 0.5, 0.9995},
-		{"smol135m q5_k_m", "smol135m:q5_k_m", nil, 0.5, 0.9995},
-		{"smol135m q6_k", "smol135m:q6_k", nil, 0.5, 0.9995},
+		{"smol135m-untied q4_k_m", "smol135m-untied:q4_k_m", nil, 0.5, 0.9995},
+		{"smol135m-untied q5_k_m", "smol135m-untied:q5_k_m", nil, 0.5, 0.9995},
+		{"smol135m-untied q6_k", "smol135m-untied:q6_k", nil, 0.5, 0.9995},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

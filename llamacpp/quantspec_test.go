@@ -69,8 +69,8 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// TestQuantSpecSmol135mQ4KM makes synthetic:smol135m:q4_k_m as a user gets
-// it (in the user's model cache, once: about 330 MB of f16 and 124 MB of
+// TestQuantSpecSmol135mQ4KM makes synthetic:smol135m-untied:q4_k_m as a user
+// gets it (in the user's model cache, once: about 330 MB of f16 and 124 MB of
 // Q4_K_M) and checks llama.cpp's Q4_K_M mix on it: Q4_K and Q6_K where the
 // rows are multiples of 256 (ffn_down, 1536 wide; Q6_K on half the layers,
 // as Q4_K_M does), their fallbacks Q5_0 and Q8_0 on the 576-wide rows.
@@ -80,17 +80,21 @@ func TestQuantSpecSmol135mQ4KM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and quantizes a 330 MB model the first time")
 	}
-	m, err := models.Resolve(context.Background(), "synthetic:smol135m:q4_k_m", nil)
+	m, err := models.Resolve(context.Background(), "synthetic:smol135m-untied:q4_k_m", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "sha256:31bd40276a77a89f906ce478ee77758bf97c3e1d7fa5e3c26f71e9b3aad78599", m.Digest)
 	assert.Equal(t, int64(124168896), m.Size)
 	types := tensorTypes(t, m.Path)
 	assert.Equal(t, map[string]int{"f32": 61, "q4_K": 16, "q6_K": 14, "q5_0": 167, "q8_0": 15}, types)
 	assert.Equal(t, 30, types["q4_K"]+types["q6_K"], "every ffn_down (1536-wide rows) is a K-quant")
+	old, err := models.Resolve(context.Background(), "synthetic:smol135m:q4_k_m", nil)
+	require.NoError(t, err)
+	assert.Equal(t, m.Path, old.Path, "the old preset name is an alias: the same file")
+	assert.Equal(t, m.Digest, old.Digest)
 
 	// The synthetic weights give greedy decoding a clear top-1 margin, so
 	// the quantized model continues as the f16 one it was made from.
-	f16, err := models.Path("synthetic:smol135m:f16")
+	f16, err := models.Path("synthetic:smol135m-untied:f16")
 	require.NoError(t, err)
 	prefix, suffix := seqTokens(48, 49152, 1), seqTokens(8, 49152, 2)
 	q := greedy(t, newSess(t, open(t, m.Path, adapters.Options{})), prefix, suffix, 16)

@@ -31,8 +31,8 @@ func TestMargins(t *testing.T) {
 }
 
 // TestMarginsPreset measures another preset when FAK_SYNTH_MARGIN_PRESET
-// names it (e.g. smol135m:q8_0:4:32 = preset, type, sequences, length); it
-// takes minutes and about 2 GB for smol135m, so it is opt-in. The figures
+// names it (e.g. smol135m-untied:q8_0:4:32 = preset, type, sequences, length); it
+// takes minutes and about 2 GB for smol135m-untied, so it is opt-in. The figures
 // in docs/models.md come from it.
 func TestMarginsPreset(t *testing.T) {
 	spec := env.SynthMarginPreset.Value()

@@ -8,7 +8,7 @@ package nodebench
 // (every weight is read once per token), and batching can at best lift the
 // aggregate rate to the compute-bound rate, which the prefill rate
 // measures. Measured on the development node while it was quiet (2
-// threads of an AMD EPYC, synthetic:smol135m:q8_0, full node-bench run of
+// threads of an AMD EPYC, synthetic:smol135m-untied:q8_0, full node-bench run of
 // 2026-11-23): tuned llama.cpp prefills 1024 tokens at 327 tok/s and
 // decodes at 97 tok/s with B = 1 (prompt 64), a ceiling of ~3.4x; its
 // batch curve reached 2.34x at B = 64 (best 2.51x at B = 32) and the Go
@@ -25,5 +25,5 @@ const CPUThreshold = 2.0
 // CPUBasis is the reason behind CPUThreshold, printed with every gate
 // verdict that uses the cpu profile.
 const CPUBasis = "cpu default 2x: batching lifts CPU decode at most from the bandwidth-bound rate to the compute-bound (prefill) rate; " +
-	"measured on the quiet 2-core development node (synthetic:smol135m:q8_0): llama.cpp 2.34x and the Go kernel 4.27x at B=64, " +
+	"measured on the quiet 2-core development node (synthetic:smol135m-untied:q8_0): llama.cpp 2.34x and the Go kernel 4.27x at B=64, " +
 	"a prefill/decode ceiling of ~3.4x, a backend without weight sharing <= 1x; 2x demands real weight sharing with a margin for noise"

@@ -21,7 +21,7 @@ import (
 // Defaults of a node run.
 const (
 	// DefaultModel is the model of a full run.
-	DefaultModel = "synthetic:smol135m:q8_0"
+	DefaultModel = "synthetic:smol135m-untied:q8_0"
 	// ShortModel is the model of a --short run.
 	ShortModel = "synthetic:tiny"
 	// ShortCap is what a --short run sets FAK_WORKLOAD_PREFILL_CAP and

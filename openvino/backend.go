@@ -41,7 +41,7 @@ func init() {
 		Caps:        adapters.Caps{Logits: true, Native: true},
 		// The CPU plugin compiles kernels per input shape and may run bf16
 		// or int8 on AMX, so a warm call's shapes could round differently
-		// from the cold ones; measured max |diff| 0 all the same (smol135m
+		// from the cold ones; measured max |diff| 0 all the same (smol135m-untied
 		// q8_0, 1024-token prefix, edit 512 back, AMX Xeon), against 0.09 to
 		// 0.13 between the runs that must differ.
 		LogitTolerance: 1e-3,

@@ -13,7 +13,7 @@ import (
 	"github.com/fakbench/fakbench/transport"
 )
 
-// smol135m is the SmolLM2-135M shape (synthetic:smol135m).
+// smol135m is the SmolLM2-135M shape of synthetic:smol135m-untied.
 var smol135m = tinyShape{embd: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, vocab: 49152, ctx: 2048}
 
 // BenchmarkSmol135mQ8 measures IR conversion, prefill and decode on the

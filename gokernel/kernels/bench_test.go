@@ -151,7 +151,7 @@ func BenchmarkMeasureBandwidth(b *testing.B) {
 }
 
 // BenchmarkAttentionRows scores one 64-wide query head against a block of 64
-// keys (stride 192, the smol135m KV width) and accumulates 64 value rows:
+// keys (stride 192, the smol135m-untied KV width) and accumulates 64 value rows:
 // the inner loop of attention, one call each instead of 64.
 func BenchmarkAttentionRows(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 7))

@@ -157,7 +157,7 @@ var (
 	BenchModel = str(Var{
 		Name:    "FAK_BENCH_MODEL",
 		Scope:   Test,
-		Default: "synthetic:smol135m:q8_0 (the openvino benchmark writes a random q8_0 file of that shape)",
+		Default: "synthetic:smol135m-untied:q8_0 (the openvino benchmark writes a random q8_0 file of that shape)",
 		ReadBy:  []string{"llamacpp", "openvino"},
 		Doc:     "The model of the backend benchmarks: a .gguf file (openvino, llamacpp) or `synthetic:PRESET[:TYPE]` (llamacpp).",
 	})
@@ -195,7 +195,7 @@ var (
 		Scope:   Test,
 		Default: "the test skips",
 		ReadBy:  []string{"models"},
-		Doc:     "`preset:type:sequences:length` (e.g. smol135m:q8_0:4:32) makes TestMarginsPreset measure the logit margins of that synthetic model; minutes and about 2 GB for smol135m.",
+		Doc:     "`preset:type:sequences:length` (e.g. smol135m-untied:q8_0:4:32) makes TestMarginsPreset measure the logit margins of that synthetic model; minutes and about 2 GB for smol135m-untied.",
 	})
 )
 

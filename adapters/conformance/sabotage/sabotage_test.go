@@ -67,7 +67,7 @@ func run(t *testing.T, b transport.Backend) *report.Report {
 // logit comparisons recorded.
 func TestHarnessFlagsEverySabotage(t *testing.T) {
 	for _, c := range []struct{ backend, spec string }{
-		{"gokernel", "synthetic:smol135m:q8_0"},
+		{"gokernel", "synthetic:smol135m-untied:q8_0"},
 		{"llamacpp", "real:smollm2"},
 	} {
 		t.Run(c.spec, func(t *testing.T) {
@@ -95,7 +95,7 @@ func TestHarnessFlagsEverySabotage(t *testing.T) {
 
 // Every sabotage fails at least one check of the conformance kit.
 func TestKitCatchesEverySabotage(t *testing.T) {
-	b := open(t, "gokernel", "synthetic:smol135m:q8_0")
+	b := open(t, "gokernel", "synthetic:smol135m-untied:q8_0")
 	for _, k := range sabotage.Kinds() {
 		t.Run(string(k), func(t *testing.T) {
 			var failed []string
