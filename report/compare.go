@@ -87,7 +87,15 @@ type comparedField struct {
 }
 
 var comparedFields = []comparedField{
-	{"model_spec", func(r *Report) string { return r.ModelSpec }},
+	// The spec is compared only for reports that record no digest: two
+	// spellings of one file (a preset's old name, a path against a spec)
+	// are the same model, and two files are told apart by the digest.
+	{"model_spec", func(r *Report) string {
+		if r.ModelDigest != "" {
+			return ""
+		}
+		return r.ModelSpec
+	}},
 	{"model_digest", func(r *Report) string { return r.ModelDigest }},
 	{"token_ids_digest", func(r *Report) string { return r.TokenDigest }},
 	{"scenario", func(r *Report) string { return scenarioText(r.Scenario) }},
@@ -141,7 +149,7 @@ func (rs RunSet) file(i int) string {
 
 // CheckComparable lists what keeps runs from being compared: the fields
 // that must be equal for a ratio across runs to mean anything (the model by
-// spec and digest, the token IDs' digest, which follows --seed, the
+// digest, or by spec where no digest is recorded, the token IDs' digest, which follows --seed, the
 // scenario sizes, and --short) and that differ between the runs, or
 // between the report files of one run directory (a folder mixing stale
 // files of an earlier run with another model). Rows may differ in

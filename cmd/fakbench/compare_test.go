@@ -53,6 +53,6 @@ func TestCompareRefusesMismatchedRuns(t *testing.T) {
 	require.NoError(t, report.WriteJSON(filepath.Join(a, "gokernel-stale.json"), stale))
 	code, _, errs = cli(t, "compare", a)
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errs, "model_spec within "+a+" (")
-	assert.Contains(t, errs, filepath.Join(a, "gokernel-stale.json")+": synthetic:tiny:f16")
+	assert.Contains(t, errs, "model_digest within "+a+" (")
+	assert.Contains(t, errs, filepath.Join(a, "gokernel-stale.json")+": sha256:two")
 }
