@@ -1,10 +1,24 @@
 package bench
 
 import (
+	"io"
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"github.com/fakbench/fakbench/report"
 )
+
+// Stamp records in o what the reports say of how they were made (the
+// command line of "fakbench <name> args", the build flags, the source
+// revision, the executable the rows' child processes run) and sends
+// progress and errors to w.
+func (o *Options) Stamp(name string, args []string, w io.Writer) {
+	o.Command = report.CommandLine(append([]string{"fakbench", name}, args...))
+	o.BuildFlags, o.Revision = BuildFlags(), SourceRevision()
+	o.Log, o.Errs = w, w
+	o.Exe, _ = os.Executable()
+}
 
 // BuildFlags describes how the native code of this binary was compiled: the
 // CGO_CFLAGS/CGO_CXXFLAGS recorded in the binary's build information (what

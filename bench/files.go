@@ -12,6 +12,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/models"
+	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/formats"
 	"github.com/fakbench/fakbench/transport"
@@ -25,6 +26,15 @@ func ResolveModel(ctx context.Context, spec string, progress io.Writer) (models.
 		return m, fmt.Errorf("--model %s: %w", spec, se.Err)
 	}
 	return m, err
+}
+
+// NodeModelResolver is the node bench's model resolution
+// (nodebench.Config.ResolveModel): ResolveModel with progress to w.
+func NodeModelResolver(w io.Writer) func(context.Context, string) (nodebench.Model, error) {
+	return func(ctx context.Context, spec string) (nodebench.Model, error) {
+		m, err := ResolveModel(ctx, spec, w)
+		return nodebench.Model{Spec: spec, Path: m.Path, Digest: m.Digest, Bytes: m.Size}, err
+	}
 }
 
 // openMeasured opens a backend (tuned profile) for a batch curve or a
@@ -66,4 +76,27 @@ func WriteFormat(dir, format string, reports []*report.Report) ([]byte, string, 
 		return nil, "", err
 	}
 	return buf.Bytes(), path, nil
+}
+
+// PrintFormats prints a run's reports on stdout in each chosen format: the
+// plain side-by-side table for json (the JSON files are Result.Write's),
+// and every other format rendered, printed and written to
+// dir/report.<ext>, each file named on stderr.
+func PrintFormats(stdout, stderr io.Writer, dir string, fmts []string, reports []*report.Report) error {
+	for _, f := range fmts {
+		if f == "json" {
+			fmt.Fprint(stdout, report.Table(reports))
+			fmt.Fprintf(stdout, "\nreports written to %s (one JSON per backend, report.md, report.html)\n", dir)
+			continue
+		}
+		data, path, err := WriteFormat(dir, f, reports)
+		if err != nil {
+			return err
+		}
+		if _, err := stdout.Write(data); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "fakbench run: %s written to %s\n", f, path)
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ package nodebench
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -136,6 +137,19 @@ func (r Verdict) JSON() ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// Print writes the verdict to w as JSON (asJSON) or as Text.
+func (r Verdict) Print(w io.Writer, asJSON bool) error {
+	b := []byte(r.Text())
+	if asJSON {
+		var err error
+		if b, err = r.JSON(); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(b)
+	return err
 }
 
 // evidence is everything the criteria look at.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 
@@ -33,14 +32,8 @@ func runGate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(stderr, "gate", err)
 	}
-	if *asJSON {
-		b, err := res.JSON()
-		if err != nil {
-			return failed(stderr, "gate", err)
-		}
-		stdout.Write(b)
-	} else {
-		fmt.Fprint(stdout, res.Text())
+	if err := res.Print(stdout, *asJSON); err != nil {
+		return failed(stderr, "gate", err)
 	}
 	return exitFor(!res.Pass)
 }

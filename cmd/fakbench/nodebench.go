@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/fakbench/fakbench/bench"
@@ -48,18 +47,12 @@ func runNodeBench(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usageError(stderr, "node-bench", "%v", err)
 	}
 	c.CommandLine, c.BuildCPU, c.Log = report.CommandLine, nodeBuildCPU, stderr
-	c.ResolveModel = func(ctx context.Context, spec string) (nodebench.Model, error) {
-		m, err := bench.ResolveModel(ctx, spec, stderr)
-		return nodebench.Model{Spec: spec, Path: m.Path, Digest: m.Digest, Bytes: m.Size}, err
-	}
+	c.ResolveModel = bench.NodeModelResolver(stderr)
 	res, err := nodebench.Run(ctx, c)
-	if err != nil {
-		fmt.Fprintf(stderr, "fakbench node-bench: %v\n", err)
-		var setup *nodebench.SetupError
-		if errors.As(err, &setup) {
-			return exitUsage
-		}
-		return exitFailed
+	if _, setup := errors.AsType[*nodebench.SetupError](err); setup {
+		return badInput(stderr, "node-bench", err)
+	} else if err != nil {
+		return failed(stderr, "node-bench", err)
 	}
 	res.Describe(stdout, out)
 	return exitFor(res.Failed())

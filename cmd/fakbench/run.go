@@ -6,13 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	_ "github.com/fakbench/fakbench/adapters/all" // registers every in-repo backend
 	"github.com/fakbench/fakbench/bench"
 	"github.com/fakbench/fakbench/harness"
-	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/report/formats"
 )
 
@@ -87,7 +85,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	stamp(&o.Options, "run", args, stderr)
+	o.Stamp("run", args, stderr)
 	model, err := bench.Prepare(ctx, o.Options)
 	if err != nil {
 		return benchError(stderr, "run", err)
@@ -99,24 +97,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := res.Write(o.Out, "fakbench: "+model.Spec, o.Command); err != nil {
 		return failed(stderr, "run", err)
 	}
-	if code := writeFormats(o, res.Reports, stdout, stderr); code != exitOK {
-		return code
+	if err := bench.PrintFormats(stdout, stderr, o.Out, o.formats, res.Reports); err != nil {
+		return failed(stderr, "run", err)
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(stderr, "fakbench run: interrupted: %v\n", ctx.Err())
 		return exitFailed
 	}
 	return exitFor(res.Failed)
-}
-
-// stamp records in o what the reports say of how they were made (the
-// command line of "fakbench <name> args", the build flags, the source
-// revision) and sends progress and errors to stderr.
-func stamp(o *bench.Options, name string, args []string, stderr io.Writer) {
-	o.Command = report.CommandLine(append([]string{"fakbench", name}, args...))
-	o.BuildFlags, o.Revision = bench.BuildFlags(), bench.SourceRevision()
-	o.Log, o.Errs = stderr, stderr
-	o.Exe, _ = os.Executable()
 }
 
 // benchError prints a bench error and maps it to the exit code: an input
@@ -129,26 +117,4 @@ func benchError(stderr io.Writer, cmd string, err error) int {
 		return exitUsage
 	}
 	return exitFailed
-}
-
-// writeFormats prints the run in the chosen formats on stdout (the plain
-// side-by-side table for json) and writes every non-json format to
-// DIR/report.<ext> as well.
-func writeFormats(o runOptions, reports []*report.Report, stdout, stderr io.Writer) int {
-	for _, f := range o.formats {
-		if f == "json" {
-			fmt.Fprint(stdout, report.Table(reports))
-			fmt.Fprintf(stdout, "\nreports written to %s (one JSON per backend, report.md, report.html)\n", o.Out)
-			continue
-		}
-		data, path, err := bench.WriteFormat(o.Out, f, reports)
-		if err != nil {
-			return failed(stderr, "run", err)
-		}
-		if _, err := stdout.Write(data); err != nil {
-			return exitFailed
-		}
-		fmt.Fprintf(stderr, "fakbench run: %s written to %s\n", f, path)
-	}
-	return exitOK
 }

@@ -33,7 +33,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "tune", "%v", err)
 	}
-	stamp(&o.Options, "tune", args, stderr)
+	o.Stamp("tune", args, stderr)
 	model, err := bench.Prepare(ctx, o.Options)
 	if err != nil {
 		return benchError(stderr, "tune", err)

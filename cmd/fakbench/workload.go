@@ -46,9 +46,7 @@ func workloadDerive(_ context.Context, args []string, stdout, stderr io.Writer) 
 	if err := w.Save(*out); err != nil {
 		return failed(stderr, "workload derive", err)
 	}
-	d, _ := w.Digest()
-	s := w.Stats()
-	fmt.Fprintf(stdout, "wrote %s: %d turns in %d conversation(s), max prompt %d tokens, digest %s\n", *out, s.Turns, s.Conversations, s.MaxPromptTokens, d)
+	fmt.Fprintln(stdout, w.Wrote(*out))
 	return exitOK
 }
 
@@ -85,8 +83,7 @@ func workloadSynth(_ context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return failed(stderr, "workload synth", err)
 	}
-	d, _ := w.Digest()
-	fmt.Fprintf(stdout, "wrote %s: %d turns, digest %s\n", *out, len(w.Turns), d)
+	fmt.Fprintln(stdout, w.Wrote(*out))
 	return exitOK
 }
 

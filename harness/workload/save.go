@@ -19,6 +19,14 @@ func (w Workload) Save(path string) error {
 	return report.WriteFileAtomic(path, b)
 }
 
+// Wrote is the line "fakbench workload derive" and "synth" print after
+// saving w to path: its turns, conversations, longest prompt and digest.
+func (w Workload) Wrote(path string) string {
+	d, _ := w.Digest()
+	s := w.Stats()
+	return fmt.Sprintf("wrote %s: %d turns in %d conversation(s), max prompt %d tokens, digest %s", path, s.Turns, s.Conversations, s.MaxPromptTokens, d)
+}
+
 // DeriveFile derives a workload from the request log at path ("-": stdin,
 // read from stdin). An empty opts.Source becomes "request log <file name>"
 // for a file. The error names the log.
