@@ -54,6 +54,10 @@ type Options struct {
 	Profile string
 	// Seed draws the token IDs.
 	Seed uint64
+	// PromptFile, when set, is a text file the token IDs are cut from
+	// instead (harness.BuildScenario says how), tokenized with the
+	// model's tokenizer.
+	PromptFile string
 	// MemBW is the memory bandwidth in GB/s for the decode roofline: 0
 	// measures it, a negative value leaves the roofline out.
 	MemBW float64
@@ -146,6 +150,10 @@ func Prepare(ctx context.Context, o Options) (models.Resolved, error) {
 // when interrupted later, with the rows measured so far).
 func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error) {
 	logw, stderr := o.logw(), o.errw()
+	prompt, err := readPrompt(o.PromptFile, model)
+	if err != nil {
+		return nil, &InputError{err}
+	}
 	out, err := openOutDir(o.Out)
 	if err != nil {
 		return nil, err
@@ -227,6 +235,7 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 	if len(infos) > 0 {
 		params, err := harness.ParamsFor(o.Short, o.Seed, infos...)
 		if err == nil {
+			prompt.apply(&params)
 			sc, err = harness.BuildScenario(params)
 		}
 		if err != nil {

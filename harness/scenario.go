@@ -68,6 +68,15 @@ type ScenarioParams struct {
 	CompareSteps int
 	// EditAt overrides the index of the edited stable token (default: the middle).
 	EditAt int
+
+	// Prompt, when set, is a tokenized text (fakbench run --prompt-file):
+	// the stable prefix and the suffixes are cut from it (BuildScenario
+	// says how) instead of drawn from Seed.
+	Prompt []transport.Token `json:",omitempty"`
+	// PromptFile, PromptSHA256 and Tokenizer say where Prompt came from:
+	// the file as given, the sha256 (hex) of its bytes and the tokenizer
+	// that made the IDs. The reports record them (Shape).
+	PromptFile, PromptSHA256, Tokenizer string `json:",omitempty"`
 }
 
 // Scenario is the token plan every backend of a run receives.
@@ -81,7 +90,8 @@ type Scenario struct {
 	Stable []transport.Token
 	// Suffix is the baseline volatile suffix.
 	Suffix []transport.Token
-	// ChangedSuffix has Suffix's length and differs from it at every position.
+	// ChangedSuffix has Suffix's length and differs from it: at every
+	// position in the drawn plan, somewhere in a prompt's.
 	ChangedSuffix []transport.Token
 	// EditedStable equals Stable except at EditAt.
 	EditedStable []transport.Token
@@ -111,6 +121,16 @@ const (
 // BuildScenario makes the deterministic token plan for p. It returns an error
 // naming the field and sizes when the plan cannot fit the context or the
 // vocabulary.
+//
+// With a Prompt, the lists are consecutive pieces of it: with S, U and C
+// the planned stable, suffix and longest curve sizes, the stable prefix is
+// its first S tokens, the suffix the U after them, the changed suffix the
+// next U, and each curve suffix of n tokens the n that follow the stable
+// prefix (the curve measures the same continuation at growing lengths). A
+// prompt shorter than S + max(2U, C) gives up stable tokens first: the
+// stable prefix is what is left before max(2U, C) tokens, at least 2. The
+// edited stable prefix changes the token at EditAt to a drawn one, as in
+// the drawn plan. Tokens past the plan are not used.
 func BuildScenario(p ScenarioParams) (Scenario, error) {
 	if p.Vocab < 2 {
 		return Scenario{}, fmt.Errorf("harness: scenario: vocab size %d is too small (need at least 2 tokens)", p.Vocab)
@@ -129,12 +149,18 @@ func BuildScenario(p ScenarioParams) (Scenario, error) {
 	}
 	lo, hi := sc.TokenMin, sc.TokenMax
 
-	sc.Stable = newTokenRand(p.Seed, streamStable).tokens(sz.stable, lo, hi)
-	sc.Suffix = newTokenRand(p.Seed, streamSuffix).tokens(sz.suffix, lo, hi)
-	rc := newTokenRand(p.Seed, streamChanged)
-	sc.ChangedSuffix = make([]transport.Token, sz.suffix)
-	for i, t := range sc.Suffix {
-		sc.ChangedSuffix[i] = rc.other(t, lo, hi)
+	if p.Prompt != nil {
+		if err := cutPrompt(&sc, &sz); err != nil {
+			return Scenario{}, err
+		}
+	} else {
+		sc.Stable = newTokenRand(p.Seed, streamStable).tokens(sz.stable, lo, hi)
+		sc.Suffix = newTokenRand(p.Seed, streamSuffix).tokens(sz.suffix, lo, hi)
+		rc := newTokenRand(p.Seed, streamChanged)
+		sc.ChangedSuffix = make([]transport.Token, sz.suffix)
+		for i, t := range sc.Suffix {
+			sc.ChangedSuffix[i] = rc.other(t, lo, hi)
+		}
 	}
 
 	sc.EditAt = p.EditAt
@@ -150,11 +176,41 @@ func BuildScenario(p ScenarioParams) (Scenario, error) {
 	sc.CurveSizes = slices.Clone(sz.curve)
 	rcv := newTokenRand(p.Seed, streamCurve)
 	for _, n := range sc.CurveSizes {
+		if p.Prompt != nil {
+			sc.CurveSuffixes = append(sc.CurveSuffixes, slices.Clone(p.Prompt[sz.stable:sz.stable+n]))
+			continue
+		}
 		sc.CurveSuffixes = append(sc.CurveSuffixes, rcv.tokens(n, lo, hi))
 	}
 	sc.MaxDecode = sz.decode
 	sc.CompareSteps = sz.compare
 	return sc, nil
+}
+
+// cutPrompt cuts the stable prefix, the suffix and the changed suffix out
+// of sc.Params.Prompt (see BuildScenario), giving up stable tokens when the
+// prompt is short; sz.stable becomes the stable length used.
+func cutPrompt(sc *Scenario, sz *sizes) error {
+	t := sc.Params.Prompt
+	for i, id := range t {
+		if id < 0 || int(id) >= sc.Params.Vocab {
+			return fmt.Errorf("harness: scenario: prompt token %d is %d, outside the vocabulary of %d", i, id, sc.Params.Vocab)
+		}
+	}
+	after := max(2*sz.suffix, slices.Max(sz.curve))
+	if len(t)-after < 2 {
+		return fmt.Errorf("harness: scenario: the prompt gives %d tokens; the scenarios need at least %d (a stable prefix of 2, then max(2 x suffix %d, longest curve suffix %d)): give a longer text, or --short",
+			len(t), 2+after, sz.suffix, slices.Max(sz.curve))
+	}
+	sz.stable = min(sz.stable, len(t)-after)
+	sc.Stable = slices.Clone(t[:sz.stable])
+	sc.Suffix = slices.Clone(t[sz.stable : sz.stable+sz.suffix])
+	sc.ChangedSuffix = slices.Clone(t[sz.stable+sz.suffix : sz.stable+2*sz.suffix])
+	if slices.Equal(sc.Suffix, sc.ChangedSuffix) {
+		return fmt.Errorf("harness: scenario: the prompt repeats itself: its changed suffix (tokens %d to %d) equals its suffix, so warm_changed_suffix would change nothing",
+			sz.stable+sz.suffix, sz.stable+2*sz.suffix-1)
+	}
+	return nil
 }
 
 // planSizes resolves the defaults and overrides and checks the fit.
@@ -290,6 +346,9 @@ func (s Scenario) Shape() *report.ScenarioShape {
 		SuffixCurve:         slices.Clone(s.CurveSizes),
 		MaxDecode:           s.MaxDecode,
 		CompareSteps:        s.CompareSteps,
+		PromptFile:          s.Params.PromptFile,
+		PromptSHA256:        s.Params.PromptSHA256,
+		Tokenizer:           s.Params.Tokenizer,
 	}
 }
 

@@ -194,3 +194,75 @@ func TestParamsFor(t *testing.T) {
 	_, err = ParamsFor(false, 0)
 	assert.Error(t, err)
 }
+
+// promptIDs is a stand-in for a tokenized text: n IDs in [300, 1300) that
+// never repeat within 1000 positions.
+func promptIDs(n int) []transport.Token {
+	out := make([]transport.Token, n)
+	for i := range out {
+		out[i] = transport.Token(300 + (i*7)%1000)
+	}
+	return out
+}
+
+// A prompt's tokens are cut into consecutive pieces: the stable prefix,
+// the suffix, the changed suffix; the curve's suffixes continue the
+// stable prefix.
+func TestBuildScenarioFromPrompt(t *testing.T) {
+	text := promptIDs(2000)
+	p := ScenarioParams{Vocab: 49152, Context: 2048, Short: true, Seed: 7, Prompt: text,
+		PromptFile: "p.txt", PromptSHA256: "abcd", Tokenizer: "gpt2/smollm"}
+	sc, err := BuildScenario(p)
+	require.NoError(t, err)
+	assert.Equal(t, text[:128], sc.Stable)
+	assert.Equal(t, text[128:144], sc.Suffix)
+	assert.Equal(t, text[144:160], sc.ChangedSuffix)
+	require.Equal(t, []int{1, 16, 64}, sc.CurveSizes)
+	for i, n := range sc.CurveSizes {
+		assert.Equal(t, text[128:128+n], sc.CurveSuffixes[i])
+	}
+	assert.Equal(t, 64, sc.EditAt)
+	assert.NotEqual(t, sc.Stable[64], sc.EditedStable[64])
+	assert.Equal(t, sc.Stable[:64], sc.EditedStable[:64])
+	shape := sc.Shape()
+	assert.Equal(t, "p.txt", shape.PromptFile)
+	assert.Equal(t, "abcd", shape.PromptSHA256)
+	assert.Equal(t, "gpt2/smollm", shape.Tokenizer)
+
+	again, err := BuildScenario(p)
+	require.NoError(t, err)
+	assert.Equal(t, sc.Digest(), again.Digest())
+	drawn, err := BuildScenario(ScenarioParams{Vocab: 49152, Context: 2048, Short: true, Seed: 7})
+	require.NoError(t, err)
+	assert.NotEqual(t, drawn.Digest(), sc.Digest())
+	assert.Empty(t, drawn.Shape().PromptFile)
+}
+
+// A short prompt gives up stable tokens, down to 2.
+func TestBuildScenarioFromShortPrompt(t *testing.T) {
+	// short sizes: suffix 16 (twice: 32), longest curve suffix 64.
+	sc, err := BuildScenario(ScenarioParams{Vocab: 49152, Context: 2048, Short: true, Prompt: promptIDs(100)})
+	require.NoError(t, err)
+	assert.Len(t, sc.Stable, 36, "100 tokens less the 64 the curve needs")
+	assert.Equal(t, 18, sc.EditAt)
+	assert.Equal(t, promptIDs(100)[36:100], sc.CurveSuffixes[2])
+
+	_, err = BuildScenario(ScenarioParams{Vocab: 49152, Context: 2048, Short: true, Prompt: promptIDs(65)})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the prompt gives 65 tokens; the scenarios need at least 66")
+}
+
+func TestBuildScenarioPromptErrors(t *testing.T) {
+	text := promptIDs(300)
+	text[5] = 60000
+	_, err := BuildScenario(ScenarioParams{Vocab: 49152, Context: 2048, Short: true, Prompt: text})
+	assert.ErrorContains(t, err, "prompt token 5 is 60000, outside the vocabulary of 49152")
+
+	// A text that repeats itself with the suffix's period.
+	rep := make([]transport.Token, 300)
+	for i := range rep {
+		rep[i] = transport.Token(300 + i%16)
+	}
+	_, err = BuildScenario(ScenarioParams{Vocab: 49152, Context: 2048, Short: true, Prompt: rep})
+	assert.ErrorContains(t, err, "its changed suffix (tokens 144 to 159) equals its suffix")
+}

@@ -329,6 +329,13 @@ type ScenarioShape struct {
 	SuffixCurve         []int `json:"suffix_curve"`
 	MaxDecode           int   `json:"max_decode"`
 	CompareSteps        int   `json:"compare_steps"`
+	// PromptFile, PromptSHA256 and Tokenizer are set when the token IDs
+	// were cut from a text (fakbench run --prompt-file): the file as
+	// given, the sha256 (hex) of its bytes and the tokenizer that made
+	// the IDs (e.g. "gpt2/smollm").
+	PromptFile   string `json:"prompt_file,omitempty"`
+	PromptSHA256 string `json:"prompt_sha256,omitempty"`
+	Tokenizer    string `json:"tokenizer,omitempty"`
 }
 
 // BatchPoint is one point of the batch curve.

@@ -37,6 +37,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	require := fs.String("require", "", "comma-separated `list` of backends that must run (an unavailable one fails the run)")
 	measureFlags(fs, &o.Options, "<backend>.json and report.md")
 	fs.StringVar(&o.Profile, "profile", "tuned", "settings profile: tuned or untuned")
+	fs.StringVar(&o.PromptFile, "prompt-file", "", "cut the stable prefix and suffixes from this text `file`, tokenized with the model's tokenizer, instead of drawing token IDs")
 	fs.BoolVar(&o.Sweep, "sweep", false, "sweep llama.cpp's settings first, then measure the one configuration chosen by the sweep's objective as its row (DIR/sweep-llamacpp.json keeps every configuration)")
 	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over the swept backend's options (default: the backend's own, e.g. llamacpp "+bench.DefaultGridHint()+"; needs --sweep)")
 	ablations := fs.String("ablations", "", "comma-separated ablation `rows` of the in-repo kernel: "+strings.Join(bench.AblationNames(), ", "))

@@ -55,6 +55,11 @@ var (
 		".warm_same_prefix.reuse_cost_check":            "the timing check's verdict in words (issue 19)",
 		".edited_stable_segment.native_cache_tokens":    "the engine's cache after the edited EnsurePrefix (issue 19)",
 		".edited_stable_segment.native_kept_tokens":     "the engine's cache when the edited prefix's recompute began (issue 19)",
+		// Text in (issue 14): a run whose token IDs were cut from a text
+		// file records where they came from (set only with --prompt-file).
+		".scenario.prompt_file":   "the --prompt-file the token IDs were cut from (issue 14)",
+		".scenario.prompt_sha256": "the sha256 of that file's bytes (issue 14)",
+		".scenario.tokenizer":     "the tokenizer that made the IDs, e.g. gpt2/smollm (issue 14)",
 	}
 	// notesAddedOnPurpose are the notes the redesign added to every report
 	// (whole), each with why: they are taken out before the notes are
