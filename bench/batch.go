@@ -78,23 +78,30 @@ func Batch(ctx context.Context, o BatchOptions) (failed bool, err error) {
 	}
 	fileName := batch.FileName
 	var note string
+	var w workload.Workload
+	var caps workload.Caps
 	if o.Workload != "" {
-		w, err := workload.Load(o.Workload)
-		if err != nil {
+		var err error
+		if w, err = workload.Load(o.Workload); err != nil {
 			return false, &InputError{err}
 		}
-		caps, err := workload.CapsFromEnv()
-		if err != nil {
+		if caps, err = workload.CapsFromEnv(); err != nil {
+			return false, &InputError{err}
+		}
+	}
+	model, err := prepareModel(ctx, o.ModelSpec, o.Out, logw)
+	if err != nil {
+		return false, err
+	}
+	if o.Workload != "" {
+		// Text turns need the model's tokenizer for their lengths.
+		if w, err = tokenizeWorkload(w, o.Workload, model); err != nil {
 			return false, &InputError{err}
 		}
 		capped, res := workload.ApplyCap(w, caps.PromptCap)
 		o.Prompt, o.Steps = MedianTurn(capped)
 		fileName = batch.WorkloadFileName
 		note = fmt.Sprintf("workload diagnostic: prompt %d and steps %d from the median turn of %s (prompt cap %d, %d turns capped)", o.Prompt, o.Steps, o.Workload, caps.PromptCap, res.CappedTurns)
-	}
-	model, err := prepareModel(ctx, o.ModelSpec, o.Out, logw)
-	if err != nil {
-		return false, err
 	}
 	kvPerPos, kvWhy := KVBytesPerPosition(model.Path)
 	mem, _ := host.Memory() // unknown: 0, which disables the memory bound

@@ -11,6 +11,7 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/host"
+	"github.com/fakbench/fakbench/models"
 )
 
 // ShortReplayTurns is how many turns per conversation a short replay keeps.
@@ -63,17 +64,21 @@ func Replay(ctx context.Context, o ReplayOptions) (failed bool, err error) {
 		return false, &InputError{err}
 	}
 	pinnedDigest, _ := w.Digest()
-	replayed := w
+	model, err := prepareModel(ctx, o.ModelSpec, o.Out, logw)
+	if err != nil {
+		return false, err
+	}
+	// Text turns become token IDs here: the replayed digest then records
+	// their token counts too.
+	replayed, err := tokenizeWorkload(w, o.Workload, model)
+	if err != nil {
+		return false, &InputError{err}
+	}
 	if o.Short {
 		replayed = workload.Head(replayed, ShortReplayTurns)
 	}
 	replayed, capRes := workload.ApplyCap(replayed, caps.PrefillCap)
 	replayedDigest, _ := replayed.Digest()
-
-	model, err := prepareModel(ctx, o.ModelSpec, o.Out, logw)
-	if err != nil {
-		return false, err
-	}
 	fmt.Fprintf(logw, "fakbench workload replay: %s: %d of %d turns, caps %+v (%d turns capped), %d pass(es)\n",
 		o.Workload, len(replayed.Turns), len(w.Turns), caps, capRes.CappedTurns, o.Reps)
 
@@ -120,4 +125,23 @@ func Replay(ctx context.Context, o ReplayOptions) (failed bool, err error) {
 		}
 	}
 	return failed, nil
+}
+
+// tokenizeWorkload tokenizes the text turns of the workload read from
+// path with the tokenizer of model m; a workload without text is returned
+// as it is.
+func tokenizeWorkload(w workload.Workload, path string, m models.Resolved) (workload.Workload, error) {
+	if !w.HasText() {
+		return w, nil
+	}
+	tk, err := openTokenizer(m.Path, m.Spec)
+	if err != nil {
+		return w, fmt.Errorf("workload %s has text: %w", path, err)
+	}
+	defer tk.Close()
+	out, err := w.Tokenize(tk)
+	if err != nil {
+		return w, fmt.Errorf("workload %s: %w", path, err)
+	}
+	return out, nil
 }

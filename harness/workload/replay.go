@@ -146,22 +146,15 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 			return ReplayResult{}, fmt.Errorf("replay: %w", err)
 		}
 	}
-	// One token stream per conversation, long enough for every turn.
-	need := map[string]int{}
-	var order []string
-	for _, t := range w.Turns {
-		if _, ok := need[t.Conversation]; !ok {
-			order = append(order, t.Conversation)
-		}
-		need[t.Conversation] = max(need[t.Conversation], t.PromptTokens())
+	// One token stream per conversation, long enough for every turn, or
+	// the turn's tokenized text.
+	prompts, err := promptTokens(w, opts.Vocab)
+	if err != nil {
+		return ReplayResult{}, fmt.Errorf("replay: %w", err)
 	}
-	streams := map[string][]transport.Token{}
 	digest := sha256.New()
-	for _, c := range order {
-		streams[c] = TokenStream(c, need[c], opts.Vocab)
-	}
-	for _, t := range w.Turns {
-		for _, tok := range streams[t.Conversation][:t.PromptTokens()] {
+	for _, p := range prompts {
+		for _, tok := range p {
 			var b [4]byte
 			binary.LittleEndian.PutUint32(b[:], uint32(tok))
 			digest.Write(b[:])
@@ -169,21 +162,23 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 	}
 
 	res := ReplayResult{Turns: make([]TurnResult, len(w.Turns)), TokenDigest: "sha256:" + hex.EncodeToString(digest.Sum(nil))}
-	prevPrompt := map[string]int{}
+	prevPrompt := map[string][]transport.Token{}
 	started := map[string]bool{}
 	for i, t := range w.Turns {
 		tr := TurnResult{Index: i, Conversation: t.Conversation, StableTokens: t.StableTokens,
 			SuffixTokens: t.SuffixTokens, CompletionTokens: t.CompletionTokens, ReusedTokens: -1, Warm: started[t.Conversation]}
 		if tr.Warm {
-			tr.ExpectedMinReused = min(t.StableTokens, prevPrompt[t.Conversation])
+			// What this stable prefix shares with the previous prompt
+			// (for drawn streams: min(stable, previous prompt length)).
+			tr.ExpectedMinReused = commonPrefix(prompts[i][:t.StableTokens], prevPrompt[t.Conversation])
 		}
 		started[t.Conversation] = true
-		prevPrompt[t.Conversation] = t.PromptTokens()
+		prevPrompt[t.Conversation] = prompts[i]
 		res.Turns[i] = tr
 	}
 
 	if opts.Warmup {
-		if err := warmup(ctx, open, w.Turns[0], streams[w.Turns[0].Conversation]); err != nil {
+		if err := warmup(ctx, open, w.Turns[0], prompts[0]); err != nil {
 			return ReplayResult{}, fmt.Errorf("replay warm-up: %w", err)
 		}
 	}
@@ -207,7 +202,7 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 					}
 					sessions[t.Conversation] = s
 				}
-				toks := streams[t.Conversation]
+				toks := prompts[i]
 				pr, err := s.EnsurePrefix(ctx, transport.PrefixInput{Key: prefixKey(t.Conversation, t.StableTokens), Tokens: toks[:t.StableTokens]})
 				if err != nil {
 					return fmt.Errorf("turn %d EnsurePrefix(%d tokens): %w", i, t.StableTokens, err)

@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/transport"
 )
 
 // Version is the current workload file format.
@@ -57,7 +58,20 @@ type Turn struct {
 	// CompletionTokens is the number of generated tokens (at least 1: the
 	// first token comes from the prefill).
 	CompletionTokens int `json:"completion_tokens"`
+	// StableText and SuffixText, when given, are the turn's prompt as text
+	// instead of lengths: Tokenize turns them into token IDs with the
+	// model's tokenizer and sets StableTokens and SuffixTokens to their
+	// counts (which the file leaves out). Every turn of a conversation
+	// has text, or none does.
+	StableText string `json:"stable_text,omitempty"`
+	SuffixText string `json:"suffix_text,omitempty"`
+
+	// prompt is the tokenized text, stable then suffix (Tokenize).
+	prompt []transport.Token
 }
+
+// HasText says the turn gives its prompt as text.
+func (t Turn) HasText() bool { return t.StableText != "" || t.SuffixText != "" }
 
 // PromptTokens is the full prompt length of the turn.
 func (t Turn) PromptTokens() int { return t.StableTokens + t.SuffixTokens }
@@ -115,7 +129,18 @@ func (w Workload) Validate() error {
 	if len(w.Turns) == 0 {
 		return errors.New("turns: no turns")
 	}
+	text := map[string]bool{}
 	for i, t := range w.Turns {
+		if had, seen := text[t.Conversation]; seen && had != t.HasText() {
+			return fmt.Errorf("turns[%d]: conversation %q mixes turns with text and turns with token counts only", i, t.Conversation)
+		}
+		text[t.Conversation] = t.HasText()
+		if t.HasText() {
+			if err := t.validateText(i); err != nil {
+				return err
+			}
+			continue
+		}
 		switch {
 		case t.StableTokens < 0:
 			return fmt.Errorf("turns[%d].stable_tokens = %d: must be >= 0", i, t.StableTokens)
@@ -258,6 +283,9 @@ func ApplyCap(w Workload, limit int) (Workload, CapResult) {
 			nt := t
 			nt.StableTokens = min(t.StableTokens, limit-1)
 			nt.SuffixTokens = limit - nt.StableTokens
+			if t.prompt != nil {
+				nt.prompt = t.prompt[:limit]
+			}
 			res.CappedTurns++
 			res.DroppedTokens += t.PromptTokens() - limit
 			t = nt
@@ -299,6 +327,10 @@ func (w *Workload) Describe(out io.Writer, path string) {
 		s.Turns, s.Conversations, s.StableTokens, s.SuffixTokens, s.CompletionTokens, s.MaxPromptTokens, s.MaxContextTokens)
 	fmt.Fprintf(out, "%4s  %-14s %8s %8s %10s\n", "turn", "conversation", "stable", "suffix", "completion")
 	for i, t := range w.Turns {
-		fmt.Fprintf(out, "%4d  %-14s %8d %8d %10d\n", i, t.Conversation, t.StableTokens, t.SuffixTokens, t.CompletionTokens)
+		stable, suffix := strconv.Itoa(t.StableTokens), strconv.Itoa(t.SuffixTokens)
+		if t.HasText() && t.prompt == nil {
+			stable, suffix = "text", "text" // the model's tokenizer counts them
+		}
+		fmt.Fprintf(out, "%4d  %-14s %8s %8s %10d\n", i, t.Conversation, stable, suffix, t.CompletionTokens)
 	}
 }
