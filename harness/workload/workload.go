@@ -3,9 +3,11 @@
 // lengths of an agent's requests, with a provenance that says plainly how the
 // numbers were obtained.
 //
-// The benchmark has no tokenizer on its proof path. Replay feeds
-// deterministic token IDs at the recorded lengths (see TokenStream), so the
-// measured cost is shape-driven; token identity carries no semantic claim.
+// A workload of lengths needs no tokenizer: Replay feeds deterministic
+// token IDs at the recorded lengths (see TokenStream), so the measured cost
+// is shape-driven and token identity carries no semantic claim. Turns may
+// instead carry their prompts as text, which Tokenize turns into the
+// model's token IDs before a replay.
 //
 // Caps (FAK_WORKLOAD_PREFILL_CAP, FAK_WORKLOAD_PROMPT_CAP) shorten the
 // replayed prompts for smoke runs; unset or 0 means uncapped, and every cap
