@@ -337,3 +337,31 @@ func TestErrorMessage(t *testing.T) {
 	assert.Equal(t, "tokenizer: m.gguf: tokenizer.ggml.pre: bad: inner", e.Error())
 	assert.Equal(t, "inner", errors.Unwrap(e).Error())
 }
+
+// One tokenizer serves several goroutines (go test -race checks it).
+func TestConcurrentUse(t *testing.T) {
+	tk := build(t, bpeVocab{pre: "smollm", merges: [][2]string{{"a", "b"}, {"Ġ", "ab"}}, specials: []string{"<s>"}})
+	want := encode(t, tk, "ab ab1<s>ab")
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 50 {
+				got, err := tk.Encode("ab ab1<s>ab", false)
+				if err == nil && !slices.Equal(got, want) {
+					err = errors.New("different IDs under concurrency")
+				}
+				if err == nil {
+					_, err = tk.Decode(got)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		require.NoError(t, <-errs)
+	}
+}
