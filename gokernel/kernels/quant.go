@@ -4,23 +4,25 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/fakbench/fakbench/gguf"
 )
 
 // The quantized and 16-bit tensor types the Go kernel reads besides f32,
 // f16 and q8_0 (kernels.go): the types of the GGUF files people download.
 // Their ids are ggml.h's.
 const (
-	TypeQ4_0   Type = 2
-	TypeQ4_1   Type = 3
-	TypeQ5_0   Type = 6
-	TypeQ5_1   Type = 7
-	TypeQ2_K   Type = 10
-	TypeQ3_K   Type = 11
-	TypeQ4_K   Type = 12
-	TypeQ5_K   Type = 13
-	TypeQ6_K   Type = 14
-	TypeIQ4_NL Type = 20
-	TypeBF16   Type = 30
+	TypeQ4_0   = Type(gguf.TypeQ4_0)
+	TypeQ4_1   = Type(gguf.TypeQ4_1)
+	TypeQ5_0   = Type(gguf.TypeQ5_0)
+	TypeQ5_1   = Type(gguf.TypeQ5_1)
+	TypeQ2_K   = Type(gguf.TypeQ2_K)
+	TypeQ3_K   = Type(gguf.TypeQ3_K)
+	TypeQ4_K   = Type(gguf.TypeQ4_K)
+	TypeQ5_K   = Type(gguf.TypeQ5_K)
+	TypeQ6_K   = Type(gguf.TypeQ6_K)
+	TypeIQ4_NL = Type(gguf.TypeIQ4_NL)
+	TypeBF16   = Type(gguf.TypeBF16)
 )
 
 // QK_K is the number of weights in one k-quant super-block.
@@ -34,7 +36,8 @@ const QK_K = 256
 // is ggml's bit for bit).
 const sub = 16
 
-// quantType describes one block-quantized type.
+// quantType describes one block-quantized type; name, block and size are
+// gguf's, filled in at init.
 type quantType struct {
 	name  string
 	block int // weights per block
@@ -55,18 +58,25 @@ type quantType struct {
 }
 
 var quantTypes = map[Type]*quantType{
-	TypeQ4_0: {name: "q4_0", block: 32, size: 2 + 16, unpack: unpackQ4_0, nibbles: true, offset: 8},
-	TypeQ4_1: {name: "q4_1", block: 32, size: 4 + 16, unpack: unpackQ4_1, nibbles: true, biased: true},
-	TypeQ5_0: {name: "q5_0", block: 32, size: 2 + 4 + 16, unpack: unpackQ5_0},
-	TypeQ5_1: {name: "q5_1", block: 32, size: 4 + 4 + 16, unpack: unpackQ5_1, biased: true},
-	TypeQ2_K: {name: "q2_K", block: QK_K, size: QK_K/16 + QK_K/4 + 4, unpack: unpackQ2_K, biased: true},
-	TypeQ3_K: {name: "q3_K", block: QK_K, size: QK_K/8 + QK_K/4 + 12 + 2, unpack: unpackQ3_K},
-	TypeQ4_K: {name: "q4_K", block: QK_K, size: 4 + 12 + QK_K/2, unpack: unpackQ4_K, nibbles: true, biased: true},
-	TypeQ5_K: {name: "q5_K", block: QK_K, size: 4 + 12 + QK_K/8 + QK_K/2, unpack: unpackQ5_K, biased: true},
-	TypeQ6_K: {name: "q6_K", block: QK_K, size: QK_K/2 + QK_K/4 + QK_K/16 + 2, unpack: unpackQ6_K},
+	TypeQ4_0: {unpack: unpackQ4_0, nibbles: true, offset: 8},
+	TypeQ4_1: {unpack: unpackQ4_1, nibbles: true, biased: true},
+	TypeQ5_0: {unpack: unpackQ5_0},
+	TypeQ5_1: {unpack: unpackQ5_1, biased: true},
+	TypeQ2_K: {unpack: unpackQ2_K, biased: true},
+	TypeQ3_K: {unpack: unpackQ3_K},
+	TypeQ4_K: {unpack: unpackQ4_K, nibbles: true, biased: true},
+	TypeQ5_K: {unpack: unpackQ5_K, biased: true},
+	TypeQ6_K: {unpack: unpackQ6_K},
 	// iq4_nl is what llama.cpp's k-quant mixes fall back to for rows that
 	// are not a multiple of 256 in the q2_K and q3_K mixes.
-	TypeIQ4_NL: {name: "iq4_nl", block: 32, size: 2 + 16, unpack: unpackIQ4_NL},
+	TypeIQ4_NL: {unpack: unpackIQ4_NL},
+}
+
+func init() {
+	for t, qt := range quantTypes {
+		g := gguf.TensorType(t)
+		qt.name, qt.block, qt.size = g.String(), g.BlockSize(), g.TypeSize()
+	}
 }
 
 // Supported lists the types the Go kernel computes with, as ggml names
