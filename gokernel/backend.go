@@ -47,6 +47,10 @@ func init() {
 		Ablations: []adapters.Ablation{
 			{Name: "generic", Label: BackendName + "-generic", Extra: map[string]string{"kernels": "generic"}, Exclusive: true,
 				What: "the pure-Go (generic) kernels instead of the SIMD set: what the assembly kernels buy"},
+			{Name: "avx2", Label: BackendName + "-avx2", Extra: map[string]string{"kernels": "avx2"}, Exclusive: true,
+				What: "the avx2 set (q8_0 in the file's layout, 256-bit int8 dot products): what AVX-512 VNNI, the q8r16 repacking and AMX tiles buy on a CPU that has them"},
+			{Name: "avx512", Label: BackendName + "-avx512", Extra: map[string]string{"kernels": "avx512"}, Exclusive: true,
+				What: "the avx512 set (q8_0 repacked 16 rows at a time, AVX-512 VNNI, prefill token by token): what the AMX tile multiply buys in prefill on a CPU that has it"},
 			{Name: "no-reuse", Label: BackendName + "-noreuse", Extra: map[string]string{"prefix_reuse": "off"},
 				Expected: []string{"warm_same_prefix.hit_rate"},
 				What:     "prefix reuse off: EnsurePrefix recomputes the whole prefix every time (reused 0), so warm_same_prefix.hit_rate is 0 by design and not counted as a failed run; every other check still counts"},
@@ -132,23 +136,33 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 	if opts.ContextLength < 0 {
 		return nil, fmt.Errorf("gokernel: context length %d: want >= 0", opts.ContextLength)
 	}
-	m, err := Load(opts.ModelPath, mo)
-	if err != nil {
-		return nil, err
+	if err := kernels.EnvError(); err != nil {
+		// FAK_KERNEL named a set this CPU cannot run: a row measured with
+		// another set than the one asked for would be mislabelled.
+		return nil, fmt.Errorf("gokernel: %w", err)
 	}
 	src := "--threads"
 	if opts.Threads == 0 {
 		src = "physical cores"
 	}
-	b := &Backend{m: m, threads: src, noReuse: noReuse}
+	b := &Backend{threads: src, noReuse: noReuse}
+	// The set is switched before the model loads: the weights are laid
+	// out for the set active then (kernels.Matrix.Prepare).
 	if kernelSet != "" {
 		prev := kernels.Name()
 		if err := kernels.Use(kernelSet); err != nil {
-			_ = m.Close()
 			return nil, fmt.Errorf("gokernel: option %s=%q: %w", ExtraKernels, kernelSet, err)
 		}
 		b.restoreKernels = prev
 	}
+	m, err := Load(opts.ModelPath, mo)
+	if err != nil {
+		if b.restoreKernels != "" {
+			_ = kernels.Use(b.restoreKernels)
+		}
+		return nil, err
+	}
+	b.m = m
 	return b, nil
 }
 

@@ -145,8 +145,11 @@ func TestWeightAccounting(t *testing.T) {
 	perLayer := int64(hp.Embd*hp.QDim() + 2*hp.Embd*hp.KVDim() + hp.QDim()*hp.Embd + 3*hp.Embd*hp.FFN)
 	params := int64(hp.Layers)*(perLayer+2*int64(hp.Embd)) + 2*int64(hp.Vocab*hp.Embd) + int64(hp.Embd)
 	assert.Equal(t, params, m.Parameters())
-	q8 := func(n int64) int64 { return n / 32 * 34 }
-	read := int64(hp.Layers)*(q8(perLayer)+2*4*int64(hp.Embd)) + q8(int64(hp.Vocab*hp.Embd)) + 4*int64(hp.Embd) + q8(int64(hp.Embd))
+	// Matrices are read in the layout of the active kernel set (the
+	// file's, or q8r16 for avx512 and amx); the embedding row as stored.
+	mat := func(rows, cols int) int64 { return int64(kernels.Q8_0MatrixBytes(rows, cols)) }
+	layer := mat(hp.QDim(), hp.Embd) + 2*mat(hp.KVDim(), hp.Embd) + mat(hp.Embd, hp.QDim()) + 2*mat(hp.FFN, hp.Embd) + mat(hp.Embd, hp.FFN)
+	read := int64(hp.Layers)*(layer+2*4*int64(hp.Embd)) + mat(hp.Vocab, hp.Embd) + 4*int64(hp.Embd) + int64(hp.Embd)/32*34
 	assert.Equal(t, read, m.WeightBytes(), "layers + norms + head + one embedding row")
 }
 

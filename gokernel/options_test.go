@@ -2,6 +2,9 @@ package gokernel
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -141,4 +145,33 @@ func TestNoReuseRecomputesAndEqualsCold(t *testing.T) {
 	require.NoError(t, s.Close())
 	_, err = s.EnsurePrefix(ctx, prefix)
 	assert.ErrorIs(t, err, transport.ErrClosed)
+}
+
+// TestOpenRefusesUnrunnableFAKKernel runs this test binary again with
+// FAK_KERNEL naming a set that does not exist: Open must refuse with the
+// reason instead of measuring with the default set under the asked name.
+func TestOpenRefusesUnrunnableFAKKernel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the test binary again")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOpenFAKKernelChild$", "-test.v")
+	cmd.Env = append(os.Environ(), env.Kernel.Name+"=avx9000")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), `open: gokernel: FAK_KERNEL="avx9000" ignored`)
+	assert.Contains(t, string(out), "unknown kernel set")
+}
+
+// TestOpenFAKKernelChild prints Open's error; TestOpenRefusesUnrunnableFAKKernel sets
+// FAK_KERNEL for it.
+func TestOpenFAKKernelChild(t *testing.T) {
+	if env.Kernel.Value() == "" {
+		t.Skip("run by TestOpenRefusesUnrunnableFAKKernel")
+	}
+	path, _, _ := tinyFile(t, kernels.TypeF32)
+	b, err := Open(context.Background(), adapters.Options{ModelPath: path, Threads: 1})
+	if b != nil {
+		_ = b.Close()
+	}
+	fmt.Printf("open: %v\n", err)
 }

@@ -30,10 +30,16 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 				RopeBase: 10000, RopeFreqScale: 1, NormEps: 1e-5, CtxTrain: 512, Vocab: 512}, m.HP)
 			assert.Equal(t, typ, m.WeightType())
 			// The file-based count the CLI's roofline uses agrees with
-			// what this engine reads per token.
+			// what this engine reads per token, but for the q8r16 copy
+			// (avx512 and amx sets), 576 bytes per 544 of the file's.
 			f, err := gguf.Open(path)
 			require.NoError(t, err)
-			assert.Equal(t, m.WeightBytes(), f.DecodeReadBytes())
+			if typ == "q8_0" && kernels.Q8_0MatrixBytes(16, 32) != 16*34 {
+				assert.Greater(t, m.WeightBytes(), f.DecodeReadBytes())
+				assert.LessOrEqual(t, m.WeightBytes(), f.DecodeReadBytes()*576/544)
+			} else {
+				assert.Equal(t, m.WeightBytes(), f.DecodeReadBytes())
+			}
 			require.NoError(t, f.Close())
 
 			rm := newRefModel(m)

@@ -42,6 +42,15 @@ type kernelSet struct {
 	r4x4 func(p []byte, xq []byte, act []float32, nb int, out []float32)
 	r8x4 func(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32)
 
+	// packQ8 says whether Prepare re-lays q8_0 matrices into q8r16
+	// (q8r16.go) for this set. q8r16 is q8r16Generic's contract (ng groups
+	// of 16 rows times one token) and q8r16Tile q8r16TileGeneric's (times
+	// up to 16 tokens); q8r16Tile is nil in sets without a tile kernel,
+	// which then run prefill token by token.
+	packQ8    bool
+	q8r16     func(p []byte, ng int, xq []byte, xd []float32, xc []int32, nb int, out []float32)
+	q8r16Tile func(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int, c []float32, ldc int)
+
 	// f16x4 and f32x4 dot four weight rows of n values (row stride ldw
 	// bytes) with x[:n]; the x4x3 versions take three activation rows
 	// (stride ldx floats) and write c[t*ldc+r].
@@ -86,6 +95,7 @@ var genericSet = &kernelSet{
 	q8x4x3:      q8x4x3Generic,
 	r4x4:        r4x4Generic,
 	r8x4:        r8x4Generic,
+	q8r16:       q8r16Generic,
 	f16x4:       f16x4Generic,
 	f16x4x3:     f16x4x3Generic,
 	f32x4:       f32x4Generic,
@@ -105,6 +115,10 @@ var genericSet = &kernelSet{
 // sets holds every kernel set this CPU can run, by name. The architecture
 // files add theirs from init (archSets).
 var sets = map[string]*kernelSet{"generic": genericSet}
+
+// unavailable says why each known set missing from sets cannot run here;
+// the architecture files fill it from archSets.
+var unavailable = map[string]error{}
 
 // best is the name of the fastest set this CPU supports.
 var best = "generic"
@@ -152,14 +166,19 @@ func Available() []string {
 // Best is the name of the set chosen at start-up when FAK_KERNEL is unset.
 func Best() string { return best }
 
-// Use switches the active kernel set ("generic", or "avx2" where the CPU has
-// AVX2, FMA and F16C). It is meant for tests and ablations; switching while
+// Use switches the active kernel set: "generic", or where the CPU has them
+// "avx2" (AVX2, FMA, F16C), "avx512" (with AVX-512 F and VNNI) and "amx"
+// (with AMX tiles for int8, granted by the OS). A known set the CPU cannot
+// run is an error that says what is missing. It is meant for tests and ablations; switching while
 // another goroutine is inside a kernel call is safe but that call may finish
 // with either set.
 func Use(name string) error {
 	s, ok := sets[name]
+	if why := unavailable[name]; !ok && why != nil {
+		return fmt.Errorf("kernels: kernel set %q cannot run on this CPU: %w (available: %v)", name, why, Available())
+	}
 	if !ok {
-		return fmt.Errorf("kernels: unknown or unsupported kernel set %q (available: %v)", name, Available())
+		return fmt.Errorf("kernels: unknown kernel set %q (known: generic, avx2, avx512, amx; available here: %v)", name, Available())
 	}
 	active.Store(s)
 	return nil

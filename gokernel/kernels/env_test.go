@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,6 +36,13 @@ func TestKernelChosenAtStartup(t *testing.T) {
 		return ""
 	}
 	assert.Equal(t, "generic <nil>", child("generic"))
+	if slices.Contains(Available(), "amx") {
+		assert.Equal(t, "amx <nil>", child("amx"))
+	} else {
+		got := child("amx")
+		assert.True(t, strings.HasPrefix(got, Best()+" FAK_KERNEL=\"amx\" ignored"), got)
+		assert.Contains(t, got, "cannot run on this CPU", "says why")
+	}
 	got := child("avx9000")
 	assert.True(t, strings.HasPrefix(got, Best()+" FAK_KERNEL=\"avx9000\" ignored, using \""+Best()+"\""), got)
 }

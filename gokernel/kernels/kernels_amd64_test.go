@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -268,10 +269,21 @@ func TestSumBytesAsmMatchesGeneric(t *testing.T) {
 	}
 }
 
-func TestAVX2SetSelectedAtStartup(t *testing.T) {
+// TestWidestSetSelectedAtStartup: the default set is the widest one the
+// CPU, the OS and (for AMX) the kernel's permission allow.
+func TestWidestSetSelectedAtStartup(t *testing.T) {
 	requireAVX2(t)
-	assert.Equal(t, "avx2", Best())
+	want := "avx2"
+	if hasAVX512Set() {
+		want = "avx512"
+		if amxStatus() == nil {
+			want = "amx"
+		}
+	}
+	assert.Equal(t, want, Best(), "amx: %v", amxErr)
 	assert.Contains(t, Available(), "avx2")
+	assert.Equal(t, hasAVX512Set(), slices.Contains(Available(), "avx512"))
+	assert.Equal(t, want == "amx", slices.Contains(Available(), "amx"))
 }
 
 func TestAttentionRowsAsmMatchesGeneric(t *testing.T) {

@@ -304,9 +304,15 @@ func TestUseAndName(t *testing.T) {
 }
 
 // TestISA checks that each set names the CPU features its code executes:
-// none for the pure-Go set, what hasAVX2Set requires for the avx2 set.
+// none for the pure-Go set, what hasAVX2Set requires for the avx2 set,
+// and the 512-bit and tile features on top for avx512 and amx.
 func TestISA(t *testing.T) {
-	want := map[string]string{"generic": "", "avx2": "avx2,fma,f16c"}
+	want := map[string]string{
+		"generic": "",
+		"avx2":    "avx2,fma,f16c",
+		"avx512":  "avx2,fma,f16c,avx512f,avx512_vnni",
+		"amx":     "avx2,fma,f16c,avx512f,avx512_vnni,amx_tile,amx_int8",
+	}
 	for _, set := range Available() {
 		useSet(t, set)
 		w, known := want[set]

@@ -19,6 +19,11 @@ type mmJob struct {
 	xd []float32 // q8_0 and packed: activation block scales, nTok*Cols/32
 	xa []float32 // packed: per-block activation terms, 8 per block
 	pk *packedMatrix
+	// q8r16 (q8r16.go): the VNNI kernel's per-block corrections, and in
+	// tile mode the block scales transposed per 16-token tile (nil when
+	// the tokens go one by one).
+	xc  []int32
+	xdT []float32
 
 	rowChunk, nRC int
 	tokChunk, nTC int
@@ -58,16 +63,37 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 	m := &p.mm
 	*m = mmJob{ks: ks, w: w, dst: dst, x: x, nTok: nTok}
 
+	tiles := false // q8r16 with the set's tile kernel, 16 tokens at a time
 	if w.Type == TypeQ8_0 || w.pk != nil {
 		nb := w.Cols / QK8_0
-		if cap(p.xq) < nTok*w.Cols {
-			p.xq = make([]byte, nTok*w.Cols)
-			p.xd = make([]float32, nTok*nb)
+		m.pk = w.pk
+		q8r16 := w.pk != nil && w.pk.kind == packQ8R16
+		tiles = q8r16 && ks.q8r16Tile != nil && nTok >= tileMinTokens
+		// The tile kernel reads whole tiles of 16 activation rows: the
+		// buffers are padded to a multiple of 16 tokens (the rows past
+		// nTok are read, never stored).
+		nPad := nTok
+		if tiles {
+			nPad = (nTok + q8r16Rows - 1) / q8r16Rows * q8r16Rows
 		}
-		m.xq = p.xq[:nTok*w.Cols]
+		if cap(p.xq) < nPad*w.Cols {
+			p.xq = make([]byte, nPad*w.Cols)
+			p.xd = make([]float32, nPad*nb)
+		}
+		m.xq = p.xq[:nPad*w.Cols]
 		m.xd = p.xd[:nTok*nb]
-		if w.pk != nil {
-			m.pk = w.pk
+		switch {
+		case tiles:
+			if cap(p.xdT) < nPad*nb {
+				p.xdT = make([]float32, nPad*nb)
+			}
+			m.xdT = p.xdT[:nPad*nb]
+		case q8r16:
+			if cap(p.xc) < nTok*nb {
+				p.xc = make([]int32, nTok*nb)
+			}
+			m.xc = p.xc[:nTok*nb]
+		case w.pk != nil:
 			if cap(p.xa) < 8*nTok*nb {
 				p.xa = make([]float32, 8*nTok*nb)
 			}
@@ -82,6 +108,9 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		} else {
 			m.quantTokens(0, nTok)
 		}
+		if tiles {
+			transposeTileScales(m.xdT, m.xd, nTok, nb)
+		}
 	}
 
 	// Token chunks: as many tokens as fit the activation tile, a multiple
@@ -90,18 +119,25 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 	if w.Type != TypeQ8_0 && w.pk == nil {
 		actBytes = 4 * w.Cols
 	}
-	tc := max(3, tileActBytes/actBytes/3*3)
+	tokStep, rowStep := 3, 4 // the micro-kernels' width and height
+	if m.pk != nil && m.pk.kind == packQ8R16 {
+		rowStep = q8r16Rows
+		if tiles {
+			tokStep = q8r16Rows
+		}
+	}
+	tc := max(tokStep, tileActBytes/actBytes/tokStep*tokStep)
 	m.nTC = (nTok + tc - 1) / tc
 	m.tokChunk = (nTok + m.nTC - 1) / m.nTC
 	if m.nTC > 1 {
-		m.tokChunk = (m.tokChunk + 2) / 3 * 3
+		m.tokChunk = (m.tokChunk + tokStep - 1) / tokStep * tokStep
 		m.nTC = (nTok + m.tokChunk - 1) / m.tokChunk
 	}
-	// Row chunks: a multiple of 4, enough of them for tasksPerThread tasks
-	// per thread overall.
+	// Row chunks: a multiple of the kernels' height, enough of them for
+	// tasksPerThread tasks per thread overall.
 	wantRC := max(1, (tasksPerThread*p.threads+m.nTC-1)/m.nTC)
 	rc := (w.Rows + wantRC - 1) / wantRC
-	m.rowChunk = max(4, (rc+3)/4*4)
+	m.rowChunk = max(rowStep, (rc+rowStep-1)/rowStep*rowStep)
 	m.nRC = (w.Rows + m.rowChunk - 1) / m.rowChunk
 
 	p.kind = jobMatMul
@@ -154,7 +190,12 @@ func (m *mmJob) quantTokens(t0, t1 int) {
 	cols := m.w.Cols
 	nb := cols / QK8_0
 	m.ks.quantSplit(m.xq[t0*cols:t1*cols], m.xd[t0*nb:t1*nb], m.x[t0*cols:t1*cols])
-	if m.pk != nil {
+	switch {
+	case m.xc != nil:
+		for t := t0; t < t1; t++ {
+			q8r16Correction(m.xc[t*nb:(t+1)*nb], m.xq[t*cols:(t+1)*cols])
+		}
+	case m.xa != nil:
 		for t := t0; t < t1; t++ {
 			packedAct(m.pk.kind, m.xa[8*t*nb:8*(t+1)*nb], m.xq[t*cols:(t+1)*cols], m.xd[t*nb:(t+1)*nb])
 		}
@@ -169,7 +210,11 @@ func (m *mmJob) task(i int) {
 	t0 := tc * m.tokChunk
 	t1 := min(t0+m.tokChunk, m.nTok)
 	if m.pk != nil {
-		m.tilePacked(r0, r1, t0, t1)
+		if m.pk.kind == packQ8R16 {
+			m.tileQ8R16(r0, r1, t0, t1)
+		} else {
+			m.tilePacked(r0, r1, t0, t1)
+		}
 		return
 	}
 	switch m.w.Type {

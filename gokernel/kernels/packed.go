@@ -29,6 +29,7 @@ const (
 	packR4 = iota + 1
 	packR8
 	packR8Bias
+	packQ8R16 // q8_0 for the 512-bit and tile kernels (q8r16.go)
 )
 
 const (
@@ -60,7 +61,9 @@ func (m *Matrix) PackedBytes() int {
 }
 
 // Prepare re-lays the matrix for the matrix kernels when its type needs it
-// (see packed.go); MatMul calls it on first use. It is safe to call from
+// (see packed.go; q8_0 when the active kernel set reads q8r16, q8r16.go);
+// MatMul calls it on first use, and the layout chosen then stays (every
+// set can read every layout). It is safe to call from
 // several goroutines and returns the same error every time.
 func (m *Matrix) Prepare() error {
 	m.once.Do(func() { m.pk = pack(m) })
@@ -81,6 +84,12 @@ func pack(m *Matrix) *packedMatrix {
 			}
 		}
 		return &packedMatrix{f32: &Matrix{Type: TypeF32, Rows: m.Rows, Cols: m.Cols, RowBytes: 4 * m.Cols, Data: out}}
+	}
+	if m.Type == TypeQ8_0 {
+		if !cur().packQ8 {
+			return nil // the file's layout
+		}
+		return repackQ8(m)
 	}
 	qt := quantTypes[m.Type]
 	if qt == nil {

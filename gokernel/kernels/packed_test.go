@@ -238,10 +238,17 @@ func TestPackedLayoutSizesAndErrors(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, m6.Prepare())
 	assert.Equal(t, 8*r8BlockBytes, m6.PackedBytes(), "q6_K has no biases")
-	q8, err := NewMatrix(TypeQ8_0, 4, 64, make([]byte, 4*2*BlockQ8_0Bytes))
-	require.NoError(t, err)
-	require.NoError(t, q8.Prepare())
-	assert.Equal(t, len(q8.Data), q8.PackedBytes(), "q8_0 is read as stored")
+	for _, set := range Available() {
+		useSet(t, set)
+		q8, err := NewMatrix(TypeQ8_0, 4, 64, make([]byte, 4*2*BlockQ8_0Bytes))
+		require.NoError(t, err)
+		require.NoError(t, q8.Prepare())
+		if cur().packQ8 {
+			assert.Equal(t, 2*q8r16BlockBytes, q8.PackedBytes(), "%s: one group of 16 rows (12 of them padding), two blocks", set)
+		} else {
+			assert.Equal(t, len(q8.Data), q8.PackedBytes(), "%s: q8_0 is read as stored", set)
+		}
+	}
 	// bf16 with 7 columns widens to f32 (no block constraint).
 	bf, err := NewMatrix(TypeBF16, 2, 7, randBlocks(t, rng, TypeBF16, 14))
 	require.NoError(t, err)

@@ -45,9 +45,11 @@ type Pool struct {
 	mm    mmJob
 
 	// Activation buffers reused across MatMul calls (guarded by mu).
-	xq []byte
-	xd []float32
-	xa []float32
+	xq  []byte
+	xd  []float32
+	xa  []float32
+	xc  []int32
+	xdT []float32
 }
 
 type poolWorker struct {

@@ -31,13 +31,6 @@ import "golang.org/x/sys/cpu"
 // hasAVX2Set reports whether the CPU (and OS) support the avx2 set.
 func hasAVX2Set() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C }
 
-func archSets() []*kernelSet {
-	if !hasAVX2Set() {
-		return nil
-	}
-	return []*kernelSet{avx2Set}
-}
-
 var avx2Set = &kernelSet{
 	name:        "avx2",
 	isa:         "avx2,fma,f16c", // exactly what hasAVX2Set checks
@@ -51,6 +44,7 @@ var avx2Set = &kernelSet{
 	q8x4x3:      q8x4x3Asm,
 	r4x4:        r4x4Asm,
 	r8x4:        r8x4Asm,
+	q8r16:       q8r16Generic,
 	f16x4:       f16x4Asm,
 	f16x4x3:     f16x4x3Asm,
 	f32x4:       f32x4Asm,

@@ -10,10 +10,10 @@ var (
 	Kernel = str(Var{
 		Name:    "FAK_KERNEL",
 		Scope:   Program,
-		Default: "the fastest set this CPU runs: avx2 where the CPU has AVX2, FMA and F16C, else generic",
+		Default: "the widest set this CPU runs: amx (AVX-512 VNNI and AMX int8 tiles, granted by Linux), else avx512 (AVX-512 F and VNNI), else avx2 (AVX2, FMA, F16C), else generic",
 		ReadBy:  []string{"gokernel/kernels"},
-		Doc: "Picks the Go kernel's kernel set once, at start-up: `generic` (the pure-Go kernels, the ablation) or `avx2`. " +
-			"An unknown name, or one the CPU cannot run, is ignored (the default set is used and kernels.EnvError says why).",
+		Doc: "Picks the Go kernel's kernel set once, at start-up: `generic` (the pure-Go kernels), `avx2`, `avx512` or `amx`. " +
+			"An unknown name, or a set the CPU cannot run, makes the gokernel backend refuse to open with the reason (kernels.EnvError), so no row is measured with another set than the one asked for.",
 	})
 
 	// LlamaLog copies llama.cpp's and ggml's log to stderr.
@@ -189,6 +189,25 @@ var (
 		Doc:     "The real GGUF model the openvino real-model tests run (SmolLM2-135M-Instruct Q4_1 by default).",
 	})
 
+	// RootfsTest turns on the Dockerfile's run in a debootstrap root.
+	RootfsTest = boolean(Var{
+		Name:    "FAK_ROOTFS_TEST",
+		Scope:   Test,
+		Default: "off: the test skips",
+		ReadBy:  []string{"deploy"},
+		Doc: "1 runs deploy's TestDockerfileInDebootstrapRoot: a clean Debian 12 root made with debootstrap (as root; `apt-get install debootstrap`), " +
+			"every RUN step of the Dockerfile in it through chroot, then the entrypoint's build and a short node bench; tens of minutes and a few GB.",
+	})
+
+	// RootfsDir keeps the debootstrap root of that test.
+	RootfsDir = path(Var{
+		Name:    "FAK_ROOTFS_DIR",
+		Scope:   Test,
+		Default: "a temporary directory, removed afterwards",
+		ReadBy:  []string{"deploy"},
+		Doc:     "Directory (missing or empty) where TestDockerfileInDebootstrapRoot builds its Debian 12 root, kept afterwards for inspection.",
+	})
+
 	// SynthMarginPreset asks the margin test to measure another preset.
 	SynthMarginPreset = str(Var{
 		Name:    "FAK_SYNTH_MARGIN_PRESET",
@@ -218,6 +237,16 @@ var (
 		Default: "off",
 		ReadBy:  []string{"scripts/setup.d/30-openvino.sh"},
 		Doc:     "1 makes `make setup` skip installing OpenVINO; the openvino backend then reports itself unavailable.",
+	})
+
+	// BuildCache is where the container keeps its Go build caches.
+	BuildCache = doc(Var{
+		Name:    "FAK_BUILD_CACHE",
+		Scope:   Script,
+		Default: "/cache (the image's volume; the Dockerfile sets it)",
+		ReadBy:  []string{"scripts/container_entrypoint.sh"},
+		Doc: "Directory under which the container's entrypoint keeps one Go build cache per CPU kind, `<dir>/<cpu fingerprint>/go-build`, " +
+			"so a volume shared by nodes of several CPU kinds never hands one kind's -march=native objects to another.",
 	})
 
 	// CPUFingerprint is this CPU's instruction-set fingerprint in the cgo flags.

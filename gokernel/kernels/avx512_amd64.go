@@ -1,0 +1,172 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The avx512 and amx sets (avx512_amd64.s): the avx2 set with q8_0 re-laid
+// as q8r16 (q8r16.go) and multiplied with AVX-512 VNNI, and, in the amx
+// set, prefill by 16-token tiles on the AMX tile unit. Every other kernel
+// is the avx2 set's.
+
+// vnniQ8R16 is q8r16Generic for nb > 0, ng > 0 with xc from
+// q8r16Correction:
+//
+//	for g := 0; g < ng; g++ {
+//		for n := 0; n < 16; n++ {
+//			var s float32
+//			for b := 0; b < nb; b++ {
+//				blk := p[(g*nb+b)*576:]
+//				var sum int32 // (w+128) . x - 128*sum(x): w . x exactly
+//				for k := 0; k < 32; k++ {
+//					sum += int32(uint8(blk[64*(k/4)+4*n+k%4]^0x80)) * int32(int8(xq[32*b+k]))
+//				}
+//				sum -= xc[b]
+//				s += float32(sum) * (f32At(blk, 512+4*n) * xd[b])
+//			}
+//			out[16*g+n] = s
+//		}
+//	}
+//
+//go:noescape
+func vnniQ8R16(p *byte, ng int, xq *byte, xd *float32, xc *int32, nb int, out *float32)
+
+// amxQ8R16 is q8r16TileGeneric for nb > 0, ng > 0, 1 <= mrows <= 16, with
+// xq readable for 16 rows (the tile loads whole tiles; rows past mrows are
+// multiplied and never stored) and cfg the tile configuration amxConfig:
+//
+//	for g := 0; g < ng; g++ {
+//		for m := 0; m < mrows; m++ {
+//			for n := 0; n < 16; n++ {
+//				var s float32
+//				for b := 0; b < nb; b++ {
+//					blk := p[(g*nb+b)*576:]
+//					var sum int32
+//					for k := 0; k < 32; k++ {
+//						sum += int32(int8(blk[64*(k/4)+4*n+k%4])) * int32(int8(xq[m*ldx+32*b+k]))
+//					}
+//					s += float32(sum) * (f32At(blk, 512+4*n) * xdT[16*b+m])
+//				}
+//				c[m*ldc+16*g+n] = s
+//			}
+//		}
+//	}
+//
+// buf is 2048 bytes of scratch for the tiles of sums.
+//
+//go:noescape
+func amxQ8R16(p *byte, ng int, xq *byte, ldx int, xdT *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
+
+// xgetbv0 reads XCR0, the state components the OS saves and restores.
+func xgetbv0() (eax, edx uint32)
+
+// amxConfig is the tile configuration amxQ8R16 loads (palette 1): tiles
+// 0-1 the 16x16 int32 sums, 2-3 16 tokens x 32 int8 activations, 4-5 8
+// rows x 64 bytes of weights (32 values of 16 rows, VNNI order).
+var amxConfig = func() (c [64]byte) {
+	c[0] = 1 // palette
+	shape := [6][2]int{{16, 64}, {16, 64}, {16, 32}, {16, 32}, {8, 64}, {8, 64}}
+	for t, s := range shape {
+		c[48+t] = byte(s[0])
+		c[16+2*t] = byte(s[1]) // bytes per row, little-endian uint16
+	}
+	return c
+}()
+
+func q8r16VNNI(p []byte, ng int, xq []byte, xd []float32, xc []int32, nb int, out []float32) {
+	if ng <= 0 {
+		return
+	}
+	_ = out[q8r16Rows*ng-1]
+	if nb <= 0 {
+		clear(out[:q8r16Rows*ng])
+		return
+	}
+	_ = p[ng*nb*q8r16BlockBytes-1]
+	_ = xq[32*nb-1]
+	_ = xd[nb-1]
+	_ = xc[nb-1]
+	vnniQ8R16(&p[0], ng, &xq[0], &xd[0], &xc[0], nb, &out[0])
+}
+
+func q8r16AMX(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int, c []float32, ldc int) {
+	if ng <= 0 || mrows <= 0 {
+		return
+	}
+	if mrows > q8r16Rows {
+		panic(fmt.Sprintf("kernels: tile of %d tokens, want at most %d", mrows, q8r16Rows))
+	}
+	_ = c[(mrows-1)*ldc+q8r16Rows*ng-1]
+	if nb <= 0 {
+		for m := 0; m < mrows; m++ {
+			clear(c[m*ldc : m*ldc+q8r16Rows*ng])
+		}
+		return
+	}
+	_ = p[ng*nb*q8r16BlockBytes-1]
+	_ = xq[(q8r16Rows-1)*ldx+32*nb-1]
+	_ = xdT[q8r16Rows*nb-1]
+	var buf [2048]byte
+	amxQ8R16(&p[0], ng, &xq[0], ldx, &xdT[0], nb, mrows, &c[0], ldc, &amxConfig[0], &buf[0])
+}
+
+// hasAVX512Set reports whether the CPU and OS support the avx512 set: the
+// avx2 set's features, AVX-512 F with the OS saving the 512-bit state
+// (x/sys/cpu checks XCR0), and AVX-512 VNNI.
+func hasAVX512Set() bool {
+	return hasAVX2Set() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
+}
+
+// amxStatus says whether the amx set can run, and why not: CPUID must list
+// AMX-TILE and AMX-INT8, XCR0 must enable the tile configuration and tile
+// data state (bits 17 and 18), and Linux must grant this process the
+// tile data state (arch_prctl ARCH_REQ_XCOMP_PERM, amxperm_*.go).
+func amxStatus() error {
+	switch {
+	case !hasAVX512Set():
+		return fmt.Errorf("no avx512 set (AVX-512 F and VNNI)")
+	case !cpu.X86.HasAMXTile || !cpu.X86.HasAMXInt8:
+		return fmt.Errorf("CPUID lists no AMX-TILE and AMX-INT8")
+	}
+	if eax, _ := xgetbv0(); eax&(3<<17) != 3<<17 {
+		return fmt.Errorf("XCR0 %#x does not enable the AMX tile state (bits 17, 18)", eax)
+	}
+	return requestAMX()
+}
+
+// amxErr is why the amx set is missing on this CPU (nil when present).
+var amxErr error
+
+func archSets() []*kernelSet {
+	if !hasAVX2Set() {
+		unavailable["avx2"] = fmt.Errorf("needs AVX2, FMA and F16C")
+		unavailable["avx512"] = unavailable["avx2"]
+		unavailable["amx"] = unavailable["avx2"]
+		return nil
+	}
+	out := []*kernelSet{avx2Set}
+	if !hasAVX512Set() {
+		unavailable["avx512"] = fmt.Errorf("needs AVX-512 F and AVX-512 VNNI (HasAVX512F=%v, HasAVX512VNNI=%v)", cpu.X86.HasAVX512F, cpu.X86.HasAVX512VNNI)
+		unavailable["amx"] = unavailable["avx512"]
+		return out
+	}
+	avx512 := *avx2Set
+	avx512.name = "avx512"
+	avx512.isa = avx2Set.isa + ",avx512f,avx512_vnni"
+	avx512.packQ8 = true
+	avx512.q8r16 = q8r16VNNI
+	out = append(out, &avx512)
+	if amxErr = amxStatus(); amxErr != nil {
+		unavailable["amx"] = amxErr
+		return out
+	}
+	amx := avx512
+	amx.name = "amx"
+	amx.isa = avx512.isa + ",amx_tile,amx_int8"
+	amx.q8r16Tile = q8r16AMX
+	return append(out, &amx)
+}

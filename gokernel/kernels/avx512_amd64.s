@@ -1,0 +1,230 @@
+//go:build amd64 && !noasm
+
+// The 512-bit kernels of the avx512 and amx sets: the q8r16 layout
+// (q8r16.go) times one token with VPDPBUSD, and times a tile of 16 tokens
+// with the AMX tile multiply. avx512_amd64.go declares them, with the plain
+// Go loop each computes; the pure-Go twins are q8r16Generic and
+// q8r16TileGeneric. Operand order is Go's: sources first, destination last.
+
+#include "textflag.h"
+
+// VNNIRUN(off, x, acc): acc += (the 64 weight bytes at off(DI), offset by
+// 128 to unsigned) . (the four activation bytes at x(SI), in every lane).
+#define VNNIRUN(off, x, w, acc) \
+	VPXORD off(DI), Z31, w \
+	VPDPBUSD.BCST x(SI), w, acc
+
+// func vnniQ8R16(p *byte, ng int, xq *byte, xd *float32, xc *int32, nb int, out *float32)
+TEXT ·vnniQ8R16(SB), NOSPLIT, $0-56
+	MOVQ p+0(FP), DI
+	MOVQ ng+8(FP), R12
+	MOVQ out+48(FP), R13
+	MOVL $0x80808080, AX
+	VPBROADCASTD AX, Z31
+
+vgroup:
+	MOVQ xq+16(FP), SI
+	MOVQ xd+24(FP), R8
+	MOVQ xc+32(FP), R9
+	MOVQ nb+40(FP), CX
+	VPXORD Z0, Z0, Z0
+
+vblock:
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VNNIRUN(0, 0, Z4, Z1)
+	VNNIRUN(64, 4, Z5, Z2)
+	VNNIRUN(128, 8, Z6, Z1)
+	VNNIRUN(192, 12, Z7, Z2)
+	VNNIRUN(256, 16, Z4, Z1)
+	VNNIRUN(320, 20, Z5, Z2)
+	VNNIRUN(384, 24, Z6, Z1)
+	VNNIRUN(448, 28, Z7, Z2)
+	VPADDD Z2, Z1, Z1
+	VPSUBD.BCST (R9), Z1, Z1     // exact int32 dot products of the 16 rows
+	VCVTDQ2PS Z1, Z1
+	VMOVUPS 512(DI), Z3
+	VMULPS.BCST (R8), Z3, Z3     // row scales * the block's activation scale
+	VFMADD231PS Z3, Z1, Z0
+	ADDQ $576, DI
+	ADDQ $32, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ CX
+	JNZ  vblock
+
+	VMOVUPS Z0, (R13)
+	ADDQ $64, R13
+	DECQ R12
+	JNZ  vgroup
+	VZEROUPPER
+	RET
+
+// The AMX instructions, which Go's assembler does not know, as bytes (VEX
+// encodings; the operands are fixed: the comment names them).
+// Tiles: T0, T1 results (16 tokens x 16 rows, int32); T2, T3 activations
+// (16 tokens x 32 bytes); T4, T5 weights (8 x 64 bytes, VNNI order).
+// ldtilecfg [rax]
+#define LDTILECFG_AX      BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+// tilerelease
+#define TILERELEASE       BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0xC0
+// tilezero tmm0
+#define TILEZERO_T0       BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC0
+// tilezero tmm1
+#define TILEZERO_T1       BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC8
+// tileloadd tmm2, [rsi+rdx]
+#define LOAD_T2_SI_DX     BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x14; BYTE $0x16
+// tileloadd tmm3, [rsi+rdx+32]
+#define LOAD_T3_SI_DX_32  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x5C; BYTE $0x16; BYTE $0x20
+// tileloadd tmm4, [rdi+rcx]
+#define LOAD_T4_DI_CX     BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x24; BYTE $0x0F
+// tileloadd tmm5, [rdi+rcx+576]
+#define LOAD_T5_DI_CX_576 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x40; BYTE $0x02; BYTE $0x00; BYTE $0x00
+// tdpbssd tmm0, tmm2, tmm4
+#define DP_T0_T2_T4       BYTE $0xC4; BYTE $0xE2; BYTE $0x5B; BYTE $0x5E; BYTE $0xC2
+// tdpbssd tmm1, tmm3, tmm5
+#define DP_T1_T3_T5       BYTE $0xC4; BYTE $0xE2; BYTE $0x53; BYTE $0x5E; BYTE $0xCB
+// tilestored [rbx+rcx], tmm0
+#define STORE_BX_CX_T0    BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x04; BYTE $0x0B
+// tilestored [rbx+rcx+1024], tmm1
+#define STORE_BX_CX_1K_T1 BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x8C; BYTE $0x0B; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
+
+// FIX(m, acc): token m's 16 int32 block sums, stored at boff+64m(BX), to
+// float, times the block's row scales (Z16) and token m's block scale
+// (xoff+4m(R8)), added to acc.
+#define FIX(boff, xoff, m, acc) \
+	VCVTDQ2PS (boff+64*m)(BX), Z17 \
+	VMULPS.BCST (xoff+4*m)(R8), Z16, Z18 \
+	VFMADD231PS Z18, Z17, acc
+
+#define FIX16(boff, xoff) \
+	FIX(boff, xoff, 0, Z0) \
+	FIX(boff, xoff, 1, Z1) \
+	FIX(boff, xoff, 2, Z2) \
+	FIX(boff, xoff, 3, Z3) \
+	FIX(boff, xoff, 4, Z4) \
+	FIX(boff, xoff, 5, Z5) \
+	FIX(boff, xoff, 6, Z6) \
+	FIX(boff, xoff, 7, Z7) \
+	FIX(boff, xoff, 8, Z8) \
+	FIX(boff, xoff, 9, Z9) \
+	FIX(boff, xoff, 10, Z10) \
+	FIX(boff, xoff, 11, Z11) \
+	FIX(boff, xoff, 12, Z12) \
+	FIX(boff, xoff, 13, Z13) \
+	FIX(boff, xoff, 14, Z14) \
+	FIX(boff, xoff, 15, Z15)
+
+// STOREM(k, acc) stores token k's 16 results when k < mrows (R11).
+#define STOREM(k, acc) \
+	CMPQ R11, $k \
+	JLE  astored \
+	ADDQ R10, AX \
+	VMOVUPS acc, (AX)
+
+// func amxQ8R16(p *byte, ng int, xq *byte, ldx int, xdT *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
+TEXT ·amxQ8R16(SB), NOSPLIT, $0-88
+	MOVQ cfg+72(FP), AX
+	LDTILECFG_AX
+	MOVQ p+0(FP), DI
+	MOVQ ng+8(FP), R12
+	MOVQ ldx+24(FP), DX
+	MOVQ mrows+48(FP), R11
+	MOVQ c+56(FP), R13
+	MOVQ ldc+64(FP), R10
+	SHLQ $2, R10
+	MOVQ buf+80(FP), BX
+	MOVQ $64, CX
+
+agroup:
+	MOVQ xq+16(FP), SI
+	MOVQ xdT+32(FP), R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ nb+40(FP), R9
+	SUBQ $2, R9
+	JLT  atail
+
+apair:
+	// Blocks b and b+1 into T0 and T1, then each one's sums scaled into
+	// the accumulators while the other multiplies.
+	LOAD_T2_SI_DX
+	LOAD_T4_DI_CX
+	TILEZERO_T0
+	DP_T0_T2_T4
+	LOAD_T3_SI_DX_32
+	LOAD_T5_DI_CX_576
+	TILEZERO_T1
+	DP_T1_T3_T5
+	STORE_BX_CX_T0
+	VMOVUPS 512(DI), Z16
+	FIX16(0, 0)
+	STORE_BX_CX_1K_T1
+	VMOVUPS 1088(DI), Z16
+	FIX16(1024, 64)
+	ADDQ $64, SI
+	ADDQ $1152, DI
+	ADDQ $128, R8
+	SUBQ $2, R9
+	JGE  apair
+
+atail:
+	CMPQ R9, $-1
+	JNE  astore
+	LOAD_T2_SI_DX
+	LOAD_T4_DI_CX
+	TILEZERO_T0
+	DP_T0_T2_T4
+	STORE_BX_CX_T0
+	VMOVUPS 512(DI), Z16
+	FIX16(0, 0)
+	ADDQ $576, DI
+
+astore:
+	MOVQ R13, AX
+	VMOVUPS Z0, (AX)
+	STOREM(1, Z1)
+	STOREM(2, Z2)
+	STOREM(3, Z3)
+	STOREM(4, Z4)
+	STOREM(5, Z5)
+	STOREM(6, Z6)
+	STOREM(7, Z7)
+	STOREM(8, Z8)
+	STOREM(9, Z9)
+	STOREM(10, Z10)
+	STOREM(11, Z11)
+	STOREM(12, Z12)
+	STOREM(13, Z13)
+	STOREM(14, Z14)
+	STOREM(15, Z15)
+
+astored:
+	ADDQ $64, R13
+	DECQ R12
+	JNZ  agroup
+	TILERELEASE
+	VZEROUPPER
+	RET
+
+// func xgetbv0() (eax, edx uint32)
+TEXT ·xgetbv0(SB), NOSPLIT, $0-8
+	XORL CX, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET

@@ -1,0 +1,173 @@
+package kernels
+
+import "fmt"
+
+// The q8r16 layout: q8_0 weights re-laid for the 512-bit and tile kernels
+// (the avx512 and amx sets; Prepare uses it when the active set asks for
+// it, see kernelSet.packQ8). Rows go in groups of 16 (the last group
+// padded with zero rows); within a group, each block of 32 columns is
+//
+//	512 bytes of int8 values: 8 runs of 64 bytes, run kk holding for each
+//	    row n the four values 4kk..4kk+3 (byte 64kk + 4n + j is row n's
+//	    value 4kk+j), the order both VPDPBUSD (one 32-bit lane per row) and
+//	    the AMX tile multiply (a B tile in its four-byte "VNNI" order) read;
+//	64 bytes of scales: the 16 rows' f16 block scales widened to float32.
+//
+// A group's blocks follow each other, so a thread streams one run of
+// memory per 16 rows, and the copy is 576/544 of the file's size. Weight
+// (n, 32b+k) is scale*value exactly as in the file.
+const (
+	q8r16Rows       = 16
+	q8r16ValueBytes = 32 * q8r16Rows
+	q8r16BlockBytes = q8r16ValueBytes + 4*q8r16Rows
+)
+
+// repackQ8 re-lays a q8_0 matrix into q8r16 groups.
+func repackQ8(m *Matrix) *packedMatrix {
+	p := &packedMatrix{kind: packQ8R16, nb: m.Cols / QK8_0, stride: q8r16BlockBytes, groups: (m.Rows + q8r16Rows - 1) / q8r16Rows}
+	if m.Cols%QK8_0 != 0 {
+		p.err = fmt.Errorf("kernels: q8_0 matrix with %d columns: not a multiple of %d", m.Cols, QK8_0)
+		return p
+	}
+	p.data = make([]byte, p.groups*p.nb*q8r16BlockBytes)
+	for r := 0; r < m.Rows; r++ {
+		row := m.Row(r)
+		g, n := r/q8r16Rows, r%q8r16Rows
+		for b := 0; b < p.nb; b++ {
+			src := row[b*BlockQ8_0Bytes:]
+			dst := p.data[(g*p.nb+b)*q8r16BlockBytes:]
+			for k := 0; k < QK8_0; k++ {
+				dst[64*(k/4)+4*n+k%4] = src[2+k]
+			}
+			putF32(dst[q8r16ValueBytes+4*n:], f16At(src, 0))
+		}
+	}
+	return p
+}
+
+// q8r16Correction fills xc[b] = 128 * the sum of block b's int8 activations,
+// the term the VNNI kernel takes off (it multiplies the weights offset by
+// 128, as unsigned bytes, with the activations).
+func q8r16Correction(xc []int32, xq []byte) {
+	for b := range xc {
+		var s int32
+		for _, v := range xq[32*b : 32*b+32] {
+			s += int32(int8(v))
+		}
+		xc[b] = 128 * s
+	}
+}
+
+// q8r16Generic dots ng groups of 16 rows (nb blocks each, at p) with one
+// token (int8 xq, block scales xd; xc is the VNNI kernel's correction and
+// is not read here): out[16g+n] = sum over b of scale*xd[b]*sum(w*xq).
+func q8r16Generic(p []byte, ng int, xq []byte, xd []float32, xc []int32, nb int, out []float32) {
+	_ = xc
+	for g := 0; g < ng; g++ {
+		var acc [q8r16Rows]float32
+		for b := 0; b < nb; b++ {
+			blk := p[(g*nb+b)*q8r16BlockBytes : (g*nb+b+1)*q8r16BlockBytes]
+			x := xq[32*b : 32*b+32]
+			for n := 0; n < q8r16Rows; n++ {
+				var s int32
+				for k := 0; k < QK8_0; k++ {
+					s += int32(int8(blk[64*(k/4)+4*n+k%4])) * int32(int8(x[k]))
+				}
+				acc[n] += float32(s) * (f32le(blk[q8r16ValueBytes+4*n:]) * xd[b])
+			}
+		}
+		copy(out[q8r16Rows*g:q8r16Rows*(g+1)], acc[:])
+	}
+}
+
+// q8r16TileGeneric is the tile kernels' contract: ng groups of 16 rows
+// times the tokens m < mrows (at most 16) of one token tile, whose int8
+// activations are rows ldx bytes apart in xq and whose block scales are
+// transposed, xdT[16*b+m]: c[m*ldc+16g+n] = row 16g+n . token m.
+func q8r16TileGeneric(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int, c []float32, ldc int) {
+	xd := make([]float32, nb)
+	for m := 0; m < mrows; m++ {
+		for b := range xd {
+			xd[b] = xdT[q8r16Rows*b+m]
+		}
+		q8r16Generic(p, ng, xq[m*ldx:], xd, nil, nb, c[m*ldc:])
+	}
+}
+
+// tileQ8R16 computes rows [r0, r1) (r0 a multiple of 16) for tokens
+// [t0, t1) from a q8r16 matrix: with the set's tile kernel 16 tokens at a
+// time where it has one (t0 then a multiple of 16), else token by token;
+// a last group of fewer than 16 rows goes through a scratch row.
+func (m *mmJob) tileQ8R16(r0, r1, t0, t1 int) {
+	pk, ks := m.pk, m.ks
+	cols, rows, nb := m.w.Cols, m.w.Rows, pk.nb
+	gb := nb * q8r16BlockBytes
+	full := (min(r1, rows) - r0) / q8r16Rows // whole groups
+	g0 := r0 / q8r16Rows
+	if full > 0 {
+		pg := pk.data[g0*gb : (g0+full)*gb]
+		if m.xdT != nil {
+			for t := t0; t < t1; t += q8r16Rows {
+				ks.q8r16Tile(pg, full, m.xq[t*cols:], cols, m.xdT[t*nb:], nb, min(q8r16Rows, t1-t), m.dst[t*rows+r0:], rows)
+			}
+		} else if t1-t0 == 1 {
+			ks.q8r16(pg, full, m.xq[t0*cols:], m.xd[t0*nb:], m.xc[t0*nb:], nb, m.dst[t0*rows+r0:])
+		} else {
+			// Several tokens without tiles: one group at a time, so its
+			// weights stay in cache across the tokens.
+			for g := 0; g < full; g++ {
+				for t := t0; t < t1; t++ {
+					ks.q8r16(pg[g*gb:(g+1)*gb], 1, m.xq[t*cols:], m.xd[t*nb:], m.xc[t*nb:], nb, m.dst[t*rows+r0+q8r16Rows*g:])
+				}
+			}
+		}
+	}
+	if r := r0 + q8r16Rows*full; r < r1 {
+		var tmp [q8r16Rows * q8r16Rows]float32
+		g := pk.data[r/q8r16Rows*gb : (r/q8r16Rows+1)*gb]
+		for t := t0; t < t1; t++ {
+			if m.xdT != nil {
+				if (t-t0)%q8r16Rows == 0 {
+					ks.q8r16Tile(g, 1, m.xq[t*cols:], cols, m.xdT[t*nb:], nb, min(q8r16Rows, t1-t), tmp[:], q8r16Rows)
+				}
+				copy(m.dst[t*rows+r:t*rows+r1], tmp[(t-t0)%q8r16Rows*q8r16Rows:])
+				continue
+			}
+			ks.q8r16(g, 1, m.xq[t*cols:], m.xd[t*nb:], m.xc[t*nb:], nb, tmp[:])
+			copy(m.dst[t*rows+r:t*rows+r1], tmp[:])
+		}
+	}
+}
+
+// tileMinTokens is the fewest tokens MatMul gives the tile kernel; fewer
+// go token by token (a tile costs the same for 1 token as for 16).
+const tileMinTokens = 4
+
+// transposeTileScales lays the block scales of nTok tokens (xd[t*nb+b])
+// out per 16-token tile, xdT[16*(T*nb+b)+m] for token 16T+m, with zeros
+// for the padding tokens of the last tile.
+func transposeTileScales(xdT, xd []float32, nTok, nb int) {
+	for T := 0; T*q8r16Rows < nTok; T++ {
+		tile := xdT[T*q8r16Rows*nb : (T+1)*q8r16Rows*nb]
+		for m := 0; m < q8r16Rows; m++ {
+			t := T*q8r16Rows + m
+			for b := 0; b < nb; b++ {
+				v := float32(0)
+				if t < nTok {
+					v = xd[t*nb+b]
+				}
+				tile[q8r16Rows*b+m] = v
+			}
+		}
+	}
+}
+
+// Q8_0MatrixBytes is the size of the layout the active set's matrix
+// kernels read for a rows x cols q8_0 matrix: the file's blocks, or the
+// q8r16 copy (rows padded to 16, scales widened to float32).
+func Q8_0MatrixBytes(rows, cols int) int {
+	if !cur().packQ8 {
+		return rows * (cols / QK8_0) * BlockQ8_0Bytes
+	}
+	return (rows + q8r16Rows - 1) / q8r16Rows * (cols / QK8_0) * q8r16BlockBytes
+}
