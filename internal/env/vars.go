@@ -208,25 +208,6 @@ var (
 		Doc:     "Directory (missing or empty) where TestDockerfileInDebootstrapRoot builds its Debian 12 root, kept afterwards for inspection.",
 	})
 
-	// RootfsTest turns on the Dockerfile's run in a debootstrap root.
-	RootfsTest = boolean(Var{
-		Name:    "FAK_ROOTFS_TEST",
-		Scope:   Test,
-		Default: "off: the test skips",
-		ReadBy:  []string{"deploy"},
-		Doc: "1 runs deploy's TestDockerfileInDebootstrapRoot: a clean Debian 12 root made with debootstrap (as root; `apt-get install debootstrap`), " +
-			"every RUN step of the Dockerfile in it through chroot, then the entrypoint's build and a short node bench; tens of minutes and a few GB.",
-	})
-
-	// RootfsDir keeps the debootstrap root of that test.
-	RootfsDir = path(Var{
-		Name:    "FAK_ROOTFS_DIR",
-		Scope:   Test,
-		Default: "a temporary directory, removed afterwards",
-		ReadBy:  []string{"deploy"},
-		Doc:     "Directory (missing or empty) where TestDockerfileInDebootstrapRoot builds its Debian 12 root, kept afterwards for inspection.",
-	})
-
 	// SynthMarginPreset asks the margin test to measure another preset.
 	SynthMarginPreset = str(Var{
 		Name:    "FAK_SYNTH_MARGIN_PRESET",
@@ -256,16 +237,6 @@ var (
 		Default: "off",
 		ReadBy:  []string{"scripts/setup.d/30-openvino.sh"},
 		Doc:     "1 makes `make setup` skip installing OpenVINO; the openvino backend then reports itself unavailable.",
-	})
-
-	// BuildCache is where the container keeps its Go build caches.
-	BuildCache = doc(Var{
-		Name:    "FAK_BUILD_CACHE",
-		Scope:   Script,
-		Default: "/cache (the image's volume; the Dockerfile sets it)",
-		ReadBy:  []string{"scripts/container_entrypoint.sh"},
-		Doc: "Directory under which the container's entrypoint keeps one Go build cache per CPU kind, `<dir>/<cpu fingerprint>/go-build`, " +
-			"so a volume shared by nodes of several CPU kinds never hands one kind's -march=native objects to another.",
 	})
 
 	// BuildCache is where the container keeps its Go build caches.
