@@ -108,6 +108,16 @@ func TestDockerfileInDebootstrapRoot(t *testing.T) {
 	// the basic devices.
 	require.NoError(t, copyFile("/etc/resolv.conf", filepath.Join(b.root, "etc", "resolv.conf"), 0o644))
 	require.NoError(t, b.devices())
+	// This machine reaches the package registries through a TLS-inspecting
+	// egress proxy whose CA is installed locally; a Docker build here would
+	// need it too. Debian's ca-certificates (the first RUN step installs it)
+	// adds /usr/local/share/ca-certificates/*.crt to the system bundle.
+	locals, err := filepath.Glob("/usr/local/share/ca-certificates/*.crt")
+	require.NoError(t, err)
+	for _, c := range locals {
+		require.NoError(t, copyFile(c, filepath.Join(b.root, c), 0o644))
+		b.logf("this machine's CA %s copied into the root", c)
+	}
 	// The Debian image's apt sources (bookworm, -updates, -security, as a
 	// deb822 file) instead of debootstrap's one line, taken from this
 	// machine, whose sources are a Debian 12 image's.
