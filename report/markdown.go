@@ -206,6 +206,9 @@ func Table(reports []*Report) string {
 	for _, line := range strings.SplitAfter(table, "\n") {
 		b.WriteString(strings.TrimPrefix(line, "  "))
 	}
+	if l := WithheldTTFT(reports); l != "" {
+		fmt.Fprintln(&b, l)
+	}
 	for _, r := range reports {
 		if r != nil && r.Status == StatusSkipped {
 			fmt.Fprintf(&b, "skipped %s: %s\n", r.Backend, r.SkipReason)
@@ -243,6 +246,7 @@ func Markdown(reports []*Report) string {
 	b.WriteString("## Side by side\n\n")
 	b.WriteString(SideBySide(Columns(reports), HeadlineColumns(reports)))
 	b.WriteString("\n")
+	b.WriteString(PhaseNotes(reports))
 
 	b.WriteString(Checks(reports))
 	b.WriteString(Skipped(reports))

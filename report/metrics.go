@@ -214,6 +214,7 @@ func Metrics(reports []*Report) []Metric {
 				return 0, false
 			}))
 	}
+	ms = append(ms, phaseMetrics(reports)...)
 	ms = append(ms, optionalMetric("peak_rss_mb", "peak RSS MB", Lower, num(func(r *Report) float64 { return r.PeakRSSMB })))
 
 	// Drop optional rows no report carries.

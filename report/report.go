@@ -26,6 +26,8 @@ type ColdPrefill struct {
 	SamplesMS     []float64 `json:"samples_ms,omitempty"`
 	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
 	Stats         *Stats    `json:"stats,omitempty"`
+	// TTFTPercentilesMS summarizes TTFTSamplesMS (PercentileRule).
+	TTFTPercentilesMS *Dist `json:"ttft_percentiles_ms,omitempty"`
 	// Native evidence (cache_evidence says where it comes from): the
 	// positions the engine's own cache held on a fresh session before its
 	// first call (0 for a provably cold one) and after EnsurePrefix.
@@ -45,6 +47,14 @@ type Decode struct {
 	RooflineTPS     float64   `json:"roofline_tps,omitempty"`
 	RooflineFrac    float64   `json:"roofline_fraction,omitempty"`
 	WeightBytesRead int64     `json:"weight_bytes_per_token,omitempty"`
+	// InterTokenSamplesMS are the inter-token latencies of every kept
+	// repetition, one list per repetition: token i's is the time from the
+	// return of the call that delivered token i-1 (the decode's start for
+	// the first) to the return of the call that delivered it, each token
+	// asked for with its own Decode(1) as a streaming client receives it.
+	// InterTokenMS summarizes them all (PercentileRule).
+	InterTokenSamplesMS [][]float64 `json:"inter_token_samples_ms,omitempty"`
+	InterTokenMS        *Dist       `json:"inter_token_ms,omitempty"`
 }
 
 // EditedStable proves a changed stable segment is a precise cache miss (the
@@ -66,6 +76,8 @@ type EditedStable struct {
 	// median); Stats summarizes SamplesMS, as cold_full_prefill's does.
 	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
 	Stats         *Stats    `json:"stats,omitempty"`
+	// TTFTPercentilesMS summarizes TTFTSamplesMS (PercentileRule).
+	TTFTPercentilesMS *Dist `json:"ttft_percentiles_ms,omitempty"`
 	// Logits compares the warm output's logits with the cold run's; Power
 	// is the comparison that must differ (cold on the edited prefix against
 	// cold on the stable one) for output_equals_cold to mean anything.
@@ -144,6 +156,8 @@ type WarmChanged struct {
 	SamplesMS       []float64 `json:"samples_ms,omitempty"`
 	TTFTSamplesMS   []float64 `json:"ttft_samples_ms,omitempty"`
 	FirstDivergence int       `json:"first_divergence"`
+	// TTFTPercentilesMS summarizes TTFTSamplesMS (PercentileRule).
+	TTFTPercentilesMS *Dist `json:"ttft_percentiles_ms,omitempty"`
 	// Logits compares the warm output's logits with the cold run's; Power
 	// is the comparison that must differ (cold on the stable prefix one
 	// token short against cold on the whole prefix) for output_equals_cold
@@ -163,6 +177,8 @@ type WarmSame struct {
 	// Extras.
 	SamplesMS     []float64 `json:"samples_ms,omitempty"`
 	TTFTSamplesMS []float64 `json:"ttft_samples_ms,omitempty"`
+	// TTFTPercentilesMS summarizes TTFTSamplesMS (PercentileRule).
+	TTFTPercentilesMS *Dist `json:"ttft_percentiles_ms,omitempty"`
 	// Native evidence (cache_evidence says where it comes from): the
 	// positions the engine's own cache holds after the warm EnsurePrefix,
 	// and held when it began (the suffix dropped: equal to cached_tokens).
@@ -264,6 +280,12 @@ type Extras struct {
 	Schedule   *Schedule    `json:"schedule,omitempty"`
 	BatchCurve []BatchPoint `json:"batch_curve,omitempty"`
 	PeakRSSMB  float64      `json:"peak_rss_mb,omitempty"`
+	// Memory is the resident memory per phase and the KV cache check;
+	// GoRuntime the Go runtime's facts for a backend that computes on the
+	// Go heap (the in-repo kernel). Both come from the process that ran
+	// the backend.
+	Memory    *Memory    `json:"memory,omitempty"`
+	GoRuntime *GoRuntime `json:"go_runtime,omitempty"`
 	// Comparison with the tuned references of the same run (kernel rows):
 	// VsReference is the ratio to the best reference per metric (keyed by
 	// metric, e.g. "decode.tokens_per_sec"), BestReference names that
