@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,60 +78,12 @@ type Measurement struct {
 	Samples     []float64 `json:"samples,omitempty"`
 }
 
-// samplesFor maps a metric key to the raw samples behind its median.
-func samplesFor(r *report.Report, key string) []float64 {
-	switch key {
-	case "cold_full_prefill.ms":
-		return r.ColdFullPrefill.SamplesMS
-	case "cold_full_prefill.ttft_ms":
-		return r.ColdFullPrefill.TTFTSamplesMS
-	case "cold_full_prefill.prompt_tps":
-		return rate(r.ColdFullPrefill.Tokens, r.ColdFullPrefill.SamplesMS)
-	case "warm_same_prefix.ms":
-		return r.WarmSamePrefix.SamplesMS
-	case "warm_same_prefix.ttft_ms":
-		return r.WarmSamePrefix.TTFTSamplesMS
-	case "warm_changed_suffix.ms":
-		return r.WarmChangedSuffix.SamplesMS
-	case "warm_changed_suffix.ttft_ms":
-		return r.WarmChangedSuffix.TTFTSamplesMS
-	case "edited_stable_segment.ms":
-		return r.EditedStable.SamplesMS
-	case "edited_stable_segment.ttft_ms":
-		return r.EditedStable.TTFTSamplesMS
-	case "decode.tokens_per_sec":
-		return r.Decode.SamplesTPS
-	}
-	if n, ok := strings.CutPrefix(key, "suffix_ttft_curve."); ok {
-		for _, p := range r.SuffixTTFTCurve {
-			if strconv.Itoa(p.SuffixTokens) == n {
-				return p.SamplesMS
-			}
-		}
-	}
-	if n, ok := strings.CutPrefix(key, "batch_curve."); ok {
-		for _, p := range r.BatchCurve {
-			if strconv.Itoa(p.Batch) == n {
-				return p.SamplesTPS
-			}
-		}
-	}
-	return nil
-}
+// samplesFor maps a metric key to the raw samples behind its figure
+// (report.Samples).
+func samplesFor(r *report.Report, key string) []float64 { return report.Samples(r, key) }
 
 // rate turns millisecond samples of a fixed token count into tokens/s.
-func rate(tokens int, ms []float64) []float64 {
-	if tokens <= 0 || len(ms) == 0 {
-		return nil
-	}
-	out := make([]float64, 0, len(ms))
-	for _, v := range ms {
-		if v > 0 {
-			out = append(out, float64(tokens)/(v/1000))
-		}
-	}
-	return out
-}
+func rate(tokens int, ms []float64) []float64 { return report.Rates(tokens, ms) }
 
 // Measurements flattens reports into one record per measured figure.
 // Skipped rows contribute nothing.
@@ -194,6 +147,15 @@ type benchLine struct {
 	values []float64
 	rate   string // optional second unit, e.g. "tok/s", same length as values
 	rates  []float64
+	// more are further units, each with one value per line (the decode's
+	// inter-token percentiles per repetition); a unit is written only when
+	// it has a value for every line.
+	more []extraUnit
+}
+
+type extraUnit struct {
+	unit   string
+	values []float64
 }
 
 // benchName makes a metric key a benchmark name: "warm_changed_suffix.ttft_ms"
@@ -250,6 +212,11 @@ func WriteBenchstat(w io.Writer, reports []*report.Report) error {
 				fmt.Fprintf(&buf, "Benchmark%s/backend=%s%s\t1\t%.0f %s", l.name, r.Backend, procs, v, l.unit)
 				if l.rate != "" && i < len(l.rates) {
 					fmt.Fprintf(&buf, "\t%.3f %s", l.rates[i], l.rate)
+				}
+				for _, u := range l.more {
+					if len(u.values) == len(l.values) {
+						fmt.Fprintf(&buf, "\t%.0f %s", u.values[i], u.unit)
+					}
 				}
 				buf.WriteString("\n")
 			}
@@ -308,6 +275,7 @@ func benchLines(r *report.Report) []benchLine {
 				l.rates = append(l.rates, v)
 			}
 		}
+		l.more = interTokenUnits(r.Decode.InterTokenSamplesMS, len(l.values))
 		out = append(out, l)
 	}
 	curve := append([]report.SuffixTTFT(nil), r.SuffixTTFTCurve...)
@@ -329,6 +297,29 @@ func benchLines(r *report.Report) []benchLine {
 		if len(l.values) > 0 {
 			out = append(out, l)
 		}
+	}
+	return out
+}
+
+// interTokenUnits are the decode line's extra units: per kept repetition,
+// its inter-token latency's p50, p90, p99 and maximum in ns, each only
+// when every one of the lines' repetitions states it (report.PerRep), so
+// benchstat compares the tail across runs.
+func interTokenUnits(reps [][]float64, lines int) []extraUnit {
+	if len(reps) != lines || lines == 0 {
+		return nil
+	}
+	var out []extraUnit
+	for _, p := range append(slices.Clone(report.Percentiles), 100) {
+		vals := report.PerRep(reps, p)
+		if len(vals) != lines {
+			continue
+		}
+		name := fmt.Sprintf("p%d-itl-ns", p)
+		if p == 100 {
+			name = "max-itl-ns"
+		}
+		out = append(out, extraUnit{unit: name, values: msToNs(vals)})
 	}
 	return out
 }

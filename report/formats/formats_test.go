@@ -30,6 +30,16 @@ func row(backend, kind string, scale float64) *report.Report {
 	r.RowKind, r.Status, r.Threads, r.Repetitions = kind, report.StatusOK, 2, 3
 	r.ModelDigest, r.TokenDigest = "sha256:m", "sha256:t"
 	r.Host = &report.Host{Arch: "amd64", CPUModel: "Test CPU"}
+	// Three repetitions of 16 inter-token latencies, one per decode sample:
+	// enough for each repetition's p50 and p90, not its p99.
+	for k := range 3 {
+		var itl []float64
+		for i := range 16 {
+			itl = append(itl, scale*(5+0.1*float64(i)+float64(k)))
+		}
+		r.Decode.InterTokenSamplesMS = append(r.Decode.InterTokenSamplesMS, itl)
+	}
+	r.Decode.InterTokenMS = report.NewDist(report.Pooled(r.Decode.InterTokenSamplesMS))
 	return r
 }
 
@@ -93,6 +103,18 @@ func TestBenchstatFormat(t *testing.T) {
 	assert.Equal(t, 6, strings.Count(out, "BenchmarkColdPrefill/"))
 	assert.Contains(t, out, "BenchmarkDecode/backend=llamacpp-2\t1\t5000000 ns/op\t200.000 tok/s")
 	assert.NotContains(t, out, "openvino")
+	// The decode lines carry each repetition's inter-token percentiles as
+	// extra units: p50 of 5.0..6.5 ms is 5.75 ms, p90 6.35 ms, the maximum
+	// 6.5 ms; a p99 needs 100 tokens per repetition and is left out.
+	assert.Contains(t, out, "BenchmarkDecode/backend=llamacpp-2\t1\t5263158 ns/op\t190.000 tok/s\t5750000 p50-itl-ns\t6350000 p90-itl-ns\t6500000 max-itl-ns\n")
+	assert.NotContains(t, out, "p99-itl-ns")
+
+	// Without kept inter-token latencies the decode line is as before.
+	bare := rows(1)[1]
+	bare.Decode.InterTokenSamplesMS = nil
+	b.Reset()
+	require.NoError(t, WriteBenchstat(&b, []*report.Report{bare}))
+	assert.Contains(t, b.String(), "BenchmarkDecode/backend=llamacpp-2\t1\t5263158 ns/op\t190.000 tok/s\n")
 
 	err := WriteBenchstat(&bytes.Buffer{}, rows(1)[2:])
 	require.Error(t, err, "only skipped rows: nothing to write")
@@ -117,6 +139,8 @@ func TestBenchstatComparesTwoRuns(t *testing.T) {
 	assert.Contains(t, s, "ColdPrefill/backend=gokernel")
 	assert.Contains(t, s, "tok/s")
 	assert.Contains(t, s, "+100.00%", "cold prefill time doubled")
+	assert.Contains(t, s, "p50-itl-sec", "benchstat compares the inter-token percentiles (scaling ns to sec)")
+	assert.Contains(t, s, "max-itl-sec")
 }
 
 func TestWriteDispatch(t *testing.T) {
