@@ -351,6 +351,7 @@ func CompareMarkdown(runs []RunSet) string {
 	b.WriteString("## Side by side\n\n")
 	b.WriteString(SideBySide(cols, derived))
 	b.WriteString("\n")
+	b.WriteString(ChangesMarkdown(runs))
 	b.WriteString(Checks(all))
 	b.WriteString(Skipped(all))
 	b.WriteString(Reproducibility(cols))
