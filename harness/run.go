@@ -45,6 +45,11 @@ type Config struct {
 	// warm and a cold run of the same input that still counts as the same
 	// computation (adapters.Entry.LogitTolerance; 0: DefaultLogitTolerance).
 	LogitTolerance float64
+	// GoRuntime records the Go runtime's facts in the report
+	// (report.GoRuntime: GC cycles, pauses and heap allocation per phase,
+	// and whether the decode's outliers coincide with a GC cycle): set it
+	// for a backend that computes on the Go heap, the in-repo kernel.
+	GoRuntime bool
 	// Base, when set, is the row as its caller knows it before anything
 	// runs (bench: row kind and label, model spec and digest, command,
 	// threads): the report starts as a copy of it, and the harness fills
@@ -81,6 +86,9 @@ type runner struct {
 	decodeTPS     float64
 
 	ev evidence // the engine's own cache, against the session's claims (evidence.go)
+
+	mem *report.Memory // resident memory per phase (phases.go); nil when unreadable
+	gop *goProbe       // the Go runtime's counters (Config.GoRuntime)
 }
 
 // Run measures every scenario of the report contract (docs/methodology.md)
@@ -116,6 +124,7 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 		r.cfg.CancelAfterTokens = 3
 	}
 	r.rep = r.newReport()
+	r.startPhases()
 
 	// fail ends the run before section from: it and every later section
 	// did not run, and the row is interrupted when the context ended.
@@ -130,6 +139,7 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 			r.notRun(step, why)
 		}
 		r.rep.Notes = append(r.rep.Notes, "run aborted: "+err.Error())
+		r.finishPhases()
 		r.rep.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 		return r.rep, err
 	}
@@ -165,6 +175,7 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 	}
 	r.progress("done", len(sections))
 	r.checkTimings()
+	r.finishPhases()
 
 	r.rep.Status = report.StatusOK
 	if r.failed > 0 || r.errored > 0 {
@@ -386,6 +397,7 @@ func (r *runner) coldFullPrefill() error {
 			return fmt.Errorf("NewSession: %w", err)
 		}
 		r.nativeFresh("cold_full_prefill", s, i)
+		g0 := r.gcSnap(i >= r.warm)
 		t0 := time.Now()
 		pr, err := s.EnsurePrefix(r.ctx, r.stable())
 		tPrefix := time.Since(t0)
@@ -400,6 +412,7 @@ func (r *runner) coldFullPrefill() error {
 			r.closeSession(s)
 			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
 		}
+		r.gcPrefill(g0, n+len(r.sc.Suffix))
 		if (pr.ComputedTokens != n || pr.ReusedTokens != 0) && !notCold {
 			notCold = true
 			r.failCheck("cold_full_prefill: a fresh session reused %d and computed %d of %d prefix tokens: its cache was not provably empty",
@@ -423,12 +436,13 @@ func (r *runner) coldFullPrefill() error {
 	}
 	med := Median(prefixMS)
 	r.rep.ColdFullPrefill = report.ColdPrefill{
-		Tokens:        n,
-		MS:            med,
-		TTFTMS:        Median(ttftMS),
-		SamplesMS:     prefixMS,
-		TTFTSamplesMS: ttftMS,
-		Stats:         Summarize(prefixMS),
+		Tokens:            n,
+		MS:                med,
+		TTFTMS:            Median(ttftMS),
+		SamplesMS:         prefixMS,
+		TTFTSamplesMS:     ttftMS,
+		Stats:             Summarize(prefixMS),
+		TTFTPercentilesMS: report.NewDist(ttftMS),
 	}
 	if med > 0 {
 		r.rep.ColdFullPrefill.PromptTPS = float64(n) / (med / 1000)
@@ -491,6 +505,7 @@ func (r *runner) warmSamePrefix() error {
 		SamplesMS:     prefixMS,
 		TTFTSamplesMS: ttftMS,
 	}
+	r.rep.WarmSamePrefix.TTFTPercentilesMS = report.NewDist(ttftMS)
 	if last.ReusedTokens < n {
 		r.note("warm_same_prefix: the resident prefix was not fully reused: %d of %d tokens reused, %d recomputed", last.ReusedTokens, n, last.ComputedTokens)
 	}
@@ -543,16 +558,17 @@ func (r *runner) warmChangedSuffix() error {
 		r.note("warm_changed_suffix: the backend reported %d suffix tokens for a suffix of %d", sr.SuffixTokens, len(r.sc.ChangedSuffix))
 	}
 	r.rep.WarmChangedSuffix = report.WarmChanged{
-		CachedTokens:     pr.ReusedTokens,
-		SuffixTokens:     sr.SuffixTokens,
-		MS:               Median(sufMS),
-		TTFTMS:           Median(ttftMS),
-		OutputEqualsCold: checked.OutputEqualsCold,
-		SamplesMS:        sufMS,
-		TTFTSamplesMS:    ttftMS,
-		FirstDivergence:  checked.FirstDivergence,
-		Logits:           checked.Logits,
-		Power:            checked.Power,
+		CachedTokens:      pr.ReusedTokens,
+		SuffixTokens:      sr.SuffixTokens,
+		MS:                Median(sufMS),
+		TTFTMS:            Median(ttftMS),
+		OutputEqualsCold:  checked.OutputEqualsCold,
+		SamplesMS:         sufMS,
+		TTFTSamplesMS:     ttftMS,
+		TTFTPercentilesMS: report.NewDist(ttftMS),
+		FirstDivergence:   checked.FirstDivergence,
+		Logits:            checked.Logits,
+		Power:             checked.Power,
 	}
 	return nil
 }
@@ -611,7 +627,7 @@ func (r *runner) editedStable() error {
 	r.judgeEdited(&sec)
 	sec.ReusedTokens, sec.ComputedTokens = pr.ReusedTokens, pr.ComputedTokens
 	sec.MS, sec.TTFTMS, sec.SamplesMS = Median(prefixMS), Median(ttftMS), prefixMS
-	sec.TTFTSamplesMS, sec.Stats = ttftMS, Summarize(prefixMS)
+	sec.TTFTSamplesMS, sec.Stats, sec.TTFTPercentilesMS = ttftMS, Summarize(prefixMS), report.NewDist(ttftMS)
 	if pr.ComputedTokens > 0 && r.coldPerMS > 0 {
 		r.note("edited_stable_segment: recomputed %d tokens in %.3f ms (%.4f ms/token; cold prefill %.4f ms/token)",
 			pr.ComputedTokens, sec.MS, sec.MS/float64(pr.ComputedTokens), r.coldPerMS)
@@ -632,36 +648,48 @@ func (r *runner) editedStable() error {
 }
 
 func (r *runner) decode() error {
+	r.beforeDecodeSession()
+	g0 := r.gcSnap(true)
 	s, err := r.b.NewSession(r.ctx)
 	if err != nil {
 		return fmt.Errorf("NewSession: %w", err)
 	}
+	r.gcSessionOpen(g0)
 	defer r.closeSession(s)
 	var tps []float64
+	var itl [][]float64
 	var ref []transport.Token
 	for i := range r.iterations() {
 		r.repYield(i)
 		if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
 			return err
 		}
-		t0 := time.Now()
-		dec, err := s.Decode(r.ctx, r.sc.MaxDecode)
-		el := time.Since(t0)
-		if err != nil {
-			return fmt.Errorf("Decode(%d): %w", r.sc.MaxDecode, err)
+		if i == 0 {
+			r.afterDecodePrefill()
 		}
-		if len(dec.Tokens) != r.sc.MaxDecode {
-			return fmt.Errorf("Decode(%d) returned %d tokens", r.sc.MaxDecode, len(dec.Tokens))
+		kept := i >= r.warm
+		g0 := r.gcSnap(kept)
+		toks, at, err := r.decodeTokens(s, r.sc.MaxDecode)
+		if err != nil {
+			return err
 		}
 		if ref == nil {
-			ref = dec.Tokens
-		} else if d := contract.Divergence(dec.Tokens, ref); d >= 0 {
+			ref = toks
+		} else if d := contract.Divergence(toks, ref); d >= 0 {
 			r.note("decode: repetition %d differs from repetition 0 at token %d (non-deterministic decode)", i, d)
 		}
-		if i >= r.warm && el > 0 {
-			tps = append(tps, float64(len(dec.Tokens))/el.Seconds())
+		el := at[len(at)-1].Sub(at[0])
+		if kept && el > 0 {
+			tps = append(tps, float64(len(toks))/el.Seconds())
+			gaps := make([]float64, len(toks))
+			for k := range gaps {
+				gaps[k] = ms(at[k+1].Sub(at[k]))
+			}
+			itl = append(itl, gaps)
+			r.gcDecode(g0, at)
 		}
 	}
+	r.afterDecode(len(r.sc.Stable) + len(r.sc.Suffix) + r.sc.MaxDecode)
 	if r.coldBase != nil {
 		if d := contract.Divergence(ref[:r.sc.CompareSteps], r.coldBase[1:]); d >= 0 {
 			r.note("decode: the decoded tokens differ from the cold reference at step %d", d)
@@ -669,14 +697,39 @@ func (r *runner) decode() error {
 	}
 	r.decodeTPS = Median(tps)
 	r.rep.Decode = report.Decode{
-		OutputTokens:    r.sc.MaxDecode,
-		TokensPerSec:    r.decodeTPS,
-		ContextTokens:   len(r.sc.Stable) + len(r.sc.Suffix),
-		SamplesTPS:      tps,
-		Stats:           Summarize(tps),
-		WeightBytesRead: r.info.WeightBytes,
+		OutputTokens:        r.sc.MaxDecode,
+		TokensPerSec:        r.decodeTPS,
+		ContextTokens:       len(r.sc.Stable) + len(r.sc.Suffix),
+		SamplesTPS:          tps,
+		Stats:               Summarize(tps),
+		WeightBytesRead:     r.info.WeightBytes,
+		InterTokenSamplesMS: itl,
+		InterTokenMS:        report.NewDist(report.Pooled(itl)),
 	}
 	return nil
+}
+
+// decodeTokens decodes n tokens one Decode(1) call at a time, as a
+// streaming client receives them, and returns them with the time each
+// call returned; at[0] is the decode's start, so token i took
+// at[i+1]-at[i].
+func (r *runner) decodeTokens(s transport.Session, n int) ([]transport.Token, []time.Time, error) {
+	toks := make([]transport.Token, 0, n)
+	at := make([]time.Time, 1, n+1)
+	at[0] = time.Now()
+	for len(toks) < n {
+		dec, err := s.Decode(r.ctx, 1)
+		now := time.Now()
+		if err != nil {
+			return nil, nil, fmt.Errorf("Decode(1) for token %d of %d: %w", len(toks)+1, n, err)
+		}
+		if len(dec.Tokens) != 1 {
+			return nil, nil, fmt.Errorf("Decode(1) for token %d of %d returned %d tokens", len(toks)+1, n, len(dec.Tokens))
+		}
+		toks = append(toks, dec.Tokens[0])
+		at = append(at, now)
+	}
+	return toks, at, nil
 }
 
 func (r *runner) suffixCurve() error {
