@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/fakbench/fakbench/harness/artifact"
+	"github.com/fakbench/fakbench/report"
 )
 
 // ReplayFilePrefix starts the name of a backend's replay file.
@@ -82,6 +83,23 @@ func (f *ReplayFile) Describe(w io.Writer, name string) {
 		return
 	}
 	s := f.Result.Summary
-	fmt.Fprintf(w, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s\n",
-		name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS)
+	fmt.Fprintf(w, "%-10s %2d turns  TTFT total %9.1f ms  median %8.1f ms  warm median %8.1f ms  hit rate %.3f  decode %7.1f tok/s%s\n",
+		name, s.Turns, s.TTFTTotalMS, s.TTFTMedianMS, s.WarmTTFTMedianMS, s.HitRate, s.DecodeTPS, itlText(s.InterTokenMS))
+}
+
+// itlText is the inter-token latency's percentiles for the summary line
+// ("  ITL p50 1.20 p90 1.31 p99 n=40 < 100 ms"), "" without any.
+func itlText(d *report.Dist) string {
+	if d == nil {
+		return ""
+	}
+	out := "  ITL"
+	for _, p := range report.Percentiles {
+		if v, ok := d.Get(p); ok {
+			out += fmt.Sprintf(" p%d %.3f", p, v)
+		} else {
+			out += fmt.Sprintf(" p%d %s", p, d.Shortfall(p))
+		}
+	}
+	return out + fmt.Sprintf(" max %.3f ms", d.Max)
 }

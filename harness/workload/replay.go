@@ -11,6 +11,7 @@ import (
 
 	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -80,6 +81,10 @@ type TurnResult struct {
 	TTFTSamplesMS    []float64 `json:"ttft_samples_ms"`
 	PrefixSamplesMS  []float64 `json:"prefix_samples_ms"`
 	DecodeSamplesTPS []float64 `json:"decode_samples_tps,omitempty"`
+	// InterTokenSamplesMS are the turn's inter-token latencies, one list
+	// per pass: each decoded token asked for with its own Decode(1), as a
+	// streaming client receives it, its latency the time the call reports.
+	InterTokenSamplesMS [][]float64 `json:"inter_token_samples_ms,omitempty"`
 }
 
 // Summary aggregates a replay.
@@ -101,6 +106,11 @@ type Summary struct {
 	// WallMS is the median wall time of one pass.
 	WallMS        float64   `json:"wall_ms"`
 	WallSamplesMS []float64 `json:"wall_samples_ms"`
+	// InterTokenMS summarizes every turn's inter-token latencies over
+	// every pass, and TTFTPercentilesMS every turn's TTFT samples
+	// (report.PercentileRule).
+	InterTokenMS      *report.Dist `json:"inter_token_ms,omitempty"`
+	TTFTPercentilesMS *report.Dist `json:"ttft_percentiles_ms,omitempty"`
 }
 
 // ReplayResult is the outcome of Replay. The CLI adds the run's identity
@@ -221,16 +231,14 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 				tr.TTFTSamplesMS = append(tr.TTFTSamplesMS, ttft)
 				suffixMS[i] = append(suffixMS[i], ms(sr.TTFT))
 				if n := t.CompletionTokens - 1; n > 0 {
-					dr, err := s.Decode(ctx, n)
+					itl, elapsed, err := streamDecode(ctx, s, n)
 					if err != nil {
-						return fmt.Errorf("turn %d Decode(%d): %w", i, n, err)
-					}
-					if len(dr.Tokens) != n || dr.Elapsed <= 0 {
-						return fmt.Errorf("turn %d Decode(%d) returned %d tokens in %v", i, n, len(dr.Tokens), dr.Elapsed)
+						return fmt.Errorf("turn %d: %w", i, err)
 					}
 					tr.DecodedTokens = n
-					tr.DecodeSamplesTPS = append(tr.DecodeSamplesTPS, float64(n)/dr.Elapsed.Seconds())
-					decodeMS[i] = append(decodeMS[i], ms(dr.Elapsed))
+					tr.DecodeSamplesTPS = append(tr.DecodeSamplesTPS, float64(n)/elapsed.Seconds())
+					tr.InterTokenSamplesMS = append(tr.InterTokenSamplesMS, itl)
+					decodeMS[i] = append(decodeMS[i], ms(elapsed))
 				}
 			}
 			return nil
@@ -241,7 +249,7 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 		res.Summary.WallSamplesMS = append(res.Summary.WallSamplesMS, ms(time.Since(start)))
 	}
 
-	var turnTTFT, warmTTFT []float64
+	var turnTTFT, warmTTFT, allTTFT, allITL []float64
 	var decTok int
 	var decMS float64
 	for i := range res.Turns {
@@ -258,6 +266,8 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 			decMS += harness.Median(decodeMS[i])
 		}
 		turnTTFT = append(turnTTFT, tr.TTFTMS)
+		allTTFT = append(allTTFT, tr.TTFTSamplesMS...)
+		allITL = append(allITL, report.Pooled(tr.InterTokenSamplesMS)...)
 		if tr.Warm {
 			warmTTFT = append(warmTTFT, tr.TTFTMS)
 		}
@@ -275,7 +285,31 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 		res.Summary.DecodeTPS = float64(decTok) / (decMS / 1000)
 	}
 	res.Summary.WallMS = harness.Median(res.Summary.WallSamplesMS)
+	res.Summary.InterTokenMS = report.NewDist(allITL)
+	res.Summary.TTFTPercentilesMS = report.NewDist(allTTFT)
 	return res, nil
+}
+
+// streamDecode decodes n tokens one Decode(1) call at a time, as a
+// streaming client receives them, and returns each token's latency (ms)
+// and the whole decode's time. Like the turn's other timings, a token's
+// latency is the time its call reports (DecodeResult.Elapsed): from the
+// call to the token's return, the harness doing nothing in between.
+func streamDecode(ctx context.Context, s transport.Session, n int) ([]float64, time.Duration, error) {
+	itl := make([]float64, 0, n)
+	var total time.Duration
+	for len(itl) < n {
+		dr, err := s.Decode(ctx, 1)
+		if err != nil {
+			return nil, 0, fmt.Errorf("Decode(1) for token %d of %d: %w", len(itl)+1, n, err)
+		}
+		if len(dr.Tokens) != 1 || dr.Elapsed <= 0 {
+			return nil, 0, fmt.Errorf("Decode(1) for token %d of %d returned %d tokens in %v", len(itl)+1, n, len(dr.Tokens), dr.Elapsed)
+		}
+		itl = append(itl, ms(dr.Elapsed))
+		total += dr.Elapsed
+	}
+	return itl, total, nil
 }
 
 func warmup(ctx context.Context, open SessionOpener, t Turn, toks []transport.Token) error {

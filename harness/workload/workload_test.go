@@ -366,6 +366,24 @@ func TestReplayOnFakeSession(t *testing.T) {
 	assert.InDelta(t, 1000, res.Summary.DecodeTPS, 1e-6)
 	assert.Len(t, res.Summary.WallSamplesMS, 2)
 	assert.True(t, strings.HasPrefix(res.TokenDigest, "sha256:"))
+
+	// Every decoded token's latency is kept, per pass: the fake reports
+	// 1 ms per token.
+	assert.Equal(t, [][]float64{{1, 1}, {1, 1}}, t0.InterTokenSamplesMS)
+	assert.Empty(t, t2.InterTokenSamplesMS, "completion 1 decodes nothing")
+	itl := res.Summary.InterTokenMS
+	require.NotNil(t, itl)
+	assert.Equal(t, 2*(2+1), itl.N, "turn 0 decodes 2 tokens, turn 1 one, in each of 2 passes")
+	assert.Equal(t, 1.0, itl.P50)
+	assert.Equal(t, 1.0, itl.Max)
+	assert.Equal(t, []string{"p90: 6 samples, needs 10", "p99: 6 samples, needs 100"}, itl.Withheld)
+	ttft := res.Summary.TTFTPercentilesMS
+	require.NotNil(t, ttft)
+	assert.Equal(t, 3*2, ttft.N, "every turn's TTFT in every pass")
+
+	var line strings.Builder
+	(&ReplayFile{Identity: artifact.Identity{Status: artifact.StatusOK}, Result: &res}).Describe(&line, "fake")
+	assert.Contains(t, line.String(), "decode  1000.0 tok/s  ITL p50 1.000 p90 n=6 < 10 p99 n=6 < 100 max 1.000 ms\n")
 }
 
 func TestReplayErrors(t *testing.T) {
