@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -305,21 +303,11 @@ func resetPeakRSS() {
 
 // peakRSSMB reads the process's peak resident set size (VmHWM) in MiB.
 func peakRSSMB() (float64, bool) {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	m, err := harness.ReadProcMem()
+	if err != nil || m.Peak <= 0 {
 		return 0, false
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) >= 2 && fields[0] == "VmHWM:" {
-			kb, err := strconv.ParseFloat(fields[1], 64)
-			if err != nil || kb <= 0 {
-				return 0, false
-			}
-			return math.Round(kb/1024*10) / 10, true
-		}
-	}
-	return 0, false
+	return harness.MiB(m.Peak), true
 }
 
 // runRows measures every available row that is not swept and records in
@@ -442,6 +430,9 @@ func interleaveRows(ctx context.Context, o Options, m models.Resolved, sc harnes
 		row.rep.Schedule = sched
 		if !o.isolated() {
 			row.rep.Notes = append(row.rep.Notes, "peak_rss_mb not recorded: in the interleaved schedule every backend is resident in one process at once, so the process peak is not this row's (--schedule sequential or --isolation process measures it per row)")
+			if row.rep.Memory != nil {
+				row.rep.Memory.Source += "; in this in-process interleaved run every backend was resident in the one process, so the resident-set figures are the process's, not this row's alone (the decode session's growth, read within one turn, is its own)"
+			}
 		}
 	}
 }
@@ -590,7 +581,7 @@ func runOne(ctx context.Context, o Options, m models.Resolved, sc harness.Scenar
 		warmup = -1 // harness: 0 means its default, negative means none
 	}
 	rep, err := harness.Run(ctx, b, sc, harness.Config{
-		Reps: o.Reps, Warmup: warmup, Short: o.Short, Threads: o.Threads,
+		Reps: o.Reps, Warmup: warmup, Short: o.Short, Threads: o.Threads, GoRuntime: onGoHeap(row.name),
 		Progress: bar.Func(), Yield: yield, Base: baseReport(o, m, row), LogitTolerance: logitTolerance(row.name),
 	})
 	bar.Done()
@@ -625,6 +616,7 @@ func runOne(ctx context.Context, o Options, m models.Resolved, sc harness.Scenar
 		rep.Isolation = IsolationProcess
 	}
 	rep.Oversubscribed = o.Oversubscribe
+	checkKV(rep, m.Path, b.Info().ContextLength)
 	addRoofline(rep, m.DecodeBytes, host)
 	if isa, ok := rep.Settings["isa"]; ok {
 		rep.CPUFeaturesUnused = report.UnusedFeatures(&host, isa)
