@@ -184,6 +184,8 @@ func Open(ctx context.Context, o adapters.Options) (*Backend, error) {
 		"context_length":      strconv.Itoa(ctxLen),
 		"prefill_batch":       strconv.Itoa(batch),
 		"kv_cache":            "explicit past/present KV inputs and outputs (f32, [positions, kv_dim] per layer), trimmed in Go",
+		"type_k":              "f32", // the KV buffers this package binds (engine.kv), as llama.cpp and the Go kernel name theirs
+		"type_v":              "f32",
 		"weights":             weights,
 		"ir_writer_version":   strconv.Itoa(WriterVersion),
 		"ir_path":             ir.XML,
