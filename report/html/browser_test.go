@@ -188,11 +188,15 @@ func TestReportRendersInChromium(t *testing.T) {
 
 	pc := checkInBrowser(t, browser, page)
 	assert.Empty(t, pc.ConsoleErrs, "the page logged errors")
-	assert.Equal(t, 5, pc.Figures)
+	assert.Equal(t, 7, pc.Figures)
 	for id, shapes := range pc.ChartsDrawn {
 		// Every fixture chart has at least two rows with two points each.
 		assert.GreaterOrEqual(t, shapes, 4, "chart %s drew %d data shapes", id, shapes)
 	}
+	// The inter-token latency CDF: a line and the p50/p90/p99 marks per
+	// row; memory per phase: six bars per row.
+	assert.GreaterOrEqual(t, pc.ChartsDrawn["chart-itl-cdf"], 2*(1+3), "the inter-token latency chart")
+	assert.GreaterOrEqual(t, pc.ChartsDrawn["chart-memory"], 2*6, "the memory chart")
 	assert.Greater(t, pc.NonWhiteFrac, 0.02, "screenshot looks blank")
 	if d := env.ScreenshotDir.Value(); d != "" {
 		require.NoError(t, os.MkdirAll(d, 0o755))

@@ -317,7 +317,7 @@ func spreadChart(rows []*report.Report) (Chart, error) {
 // Charts renders every chart for one run's rows, in page order.
 func Charts(rows []*report.Report) ([]Chart, error) {
 	var out []Chart
-	for _, f := range []func([]*report.Report) (Chart, error){suffixCurveChart, ttftChart, decodeChart, batchChart, spreadChart} {
+	for _, f := range []func([]*report.Report) (Chart, error){suffixCurveChart, ttftChart, decodeChart, latencyChart, memoryChart, batchChart, spreadChart} {
 		c, err := f(rows)
 		if err != nil {
 			return nil, err

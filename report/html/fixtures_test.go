@@ -27,6 +27,24 @@ func fixtureRow(backend, kind string, scale float64) *report.Report {
 	r.TokenDigest = "sha256:def"
 	r.Settings = map[string]string{"threads": "2"}
 	r.BatchCurve = []report.BatchPoint{{Batch: 1, TokensPerSec: 100 / scale, SpeedupVsB1: 1}, {Batch: 8, TokensPerSec: 500 / scale, SpeedupVsB1: 5}}
+	// Three repetitions of 64 tokens around 10 ms x scale, with a slow
+	// token now and then (the tail the distribution chart shows).
+	for rep := range 3 {
+		var itl []float64
+		for i := range 64 {
+			v := 10 * scale * (1 + 0.02*float64((i*7+rep)%5))
+			if i%21 == 20 {
+				v *= 3
+			}
+			itl = append(itl, v)
+		}
+		r.Decode.InterTokenSamplesMS = append(r.Decode.InterTokenSamplesMS, itl)
+	}
+	r.Decode.InterTokenMS = report.NewDist(report.Pooled(r.Decode.InterTokenSamplesMS))
+	r.Memory = &report.Memory{Source: "fixture", RSSAfterLoadMB: 300 * scale, RSSAfterPrefillMB: 360 * scale, RSSEndOfDecodeMB: 365 * scale,
+		AnonBeforeSessionMB: 200, AnonAfterPrefillMB: 230, AnonEndOfDecodeMB: 240, Positions: 1216}
+	r.Memory.CheckKV(report.KVShape{Layers: 30, KVHeads: 3, HeadDim: 64}, map[string]string{"type_k": "f16", "type_v": "f16", "n_ctx": "2048"}, 2048)
+	r.PeakRSSMB = 400 * scale
 	return r
 }
 

@@ -39,10 +39,10 @@ func TestRenderHasEveryChartWithData(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Render(&buf, Page{Title: "t", Command: "fakbench run --x", Runs: []Run{fixtureRun()}}))
 	page := buf.String()
-	for _, id := range []string{"suffix-ttft", "ttft", "decode", "batch", "spread"} {
+	for _, id := range []string{"suffix-ttft", "ttft", "decode", "itl-cdf", "memory", "batch", "spread"} {
 		assert.Contains(t, page, `id="chart-`+id+`"`)
 	}
-	assert.Equal(t, 5, strings.Count(page, "<svg"), "one inline svg per chart")
+	assert.Equal(t, 7, strings.Count(page, "<svg"), "one inline svg per chart")
 	withoutNS := strings.NewReplacer(`xmlns="http://www.w3.org/2000/svg"`, "", `xmlns:xlink="http://www.w3.org/1999/xlink"`, "").Replace(page)
 	assert.NotContains(t, withoutNS, "http://", "nothing loaded from the network")
 	assert.NotContains(t, withoutNS, "https://", "nothing loaded from the network")
@@ -59,6 +59,8 @@ func TestRenderWithoutDataSaysWhy(t *testing.T) {
 	require.NoError(t, Render(&buf, Page{Runs: []Run{{Rows: []*report.Report{r}}}}))
 	page := buf.String()
 	assert.Contains(t, page, "No backend in this run measured the suffix curve.")
+	assert.Contains(t, page, "No backend in this run kept inter-token latencies.")
+	assert.Contains(t, page, "No backend in this run measured its memory per phase.")
 	assert.Contains(t, page, "no tuned-reference row and kernel row side by side")
 	assert.Equal(t, 0, strings.Count(page, "<svg"))
 }
