@@ -21,6 +21,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out := fs.String("out", "", "also write the Markdown to this `file`")
 	htmlOut := fs.String("html", "", "also write an HTML page with charts to this `file`")
 	allow := fs.Bool("allow-mismatch", false, "compare runs of different workloads anyway, with a warning naming the differences")
+	failOn := fs.Bool("fail-on-regression", false, "exit 1 when a metric of the last run moved beyond its run-to-run spread in the worse direction against the first (Mann-Whitney U test on the kept samples, as benchstat)")
 	dirs, code, ok := parseFlags(fs, args, -1)
 	if !ok {
 		return code
@@ -46,5 +47,5 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return badInput(stderr, "compare", err)
 		}
 	}
-	return exitOK
+	return exitFor(*failOn && len(report.Regressions(runs)) > 0)
 }

@@ -56,3 +56,41 @@ func TestCompareRefusesMismatchedRuns(t *testing.T) {
 	assert.Contains(t, errs, "model_digest within "+a+" (")
 	assert.Contains(t, errs, filepath.Join(a, "gokernel-stale.json")+": sha256:two")
 }
+
+// compare marks what moved beyond its run-to-run spread, judged on the
+// kept samples: a decode slowed down in every repetition is a regression
+// (exit 1 with --fail-on-regression), a cold prefill whose repetitions
+// overlap is noise; without the flag the comparison still exits 0.
+func TestCompareFailsOnRegression(t *testing.T) {
+	base := t.TempDir()
+	old, slow := filepath.Join(base, "old"), filepath.Join(base, "slow")
+	row := func(tps, coldMS []float64) *report.Report {
+		r := sampleReport("gokernel", report.KindKernel, tps[2])
+		r.Decode.SamplesTPS = tps
+		r.ColdFullPrefill.SamplesMS, r.ColdFullPrefill.MS = coldMS, coldMS[2]
+		return r
+	}
+	writeRun(t, old, row([]float64{100, 101, 99, 100.5, 99.5}, []float64{10, 12, 11, 13, 9}))
+	writeRun(t, slow, row([]float64{80, 81, 79, 80.5, 79.5}, []float64{11, 10, 12, 13, 9.5}))
+
+	code, out, errs := cli(t, "compare", old, slow)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "## Changes beyond run-to-run spread: `old` -> `slow`")
+	assert.Contains(t, out, "| gokernel | decode tok/s (higher is better) | 100 ±∞ | 80 ±∞ | -20.0 % | p=0.008 n=5 | **REGRESSED** |")
+	assert.Regexp(t, `\| gokernel \| cold prefill ms \(lower is better\) \| 11 ±∞ \| 11 ±∞ \| ~ \| p=[0-9.]+ n=5 \| within noise \|`, out)
+	assert.Contains(t, out, "**1 regression(s)** beyond the run-to-run spread:\n\n- gokernel decode tok/s -20.0 % (100 -> 80, p=0.008)")
+
+	code, out, errs = cli(t, "compare", "--fail-on-regression", old, slow)
+	assert.Equal(t, exitFailed, code, errs)
+	assert.Contains(t, out, "**REGRESSED**", "the Markdown is printed before the exit")
+
+	// The other way round it is an improvement: nothing fails.
+	code, out, errs = cli(t, "compare", "--fail-on-regression", slow, old)
+	assert.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "| +25.0 % | p=0.008 n=5 | improved |")
+	assert.Contains(t, out, "No metric regressed beyond its run-to-run spread.")
+
+	// One run has nothing to regress against.
+	code, _, errs = cli(t, "compare", "--fail-on-regression", old)
+	assert.Equal(t, exitOK, code, errs)
+}

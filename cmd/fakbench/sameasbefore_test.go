@@ -60,6 +60,14 @@ var (
 		".scenario.prompt_file":   "the --prompt-file the token IDs were cut from (issue 14)",
 		".scenario.prompt_sha256": "the sha256 of that file's bytes (issue 14)",
 		".scenario.tokenizer":     "the tokenizer that made the IDs, e.g. gpt2/smollm (issue 14)",
+		// Latency as users feel it (issue 17): every inter-token latency
+		// kept, and the percentiles of the TTFTs and inter-token latencies.
+		".decode.inter_token_samples_ms":             "every kept repetition's inter-token latencies (issue 17)",
+		".decode.inter_token_ms":                     "their p50/p90/p99, max and stddev (issue 17)",
+		".cold_full_prefill.ttft_percentiles_ms":     "the cold TTFT's percentiles across repetitions (issue 17)",
+		".warm_same_prefix.ttft_percentiles_ms":      "the warm same-prefix TTFT's percentiles (issue 17)",
+		".warm_changed_suffix.ttft_percentiles_ms":   "the warm changed-suffix TTFT's percentiles (issue 17)",
+		".edited_stable_segment.ttft_percentiles_ms": "the edited-segment TTFT's percentiles (issue 17)",
 	}
 	// notesAddedOnPurpose are the notes the redesign added to every report
 	// (whole), each with why: they are taken out before the notes are
@@ -71,6 +79,8 @@ var (
 		".warm_changed_suffix.power":    "the power check of output_equals_cold (issue 19)",
 		".edited_stable_segment.logits": "the warm-against-cold logit comparison (issue 19)",
 		".edited_stable_segment.power":  "the power check of output_equals_cold (issue 19)",
+		".memory":                       "resident memory per phase and the KV cache check (issue 17)",
+		".go_runtime":                   "the Go runtime's GC cycles, pauses, heap allocation and settings for the Go kernel row (issue 17)",
 	}
 	// notePrefixesAddedOnPurpose start notes the redesign added (with
 	// figures in them), taken out like notesAddedOnPurpose.
