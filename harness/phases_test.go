@@ -78,7 +78,7 @@ func TestDecodeKeepsEveryInterTokenLatency(t *testing.T) {
 	c := rep.ColdFullPrefill.TTFTPercentilesMS
 	require.NotNil(t, c)
 	assert.Equal(t, 2, c.N)
-	assert.Equal(t, harness.Median(rep.ColdFullPrefill.TTFTSamplesMS), c.P50)
+	assert.InDelta(t, harness.Median(rep.ColdFullPrefill.TTFTSamplesMS), c.P50, 1e-9)
 	assert.Contains(t, c.Withheld, "p90: 2 samples, needs 10")
 	for _, d := range []*report.Dist{rep.WarmSamePrefix.TTFTPercentilesMS, rep.WarmChangedSuffix.TTFTPercentilesMS, rep.EditedStable.TTFTPercentilesMS} {
 		require.NotNil(t, d)
