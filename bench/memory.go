@@ -26,7 +26,7 @@ func checkKV(rep *report.Report, modelPath string, contextLen int) {
 	}
 	shape, err := kvShape(modelPath)
 	if err != nil {
-		rep.Memory.KV = &report.KVCache{Verdict: report.KVNotJudged, Check: "not computed: " + err.Error()}
+		rep.Memory.KV = &report.KVCache{Verdict: report.KVNotJudged, Check: "the cache is not computed: " + err.Error()}
 		return
 	}
 	rep.Memory.CheckKV(shape, rep.Settings, contextLen)

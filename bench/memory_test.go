@@ -45,7 +45,7 @@ func TestCheckKVReadsTheModelShape(t *testing.T) {
 	checkKV(rep, bad, 512)
 	require.NotNil(t, rep.Memory.KV)
 	assert.Equal(t, report.KVNotJudged, rep.Memory.KV.Verdict)
-	assert.Contains(t, rep.Memory.KV.Check, "not computed: reading the model's attention shape")
+	assert.Contains(t, rep.Memory.KV.Check, "the cache is not computed: reading the model's attention shape")
 	assert.Contains(t, rep.Memory.KV.Check, bad)
 
 	// A row whose memory was not read gets no check.

@@ -136,13 +136,13 @@ func (m *Memory) CheckKV(shape KVShape, settings map[string]string, contextLen i
 	vb, okV := KVElemBytes(kv.TypeV)
 	switch {
 	case kv.TypeK == "" || kv.TypeV == "":
-		kv.Check = "not computed: the backend's settings do not state its KV element types (type_k, type_v)"
+		kv.Check = "the backend's settings do not state its KV element types (type_k, type_v), so the cache is not computed"
 		return
 	case !okK || !okV:
-		kv.Check = fmt.Sprintf("not computed: unknown KV element type (type_k %q, type_v %q)", kv.TypeK, kv.TypeV)
+		kv.Check = fmt.Sprintf("unknown KV element type (type_k %q, type_v %q), so the cache is not computed", kv.TypeK, kv.TypeV)
 		return
 	case shape.Layers <= 0 || shape.KVHeads <= 0 || shape.HeadDim <= 0 || kv.Context <= 0:
-		kv.Check = fmt.Sprintf("not computed: the model's shape or the context is unknown (layers %d, kv heads %d, head dim %d, context %d)",
+		kv.Check = fmt.Sprintf("the model's shape or the context is unknown (layers %d, kv heads %d, head dim %d, context %d), so the cache is not computed",
 			shape.Layers, shape.KVHeads, shape.HeadDim, kv.Context)
 		return
 	}
@@ -155,9 +155,9 @@ func (m *Memory) CheckKV(shape KVShape, settings map[string]string, contextLen i
 	growth := kv.MeasuredGrowthBytes
 	switch {
 	case m.AnonEndOfDecodeMB == 0 || m.Positions == 0:
-		kv.Check = "not judged: the decode session's resident memory was not measured"
+		kv.Check = "the decode session's resident memory was not measured"
 	case kv.BytesAtContext < KVMinBytes:
-		kv.Check = fmt.Sprintf("not judged: the cache at context (%s) is below %s, less than resident memory moves by for other reasons; measured growth %s",
+		kv.Check = fmt.Sprintf("the cache at context (%s) is below %s, less than resident memory moves by for other reasons; measured growth %s",
 			FormatBytes(kv.BytesAtContext), FormatBytes(KVMinBytes), FormatBytes(growth))
 	case growth < lo:
 		kv.Verdict = KVMismatch

@@ -79,15 +79,15 @@ func TestCheckKVNotJudged(t *testing.T) {
 		want     string
 	}{
 		{"no element types", smolShape, map[string]string{"n_ctx": "2048"}, memAt(240),
-			"not computed: the backend's settings do not state its KV element types (type_k, type_v)"},
+			"the backend's settings do not state its KV element types (type_k, type_v), so the cache is not computed"},
 		{"unknown type", smolShape, map[string]string{"type_k": "f12", "type_v": "f16"}, memAt(240),
-			`not computed: unknown KV element type (type_k "f12", type_v "f16")`},
+			`unknown KV element type (type_k "f12", type_v "f16"), so the cache is not computed`},
 		{"no shape", KVShape{}, map[string]string{"type_k": "f16", "type_v": "f16"}, memAt(240),
-			"not computed: the model's shape or the context is unknown (layers 0, kv heads 0, head dim 0, context 2048)"},
+			"the model's shape or the context is unknown (layers 0, kv heads 0, head dim 0, context 2048), so the cache is not computed"},
 		{"too small to see", KVShape{Layers: 2, KVHeads: 2, HeadDim: 16}, map[string]string{"type_k": "f16", "type_v": "f16", "n_ctx": "512"}, memAt(200.5),
-			"not judged: the cache at context (128.0 KiB) is below 4.0 MiB"},
+			"the cache at context (128.0 KiB) is below 4.0 MiB"},
 		{"decode not measured", smolShape, map[string]string{"type_k": "f16", "type_v": "f16"}, &Memory{AnonBeforeSessionMB: 200},
-			"not judged: the decode session's resident memory was not measured"},
+			"the decode session's resident memory was not measured"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
