@@ -22,8 +22,9 @@ var Table = [][]string{
 		"adapters/conformance"},
 	// Every backend registered; the node bench's folder, manifest and gate.
 	{"adapters/all", "nodebench"},
-	// A whole comparison, the one place a report is assembled.
-	{"bench"},
+	// A whole comparison, the one place a report is assembled; the fleet of
+	// node-bench folders read together.
+	{"bench", "fleet"},
 	// The command line.
 	{"cmd/fakbench"},
 }
