@@ -135,8 +135,9 @@ func (s *state) attItem(i int) (t, g, sp int) {
 }
 
 // attendSpan attends the G query heads q (G rows of hd) over the keys
-// [j0, j1) of one KV head (row j of the f16 kc and vc at value j*hd) and
-// leaves, for
+// [j0, j1) of one KV head (j0 a multiple of attnBlock; kc the head's f16
+// keys in transposed blocks, storeKV; vc its f16 value rows, row j at
+// value j*hd) and leaves, for
 // every head h, the unnormalised output, the running max and the running
 // sum in acc[h*(hd+2):]. An empty span leaves max -Inf and sum 0.
 func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, j0, j1 int, scale float32, scores []float32) {
@@ -147,12 +148,13 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, j0, j1 int, scale fl
 		a[hd], a[hd+1] = float32(math.Inf(-1)), 0
 	}
 	for b0 := j0; b0 < j1; b0 += attnBlock {
+		// b0 is a multiple of attnBlock: the start of a key block.
 		nk := min(attnBlock, j1-b0)
-		sc := scores[:G*nk]
-		kernels.ScoresF16(sc, q, hd, G, kc[2*b0*hd:], hd, hd)
+		sc := scores[:G*attnBlock]
+		kernels.ScoresF16T(sc, q, hd, G, kc[2*b0*hd:2*(b0+attnBlock)*hd], hd)
 		for h := 0; h < G; h++ {
 			a := acc[h*w : (h+1)*w]
-			out, row := a[:hd], sc[h*nk:(h+1)*nk]
+			out, row := a[:hd], sc[h*attnBlock:h*attnBlock+nk]
 			blockMax := kernels.ScaleMaxF32s(row, scale)
 			runMax, sum := a[hd], a[hd+1]
 			if blockMax > runMax {
@@ -168,8 +170,10 @@ func attendSpan(acc, q []float32, G, hd int, kc, vc []byte, j0, j1 int, scale fl
 			}
 			sum += kernels.ExpShiftSumF32s(row, runMax)
 			a[hd], a[hd+1] = runMax, sum
-			kernels.AxpyRowsF16(out, row, vc[2*b0*hd:], hd)
 		}
+		// out_h += the block's softmax weights of head h times its values,
+		// the G heads together (each value row widened once).
+		kernels.AxpyRowsF16Heads(acc, w, hd, sc, attnBlock, G, vc[2*b0*hd:], hd, nk)
 	}
 }
 

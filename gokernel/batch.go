@@ -140,19 +140,24 @@ func newBatchRun(m *Model, prompts [][]transport.Token, steps int) *batchRun {
 	for _, p := range prompts {
 		total += len(p) + steps
 	}
-	kSlab := make([]byte, 2*hp.Layers*total*kvd)
+	kTotal := 0
+	for _, p := range prompts {
+		kTotal += keyCacheBytes(hp, len(p)+steps)
+	}
+	kSlab := make([]byte, hp.Layers*kTotal)
 	vSlab := make([]byte, 2*hp.Layers*total*kvd)
 	ms.kCache = make([][][]byte, nb)
 	ms.vCache = make([][][]byte, nb)
-	off := 0
+	kOff, vOff := 0, 0
 	for i, p := range prompts {
-		n := 2 * (len(p) + steps) * kvd
+		nk, nv := keyCacheBytes(hp, len(p)+steps), 2*(len(p)+steps)*kvd
 		ms.kCache[i] = make([][]byte, hp.Layers)
 		ms.vCache[i] = make([][]byte, hp.Layers)
 		for l := range hp.Layers {
-			ms.kCache[i][l] = kSlab[off : off+n : off+n]
-			ms.vCache[i][l] = vSlab[off : off+n : off+n]
-			off += n
+			ms.kCache[i][l] = kSlab[kOff : kOff+nk : kOff+nk]
+			ms.vCache[i][l] = vSlab[vOff : vOff+nv : vOff+nv]
+			kOff += nk
+			vOff += nv
 		}
 	}
 	return r

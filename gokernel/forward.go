@@ -82,10 +82,18 @@ func newKV(hp HParams, positions int) (k, v [][]byte) {
 	k = make([][]byte, hp.Layers)
 	v = make([][]byte, hp.Layers)
 	for l := range k {
-		k[l] = make([]byte, 2*positions*hp.KVDim())
+		k[l] = make([]byte, keyCacheBytes(hp, positions))
 		v[l] = make([]byte, 2*positions*hp.KVDim())
 	}
 	return k, v
+}
+
+// keyCacheBytes is the size of one layer's key cache for positions
+// positions: each head's keys in transposed blocks of kernels.KeyBlock
+// positions (see storeKV), the last block whole.
+func keyCacheBytes(hp HParams, positions int) int {
+	blocks := (positions + kernels.KeyBlock - 1) / kernels.KeyBlock
+	return 2 * blocks * kernels.KeyBlock * hp.KVDim()
 }
 
 // newScratch allocates the scratch buffers of a forward pass of up to n
@@ -192,28 +200,36 @@ func (s *state) forward(toks []transport.Token, pos0 int, mode headMode, all []f
 }
 
 // storeKV writes the rotated keys and the values of the n tokens of the
-// step (kNew, vNew) in f16 to layer l's cache rows at their positions: the
-// session's rows [pos0, pos0+n), or each batch sequence's own next row.
+// step (kNew, vNew) in f16 to layer l's cache at their positions: the
+// session's [pos0, pos0+n), or each batch sequence's own next position.
+// Values are rows (position p at value p*HeadDim of the head's part);
+// keys go into transposed blocks of kernels.KeyBlock positions (position p
+// is key p%KeyBlock of block p/KeyBlock, kernels.PutKeyT), the layout the
+// score kernels read.
 func (s *state) storeKV(l, pos0, n int) {
 	hp := s.m.HP
 	hd, kvd := hp.HeadDim, hp.KVDim()
+	const kb = kernels.KeyBlock
 	for t := 0; t < n; t++ {
 		kc, vc := s.attnKV(l, t)
-		p := 2 * s.tokenPos(pos0, t) * hd
+		pos := s.tokenPos(pos0, t)
+		p := 2 * pos * hd
+		blk := 2 * (pos / kb) * kb * hd
 		for h := 0; h < hp.KVHeads; h++ {
 			kh, vh := headRows(kc, h, hp), headRows(vc, h, hp)
 			src := t*kvd + h*hd
-			kernels.F32ToF16s(kh[p:p+2*hd], s.kNew[src:src+hd])
+			kernels.PutKeyT(kh[blk:blk+2*kb*hd], pos%kb, s.kNew[src:src+hd])
 			kernels.F32ToF16s(vh[p:p+2*hd], s.vNew[src:src+hd])
 		}
 	}
 }
 
 // headRows is KV head h's part of a layer's f16 key or value cache. A
-// cache of P positions keeps each head's rows together (head-major: head
-// h, position p at value (h*P+p)*HeadDim), so attention over one head
-// streams one contiguous run of memory instead of a HeadDim slice out of
-// every KVDim-wide row.
+// cache keeps each head's positions together (head-major: the value cache
+// of P positions has head h, position p at value (h*P+p)*HeadDim; the key
+// cache the same with P rounded up to whole key blocks), so attention over
+// one head streams one contiguous run of memory instead of a HeadDim
+// slice out of every KVDim-wide row.
 func headRows(cache []byte, h int, hp HParams) []byte {
 	per := len(cache) / hp.KVHeads
 	return cache[h*per : (h+1)*per]

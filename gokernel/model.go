@@ -30,7 +30,7 @@ const DefaultMaxContext = 4096
 
 // attnBlock is the number of cached keys scored together by the attention
 // (online softmax): no score buffer larger than this is ever materialised.
-const attnBlock = 64
+const attnBlock = kernels.KeyBlock
 
 // Options configure a loaded model.
 type Options struct {

@@ -73,6 +73,12 @@ type kernelSet struct {
 	// scaleMax and expShiftSum are ScaleMaxF32s and ExpShiftSumF32s.
 	scaleMax    func(x []float32, scale float32) float32
 	expShiftSum func(x []float32, shift float32) float32
+	// scoresT3 and scoresT1 are ScoresF16T's kernels for three queries
+	// (ldq apart) and one; axpyRowsF16x3 is AxpyRowsF16Heads's for three
+	// heads of 64 values (nil where the set has none: heads go one by one).
+	scoresT3      func(out, q []float32, ldq int, kt []byte, d int)
+	scoresT1      func(out, q []float32, kt []byte, d int)
+	axpyRowsF16x3 func(dst []float32, ldd int, w []float32, ldw int, x []byte, stride, rows int)
 	// axpyRowsF16 is AxpyRowsF16 and toF16 F32ToF16s (dst long enough).
 	axpyRowsF16 func(dst, w []float32, x []byte, stride int)
 	toF16       func(dst []byte, src []float32)
@@ -105,6 +111,8 @@ var genericSet = &kernelSet{
 	axpyRows:    axpyRowsGeneric,
 	axpyRowsF16: axpyRowsF16Generic,
 	scoresF16x3: scoresF16x3Generic,
+	scoresT3:    scoresT3Generic,
+	scoresT1:    scoresT1Generic,
 	scaleMax:    scaleMaxGeneric,
 	expShiftSum: expShiftSumGeneric,
 	toF16:       toF16Generic,
@@ -173,15 +181,23 @@ func Best() string { return best }
 // another goroutine is inside a kernel call is safe but that call may finish
 // with either set.
 func Use(name string) error {
-	s, ok := sets[name]
-	if why := unavailable[name]; !ok && why != nil {
+	if err := Check(name); err != nil {
+		return err
+	}
+	active.Store(sets[name])
+	return nil
+}
+
+// Check says whether this CPU can run the named set: nil, or an error that
+// names what the CPU lacks (a known set) or lists the known names.
+func Check(name string) error {
+	if _, ok := sets[name]; ok {
+		return nil
+	}
+	if why := unavailable[name]; why != nil {
 		return fmt.Errorf("kernels: kernel set %q cannot run on this CPU: %w (available: %v)", name, why, Available())
 	}
-	if !ok {
-		return fmt.Errorf("kernels: unknown kernel set %q (known: generic, avx2, avx512, amx; available here: %v)", name, Available())
-	}
-	active.Store(s)
-	return nil
+	return fmt.Errorf("kernels: unknown kernel set %q (known: generic, avx2, avx512, amx; available here: %v)", name, Available())
 }
 
 // EnvError reports why the FAK_KERNEL value seen at start-up was not

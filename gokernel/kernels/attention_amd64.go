@@ -180,3 +180,37 @@ func axpyRowsF16Asm(dst, w []float32, x []byte, stride int) {
 		}
 	}
 }
+
+// scoresT3AVX2 and scoresT1AVX2 are scoresT3Generic and scoresT1Generic
+// for d > 0 (each key's sum in its own lane, over the dimensions in order,
+// with fused multiply-adds):
+//
+//	for i := 0; i < 3; i++ { // 1 for scoresT1AVX2
+//		for j := 0; j < 64; j++ {
+//			var s float32
+//			for x := 0; x < d; x++ {
+//				s += q[i*ldq+x] * f16At(kt, 2*(x*64+j))
+//			}
+//			out[i*64+j] = s
+//		}
+//	}
+//
+//go:noescape
+func scoresT3AVX2(out *float32, q *float32, ldq int, kt *byte, d int)
+
+//go:noescape
+func scoresT1AVX2(out *float32, q *float32, kt *byte, d int)
+
+func scoresT3Asm(out, q []float32, ldq int, kt []byte, d int) {
+	_ = out[3*KeyBlock-1]
+	_ = q[2*ldq+d-1]
+	_ = kt[2*d*KeyBlock-1]
+	scoresT3AVX2(&out[0], &q[0], ldq, &kt[0], d)
+}
+
+func scoresT1Asm(out, q []float32, kt []byte, d int) {
+	_ = out[KeyBlock-1]
+	_ = q[d-1]
+	_ = kt[2*d*KeyBlock-1]
+	scoresT1AVX2(&out[0], &q[0], &kt[0], d)
+}

@@ -251,3 +251,106 @@ smreduce:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// func scoresT3AVX2(out *float32, q *float32, ldq int, kt *byte, d int)
+// ScoresF16T for three queries (ldq floats apart) and d > 0 on a
+// transposed key block: a quarter of the block (16 keys, two registers per
+// query) at a time, each key's sum in its own lane over the dimensions in
+// order.
+TEXT ·scoresT3AVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ ldq+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kt+24(FP), R9
+	MOVQ $4, DX
+
+t3quarter:
+	MOVQ q+8(FP), AX
+	MOVQ R9, SI
+	MOVQ d+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+t3dim:
+	VCVTPH2PS (SI), Y6
+	VCVTPH2PS 16(SI), Y7
+	VBROADCASTSS (AX), Y8
+	VBROADCASTSS (AX)(R8*1), Y9
+	VBROADCASTSS (AX)(R8*2), Y10
+	VFMADD231PS Y6, Y8, Y0
+	VFMADD231PS Y7, Y8, Y1
+	VFMADD231PS Y6, Y9, Y2
+	VFMADD231PS Y7, Y9, Y3
+	VFMADD231PS Y6, Y10, Y4
+	VFMADD231PS Y7, Y10, Y5
+	ADDQ $128, SI
+	ADDQ $4, AX
+	DECQ CX
+	JNZ  t3dim
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 256(DI)
+	VMOVUPS Y3, 288(DI)
+	VMOVUPS Y4, 512(DI)
+	VMOVUPS Y5, 544(DI)
+	ADDQ $64, DI
+	ADDQ $32, R9
+	DECQ DX
+	JNZ  t3quarter
+	VZEROUPPER
+	RET
+
+// func scoresT1AVX2(out *float32, q *float32, kt *byte, d int)
+// ScoresF16T for one query and d > 0: the 64 keys in eight accumulators.
+TEXT ·scoresT1AVX2(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), AX
+	MOVQ kt+16(FP), SI
+	MOVQ d+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+t1dim:
+	VBROADCASTSS (AX), Y8
+	VCVTPH2PS (SI), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VCVTPH2PS 16(SI), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VCVTPH2PS 32(SI), Y11
+	VFMADD231PS Y11, Y8, Y2
+	VCVTPH2PS 48(SI), Y12
+	VFMADD231PS Y12, Y8, Y3
+	VCVTPH2PS 64(SI), Y9
+	VFMADD231PS Y9, Y8, Y4
+	VCVTPH2PS 80(SI), Y10
+	VFMADD231PS Y10, Y8, Y5
+	VCVTPH2PS 96(SI), Y11
+	VFMADD231PS Y11, Y8, Y6
+	VCVTPH2PS 112(SI), Y12
+	VFMADD231PS Y12, Y8, Y7
+	ADDQ $128, SI
+	ADDQ $4, AX
+	DECQ CX
+	JNZ  t1dim
+
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VZEROUPPER
+	RET

@@ -159,6 +159,9 @@ func archSets() []*kernelSet {
 	avx512.isa = avx2Set.isa + ",avx512f,avx512_vnni"
 	avx512.packQ8 = true
 	avx512.q8r16 = q8r16VNNI
+	avx512.scoresT3 = scoresT3Asm512
+	avx512.scoresT1 = scoresT1Asm512
+	avx512.axpyRowsF16x3 = axpyRowsF16x3Asm512
 	out = append(out, &avx512)
 	if amxErr = amxStatus(); amxErr != nil {
 		unavailable["amx"] = amxErr
@@ -169,4 +172,59 @@ func archSets() []*kernelSet {
 	amx.isa = avx512.isa + ",amx_tile,amx_int8"
 	amx.q8r16Tile = q8r16AMX
 	return append(out, &amx)
+}
+
+// scoresT3AVX512 and scoresT1AVX512 are scoresT3Generic and
+// scoresT1Generic for d > 0 (each key's sum in its own lane, over the
+// dimensions in order, with fused multiply-adds):
+//
+//	for i := 0; i < 3; i++ { // 1 for scoresT1AVX512
+//		for j := 0; j < 64; j++ {
+//			var s float32
+//			for x := 0; x < d; x++ {
+//				s += q[i*ldq+x] * f16At(kt, 2*(x*64+j))
+//			}
+//			out[i*64+j] = s
+//		}
+//	}
+//
+//go:noescape
+func scoresT3AVX512(out *float32, q *float32, ldq int, kt *byte, d int)
+
+//go:noescape
+func scoresT1AVX512(out *float32, q *float32, kt *byte, d int)
+
+// axpyRowsF16x3AVX512 is AxpyRowsF16Heads's kernel for three heads of 64
+// values and rows > 0:
+//
+//	for h := 0; h < 3; h++ {
+//		for j := 0; j < rows; j++ {
+//			for i := 0; i < 64; i++ {
+//				dst[h*ldd+i] += w[h*ldw+j] * f16At(x, 2*(j*stride+i))
+//			}
+//		}
+//	}
+//
+//go:noescape
+func axpyRowsF16x3AVX512(dst *float32, ldd int, w *float32, ldw int, x *byte, stride int, rows int)
+
+func scoresT3Asm512(out, q []float32, ldq int, kt []byte, d int) {
+	_ = out[3*KeyBlock-1]
+	_ = q[2*ldq+d-1]
+	_ = kt[2*d*KeyBlock-1]
+	scoresT3AVX512(&out[0], &q[0], ldq, &kt[0], d)
+}
+
+func scoresT1Asm512(out, q []float32, kt []byte, d int) {
+	_ = out[KeyBlock-1]
+	_ = q[d-1]
+	_ = kt[2*d*KeyBlock-1]
+	scoresT1AVX512(&out[0], &q[0], &kt[0], d)
+}
+
+func axpyRowsF16x3Asm512(dst []float32, ldd int, w []float32, ldw int, x []byte, stride, rows int) {
+	_ = dst[2*ldd+KeyBlock-1]
+	_ = w[2*ldw+rows-1]
+	_ = x[2*((rows-1)*stride+KeyBlock)-1]
+	axpyRowsF16x3AVX512(&dst[0], ldd, &w[0], ldw, &x[0], stride, rows)
 }

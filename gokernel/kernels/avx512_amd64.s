@@ -228,3 +228,156 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-8
 	MOVL AX, eax+0(FP)
 	MOVL DX, edx+4(FP)
 	RET
+
+// KT4(k0, k1, k2, k3) widens 64 f16 values at (SI) (one dimension of a
+// transposed key block, or one 64-value row) into four registers.
+#define KT4(k0, k1, k2, k3) \
+	VCVTPH2PS (SI), k0 \
+	VCVTPH2PS 32(SI), k1 \
+	VCVTPH2PS 64(SI), k2 \
+	VCVTPH2PS 96(SI), k3
+
+// FMA4(q, a0, a1, a2, a3): four accumulators += the widened keys (Z12-Z15)
+// times the broadcast query value q.
+#define FMA4(q, a0, a1, a2, a3) \
+	VFMADD231PS Z12, q, a0 \
+	VFMADD231PS Z13, q, a1 \
+	VFMADD231PS Z14, q, a2 \
+	VFMADD231PS Z15, q, a3
+
+// func scoresT3AVX512(out *float32, q *float32, ldq int, kt *byte, d int)
+// ScoresF16T for three queries (ldq floats apart) and d > 0: 64 keys x 3
+// queries in twelve accumulators, one dimension per step.
+TEXT ·scoresT3AVX512(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), AX
+	MOVQ ldq+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kt+24(FP), SI
+	MOVQ d+32(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+t3loop:
+	KT4(Z12, Z13, Z14, Z15)
+	VBROADCASTSS (AX), Z16
+	VBROADCASTSS (AX)(R8*1), Z17
+	VBROADCASTSS (AX)(R8*2), Z18
+	FMA4(Z16, Z0, Z1, Z2, Z3)
+	FMA4(Z17, Z4, Z5, Z6, Z7)
+	FMA4(Z18, Z8, Z9, Z10, Z11)
+	ADDQ $128, SI
+	ADDQ $4, AX
+	DECQ CX
+	JNZ  t3loop
+
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VZEROUPPER
+	RET
+
+// func scoresT1AVX512(out *float32, q *float32, kt *byte, d int)
+// ScoresF16T for one query and d > 0.
+TEXT ·scoresT1AVX512(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), AX
+	MOVQ kt+16(FP), SI
+	MOVQ d+24(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+t1loop:
+	KT4(Z12, Z13, Z14, Z15)
+	VBROADCASTSS (AX), Z16
+	FMA4(Z16, Z0, Z1, Z2, Z3)
+	ADDQ $128, SI
+	ADDQ $4, AX
+	DECQ CX
+	JNZ  t1loop
+
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VZEROUPPER
+	RET
+
+// func axpyRowsF16x3AVX512(dst *float32, ldd int, w *float32, ldw int, x *byte, stride int, rows int)
+// AxpyRowsF16Heads for three heads of 64 values and rows > 0: each f16
+// row (128 bytes, stride values apart) widened once for the three heads,
+// whose outputs (ldd floats apart) stay in twelve registers; the rows are
+// taken in order, as axpyRowsF16AVX2 takes them.
+TEXT ·axpyRowsF16x3AVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R9
+	SHLQ $2, R9
+	MOVQ w+16(FP), AX
+	MOVQ ldw+24(FP), R8
+	SHLQ $2, R8
+	MOVQ x+32(FP), SI
+	MOVQ stride+40(FP), R10
+	SHLQ $1, R10
+	MOVQ rows+48(FP), CX
+	LEAQ (DI)(R9*2), R11         // head 2's output
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	VMOVUPS (DI)(R9*1), Z4
+	VMOVUPS 64(DI)(R9*1), Z5
+	VMOVUPS 128(DI)(R9*1), Z6
+	VMOVUPS 192(DI)(R9*1), Z7
+	VMOVUPS (R11), Z8
+	VMOVUPS 64(R11), Z9
+	VMOVUPS 128(R11), Z10
+	VMOVUPS 192(R11), Z11
+
+x3loop:
+	KT4(Z12, Z13, Z14, Z15)
+	VBROADCASTSS (AX), Z16
+	VBROADCASTSS (AX)(R8*1), Z17
+	VBROADCASTSS (AX)(R8*2), Z18
+	FMA4(Z16, Z0, Z1, Z2, Z3)
+	FMA4(Z17, Z4, Z5, Z6, Z7)
+	FMA4(Z18, Z8, Z9, Z10, Z11)
+	ADDQ R10, SI
+	ADDQ $4, AX
+	DECQ CX
+	JNZ  x3loop
+
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, (DI)(R9*1)
+	VMOVUPS Z5, 64(DI)(R9*1)
+	VMOVUPS Z6, 128(DI)(R9*1)
+	VMOVUPS Z7, 192(DI)(R9*1)
+	VMOVUPS Z8, (R11)
+	VMOVUPS Z9, 64(R11)
+	VMOVUPS Z10, 128(R11)
+	VMOVUPS Z11, 192(R11)
+	VZEROUPPER
+	RET

@@ -192,6 +192,26 @@ func BenchmarkAttentionRows(b *testing.B) {
 			}
 		})
 	})
+	kv16 := make([]byte, 2*len(kv))
+	F32ToF16s(kv16, kv)
+	b.Run("AxpyRowsF16", func(b *testing.B) {
+		benchSets(b, func(b *testing.B) {
+			b.SetBytes(2 * hd * rows)
+			for b.Loop() {
+				AxpyRowsF16(out, scores, kv16, stride)
+			}
+		})
+	})
+	sc3 := make([]float32, 3*rows)
+	q3 := randF32(rng, 3*hd)
+	b.Run("ScoresF16x3", func(b *testing.B) {
+		benchSets(b, func(b *testing.B) {
+			b.SetBytes(2 * hd * rows)
+			for b.Loop() {
+				ScoresF16(sc3, q3, hd, 3, kv16, stride, hd)
+			}
+		})
+	})
 	b.Run("Axpy-loop", func(b *testing.B) {
 		benchSets(b, func(b *testing.B) {
 			b.SetBytes(4 * hd * rows)

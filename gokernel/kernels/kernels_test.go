@@ -519,7 +519,7 @@ func TestAxpyRowsF16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(47, 48))
 	for _, set := range Available() {
 		useSet(t, set)
-		for _, n := range []int{1, 7, 8, 9, 63, 64, 65, 72, 130} {
+		for _, n := range []int{1, 7, 8, 9, 16, 32, 63, 64, 65, 72, 80, 127, 130} {
 			for _, rows := range []int{0, 1, 2, 5, 64} {
 				stride := n + rng.IntN(20)
 				x := randF16Bytes(rng, max(0, (rows-1)*stride+n))

@@ -54,6 +54,8 @@ var avx2Set = &kernelSet{
 	axpyRows:    axpyRowsAsm,
 	axpyRowsF16: axpyRowsF16Asm,
 	scoresF16x3: scoresF16x3Asm,
+	scoresT3:    scoresT3Asm,
+	scoresT1:    scoresT1Asm,
 	scaleMax:    scaleMaxAsm,
 	expShiftSum: expShiftSumAsm,
 	toF16:       toF16Asm,
