@@ -66,10 +66,6 @@ type kernelSet struct {
 	// AxpyRowsF32).
 	dotRows  func(out, a, b []float32, stride int)
 	axpyRows func(dst, w, x []float32, stride int)
-	// scoresF16x3 writes out[t*ldo+j] = q_t . k_j for three queries (q_t
-	// at q[t*ldq:]) and nk keys, nk a multiple of 4 (key j: d f16 values
-	// at k[2*j*ldk:]); ScoresF16's bulk.
-	scoresF16x3 func(out []float32, ldo int, q []float32, ldq int, k []byte, ldk, d, nk int)
 	// scaleMax and expShiftSum are ScaleMaxF32s and ExpShiftSumF32s.
 	scaleMax    func(x []float32, scale float32) float32
 	expShiftSum func(x []float32, shift float32) float32
@@ -110,7 +106,6 @@ var genericSet = &kernelSet{
 	dotRows:     dotRowsGeneric,
 	axpyRows:    axpyRowsGeneric,
 	axpyRowsF16: axpyRowsF16Generic,
-	scoresF16x3: scoresF16x3Generic,
 	scoresT3:    scoresT3Generic,
 	scoresT1:    scoresT1Generic,
 	scaleMax:    scaleMaxGeneric,
@@ -280,50 +275,6 @@ func MatMulRows(dst []float32, w *Matrix, x []float32, nTok int, scratch []byte,
 		}
 	default:
 		panic("kernels: MatMul on unsupported type " + w.Type.String())
-	}
-}
-
-// ScoresF16 computes out[i*nk+j] = q[i*ldq : i*ldq+d] . k_j for every
-// query i < nq and key j < nk, where nk = len(out)/nq and key j is d
-// little-endian f16 values from k[2*j*ldk] (ldk counted in values): the
-// scores of the query heads of one grouped-query-attention group against
-// one block of an f16 KV cache. Three queries at a time share every load
-// of a key row (4 keys x 3 queries per register tile), so a key block is
-// read once per group rather than once per query head. The queries stay
-// float32 and every product is accumulated in float32. It panics, naming
-// the sizes, when q or k is too short or len(out) is not a multiple of nq.
-func ScoresF16(out, q []float32, ldq, nq int, k []byte, ldk, d int) {
-	if nq <= 0 || len(out) == 0 {
-		return
-	}
-	if len(out)%nq != 0 {
-		panic(fmt.Sprintf("kernels: ScoresF16: %d scores are not a whole number of rows for %d queries", len(out), nq))
-	}
-	nk := len(out) / nq
-	checkRows("ScoresF16 (queries)", len(q), nq, d, ldq)
-	checkRows("ScoresF16 (keys)", len(k)/2, nk, d, ldk)
-	ks := cur()
-	key := func(j int) []byte { return k[2*j*ldk : 2*(j*ldk+d)] }
-	i := 0
-	for ; i+3 <= nq; i += 3 {
-		j := nk &^ 3
-		if j > 0 {
-			ks.scoresF16x3(out[i*nk:], nk, q[i*ldq:], ldq, k, ldk, d, j)
-		}
-		for ; j < nk; j++ {
-			for t := i; t < i+3; t++ {
-				out[t*nk+j] = ks.dotF16(key(j), q[t*ldq:t*ldq+d])
-			}
-		}
-	}
-	for ; i < nq; i++ {
-		j := 0
-		for ; j+4 <= nk; j += 4 {
-			ks.f16x4(k[2*j*ldk:], 2*ldk, q[i*ldq:], d, out[i*nk+j:])
-		}
-		for ; j < nk; j++ {
-			out[i*nk+j] = ks.dotF16(key(j), q[i*ldq:i*ldq+d])
-		}
 	}
 }
 

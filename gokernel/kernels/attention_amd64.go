@@ -24,22 +24,6 @@ import (
 //go:noescape
 func dotRowsAVX2(out *float32, a *float32, b *float32, n int, stride int, rows int)
 
-// scoresF16x3AVX2 is, for nk a multiple of 4 and d a positive multiple of
-// 8 (key j: d f16 values at k[j*ldk:]),
-//
-//	for t := 0; t < 3; t++ {
-//		for j := 0; j < nk; j++ {
-//			var s float32
-//			for i := 0; i < d; i++ {
-//				s += f16At(k, j*ldk+2*i) * q[t*ldq+i]
-//			}
-//			out[t*ldo+j] = s
-//		}
-//	}
-//
-//go:noescape
-func scoresF16x3AVX2(k *byte, ldk int, q *float32, ldq int, d int, nk int, out *float32, ldo int)
-
 // scaleMaxAVX2 is, for n a positive multiple of 8 and x holding no NaN,
 //
 //	m := float32(math.Inf(-1))
@@ -105,23 +89,6 @@ func dotRowsAsm(out, a, b []float32, stride int) {
 		}
 		out[j] = s
 	}
-}
-
-func scoresF16x3Asm(out []float32, ldo int, q []float32, ldq int, k []byte, ldk, d, nk int) {
-	if nk < 4 {
-		return
-	}
-	if d <= 0 || d%8 != 0 {
-		for j := 0; j+4 <= nk; j += 4 {
-			f16x4x3Asm(k[2*j*ldk:], 2*ldk, q, ldq, d, out[j:], ldo)
-		}
-		return
-	}
-	nk &^= 3
-	_ = k[2*((nk-1)*ldk+d)-1]
-	_ = q[2*ldq+d-1]
-	_ = out[2*ldo+nk-1]
-	scoresF16x3AVX2(&k[0], 2*ldk, &q[0], ldq, d, nk, &out[0], ldo)
 }
 
 func scaleMaxAsm(x []float32, scale float32) float32 {

@@ -171,53 +171,6 @@ TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-48
 TEXT ·axpyRowsF16AVX2(SB), NOSPLIT, $0-48
 	AXPYROWS(LOADF16, 16, 1)
 
-// func scoresF16x3AVX2(k *byte, ldk int, q *float32, ldq int, d int, nk int, out *float32, ldo int)
-// out[t*ldo+j] = q_t . k_j for three queries t (q_t at q + t*ldq floats) and
-// nk keys (a multiple of 4; key j is d f16 values at k + j*ldk bytes),
-// d a positive multiple of 8. The TILE43 tile of gemm_amd64.s's FGEMM43
-// (4 keys x 3 queries, twelve accumulators) looped over the keys inside one
-// call, so a block of attention scores costs one call rather than one per
-// four keys.
-TEXT ·scoresF16x3AVX2(SB), NOSPLIT, $0-64
-	MOVQ k+0(FP), SI
-	MOVQ ldk+8(FP), R8
-	MOVQ q+16(FP), DI
-	MOVQ ldq+24(FP), R10
-	SHLQ $2, R10
-	MOVQ d+32(FP), R11
-	MOVQ nk+40(FP), R12
-	MOVQ out+48(FP), DX
-	MOVQ ldo+56(FP), R13
-	SHLQ $2, R13
-
-sfkeys:
-	CMPQ R12, $4
-	JLT  sfdone
-	ZERO12
-	MOVQ SI, AX
-	LEAQ (SI)(R8*2), R9
-	ADDQ R8, R9
-	MOVQ DI, BX
-	MOVQ R11, CX
-
-sfloop:
-	TILE43(LOADF16, AX, R9, BX)
-	ADDQ $16, AX
-	ADDQ $16, R9
-	ADDQ $32, BX
-	SUBQ $8, CX
-	JNZ  sfloop
-
-	STORE43(DX, R13)
-	LEAQ (SI)(R8*4), SI
-	ADDQ $16, DX
-	SUBQ $4, R12
-	JMP  sfkeys
-
-sfdone:
-	VZEROUPPER
-	RET
-
 // func scaleMaxAVX2(x *float32, n int, scale float32) float32
 // x[i] *= scale for i < n (a positive multiple of 8); returns the largest
 // result. x must hold no NaN (ScaleMaxF32s's contract): VMAXPS keeps its

@@ -202,13 +202,26 @@ func BenchmarkAttentionRows(b *testing.B) {
 			}
 		})
 	})
-	sc3 := make([]float32, 3*rows)
+	kt := make([]byte, 2*hd*KeyBlock)
+	for j := 0; j < KeyBlock; j++ {
+		PutKeyT(kt, j, kv[j*stride:j*stride+hd])
+	}
+	sc3 := make([]float32, 3*KeyBlock)
 	q3 := randF32(rng, 3*hd)
-	b.Run("ScoresF16x3", func(b *testing.B) {
+	b.Run("ScoresF16T-3q", func(b *testing.B) {
+		benchSets(b, func(b *testing.B) {
+			b.SetBytes(2 * hd * KeyBlock)
+			for b.Loop() {
+				ScoresF16T(sc3, q3, hd, 3, kt, hd)
+			}
+		})
+	})
+	acc3 := make([]float32, 3*(hd+2))
+	b.Run("AxpyRowsF16Heads-3h", func(b *testing.B) {
 		benchSets(b, func(b *testing.B) {
 			b.SetBytes(2 * hd * rows)
 			for b.Loop() {
-				ScoresF16(sc3, q3, hd, 3, kv16, stride, hd)
+				AxpyRowsF16Heads(acc3, hd+2, hd, sc3, KeyBlock, 3, kv16, stride, rows)
 			}
 		})
 	})

@@ -475,46 +475,6 @@ func TestExpF32sAccuracy(t *testing.T) {
 	}
 }
 
-func TestScoresF16(t *testing.T) {
-	rng := rand.New(rand.NewPCG(45, 46))
-	for _, set := range Available() {
-		useSet(t, set)
-		for _, d := range []int{1, 7, 8, 9, 64, 67} {
-			for nq := 1; nq <= 7; nq++ {
-				for _, nk := range []int{1, 3, 4, 5, 8, 13, 64} {
-					ldq, ldk := d+rng.IntN(3), d+rng.IntN(40)
-					q := randF32(rng, (nq-1)*ldq+d)
-					k := randF16Bytes(rng, (nk-1)*ldk+d)
-					out := make([]float32, nq*nk+1)
-					out[nq*nk] = 42 // sentinel
-					ScoresF16(out[:nq*nk], q, ldq, nq, k, ldk, d)
-					require.Equal(t, float32(42), out[nq*nk], "%s: wrote past the scores", set)
-					for i := 0; i < nq; i++ {
-						for j := 0; j < nk; j++ {
-							var want, abs float64
-							for x := 0; x < d; x++ {
-								p := float64(q[i*ldq+x]) * float64(f16At(k, 2*(j*ldk+x)))
-								want += p
-								abs += math.Abs(p)
-							}
-							closeTo(t, float32(want), out[i*nk+j], d, abs,
-								fmt.Sprintf("%s d=%d nq=%d nk=%d score (%d,%d)", set, d, nq, nk, i, j))
-						}
-					}
-				}
-			}
-		}
-		q, k := make([]float32, 3*64), make([]byte, 2*(9*192+64))
-		assert.NotPanics(t, func() { ScoresF16(make([]float32, 3*10), q, 64, 3, k, 192, 64) }, "%s: exactly long enough", set)
-		assert.PanicsWithValue(t, "kernels: ScoresF16 (keys): 11 rows of 64 values at stride 192 need 1984 values, have 1792", func() {
-			ScoresF16(make([]float32, 3*11), q, 64, 3, k, 192, 64)
-		})
-		assert.PanicsWithValue(t, "kernels: ScoresF16: 31 scores are not a whole number of rows for 3 queries", func() {
-			ScoresF16(make([]float32, 31), q, 64, 3, k, 192, 64)
-		})
-	}
-}
-
 func TestAxpyRowsF16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(47, 48))
 	for _, set := range Available() {

@@ -53,7 +53,6 @@ var avx2Set = &kernelSet{
 	dotRows:     dotRowsAsm,
 	axpyRows:    axpyRowsAsm,
 	axpyRowsF16: axpyRowsF16Asm,
-	scoresF16x3: scoresF16x3Asm,
 	scoresT3:    scoresT3Asm,
 	scoresT1:    scoresT1Asm,
 	scaleMax:    scaleMaxAsm,

@@ -173,9 +173,3 @@ func toF16Generic(dst []byte, src []float32) {
 		binary.LittleEndian.PutUint16(dst[2*i:], F32ToF16(v))
 	}
 }
-
-func scoresF16x3Generic(out []float32, ldo int, q []float32, ldq int, k []byte, ldk, d, nk int) {
-	for j := 0; j+4 <= nk; j += 4 {
-		f16x4x3Generic(k[2*j*ldk:], 2*ldk, q, ldq, d, out[j:], ldo)
-	}
-}
