@@ -6,7 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
+
+	"github.com/fakbench/fakbench/internal/cliflags"
 )
 
 // helpFiles holds each command's help text, help/<command>.txt: the usage
@@ -25,73 +26,33 @@ func synopsis(name string) string {
 	return string(b)
 }
 
-// newFlagSet returns the flag set of "fakbench <name>": errors and -h
-// output go to stderr, and -h prints synopsis (the usage line and a short
-// description) before the flag list.
+// newFlagSet returns the flag set of "fakbench <name>" (cliflags.NewFlagSet).
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("fakbench "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, strings.TrimRight(synopsis, "\n"))
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "flags:")
-		fs.PrintDefaults()
-	}
-	return fs
+	return cliflags.NewFlagSet("fakbench "+name, synopsis, stderr)
 }
 
-// parseFlags parses args with fs, allowing flags before, between and after
-// positional arguments, and returns the positional ones. maxPositional
-// bounds their number (-1: no bound). When parsing cannot go on it returns
-// ok = false and the exit code: exitOK after -h (usage printed), exitUsage
+// parseFlags parses args with fs (cliflags.Parse). When parsing cannot go
+// on it returns ok = false and the exit code: exitOK after -h, exitUsage
 // for a bad flag or a stray argument (the message printed).
 func parseFlags(fs *flag.FlagSet, args []string, maxPositional int) (positional []string, code int, ok bool) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, exitOK, false
-			}
-			// The flag package has printed the error and the usage.
-			return nil, exitUsage, false
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
+	switch pos, err := cliflags.Parse(fs, args, maxPositional); {
+	case err == nil:
+		return pos, exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		return nil, exitOK, false
 	}
-	if maxPositional >= 0 && len(positional) > maxPositional {
-		stray := positional[maxPositional]
-		if maxPositional == 0 {
-			fmt.Fprintf(fs.Output(), "%s: unexpected argument %q: this command takes only flags (see '%s -h')\n", fs.Name(), stray, fs.Name())
-		} else {
-			fmt.Fprintf(fs.Output(), "%s: unexpected argument %q: at most %d argument(s) expected (see '%s -h')\n", fs.Name(), stray, maxPositional, fs.Name())
-		}
-		return nil, exitUsage, false
-	}
-	return positional, exitOK, true
+	return nil, exitUsage, false
 }
 
 // usageError prints "fakbench <name>: message" and a hint on stderr and
 // returns exitUsage.
 func usageError(stderr io.Writer, name, format string, args ...any) int {
-	fmt.Fprintf(stderr, "fakbench %s: %s\n", name, fmt.Sprintf(format, args...))
-	fmt.Fprintf(stderr, "Run 'fakbench %s -h' for usage.\n", name)
+	fmt.Fprintf(stderr, "fakbench %s: %s\nRun 'fakbench %s -h' for usage.\n", name, fmt.Sprintf(format, args...), name)
 	return exitUsage
 }
 
-// splitList splits a comma-separated flag value, trimming blanks and
-// dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// splitList splits a comma-separated flag value (cliflags.SplitList).
+var splitList = cliflags.SplitList
 
 // failed prints "fakbench <name>: err" and returns exitFailed: the run or
 // the check failed.

@@ -17,9 +17,10 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/fakbench/fakbench/internal/cliflags"
 )
 
 // Exit codes shared by every subcommand.
@@ -62,11 +63,8 @@ var commands = map[string]command{}
 // register adds a subcommand; it is called from init() in each subcommand's
 // file. A duplicate or empty name is a programming error.
 func register(c command) {
-	if c.name == "" || c.run == nil {
-		panic("fakbench: register needs a name and a run function")
-	}
-	if _, dup := commands[c.name]; dup {
-		panic("fakbench: duplicate command " + c.name)
+	if _, dup := commands[c.name]; dup || c.name == "" || c.run == nil {
+		panic(fmt.Sprintf("fakbench: register needs a new, non-empty name and a run function (command %q)", c.name))
 	}
 	commands[c.name] = c
 }
@@ -117,19 +115,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // usage prints help/fakbench.txt with the list of (not hidden) commands.
 func usage(w io.Writer) {
-	names := make([]string, 0, len(commands))
-	width := 0
+	summaries := map[string]string{}
 	for n, c := range commands {
-		if c.summary == "" {
-			continue // hidden
-		}
-		names = append(names, n)
-		width = max(width, len(n))
+		summaries[n] = c.summary
 	}
-	sort.Strings(names)
-	var list strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&list, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
-	}
-	fmt.Fprintf(w, synopsis("fakbench"), list.String())
+	fmt.Fprintf(w, synopsis("fakbench"), cliflags.CommandList(summaries))
 }
