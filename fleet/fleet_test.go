@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/internal/cpuid"
 	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 )
@@ -19,6 +20,13 @@ var (
 )
 
 func named(n node, label string) node { n.label = label; return n }
+
+func TestFlagsFingerprint(t *testing.T) {
+	assert.Equal(t, "abc", flagsFingerprint("CGO_CFLAGS=-O3 -DFAK_CPU_FINGERPRINT=abc"))
+	assert.Equal(t, "def", flagsFingerprint(`CGO_CFLAGS="-O3 -DFAK_CPU_FINGERPRINT=abc" CGO_CXXFLAGS="-DFAK_CPU_FINGERPRINT=def"`))
+	assert.Equal(t, "", flagsFingerprint("CGO_CFLAGS=-O3 -DFAK_CPU_FINGERPRINT_X=abc"))
+	assert.Equal(t, "", flagsFingerprint(""))
+}
 
 func TestVerifyAcceptsAnHonestFolder(t *testing.T) {
 	dir := named(fast, "a").build(t, t.TempDir())
@@ -98,7 +106,7 @@ func TestVerifyRefuses(t *testing.T) {
 	dir := named(fast, "a").build(t, t.TempDir())
 	r, err := report.ReadJSON(filepath.Join(dir, "bench", "llamacpp.json"))
 	require.NoError(t, err)
-	r.BuildFlags = buildFlags(spr)
+	r.BuildFlags = `CGO_CFLAGS="-O3 -D` + cpuid.Define + "=" + spr.fp() + `"`
 	require.NoError(t, report.WriteJSON(filepath.Join(dir, "bench", "llamacpp.json"), r))
 	rewrite(t, dir, func(*nodebench.Manifest) {})
 	_, why := Verify(dir)
@@ -266,7 +274,7 @@ func TestReportGroupsSpreadsAndOutliers(t *testing.T) {
 	slow := named(fast, "z3-slow")
 	slow.kernel[1], slow.ref[2] = 60, 25 // kernel decode 33 % below, llama.cpp TTFT 56 % above
 	out := collected(t, named(fast, "z3-a"), named(fast, "z3-b"), slow, named(xeon, "spr-a"))
-	f, err := BuildReport(out, ReportOptions{CleanNode: true, Command: "fakbench fleet report"})
+	f, err := BuildReport(out, ReportOptions{CleanNode: true, Args: []string{"fleet", "--clean-node"}})
 	require.NoError(t, err)
 	require.Len(t, f.Groups, 2)
 	assert.Equal(t, []string{"gokernel", "llamacpp"}, f.Backends)
@@ -317,7 +325,7 @@ func TestReportGroupsSpreadsAndOutliers(t *testing.T) {
 		"| " + zen3.model + " (ISA " + zen3.fp() + ") | z3-slow | avx avx2 f16c fma sse4_2 | 2 | 24 | 20 | 400 / 60 / 20 | 500 / 100 / 25 | prefill 0.80x (llamacpp), decode 0.60x (llamacpp), warm TTFT 0.80x (llamacpp) | PASS | **gokernel decode tok/s 60 is 33 % below",
 		"### " + spr.model + " (ISA " + spr.fp() + "): 1 host(s)", "One host: no spread",
 		"| gokernel decode tok/s | 3 | 60 | 90 | 90 | 33.3 % | higher |",
-		"Command: `fakbench fleet report`",
+		"Command: `fakbench fleet report fleet --clean-node`",
 	} {
 		assert.True(t, strings.Contains(md, want), "report.md lacks %q", want)
 	}

@@ -187,7 +187,7 @@ func (f *Fleet) HTML() ([]byte, error) {
 		Charts   []Chart
 		Refused  []Refusal
 		Dir      string
-	}{Summary: f.Summary(), Command: f.Options.Command, Backends: f.Backends, Charts: charts, Refused: f.Refused, Dir: f.Dir}
+	}{Summary: f.Summary(), Command: f.Options.command(), Backends: f.Backends, Charts: charts, Refused: f.Refused, Dir: f.Dir}
 	for _, g := range f.Groups {
 		data.Groups = append(data.Groups, groupView{Kind: g.Kind.String(), Hosts: len(g.Hosts), Spreads: g.Spreads})
 		for _, h := range g.Hosts {

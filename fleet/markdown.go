@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -80,8 +81,8 @@ func (f *Fleet) Markdown() string {
 	for _, l := range f.Summary() {
 		b.WriteString(l + "\n")
 	}
-	if f.Options.Command != "" {
-		fmt.Fprintf(&b, "\nCommand: `%s`\n", f.Options.Command)
+	if f.Options.command() != "" {
+		fmt.Fprintf(&b, "\nCommand: `%s`\n", f.Options.command())
 	}
 
 	b.WriteString("\n## Hosts, grouped by CPU kind\n\n")
@@ -166,6 +167,17 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// Publish writes report.md and report.html into the collected directory,
+// then prints the Markdown and the two paths to w.
+func (f *Fleet) Publish(w io.Writer) error {
+	md, html, err := f.Write()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\nwritten: %s, %s\n", f.Markdown(), md, html)
+	return err
 }
 
 // Write writes report.md and report.html into the collected directory and

@@ -32,8 +32,14 @@ type ReportOptions struct {
 	// CleanNode and Profile are passed to every host's gate.
 	CleanNode bool
 	Profile   string
-	// Command is the command line, shown in the report.
-	Command string
+	// Args are the words after "fakbench fleet report"; the report shows
+	// the command line.
+	Args []string
+}
+
+// command is the command line the report shows.
+func (o ReportOptions) command() string {
+	return report.CommandLine(append([]string{"fakbench", "fleet", "report"}, o.Args...))
 }
 
 // Figure is one compared figure of a host: the memory bandwidth or one

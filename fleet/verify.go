@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -135,7 +136,7 @@ func checkBuildCPU(m *nodebench.Manifest) []string {
 	if got := cpuid.Fingerprint(b.CPUISA); got != b.CPUFingerprint {
 		p = append(p, fmt.Sprintf("build_cpu.cpu_isa hashes to fingerprint %s, not the recorded %s", got, b.CPUFingerprint))
 	}
-	if got := cpuid.FromFlags(m.BuildFlags); got != b.BuildFingerprint {
+	if got := flagsFingerprint(m.BuildFlags); got != b.BuildFingerprint {
 		p = append(p, fmt.Sprintf("build_flags carry CPU fingerprint %q, build_cpu says %q", got, b.BuildFingerprint))
 	}
 	if miss := missing(b.NativeISA, b.CPUISA); len(miss) > 0 {
@@ -177,7 +178,7 @@ func checkReports(m *nodebench.Manifest, reps []*report.Report) []string {
 				r.Host.CPUModel, r.Host.CPUFeatures, m.Host.CPUModel, m.Host.CPUFeatures))
 		}
 		if m.BuildCPU != nil {
-			if fp := cpuid.FromFlags(r.BuildFlags); fp != m.BuildCPU.BuildFingerprint {
+			if fp := flagsFingerprint(r.BuildFlags); fp != m.BuildCPU.BuildFingerprint {
 				p = append(p, fmt.Sprintf("%s was built for CPU fingerprint %q, the manifest's binary for %q", name, fp, m.BuildCPU.BuildFingerprint))
 			}
 		}
@@ -186,6 +187,21 @@ func checkReports(m *nodebench.Manifest, reps []*report.Report) []string {
 		p = append(p, "no backend ran: no bench report to compare")
 	}
 	return p
+}
+
+// fingerprintFlag finds -DFAK_CPU_FINGERPRINT=<fp> in a build-flags
+// record, whether the record quotes the flags (a bench report's
+// CGO_CFLAGS="-O3 ...") or not (the manifest's).
+var fingerprintFlag = regexp.MustCompile(`-D` + cpuid.Define + `=([0-9A-Za-z_]+)`)
+
+// flagsFingerprint is the last CPU fingerprint the flags define, "" when
+// none (as in the compiler, the last definition wins).
+func flagsFingerprint(flags string) string {
+	m := fingerprintFlag.FindAllStringSubmatch(flags, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1][1]
 }
 
 // SetDigest is the sha256 of the manifest's artifact list.
