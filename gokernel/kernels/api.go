@@ -50,6 +50,10 @@ type kernelSet struct {
 	packQ8    bool
 	q8r16     func(p []byte, ng int, xq []byte, xd []float32, xc []int32, nb int, out []float32)
 	q8r16Tile func(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int, c []float32, ldc int)
+	// r4Tile is q8r16BTileGeneric's contract: the tile kernel for the
+	// biased layout the r4 types are converted to for prefill (nil in
+	// sets without tiles).
+	r4Tile func(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int)
 
 	// f16x4 and f32x4 dot four weight rows of n values (row stride ldw
 	// bytes) with x[:n]; the x4x3 versions take three activation rows

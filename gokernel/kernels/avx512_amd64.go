@@ -61,6 +61,13 @@ func vnniQ8R16(p *byte, ng int, xq *byte, xd *float32, xc *int32, nb int, out *f
 //go:noescape
 func amxQ8R16(p *byte, ng int, xq *byte, ldx int, xdT *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
 
+// amxQ8R16B is q8r16BTileGeneric for nb > 0, ng > 0, 1 <= mrows <= 16,
+// with xq readable for 16 rows, as amxQ8R16 for 640-byte blocks with
+// biases: each block's sums also get bias[n] * xds[32*b+16+m].
+//
+//go:noescape
+func amxQ8R16B(p *byte, ng int, xq *byte, ldx int, xds *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
+
 // xgetbv0 reads XCR0, the state components the OS saves and restores.
 func xgetbv0() (eax, edx uint32)
 
@@ -112,6 +119,27 @@ func q8r16AMX(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int
 	_ = xdT[q8r16Rows*nb-1]
 	var buf [2048]byte
 	amxQ8R16(&p[0], ng, &xq[0], ldx, &xdT[0], nb, mrows, &c[0], ldc, &amxConfig[0], &buf[0])
+}
+
+func q8r16BAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int) {
+	if ng <= 0 || mrows <= 0 {
+		return
+	}
+	if mrows > q8r16Rows {
+		panic(fmt.Sprintf("kernels: tile of %d tokens, want at most %d", mrows, q8r16Rows))
+	}
+	_ = c[(mrows-1)*ldc+q8r16Rows*ng-1]
+	if nb <= 0 {
+		for m := 0; m < mrows; m++ {
+			clear(c[m*ldc : m*ldc+q8r16Rows*ng])
+		}
+		return
+	}
+	_ = p[ng*nb*q8r16BBlockBytes-1]
+	_ = xq[(q8r16Rows-1)*ldx+32*nb-1]
+	_ = xds[2*q8r16Rows*nb-1]
+	var buf [2048]byte
+	amxQ8R16B(&p[0], ng, &xq[0], ldx, &xds[0], nb, mrows, &c[0], ldc, &amxConfig[0], &buf[0])
 }
 
 // hasAVX512Set reports whether the CPU and OS support the avx512 set: the
@@ -171,6 +199,7 @@ func archSets() []*kernelSet {
 	amx.name = "amx"
 	amx.isa = avx512.isa + ",amx_tile,amx_int8"
 	amx.q8r16Tile = q8r16AMX
+	amx.r4Tile = q8r16BAMX
 	return append(out, &amx)
 }
 

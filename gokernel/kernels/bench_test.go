@@ -106,9 +106,16 @@ func BenchmarkPoolMatMul(b *testing.B) {
 	shapes := []struct{ rows, cols int }{{576, 576}, {1536, 576}, {576, 1536}, {49152, 576}}
 	threads := min(2, runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(6, 6))
-	for _, typ := range []Type{TypeQ8_0, TypeF16, TypeF32} {
+	for _, typ := range []Type{TypeQ8_0, TypeQ4_0, TypeF16, TypeF32} {
 		for _, sh := range shapes {
-			m := randMatrix(b, rng, typ, sh.rows, sh.cols)
+			var m *Matrix
+			if qt := quantTypes[typ]; qt != nil {
+				var err error
+				m, err = NewMatrix(typ, sh.rows, sh.cols, randBlocks(b, rng, typ, sh.rows*sh.cols))
+				require.NoError(b, err)
+			} else {
+				m = randMatrix(b, rng, typ, sh.rows, sh.cols)
+			}
 			for _, nTok := range []int{1, 64, 512} {
 				x := randF32(rng, nTok*sh.cols)
 				dst := make([]float32, nTok*sh.rows)

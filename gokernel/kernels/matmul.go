@@ -68,7 +68,8 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		nb := w.Cols / QK8_0
 		m.pk = w.pk
 		q8r16 := w.pk != nil && w.pk.kind == packQ8R16
-		tiles = q8r16 && ks.q8r16Tile != nil && nTok >= tileMinTokens
+		r4 := w.pk != nil && w.pk.kind == packR4
+		tiles = nTok >= tileMinTokens && (q8r16 && ks.q8r16Tile != nil || r4 && ks.r4Tile != nil)
 		// The tile kernel reads whole tiles of 16 activation rows: the
 		// buffers are padded to a multiple of 16 tokens (the rows past
 		// nTok are read, never stored).
@@ -84,10 +85,14 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		m.xd = p.xd[:nTok*nb]
 		switch {
 		case tiles:
-			if cap(p.xdT) < nPad*nb {
-				p.xdT = make([]float32, nPad*nb)
+			n := nPad * nb // q8r16: scales; r4: scales and bias terms
+			if r4 {
+				n *= 2
 			}
-			m.xdT = p.xdT[:nPad*nb]
+			if cap(p.xdT) < n {
+				p.xdT = make([]float32, n)
+			}
+			m.xdT = p.xdT[:n]
 		case q8r16:
 			if cap(p.xc) < nTok*nb {
 				p.xc = make([]int32, nTok*nb)
@@ -108,7 +113,10 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		} else {
 			m.quantTokens(0, nTok)
 		}
-		if tiles {
+		switch {
+		case tiles && r4:
+			transposeTileTerms(m.xdT, m.xd, m.xq, nTok, nb)
+		case tiles:
 			transposeTileScales(m.xdT, m.xd, nTok, nb)
 		}
 	}
@@ -120,7 +128,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		actBytes = 4 * w.Cols
 	}
 	tokStep, rowStep := 3, 4 // the micro-kernels' width and height
-	if m.pk != nil && m.pk.kind == packQ8R16 {
+	if m.pk != nil && m.pk.kind == packQ8R16 || tiles {
 		rowStep = q8r16Rows
 		if tiles {
 			tokStep = q8r16Rows
@@ -210,9 +218,12 @@ func (m *mmJob) task(i int) {
 	t0 := tc * m.tokChunk
 	t1 := min(t0+m.tokChunk, m.nTok)
 	if m.pk != nil {
-		if m.pk.kind == packQ8R16 {
+		switch {
+		case m.pk.kind == packQ8R16:
 			m.tileQ8R16(r0, r1, t0, t1)
-		} else {
+		case m.xdT != nil:
+			m.tileR4(r0, r1, t0, t1)
+		default:
 			m.tilePacked(r0, r1, t0, t1)
 		}
 		return

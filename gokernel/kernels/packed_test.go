@@ -168,7 +168,7 @@ func TestPoolMatMulPackedTypes(t *testing.T) {
 			for _, rows := range []int{1, 4, 6, 37} {
 				m, err := NewMatrix(typ, rows, cols, randBlocks(t, rng, typ, rows*cols))
 				require.NoError(t, err)
-				for _, nTok := range []int{1, 2, 9} {
+				for _, nTok := range []int{1, 2, 9, 33} {
 					x := randF32(rng, nTok*cols)
 					want, abs := refPacked(m, x, nTok)
 					for _, threads := range []int{1, 2} {

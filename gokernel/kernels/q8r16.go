@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+)
 
 // The q8r16 layout: q8_0 weights re-laid for the 512-bit and tile kernels
 // (the avx512 and amx sets; Prepare uses it when the active set asks for
@@ -171,3 +175,127 @@ func Q8_0MatrixBytes(rows, cols int) int {
 	}
 	return (rows + q8r16Rows - 1) / q8r16Rows * (cols / QK8_0) * q8r16BlockBytes
 }
+
+// The biased q8r16 layout ("q8r16b") is q8r16 with the 16 rows' float32
+// biases after the scales (640-byte blocks): weight (n, 32b+k) is
+// scale*value + bias. It is not kept: the amx set's prefill builds it from
+// r4 groups (q4_0, q4_1, q4_K: four-bit codes with a scale and a bias per
+// 32 values) into per-task scratch, where every token tile reuses it.
+const q8r16BBlockBytes = q8r16BlockBytes + 4*q8r16Rows
+
+// r4ToQ8R16B writes the 16-row groups [g0, g0+ng) of the r4 matrix pk into
+// dst (ng*nb*640 bytes) as q8r16b; rows past the matrix's padding are zero.
+func r4ToQ8R16B(dst []byte, pk *packedMatrix, g0, ng int) {
+	nb := pk.nb
+	clear(dst[:ng*nb*q8r16BBlockBytes])
+	for g := 0; g < ng; g++ {
+		for quad := 0; quad < 4; quad++ {
+			src := (g0+g)*4 + quad // the r4 group of rows 16(g0+g)+4quad..+3
+			if src >= pk.groups {
+				break
+			}
+			for b := 0; b < nb; b++ {
+				in := pk.data[(src*nb+b)*r4BlockBytes : (src*nb+b+1)*r4BlockBytes]
+				out := dst[(g*nb+b)*q8r16BBlockBytes:]
+				// Four codes at a time: bytes 4kk..4kk+3 of row r hold
+				// values 4kk..4kk+3 (low nibbles) and 16+4kk.. (high).
+				for r := 0; r < 4; r++ {
+					n := 4*quad + r
+					for kk := 0; kk < 4; kk++ {
+						w := binary.LittleEndian.Uint32(in[16*r+4*kk:])
+						binary.LittleEndian.PutUint32(out[64*kk+4*n:], w&0x0f0f0f0f)
+						binary.LittleEndian.PutUint32(out[64*(kk+4)+4*n:], w>>4&0x0f0f0f0f)
+					}
+					copy(out[q8r16ValueBytes+4*n:q8r16ValueBytes+4*n+4], in[64+4*r:68+4*r])
+					copy(out[q8r16BlockBytes+4*n:q8r16BlockBytes+4*n+4], in[80+4*r:84+4*r])
+				}
+			}
+		}
+	}
+}
+
+// q8r16BTileGeneric is the biased tile kernels' contract: q8r16TileGeneric
+// on q8r16b groups, with xds holding per block the 16 tokens' scales then
+// their bias terms (scale times the block's activation sum):
+// c[m*ldc+16g+n] = sum over b of scale*xd*sum(v*xq) + bias*xs.
+func q8r16BTileGeneric(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int) {
+	for g := 0; g < ng; g++ {
+		for m := 0; m < mrows; m++ {
+			var acc [q8r16Rows]float32
+			for b := 0; b < nb; b++ {
+				blk := p[(g*nb+b)*q8r16BBlockBytes : (g*nb+b+1)*q8r16BBlockBytes]
+				x := xq[m*ldx+32*b : m*ldx+32*b+32]
+				xd, xs := xds[32*b+m], xds[32*b+16+m]
+				for n := 0; n < q8r16Rows; n++ {
+					var s int32
+					for k := 0; k < QK8_0; k++ {
+						s += int32(int8(blk[64*(k/4)+4*n+k%4])) * int32(int8(x[k]))
+					}
+					acc[n] += float32(s) * (f32le(blk[q8r16ValueBytes+4*n:]) * xd)
+					acc[n] += f32le(blk[q8r16BlockBytes+4*n:]) * xs
+				}
+			}
+			copy(c[m*ldc+q8r16Rows*g:m*ldc+q8r16Rows*(g+1)], acc[:])
+		}
+	}
+}
+
+// transposeTileTerms is transposeTileScales for the biased tiles: per
+// 16-token tile and block, the 16 tokens' scales then their bias terms
+// xd*sum(xq) (xds[32*(T*nb+b)+m] and [32*(T*nb+b)+16+m]).
+func transposeTileTerms(xds, xd []float32, xq []byte, nTok, nb int) {
+	cols := 32 * nb
+	for T := 0; T*q8r16Rows < nTok; T++ {
+		tile := xds[2*T*q8r16Rows*nb : 2*(T+1)*q8r16Rows*nb]
+		for m := 0; m < q8r16Rows; m++ {
+			t := T*q8r16Rows + m
+			for b := 0; b < nb; b++ {
+				var d, s float32
+				if t < nTok {
+					var sum int32
+					for _, v := range xq[t*cols+32*b : t*cols+32*b+32] {
+						sum += int32(int8(v))
+					}
+					d, s = xd[t*nb+b], xd[t*nb+b]*float32(sum)
+				}
+				tile[32*b+m], tile[32*b+16+m] = d, s
+			}
+		}
+	}
+}
+
+// tileR4 computes rows [r0, r1) (r0 a multiple of 16) for tokens [t0, t1)
+// (t0 a multiple of 16) of an r4 matrix with the set's biased tile kernel:
+// the row chunk is converted to q8r16b once, then every token tile
+// multiplies it.
+func (m *mmJob) tileR4(r0, r1, t0, t1 int) {
+	pk, ks := m.pk, m.ks
+	cols, rows, nb := m.w.Cols, m.w.Rows, pk.nb
+	g0 := r0 / q8r16Rows
+	ng := (r1 - r0 + q8r16Rows - 1) / q8r16Rows
+	full := (min(r1, rows) - r0) / q8r16Rows
+	bufp := r4Scratch.Get().(*[]byte)
+	if cap(*bufp) < ng*nb*q8r16BBlockBytes {
+		*bufp = make([]byte, ng*nb*q8r16BBlockBytes)
+	}
+	buf := (*bufp)[:ng*nb*q8r16BBlockBytes]
+	r4ToQ8R16B(buf, pk, g0, ng)
+	for t := t0; t < t1; t += q8r16Rows {
+		mr := min(q8r16Rows, t1-t)
+		xq, xds := m.xq[t*cols:], m.xdT[2*t*nb:]
+		if full > 0 {
+			ks.r4Tile(buf, full, xq, cols, xds, nb, mr, m.dst[t*rows+r0:], rows)
+		}
+		if r := r0 + q8r16Rows*full; r < r1 {
+			var tmp [q8r16Rows * q8r16Rows]float32
+			ks.r4Tile(buf[full*nb*q8r16BBlockBytes:], 1, xq, cols, xds, nb, mr, tmp[:], q8r16Rows)
+			for i := 0; i < mr; i++ {
+				copy(m.dst[(t+i)*rows+r:(t+i)*rows+r1], tmp[i*q8r16Rows:])
+			}
+		}
+	}
+	r4Scratch.Put(bufp)
+}
+
+// r4Scratch holds the tasks' q8r16b scratch between calls.
+var r4Scratch = sync.Pool{New: func() any { return new([]byte) }}

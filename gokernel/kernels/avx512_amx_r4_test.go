@@ -1,0 +1,70 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestQ8R16BAMXMatchesGeneric: the biased tile kernel (r4 types' prefill)
+// against its pure-Go twin and a float64 sum, for whole and partial tiles
+// and an odd block count; nothing is written outside the tile.
+func TestQ8R16BAMXMatchesGeneric(t *testing.T) {
+	requireAMX(t)
+	rng := rand.New(rand.NewPCG(95, 96))
+	for _, ng := range []int{1, 2} {
+		for _, nb := range []int{1, 3, 8} {
+			p := make([]byte, ng*nb*q8r16BBlockBytes)
+			for blk := 0; blk < ng*nb; blk++ {
+				b := p[blk*q8r16BBlockBytes:]
+				for i := 0; i < q8r16ValueBytes; i++ {
+					b[i] = byte(rng.IntN(16)) // four-bit codes
+				}
+				for n := 0; n < 2*q8r16Rows; n++ {
+					putF32(b[q8r16ValueBytes+4*n:], float32(rng.NormFloat64()))
+				}
+			}
+			ldx := 32 * nb
+			xq := randActs(rng, 16*ldx)
+			xds := randF32(rng, 32*nb)
+			for _, mrows := range []int{1, 9, 16} {
+				ldc := 16*ng + 3
+				got := make([]float32, 16*ldc)
+				for i := range got {
+					got[i] = 42
+				}
+				want := make([]float32, 16*ldc)
+				q8r16BAMX(p, ng, xq, ldx, xds, nb, mrows, got, ldc)
+				q8r16BTileGeneric(p, ng, xq, ldx, xds, nb, mrows, want, ldc)
+				for m := 0; m < 16; m++ {
+					for c := 0; c < ldc; c++ {
+						if m >= mrows || c >= 16*ng {
+							require.Equal(t, float32(42), got[m*ldc+c], "wrote outside the tile: token %d col %d", m, c)
+							continue
+						}
+						g, n := c/16, c%16
+						var ref, abs float64
+						for b := 0; b < nb; b++ {
+							blk := p[(g*nb+b)*q8r16BBlockBytes:]
+							var dot int64
+							for k := 0; k < 32; k++ {
+								dot += int64(int8(blk[64*(k/4)+4*n+k%4])) * int64(int8(xq[m*ldx+32*b+k]))
+							}
+							t1 := float64(dot) * float64(f32le(blk[q8r16ValueBytes+4*n:])) * float64(xds[32*b+m])
+							t2 := float64(f32le(blk[q8r16BlockBytes+4*n:])) * float64(xds[32*b+16+m])
+							ref += t1 + t2
+							abs += math.Abs(t1) + math.Abs(t2)
+						}
+						tol := 4*float64(nb+2)*u32*abs + 1e-30
+						require.InDelta(t, ref, float64(got[m*ldc+c]), tol, "amx ng=%d nb=%d mrows=%d token %d row %d", ng, nb, mrows, m, c)
+						require.InDelta(t, ref, float64(want[m*ldc+c]), tol, "generic ng=%d nb=%d mrows=%d token %d row %d", ng, nb, mrows, m, c)
+					}
+				}
+			}
+		}
+	}
+}
