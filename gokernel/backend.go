@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,9 +111,8 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 			}
 			mo.ChunkSize = n
 		case ExtraKernels:
-			if !slices.Contains(kernels.Available(), v) {
-				return nil, fmt.Errorf("gokernel: option %s=%q: unknown or unsupported kernel set (available here: %s)",
-					k, v, strings.Join(kernels.Available(), ", "))
+			if err := kernels.Check(v); err != nil {
+				return nil, fmt.Errorf("gokernel: option %s=%q: %w", k, v, err)
 			}
 			kernelSet = v
 		case ExtraPrefixReuse:

@@ -438,3 +438,8 @@ func BenchmarkDecodeSmol135mQ8Ctx1k(b *testing.B) {
 // BenchmarkPrefillSmol135mQ8 is a cold 512-token prefill on
 // synthetic:smol135m-untied:q8_0.
 func BenchmarkPrefillSmol135mQ8(b *testing.B) { benchPrefill(b, "synthetic:smol135m-untied:q8_0", 512) }
+
+// BenchmarkPrefillSmol135mQ8Len1k is the report's cold prefill: 1024 tokens.
+func BenchmarkPrefillSmol135mQ8Len1k(b *testing.B) {
+	benchPrefill(b, "synthetic:smol135m-untied:q8_0", 1024)
+}
