@@ -54,6 +54,8 @@ type kernelSet struct {
 	// biased layout the r4 types are converted to for prefill (nil in
 	// sets without tiles).
 	r4Tile func(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int)
+	// r8Tile is q8r16HTileGeneric's contract, for the r8 types' prefill.
+	r8Tile func(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int)
 
 	// f16x4 and f32x4 dot four weight rows of n values (row stride ldw
 	// bytes) with x[:n]; the x4x3 versions take three activation rows

@@ -68,21 +68,35 @@ func amxQ8R16(p *byte, ng int, xq *byte, ldx int, xdT *float32, nb int, mrows in
 //go:noescape
 func amxQ8R16B(p *byte, ng int, xq *byte, ldx int, xds *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
 
+// amxQ8R16H is q8r16HTileGeneric for nb > 0 half blocks, ng > 0,
+// 1 <= mrows <= 16, with xq readable for 16 rows; cfg is amxConfigHalf.
+//
+//go:noescape
+func amxQ8R16H(p *byte, ng int, xq *byte, ldx int, xds *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
+
 // xgetbv0 reads XCR0, the state components the OS saves and restores.
 func xgetbv0() (eax, edx uint32)
 
-// amxConfig is the tile configuration amxQ8R16 loads (palette 1): tiles
-// 0-1 the 16x16 int32 sums, 2-3 16 tokens x 32 int8 activations, 4-5 8
-// rows x 64 bytes of weights (32 values of 16 rows, VNNI order).
-var amxConfig = func() (c [64]byte) {
+// amxConfig is the tile configuration amxQ8R16 and amxQ8R16B load
+// (palette 1): tiles 0-1 the 16x16 int32 sums, 2-3 16 tokens x 32 int8
+// activations, 4-5 8 rows x 64 bytes of weights (32 values of 16 rows,
+// VNNI order). amxConfigHalf is amxQ8R16H's: 16 activations per token and
+// 4 rows of weights (16 values of 16 rows).
+var (
+	amxConfig     = tileConfig([6][2]int{{16, 64}, {16, 64}, {16, 32}, {16, 32}, {8, 64}, {8, 64}})
+	amxConfigHalf = tileConfig([6][2]int{{16, 64}, {16, 64}, {16, 16}, {16, 16}, {4, 64}, {4, 64}})
+)
+
+// tileConfig is the 64-byte LDTILECFG operand for palette 1 with tiles
+// 0-5 of the given rows and bytes per row.
+func tileConfig(shape [6][2]int) (c [64]byte) {
 	c[0] = 1 // palette
-	shape := [6][2]int{{16, 64}, {16, 64}, {16, 32}, {16, 32}, {8, 64}, {8, 64}}
 	for t, s := range shape {
 		c[48+t] = byte(s[0])
 		c[16+2*t] = byte(s[1]) // bytes per row, little-endian uint16
 	}
 	return c
-}()
+}
 
 func q8r16VNNI(p []byte, ng int, xq []byte, xd []float32, xc []int32, nb int, out []float32) {
 	if ng <= 0 {
@@ -122,6 +136,16 @@ func q8r16AMX(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int
 }
 
 func q8r16BAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int) {
+	biasedAMX(p, ng, xq, ldx, xds, nb, mrows, c, ldc, QK8_0)
+}
+
+func q8r16HAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int) {
+	biasedAMX(p, ng, xq, ldx, xds, nb, mrows, c, ldc, 16)
+}
+
+// biasedAMX checks the operands of the biased tile kernels (blocks of sub
+// values, 32 or 16) and runs the one for sub.
+func biasedAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc, sub int) {
 	if ng <= 0 || mrows <= 0 {
 		return
 	}
@@ -135,11 +159,16 @@ func q8r16BAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows in
 		}
 		return
 	}
-	_ = p[ng*nb*q8r16BBlockBytes-1]
-	_ = xq[(q8r16Rows-1)*ldx+32*nb-1]
+	bb := sub*q8r16Rows + 8*q8r16Rows
+	_ = p[ng*nb*bb-1]
+	_ = xq[(q8r16Rows-1)*ldx+sub*nb-1]
 	_ = xds[2*q8r16Rows*nb-1]
 	var buf [2048]byte
-	amxQ8R16B(&p[0], ng, &xq[0], ldx, &xds[0], nb, mrows, &c[0], ldc, &amxConfig[0], &buf[0])
+	if sub == QK8_0 {
+		amxQ8R16B(&p[0], ng, &xq[0], ldx, &xds[0], nb, mrows, &c[0], ldc, &amxConfig[0], &buf[0])
+	} else {
+		amxQ8R16H(&p[0], ng, &xq[0], ldx, &xds[0], nb, mrows, &c[0], ldc, &amxConfigHalf[0], &buf[0])
+	}
 }
 
 // hasAVX512Set reports whether the CPU and OS support the avx512 set: the
@@ -200,6 +229,7 @@ func archSets() []*kernelSet {
 	amx.isa = avx512.isa + ",amx_tile,amx_int8"
 	amx.q8r16Tile = q8r16AMX
 	amx.r4Tile = q8r16BAMX
+	amx.r8Tile = q8r16HAMX
 	return append(out, &amx)
 }
 

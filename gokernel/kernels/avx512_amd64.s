@@ -8,6 +8,106 @@
 
 #include "textflag.h"
 
+// AMXBIASED is the body of the biased tile kernels: amxQ8R16 for blocks of
+// BLK bytes (VAL bytes of values, then 16 float32 scales, then 16 float32
+// biases) of ASTEP activation values each, with xds holding per block the
+// 16 tokens' scales then their bias terms. LOADA1 and LOADB1 load the
+// second block of a pair (activations at +ASTEP, weights at +BLK).
+// Frame: p, ng, xq, ldx, xds, nb, mrows, c, ldc, cfg, buf.
+#define AMXBIASED(LOADA1, LOADB1, BLK, VAL, ASTEP) \
+	MOVQ cfg+72(FP), AX \
+	LDTILECFG_AX \
+	MOVQ p+0(FP), DI \
+	MOVQ ng+8(FP), R12 \
+	MOVQ ldx+24(FP), DX \
+	MOVQ mrows+48(FP), R11 \
+	MOVQ c+56(FP), R13 \
+	MOVQ ldc+64(FP), R10 \
+	SHLQ $2, R10 \
+	MOVQ buf+80(FP), BX \
+	MOVQ $64, CX \
+bgroup: \
+	MOVQ xq+16(FP), SI \
+	MOVQ xds+32(FP), R8 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15 \
+	MOVQ nb+40(FP), R9 \
+	SUBQ $2, R9 \
+	JLT  btail \
+bpair: \
+	LOAD_T2_SI_DX \
+	LOAD_T4_DI_CX \
+	TILEZERO_T0 \
+	DP_T0_T2_T4 \
+	LOADA1 \
+	LOADB1 \
+	TILEZERO_T1 \
+	DP_T1_T3_T5 \
+	STORE_BX_CX_T0 \
+	VMOVUPS VAL(DI), Z16 \
+	VMOVUPS (VAL+64)(DI), Z19 \
+	FIXB16(0, 0) \
+	STORE_BX_CX_1K_T1 \
+	VMOVUPS (BLK+VAL)(DI), Z16 \
+	VMOVUPS (BLK+VAL+64)(DI), Z19 \
+	FIXB16(1024, 128) \
+	ADDQ $(2*ASTEP), SI \
+	ADDQ $(2*BLK), DI \
+	ADDQ $256, R8 \
+	SUBQ $2, R9 \
+	JGE  bpair \
+btail: \
+	CMPQ R9, $-1 \
+	JNE  bstore \
+	LOAD_T2_SI_DX \
+	LOAD_T4_DI_CX \
+	TILEZERO_T0 \
+	DP_T0_T2_T4 \
+	STORE_BX_CX_T0 \
+	VMOVUPS VAL(DI), Z16 \
+	VMOVUPS (VAL+64)(DI), Z19 \
+	FIXB16(0, 0) \
+	ADDQ $BLK, DI \
+bstore: \
+	MOVQ R13, AX \
+	VMOVUPS Z0, (AX) \
+	STOREB(1, Z1) \
+	STOREB(2, Z2) \
+	STOREB(3, Z3) \
+	STOREB(4, Z4) \
+	STOREB(5, Z5) \
+	STOREB(6, Z6) \
+	STOREB(7, Z7) \
+	STOREB(8, Z8) \
+	STOREB(9, Z9) \
+	STOREB(10, Z10) \
+	STOREB(11, Z11) \
+	STOREB(12, Z12) \
+	STOREB(13, Z13) \
+	STOREB(14, Z14) \
+	STOREB(15, Z15) \
+bstored: \
+	ADDQ $64, R13 \
+	DECQ R12 \
+	JNZ  bgroup \
+	TILERELEASE \
+	VZEROUPPER \
+	RET
+
 // VNNIRUN(off, x, acc): acc += (the 64 weight bytes at off(DI), offset by
 // 128 to unsigned) . (the four activation bytes at x(SI), in every lane).
 #define VNNIRUN(off, x, w, acc) \
@@ -258,107 +358,24 @@ astored:
 	FIXB(boff, xoff, 14, Z14) \
 	FIXB(boff, xoff, 15, Z15)
 
+// tileloadd tmm3, [rsi+rdx+16]
+#define LOAD_T3_SI_DX_16  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x5C; BYTE $0x16; BYTE $0x10
+// tileloadd tmm5, [rdi+rcx+384]
+#define LOAD_T5_DI_CX_384 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x80; BYTE $0x01; BYTE $0x00; BYTE $0x00
+
 // func amxQ8R16B(p *byte, ng int, xq *byte, ldx int, xds *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
-// amxQ8R16 for the biased layout (640-byte blocks: values, scales, biases)
-// with xds holding per block the 16 tokens' scales then their bias terms.
+// amxQ8R16 for the biased layout (640-byte blocks of 32 values) with xds
+// holding per block the 16 tokens' scales then their bias terms; cfg is
+// amxConfig.
 TEXT ·amxQ8R16B(SB), NOSPLIT, $0-88
-	MOVQ cfg+72(FP), AX
-	LDTILECFG_AX
-	MOVQ p+0(FP), DI
-	MOVQ ng+8(FP), R12
-	MOVQ ldx+24(FP), DX
-	MOVQ mrows+48(FP), R11
-	MOVQ c+56(FP), R13
-	MOVQ ldc+64(FP), R10
-	SHLQ $2, R10
-	MOVQ buf+80(FP), BX
-	MOVQ $64, CX
+	AMXBIASED(LOAD_T3_SI_DX_32, LOAD_T5_DI_CX_640, 640, 512, 32)
 
-bgroup:
-	MOVQ xq+16(FP), SI
-	MOVQ xds+32(FP), R8
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	MOVQ nb+40(FP), R9
-	SUBQ $2, R9
-	JLT  btail
-
-bpair:
-	LOAD_T2_SI_DX
-	LOAD_T4_DI_CX
-	TILEZERO_T0
-	DP_T0_T2_T4
-	LOAD_T3_SI_DX_32
-	LOAD_T5_DI_CX_640
-	TILEZERO_T1
-	DP_T1_T3_T5
-	STORE_BX_CX_T0
-	VMOVUPS 512(DI), Z16
-	VMOVUPS 576(DI), Z19
-	FIXB16(0, 0)
-	STORE_BX_CX_1K_T1
-	VMOVUPS 1152(DI), Z16
-	VMOVUPS 1216(DI), Z19
-	FIXB16(1024, 128)
-	ADDQ $64, SI
-	ADDQ $1280, DI
-	ADDQ $256, R8
-	SUBQ $2, R9
-	JGE  bpair
-
-btail:
-	CMPQ R9, $-1
-	JNE  bstore
-	LOAD_T2_SI_DX
-	LOAD_T4_DI_CX
-	TILEZERO_T0
-	DP_T0_T2_T4
-	STORE_BX_CX_T0
-	VMOVUPS 512(DI), Z16
-	VMOVUPS 576(DI), Z19
-	FIXB16(0, 0)
-	ADDQ $640, DI
-
-bstore:
-	MOVQ R13, AX
-	VMOVUPS Z0, (AX)
-	STOREB(1, Z1)
-	STOREB(2, Z2)
-	STOREB(3, Z3)
-	STOREB(4, Z4)
-	STOREB(5, Z5)
-	STOREB(6, Z6)
-	STOREB(7, Z7)
-	STOREB(8, Z8)
-	STOREB(9, Z9)
-	STOREB(10, Z10)
-	STOREB(11, Z11)
-	STOREB(12, Z12)
-	STOREB(13, Z13)
-	STOREB(14, Z14)
-	STOREB(15, Z15)
-
-bstored:
-	ADDQ $64, R13
-	DECQ R12
-	JNZ  bgroup
-	TILERELEASE
-	VZEROUPPER
-	RET
+// func amxQ8R16H(p *byte, ng int, xq *byte, ldx int, xds *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
+// amxQ8R16B for half blocks (384-byte blocks of 16 values: the r8 types'
+// scale and bias per 16 values); nb counts half blocks and cfg is
+// amxConfigHalf (16-byte activation rows, 4-row weight tiles).
+TEXT ·amxQ8R16H(SB), NOSPLIT, $0-88
+	AMXBIASED(LOAD_T3_SI_DX_16, LOAD_T5_DI_CX_384, 384, 256, 16)
 
 // func xgetbv0() (eax, edx uint32)
 TEXT ·xgetbv0(SB), NOSPLIT, $0-8

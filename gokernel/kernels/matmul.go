@@ -69,7 +69,8 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		m.pk = w.pk
 		q8r16 := w.pk != nil && w.pk.kind == packQ8R16
 		r4 := w.pk != nil && w.pk.kind == packR4
-		tiles = nTok >= tileMinTokens && (q8r16 && ks.q8r16Tile != nil || r4 && ks.r4Tile != nil)
+		r8 := w.pk != nil && (w.pk.kind == packR8 || w.pk.kind == packR8Bias)
+		tiles = nTok >= tileMinTokens && (q8r16 && ks.q8r16Tile != nil || r4 && ks.r4Tile != nil || r8 && ks.r8Tile != nil)
 		// The tile kernel reads whole tiles of 16 activation rows: the
 		// buffers are padded to a multiple of 16 tokens (the rows past
 		// nTok are read, never stored).
@@ -85,9 +86,11 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		m.xd = p.xd[:nTok*nb]
 		switch {
 		case tiles:
-			n := nPad * nb // q8r16: scales; r4: scales and bias terms
+			n := nPad * nb // q8r16: scales; r4: scales and bias terms; r8: per half block
 			if r4 {
 				n *= 2
+			} else if r8 {
+				n *= 4
 			}
 			if cap(p.xdT) < n {
 				p.xdT = make([]float32, n)
@@ -115,7 +118,9 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 		}
 		switch {
 		case tiles && r4:
-			transposeTileTerms(m.xdT, m.xd, m.xq, nTok, nb)
+			transposeTileTerms(m.xdT, m.xd, m.xq, nTok, nb, 32)
+		case tiles && r8:
+			transposeTileTerms(m.xdT, m.xd, m.xq, nTok, nb, 16)
 		case tiles:
 			transposeTileScales(m.xdT, m.xd, nTok, nb)
 		}
@@ -222,7 +227,7 @@ func (m *mmJob) task(i int) {
 		case m.pk.kind == packQ8R16:
 			m.tileQ8R16(r0, r1, t0, t1)
 		case m.xdT != nil:
-			m.tileR4(r0, r1, t0, t1)
+			m.tileConv(r0, r1, t0, t1)
 		default:
 			m.tilePacked(r0, r1, t0, t1)
 		}

@@ -219,20 +219,38 @@ func r4ToQ8R16B(dst []byte, pk *packedMatrix, g0, ng int) {
 // their bias terms (scale times the block's activation sum):
 // c[m*ldc+16g+n] = sum over b of scale*xd*sum(v*xq) + bias*xs.
 func q8r16BTileGeneric(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int) {
+	biasedTileGeneric(p, ng, xq, ldx, xds, nb, mrows, c, ldc, QK8_0)
+}
+
+// q8r16HTileGeneric is q8r16BTileGeneric for half blocks ("q8r16h":
+// 384-byte blocks of 16 values, 256 bytes of values in four 64-byte runs,
+// then scales and biases), the layout the r8 types' prefill converts to;
+// nb counts half blocks, and the activations of half block b start at
+// xq[16*b].
+func q8r16HTileGeneric(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int) {
+	biasedTileGeneric(p, ng, xq, ldx, xds, nb, mrows, c, ldc, 16)
+}
+
+// biasedTileGeneric computes the biased tiles for blocks of sub values
+// (32 or 16): values in runs of 64 bytes (byte 64*(k/4)+4n+k%4), then 16
+// float32 scales and 16 float32 biases.
+func biasedTileGeneric(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc, sub int) {
+	vals := sub * q8r16Rows
+	bb := vals + 8*q8r16Rows
 	for g := 0; g < ng; g++ {
 		for m := 0; m < mrows; m++ {
 			var acc [q8r16Rows]float32
 			for b := 0; b < nb; b++ {
-				blk := p[(g*nb+b)*q8r16BBlockBytes : (g*nb+b+1)*q8r16BBlockBytes]
-				x := xq[m*ldx+32*b : m*ldx+32*b+32]
+				blk := p[(g*nb+b)*bb : (g*nb+b+1)*bb]
+				x := xq[m*ldx+sub*b : m*ldx+sub*(b+1)]
 				xd, xs := xds[32*b+m], xds[32*b+16+m]
 				for n := 0; n < q8r16Rows; n++ {
 					var s int32
-					for k := 0; k < QK8_0; k++ {
+					for k := 0; k < sub; k++ {
 						s += int32(int8(blk[64*(k/4)+4*n+k%4])) * int32(int8(x[k]))
 					}
-					acc[n] += float32(s) * (f32le(blk[q8r16ValueBytes+4*n:]) * xd)
-					acc[n] += f32le(blk[q8r16BlockBytes+4*n:]) * xs
+					acc[n] += float32(s) * (f32le(blk[vals+4*n:]) * xd)
+					acc[n] += f32le(blk[vals+64+4*n:]) * xs
 				}
 			}
 			copy(c[m*ldc+q8r16Rows*g:m*ldc+q8r16Rows*(g+1)], acc[:])
@@ -240,23 +258,61 @@ func q8r16BTileGeneric(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, 
 	}
 }
 
+// q8r16HBlockBytes is the size of a q8r16h half block.
+const q8r16HBlockBytes = 16*q8r16Rows + 8*q8r16Rows
+
+// r8ToQ8R16H writes the 16-row groups [g0, g0+ng) of the r8 matrix pk
+// (biased or not) into dst (ng*2*nb*384 bytes) as q8r16h half blocks; rows
+// past the matrix's padding are zero, and so are the biases of the types
+// without them.
+func r8ToQ8R16H(dst []byte, pk *packedMatrix, g0, ng int) {
+	nb := pk.nb
+	clear(dst[:ng*2*nb*q8r16HBlockBytes])
+	for g := 0; g < ng; g++ {
+		for quad := 0; quad < 4; quad++ {
+			src := (g0+g)*4 + quad
+			if src >= pk.groups {
+				break
+			}
+			for b := 0; b < nb; b++ {
+				in := pk.data[(src*nb+b)*pk.stride : (src*nb+b+1)*pk.stride]
+				for h := 0; h < 2; h++ {
+					out := dst[(g*2*nb+2*b+h)*q8r16HBlockBytes:]
+					for r := 0; r < 4; r++ {
+						n := 4*quad + r
+						for kk := 0; kk < 4; kk++ {
+							copy(out[64*kk+4*n:64*kk+4*n+4], in[32*r+16*h+4*kk:])
+						}
+						copy(out[256+4*n:260+4*n], in[128+16*h+4*r:])
+						if pk.stride == r8BiasBlockBytes {
+							copy(out[320+4*n:324+4*n], in[160+16*h+4*r:])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // transposeTileTerms is transposeTileScales for the biased tiles: per
-// 16-token tile and block, the 16 tokens' scales then their bias terms
-// xd*sum(xq) (xds[32*(T*nb+b)+m] and [32*(T*nb+b)+16+m]).
-func transposeTileTerms(xds, xd []float32, xq []byte, nTok, nb int) {
-	cols := 32 * nb
+// 16-token tile and term block of sub values (32, or 16 for half blocks),
+// the 16 tokens' scales then their bias terms xd*sum(xq over the term
+// block) (xds[32*(T*nt+b)+m] and [32*(T*nt+b)+16+m], nt = nb*32/sub).
+func transposeTileTerms(xds, xd []float32, xq []byte, nTok, nb, sub int) {
+	cols, nt := 32*nb, nb*32/sub
 	for T := 0; T*q8r16Rows < nTok; T++ {
-		tile := xds[2*T*q8r16Rows*nb : 2*(T+1)*q8r16Rows*nb]
+		tile := xds[2*T*q8r16Rows*nt : 2*(T+1)*q8r16Rows*nt]
 		for m := 0; m < q8r16Rows; m++ {
 			t := T*q8r16Rows + m
-			for b := 0; b < nb; b++ {
+			for b := 0; b < nt; b++ {
 				var d, s float32
 				if t < nTok {
 					var sum int32
-					for _, v := range xq[t*cols+32*b : t*cols+32*b+32] {
+					for _, v := range xq[t*cols+sub*b : t*cols+sub*(b+1)] {
 						sum += int32(int8(v))
 					}
-					d, s = xd[t*nb+b], xd[t*nb+b]*float32(sum)
+					d = xd[t*nb+b*sub/32]
+					s = d * float32(sum)
 				}
 				tile[32*b+m], tile[32*b+16+m] = d, s
 			}
@@ -264,31 +320,36 @@ func transposeTileTerms(xds, xd []float32, xq []byte, nTok, nb int) {
 	}
 }
 
-// tileR4 computes rows [r0, r1) (r0 a multiple of 16) for tokens [t0, t1)
-// (t0 a multiple of 16) of an r4 matrix with the set's biased tile kernel:
-// the row chunk is converted to q8r16b once, then every token tile
-// multiplies it.
-func (m *mmJob) tileR4(r0, r1, t0, t1 int) {
+// tileConv computes rows [r0, r1) (r0 a multiple of 16) for tokens
+// [t0, t1) (t0 a multiple of 16) of an r4 or r8 matrix with the set's
+// biased tile kernel: the row chunk is converted once (r4 to q8r16b, r8 to
+// q8r16h), then every token tile multiplies it.
+func (m *mmJob) tileConv(r0, r1, t0, t1 int) {
 	pk, ks := m.pk, m.ks
-	cols, rows, nb := m.w.Cols, m.w.Rows, pk.nb
+	cols, rows := m.w.Cols, m.w.Rows
+	nt, bb, tile := pk.nb, q8r16BBlockBytes, ks.r4Tile // term blocks, their bytes, kernel
+	convert := r4ToQ8R16B
+	if pk.kind != packR4 {
+		nt, bb, tile, convert = 2*pk.nb, q8r16HBlockBytes, ks.r8Tile, r8ToQ8R16H
+	}
 	g0 := r0 / q8r16Rows
 	ng := (r1 - r0 + q8r16Rows - 1) / q8r16Rows
 	full := (min(r1, rows) - r0) / q8r16Rows
 	bufp := r4Scratch.Get().(*[]byte)
-	if cap(*bufp) < ng*nb*q8r16BBlockBytes {
-		*bufp = make([]byte, ng*nb*q8r16BBlockBytes)
+	if cap(*bufp) < ng*nt*bb {
+		*bufp = make([]byte, ng*nt*bb)
 	}
-	buf := (*bufp)[:ng*nb*q8r16BBlockBytes]
-	r4ToQ8R16B(buf, pk, g0, ng)
+	buf := (*bufp)[:ng*nt*bb]
+	convert(buf, pk, g0, ng)
 	for t := t0; t < t1; t += q8r16Rows {
 		mr := min(q8r16Rows, t1-t)
-		xq, xds := m.xq[t*cols:], m.xdT[2*t*nb:]
+		xq, xds := m.xq[t*cols:], m.xdT[2*t*nt:]
 		if full > 0 {
-			ks.r4Tile(buf, full, xq, cols, xds, nb, mr, m.dst[t*rows+r0:], rows)
+			tile(buf, full, xq, cols, xds, nt, mr, m.dst[t*rows+r0:], rows)
 		}
 		if r := r0 + q8r16Rows*full; r < r1 {
 			var tmp [q8r16Rows * q8r16Rows]float32
-			ks.r4Tile(buf[full*nb*q8r16BBlockBytes:], 1, xq, cols, xds, nb, mr, tmp[:], q8r16Rows)
+			tile(buf[full*nt*bb:], 1, xq, cols, xds, nt, mr, tmp[:], q8r16Rows)
 			for i := 0; i < mr; i++ {
 				copy(m.dst[(t+i)*rows+r:(t+i)*rows+r1], tmp[i*q8r16Rows:])
 			}
@@ -297,5 +358,5 @@ func (m *mmJob) tileR4(r0, r1, t0, t1 int) {
 	r4Scratch.Put(bufp)
 }
 
-// r4Scratch holds the tasks' q8r16b scratch between calls.
+// r4Scratch holds the tasks' converted scratch between calls.
 var r4Scratch = sync.Pool{New: func() any { return new([]byte) }}
