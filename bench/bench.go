@@ -189,6 +189,10 @@ func Run(ctx context.Context, o Options, model models.Resolved) (*Result, error)
 		name := row.display()
 		row.started = time.Now()
 		fmt.Fprintf(logw, "fakbench run: opening %s on %s (threads %d, profile %s)\n", name, model.Path, o.Threads, row.profile)
+		if !o.isolated() {
+			// A lone row stays open from here to its run: its peak starts now.
+			row.peakErr = startPeakRSS()
+		}
 		info, b, err := probeRow(ctx, o, model, row)
 		switch {
 		case err == nil:

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/exec"
 	"regexp"
@@ -32,7 +31,8 @@ import (
 // or a child that says nothing for Options.HangAfter becomes that row's
 // failure, with the signal and the child's last output lines, and the
 // other rows go on; the child runs in its own process group and is always
-// killed and reaped. Each row's peak_rss_mb is its child's own peak.
+// killed and reaped. Each row's peak_rss_mb is its child's own peak, read
+// by the child and sent back in its report (peakrss.go).
 //
 // IsolationInProcess runs the backends inside this process (tests, and
 // callers without an executable to start).
@@ -192,6 +192,9 @@ func ServeRow(ctx context.Context, in io.Reader, results io.Writer, logw io.Writ
 		Revision: req.Opts.Revision, Oversubscribe: req.Opts.Oversub, Log: logw, Errs: logw, Isolation: IsolationProcess}
 	row := &opened{name: req.Row.Name, label: req.Row.Label, kind: req.Row.Kind, profile: req.Row.Profile,
 		extra: req.Row.Extra, started: time.Now()}
+	// The child's address space is its own since its exec: its peak is the
+	// row's even when the reset fails.
+	peakErr := startPeakRSS()
 	b, err := openRow(ctx, o, req.Model, row)
 	if err != nil {
 		return enc.Encode(childMsg{Type: "error", Err: encodeErr(err)})
@@ -230,6 +233,7 @@ func ServeRow(ctx context.Context, in io.Reader, results io.Writer, logw io.Writ
 		}
 	}
 	rep := runOne(ctx, o, req.Model, sc, row, req.Host, req.Flags, logw, yield)
+	setPeakRSS(rep, peakErr, true)
 	if pipeErr != nil {
 		return fmt.Errorf("row-child: the parent went away: %w", pipeErr)
 	}
@@ -290,11 +294,10 @@ func (t *tail) last() string {
 }
 
 // childOutcome is what a row's child left: its answer (nil when it died
-// first), its own peak resident set, and why it failed when it did.
+// first) and why it failed when it did.
 type childOutcome struct {
-	msg       *childMsg
-	peakRSSMB float64
-	err       error
+	msg *childMsg
+	err error
 }
 
 // runChild starts a row's child with req, relays its output to logw,
@@ -415,9 +418,6 @@ func runChild(ctx context.Context, o Options, req childRequest, yield func(), lo
 	close(stop)
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever it forked
 	<-relayed
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 0 {
-		out.peakRSSMB = math.Round(float64(ru.Maxrss)/1024*10) / 10 // Linux: KiB
-	}
 	if out.msg != nil {
 		return out
 	}
@@ -470,8 +470,8 @@ func probeInChild(ctx context.Context, o Options, m models.Resolved, row *opened
 }
 
 // measureInChild runs the scenario on a row in its child and returns the
-// row's report: the child's, with the child's peak memory, or a failed
-// report saying how the child failed.
+// row's report: the child's (with the peak memory the child read), or a
+// failed report saying how the child failed.
 func measureInChild(ctx context.Context, o Options, m models.Resolved, sc harness.Scenario, row *opened,
 	host report.Host, flags string, logw io.Writer, yield func()) *report.Report {
 	req := newChildRequest(o, m, row)
@@ -503,9 +503,6 @@ func measureInChild(ctx context.Context, o Options, m models.Resolved, sc harnes
 		}
 		rep.Notes = append(rep.Notes, "backend process failed: "+msg)
 		fmt.Fprintf(o.errw(), "fakbench run: %s: %s\n", row.display(), msg)
-	}
-	if out.peakRSSMB > 0 {
-		rep.PeakRSSMB = out.peakRSSMB
 	}
 	rep.Isolation = IsolationProcess
 	return rep

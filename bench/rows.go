@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -217,6 +216,7 @@ type opened struct {
 	backend   transport.Backend // open now (nil between the probe and the run)
 	rep       *report.Report    // set when the backend did not load
 	measured  bool              // the harness ran on it (not swept, skipped or failed to open)
+	peakErr   error             // why its peak could not be started (startPeakRSS; in-process rows)
 	started   time.Time
 }
 
@@ -295,21 +295,6 @@ func probeGrid(ctx context.Context, o Options, m models.Resolved, name string, g
 	return nil
 }
 
-// resetPeakRSS resets the process's peak resident set size (Linux:
-// /proc/self/clear_refs), so that the next peakRSSMB covers one backend.
-func resetPeakRSS() {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-// peakRSSMB reads the process's peak resident set size (VmHWM) in MiB.
-func peakRSSMB() (float64, bool) {
-	m, err := harness.ReadProcMem()
-	if err != nil || m.Peak <= 0 {
-		return 0, false
-	}
-	return harness.MiB(m.Peak), true
-}
-
 // runRows measures every available row that is not swept and records in
 // each report how it shared the node. With the interleaved schedule the
 // rows' backends are all open at once and take turns per section and
@@ -368,14 +353,17 @@ func runRows(ctx context.Context, o Options, m models.Resolved, sc harness.Scena
 		if ctx.Err() != nil {
 			break
 		}
-		resetPeakRSS()
+		if row.backend == nil && !o.isolated() {
+			// A row kept open since its probe started its peak there.
+			row.peakErr = startPeakRSS()
+		}
 		if !open(row) {
 			continue
 		}
 		row.rep = measure(ctx, o, m, sc, row, host, flags, logw, nil)
 		row.measured = true
-		if mb, ok := peakRSSMB(); ok && !o.isolated() {
-			row.rep.PeakRSSMB = mb
+		if !o.isolated() {
+			setPeakRSS(row.rep, row.peakErr, false)
 		}
 		finish(row)
 		rule := "each row runs its whole suite after the previous one, in the order of the rows"

@@ -279,7 +279,11 @@ type Extras struct {
 	// Schedule says how the rows of the run shared the node.
 	Schedule   *Schedule    `json:"schedule,omitempty"`
 	BatchCurve []BatchPoint `json:"batch_curve,omitempty"`
-	PeakRSSMB  float64      `json:"peak_rss_mb,omitempty"`
+	// PeakRSSMB is the peak resident set (VmHWM, MiB) of the process that
+	// ran the backend, from just before it opened to the end of its last
+	// section, read in that process: the row's child under process
+	// isolation (docs/methodology.md, "Peak resident memory").
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
 	// Memory is the resident memory per phase and the KV cache check;
 	// GoRuntime the Go runtime's facts for a backend that computes on the
 	// Go heap (the in-repo kernel). Both come from the process that ran
