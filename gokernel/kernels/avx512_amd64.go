@@ -216,6 +216,10 @@ func archSets() []*kernelSet {
 	avx512.isa = avx2Set.isa + ",avx512f,avx512_vnni"
 	avx512.packQ8 = true
 	avx512.q8r16 = q8r16VNNI
+	avx512.f16x4 = fx4Z(gemvF16x4AVX512, 2)
+	avx512.f32x4 = fx4Z(gemvF32x4AVX512, 4)
+	avx512.f16x4x3 = fx4x3Z(gemmF16x4x3AVX512, 2)
+	avx512.f32x4x3 = fx4x3Z(gemmF32x4x3AVX512, 4)
 	avx512.scoresT3 = scoresT3Asm512
 	avx512.scoresT1 = scoresT1Asm512
 	avx512.axpyRowsF16x3 = axpyRowsF16x3Asm512
@@ -286,4 +290,76 @@ func axpyRowsF16x3Asm512(dst []float32, ldd int, w []float32, ldw int, x []byte,
 	_ = w[2*ldw+rows-1]
 	_ = x[2*((rows-1)*stride+KeyBlock)-1]
 	axpyRowsF16x3AVX512(&dst[0], ldd, &w[0], ldw, &x[0], stride, rows)
+}
+
+// gemvF16x4AVX512, gemvF32x4AVX512, gemmF16x4x3AVX512 and gemmF32x4x3AVX512
+// are gemvF16x4AVX2, gemvF32x4AVX2, gemmF16x4x3AVX2 and gemmF32x4x3AVX2
+// (the loops in gemv_amd64.go and gemm_amd64.go) for n a positive multiple
+// of 16, with 16 float32 lanes per row: the x4 and x4x3 kernels of a set
+// keep one summation order, so a token's dot products do not depend on the
+// tokens computed beside it.
+//
+//go:noescape
+func gemvF16x4AVX512(w *byte, ldw int, x *float32, n int, out *float32)
+
+//go:noescape
+func gemvF32x4AVX512(w *byte, ldw int, x *float32, n int, out *float32)
+
+//go:noescape
+func gemmF16x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
+
+//go:noescape
+func gemmF32x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
+
+// fx4Z and fx4x3Z wrap the 512-bit float kernels: bounds checks, the
+// multiple of 16 in assembly, the tail (and n < 16) in Go after it.
+func fx4Z(kern func(*byte, int, *float32, int, *float32), es int) func(w []byte, ldw int, x []float32, n int, out []float32) {
+	return func(w []byte, ldw int, x []float32, n int, out []float32) {
+		_ = out[3]
+		n16 := n &^ 15
+		if n16 > 0 {
+			_ = w[3*ldw+es*n-1]
+			_ = x[n-1]
+			kern(&w[0], ldw, &x[0], n16, &out[0])
+		} else {
+			clear(out[:4])
+		}
+		for i := n16; i < n; i++ {
+			for r := 0; r < 4; r++ {
+				out[r] += elemAt(w, r*ldw+es*i, es) * x[i]
+			}
+		}
+	}
+}
+
+func fx4x3Z(kern func(*byte, int, *float32, int, int, *float32, int), es int) func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
+	return func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
+		_ = c[2*ldc+3]
+		n16 := n &^ 15
+		if n16 > 0 {
+			_ = w[3*ldw+es*n-1]
+			_ = x[2*ldx+n-1]
+			kern(&w[0], ldw, &x[0], ldx, n16, &c[0], ldc)
+		} else {
+			for t := 0; t < 3; t++ {
+				clear(c[t*ldc : t*ldc+4])
+			}
+		}
+		for t := 0; t < 3; t++ {
+			for i := n16; i < n; i++ {
+				xv := x[t*ldx+i]
+				for r := 0; r < 4; r++ {
+					c[t*ldc+r] += elemAt(w, r*ldw+es*i, es) * xv
+				}
+			}
+		}
+	}
+}
+
+// elemAt reads the f16 (es 2) or f32 (es 4) value at byte offset o.
+func elemAt(w []byte, o, es int) float32 {
+	if es == 2 {
+		return f16At(w, o)
+	}
+	return f32At(w, o)
 }

@@ -7,6 +7,130 @@
 // q8r16TileGeneric. Operand order is Go's: sources first, destination last.
 
 #include "textflag.h"
+#include "macros_amd64.h"
+
+// ZTOY(z, y, t) folds the 16 lanes of z into the 8 of y (its low half):
+// y = low(z) + high(z), t a scratch Y register.
+#define ZTOY(z, y, t) \
+	VEXTRACTF64X4 $1, z, t \
+	VADDPS t, y, y
+
+// FGEMV4Z(LOADW, WSTEP): four rows times one vector, 16 values a step,
+// as gemvF16x4AVX2 / gemvF32x4AVX2 with 512-bit registers. LOADW(mem,
+// reg) loads 16 row values as float32, WSTEP is their bytes. Frame: w,
+// ldw, x, n, out.
+#define FGEMV4Z(LOADW, WSTEP) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ n+24(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+fzloop: \
+	VMOVUPS (DI), Z4 \
+	LOADW((SI), Z5) \
+	LOADW((SI)(R8*1), Z6) \
+	LOADW((SI)(R8*2), Z7) \
+	LOADW((R9), Z8) \
+	VFMADD231PS Z4, Z5, Z0 \
+	VFMADD231PS Z4, Z6, Z1 \
+	VFMADD231PS Z4, Z7, Z2 \
+	VFMADD231PS Z4, Z8, Z3 \
+	ADDQ $WSTEP, SI \
+	ADDQ $WSTEP, R9 \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	JNZ  fzloop \
+	ZTOY(Z0, Y0, Y9) \
+	ZTOY(Z1, Y1, Y9) \
+	ZTOY(Z2, Y2, Y9) \
+	ZTOY(Z3, Y3, Y9) \
+	HSUM4(Y0, Y1, Y2, Y3, X0, X9) \
+	MOVQ out+32(FP), DI \
+	VMOVUPS X0, (DI) \
+	VZEROUPPER \
+	RET
+
+// FGEMM43Z(LOADW, WSTEP): four rows times three vectors (ldx floats
+// apart), as FGEMM43 with 512-bit registers; token t's four sums go to
+// c + t*ldc floats. Frame: w, ldw, x, ldx, n, c, ldc.
+#define FGEMM43Z(LOADW, WSTEP) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ ldx+24(FP), R10 \
+	SHLQ $2, R10 \
+	MOVQ n+32(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+gzloop: \
+	LOADW((SI), Z12) \
+	LOADW((SI)(R8*1), Z13) \
+	LOADW((SI)(R8*2), Z14) \
+	LOADW((R9), Z15) \
+	VMOVUPS (DI), Z16 \
+	VMOVUPS (DI)(R10*1), Z17 \
+	VMOVUPS (DI)(R10*2), Z18 \
+	VFMADD231PS Z16, Z12, Z0 \
+	VFMADD231PS Z16, Z13, Z1 \
+	VFMADD231PS Z16, Z14, Z2 \
+	VFMADD231PS Z16, Z15, Z3 \
+	VFMADD231PS Z17, Z12, Z4 \
+	VFMADD231PS Z17, Z13, Z5 \
+	VFMADD231PS Z17, Z14, Z6 \
+	VFMADD231PS Z17, Z15, Z7 \
+	VFMADD231PS Z18, Z12, Z8 \
+	VFMADD231PS Z18, Z13, Z9 \
+	VFMADD231PS Z18, Z14, Z10 \
+	VFMADD231PS Z18, Z15, Z11 \
+	ADDQ $WSTEP, SI \
+	ADDQ $WSTEP, R9 \
+	ADDQ $64, DI \
+	SUBQ $16, CX \
+	JNZ  gzloop \
+	ZTOY(Z0, Y0, Y12) \
+	ZTOY(Z1, Y1, Y12) \
+	ZTOY(Z2, Y2, Y12) \
+	ZTOY(Z3, Y3, Y12) \
+	ZTOY(Z4, Y4, Y12) \
+	ZTOY(Z5, Y5, Y12) \
+	ZTOY(Z6, Y6, Y12) \
+	ZTOY(Z7, Y7, Y12) \
+	ZTOY(Z8, Y8, Y12) \
+	ZTOY(Z9, Y9, Y12) \
+	ZTOY(Z10, Y10, Y12) \
+	ZTOY(Z11, Y11, Y12) \
+	MOVQ c+40(FP), DI \
+	MOVQ ldc+48(FP), R10 \
+	SHLQ $2, R10 \
+	HSUM4(Y0, Y1, Y2, Y3, X0, X12) \
+	VMOVUPS X0, (DI) \
+	HSUM4(Y4, Y5, Y6, Y7, X4, X12) \
+	VMOVUPS X4, (DI)(R10*1) \
+	HSUM4(Y8, Y9, Y10, Y11, X8, X12) \
+	VMOVUPS X8, (DI)(R10*2) \
+	VZEROUPPER \
+	RET
+
+#define LOADF16Z(mem, reg) VCVTPH2PS mem, reg
+#define LOADF32Z(mem, reg) VMOVUPS mem, reg
+
 
 // AMXBIASED is the body of the biased tile kernels: amxQ8R16 for blocks of
 // BLK bytes (VAL bytes of values, then 16 float32 scales, then 16 float32
@@ -537,3 +661,19 @@ x3loop:
 	VMOVUPS Z11, 192(R11)
 	VZEROUPPER
 	RET
+
+// func gemvF16x4AVX512(w *byte, ldw int, x *float32, n int, out *float32)
+TEXT ·gemvF16x4AVX512(SB), NOSPLIT, $0-40
+	FGEMV4Z(LOADF16Z, 32)
+
+// func gemvF32x4AVX512(w *byte, ldw int, x *float32, n int, out *float32)
+TEXT ·gemvF32x4AVX512(SB), NOSPLIT, $0-40
+	FGEMV4Z(LOADF32Z, 64)
+
+// func gemmF16x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
+TEXT ·gemmF16x4x3AVX512(SB), NOSPLIT, $0-56
+	FGEMM43Z(LOADF16Z, 32)
+
+// func gemmF32x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
+TEXT ·gemmF32x4x3AVX512(SB), NOSPLIT, $0-56
+	FGEMM43Z(LOADF32Z, 64)
