@@ -35,8 +35,15 @@ const ExtraKernels = "kernels"
 // ablation row; the warm hit rate is then 0 by design).
 const ExtraPrefixReuse = "prefix_reuse"
 
+// ExtraQ8Layout is the adapters.Options.Extra key that picks the layout
+// q8_0 weights are multiplied in: "repacked" (default: q8r16 where the
+// kernel set re-lays q8_0, the avx512 and amx sets) or "file" (as stored;
+// the layout ablation, kernels.UseQ8FileLayout), for the backend's
+// lifetime.
+const ExtraQ8Layout = "q8_layout"
+
 // extraKeys lists the Extra keys Open accepts, sorted.
-var extraKeys = []string{ExtraChunkSize, ExtraKernels, ExtraPrefixReuse}
+var extraKeys = []string{ExtraChunkSize, ExtraKernels, ExtraPrefixReuse, ExtraQ8Layout}
 
 func init() {
 	adapters.Register(adapters.Entry{
@@ -50,6 +57,8 @@ func init() {
 				What: "the avx2 set (q8_0 in the file's layout, 256-bit int8 dot products): what AVX-512 VNNI, the q8r16 repacking and AMX tiles buy on a CPU that has them"},
 			{Name: "avx512", Label: BackendName + "-avx512", Extra: map[string]string{"kernels": "avx512"}, Exclusive: true,
 				What: "the avx512 set (q8_0 repacked 16 rows at a time, AVX-512 VNNI, prefill token by token): what the AMX tile multiply buys in prefill on a CPU that has it"},
+			{Name: "q8-file", Label: BackendName + "-q8file", Extra: map[string]string{"q8_layout": "file"}, Exclusive: true,
+				What: "q8_0 weights multiplied in the file's layout instead of re-laid 16 rows at a time (q8r16): what the repacking buys; decode then runs the 4-row VNNI kernel on the file's rows, prefill the avx2 set's 4x3 tiles (no AMX); on a set that does not repack (avx2, generic) the row equals the default"},
 			{Name: "no-reuse", Label: BackendName + "-noreuse", Extra: map[string]string{"prefix_reuse": "off"},
 				Expected: []string{"warm_same_prefix.hit_rate"},
 				What:     "prefix reuse off: EnsurePrefix recomputes the whole prefix every time (reused 0), so warm_same_prefix.hit_rate is 0 by design and not counted as a failed run; every other check still counts"},
@@ -100,7 +109,7 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 	}
 	sort.Strings(keys) // deterministic errors
 	var kernelSet string
-	noReuse := false
+	noReuse, fileLayout := false, false
 	for _, k := range keys {
 		v := strings.TrimSpace(opts.Extra[k])
 		switch k {
@@ -115,6 +124,15 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 				return nil, fmt.Errorf("gokernel: option %s=%q: %w", k, v, err)
 			}
 			kernelSet = v
+		case ExtraQ8Layout:
+			switch strings.ToLower(v) {
+			case "repacked":
+				fileLayout = false
+			case "file":
+				fileLayout = true
+			default:
+				return nil, fmt.Errorf("gokernel: option %s=%q: want repacked or file", k, v)
+			}
 		case ExtraPrefixReuse:
 			switch strings.ToLower(v) {
 			case "on", "true", "1":
@@ -153,7 +171,11 @@ func Open(ctx context.Context, opts adapters.Options) (transport.Backend, error)
 		}
 		b.restoreKernels = prev
 	}
+	prevLayout := kernels.UseQ8FileLayout(fileLayout)
 	m, err := Load(opts.ModelPath, mo)
+	// The layout is read while the matrices are prepared, at the load: the
+	// process-wide default is back before anything else loads.
+	kernels.UseQ8FileLayout(prevLayout)
 	if err != nil {
 		if b.restoreKernels != "" {
 			_ = kernels.Use(b.restoreKernels)

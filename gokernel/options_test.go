@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
@@ -72,7 +73,9 @@ func TestOptionErrors(t *testing.T) {
 	assert.ErrorContains(t, err, `prefix_reuse="sometimes": want on or off`)
 	_, err = Open(ctx, adapters.Options{ModelPath: path, Extra: map[string]string{"reuse": "off"}})
 	assert.ErrorContains(t, err, `unknown option "reuse"`)
-	assert.ErrorContains(t, err, "chunk_size, kernels, prefix_reuse")
+	assert.ErrorContains(t, err, "chunk_size, kernels, prefix_reuse, q8_layout")
+	_, err = Open(ctx, adapters.Options{ModelPath: path, Extra: map[string]string{ExtraQ8Layout: "sideways"}})
+	assert.ErrorContains(t, err, `q8_layout="sideways": want repacked or file`)
 	assert.Equal(t, before, kernels.Name(), "a refused open leaves the kernel set alone")
 
 	// A model that fails to load after a valid kernels option leaves the
@@ -174,4 +177,34 @@ func TestOpenFAKKernelChild(t *testing.T) {
 		_ = b.Close()
 	}
 	fmt.Printf("open: %v\n", err)
+}
+
+// TestQ8LayoutOption: q8_layout=file keeps q8_0 as stored for this backend
+// only (what it reads per token is the file's count), and the same tokens
+// come out as with the default layout.
+func TestQ8LayoutOption(t *testing.T) {
+	ctx := context.Background()
+	path, _, _ := tinyFile(t, kernels.TypeQ8_0)
+	f, err := gguf.Open(path)
+	require.NoError(t, err)
+	fileBytes := f.DecodeReadBytes()
+	require.NoError(t, f.Close())
+	run := func(layout string) (int64, []transport.Token) {
+		b, err := Open(ctx, adapters.Options{ModelPath: path, Threads: 1, Extra: map[string]string{ExtraQ8Layout: layout}})
+		require.NoError(t, err)
+		defer b.Close()
+		s, err := b.NewSession(ctx)
+		require.NoError(t, err)
+		defer s.Close()
+		_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: testTokens(40, b.Info().VocabSize, 5)})
+		require.NoError(t, err)
+		out, err := s.Decode(ctx, 8)
+		require.NoError(t, err)
+		return b.(*Backend).Model().WeightBytes(), out.Tokens
+	}
+	fb, fileToks := run("file")
+	assert.Equal(t, fileBytes, fb, "the file's layout reads the file's bytes")
+	_, repToks := run("repacked")
+	assert.Equal(t, repToks, fileToks, "same greedy tokens in both layouts")
+	assert.False(t, kernels.UseQ8FileLayout(false), "the process default is restored after the load")
 }

@@ -216,6 +216,7 @@ func archSets() []*kernelSet {
 	avx512.isa = avx2Set.isa + ",avx512f,avx512_vnni"
 	avx512.packQ8 = true
 	avx512.q8r16 = q8r16VNNI
+	avx512.q8x4 = q8x4VNNI
 	avx512.f16x4 = fx4Z(gemvF16x4AVX512, 2)
 	avx512.f32x4 = fx4Z(gemvF32x4AVX512, 4)
 	avx512.f16x4x3 = fx4x3Z(gemmF16x4x3AVX512, 2)
@@ -362,4 +363,24 @@ func elemAt(w []byte, o, es int) float32 {
 		return f16At(w, o)
 	}
 	return f32At(w, o)
+}
+
+// gemvQ8x4VNNI is gemvQ8x4AVX2 (q8x4Generic's loop, gemv_amd64.go) with
+// VPDPBUSD, for the avx512 set's q8_0 matrices left in the file's layout
+// (kernels.UseQ8FileLayout); its lane sums and scaling are the AVX2
+// kernel's, so its results are the same bits.
+//
+//go:noescape
+func gemvQ8x4VNNI(w *byte, ldw int, xq *byte, xd *float32, nb int, out *float32)
+
+func q8x4VNNI(w []byte, ldw int, xq []byte, xd []float32, nb int, out []float32) {
+	_ = out[3]
+	if nb <= 0 {
+		clear(out[:4])
+		return
+	}
+	_ = w[3*ldw+nb*BlockQ8_0Bytes-1]
+	_ = xq[nb*QK8_0-1]
+	_ = xd[nb-1]
+	gemvQ8x4VNNI(&w[0], ldw, &xq[0], &xd[0], nb, &out[0])
 }

@@ -232,6 +232,20 @@ bstored: \
 	VZEROUPPER \
 	RET
 
+// QROWV(wmem, idx, acc) is gemv_amd64.s's QROW with one VPDPBUSD: the
+// weights offset to unsigned (XOR 0x80, Y0), dotted with x (Y14), less
+// 128 x the activations' four-byte sums (Y15): each lane's exact int32
+// sum of four products, as QROW's, then scaled alike (Y8 the four rows'
+// scale products); clobbers Y1, Y2, Y3.
+#define QROWV(wmem, idx, acc) \
+	VPXORD wmem, Y0, Y1 \
+	VPXORD Y2, Y2, Y2 \
+	VPDPBUSD Y14, Y1, Y2 \
+	VPSUBD Y15, Y2, Y2 \
+	VCVTDQ2PS Y2, Y2 \
+	VPERMPS Y8, idx, Y3 \
+	VFMADD231PS Y3, Y2, acc
+
 // VNNIRUN(off, x, acc): acc += (the 64 weight bytes at off(DI), offset by
 // 128 to unsigned) . (the four activation bytes at x(SI), in every lane).
 #define VNNIRUN(off, x, w, acc) \
@@ -677,3 +691,56 @@ TEXT ·gemmF16x4x3AVX512(SB), NOSPLIT, $0-56
 // func gemmF32x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
 TEXT ·gemmF32x4x3AVX512(SB), NOSPLIT, $0-56
 	FGEMM43Z(LOADF32Z, 64)
+
+// func gemvQ8x4VNNI(w *byte, ldw int, xq *byte, xd *float32, nb int, out *float32)
+// gemvQ8x4AVX2 (four q8_0 rows in the file's layout times one token) with
+// VPDPBUSD: the same lane sums and scaling, so the same bits.
+TEXT ·gemvQ8x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	MOVQ xq+16(FP), DI
+	MOVQ xd+24(FP), R11
+	MOVQ nb+32(FP), CX
+	LEAQ (SI)(R8*2), R9
+	ADDQ R8, R9                 // row 3
+	MOVL $0x80808080, AX
+	VPBROADCASTD AX, Y0
+	XORL AX, AX
+	VPBROADCASTD AX, Y10        // lane index 0
+	INCL AX
+	VPBROADCASTD AX, Y11        // 1
+	INCL AX
+	VPBROADCASTD AX, Y12        // 2
+	INCL AX
+	VPBROADCASTD AX, Y13        // 3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ   v1done
+
+v1loop:
+	SCALES4(0, X8)
+	VBROADCASTSS (R11), X9
+	VMULPS X9, X8, X8
+	VMOVDQU (DI), Y14
+	VPXORD Y15, Y15, Y15
+	VPDPBUSD Y14, Y0, Y15       // 128 x each lane's four activations
+	QROWV(2(SI), Y10, Y4)
+	QROWV(2(SI)(R8*1), Y11, Y5)
+	QROWV(2(SI)(R8*2), Y12, Y6)
+	QROWV(2(R9), Y13, Y7)
+	ADDQ $34, SI
+	ADDQ $34, R9
+	ADDQ $32, DI
+	ADDQ $4, R11
+	DECQ CX
+	JNZ  v1loop
+
+v1done:
+	HSUM4(Y4, Y5, Y6, Y7, X4, X8)
+	MOVQ out+40(FP), DI
+	VMOVUPS X4, (DI)
+	VZEROUPPER
+	RET

@@ -99,7 +99,7 @@ func TestQ8R16AMXMatchesGeneric(t *testing.T) {
 	requireAMX(t)
 	rng := rand.New(rand.NewPCG(83, 84))
 	for _, ng := range []int{1, 3} {
-		for _, nb := range []int{1, 2, 3, 18} {
+		for _, nb := range []int{1, 2, 3, 4, 5, 7, 18} {
 			p := randQ8R16(rng, ng, nb)
 			ldx := 32*nb + 32 // rows further apart than one row's bytes
 			xq := randActs(rng, 16*ldx)
@@ -175,6 +175,57 @@ func TestMatMulQ8R16Paths(t *testing.T) {
 					}
 					assert.Equal(t, float32(42), dst[nTok*rows], "wrote past the output")
 				}
+			}
+		}
+	}
+}
+
+// TestQ8x4VNNIMatchesAVX2: the VNNI kernel on the file's layout gives the
+// AVX2 kernel's bits (same lane sums, same scaling), -128 weights included.
+func TestQ8x4VNNIMatchesAVX2(t *testing.T) {
+	requireAVX512(t)
+	rng := rand.New(rand.NewPCG(97, 98))
+	for _, nb := range []int{0, 1, 2, 7, 18} {
+		ldw := nb*BlockQ8_0Bytes + 6
+		w := make([]byte, 3*ldw+nb*BlockQ8_0Bytes)
+		for r := 0; r < 4; r++ {
+			copy(w[r*ldw:], randQ8Row(rng, nb))
+		}
+		xq := randActs(rng, 32*nb+1)
+		xd := randF32(rng, nb+1)
+		got, want := make([]float32, 4), make([]float32, 4)
+		q8x4VNNI(w, ldw, xq, xd, nb, got)
+		q8x4Asm(w, ldw, xq, xd, nb, want)
+		require.Equal(t, want, got, "nb=%d", nb)
+	}
+}
+
+// TestQ8FileLayoutAblation: with UseQ8FileLayout the avx512 and amx sets
+// keep q8_0 as stored and still multiply right, one token and many.
+func TestQ8FileLayoutAblation(t *testing.T) {
+	requireAVX512(t)
+	rng := rand.New(rand.NewPCG(99, 100))
+	prev := UseQ8FileLayout(true)
+	t.Cleanup(func() { UseQ8FileLayout(prev) })
+	for _, set := range Available() {
+		if set != "avx512" && set != "amx" {
+			continue
+		}
+		useSet(t, set)
+		m := randMatrix(t, rng, TypeQ8_0, 40, 576)
+		require.NoError(t, m.Prepare())
+		assert.Nil(t, m.pk, "%s: the file's layout", set)
+		assert.Equal(t, len(m.Data), m.PackedBytes())
+		assert.Equal(t, 40*18*BlockQ8_0Bytes, Q8_0MatrixBytes(40, 576))
+		for _, nTok := range []int{1, 17} {
+			x := randF32(rng, nTok*576)
+			want, abs := refMatMul(m, x, nTok)
+			p := NewPool(2)
+			dst := make([]float32, nTok*40)
+			p.MatMul(dst, m, x, nTok, nil)
+			p.Close()
+			for i := range want {
+				require.InDelta(t, want[i], float64(dst[i]), 2*578*u32*abs[i]+1e-6, "%s nTok=%d i=%d", set, nTok, i)
 			}
 		}
 	}

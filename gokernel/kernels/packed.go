@@ -86,7 +86,7 @@ func pack(m *Matrix) *packedMatrix {
 		return &packedMatrix{f32: &Matrix{Type: TypeF32, Rows: m.Rows, Cols: m.Cols, RowBytes: 4 * m.Cols, Data: out}}
 	}
 	if m.Type == TypeQ8_0 {
-		if !cur().packQ8 {
+		if !cur().packQ8 || q8FileLayout.Load() {
 			return nil // the file's layout
 		}
 		return repackQ8(m)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // The q8r16 layout: q8_0 weights re-laid for the 512-bit and tile kernels
@@ -170,7 +171,7 @@ func transposeTileScales(xdT, xd []float32, nTok, nb int) {
 // kernels read for a rows x cols q8_0 matrix: the file's blocks, or the
 // q8r16 copy (rows padded to 16, scales widened to float32).
 func Q8_0MatrixBytes(rows, cols int) int {
-	if !cur().packQ8 {
+	if !cur().packQ8 || q8FileLayout.Load() {
 		return rows * (cols / QK8_0) * BlockQ8_0Bytes
 	}
 	return (rows + q8r16Rows - 1) / q8r16Rows * (cols / QK8_0) * q8r16BlockBytes
@@ -360,3 +361,13 @@ func (m *mmJob) tileConv(r0, r1, t0, t1 int) {
 
 // r4Scratch holds the tasks' converted scratch between calls.
 var r4Scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// q8FileLayout is UseQ8FileLayout's setting.
+var q8FileLayout atomic.Bool
+
+// UseQ8FileLayout makes the matrices prepared from now on keep q8_0 in the
+// file's layout even in the sets that re-lay it as q8r16 (the layout
+// ablation: their decode then runs the 4-row VNNI kernel on the file's
+// rows, their prefill the avx2 set's 4x3 tiles). It returns the previous
+// setting. Matrices already prepared keep their layout.
+func UseQ8FileLayout(on bool) bool { return q8FileLayout.Swap(on) }
