@@ -173,9 +173,11 @@ func biasedAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows in
 
 // hasAVX512Set reports whether the CPU and OS support the avx512 set: the
 // avx2 set's features, AVX-512 F with the OS saving the 512-bit state
-// (x/sys/cpu checks XCR0), and AVX-512 VNNI.
+// (x/sys/cpu checks XCR0), BW and VL (byte operations, the EVEX forms on
+// 256-bit registers) and AVX-512 VNNI. Every CPU with AVX-512 VNNI seen so
+// far (Intel since Cascade Lake, AMD Zen 4) has all of them.
 func hasAVX512Set() bool {
-	return hasAVX2Set() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
+	return hasAVX2Set() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 }
 
 // amxStatus says whether the amx set can run, and why not: CPUID must list
@@ -185,7 +187,7 @@ func hasAVX512Set() bool {
 func amxStatus() error {
 	switch {
 	case !hasAVX512Set():
-		return fmt.Errorf("no avx512 set (AVX-512 F and VNNI)")
+		return fmt.Errorf("no avx512 set (AVX-512 F, BW, VL and VNNI)")
 	case !cpu.X86.HasAMXTile || !cpu.X86.HasAMXInt8:
 		return fmt.Errorf("CPUID lists no AMX-TILE and AMX-INT8")
 	}
@@ -207,13 +209,14 @@ func archSets() []*kernelSet {
 	}
 	out := []*kernelSet{avx2Set}
 	if !hasAVX512Set() {
-		unavailable["avx512"] = fmt.Errorf("needs AVX-512 F and AVX-512 VNNI (HasAVX512F=%v, HasAVX512VNNI=%v)", cpu.X86.HasAVX512F, cpu.X86.HasAVX512VNNI)
+		unavailable["avx512"] = fmt.Errorf("needs AVX-512 F, BW, VL and VNNI (HasAVX512F=%v, HasAVX512BW=%v, HasAVX512VL=%v, HasAVX512VNNI=%v)",
+			cpu.X86.HasAVX512F, cpu.X86.HasAVX512BW, cpu.X86.HasAVX512VL, cpu.X86.HasAVX512VNNI)
 		unavailable["amx"] = unavailable["avx512"]
 		return out
 	}
 	avx512 := *avx2Set
 	avx512.name = "avx512"
-	avx512.isa = avx2Set.isa + ",avx512f,avx512_vnni"
+	avx512.isa = avx2Set.isa + ",avx512f,avx512bw,avx512vl,avx512_vnni"
 	avx512.packQ8 = true
 	avx512.q8r16 = q8r16VNNI
 	avx512.q8x4 = q8x4VNNI

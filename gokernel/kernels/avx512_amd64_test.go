@@ -15,8 +15,8 @@ import (
 func requireAVX512(t *testing.T) {
 	t.Helper()
 	if !hasAVX512Set() {
-		t.Skipf("needs AVX-512 F and VNNI for the avx512 set (cpu.X86.HasAVX512F=%v, HasAVX512VNNI=%v)",
-			cpu.X86.HasAVX512F, cpu.X86.HasAVX512VNNI)
+		t.Skipf("needs AVX-512 F, BW, VL and VNNI for the avx512 set (cpu.X86.HasAVX512F=%v, BW=%v, VL=%v, VNNI=%v)",
+			cpu.X86.HasAVX512F, cpu.X86.HasAVX512BW, cpu.X86.HasAVX512VL, cpu.X86.HasAVX512VNNI)
 	}
 }
 

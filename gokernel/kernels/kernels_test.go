@@ -310,8 +310,8 @@ func TestISA(t *testing.T) {
 	want := map[string]string{
 		"generic": "",
 		"avx2":    "avx2,fma,f16c",
-		"avx512":  "avx2,fma,f16c,avx512f,avx512_vnni",
-		"amx":     "avx2,fma,f16c,avx512f,avx512_vnni,amx_tile,amx_int8",
+		"avx512":  "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512_vnni",
+		"amx":     "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512_vnni,amx_tile,amx_int8",
 	}
 	for _, set := range Available() {
 		useSet(t, set)

@@ -10,7 +10,7 @@ var (
 	Kernel = str(Var{
 		Name:    "FAK_KERNEL",
 		Scope:   Program,
-		Default: "the widest set this CPU runs: amx (AVX-512 VNNI and AMX int8 tiles, granted by Linux), else avx512 (AVX-512 F and VNNI), else avx2 (AVX2, FMA, F16C), else generic",
+		Default: "the widest set this CPU runs: amx (AVX-512 VNNI and AMX int8 tiles, granted by Linux), else avx512 (AVX-512 F, BW, VL and VNNI), else avx2 (AVX2, FMA, F16C), else generic",
 		ReadBy:  []string{"gokernel/kernels", "gokernel"},
 		Doc: "Picks the Go kernel's kernel set once, at start-up: `generic` (the pure-Go kernels), `avx2`, `avx512` or `amx`. " +
 			"An unknown name, or a set the CPU cannot run, makes the gokernel backend refuse to open with the reason (kernels.EnvError), so no row is measured with another set than the one asked for.",
