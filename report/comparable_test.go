@@ -123,7 +123,7 @@ func TestCheckComparable(t *testing.T) {
 			runs, err := ReadComparable([]string{a, b}, true)
 			require.NoError(t, err)
 			require.Len(t, runs, 2)
-			md := CompareMarkdown(runs)
+			md := CompareMarkdown(runs, false)
 			assert.Contains(t, md, "> **Warning: these runs did not do the same work")
 			for _, m := range me.Mismatches {
 				assert.Contains(t, md, "> - "+m.String()+"\n")
@@ -153,7 +153,7 @@ func TestCheckComparableAccepts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, CheckComparable(runs))
 	assert.Nil(t, MismatchWarnings(runs))
-	assert.NotContains(t, CompareMarkdown(runs), "Warning")
+	assert.NotContains(t, CompareMarkdown(runs, false), "Warning")
 	assert.Equal(t, a, runs[0].Dir)
 	require.Len(t, runs[1].Files, len(runs[1].Reports))
 	for i, r := range runs[1].Reports {

@@ -261,8 +261,11 @@ func GapClosed(better Better, old, new float64) (float64, bool) {
 // the gap the later run closed. Correctness failures, skipped rows and the
 // reproducibility facts of every column follow. Runs that differ in their
 // workload (CheckComparable; the caller chose to compare them anyway) get a
-// warning at the top that names every difference.
-func CompareMarkdown(runs []RunSet) string {
+// warning at the top that names every difference. For two runs or more,
+// the changes between the first and the last and the regression gate's
+// judgement (ChangesMarkdown; allMetrics widens the gate) come after the
+// side-by-side table.
+func CompareMarkdown(runs []RunSet, allMetrics bool) string {
 	var b strings.Builder
 	b.WriteString("# fakbench compare\n\n")
 	b.WriteString(mismatchWarning(CheckComparable(runs)))
@@ -351,7 +354,7 @@ func CompareMarkdown(runs []RunSet) string {
 	b.WriteString("## Side by side\n\n")
 	b.WriteString(SideBySide(cols, derived))
 	b.WriteString("\n")
-	b.WriteString(ChangesMarkdown(runs))
+	b.WriteString(ChangesMarkdown(runs, allMetrics))
 	b.WriteString(Checks(all))
 	b.WriteString(Skipped(all))
 	b.WriteString(Reproducibility(cols))

@@ -30,7 +30,7 @@ func TestCompareMarkdown(t *testing.T) {
 	newer[1].Decode.TokensPerSec = 75      // 0.5x -> 0.75x: half the gap
 	newer[1].ColdFullPrefill.TTFTMS = 1500 // 2x -> 1.5x: half the gap
 	newer[1].WarmChangedSuffix.TTFTMS = 60 // 2x -> 0.75x: all of it
-	md := CompareMarkdown([]RunSet{{Label: "old", Reports: old}, {Label: "new", Reports: newer}})
+	md := CompareMarkdown([]RunSet{{Label: "old", Reports: old}, {Label: "new", Reports: newer}}, false)
 	for _, want := range []string{
 		"# fakbench compare",
 		"- run 1: `old` (3 backend rows)",
@@ -48,7 +48,7 @@ func TestCompareMarkdown(t *testing.T) {
 	}
 
 	// A run without the pair: no gap columns, a plain statement instead.
-	md = CompareMarkdown([]RunSet{{Label: "a", Reports: old[1:]}, {Label: "b", Reports: newer}})
+	md = CompareMarkdown([]RunSet{{Label: "a", Reports: old[1:]}, {Label: "b", Reports: newer}}, false)
 	assert.Contains(t, md, "- `a` has no kernel and tuned-reference rows that completed")
 	assert.NotContains(t, md, "gap closed a -> b")
 	assert.Contains(t, md, "b: gokernel / llama.cpp")

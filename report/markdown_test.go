@@ -286,7 +286,7 @@ func TestHeadlineNamesTheBestReferencePerMetric(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"decode", "tok/s", "100", "50", "25", "llama.cpp", "0.50x", "0.50x", "2.00x", "higher"}, decode)
-	cmp := CompareMarkdown([]RunSet{{Label: "a", Reports: fixture()}, {Label: "b", Reports: twoRefs()}})
+	cmp := CompareMarkdown([]RunSet{{Label: "a", Reports: fixture()}, {Label: "b", Reports: twoRefs()}}, false)
 	assert.Contains(t, cmp, "- cold prefill tok/s: kernel / best reference 0.50x (llama.cpp) -> 0.12x (OpenVINO) (higher is better): -75 % of the gap closed")
 	assert.Contains(t, cmp, "| b: best reference |")
 }

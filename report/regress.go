@@ -8,13 +8,15 @@ import (
 	"golang.org/x/perf/benchmath"
 )
 
-// The verdicts of a Change.
+// The verdicts of a Change, each metric judged on its own as benchstat
+// judges it (whether a move counts as a regression of the comparison is
+// the regression gate's call: JudgeGate).
 const (
 	// ChangeRegressed: the metric moved beyond its run-to-run spread in
 	// the worse direction (throughput down, latency or memory up).
-	ChangeRegressed = "regressed"
+	ChangeRegressed = "worse"
 	// ChangeImproved: it moved beyond its spread in the better direction.
-	ChangeImproved = "improved"
+	ChangeImproved = "better"
 	// ChangeWithinNoise: the move is within the run-to-run spread.
 	ChangeWithinNoise = "within noise"
 	// ChangeNotJudged: too few samples for the test to tell a change at
@@ -46,6 +48,9 @@ type Change struct {
 	Verdict        string
 	Note           string
 	OldRun, NewRun string
+	// oldXs and newXs are the samples judged (the gate tests them again
+	// at its own levels).
+	oldXs, newXs []float64
 }
 
 // ChangeSide is one side of a Change.
@@ -98,7 +103,7 @@ func Changes(old, new RunSet) []Change {
 }
 
 func judge(row string, m Metric, oldXs, newXs []float64, oldRun, newRun string) Change {
-	c := Change{Row: row, Metric: m, OldRun: oldRun, NewRun: newRun}
+	c := Change{Row: row, Metric: m, OldRun: oldRun, NewRun: newRun, oldXs: oldXs, newXs: newXs}
 	var so, sn *benchmath.Sample
 	c.Old, so = sideOf(oldXs)
 	c.New, sn = sideOf(newXs)
@@ -109,9 +114,8 @@ func judge(row string, m Metric, oldXs, newXs []float64, oldRun, newRun string) 
 		notes = append(notes, w.Error())
 	}
 	c.Note = strings.Join(notes, "; ")
-	worse := (m.Better == Higher && c.New.Median < c.Old.Median) || (m.Better == Lower && c.New.Median > c.Old.Median)
 	switch {
-	case cmp.P <= cmp.Alpha && c.New.Median != c.Old.Median && worse:
+	case cmp.P <= cmp.Alpha && c.New.Median != c.Old.Median && c.worse():
 		c.Verdict = ChangeRegressed
 	case cmp.P <= cmp.Alpha && c.New.Median != c.Old.Median:
 		c.Verdict = ChangeImproved
@@ -135,27 +139,13 @@ func (c Change) Delta() string {
 	return fmt.Sprintf("%+.1f %%", (c.New.Median/c.Old.Median-1)*100)
 }
 
-// Regressions are the changes of the last run against the first that
-// regressed (nil for fewer than two runs).
-func Regressions(runs []RunSet) []Change {
-	if len(runs) < 2 {
-		return nil
-	}
-	var out []Change
-	for _, c := range Changes(runs[0], runs[len(runs)-1]) {
-		if c.Verdict == ChangeRegressed {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // ChangesMarkdown is the comparison's section on what moved beyond its
 // run-to-run spread between the first run and the last: every judged
 // metric per row with both medians and their intervals, the change, the
-// test's p and n, and the verdict, regressions in bold and listed again at
-// the end; "" for fewer than two runs.
-func ChangesMarkdown(runs []RunSet) string {
+// test's p and n, and its verdict on its own, then the regression gate's
+// judgement (JudgeGate, of the headline metrics or, with allMetrics, of
+// all); "" for fewer than two runs.
+func ChangesMarkdown(runs []RunSet, allMetrics bool) string {
 	if len(runs) < 2 {
 		return ""
 	}
@@ -163,37 +153,23 @@ func ChangesMarkdown(runs []RunSet) string {
 	changes := Changes(first, last)
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Changes beyond run-to-run spread: `%s` -> `%s`\n\n", first.Label, last.Label)
-	fmt.Fprintf(&b, "Each metric both runs kept samples of (one per repetition; for the inter-token percentiles, each repetition's own), judged as benchstat judges benchmarks with golang.org/x/perf/benchmath: the medians with their %.0f %% confidence intervals, and a Mann-Whitney U test at alpha %.2f. Below alpha the metric moved beyond its run-to-run spread; a regression is such a move in the worse direction (throughput down, latency up).\n\n",
+	fmt.Fprintf(&b, "Each metric both runs kept samples of (one per repetition; for the inter-token percentiles, each repetition's own), judged on its own as benchstat judges benchmarks with golang.org/x/perf/benchmath: the medians with their %.0f %% confidence intervals, and a Mann-Whitney U test at alpha %.2f. Below alpha the metric moved beyond its run-to-run spread, to the worse (throughput down, latency up) or the better. Whether a move fails the comparison is the regression gate's call, below.\n\n",
 		ChangeConfidence*100, ChangeAlpha)
 	if len(changes) == 0 {
 		b.WriteString("No metric with kept samples is in both runs.\n\n")
-		return b.String()
-	}
-	fmt.Fprintf(&b, "| row | metric | %s | %s | change | test | verdict |\n|---|---|---:|---:|---:|---|---|\n", mdEscape(first.Label), mdEscape(last.Label))
-	var regressed []string
-	for _, c := range changes {
-		verdict := c.Verdict
-		if c.Verdict == ChangeRegressed {
-			verdict = "**REGRESSED**"
-			regressed = append(regressed, fmt.Sprintf("%s %s %s (%s -> %s, p=%.3f)", c.Row, c.Metric.Name, c.Delta(),
-				FormatNumber(c.Old.Median), FormatNumber(c.New.Median), c.P))
+	} else {
+		fmt.Fprintf(&b, "| row | metric | %s | %s | change | test | verdict |\n|---|---|---:|---:|---:|---|---|\n", mdEscape(first.Label), mdEscape(last.Label))
+		for _, c := range changes {
+			verdict := c.Verdict
+			if c.Verdict == ChangeNotJudged {
+				verdict += ": " + c.Note
+			}
+			fmt.Fprintf(&b, "| %s | %s (%s is better) | %s %s | %s %s | %s | %s | %s |\n", mdEscape(c.Row), mdEscape(c.Metric.Name), c.Metric.Better,
+				FormatNumber(c.Old.Median), c.Old.Range, FormatNumber(c.New.Median), c.New.Range, c.Delta(), c.test(), verdict)
 		}
-		if c.Verdict == ChangeNotJudged {
-			verdict += ": " + c.Note
-		}
-		fmt.Fprintf(&b, "| %s | %s (%s is better) | %s %s | %s %s | %s | %s | %s |\n", mdEscape(c.Row), mdEscape(c.Metric.Name), c.Metric.Better,
-			FormatNumber(c.Old.Median), c.Old.Range, FormatNumber(c.New.Median), c.New.Range, c.Delta(), c.test(), verdict)
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
-	if len(regressed) == 0 {
-		b.WriteString("No metric regressed beyond its run-to-run spread.\n\n")
-		return b.String()
-	}
-	fmt.Fprintf(&b, "**%d regression(s)** beyond the run-to-run spread:\n\n", len(regressed))
-	for _, l := range regressed {
-		b.WriteString("- " + l + "\n")
-	}
-	b.WriteString("\n")
+	b.WriteString(JudgeGate(runs, allMetrics).Markdown())
 	return b.String()
 }
 

@@ -21,7 +21,8 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	out := fs.String("out", "", "also write the Markdown to this `file`")
 	htmlOut := fs.String("html", "", "also write an HTML page with charts to this `file`")
 	allow := fs.Bool("allow-mismatch", false, "compare runs of different workloads anyway, with a warning naming the differences")
-	failOn := fs.Bool("fail-on-regression", false, "exit 1 when a metric of the last run moved beyond its run-to-run spread in the worse direction against the first (Mann-Whitney U test on the kept samples, as benchstat)")
+	failOn := fs.Bool("fail-on-regression", false, "exit 1 when the regression gate fails the last run against the first: a headline metric worse beyond its run-to-run spread, with the family-wise error held at 5 % across all the gate's tests (Holm-Bonferroni on benchstat's U tests), or too few repetitions to judge")
+	gateAll := fs.Bool("gate-all-metrics", false, "the regression gate judges every metric with kept samples, not only the headline ones (its Holm correction then spans them all, which needs more repetitions)")
 	dirs, code, ok := parseFlags(fs, args, -1)
 	if !ok {
 		return code
@@ -33,19 +34,18 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return badInput(stderr, "compare", err)
 	}
-	md := report.CompareMarkdown(runs)
+	md := report.CompareMarkdown(runs, *gateAll)
 	if _, err := io.WriteString(stdout, md); err != nil {
 		return failed(stderr, "compare", err)
 	}
 	if *out != "" {
-		if err := report.WriteFileAtomic(*out, []byte(md)); err != nil {
-			return badInput(stderr, "compare", err)
-		}
+		err = report.WriteFileAtomic(*out, []byte(md))
 	}
-	if *htmlOut != "" {
-		if err := html.WriteFile(*htmlOut, html.ComparePage(runs, report.CommandLine(append([]string{"fakbench", "compare"}, args...)))); err != nil {
-			return badInput(stderr, "compare", err)
-		}
+	if *htmlOut != "" && err == nil {
+		err = html.WriteFile(*htmlOut, html.ComparePage(runs, report.CommandLine(append([]string{"fakbench", "compare"}, args...))))
 	}
-	return exitFor(*failOn && len(report.Regressions(runs)) > 0)
+	if err != nil {
+		return badInput(stderr, "compare", err)
+	}
+	return exitFor(*failOn && report.JudgeGate(runs, *gateAll).Fails(stderr))
 }

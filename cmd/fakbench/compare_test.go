@@ -58,39 +58,84 @@ func TestCompareRefusesMismatchedRuns(t *testing.T) {
 }
 
 // compare marks what moved beyond its run-to-run spread, judged on the
-// kept samples: a decode slowed down in every repetition is a regression
-// (exit 1 with --fail-on-regression), a cold prefill whose repetitions
-// overlap is noise; without the flag the comparison still exits 0.
+// kept samples, and its regression gate decides --fail-on-regression: a
+// decode slowed down in every repetition fails it (exit 1, named on
+// stderr), a cold prefill whose repetitions overlap is noise; without the
+// flag the comparison still exits 0.
 func TestCompareFailsOnRegression(t *testing.T) {
 	base := t.TempDir()
 	old, slow := filepath.Join(base, "old"), filepath.Join(base, "slow")
-	row := func(tps, coldMS []float64) *report.Report {
-		r := sampleReport("gokernel", report.KindKernel, tps[2])
+	row := func(backend string, tps, coldMS []float64) *report.Report {
+		r := sampleReport(backend, report.KindKernel, tps[2])
 		r.Decode.SamplesTPS = tps
 		r.ColdFullPrefill.SamplesMS, r.ColdFullPrefill.MS = coldMS, coldMS[2]
 		return r
 	}
-	writeRun(t, old, row([]float64{100, 101, 99, 100.5, 99.5}, []float64{10, 12, 11, 13, 9}))
-	writeRun(t, slow, row([]float64{80, 81, 79, 80.5, 79.5}, []float64{11, 10, 12, 13, 9.5}))
+	writeRun(t, old, row("gokernel", []float64{100, 101, 99, 100.5, 99.5}, []float64{10, 12, 11, 13, 9}))
+	writeRun(t, slow, row("gokernel", []float64{80, 81, 79, 80.5, 79.5}, []float64{11, 10, 12, 13, 9.5}))
 
 	code, out, errs := cli(t, "compare", old, slow)
 	require.Equal(t, exitOK, code, errs)
 	assert.Contains(t, out, "## Changes beyond run-to-run spread: `old` -> `slow`")
-	assert.Contains(t, out, "| gokernel | decode tok/s (higher is better) | 100 ±∞ | 80 ±∞ | -20.0 % | p=0.008 n=5 | **REGRESSED** |")
+	assert.Contains(t, out, "| gokernel | decode tok/s (higher is better) | 100 ±∞ | 80 ±∞ | -20.0 % | p=0.008 n=5 | worse |")
 	assert.Regexp(t, `\| gokernel \| cold prefill ms \(lower is better\) \| 11 ±∞ \| 11 ±∞ \| ~ \| p=[0-9.]+ n=5 \| within noise \|`, out)
-	assert.Contains(t, out, "**1 regression(s)** beyond the run-to-run spread:\n\n- gokernel decode tok/s -20.0 % (100 -> 80, p=0.008)")
+	failure := "gokernel decode tok/s -20.0 % (100 -> 80, p=0.00794 <= 0.025 at step 1 of 2)"
+	assert.Contains(t, out, "**Gate: FAILED**, 1 regression(s):\n\n- "+failure, "two headline tests: decode and prefill tok/s")
+	assert.Empty(t, errs)
 
 	code, out, errs = cli(t, "compare", "--fail-on-regression", old, slow)
 	assert.Equal(t, exitFailed, code, errs)
-	assert.Contains(t, out, "**REGRESSED**", "the Markdown is printed before the exit")
+	assert.Contains(t, out, "**Gate: FAILED**", "the Markdown is printed before the exit")
+	assert.Equal(t, "fakbench compare: regression gate: "+failure+"\n", errs)
+
+	// Every metric judged: three tests, the decode still fails.
+	code, out, errs = cli(t, "compare", "--fail-on-regression", "--gate-all-metrics", old, slow)
+	assert.Equal(t, exitFailed, code, errs)
+	assert.Contains(t, out, "The gate judges every metric of the table above (--gate-all-metrics)")
+	assert.Contains(t, errs, "p=0.00794 <= 0.0166 at step 1 of 3")
 
 	// The other way round it is an improvement: nothing fails.
 	code, out, errs = cli(t, "compare", "--fail-on-regression", slow, old)
 	assert.Equal(t, exitOK, code, errs)
-	assert.Contains(t, out, "| +25.0 % | p=0.008 n=5 | improved |")
-	assert.Contains(t, out, "No metric regressed beyond its run-to-run spread.")
+	assert.Contains(t, out, "| +25.0 % | p=0.008 n=5 | better |")
+	assert.Contains(t, out, "| 1 | gokernel | decode tok/s | +25.0 % | 0.00794 | 0.025 | improvement |")
+	assert.Contains(t, out, "**Gate: passed**: no test of the 2 was rejected in the worse direction.")
 
 	// One run has nothing to regress against.
 	code, _, errs = cli(t, "compare", "--fail-on-regression", old)
 	assert.Equal(t, exitOK, code, errs)
+}
+
+// The gate's false failures are bounded by its scope and correction, and
+// it never passes what it cannot judge: two runs of three rows at 5
+// repetitions pass on their 6 headline tests and cannot be judged on all
+// 9 metrics (no U test on 5 against 5 gets below 0.05 / 9), which fails.
+func TestCompareGateNeedsRepetitionsForItsTests(t *testing.T) {
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+	run := func(dir string, shift float64) {
+		var rows []*report.Report
+		for _, backend := range []string{"gokernel", "llamacpp", "openvino"} {
+			r := sampleReport(backend, report.KindKernel, 100)
+			r.Decode.SamplesTPS = []float64{100 + shift, 98, 102, 101, 99}
+			r.ColdFullPrefill.SamplesMS = []float64{10, 11 + shift, 9, 10.5, 9.5}
+			rows = append(rows, r)
+		}
+		writeRun(t, dir, rows...)
+	}
+	run(a, 0)
+	run(b, 0.25)
+
+	code, out, errs := cli(t, "compare", "--fail-on-regression", a, b)
+	assert.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "**Gate: passed**: no test of the 6 was rejected in the worse direction.")
+
+	code, out, errs = cli(t, "compare", "--fail-on-regression", "--gate-all-metrics", a, b)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out, "**Gate: cannot judge, so it fails**")
+	assert.Contains(t, errs, "fakbench compare: regression gate: cannot judge, so it fails: none of its 9 tests can reach Holm's first level, p <= 0.00555 (0.05 / 9, rounded down)")
+	assert.Contains(t, errs, "need >= 6 samples")
+
+	code, _, errs = cli(t, "compare", "--gate-all-metrics", a, b)
+	assert.Equal(t, exitOK, code, "without --fail-on-regression the gate only reports: %s", errs)
 }
