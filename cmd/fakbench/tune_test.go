@@ -181,7 +181,7 @@ func TestRunRowFlagUsageErrors(t *testing.T) {
 		{"threads grid", []string{"--backends", "llamacpp", "--sweep", "--grid", "threads=1,2"}, "threads cannot be swept"},
 		{"untuned without llamacpp", []string{"--backends", "gokernel", "--untuned"}, "--untuned adds llama.cpp's untuned row"},
 		{"untuned twice", []string{"--backends", "llamacpp", "--untuned", "--profile", "untuned"}, "run the untuned profile twice"},
-		{"unknown ablation", []string{"--backends", "gokernel", "--ablations", "generic,no-simd"}, `unknown ablation "no-simd" (known: generic, no-reuse)`},
+		{"unknown ablation", []string{"--backends", "gokernel", "--ablations", "generic,no-simd"}, `unknown ablation "no-simd" (known: avx2, avx512, generic, no-reuse, q8-file)`},
 		{"duplicate ablation", []string{"--backends", "gokernel", "--ablations", "generic,generic"}, `--ablations names "generic" twice`},
 		{"ablation without gokernel", []string{"--backends", "testok", "--ablations", "no-reuse"}, "gokernel is not in --backends (testok)"},
 	}
