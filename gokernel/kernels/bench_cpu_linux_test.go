@@ -27,9 +27,21 @@ func threadCPUNanos() int64 {
 func BenchmarkMatMulThreadCPU(b *testing.B) {
 	shapes := []struct{ rows, cols int }{{576, 576}, {1536, 576}, {576, 1536}, {49152, 576}}
 	rng := rand.New(rand.NewPCG(8, 8))
-	for _, typ := range []Type{TypeQ8_0, TypeF16, TypeF32} {
+	for _, typ := range []Type{TypeQ8_0, TypeQ4_0, TypeQ5_K, TypeQ6_K, TypeF16, TypeF32} {
 		for _, sh := range shapes {
-			m := randMatrix(b, rng, typ, sh.rows, sh.cols)
+			var m *Matrix
+			if qt := quantTypes[typ]; qt != nil { // packed types: cols a multiple of the block
+				if sh.cols%qt.block != 0 {
+					continue
+				}
+				var err error
+				m, err = NewMatrix(typ, sh.rows, sh.cols, randBlocks(b, rng, typ, sh.rows*sh.cols))
+				if err != nil {
+					b.Fatal(err)
+				}
+			} else {
+				m = randMatrix(b, rng, typ, sh.rows, sh.cols)
+			}
 			for _, nTok := range []int{1, 64} {
 				x := randF32(rng, nTok*sh.cols)
 				dst := make([]float32, nTok*sh.rows)

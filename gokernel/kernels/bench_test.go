@@ -102,14 +102,19 @@ func BenchmarkAxpy(b *testing.B) {
 // BenchmarkPoolMatMul runs Pool.MatMul at the SmolLM2-135M shapes (rows x
 // cols): attention q/o 576x576, FFN gate/up 1536x576, FFN down 576x1536, the
 // output head 49152x576; nTok=1 is a decode step, nTok=64 a prefill batch.
+// The K-quants (q5_K, q6_K: 256-value blocks) run the shapes with 1536
+// columns only.
 func BenchmarkPoolMatMul(b *testing.B) {
 	shapes := []struct{ rows, cols int }{{576, 576}, {1536, 576}, {576, 1536}, {49152, 576}}
 	threads := min(2, runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(6, 6))
-	for _, typ := range []Type{TypeQ8_0, TypeQ4_0, TypeF16, TypeF32} {
+	for _, typ := range []Type{TypeQ8_0, TypeQ4_0, TypeQ5_K, TypeQ6_K, TypeF16, TypeF32} {
 		for _, sh := range shapes {
 			var m *Matrix
 			if qt := quantTypes[typ]; qt != nil {
+				if sh.cols%qt.block != 0 {
+					continue
+				}
 				var err error
 				m, err = NewMatrix(typ, sh.rows, sh.cols, randBlocks(b, rng, typ, sh.rows*sh.cols))
 				require.NoError(b, err)
