@@ -220,6 +220,8 @@ func archSets() []*kernelSet {
 	avx512.packQ8 = true
 	avx512.q8r16 = q8r16VNNI
 	avx512.q8x4 = q8x4VNNI
+	avx512.r4x4 = r4x4VNNI
+	avx512.r8x4 = r8x4VNNI
 	avx512.f16x4 = fx4Z(gemvF16x4AVX512, 2)
 	avx512.f32x4 = fx4Z(gemvF32x4AVX512, 4)
 	avx512.f16x4x3 = fx4x3Z(gemmF16x4x3AVX512, 2)
