@@ -54,6 +54,9 @@ type kernelSet struct {
 	// biased layout the r4 types are converted to for prefill (nil in
 	// sets without tiles).
 	r4Tile func(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int)
+	// bf16 holds the bf16 tile kernels (amxbf16.go) that prefill f16 and
+	// f32 weights; nil in sets without them.
+	bf16 *bf16Kernels
 	// r8Tile is q8r16HTileGeneric's contract, for the r8 types' prefill.
 	r8Tile func(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int)
 

@@ -244,6 +244,10 @@ func archSets() []*kernelSet {
 	// token (q5_K 576x1536 at 512 tokens, 2 threads: 112-117 against
 	// 169 GFLOP/s), as its tiles carry a quarter of the full K depth and
 	// twice the scaling steps of the q8_0 tiles.
+	if hasBF16Tiles() {
+		amx.bf16 = bf16AMX
+		amx.isa += ",amx_bf16,avx512_bf16"
+	}
 	return append(out, &amx)
 }
 

@@ -313,6 +313,9 @@ func TestISA(t *testing.T) {
 		"avx512":  "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512_vnni",
 		"amx":     "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512_vnni,amx_tile,amx_int8",
 	}
+	if s := sets["amx"]; s != nil && s.bf16 != nil { // f16 and f32 prefill on bf16 tiles
+		want["amx"] += ",amx_bf16,avx512_bf16"
+	}
 	for _, set := range Available() {
 		useSet(t, set)
 		w, known := want[set]

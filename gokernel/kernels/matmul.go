@@ -24,6 +24,10 @@ type mmJob struct {
 	// the tokens go one by one).
 	xc  []int32
 	xdT []float32
+	// bf16 tiles (amxbf16.go): the activations' A tiles and the blocks
+	// of 32 columns.
+	xb  []byte
+	nkb int
 
 	rowChunk, nRC int
 	tokChunk, nTC int
@@ -64,7 +68,9 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 	*m = mmJob{ks: ks, w: w, dst: dst, x: x, nTok: nTok}
 
 	tiles := false // q8r16 with the set's tile kernel, 16 tokens at a time
-	if w.Type == TypeQ8_0 || w.pk != nil {
+	if ks.bf16 != nil && bf16Eligible(w, nTok) {
+		p.prepBF16(m)
+	} else if w.Type == TypeQ8_0 || w.pk != nil {
 		nb := w.Cols / QK8_0
 		m.pk = w.pk
 		q8r16 := w.pk != nil && w.pk.kind == packQ8R16
@@ -152,6 +158,9 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 	rc := (w.Rows + wantRC - 1) / wantRC
 	m.rowChunk = max(rowStep, (rc+rowStep-1)/rowStep*rowStep)
 	m.nRC = (w.Rows + m.rowChunk - 1) / m.rowChunk
+	if m.xb != nil {
+		m.bf16Grid(p.threads) // bf16 tiles: whole 32-row groups, one token chunk
+	}
 
 	p.kind = jobMatMul
 	p.run(m.nRC * m.nTC)
@@ -200,6 +209,10 @@ func (m *mmJob) quantTask(i int) {
 // quantTokens quantizes the activations of tokens [t0, t1) to split q8_0
 // (and fills the packed kernels' per-block terms).
 func (m *mmJob) quantTokens(t0, t1 int) {
+	if m.xb != nil {
+		m.splitBF16Tokens(t0, t1)
+		return
+	}
 	cols := m.w.Cols
 	nb := cols / QK8_0
 	m.ks.quantSplit(m.xq[t0*cols:t1*cols], m.xd[t0*nb:t1*nb], m.x[t0*cols:t1*cols])
@@ -222,6 +235,10 @@ func (m *mmJob) task(i int) {
 	r1 := min(r0+m.rowChunk, m.w.Rows)
 	t0 := tc * m.tokChunk
 	t1 := min(t0+m.tokChunk, m.nTok)
+	if m.xb != nil {
+		m.tileBF16(r0, r1, t0, t1)
+		return
+	}
 	if m.pk != nil {
 		switch {
 		case m.pk.kind == packQ8R16:

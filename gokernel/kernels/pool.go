@@ -50,6 +50,7 @@ type Pool struct {
 	xa  []float32
 	xc  []int32
 	xdT []float32
+	xb  []byte // bf16 tiles: the activations' A tiles (amxbf16.go)
 }
 
 type poolWorker struct {

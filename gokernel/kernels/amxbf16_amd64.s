@@ -1,0 +1,478 @@
+//go:build amd64 && !noasm
+
+// The amx set's prefill of f16 and f32 weights on the AMX bf16 tile unit
+// (amxbf16.go has the layouts and the pure-Go twins, amxbf16_amd64.go the
+// declarations with the plain Go loop each kernel computes). Every value v
+// is split into hi = bf16(v) and lo = bf16(v - hi); the products hi*hi,
+// hi*lo and lo*hi are accumulated in float32 by TDPBF16PS. Operand order is
+// Go's: sources first, destination last.
+
+#include "textflag.h"
+
+// The instructions Go's assembler does not know, as bytes; each comment is
+// the instruction (Intel syntax), checked with GNU as and objdump.
+
+// vcvtne2ps2bf16 zmm18, zmm17, zmm16 (words 0-15 from zmm16, 16-31 from zmm17)
+#define CVTNE2_Z18_Z17_Z16 BYTE $0x62; BYTE $0xA2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xD0
+// vcvtne2ps2bf16 zmm21, zmm17, zmm16
+#define CVTNE2_Z21_Z17_Z16 BYTE $0x62; BYTE $0xA2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xE8
+
+// ldtilecfg [rax]
+#define BLDTILECFG_AX    BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+// tilerelease
+#define BTILERELEASE     BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0xC0
+// tilezero tmm0
+#define BZERO_T0         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC0
+// tilezero tmm1
+#define BZERO_T1         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC8
+// tilezero tmm2
+#define BZERO_T2         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xD0
+// tilezero tmm3
+#define BZERO_T3         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xD8
+// tileloadd tmm4, [r8+rcx*1]
+#define LOAD_T4_R8       BYTE $0xC4; BYTE $0xC2; BYTE $0x7B; BYTE $0x4B; BYTE $0x24; BYTE $0x08
+// tileloadd tmm4, [r8+rcx*1+0x400]
+#define LOAD_T4_R8_1K    BYTE $0xC4; BYTE $0xC2; BYTE $0x7B; BYTE $0x4B; BYTE $0xA4; BYTE $0x08; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
+// tileloadd tmm5, [r9+rcx*1]
+#define LOAD_T5_R9       BYTE $0xC4; BYTE $0xC2; BYTE $0x7B; BYTE $0x4B; BYTE $0x2C; BYTE $0x09
+// tileloadd tmm5, [r9+rcx*1+0x400]
+#define LOAD_T5_R9_1K    BYTE $0xC4; BYTE $0xC2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x09; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
+// tileloadd tmm5, [r8+rcx*1+0x400]
+#define LOAD_T5_R8_1K    BYTE $0xC4; BYTE $0xC2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x08; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
+// tileloadd tmm6, [rdi+rcx*1]
+#define LOAD_T6_DI       BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x34; BYTE $0x0F
+// tileloadd tmm6, [rdi+rcx*1+0x400]
+#define LOAD_T6_DI_1K    BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xB4; BYTE $0x0F; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
+// tileloadd tmm7, [rdi+rcx*1+0x800]
+#define LOAD_T7_DI_2K    BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xBC; BYTE $0x0F; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00
+// tileloadd tmm7, [rdi+rcx*1+0xc00]
+#define LOAD_T7_DI_3K    BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xBC; BYTE $0x0F; BYTE $0x00; BYTE $0x0C; BYTE $0x00; BYTE $0x00
+// tdpbf16ps tmm0, tmm4, tmm6
+#define BF_T0_T4_T6      BYTE $0xC4; BYTE $0xE2; BYTE $0x4A; BYTE $0x5C; BYTE $0xC4
+// tdpbf16ps tmm1, tmm4, tmm7
+#define BF_T1_T4_T7      BYTE $0xC4; BYTE $0xE2; BYTE $0x42; BYTE $0x5C; BYTE $0xCC
+// tdpbf16ps tmm2, tmm5, tmm6
+#define BF_T2_T5_T6      BYTE $0xC4; BYTE $0xE2; BYTE $0x4A; BYTE $0x5C; BYTE $0xD5
+// tdpbf16ps tmm3, tmm5, tmm7
+#define BF_T3_T5_T7      BYTE $0xC4; BYTE $0xE2; BYTE $0x42; BYTE $0x5C; BYTE $0xDD
+// tdpbf16ps tmm0, tmm5, tmm6
+#define BF_T0_T5_T6      BYTE $0xC4; BYTE $0xE2; BYTE $0x4A; BYTE $0x5C; BYTE $0xC5
+// tdpbf16ps tmm1, tmm5, tmm7
+#define BF_T1_T5_T7      BYTE $0xC4; BYTE $0xE2; BYTE $0x42; BYTE $0x5C; BYTE $0xCD
+// tilestored [r10+r11*1], tmm0
+#define STORE_R10_T0     BYTE $0xC4; BYTE $0x82; BYTE $0x7A; BYTE $0x4B; BYTE $0x04; BYTE $0x1A
+// tilestored [r10+r11*1+0x40], tmm1
+#define STORE_R10_64_T1  BYTE $0xC4; BYTE $0x82; BYTE $0x7A; BYTE $0x4B; BYTE $0x4C; BYTE $0x1A; BYTE $0x40
+// tilestored [r12+r11*1], tmm2
+#define STORE_R12_T2     BYTE $0xC4; BYTE $0x82; BYTE $0x7A; BYTE $0x4B; BYTE $0x14; BYTE $0x1C
+// tilestored [r12+r11*1+0x40], tmm3
+#define STORE_R12_64_T3  BYTE $0xC4; BYTE $0x82; BYTE $0x7A; BYTE $0x4B; BYTE $0x5C; BYTE $0x1C; BYTE $0x40
+
+// SPLIT32: the 32 float32 values in Z16 (first 16) and Z17 (next 16) to
+// bf16 hi parts in Z18 and lo parts in Z21, 32 words each in the same
+// order: hi = bf16(v) rounded to nearest even, lo = bf16(v - hi) (v - hi
+// is exact in float32). Clobbers Z16, Z17, Z19, Z20.
+#define SPLIT32 \
+	CVTNE2_Z18_Z17_Z16 \
+	VPMOVZXWD Y18, Z19 \
+	VEXTRACTI64X4 $1, Z18, Y20 \
+	VPMOVZXWD Y20, Z20 \
+	VPSLLD $16, Z19, Z19 \
+	VPSLLD $16, Z20, Z20 \
+	VSUBPS Z19, Z16, Z16 \
+	VSUBPS Z20, Z17, Z17 \
+	CVTNE2_Z21_Z17_Z16
+
+// TRANSPOSE16: Z0-Z15 (16 rows of 16 dwords) transposed in place (row c
+// of the result, in Zc, holds dword c of each input row in order).
+// Clobbers Z16-Z31. Dword interleave, qword interleave, then two rounds of
+// 128-bit lane shuffles.
+#define TRANSPOSE16 \
+	VPUNPCKLDQ Z1, Z0, Z16 \
+	VPUNPCKHDQ Z1, Z0, Z17 \
+	VPUNPCKLDQ Z3, Z2, Z18 \
+	VPUNPCKHDQ Z3, Z2, Z19 \
+	VPUNPCKLDQ Z5, Z4, Z20 \
+	VPUNPCKHDQ Z5, Z4, Z21 \
+	VPUNPCKLDQ Z7, Z6, Z22 \
+	VPUNPCKHDQ Z7, Z6, Z23 \
+	VPUNPCKLDQ Z9, Z8, Z24 \
+	VPUNPCKHDQ Z9, Z8, Z25 \
+	VPUNPCKLDQ Z11, Z10, Z26 \
+	VPUNPCKHDQ Z11, Z10, Z27 \
+	VPUNPCKLDQ Z13, Z12, Z28 \
+	VPUNPCKHDQ Z13, Z12, Z29 \
+	VPUNPCKLDQ Z15, Z14, Z30 \
+	VPUNPCKHDQ Z15, Z14, Z31 \
+	VPUNPCKLQDQ Z18, Z16, Z0 \
+	VPUNPCKHQDQ Z18, Z16, Z1 \
+	VPUNPCKLQDQ Z19, Z17, Z2 \
+	VPUNPCKHQDQ Z19, Z17, Z3 \
+	VPUNPCKLQDQ Z22, Z20, Z4 \
+	VPUNPCKHQDQ Z22, Z20, Z5 \
+	VPUNPCKLQDQ Z23, Z21, Z6 \
+	VPUNPCKHQDQ Z23, Z21, Z7 \
+	VPUNPCKLQDQ Z26, Z24, Z8 \
+	VPUNPCKHQDQ Z26, Z24, Z9 \
+	VPUNPCKLQDQ Z27, Z25, Z10 \
+	VPUNPCKHQDQ Z27, Z25, Z11 \
+	VPUNPCKLQDQ Z30, Z28, Z12 \
+	VPUNPCKHQDQ Z30, Z28, Z13 \
+	VPUNPCKLQDQ Z31, Z29, Z14 \
+	VPUNPCKHQDQ Z31, Z29, Z15 \
+	VSHUFI32X4 $0x44, Z4, Z0, Z16 \
+	VSHUFI32X4 $0xEE, Z4, Z0, Z17 \
+	VSHUFI32X4 $0x44, Z12, Z8, Z18 \
+	VSHUFI32X4 $0xEE, Z12, Z8, Z19 \
+	VSHUFI32X4 $0x44, Z5, Z1, Z20 \
+	VSHUFI32X4 $0xEE, Z5, Z1, Z21 \
+	VSHUFI32X4 $0x44, Z13, Z9, Z22 \
+	VSHUFI32X4 $0xEE, Z13, Z9, Z23 \
+	VSHUFI32X4 $0x44, Z6, Z2, Z24 \
+	VSHUFI32X4 $0xEE, Z6, Z2, Z25 \
+	VSHUFI32X4 $0x44, Z14, Z10, Z26 \
+	VSHUFI32X4 $0xEE, Z14, Z10, Z27 \
+	VSHUFI32X4 $0x44, Z7, Z3, Z28 \
+	VSHUFI32X4 $0xEE, Z7, Z3, Z29 \
+	VSHUFI32X4 $0x44, Z15, Z11, Z30 \
+	VSHUFI32X4 $0xEE, Z15, Z11, Z31 \
+	VSHUFI32X4 $0x88, Z18, Z16, Z0 \
+	VSHUFI32X4 $0xDD, Z18, Z16, Z4 \
+	VSHUFI32X4 $0x88, Z19, Z17, Z8 \
+	VSHUFI32X4 $0xDD, Z19, Z17, Z12 \
+	VSHUFI32X4 $0x88, Z22, Z20, Z1 \
+	VSHUFI32X4 $0xDD, Z22, Z20, Z5 \
+	VSHUFI32X4 $0x88, Z23, Z21, Z9 \
+	VSHUFI32X4 $0xDD, Z23, Z21, Z13 \
+	VSHUFI32X4 $0x88, Z26, Z24, Z2 \
+	VSHUFI32X4 $0xDD, Z26, Z24, Z6 \
+	VSHUFI32X4 $0x88, Z27, Z25, Z10 \
+	VSHUFI32X4 $0xDD, Z27, Z25, Z14 \
+	VSHUFI32X4 $0x88, Z30, Z28, Z3 \
+	VSHUFI32X4 $0xDD, Z30, Z28, Z7 \
+	VSHUFI32X4 $0x88, Z31, Z29, Z11 \
+	VSHUFI32X4 $0xDD, Z31, Z29, Z15
+
+// func splitBF16AVX512(x *float32, nkb int, dst *byte, step int)
+// Per block kb of 32 values at x+128kb: the 64 bytes of hi parts at
+// dst+kb*step, the lo parts 1024 bytes further (one row of an A tile pair).
+TEXT ·splitBF16AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ nkb+8(FP), CX
+	MOVQ dst+16(FP), DI
+	MOVQ step+24(FP), DX
+
+sloop:
+	VMOVUPS (SI), Z16
+	VMOVUPS 64(SI), Z17
+	SPLIT32
+	VMOVDQU64 Z18, (DI)
+	VMOVDQU64 Z21, 1024(DI)
+	ADDQ $128, SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ  sloop
+	VZEROUPPER
+	RET
+
+// BROW(kk): transposed row kk (Zkk: the f16 pairs of 16 weight rows),
+// widened, split and stored as row kk of the hi tile (DI) and the lo tile
+// (DI+1024).
+#define BROW(zk, yk, kk) \
+	VCVTPH2PS yk, Z16 \
+	VEXTRACTI64X4 $1, zk, Y17 \
+	VCVTPH2PS Y17, Z17 \
+	SPLIT32 \
+	VMOVDQU64 Z18, (64*kk)(DI) \
+	VMOVDQU64 Z21, (1024+64*kk)(DI)
+
+// LOAD16(off): the 64 bytes at off into each of the 16 rows (SI, R10, R11,
+// R12: rows 0, 4, 8, 12; DX the row stride, R9 three strides) to Z0-Z15.
+#define LOAD16(off) \
+	VMOVDQU64 off(SI), Z0 \
+	VMOVDQU64 off(SI)(DX*1), Z1 \
+	VMOVDQU64 off(SI)(DX*2), Z2 \
+	VMOVDQU64 off(SI)(R9*1), Z3 \
+	VMOVDQU64 off(R10), Z4 \
+	VMOVDQU64 off(R10)(DX*1), Z5 \
+	VMOVDQU64 off(R10)(DX*2), Z6 \
+	VMOVDQU64 off(R10)(R9*1), Z7 \
+	VMOVDQU64 off(R11), Z8 \
+	VMOVDQU64 off(R11)(DX*1), Z9 \
+	VMOVDQU64 off(R11)(DX*2), Z10 \
+	VMOVDQU64 off(R11)(R9*1), Z11 \
+	VMOVDQU64 off(R12), Z12 \
+	VMOVDQU64 off(R12)(DX*1), Z13 \
+	VMOVDQU64 off(R12)(DX*2), Z14 \
+	VMOVDQU64 off(R12)(R9*1), Z15
+
+// ROWPTRS sets R10, R11, R12 to rows 4, 8 and 12 of SI and R9 to three
+// times the stride DX.
+#define ROWPTRS \
+	LEAQ (DX)(DX*2), R9 \
+	LEAQ (SI)(DX*4), R10 \
+	LEAQ (R10)(DX*4), R11 \
+	LEAQ (R11)(DX*4), R12
+
+// func packF16BF16AVX512(w *byte, ldw int, nkb int, dst *byte, step int)
+// 16 f16 weight rows (ldw bytes apart) to B tile pairs: per block kb of 32
+// columns, the pairs of the 16 rows transposed (B row kk holds each row's
+// columns 2kk and 2kk+1), then split: hi tile at dst+kb*step, lo tile 1024
+// bytes further.
+TEXT ·packF16BF16AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), DX
+	MOVQ nkb+16(FP), CX
+	MOVQ dst+24(FP), DI
+	MOVQ step+32(FP), R8
+	ROWPTRS
+
+f16loop:
+	LOAD16(0)
+	TRANSPOSE16
+	BROW(Z0, Y0, 0)
+	BROW(Z1, Y1, 1)
+	BROW(Z2, Y2, 2)
+	BROW(Z3, Y3, 3)
+	BROW(Z4, Y4, 4)
+	BROW(Z5, Y5, 5)
+	BROW(Z6, Y6, 6)
+	BROW(Z7, Y7, 7)
+	BROW(Z8, Y8, 8)
+	BROW(Z9, Y9, 9)
+	BROW(Z10, Y10, 10)
+	BROW(Z11, Y11, 11)
+	BROW(Z12, Y12, 12)
+	BROW(Z13, Y13, 13)
+	BROW(Z14, Y14, 14)
+	BROW(Z15, Y15, 15)
+	ADDQ $64, SI
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, R12
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  f16loop
+	VZEROUPPER
+	RET
+
+// FROW(base, idx, n): weight row n's 32 values at off(base)(idx) split, in
+// column order, into row n of the hi tile (DI) and of the lo tile.
+#define FROW(addr0, addr1, n) \
+	VMOVUPS addr0, Z16 \
+	VMOVUPS addr1, Z17 \
+	SPLIT32 \
+	VMOVDQU64 Z18, (64*n)(DI) \
+	VMOVDQU64 Z21, (1024+64*n)(DI)
+
+// TILET(off): the tile at off(DI) transposed in place (dwords: bf16 pairs).
+#define TILET(off) \
+	VMOVDQU64 (off+0)(DI), Z0 \
+	VMOVDQU64 (off+64)(DI), Z1 \
+	VMOVDQU64 (off+128)(DI), Z2 \
+	VMOVDQU64 (off+192)(DI), Z3 \
+	VMOVDQU64 (off+256)(DI), Z4 \
+	VMOVDQU64 (off+320)(DI), Z5 \
+	VMOVDQU64 (off+384)(DI), Z6 \
+	VMOVDQU64 (off+448)(DI), Z7 \
+	VMOVDQU64 (off+512)(DI), Z8 \
+	VMOVDQU64 (off+576)(DI), Z9 \
+	VMOVDQU64 (off+640)(DI), Z10 \
+	VMOVDQU64 (off+704)(DI), Z11 \
+	VMOVDQU64 (off+768)(DI), Z12 \
+	VMOVDQU64 (off+832)(DI), Z13 \
+	VMOVDQU64 (off+896)(DI), Z14 \
+	VMOVDQU64 (off+960)(DI), Z15 \
+	TRANSPOSE16 \
+	VMOVDQU64 Z0, (off+0)(DI) \
+	VMOVDQU64 Z1, (off+64)(DI) \
+	VMOVDQU64 Z2, (off+128)(DI) \
+	VMOVDQU64 Z3, (off+192)(DI) \
+	VMOVDQU64 Z4, (off+256)(DI) \
+	VMOVDQU64 Z5, (off+320)(DI) \
+	VMOVDQU64 Z6, (off+384)(DI) \
+	VMOVDQU64 Z7, (off+448)(DI) \
+	VMOVDQU64 Z8, (off+512)(DI) \
+	VMOVDQU64 Z9, (off+576)(DI) \
+	VMOVDQU64 Z10, (off+640)(DI) \
+	VMOVDQU64 Z11, (off+704)(DI) \
+	VMOVDQU64 Z12, (off+768)(DI) \
+	VMOVDQU64 Z13, (off+832)(DI) \
+	VMOVDQU64 Z14, (off+896)(DI) \
+	VMOVDQU64 Z15, (off+960)(DI)
+
+// func packF32BF16AVX512(w *byte, ldw int, nkb int, dst *byte, step int)
+// packF16BF16AVX512 for f32 rows: each row's 32 values split in column
+// order into the hi and lo tiles, then both tiles transposed in place.
+TEXT ·packF32BF16AVX512(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), DX
+	MOVQ nkb+16(FP), CX
+	MOVQ dst+24(FP), DI
+	MOVQ step+32(FP), R8
+	ROWPTRS
+
+f32loop:
+	FROW((SI), 64(SI), 0)
+	FROW((SI)(DX*1), 64(SI)(DX*1), 1)
+	FROW((SI)(DX*2), 64(SI)(DX*2), 2)
+	FROW((SI)(R9*1), 64(SI)(R9*1), 3)
+	FROW((R10), 64(R10), 4)
+	FROW((R10)(DX*1), 64(R10)(DX*1), 5)
+	FROW((R10)(DX*2), 64(R10)(DX*2), 6)
+	FROW((R10)(R9*1), 64(R10)(R9*1), 7)
+	FROW((R11), 64(R11), 8)
+	FROW((R11)(DX*1), 64(R11)(DX*1), 9)
+	FROW((R11)(DX*2), 64(R11)(DX*2), 10)
+	FROW((R11)(R9*1), 64(R11)(R9*1), 11)
+	FROW((R12), 64(R12), 12)
+	FROW((R12)(DX*1), 64(R12)(DX*1), 13)
+	FROW((R12)(DX*2), 64(R12)(DX*2), 14)
+	FROW((R12)(R9*1), 64(R12)(R9*1), 15)
+	TILET(0)
+	TILET(1024)
+	ADDQ $128, SI
+	ADDQ $128, R10
+	ADDQ $128, R11
+	ADDQ $128, R12
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  f32loop
+	VZEROUPPER
+	RET
+
+// KPAIR: one block of 32 columns for two token tiles (A0 at R8, A1 at R9:
+// hi tile, lo tile 1024 bytes further) and 32 weight rows (DI: B0 hi, B0
+// lo, B1 hi, B1 lo, 1024 bytes each): C[i][j] (tmm 2i+j) += Ai_hi*Bj_hi +
+// Ai_hi*Bj_lo + Ai_lo*Bj_hi, ten tile loads for twelve multiplies.
+#define KPAIR \
+	LOAD_T4_R8 \
+	LOAD_T6_DI \
+	BF_T0_T4_T6 \
+	LOAD_T5_R9 \
+	BF_T2_T5_T6 \
+	LOAD_T7_DI_2K \
+	BF_T1_T4_T7 \
+	BF_T3_T5_T7 \
+	LOAD_T6_DI_1K \
+	BF_T0_T4_T6 \
+	BF_T2_T5_T6 \
+	LOAD_T7_DI_3K \
+	BF_T1_T4_T7 \
+	BF_T3_T5_T7 \
+	LOAD_T4_R8_1K \
+	LOAD_T6_DI \
+	BF_T0_T4_T6 \
+	LOAD_T5_R9_1K \
+	BF_T2_T5_T6 \
+	LOAD_T7_DI_2K \
+	BF_T1_T4_T7 \
+	BF_T3_T5_T7
+
+// KONE is KPAIR for one token tile (A at R8): C0 (tmm0), C1 (tmm1).
+#define KONE \
+	LOAD_T4_R8 \
+	LOAD_T6_DI \
+	BF_T0_T4_T6 \
+	LOAD_T7_DI_2K \
+	BF_T1_T4_T7 \
+	LOAD_T6_DI_1K \
+	BF_T0_T4_T6 \
+	LOAD_T7_DI_3K \
+	BF_T1_T4_T7 \
+	LOAD_T5_R8_1K \
+	LOAD_T6_DI \
+	BF_T0_T5_T6 \
+	LOAD_T7_DI_2K \
+	BF_T1_T5_T7
+
+// func amxBF16(b *byte, ng int, nkb int, a *byte, lda int, nt int, c *float32, ldc int, cfg *byte)
+// nt token tiles (16 tokens each, lda bytes apart at a) times ng groups of
+// 32 weight rows (nkb blocks each at b, one after the other): two token
+// tiles at a time, and for each group four result tiles accumulated over
+// all nkb blocks and stored straight to c (16 rows of 32 floats per token
+// tile and group, ldc floats apart); an odd last token tile alone.
+TEXT ·amxBF16(SB), NOSPLIT, $0-72
+	MOVQ cfg+64(FP), AX
+	BLDTILECFG_AX
+	MOVQ b+0(FP), BX
+	MOVQ a+24(FP), SI
+	MOVQ lda+32(FP), DX
+	MOVQ nt+40(FP), R13
+	MOVQ c+48(FP), R10
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11                 // ldc in bytes: the result tiles' row stride
+	MOVQ $64, CX                 // the scratch tiles' row stride
+
+tpair:
+	CMPQ R13, $2
+	JLT  tone
+	MOVQ BX, DI
+	MOVQ ng+8(FP), AX
+
+tpairg:
+	BZERO_T0
+	BZERO_T1
+	BZERO_T2
+	BZERO_T3
+	MOVQ SI, R8
+	LEAQ (SI)(DX*1), R9
+	MOVQ nkb+16(FP), R12
+
+tpairk:
+	KPAIR
+	ADDQ $2048, R8
+	ADDQ $2048, R9
+	ADDQ $4096, DI
+	DECQ R12
+	JNZ  tpairk
+
+	STORE_R10_T0
+	STORE_R10_64_T1
+	LEAQ (R10)(R11*8), R12
+	LEAQ (R12)(R11*8), R12       // the second token tile: 16 rows of c down
+	STORE_R12_T2
+	STORE_R12_64_T3
+	ADDQ $128, R10               // the next group's 32 columns
+	DECQ AX
+	JNZ  tpairg
+
+	MOVQ ng+8(FP), R12
+	SHLQ $7, R12
+	SUBQ R12, R10                // back to the first group's columns,
+	LEAQ (R10)(R11*8), R10       // 32 rows of c down
+	LEAQ (R10)(R11*8), R10
+	LEAQ (R10)(R11*8), R10
+	LEAQ (R10)(R11*8), R10
+	LEAQ (SI)(DX*2), SI
+	SUBQ $2, R13
+	JMP  tpair
+
+tone:
+	TESTQ R13, R13
+	JZ    tdone
+	MOVQ  BX, DI
+	MOVQ  ng+8(FP), AX
+
+toneg:
+	BZERO_T0
+	BZERO_T1
+	MOVQ SI, R8
+	MOVQ nkb+16(FP), R12
+
+tonek:
+	KONE
+	ADDQ $2048, R8
+	ADDQ $4096, DI
+	DECQ R12
+	JNZ  tonek
+
+	STORE_R10_T0
+	STORE_R10_64_T1
+	ADDQ $128, R10
+	DECQ AX
+	JNZ  toneg
+
+tdone:
+	BTILERELEASE
+	RET
