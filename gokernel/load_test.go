@@ -439,6 +439,10 @@ func BenchmarkDecodeSmol135mQ8Ctx1k(b *testing.B) {
 // synthetic:smol135m-untied:q8_0.
 func BenchmarkPrefillSmol135mQ8(b *testing.B) { benchPrefill(b, "synthetic:smol135m-untied:q8_0", 512) }
 
+// BenchmarkPrefillSmol135mF16 is that prefill on the f16 file (its
+// matrices on the amx set's bf16 tiles where the set has them).
+func BenchmarkPrefillSmol135mF16(b *testing.B) { benchPrefill(b, "synthetic:smol135m-untied:f16", 512) }
+
 // BenchmarkPrefillSmol135mQ8Len1k is the report's cold prefill: 1024 tokens.
 func BenchmarkPrefillSmol135mQ8Len1k(b *testing.B) {
 	benchPrefill(b, "synthetic:smol135m-untied:q8_0", 1024)
