@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sync"
 )
 
 // Prefill of f16 and f32 weights on bf16 tiles (the amx set,
@@ -239,10 +238,6 @@ func (m *mmJob) splitBF16Tokens(t0, t1 int) {
 	}
 }
 
-// bf16Scratch holds the tasks' weight scratch: B tiles for a row chunk,
-// then 16 x 32 floats of results for tiles that do not fit dst.
-var bf16Scratch = sync.Pool{New: func() any { return new([]byte) }}
-
 // bf16Grid sets the tasks of a bf16 multiply: all tokens in one chunk (so
 // every weight is converted once), row chunks of whole 32-row groups,
 // about four per thread, each chunk's B tiles at most bf16WeightBytes so
@@ -266,10 +261,7 @@ func (m *mmJob) tileBF16(r0, r1, t0, t1 int) {
 	ng := (r1 - r0 + bf16GroupRows - 1) / bf16GroupRows
 	fullG := (r1 - r0) / bf16GroupRows
 	tb := 4 * bf16Tile * bf16GroupRows
-	bufp := bf16Scratch.Get().(*[]byte)
-	if cap(*bufp) < ng*gb+tb {
-		*bufp = make([]byte, ng*gb+tb)
-	}
+	bufp := m.getScratch(ng*gb + tb)
 	b := (*bufp)[:ng*gb]
 	tmp := bytesAsF32((*bufp)[ng*gb : ng*gb+tb])
 	for g := 0; g < ng; g++ {
@@ -295,7 +287,7 @@ func (m *mmJob) tileBF16(r0, r1, t0, t1 int) {
 			}
 		}
 	}
-	bf16Scratch.Put(bufp)
+	m.putScratch(bufp)
 }
 
 // packBF16 converts weight rows [r, r+32) into the scratch b: each half

@@ -31,7 +31,8 @@ type mmJob struct {
 
 	rowChunk, nRC int
 	tokChunk, nTC int
-	quantCh       int // tokens per quantization task
+	quantCh       int          // tokens per quantization task
+	scratch       chan *[]byte // the pool's per-thread buffers (getScratch)
 }
 
 // Tiling parameters: activations of one token chunk should fit in L2
@@ -65,7 +66,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, nTok int, scratch [
 	defer p.mu.Unlock()
 	ks := cur()
 	m := &p.mm
-	*m = mmJob{ks: ks, w: w, dst: dst, x: x, nTok: nTok}
+	*m = mmJob{ks: ks, w: w, dst: dst, x: x, nTok: nTok, scratch: p.scratch}
 
 	tiles := false // q8r16 with the set's tile kernel, 16 tokens at a time
 	if ks.bf16 != nil && bf16Eligible(w, nTok) {
@@ -341,3 +342,15 @@ func (m *mmJob) tileF(r0, r1, t0, t1 int,
 		}
 	}
 }
+
+// getScratch takes one of the pool's per-thread buffers, grown to at least
+// n bytes; putScratch gives it back.
+func (m *mmJob) getScratch(n int) *[]byte {
+	b := <-m.scratch
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	return b
+}
+
+func (m *mmJob) putScratch(b *[]byte) { m.scratch <- b }

@@ -267,4 +267,17 @@ func TestPoolMatMulPackedDoesNotAllocate(t *testing.T) {
 	p.MatMul(dst, m, x, 4, nil) // packs and grows the buffers
 	allocs := testing.AllocsPerRun(20, func() { p.MatMul(dst, m, x, 4, nil) })
 	assert.LessOrEqual(t, allocs, 1.0)
+	// The tile paths' conversion buffers (the amx set's r4 and bf16
+	// prefill) come from the pool too: none per call once grown, race
+	// detector included (which empties a sync.Pool at random).
+	f16 := randMatrix(t, rng, TypeF16, 64, 512)
+	xs := randF32(rng, 32*512)
+	ds := make([]float32, 32*64)
+	p.MatMul(ds, f16, xs, 32, nil)
+	p.MatMul(dst, m, x, 4, nil)
+	allocs = testing.AllocsPerRun(20, func() {
+		p.MatMul(ds, f16, xs, 32, nil)
+		p.MatMul(dst, m, x, 4, nil)
+	})
+	assert.LessOrEqual(t, allocs, 2.0)
 }

@@ -51,6 +51,12 @@ type Pool struct {
 	xc  []int32
 	xdT []float32
 	xb  []byte // bf16 tiles: the activations' A tiles (amxbf16.go)
+
+	// scratch holds one conversion buffer per thread for the tasks of a
+	// multiply (q8r16.go's tileConv, amxbf16.go's bf16 tasks): at most
+	// threads tasks run at once, so a task always finds one, and a buffer
+	// once grown is reused, allocation-free.
+	scratch chan *[]byte
 }
 
 type poolWorker struct {
@@ -77,7 +83,10 @@ func NewPool(threads int) *Pool {
 	if threads < 1 {
 		threads = 1
 	}
-	p := &Pool{threads: threads, workers: make([]poolWorker, threads)}
+	p := &Pool{threads: threads, workers: make([]poolWorker, threads), scratch: make(chan *[]byte, threads)}
+	for range threads {
+		p.scratch <- new([]byte)
+	}
 	for i := 1; i < threads; i++ {
 		p.workers[i].wake = make(chan struct{}, 1)
 		p.wg.Add(1)

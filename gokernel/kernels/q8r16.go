@@ -3,7 +3,6 @@ package kernels
 import (
 	"encoding/binary"
 	"fmt"
-	"sync"
 	"sync/atomic"
 )
 
@@ -336,10 +335,7 @@ func (m *mmJob) tileConv(r0, r1, t0, t1 int) {
 	g0 := r0 / q8r16Rows
 	ng := (r1 - r0 + q8r16Rows - 1) / q8r16Rows
 	full := (min(r1, rows) - r0) / q8r16Rows
-	bufp := r4Scratch.Get().(*[]byte)
-	if cap(*bufp) < ng*nt*bb {
-		*bufp = make([]byte, ng*nt*bb)
-	}
+	bufp := m.getScratch(ng * nt * bb)
 	buf := (*bufp)[:ng*nt*bb]
 	convert(buf, pk, g0, ng)
 	for t := t0; t < t1; t += q8r16Rows {
@@ -356,11 +352,8 @@ func (m *mmJob) tileConv(r0, r1, t0, t1 int) {
 			}
 		}
 	}
-	r4Scratch.Put(bufp)
+	m.putScratch(bufp)
 }
-
-// r4Scratch holds the tasks' converted scratch between calls.
-var r4Scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // q8FileLayout is UseQ8FileLayout's setting.
 var q8FileLayout atomic.Bool
