@@ -115,11 +115,61 @@ static int fak_call_core_get_property(void* f, void* core, const char* dev, cons
 }
 static void fak_call_ov_free(void* f, char* p) { ((fak_ov_free_fn)f)(p); }
 static const char* fak_deref_str(void* p) { return p ? *(const char**)p : NULL; }
+
+// fakbench's own library (ovshim/fakov.h): every call returns NULL or an
+// error string the caller frees with fakov_free. The trampolines below
+// call it through the pointers dlsym resolved.
+static int fakov_call_abi(void* f) { return ((int (*)(void))f)(); }
+static void fakov_call_free(void* f, void* p) { ((void (*)(void*))f)(p); }
+static char* fakov_call_versions(void* f, char** built, char** running) {
+	return ((char* (*)(char**, char**))f)(built, running);
+}
+static char* fakov_call_read_ir(void* f, const char* xml, const char* bin, void** out) {
+	return ((char* (*)(const char*, const char*, void**))f)(xml, bin, out);
+}
+static char* fakov_call_convert(void* f, const char* path, int stateful, void** out) {
+	return ((char* (*)(const char*, int, void**))f)(path, stateful, out);
+}
+static char* fakov_call_save_ir(void* f, void* m, const char* xml, const char* bin) {
+	return ((char* (*)(void*, const char*, const char*))f)(m, xml, bin);
+}
+static char* fakov_call_text(void* f, void* h, char** out) { return ((char* (*)(void*, char**))f)(h, out); }
+static char* fakov_call_compile(void* f, void* m, const char* dev, size_t n, const char** keys, const char** vals, void** out) {
+	return ((char* (*)(void*, const char*, size_t, const char**, const char**, void**))f)(m, dev, n, keys, vals, out);
+}
+static char* fakov_call_prop(void* f, void* h, const char* key, char** out) {
+	return ((char* (*)(void*, const char*, char**))f)(h, key, out);
+}
+static char* fakov_call_device_prop(void* f, const char* dev, const char* key, char** out) {
+	return ((char* (*)(const char*, const char*, char**))f)(dev, key, out);
+}
+static char* fakov_call_create(void* f, void* c, void** out) { return ((char* (*)(void*, void**))f)(c, out); }
+static char* fakov_call_set_input(void* f, void* r, const char* name, int type, size_t rank, const int64_t* dims, void* data) {
+	return ((char* (*)(void*, const char*, int, size_t, const int64_t*, void*))f)(r, name, type, rank, dims, data);
+}
+static char* fakov_call_do(void* f, void* r) { return ((char* (*)(void*))f)(r); }
+static char* fakov_call_output(void* f, void* r, size_t idx, int* type, size_t* rank, int64_t* dims, void** data) {
+	return ((char* (*)(void*, size_t, int*, size_t*, int64_t*, void**))f)(r, idx, type, rank, dims, data);
+}
+static char* fakov_call_count(void* f, void* r, size_t* n) { return ((char* (*)(void*, size_t*))f)(r, n); }
+static char* fakov_call_length(void* f, void* r, int64_t axis, int64_t* n) {
+	return ((char* (*)(void*, int64_t, int64_t*))f)(r, axis, n);
+}
+static char* fakov_call_trim(void* f, void* r, int64_t axis, int64_t keep, int64_t* before) {
+	return ((char* (*)(void*, int64_t, int64_t, int64_t*))f)(r, axis, keep, before);
+}
+static char* fakov_call_state_get(void* f, void* r, size_t idx, size_t* rank, int64_t* dims, float* dst, size_t n) {
+	return ((char* (*)(void*, size_t, size_t*, int64_t*, float*, size_t))f)(r, idx, rank, dims, dst, n);
+}
+static char* fakov_call_state_set(void* f, void* r, size_t idx, size_t rank, const int64_t* dims, const float* src) {
+	return ((char* (*)(void*, size_t, size_t, const int64_t*, const float*))f)(r, idx, rank, dims, src);
+}
 */
 import "C"
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"unsafe"
 )
@@ -493,6 +543,399 @@ func (b *cbuf) free() {
 
 func (b *cbuf) f32() []float32 { return unsafe.Slice((*float32)(b.p), b.size/4) }
 func (b *cbuf) i64() []int64   { return unsafe.Slice((*int64)(b.p), b.size/8) }
+func (b *cbuf) i32() []int32   { return unsafe.Slice((*int32)(b.p), b.size/4) }
 
 // at returns a pointer off bytes into the buffer.
 func (b *cbuf) at(off int) unsafe.Pointer { return unsafe.Add(b.p, off) }
+
+// fakbench's own library over OpenVINO's C++ API (ovshim/fakov.h, built by
+// the top-level CMakeLists.txt): the GGUF frontend, and infer requests
+// whose variable state (a stateful model's KV cache) can be queried, read,
+// written, reset and trimmed, which the C API cannot do. It is opened after
+// the C library, so it shares the runtime the C library loaded.
+
+// fakovABI is the FAKOV_ABI_VERSION this binding was written for.
+const fakovABI = 1
+
+// Element type codes of fakov.h.
+const (
+	fakF32  = 1
+	fakF16  = 2
+	fakBF16 = 3
+	fakI64  = 4
+	fakI32  = 5
+)
+
+// fakovMaxRank is FAKOV_MAX_RANK.
+const fakovMaxRank = 8
+
+var shimSymbols = []string{
+	"fakov_abi_version", "fakov_free", "fakov_versions", "fakov_read_ir", "fakov_convert_gguf",
+	"fakov_save_ir", "fakov_model_describe", "fakov_model_free", "fakov_compile",
+	"fakov_compiled_property", "fakov_device_property", "fakov_compiled_runtime_ops",
+	"fakov_compiled_free", "fakov_request_create", "fakov_request_free", "fakov_set_input",
+	"fakov_infer", "fakov_output", "fakov_state_count", "fakov_state_describe", "fakov_state_length",
+	"fakov_state_reset", "fakov_state_trim", "fakov_state_get_f32", "fakov_state_set_f32",
+}
+
+// shim is the opened library.
+type shim struct {
+	path string
+	fn   map[string]unsafe.Pointer
+	// built is the OpenVINO version the library was compiled against,
+	// running the build number of the runtime it runs on.
+	built, running string
+
+	namesMu sync.Mutex
+	names   map[string]*C.char // input names in C memory, kept for the process
+}
+
+var (
+	shimMu    sync.Mutex
+	shimCache = map[string]*shim{}
+)
+
+// openShim dlopens the library at path (once per path per process; never
+// unloaded) and resolves its functions.
+func openShim(path string) (*shim, error) {
+	shimMu.Lock()
+	defer shimMu.Unlock()
+	if s, ok := shimCache[path]; ok {
+		return s, nil
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var cerr *C.char
+	h := C.fak_dlopen(cpath, &cerr)
+	if h == nil {
+		msg := C.GoString(cerr)
+		C.free(unsafe.Pointer(cerr))
+		return nil, fmt.Errorf("dlopen %s: %s", path, msg)
+	}
+	s := &shim{path: path, fn: map[string]unsafe.Pointer{}, names: map[string]*C.char{}}
+	var missing []string
+	for _, name := range shimSymbols {
+		cn := C.CString(name)
+		p := C.fak_dlsym(h, cn)
+		C.free(unsafe.Pointer(cn))
+		if p == nil {
+			missing = append(missing, name)
+			continue
+		}
+		s.fn[name] = p
+	}
+	if len(missing) > 0 {
+		C.fak_dlclose(h)
+		return nil, fmt.Errorf("%s lacks %v (built from another ovshim/fakov.h? run make setup)", path, missing)
+	}
+	if v := int(C.fakov_call_abi(s.fn["fakov_abi_version"])); v != fakovABI {
+		C.fak_dlclose(h)
+		return nil, fmt.Errorf("%s has ABI version %d, this binary wants %d (run make setup to rebuild it)", path, v, fakovABI)
+	}
+	var built, running *C.char
+	if err := s.check(C.fakov_call_versions(s.fn["fakov_versions"], &built, &running)); err != nil {
+		C.fak_dlclose(h)
+		return nil, err
+	}
+	s.built, s.running = s.take(built), s.take(running)
+	shimCache[path] = s
+	return s, nil
+}
+
+// take copies a string the library allocated and frees it.
+func (s *shim) take(p *C.char) string {
+	if p == nil {
+		return ""
+	}
+	v := C.GoString(p)
+	C.fakov_call_free(s.fn["fakov_free"], unsafe.Pointer(p))
+	return v
+}
+
+// check turns a returned error string into an error (nil for NULL).
+func (s *shim) check(p *C.char) error {
+	if p == nil {
+		return nil
+	}
+	return fmt.Errorf("openvino (%s): %s", filepath.Base(s.path), s.take(p))
+}
+
+// cname returns name in C memory, allocated once per name.
+func (s *shim) cname(name string) *C.char {
+	s.namesMu.Lock()
+	defer s.namesMu.Unlock()
+	p, ok := s.names[name]
+	if !ok {
+		p = C.CString(name)
+		s.names[name] = p
+	}
+	return p
+}
+
+// shimModel is a model read from IR or converted from GGUF.
+type shimModel struct {
+	s *shim
+	p unsafe.Pointer
+}
+
+func (s *shim) readIR(xml, bin string) (*shimModel, error) {
+	cx, cb := C.CString(xml), C.CString(bin)
+	defer C.free(unsafe.Pointer(cx))
+	defer C.free(unsafe.Pointer(cb))
+	var p unsafe.Pointer
+	if err := s.check(C.fakov_call_read_ir(s.fn["fakov_read_ir"], cx, cb, &p)); err != nil {
+		return nil, err
+	}
+	return &shimModel{s: s, p: p}, nil
+}
+
+// convertGGUF converts a GGUF file with OpenVINO's GGUF frontend; stateful
+// registers its GGUFMakeStateful and AdaptToGenAI passes.
+func (s *shim) convertGGUF(path string, stateful bool) (*shimModel, error) {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	var p unsafe.Pointer
+	st := C.int(0)
+	if stateful {
+		st = 1
+	}
+	if err := s.check(C.fakov_call_convert(s.fn["fakov_convert_gguf"], cp, st, &p)); err != nil {
+		return nil, err
+	}
+	return &shimModel{s: s, p: p}, nil
+}
+
+func (m *shimModel) saveIR(xml, bin string) error {
+	cx, cb := C.CString(xml), C.CString(bin)
+	defer C.free(unsafe.Pointer(cx))
+	defer C.free(unsafe.Pointer(cb))
+	return m.s.check(C.fakov_call_save_ir(m.s.fn["fakov_save_ir"], m.p, cx, cb))
+}
+
+// describe lists the model's inputs, outputs, variables and op counts
+// (fakov_model_describe's lines).
+func (m *shimModel) describe() (string, error) {
+	var out *C.char
+	if err := m.s.check(C.fakov_call_text(m.s.fn["fakov_model_describe"], m.p, &out)); err != nil {
+		return "", err
+	}
+	return m.s.take(out), nil
+}
+
+func (m *shimModel) free() {
+	if m != nil && m.p != nil {
+		C.fakov_call_free(m.s.fn["fakov_model_free"], m.p)
+		m.p = nil
+	}
+}
+
+// shimCompiled is a compiled model.
+type shimCompiled struct {
+	s *shim
+	p unsafe.Pointer
+}
+
+func (s *shim) compile(m *shimModel, device string, props []property) (*shimCompiled, error) {
+	n := len(props)
+	keys := (**C.char)(C.calloc(C.size_t(max(n, 1)), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	vals := (**C.char)(C.calloc(C.size_t(max(n, 1)), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	defer C.free(unsafe.Pointer(keys))
+	defer C.free(unsafe.Pointer(vals))
+	ks, vs := unsafe.Slice(keys, max(n, 1)), unsafe.Slice(vals, max(n, 1))
+	for i, p := range props {
+		ks[i], vs[i] = C.CString(p.Key), C.CString(p.Value)
+		defer C.free(unsafe.Pointer(ks[i]))
+		defer C.free(unsafe.Pointer(vs[i]))
+	}
+	cd := C.CString(device)
+	defer C.free(unsafe.Pointer(cd))
+	var p unsafe.Pointer
+	if err := s.check(C.fakov_call_compile(s.fn["fakov_compile"], m.p, cd, C.size_t(n), keys, vals, &p)); err != nil {
+		return nil, err
+	}
+	return &shimCompiled{s: s, p: p}, nil
+}
+
+// property reads a property of the compiled model as a string.
+func (c *shimCompiled) property(key string) (string, error) {
+	ck := C.CString(key)
+	defer C.free(unsafe.Pointer(ck))
+	var out *C.char
+	if err := c.s.check(C.fakov_call_prop(c.s.fn["fakov_compiled_property"], c.p, ck, &out)); err != nil {
+		return "", err
+	}
+	return c.s.take(out), nil
+}
+
+// deviceProperty reads a property of a device through the library's core.
+func (s *shim) deviceProperty(device, key string) (string, error) {
+	cd, ck := C.CString(device), C.CString(key)
+	defer C.free(unsafe.Pointer(cd))
+	defer C.free(unsafe.Pointer(ck))
+	var out *C.char
+	if err := s.check(C.fakov_call_device_prop(s.fn["fakov_device_property"], cd, ck, &out)); err != nil {
+		return "", err
+	}
+	return s.take(out), nil
+}
+
+// runtimeOps lists the layer types of the plugin's runtime graph with
+// their counts ("<type>\t<count>" lines).
+func (c *shimCompiled) runtimeOps() (string, error) {
+	var out *C.char
+	if err := c.s.check(C.fakov_call_text(c.s.fn["fakov_compiled_runtime_ops"], c.p, &out)); err != nil {
+		return "", err
+	}
+	return c.s.take(out), nil
+}
+
+func (c *shimCompiled) free() {
+	if c != nil && c.p != nil {
+		C.fakov_call_free(c.s.fn["fakov_compiled_free"], c.p)
+		c.p = nil
+	}
+}
+
+// shimRequest is an infer request of a compiled model, with its states.
+type shimRequest struct {
+	s *shim
+	p unsafe.Pointer
+}
+
+func (c *shimCompiled) newRequest() (*shimRequest, error) {
+	var p unsafe.Pointer
+	if err := c.s.check(C.fakov_call_create(c.s.fn["fakov_request_create"], c.p, &p)); err != nil {
+		return nil, err
+	}
+	return &shimRequest{s: c.s, p: p}, nil
+}
+
+func (r *shimRequest) free() {
+	if r != nil && r.p != nil {
+		C.fakov_call_free(r.s.fn["fakov_request_free"], r.p)
+		r.p = nil
+	}
+}
+
+// setInput binds C memory (cbuf) as the input tensor name, without a copy.
+func (r *shimRequest) setInput(name string, elemType int, dims []int64, data unsafe.Pointer) error {
+	if len(dims) > fakovMaxRank {
+		return fmt.Errorf("openvino: input %s has rank %d, above %d", name, len(dims), fakovMaxRank)
+	}
+	var cd [fakovMaxRank]C.int64_t
+	for i, d := range dims {
+		cd[i] = C.int64_t(d)
+	}
+	return r.s.check(C.fakov_call_set_input(r.s.fn["fakov_set_input"], r.p, r.s.cname(name), C.int(elemType),
+		C.size_t(len(dims)), &cd[0], data))
+}
+
+func (r *shimRequest) infer() error {
+	return r.s.check(C.fakov_call_do(r.s.fn["fakov_infer"], r.p))
+}
+
+// outputF32 returns the shape of output idx and a view of its f32 data,
+// valid until the next infer.
+func (r *shimRequest) outputF32(idx int) ([]int64, []float32, error) {
+	var typ C.int
+	var rank C.size_t
+	var dims [fakovMaxRank]C.int64_t
+	var data unsafe.Pointer
+	if err := r.s.check(C.fakov_call_output(r.s.fn["fakov_output"], r.p, C.size_t(idx), &typ, &rank, &dims[0], &data)); err != nil {
+		return nil, nil, err
+	}
+	shape := make([]int64, int(rank))
+	n := int64(1)
+	for i := range shape {
+		shape[i] = int64(dims[i])
+		n *= shape[i]
+	}
+	if typ != fakF32 {
+		return shape, nil, fmt.Errorf("openvino: output %d has element type code %d, want f32", idx, int(typ))
+	}
+	if n == 0 || data == nil {
+		return shape, nil, nil
+	}
+	return shape, unsafe.Slice((*float32)(data), int(n)), nil
+}
+
+// stateCount is how many variable states the request holds.
+func (r *shimRequest) stateCount() (int, error) {
+	var n C.size_t
+	if err := r.s.check(C.fakov_call_count(r.s.fn["fakov_state_count"], r.p, &n)); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// stateDescribe lists each state's name, type and shape as they are now.
+func (r *shimRequest) stateDescribe() (string, error) {
+	var out *C.char
+	if err := r.s.check(C.fakov_call_text(r.s.fn["fakov_state_describe"], r.p, &out)); err != nil {
+		return "", err
+	}
+	return r.s.take(out), nil
+}
+
+// stateLength is the size of state 0 along axis: the positions the
+// runtime's KV cache holds.
+func (r *shimRequest) stateLength(axis int) (int, error) {
+	var n C.int64_t
+	if err := r.s.check(C.fakov_call_length(r.s.fn["fakov_state_length"], r.p, C.int64_t(axis), &n)); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+func (r *shimRequest) stateReset() error {
+	return r.s.check(C.fakov_call_do(r.s.fn["fakov_state_reset"], r.p))
+}
+
+// stateTrim keeps the first keep positions along axis of every state and
+// returns the longest length it saw before.
+func (r *shimRequest) stateTrim(axis, keep int) (int, error) {
+	var before C.int64_t
+	if err := r.s.check(C.fakov_call_trim(r.s.fn["fakov_state_trim"], r.p, C.int64_t(axis), C.int64_t(keep), &before)); err != nil {
+		return 0, err
+	}
+	return int(before), nil
+}
+
+// stateGet copies state idx into dst as f32 and returns its shape.
+func (r *shimRequest) stateGet(idx int, dst []float32) ([]int64, error) {
+	var rank C.size_t
+	var dims [fakovMaxRank]C.int64_t
+	var p *C.float
+	if len(dst) > 0 {
+		p = (*C.float)(unsafe.Pointer(&dst[0]))
+	}
+	if err := r.s.check(C.fakov_call_state_get(r.s.fn["fakov_state_get_f32"], r.p, C.size_t(idx), &rank, &dims[0], p, C.size_t(len(dst)))); err != nil {
+		return nil, err
+	}
+	shape := make([]int64, int(rank))
+	for i := range shape {
+		shape[i] = int64(dims[i])
+	}
+	return shape, nil
+}
+
+// stateSet sets state idx from f32 values of the given shape (copied).
+func (r *shimRequest) stateSet(idx int, dims []int64, src []float32) error {
+	if len(dims) > fakovMaxRank {
+		return fmt.Errorf("openvino: state shape %v has rank above %d", dims, fakovMaxRank)
+	}
+	n := int64(1)
+	var cd [fakovMaxRank]C.int64_t
+	for i, d := range dims {
+		cd[i] = C.int64_t(d)
+		n *= d
+	}
+	if n != int64(len(src)) {
+		return fmt.Errorf("openvino: state shape %v holds %d values, %d given", dims, n, len(src))
+	}
+	var p *C.float
+	if len(src) > 0 {
+		p = (*C.float)(unsafe.Pointer(&src[0]))
+	}
+	return r.s.check(C.fakov_call_state_set(r.s.fn["fakov_state_set_f32"], r.p, C.size_t(idx), C.size_t(len(dims)), &cd[0], p))
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
@@ -203,6 +204,83 @@ func loadRuntime(se searchEnv) (*capi, error) {
 // with the reason and the paths tried when it cannot.
 func Available() error {
 	_, err := loadRuntime(defaultSearchEnv())
+	return err
+}
+
+// ShimPath is where `make setup` (scripts/setup.d/35-ovshim.sh) builds
+// fakbench's OpenVINO library from the top-level CMakeLists.txt, relative
+// to the repository root.
+const ShimPath = "build/ovshim/libfakbench_ovshim.so"
+
+// findShim returns the path of fakbench's OpenVINO library: ShimPath under
+// the folder of the executable, the working directory, the module root, or
+// one of their parents (the same walk as the .venv search), or an
+// *transport.UnavailableError listing every place looked at.
+func findShim(se searchEnv) (string, error) {
+	var starts, tried []string
+	if exe, err := se.executable(); err == nil {
+		if r, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = r
+		}
+		starts = append(starts, filepath.Dir(exe))
+	}
+	if wd, err := se.workdir(); err == nil {
+		starts = append(starts, wd)
+	}
+	if se.moduleRoot != "" {
+		starts = append(starts, se.moduleRoot)
+	}
+	seen := map[string]bool{}
+	for _, s := range starts {
+		for dir := s; ; dir = filepath.Dir(dir) {
+			p := filepath.Join(dir, ShimPath)
+			if !seen[p] {
+				seen[p] = true
+				tried = append(tried, p)
+				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+					return p, nil
+				}
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	return "", &transport.UnavailableError{Backend: "openvino",
+		Reason: "fakbench's OpenVINO library (" + ShimPath + ", built from CMakeLists.txt against the runtime's CMake package) was not found; run `make setup` to build it",
+		Tried:  tried}
+}
+
+// loadShim finds and opens fakbench's OpenVINO library, and checks that it
+// was built against the runtime lib is (the library shares the runtime the
+// C library loaded, so the two must be one version).
+func loadShim(se searchEnv, lib *capi) (*shim, error) {
+	p, err := findShim(se)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openShim(p)
+	if err != nil {
+		return nil, &transport.UnavailableError{Backend: "openvino", Reason: err.Error(), Tried: []string{p}}
+	}
+	if !strings.HasPrefix(lib.version, s.built) || s.running != lib.version {
+		return nil, &transport.UnavailableError{Backend: "openvino", Tried: []string{p}, Reason: fmt.Sprintf(
+			"%s was built against OpenVINO %s and runs on %s, but the C library %s is %s; run `make setup` to build it again",
+			p, s.built, s.running, lib.path, lib.version)}
+	}
+	return s, nil
+}
+
+// AvailableStateful reports whether the runtime and fakbench's OpenVINO
+// library (ShimPath) can both be loaded: what the stateful rows (openvino,
+// openvino-gguf) need. It gives the reason when they cannot.
+func AvailableStateful() error {
+	se := defaultSearchEnv()
+	lib, err := loadRuntime(se)
+	if err != nil {
+		return err
+	}
+	_, err = loadShim(se, lib)
 	return err
 }
 

@@ -127,6 +127,21 @@ func requireRuntime(t *testing.T) {
 	}
 }
 
+// requireStateful skips (or, with FAK_REQUIRE_OPENVINO=1, fails) when the
+// runtime or fakbench's library cannot be loaded: what the stateful rows
+// need.
+func requireStateful(t *testing.T) {
+	t.Helper()
+	if err := AvailableStateful(); err != nil {
+		must, envErr := env.RequireOpenVINO.Bool()
+		require.NoError(t, envErr)
+		if must {
+			t.Fatalf("%s=1 but the runtime or fakbench's OpenVINO library is unavailable: %v", env.RequireOpenVINO.Name, err)
+		}
+		t.Skipf("OpenVINO runtime or fakbench's library unavailable: %v", err)
+	}
+}
+
 // exact is what every test that compares logits or greedy tokens with a
 // reference (the float64 forward pass, the Go kernel, llama.cpp) opens the
 // backend with: ExactExtra pins f32 inference precision, dynamic
@@ -146,6 +161,9 @@ func exact() map[string]string { return ExactExtra() }
 func openTiny(t *testing.T, wt gguf.TensorType, extra map[string]string) (*Backend, string) {
 	t.Helper()
 	requireRuntime(t)
+	if extra[ExtraKVCache] != kvExplicit {
+		requireStateful(t)
+	}
 	t.Setenv(env.CacheDir.Name, t.TempDir())
 	dir := t.TempDir()
 	path := writeTinyGGUF(t, dir, tiny, wt, 7, false)

@@ -27,6 +27,7 @@ const (
 	tF16  elemType = "f16"
 	tI8   elemType = "i8"
 	tI64  elemType = "i64"
+	tI32  elemType = "i32"
 	tU8   elemType = "u8"
 	tU4   elemType = "u4"
 	tBool elemType = "boolean"
@@ -97,12 +98,12 @@ func (g *irGraph) add(typ, version string, attrs []irAttr, nOut int, inputs ...v
 	}
 	for _, a := range attrs {
 		switch a.k {
-		case "destination_type", "output_type", "element_type":
+		case "destination_type", "output_type", "element_type", "variable_type":
 			l.otype = elemType(a.v)
 		}
 	}
 	switch typ {
-	case "Greater", "Less", "Equal":
+	case "Greater", "Less", "Equal", "LogicalOr":
 		l.otype = tBool
 	case "Select":
 		l.otype = l.inTypes[1]
@@ -203,6 +204,12 @@ func (g *irGraph) convert(a value, to elemType) value {
 func (g *irGraph) reshape(a value, shape ...int64) value {
 	return g.op("Reshape", "opset1", []irAttr{{"special_zero", "false"}}, a, g.constI64(shape...))
 }
+
+// reshapeZ reshapes with special_zero: a 0 in shape copies that input
+// dimension (the batch and token counts of a [B, T, ...] value).
+func (g *irGraph) reshapeZ(a value, shape ...int64) value {
+	return g.op("Reshape", "opset1", []irAttr{{"special_zero", "true"}}, a, g.constI64(shape...))
+}
 func (g *irGraph) transpose(a value, perm ...int64) value {
 	return g.op("Transpose", "opset1", nil, a, g.constI64(perm...))
 }
@@ -217,6 +224,20 @@ func (g *irGraph) gather(data, indices value, axis int64) value {
 }
 func (g *irGraph) concat(axis int64, vs ...value) value {
 	return g.op("Concat", "opset1", []irAttr{{"axis", strconv.FormatInt(axis, 10)}}, vs...)
+}
+
+// readValue reads the variable id (ReadValue, opset6), of element type et
+// and partial shape shape, starting from init (an empty constant: the
+// cache of a new request holds no position).
+func (g *irGraph) readValue(id string, et elemType, shape string, init value) value {
+	return g.op("ReadValue", "opset6", []irAttr{{"variable_id", id}, {"variable_type", string(et)}, {"variable_shape", shape}}, init)
+}
+
+// assign stores v into the variable id (Assign, opset6): the request's
+// state after the inference. It has no consumer; the IR reader makes it
+// one of the model's sinks.
+func (g *irGraph) assign(id string, v value) {
+	g.add("Assign", "opset6", []irAttr{{"variable_id", id}}, 1, v)
 }
 
 // writeXML writes the topology.

@@ -52,17 +52,18 @@ func irCacheRoot(override string) string {
 
 // irKey names the cache folder of one IR. It changes with everything the
 // IR depends on: the GGUF's content (its sha256, first 16 hex digits), the
-// writer (WriterVersion), the context length (the size of the rotary
-// tables) and the spec read from the GGUF (a hash of every field, so a
-// change in how the GGUF is read changes the key even when the writer
-// version was not bumped).
+// writer (WriterVersion), the KV form (explicit or stateful), the context
+// length (the size of the rotary tables) and the spec read from the GGUF (a
+// hash of every field, so a change in how the GGUF is read changes the key
+// even when the writer version was not bumped).
 func irKey(digest string, ctx int, spec llamaSpec) string {
-	return fmt.Sprintf("%s-w%d-n%d-s%s", digest[:min(16, len(digest))], WriterVersion, ctx, specHash(spec))
+	return fmt.Sprintf("%s-w%d-%s-n%d-s%s", digest[:min(16, len(digest))], WriterVersion, spec.form(), ctx, specHash(spec))
 }
 
 // specHash is the first specHashLength hex digits of the sha256 of the
 // spec's Go syntax representation (every field, named).
 func specHash(spec llamaSpec) string {
+	spec.KV = spec.form() // an unset form is the explicit one
 	h := sha256.Sum256([]byte(fmt.Sprintf("%#v", spec)))
 	return hex.EncodeToString(h[:])[:specHashLength]
 }

@@ -108,6 +108,7 @@ func TestIRCacheRuntimeRejectsCachedIR(t *testing.T) {
 	in.f = f
 	in.spec, err = readSpec(f)
 	require.NoError(t, err)
+	in.spec.KV = kvStateful // the default form Open writes
 	in.digest, err = fileDigest(path)
 	require.NoError(t, err)
 	ctx := min(in.spec.CtxTrain, 4096)

@@ -66,7 +66,7 @@ func TestIRKeyChangesWithEverythingTheIRDependsOn(t *testing.T) {
 		Vocab: 512, CtxTrain: 512, RopeBase: 10000, Eps: 1e-5, WeightType: "q8_0"}
 	digest := strings.Repeat("ab", 32)
 	base := irKey(digest, 512, spec)
-	assert.Regexp(t, fmt.Sprintf(`^abababababababab-w%d-n512-s[0-9a-f]{8}$`, WriterVersion), base)
+	assert.Regexp(t, fmt.Sprintf(`^abababababababab-w%d-explicit-n512-s[0-9a-f]{8}$`, WriterVersion), base)
 	assert.Equal(t, base, irKey(digest, 512, spec), "the key is a function of its inputs")
 
 	assert.NotEqual(t, base, irKey(digest, 256, spec), "context length (the rotary tables)")
@@ -79,6 +79,13 @@ func TestIRKeyChangesWithEverythingTheIRDependsOn(t *testing.T) {
 	assert.NotEqual(t, base, irKey(digest, 512, changed), "the spec read from the GGUF")
 	// The writer version is in the key's text; the format above pins it.
 	assert.Contains(t, base, fmt.Sprintf("-w%d-", WriterVersion))
+	// The KV form: the stateful IR is another file.
+	changed = spec
+	changed.KV = kvStateful
+	st := irKey(digest, 512, changed)
+	assert.Regexp(t, fmt.Sprintf(`^abababababababab-w%d-stateful-n512-s[0-9a-f]{8}$`, WriterVersion), st)
+	changed.KV = kvExplicit
+	assert.Equal(t, base, irKey(digest, 512, changed), "an unset form is the explicit one")
 }
 
 func TestIRCacheRootIsTheProjectCacheFolder(t *testing.T) {

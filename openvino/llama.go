@@ -32,6 +32,29 @@ type llamaSpec struct {
 	WeightType  string // type of the attention/FFN matrices
 	Params      int64
 	WeightBytes int64 // bytes of all tensors as stored
+	// KV is the form of the IR's KV cache (kvExplicit or kvStateful). It
+	// is not read from the GGUF: Open sets it from the kv_cache option, and
+	// through the spec hash it is part of the IR cache key.
+	KV string
+}
+
+// The IR's KV cache forms (the kv_cache option).
+const (
+	// kvStateful keeps the cache in the plugin as variable state
+	// (stateful_ir.go); the default.
+	kvStateful = "stateful"
+	// kvExplicit binds the cache as past_* inputs and returns the new
+	// positions as present_* outputs, trimmed in Go (the first form, kept
+	// as an ablation).
+	kvExplicit = "explicit"
+)
+
+// form is the spec's KV form, kvExplicit when unset.
+func (s llamaSpec) form() string {
+	if s.KV == "" {
+		return kvExplicit
+	}
+	return s.KV
 }
 
 // KVDim is the width of one position's keys (and values) in one layer.
@@ -120,13 +143,29 @@ type irBuilder struct {
 // value of shape [rows, cols]. q8_0 stays compressed: an i8 constant
 // [rows, cols/32, 32] and f16 scales [rows, cols/32, 1] multiplied after
 // conversion, which the CPU plugin keeps as compressed weights.
-func (b *irBuilder) matrix(name string) (value, error) {
+func (b *irBuilder) matrix(name string) (value, error) { return b.matrixRows(name, nil) }
+
+// matrixRows is matrix with the rows reordered: row i of the value is row
+// perm[i] of the tensor (nil keeps the order). Rows are whole blocks in
+// every supported type, so the reordering moves bytes only.
+func (b *irBuilder) matrixRows(name string, perm []int) (value, error) {
 	t, _ := b.f.Tensor(name)
 	data, err := b.f.TensorData(name)
 	if err != nil {
 		return value{}, badModel(b.f.Path, "tensor %s: %v", name, err)
 	}
 	rows, cols := int64(t.Dims[1]), int64(t.Dims[0])
+	if perm != nil {
+		if int64(len(perm)) != rows || len(data)%len(perm) != 0 {
+			return value{}, badModel(b.f.Path, "tensor %s: %d rows (%d bytes) cannot take a row order of %d", name, rows, len(data), len(perm))
+		}
+		rb := len(data) / len(perm)
+		moved := make([]byte, len(data))
+		for i, src := range perm {
+			copy(moved[i*rb:(i+1)*rb], data[src*rb:(src+1)*rb])
+		}
+		data = moved
+	}
 	switch t.Type {
 	case gguf.TypeF32:
 		return b.g.constant(tF32, []int64{rows, cols}, data), nil
@@ -317,8 +356,11 @@ const (
 )
 
 // writeLlamaIR writes the decoder of f to xmlW and binW, with rotary tables
-// for ctx positions.
+// for ctx positions, in the KV form spec.KV names.
 func writeLlamaIR(f *gguf.File, spec llamaSpec, ctx int, xmlW, binW io.Writer) error {
+	if spec.form() == kvStateful {
+		return writeLlamaStatefulIR(f, spec, ctx, xmlW, binW)
+	}
 	g := newGraph(fmt.Sprintf("fakbench-llama-w%d", WriterVersion), binW)
 	b := &irBuilder{g: g, f: f, spec: spec}
 	hd, kvd := int64(spec.HeadDim), int64(spec.KVDim())

@@ -7,10 +7,13 @@ import (
 	"github.com/fakbench/fakbench/gguf"
 )
 
-// The rows the runtime's KV outputs filled (the session's native cache
-// state) are what the session reports, step by step and on a short
-// harness run.
+// The session's native cache state is what the session reports, step by
+// step and on a short harness run: for the stateful form the length of the
+// runtime's variable state, for the explicit form the rows the runtime's
+// KV outputs filled.
 func TestNativeCacheEqualsBookkeeping(t *testing.T) {
 	b, _ := openTiny(t, gguf.TypeQ8_0, nil)
+	conformance.NativeEvidence(t, b, "openvino: the length along the token axis of the infer request's KV variable state")
+	b, _ = openTiny(t, gguf.TypeQ8_0, map[string]string{ExtraKVCache: kvExplicit})
 	conformance.NativeEvidence(t, b, "openvino: the rows of the session's KV buffers")
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func TestResolveConfigDefaultsPinNothing(t *testing.T) {
-	c, err := resolveConfig(adapters.Options{})
+	c, err := resolveConfig(adapters.Options{}, false)
 	require.NoError(t, err)
 	assert.Equal(t, DefaultBatch, c.batch)
 	assert.Empty(t, c.irCacheDir)
@@ -19,14 +19,14 @@ func TestResolveConfigDefaultsPinNothing(t *testing.T) {
 }
 
 func TestResolveConfigEmptyValueIsDefault(t *testing.T) {
-	c, err := resolveConfig(adapters.Options{Extra: map[string]string{ExtraBatch: "", ExtraInferencePrecision: " "}})
+	c, err := resolveConfig(adapters.Options{Extra: map[string]string{ExtraBatch: "", ExtraInferencePrecision: " "}}, false)
 	require.NoError(t, err)
 	assert.Equal(t, DefaultBatch, c.batch)
 	assert.Empty(t, c.pins)
 }
 
 func TestResolveConfigExactExtra(t *testing.T) {
-	c, err := resolveConfig(adapters.Options{Extra: ExactExtra()})
+	c, err := resolveConfig(adapters.Options{Extra: ExactExtra()}, false)
 	require.NoError(t, err)
 	assert.Equal(t, []property{
 		{"EXECUTION_MODE_HINT", "ACCURACY"},
@@ -44,9 +44,11 @@ func TestResolveConfigValues(t *testing.T) {
 	c, err := resolveConfig(adapters.Options{Extra: map[string]string{
 		ExtraBatch: " 64 ", ExtraIRCacheDir: "/tmp/ir", ExtraInferencePrecision: "BF16",
 		ExtraDynamicQuantGroupSize: "64", ExtraKVCachePrecision: "U8", ExtraExecutionMode: "performance",
-	}})
+		ExtraKVCache: "Explicit",
+	}}, false)
 	require.NoError(t, err)
 	assert.Equal(t, 64, c.batch)
+	assert.Equal(t, kvExplicit, c.kv)
 	assert.Equal(t, "/tmp/ir", c.irCacheDir)
 	assert.Equal(t, []property{
 		{"EXECUTION_MODE_HINT", "PERFORMANCE"},
@@ -68,7 +70,7 @@ func TestResolveConfigErrors(t *testing.T) {
 		{ExtraExecutionMode, "FAST", `execution_mode="FAST": want PERFORMANCE or ACCURACY`},
 		{"inference_precison", "f32", `unknown option "inference_precison"`},
 	} {
-		_, err := resolveConfig(adapters.Options{Extra: map[string]string{tc.key: tc.value}})
+		_, err := resolveConfig(adapters.Options{Extra: map[string]string{tc.key: tc.value}}, false)
 		require.Error(t, err, "%s=%s", tc.key, tc.value)
 		assert.ErrorContains(t, err, tc.want)
 		if strings.HasPrefix(tc.want, "unknown") {

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
-	"github.com/fakbench/fakbench/gguf"
 	_ "github.com/fakbench/fakbench/gokernel" // registers "gokernel"
+	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -21,35 +21,43 @@ func relDiff32(a, b []float32) float64 {
 	return maxRelDiff(a, ref)
 }
 
-// TestParityWithGoKernel runs the same f32 tiny model on the Go kernel and
-// on OpenVINO: greedy tokens must be equal for 32 steps and the logits
-// after the prompt and at every decode step within goKernelTol of the
-// largest logit.
+// TestParityWithGoKernel runs synthetic:tiny:f32 on the Go kernel and on
+// every OpenVINO row (the stateful writer, its explicit-kv form, the GGUF
+// frontend): greedy tokens must be equal for 32 steps and the logits after
+// the prompt and at every decode step within goKernelTol of the largest
+// logit.
 //
 // goKernelTol: both compute in f32 from the same f32 weights (OpenVINO
 // with its precisions pinned, exact()), but the Go kernel keeps its KV
-// cache in f16 (as llama.cpp does) while this IR keeps f32, so every cached
-// key and value differs by up to 2^-11 relative (measured worst 1.2e-4 of
-// the largest logit on the Zen 3 and, pinned, on the AMX Xeon; unpinned
-// the Xeon's bf16 default gave 9.2e-3). 5e-4 leaves headroom and is still
-// a hundred times below what a wrong rope pair, head mapping, mask or norm
-// does (whole percent).
+// cache in f16 (as llama.cpp does) while the writer's IR keeps f32 (the
+// GGUF frontend's keeps f16), so every cached key and value differs by up
+// to 2^-11 relative (measured worst 1.2e-4 of the largest logit on the
+// Zen 3 and, pinned, on the AMX Xeon; unpinned the Xeon's bf16 default
+// gave 9.2e-3). 5e-4 leaves headroom and is still a hundred times below
+// what a wrong rope pair, head mapping, mask or norm does (whole percent).
 const goKernelTol = 5e-4
+
+// asBackend returns the *Backend behind what the registry opened.
+func asBackend(t *testing.T, b transport.Backend) *Backend {
+	t.Helper()
+	switch v := b.(type) {
+	case *Backend:
+		return v
+	case *Batched:
+		return v.Backend
+	}
+	t.Fatalf("not an OpenVINO backend: %T", b)
+	return nil
+}
 
 func TestParityWithGoKernel(t *testing.T) {
 	requireRuntime(t)
-	path := writeTinyGGUF(t, t.TempDir(), tiny, gguf.TypeF32, 21, false)
+	path, err := models.Path("synthetic:tiny:f32")
+	require.NoError(t, err)
 	opts := adapters.Options{ModelPath: path, Threads: 2}
 	gk, err := adapters.Open(bg, "gokernel", opts)
 	require.NoError(t, err)
 	defer gk.Close()
-	// OpenVINO with its precisions pinned (exact()): its defaults on the
-	// AMX Xeon (bf16 inference) put it 9.2e-3 of the largest logit away.
-	opts.Extra = exact()
-	ov, err := adapters.Open(bg, "openvino", opts)
-	require.NoError(t, err)
-	defer ov.Close()
-	requireExact(t, ov.(*Backend))
 
 	prompt := []transport.Token{1, 50, 99, 400, 17, 3, 3, 8, 250, 12}
 	type run struct {
@@ -79,12 +87,39 @@ func TestParityWithGoKernel(t *testing.T) {
 		}
 		return out
 	}
-	a, b := drive(gk), drive(ov)
-	assert.Equal(t, a.toks, b.toks, "greedy tokens over 32 steps")
-	worst := 0.0
-	for i := range a.logits {
-		worst = max(worst, relDiff32(b.logits[i], a.logits[i]))
+	want := drive(gk)
+	for _, row := range []struct {
+		name, backend string
+		extra         map[string]string
+	}{
+		{"stateful", Name, nil},
+		{"explicit-kv", Name, map[string]string{ExtraKVCache: kvExplicit}},
+		{"gguf-frontend", NameGGUF, nil},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			if row.backend == NameGGUF || row.extra == nil {
+				requireStateful(t)
+			}
+			// OpenVINO with its precisions pinned (exact()): its defaults on
+			// the AMX Xeon (bf16 inference) put it 9.2e-3 of the largest
+			// logit away.
+			o := opts
+			o.Extra = exact()
+			for k, v := range row.extra {
+				o.Extra[k] = v
+			}
+			ov, err := adapters.Open(bg, row.backend, o)
+			require.NoError(t, err)
+			defer ov.Close()
+			requireExact(t, asBackend(t, ov))
+			got := drive(ov)
+			assert.Equal(t, want.toks, got.toks, "greedy tokens over 32 steps")
+			worst := 0.0
+			for i := range want.logits {
+				worst = max(worst, relDiff32(got.logits[i], want.logits[i]))
+			}
+			t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
+			assert.Less(t, worst, goKernelTol)
+		})
 	}
-	t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
-	assert.Less(t, worst, goKernelTol)
 }

@@ -23,8 +23,10 @@ var (
 	_ session.Inspector        = (*engine)(nil)
 )
 
-// engine is one KV cache: per layer a key and a value buffer of
-// [context, kv_dim] f32 in C memory, bound as the model's past inputs.
+// engine is one KV cache of the explicit form (kv_cache=explicit): per
+// layer a key and a value buffer of [context, kv_dim] f32 in C memory,
+// bound as the model's past inputs. The stateful forms use statefulEngine
+// (stateful.go).
 type engine struct {
 	b      *Backend
 	req    *ovRequest
@@ -44,6 +46,24 @@ func (b *Backend) newSession() (*Session, error) {
 	if b.closed {
 		return nil, transport.ErrClosed
 	}
+	var eng session.Engine
+	var err error
+	if b.kv == kvStateful {
+		eng, err = b.newStatefulEngine()
+	} else {
+		eng, err = b.newExplicitEngine()
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.sessions++
+	cfg := session.Config{Name: b.name, Limit: b.ctxLen, Vocab: b.spec.Vocab}
+	return &Session{Core: session.New(cfg, eng)}, nil
+}
+
+// newExplicitEngine makes the explicit form's engine: an infer request of
+// the C API and the KV buffers it binds.
+func (b *Backend) newExplicitEngine() (*engine, error) {
 	e := &engine{b: b, logits: make([]float32, b.spec.Vocab)}
 	var err error
 	if e.req, err = b.compiled.newRequest(); err != nil {
@@ -65,9 +85,7 @@ func (b *Backend) newSession() (*Session, error) {
 		e.release()
 		return nil, err
 	}
-	b.sessions++
-	cfg := session.Config{Name: "openvino", Limit: b.ctxLen, Vocab: b.spec.Vocab}
-	return &Session{Core: session.New(cfg, e)}, nil
+	return e, nil
 }
 
 func (e *engine) release() {
