@@ -3,9 +3,10 @@
 //
 //	import _ "github.com/fakbench/fakbench/adapters/all"
 //
-// after which adapters.Names() lists gokernel, llamacpp and openvino. A
-// backend whose native library is missing still registers; opening it
-// returns a *transport.UnavailableError with the reason.
+// after which adapters.Names() lists gokernel, llamacpp, openvino and
+// openvino-gguf. A backend whose native library is missing still
+// registers; opening it returns a *transport.UnavailableError with the
+// reason.
 package all
 
 import (
@@ -13,6 +14,7 @@ import (
 	_ "github.com/fakbench/fakbench/gokernel"
 	// llama.cpp through cgo.
 	_ "github.com/fakbench/fakbench/llamacpp"
-	// OpenVINO through its run-time loaded C API.
+	// OpenVINO through its run-time loaded C API and fakbench's C++
+	// library (openvino, openvino-gguf).
 	_ "github.com/fakbench/fakbench/openvino"
 )

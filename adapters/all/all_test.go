@@ -12,7 +12,7 @@ import (
 
 func TestEveryInRepoBackendRegisters(t *testing.T) {
 	names := adapters.Names()
-	for _, want := range []string{"gokernel", "llamacpp", "openvino"} {
+	for _, want := range []string{"gokernel", "llamacpp", "openvino", "openvino-gguf"} {
 		assert.Contains(t, names, want)
 		e, err := adapters.Lookup(want)
 		require.NoError(t, err, want)
@@ -22,7 +22,7 @@ func TestEveryInRepoBackendRegisters(t *testing.T) {
 	gk, err := adapters.Lookup("gokernel")
 	require.NoError(t, err)
 	assert.False(t, gk.Caps.Native, "the Go kernel needs no native library")
-	for _, native := range []string{"llamacpp", "openvino"} {
+	for _, native := range []string{"llamacpp", "openvino", "openvino-gguf"} {
 		e, err := adapters.Lookup(native)
 		require.NoError(t, err)
 		assert.True(t, e.Caps.Native, "%s needs a native library", native)

@@ -28,7 +28,7 @@ func (r *recorder) Fatalf(format string, args ...any) { r.failed = fmt.Sprintf(f
 // and why the backend is unavailable.
 func TestNativeUnavailableSkipsOrFails(t *testing.T) {
 	cause := errors.New("the engine is not compiled in")
-	for _, name := range []string{"llamacpp", "openvino"} {
+	for _, name := range []string{"llamacpp", "openvino", "openvino-gguf"} {
 		t.Run(name, func(t *testing.T) {
 			v := requireVar[name]
 			if !assert.NotNil(t, v, "no FAK_REQUIRE_* variable for %s", name) {
