@@ -22,7 +22,7 @@ export CGO_CFLAGS := $(NATIVE_FLAGS)
 export CGO_CXXFLAGS := $(NATIVE_FLAGS)
 
 BENCH_MODEL ?= synthetic:smol135m-untied:q8_0
-BENCH_BACKENDS ?= gokernel,llamacpp,openvino
+BENCH_BACKENDS ?= gokernel,llamacpp,openvino,openvino-gguf
 BENCH_OUT ?= out/bench
 BENCH_ARGS ?=
 

@@ -40,7 +40,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int, bool) {
 	fs.StringVar(&o.PromptFile, "prompt-file", "", "cut the stable prefix and suffixes from this text `file`, tokenized with the model's tokenizer, instead of drawing token IDs")
 	fs.BoolVar(&o.Sweep, "sweep", false, "sweep llama.cpp's settings first, then measure the one configuration chosen by the sweep's objective as its row (DIR/sweep-llamacpp.json keeps every configuration)")
 	grid := fs.String("grid", "", "the sweep's `grid`, key=v1,v2;key2=... over the swept backend's options (default: the backend's own, e.g. llamacpp "+bench.DefaultGridHint()+"; needs --sweep)")
-	ablations := fs.String("ablations", "", "comma-separated ablation `rows` of the in-repo kernel: "+strings.Join(bench.AblationNames(), ", "))
+	ablations := fs.String("ablations", "", "comma-separated ablation `rows` (of gokernel and openvino): "+strings.Join(bench.AblationNames(), ", "))
 	fs.BoolVar(&o.Untuned, "untuned", false, "add the untuned profile of each backend that has one (llama.cpp) as a separate row (row kind untuned)")
 	fs.StringVar(&o.Schedule, "schedule", harness.ScheduleInterleaved, "how the rows share the node: interleaved (turns per section and repetition, rotating order, all backends resident) or sequential (one backend's whole suite after another, each alone in memory, peak RSS per row)")
 	fs.BoolVar(&o.Force, "force", false, "move an earlier, different run found in --out aside (to DIR.prev-<time>) instead of refusing")
