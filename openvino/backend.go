@@ -308,6 +308,15 @@ func open(ctx context.Context, o adapters.Options, frontend bool) (*Backend, err
 			b.settings["device."+k] = v
 		}
 	}
+	if b.kv == kvStateful {
+		// The fused cache is stored in the precision the compiled model
+		// runs with, whatever the variables declare (f32 in our IR, f16 in
+		// the frontend's).
+		b.settings["type_k"], b.settings["type_v"] = "f32", "f32"
+		if v := b.settings["effective.KV_CACHE_PRECISION"]; v != "" {
+			b.settings["type_k"], b.settings["type_v"] = v, v
+		}
+	}
 	b.settings["isa"] = pluginISA(nodeCPUFlags(), rowCapabilities(b.settings["device.OPTIMIZATION_CAPABILITIES"], b.settings))
 	return b, nil
 }
@@ -416,11 +425,10 @@ func (b *Backend) describeModel(ir irResult) {
 	if b.frontend {
 		s["model_source"] = "OpenVINO's GGUF frontend (FrontEndManager load_by_framework(\"gguf\")) with its GGUFMakeStateful and AdaptToGenAI passes, converted in memory through fakbench's library"
 		s["kv_cache"] = "variable state in the plugin (the frontend's GGUFMakeStateful: ReadValue/Gather(beam_idx)/Concat/Assign per cache), trimmed through fakbench's library"
-		s["type_k"], s["type_v"] = "f16", "f16" // the frontend's cache variables; the plugin stores them in effective.KV_CACHE_PRECISION
 		s["weights"] = "as the GGUF frontend decodes them"
 	} else {
 		s["model_source"] = "fakbench's GGUF -> IR writer (openvino/llama.go)"
-		s["type_k"], s["type_v"] = "f32", "f32" // the KV tensors or variables the IR declares
+		s["type_k"], s["type_v"] = "f32", "f32" // the explicit form's KV tensors (engine.kv)
 		s["weights"] = "f32/f16 as stored; q8_0, q4_0 and q4_1 kept compressed (integer constants + f16 scales, Convert/Multiply decompression)"
 		s["ir_writer_version"] = strconv.Itoa(WriterVersion)
 		s["ir_path"] = ir.XML

@@ -415,6 +415,8 @@ func TestBackendFacts(t *testing.T) {
 	assert.Equal(t, "0", st["property.DYNAMIC_QUANTIZATION_GROUP_SIZE"])
 	assert.Contains(t, []string{"bf16", "f32"}, st["property.KV_CACHE_PRECISION"])
 	assert.Equal(t, st["property.KV_CACHE_PRECISION"], st["effective.KV_CACHE_PRECISION"])
+	assert.Equal(t, st["effective.KV_CACHE_PRECISION"], st["type_k"], "the cache's element type as the plugin stores it")
+	assert.Equal(t, st["effective.KV_CACHE_PRECISION"], st["type_v"])
 	assert.Equal(t, "f32", st["effective.INFERENCE_PRECISION_HINT"])
 	assert.True(t, strings.HasPrefix(st["precision"], "policy consistent: INFERENCE_PRECISION_HINT=f32, DYNAMIC_QUANTIZATION_GROUP_SIZE=0, KV_CACHE_PRECISION="), st["precision"])
 	assert.Contains(t, st["kv_cache"], "variable state")

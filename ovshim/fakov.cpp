@@ -165,6 +165,9 @@ ov::Tensor contiguous(const ov::Tensor& t) {
 }
 
 // keep_prefix returns the first keep entries of t along axis, densely.
+// Where every dimension before axis is 1 (one sequence) the prefix is the
+// start of t's own buffer and the result is a view of it, valid while t
+// (which the caller holds) lives; otherwise it is a copy.
 ov::Tensor keep_prefix(const ov::Tensor& src, size_t axis, size_t keep) {
 	ov::Tensor t = contiguous(src);
 	ov::Shape shape = t.get_shape();
@@ -173,6 +176,9 @@ ov::Tensor keep_prefix(const ov::Tensor& src, size_t axis, size_t keep) {
 	for (size_t i = axis + 1; i < shape.size(); i++) inner *= shape[i];
 	size_t old_len = shape[axis];
 	shape[axis] = keep;
+	if (outer == 1 && t.data() == src.data()) {
+		return ov::Tensor(t.get_element_type(), shape, const_cast<void*>(static_cast<const void*>(src.data())));
+	}
 	ov::Tensor out(t.get_element_type(), shape);
 	const auto* s = static_cast<const unsigned char*>(t.data());
 	auto* d = static_cast<unsigned char*>(out.data());
