@@ -34,13 +34,13 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PATH=/usr/local/go/bin:/opt/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # What scripts/setup.sh expects of the machine (README: Debian 12, gcc 12,
-# Python 3.11 with pip, git, make). Versions are Debian 12's: a stable
+# CMake, Python 3.11 with pip, git, make). Versions are Debian 12's: a stable
 # release only takes fixes, and pinning exact versions would break the
 # build at its next point release.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        bash ca-certificates g++ gcc git make python3 python3-pip python3-venv \
+        bash ca-certificates cmake g++ gcc git make python3 python3-pip python3-venv \
     && rm -rf /var/lib/apt/lists/*
 
 COPY --from=go /usr/local/go /usr/local/go
@@ -49,8 +49,10 @@ WORKDIR /src
 COPY . /src
 
 # Exactly what make setup installs: Go modules and the llama.cpp headers,
-# the OpenVINO wheel in .venv, the real model, Chromium, hadolint. It
-# compiles nothing: no native object enters the image. Then the files go to
+# the OpenVINO wheel in .venv, our small OpenVINO C++ library (ovshim,
+# built with CMake against the wheel, without -march flags, so it runs on
+# any x86-64 CPU), the real model, Chromium, hadolint. No -march=native
+# object enters the image. Then the files go to
 # an unprivileged user, and the caches of the installers are dropped.
 RUN bash scripts/setup.sh \
     && rm -rf /var/lib/apt/lists/* /root/.cache \
