@@ -56,7 +56,7 @@ func TestResolveRowsErrors(t *testing.T) {
 		{"grid without sweep", Options{Backends: []string{"llamacpp"}}, "flash_attn=on", "--grid needs --sweep"},
 		{"sweep without a sweepable backend", Options{Backends: []string{"gokernel"}, Sweep: true}, "", "--sweep tunes llamacpp, which is not in --backends (gokernel)"},
 		{"untuned without llama.cpp", Options{Backends: []string{"gokernel"}, Untuned: true}, "", "--untuned adds llama.cpp's untuned row: llamacpp is not in --backends (gokernel)"},
-		{"ablation of nobody", Options{Backends: []string{"llamacpp"}, Ablations: []string{"generic"}}, "", "--ablations are rows of gokernel: gokernel is not in --backends (llamacpp)"},
+		{"ablation of nobody", Options{Backends: []string{"llamacpp"}, Ablations: []string{"generic"}}, "", "--ablations are rows of gokernel, OpenVINO: none of gokernel, openvino is in --backends (llamacpp)"},
 		{"threads axis", Options{Backends: []string{"llamacpp"}, Sweep: true, Profile: "tuned"}, "threads=1,2", "threads cannot be swept"},
 	}
 	for _, c := range cases {

@@ -129,8 +129,13 @@ func (o *Options) ResolveRows(gridText string, gridSet bool) error {
 	}
 	kernels := pick(hasAblations)
 	if len(kernels) == 0 {
-		return fmt.Errorf("--ablations are rows of %s: %s is not in --backends (%s)",
-			strings.Join(registered(hasAblations, true), ", "), strings.Join(registered(hasAblations, false), ", "), backends)
+		owners := registered(hasAblations, false)
+		missing := owners[0] + " is not"
+		if len(owners) > 1 {
+			missing = "none of " + strings.Join(owners, ", ") + " is"
+		}
+		return fmt.Errorf("--ablations are rows of %s: %s in --backends (%s)",
+			strings.Join(registered(hasAblations, true), ", "), missing, backends)
 	}
 	known := ablationNames(kernels)
 	seen := map[string]bool{}

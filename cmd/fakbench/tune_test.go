@@ -183,7 +183,7 @@ func TestRunRowFlagUsageErrors(t *testing.T) {
 		{"untuned twice", []string{"--backends", "llamacpp", "--untuned", "--profile", "untuned"}, "run the untuned profile twice"},
 		{"unknown ablation", []string{"--backends", "gokernel", "--ablations", "generic,no-simd"}, `unknown ablation "no-simd" (known: avx2, avx512, generic, no-reuse, q8-file)`},
 		{"duplicate ablation", []string{"--backends", "gokernel", "--ablations", "generic,generic"}, `--ablations names "generic" twice`},
-		{"ablation without gokernel", []string{"--backends", "testok", "--ablations", "no-reuse"}, "gokernel, openvino is not in --backends (testok)"},
+		{"ablation without gokernel", []string{"--backends", "testok", "--ablations", "no-reuse"}, "none of gokernel, openvino is in --backends (testok)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
