@@ -200,18 +200,11 @@ func (l Layout) Links() ([]Link, error) {
 		return nil, fmt.Errorf("resolving %s: %w", l.Dir, err)
 	}
 	var out []Link
-	err = filepath.WalkDir(l.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+	err = l.walk(func(path, rel string, d fs.DirEntry) error {
 		if d.Type()&fs.ModeSymlink == 0 {
 			return nil
 		}
-		rel, err := filepath.Rel(l.Dir, path)
-		if err != nil {
-			return err
-		}
-		k := Link{Path: filepath.ToSlash(rel)}
+		k := Link{Path: rel}
 		if k.Dest, err = os.Readlink(path); err != nil {
 			return err
 		}

@@ -193,20 +193,8 @@ func (l Layout) Finalize(m *Manifest, finishedAt string) error {
 // Symbolic links and other non-regular files are an error: the evidence
 // must be plain files.
 func (l Layout) Scan() ([]Artifact, error) {
-	dir := l.Dir
 	var out []Artifact
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
+	err := l.walk(func(path, rel string, d fs.DirEntry) error {
 		if Unlisted(rel) {
 			return nil
 		}
@@ -221,10 +209,29 @@ func (l Layout) Scan() ([]Artifact, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("manifest: scanning %s: %w", dir, err)
+		return nil, fmt.Errorf("manifest: scanning %s: %w", l.Dir, err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// walk calls fn for every entry of the folder that is not a directory (a
+// symbolic link to one included: the walk follows no link), with its path
+// and its slash-separated path relative to the folder.
+func (l Layout) walk(fn func(path, rel string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(l.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(l.Dir, path)
+		if err != nil {
+			return err
+		}
+		return fn(path, filepath.ToSlash(rel), d)
+	})
 }
 
 // HashFile returns a file's size and hex sha256.
@@ -311,18 +318,7 @@ func (l Layout) Verify(m *Manifest) (Verification, error) {
 			v.Changed = append(v.Changed, fmt.Sprintf("%s: sha256 %s..., manifest says %s...", a.Path, sum[:12], short(a.SHA256)))
 		}
 	}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
+	err := l.walk(func(_, rel string, _ fs.DirEntry) error {
 		if !Unlisted(rel) && !listed[rel] {
 			v.Unlisted = append(v.Unlisted, rel)
 		}
