@@ -9,6 +9,23 @@
 #include "textflag.h"
 #include "macros_amd64.h"
 
+// ZEROZ4(a, b, c, d) clears four Z registers (accumulators); ZEROZ12 and
+// ZEROZ16 clear Z0-Z11 and Z0-Z15.
+#define ZEROZ4(a, b, c, d) \
+	VPXORD a, a, a \
+	VPXORD b, b, b \
+	VPXORD c, c, c \
+	VPXORD d, d, d
+
+#define ZEROZ12 \
+	ZEROZ4(Z0, Z1, Z2, Z3) \
+	ZEROZ4(Z4, Z5, Z6, Z7) \
+	ZEROZ4(Z8, Z9, Z10, Z11)
+
+#define ZEROZ16 \
+	ZEROZ12 \
+	ZEROZ4(Z12, Z13, Z14, Z15)
+
 // ZTOY(z, y, t) folds the 16 lanes of z into the 8 of y (its low half):
 // y = low(z) + high(z), t a scratch Y register.
 #define ZTOY(z, y, t) \
@@ -26,10 +43,7 @@
 	MOVQ n+24(FP), CX \
 	LEAQ (SI)(R8*2), R9 \
 	ADDQ R8, R9 \
-	VPXORD Z0, Z0, Z0 \
-	VPXORD Z1, Z1, Z1 \
-	VPXORD Z2, Z2, Z2 \
-	VPXORD Z3, Z3, Z3 \
+	ZEROZ4(Z0, Z1, Z2, Z3) \
 fzloop: \
 	VMOVUPS (DI), Z4 \
 	LOADW((SI), Z5) \
@@ -67,18 +81,7 @@ fzloop: \
 	MOVQ n+32(FP), CX \
 	LEAQ (SI)(R8*2), R9 \
 	ADDQ R8, R9 \
-	VPXORD Z0, Z0, Z0 \
-	VPXORD Z1, Z1, Z1 \
-	VPXORD Z2, Z2, Z2 \
-	VPXORD Z3, Z3, Z3 \
-	VPXORD Z4, Z4, Z4 \
-	VPXORD Z5, Z5, Z5 \
-	VPXORD Z6, Z6, Z6 \
-	VPXORD Z7, Z7, Z7 \
-	VPXORD Z8, Z8, Z8 \
-	VPXORD Z9, Z9, Z9 \
-	VPXORD Z10, Z10, Z10 \
-	VPXORD Z11, Z11, Z11 \
+	ZEROZ12 \
 gzloop: \
 	LOADW((SI), Z12) \
 	LOADW((SI)(R8*1), Z13) \
@@ -153,22 +156,7 @@ gzloop: \
 bgroup: \
 	MOVQ xq+16(FP), SI \
 	MOVQ xds+32(FP), R8 \
-	VPXORD Z0, Z0, Z0 \
-	VPXORD Z1, Z1, Z1 \
-	VPXORD Z2, Z2, Z2 \
-	VPXORD Z3, Z3, Z3 \
-	VPXORD Z4, Z4, Z4 \
-	VPXORD Z5, Z5, Z5 \
-	VPXORD Z6, Z6, Z6 \
-	VPXORD Z7, Z7, Z7 \
-	VPXORD Z8, Z8, Z8 \
-	VPXORD Z9, Z9, Z9 \
-	VPXORD Z10, Z10, Z10 \
-	VPXORD Z11, Z11, Z11 \
-	VPXORD Z12, Z12, Z12 \
-	VPXORD Z13, Z13, Z13 \
-	VPXORD Z14, Z14, Z14 \
-	VPXORD Z15, Z15, Z15 \
+	ZEROZ16 \
 	MOVQ nb+40(FP), R9 \
 	SUBQ $2, R9 \
 	JLT  btail \
@@ -384,22 +372,7 @@ TEXT ·amxQ8R16(SB), NOSPLIT, $0-88
 agroup:
 	MOVQ xq+16(FP), SI
 	MOVQ xdT+32(FP), R8
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZEROZ16
 	MOVQ nb+40(FP), R9
 	SUBQ $2, R9
 	JLT  atail
@@ -549,18 +522,7 @@ TEXT ·scoresT3AVX512(SB), NOSPLIT, $0-40
 	SHLQ $2, R8
 	MOVQ kt+24(FP), SI
 	MOVQ d+32(FP), CX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	ZEROZ12
 
 t3loop:
 	KT4(Z12, Z13, Z14, Z15)
@@ -597,10 +559,7 @@ TEXT ·scoresT1AVX512(SB), NOSPLIT, $0-32
 	MOVQ q+8(FP), AX
 	MOVQ kt+16(FP), SI
 	MOVQ d+24(FP), CX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
+	ZEROZ4(Z0, Z1, Z2, Z3)
 
 t1loop:
 	KT4(Z12, Z13, Z14, Z15)
@@ -713,10 +672,7 @@ TEXT ·gemvQ8x4VNNI(SB), NOSPLIT, $0-48
 	VPBROADCASTD AX, Y12        // 2
 	INCL AX
 	VPBROADCASTD AX, Y13        // 3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO4(Y4, Y5, Y6, Y7)
 	TESTQ CX, CX
 	JZ   v1done
 

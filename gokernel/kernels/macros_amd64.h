@@ -38,20 +38,18 @@
 #define LOADF16(mem, reg) VCVTPH2PS mem, reg
 #define LOADF32(mem, reg) VMOVUPS mem, reg
 
+// ZERO4(a, b, c, d) clears four Y registers (accumulators).
+#define ZERO4(a, b, c, d) \
+	VXORPS a, a, a \
+	VXORPS b, b, b \
+	VXORPS c, c, c \
+	VXORPS d, d, d
+
 // ZERO12 clears the twelve accumulators Y4-Y15 of a 4x3 tile.
 #define ZERO12 \
-	VXORPS Y4, Y4, Y4 \
-	VXORPS Y5, Y5, Y5 \
-	VXORPS Y6, Y6, Y6 \
-	VXORPS Y7, Y7, Y7 \
-	VXORPS Y8, Y8, Y8 \
-	VXORPS Y9, Y9, Y9 \
-	VXORPS Y10, Y10, Y10 \
-	VXORPS Y11, Y11, Y11 \
-	VXORPS Y12, Y12, Y12 \
-	VXORPS Y13, Y13, Y13 \
-	VXORPS Y14, Y14, Y14 \
-	VXORPS Y15, Y15, Y15
+	ZERO4(Y4, Y5, Y6, Y7) \
+	ZERO4(Y8, Y9, Y10, Y11) \
+	ZERO4(Y12, Y13, Y14, Y15)
 
 // TILE43(LOADW, W, W3, X) is one step of a 4 rows x 3 vectors float tile:
 // 8 values of rows W, W+R8, W+2*R8 and W3 (loaded as float32 by
