@@ -292,6 +292,17 @@ func (s *Session) closedErr() error {
 	return transport.ErrClosed
 }
 
+// enter refuses op on a closed session or under a context already done.
+func (s *Session) enter(ctx context.Context, op string) error {
+	if s.closed {
+		return s.closedErr()
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("fake: %s: %w", op, err)
+	}
+	return nil
+}
+
 func (s *Session) overContext(op string, resident, requested int) error {
 	if s.b.cfg.Bugs.OverContextClears {
 		s.c.kv, s.c.stale, s.c.prefixLen, s.c.hasPending = nil, nil, 0, false
@@ -318,12 +329,9 @@ func (s *Session) validate(op string, toks []transport.Token) error {
 // EnsurePrefix makes in.Tokens the resident prefix, reusing the longest
 // common prefix with the cache.
 func (s *Session) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (transport.PrefixResult, error) {
-	if s.closed {
-		return transport.PrefixResult{}, s.closedErr()
-	}
 	start := time.Now()
-	if err := ctx.Err(); err != nil {
-		return transport.PrefixResult{}, fmt.Errorf("fake: EnsurePrefix: %w", err)
+	if err := s.enter(ctx, "EnsurePrefix"); err != nil {
+		return transport.PrefixResult{}, err
 	}
 	toks := append([]transport.Token(nil), in.Tokens...)
 	if err := s.validate("EnsurePrefix", toks); err != nil {
@@ -368,12 +376,9 @@ func (s *Session) EnsurePrefix(ctx context.Context, in transport.PrefixInput) (t
 // PrefillSuffix drops what follows the prefix, prefills in.Tokens and
 // returns the greedy next token.
 func (s *Session) PrefillSuffix(ctx context.Context, in transport.SuffixInput) (transport.SuffixResult, error) {
-	if s.closed {
-		return transport.SuffixResult{}, s.closedErr()
-	}
 	start := time.Now()
-	if err := ctx.Err(); err != nil {
-		return transport.SuffixResult{}, fmt.Errorf("fake: PrefillSuffix: %w", err)
+	if err := s.enter(ctx, "PrefillSuffix"); err != nil {
+		return transport.SuffixResult{}, err
 	}
 	toks := append([]transport.Token(nil), in.Tokens...)
 	c := s.c
