@@ -11,8 +11,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/fakbench/fakbench/harness/artifact"
@@ -54,14 +55,7 @@ var Profiles = map[string]Profile{
 const DefaultProfile = "cpu"
 
 // ProfileNames lists the known profiles, sorted.
-func ProfileNames() []string {
-	out := make([]string, 0, len(Profiles))
-	for n := range Profiles {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func ProfileNames() []string { return sortedKeys(Profiles) }
 
 // GateOptions control Gate.
 type GateOptions struct {
@@ -601,11 +595,5 @@ func checkCleanNode(ev *evidence, asserted bool) Criterion {
 	return pass(CriterionCleanNode, "asserted by the operator (--clean-node): a provenance statement, not something the gate can measure")
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// sortedKeys lists the keys of m, sorted.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

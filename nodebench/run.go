@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"time"
 
@@ -356,13 +355,8 @@ func (l Layout) scriptSteps() []Step {
 			names[n[:i]] = true
 		}
 	}
-	var keys []string
-	for k := range names {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var out []Step
-	for _, k := range keys {
+	for _, k := range sortedKeys(names) {
 		st := Step{Name: k, Stdout: LogsDir + "/" + k + ".stdout", Stderr: LogsDir + "/" + k + ".stderr", ExitCode: -1}
 		if b, err := os.ReadFile(l.Path(LogsDir, k+".exit")); err == nil {
 			fmt.Sscan(string(b), &st.ExitCode)
