@@ -209,7 +209,7 @@ func Gate(dir string, opts GateOptions) (Verdict, error) {
 // manifest or sub-folder is not read, and in the sub-folders only regular
 // files are (see Link).
 func load(dir Layout) *evidence {
-	ev := &evidence{dir: dir, batches: map[string]*batch.File{}, replays: map[string]*workload.ReplayFile{}}
+	ev := &evidence{dir: dir}
 	ev.links, ev.linksErr = dir.Links()
 	notFollowed := func(rel string) error {
 		return fmt.Errorf("%s is a symbolic link: not followed (the evidence must be plain files in the folder)", rel)
@@ -234,23 +234,25 @@ func load(dir Layout) *evidence {
 	if !isLink(dir.Workload()) {
 		replays = dir.ReplayFiles()
 	}
-	for _, path := range batches {
-		f, err := batch.ReadFile(path)
-		if err != nil {
-			ev.batchErrs = append(ev.batchErrs, err.Error())
-			continue
-		}
-		ev.batches[f.Backend] = f
-	}
-	for _, path := range replays {
-		f, err := workload.ReadReplayFile(path)
-		if err != nil {
-			ev.replayErrs = append(ev.replayErrs, err.Error())
-			continue
-		}
-		ev.replays[f.Backend] = f
-	}
+	ev.batches, ev.batchErrs = readEach(batches, batch.ReadFile, func(f *batch.File) string { return f.Backend })
+	ev.replays, ev.replayErrs = readEach(replays, workload.ReadReplayFile, func(f *workload.ReplayFile) string { return f.Backend })
 	return ev
+}
+
+// readEach reads every path with read into a map by the file's backend;
+// a file that cannot be read is an error line instead.
+func readEach[F any](paths []string, read func(string) (*F, error), backend func(*F) string) (map[string]*F, []string) {
+	files := map[string]*F{}
+	var errs []string
+	for _, path := range paths {
+		f, err := read(path)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		files[backend(f)] = f
+	}
+	return files, errs
 }
 
 func fail(name, format string, args ...any) Criterion {
