@@ -12,7 +12,6 @@
 package nodebench
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +24,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/report"
 )
@@ -159,14 +159,9 @@ func (l Layout) WriteManifest(m *Manifest) error {
 // ReadManifest reads the folder's manifest.
 func (l Layout) ReadManifest() (*Manifest, error) {
 	path := l.Manifest()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
-	}
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("manifest: %s is not a manifest JSON object: %w", path, err)
+	if err := artifact.ReadJSON(path, "manifest", "a manifest JSON object", &m); err != nil {
+		return nil, err
 	}
 	if m.Schema != ManifestSchema {
 		return nil, fmt.Errorf("manifest: %s: schema %q, want %q", path, m.Schema, ManifestSchema)
