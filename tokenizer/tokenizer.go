@@ -326,38 +326,24 @@ func intArray(f *gguf.File, key string, n int) ([]int32, error) {
 	if !ok {
 		return nil, nil
 	}
-	out := make([]int32, 0, n)
+	var out []int32
 	switch v := kv.Value.(type) {
 	case []int32:
-		out = append(out, v...)
+		out = slices.Clone(v)
 	case []uint32:
-		for _, x := range v {
-			out = append(out, int32(min(x, 1<<30)))
-		}
+		out = clampInt32(v)
 	case []int8:
-		for _, x := range v {
-			out = append(out, int32(x))
-		}
+		out = clampInt32(v)
 	case []uint8:
-		for _, x := range v {
-			out = append(out, int32(x))
-		}
+		out = clampInt32(v)
 	case []int16:
-		for _, x := range v {
-			out = append(out, int32(x))
-		}
+		out = clampInt32(v)
 	case []uint16:
-		for _, x := range v {
-			out = append(out, int32(x))
-		}
+		out = clampInt32(v)
 	case []int64:
-		for _, x := range v {
-			out = append(out, int32(max(min(x, 1<<30), -1)))
-		}
+		out = clampInt32(v)
 	case []uint64:
-		for _, x := range v {
-			out = append(out, int32(min(x, 1<<30)))
-		}
+		out = clampInt32(v)
 	default:
 		return nil, &Error{File: f.Path, Key: key, Reason: fmt.Sprintf("is %v, want an array of integers", kv.Type)}
 	}
@@ -365,6 +351,21 @@ func intArray(f *gguf.File, key string, n int) ([]int32, error) {
 		return nil, &Error{File: f.Path, Key: key, Reason: fmt.Sprintf("has %d entries for %d tokens", len(out), n)}
 	}
 	return out, nil
+}
+
+// clampInt32 converts v to int32, a value below -1 to -1 and one above 1<<30
+// to 1<<30: the token types are small, and one outside that range names no
+// type either way.
+func clampInt32[T int8 | uint8 | int16 | uint16 | uint32 | int64 | uint64](v []T) []int32 {
+	out := make([]int32, len(v))
+	for i, x := range v {
+		if x < 0 {
+			out[i] = -1
+		} else {
+			out[i] = int32(min(uint64(x), 1<<30))
+		}
+	}
+	return out
 }
 
 // floatArray reads a float array of n elements; nil when absent.

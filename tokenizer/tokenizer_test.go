@@ -307,6 +307,33 @@ func TestBadFiles(t *testing.T) {
 	require.NoError(t, err, "the base vocabulary of the cases is good")
 }
 
+// Token types read alike from every integer array type; a value below -1
+// or above 1<<30 is clamped to that range, and an absent key reads as nil.
+func TestTokenTypesOfEveryIntegerType(t *testing.T) {
+	for _, v := range []any{[]int32{1, 3, 6}, []uint32{1, 3, 6}, []int8{1, 3, 6}, []uint8{1, 3, 6},
+		[]int16{1, 3, 6}, []uint16{1, 3, 6}, []int64{1, 3, 6}, []uint64{1, 3, 6}} {
+		got, err := intArray(writeKVs(t, map[string]any{KeyTokenType: v}, nil), KeyTokenType, 3)
+		require.NoError(t, err, "%T", v)
+		assert.Equal(t, []int32{1, 3, 6}, got, "%T", v)
+	}
+	for _, c := range []struct {
+		v    any
+		want []int32
+	}{
+		{[]int64{-5, 1 << 40, 2}, []int32{-1, 1 << 30, 2}},
+		{[]uint64{1 << 63, 4}, []int32{1 << 30, 4}},
+		{[]uint32{1<<31 + 7, 0}, []int32{1 << 30, 0}},
+		{[]int8{-128, 127}, []int32{-1, 127}},
+	} {
+		got, err := intArray(writeKVs(t, map[string]any{KeyTokenType: c.v}, nil), KeyTokenType, len(c.want))
+		require.NoError(t, err, "%v", c.v)
+		assert.Equal(t, c.want, got, "%v", c.v)
+	}
+	got, err := intArray(writeKVs(t, map[string]any{KeyModel: "gpt2"}, nil), KeyTokenType, 3)
+	require.NoError(t, err)
+	assert.Nil(t, got)
+}
+
 // A file without tokenizer metadata says so in a way callers can test.
 func TestNoTokenizer(t *testing.T) {
 	f := writeKVs(t, map[string]any{"general.architecture": "llama"}, nil)
