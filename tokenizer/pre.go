@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -73,14 +74,7 @@ var preTokenizers = map[string]*preTokenizer{
 
 // PreTokenizers lists the tokenizer.ggml.pre values the package supports,
 // sorted.
-func PreTokenizers() []string {
-	names := make([]string, 0, len(preTokenizers))
-	for n := range preTokenizers {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func PreTokenizers() []string { return slices.Sorted(maps.Keys(preTokenizers)) }
 
 // compiled returns the expressions as the ollama encoder gets them: \s
 // made llama.cpp's whitespace set and each expression made total (see
