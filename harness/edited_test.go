@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters/conformance/fake"
-	"github.com/fakbench/fakbench/harness"
+	"github.com/fakbench/fakbench/report"
 )
 
 // edited_stable_segment keeps its TTFT samples and statistics, as
@@ -17,7 +17,7 @@ func TestRunKeepsEditedTTFTSamples(t *testing.T) {
 	e := rep.EditedStable
 	require.Len(t, e.SamplesMS, 2)
 	require.Len(t, e.TTFTSamplesMS, 2, "one TTFT per kept repetition")
-	assert.Equal(t, harness.Median(e.TTFTSamplesMS), e.TTFTMS)
+	assert.Equal(t, report.Median(e.TTFTSamplesMS), e.TTFTMS)
 	for i := range e.TTFTSamplesMS {
 		assert.GreaterOrEqual(t, e.TTFTSamplesMS[i], e.SamplesMS[i], "repetition %d: TTFT includes the prefix", i)
 	}

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fakbench/fakbench/report"
@@ -227,7 +228,7 @@ func (r *runner) reuseCost(reused int, samples []float64) (check string, frac fl
 		return fmt.Sprintf("not judged: recomputing the %d reused tokens cold takes %.4f ms, under the %.1f ms the check needs to be above timer noise",
 			reused, recompute, MinReuseRecomputeMS), 0, false, false
 	}
-	fastest := Min(samples)
+	fastest := slices.Min(samples)
 	frac = fastest / recompute
 	verdict := "passed"
 	if frac > ReuseCostBound {

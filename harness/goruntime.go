@@ -245,7 +245,7 @@ func goVerdict(g *report.GoRuntime, itl [][]float64) string {
 	s := fmt.Sprintf("%d GC cycle(s) ended during the %d kept decode tokens (stop-the-world %.3f ms in total, %.3f ms at most; %s allocated, %.0f B per token); %d token(s) held a cycle's end",
 		d.GCCycles, tokens, d.GCPauseTotalMS, d.GCPauseMaxMS, report.FormatBytes(int64(d.HeapAllocBytes)), float64(d.HeapAllocBytes)/float64(tokens), len(g.GCTokens))
 	if len(with) > 0 && len(without) > 0 {
-		s += fmt.Sprintf(" (their median ITL %.3f ms, the others' %.3f ms)", Median(with), Median(without))
+		s += fmt.Sprintf(" (their median ITL %.3f ms, the others' %.3f ms)", report.Median(with), report.Median(without))
 	}
 	s += fmt.Sprintf("; %d of %d outlier(s) above %.3f ms held one", g.OutliersWithGC, len(g.Outliers), g.OutlierAbove)
 	if g.OutliersWithGC > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,13 +73,13 @@ func TestDecodeKeepsEveryInterTokenLatency(t *testing.T) {
 	assert.Positive(t, d.InterTokenMS.P50)
 	assert.Positive(t, d.InterTokenMS.P90)
 	assert.Equal(t, []string{"p99: 32 samples, needs 100"}, d.InterTokenMS.Withheld)
-	assert.Equal(t, harness.Max(report.Pooled(d.InterTokenSamplesMS)), d.InterTokenMS.Max)
+	assert.Equal(t, slices.Max(report.Pooled(d.InterTokenSamplesMS)), d.InterTokenMS.Max)
 
 	// TTFT percentiles across 2 repetitions: a median, the rest withheld.
 	c := rep.ColdFullPrefill.TTFTPercentilesMS
 	require.NotNil(t, c)
 	assert.Equal(t, 2, c.N)
-	assert.InDelta(t, harness.Median(rep.ColdFullPrefill.TTFTSamplesMS), c.P50, 1e-9)
+	assert.InDelta(t, report.Median(rep.ColdFullPrefill.TTFTSamplesMS), c.P50, 1e-9)
 	assert.Contains(t, c.Withheld, "p90: 2 samples, needs 10")
 	for _, d := range []*report.Dist{rep.WarmSamePrefix.TTFTPercentilesMS, rep.WarmChangedSuffix.TTFTPercentilesMS, rep.EditedStable.TTFTPercentilesMS} {
 		require.NotNil(t, d)

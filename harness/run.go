@@ -434,14 +434,14 @@ func (r *runner) coldFullPrefill() error {
 			ttftMS = append(ttftMS, ms(ttft))
 		}
 	}
-	med := Median(prefixMS)
+	med := report.Median(prefixMS)
 	r.rep.ColdFullPrefill = report.ColdPrefill{
 		Tokens:            n,
 		MS:                med,
-		TTFTMS:            Median(ttftMS),
+		TTFTMS:            report.Median(ttftMS),
 		SamplesMS:         prefixMS,
 		TTFTSamplesMS:     ttftMS,
-		Stats:             Summarize(prefixMS),
+		Stats:             report.Summarize(prefixMS),
 		TTFTPercentilesMS: report.NewDist(ttftMS),
 	}
 	if med > 0 {
@@ -499,8 +499,8 @@ func (r *runner) warmSamePrefix() error {
 	r.rep.WarmSamePrefix = report.WarmSame{
 		CachedTokens:  last.ReusedTokens,
 		NewTokens:     last.ComputedTokens,
-		MS:            Median(prefixMS),
-		TTFTMS:        Median(ttftMS),
+		MS:            report.Median(prefixMS),
+		TTFTMS:        report.Median(ttftMS),
 		HitRate:       float64(last.ReusedTokens) / float64(n),
 		SamplesMS:     prefixMS,
 		TTFTSamplesMS: ttftMS,
@@ -560,8 +560,8 @@ func (r *runner) warmChangedSuffix() error {
 	r.rep.WarmChangedSuffix = report.WarmChanged{
 		CachedTokens:      pr.ReusedTokens,
 		SuffixTokens:      sr.SuffixTokens,
-		MS:                Median(sufMS),
-		TTFTMS:            Median(ttftMS),
+		MS:                report.Median(sufMS),
+		TTFTMS:            report.Median(ttftMS),
 		OutputEqualsCold:  checked.OutputEqualsCold,
 		SamplesMS:         sufMS,
 		TTFTSamplesMS:     ttftMS,
@@ -626,8 +626,8 @@ func (r *runner) editedStable() error {
 	}
 	r.judgeEdited(&sec)
 	sec.ReusedTokens, sec.ComputedTokens = pr.ReusedTokens, pr.ComputedTokens
-	sec.MS, sec.TTFTMS, sec.SamplesMS = Median(prefixMS), Median(ttftMS), prefixMS
-	sec.TTFTSamplesMS, sec.Stats, sec.TTFTPercentilesMS = ttftMS, Summarize(prefixMS), report.NewDist(ttftMS)
+	sec.MS, sec.TTFTMS, sec.SamplesMS = report.Median(prefixMS), report.Median(ttftMS), prefixMS
+	sec.TTFTSamplesMS, sec.Stats, sec.TTFTPercentilesMS = ttftMS, report.Summarize(prefixMS), report.NewDist(ttftMS)
 	if pr.ComputedTokens > 0 && r.coldPerMS > 0 {
 		r.note("edited_stable_segment: recomputed %d tokens in %.3f ms (%.4f ms/token; cold prefill %.4f ms/token)",
 			pr.ComputedTokens, sec.MS, sec.MS/float64(pr.ComputedTokens), r.coldPerMS)
@@ -695,13 +695,13 @@ func (r *runner) decode() error {
 			r.note("decode: the decoded tokens differ from the cold reference at step %d", d)
 		}
 	}
-	r.decodeTPS = Median(tps)
+	r.decodeTPS = report.Median(tps)
 	r.rep.Decode = report.Decode{
 		OutputTokens:        r.sc.MaxDecode,
 		TokensPerSec:        r.decodeTPS,
 		ContextTokens:       len(r.sc.Stable) + len(r.sc.Suffix),
 		SamplesTPS:          tps,
-		Stats:               Summarize(tps),
+		Stats:               report.Summarize(tps),
 		WeightBytesRead:     r.info.WeightBytes,
 		InterTokenSamplesMS: itl,
 		InterTokenMS:        report.NewDist(report.Pooled(itl)),
@@ -754,7 +754,7 @@ func (r *runner) suffixCurve() error {
 				samples = append(samples, ms(time.Since(t0)))
 			}
 		}
-		curve = append(curve, report.SuffixTTFT{SuffixTokens: size, TTFTMS: Median(samples), SamplesMS: samples})
+		curve = append(curve, report.SuffixTTFT{SuffixTokens: size, TTFTMS: report.Median(samples), SamplesMS: samples})
 	}
 	r.rep.SuffixTTFTCurve = curve
 	return nil

@@ -75,7 +75,7 @@ func TestRunCorrectBackend(t *testing.T) {
 	assert.Len(t, c.TTFTSamplesMS, 3)
 	require.NotNil(t, c.Stats)
 	assert.Equal(t, 3, c.Stats.N)
-	assert.Equal(t, harness.Median(c.SamplesMS), c.MS)
+	assert.Equal(t, report.Median(c.SamplesMS), c.MS)
 
 	w := rep.WarmSamePrefix
 	assert.Equal(t, 128, w.CachedTokens)

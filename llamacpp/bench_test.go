@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/fakbench/fakbench/adapters"
-	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -85,7 +85,7 @@ func BenchmarkSettingsSweep(b *testing.B) {
 			b.ReportMetric(best(s.prefill), fmt.Sprintf("%s_prefill%d_tok/s", c.name, n))
 			b.ReportMetric(best(s.decode), fmt.Sprintf("%s_decode@%d_tok/s", c.name, n))
 			b.Logf("%-14s prompt %4d: prefill tok/s best %.1f median %.1f; decode tok/s best %.1f median %.1f",
-				c.name, n, best(s.prefill), harness.Median(s.prefill), best(s.decode), harness.Median(s.decode))
+				c.name, n, best(s.prefill), report.Median(s.prefill), best(s.decode), report.Median(s.decode))
 		}
 	}
 }

@@ -78,18 +78,7 @@ func NewDist(xs []float64) *Dist {
 		}
 		*d.field(p) = sortedPercentile(s, float64(p))
 	}
-	var sum float64
-	for _, v := range s {
-		sum += v
-	}
-	d.Mean = sum / float64(len(s))
-	if len(s) > 1 {
-		var ss float64
-		for _, v := range s {
-			ss += (v - d.Mean) * (v - d.Mean)
-		}
-		d.Stddev = math.Sqrt(ss / float64(len(s)-1))
-	}
+	d.Mean, d.Stddev = Mean(s), Stddev(s)
 	return d
 }
 

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 	"github.com/fakbench/fakbench/transport/contract"
@@ -185,9 +184,9 @@ func Measure(ctx context.Context, bd transport.BatchDecoder, opts Options) (Curv
 			bound = fmt.Sprintf("backend refused B=%d: %v", b, refused)
 			break
 		}
-		p.TokensPerSec = harness.Median(p.SamplesTPS)
+		p.TokensPerSec = report.Median(p.SamplesTPS)
 		p.PerSequenceTPS = p.TokensPerSec / float64(b)
-		p.PrefillMS = harness.Median(p.PrefillSamplesMS)
+		p.PrefillMS = report.Median(p.PrefillSamplesMS)
 		c.Points = append(c.Points, p)
 	}
 	base := c.Points[0].TokensPerSec

@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"time"
 
-	"github.com/fakbench/fakbench/harness"
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
@@ -254,16 +253,16 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 	var decMS float64
 	for i := range res.Turns {
 		tr := &res.Turns[i]
-		tr.TTFTMS = harness.Median(tr.TTFTSamplesMS)
-		tr.PrefixMS = harness.Median(tr.PrefixSamplesMS)
-		tr.SuffixTTFTMS = harness.Median(suffixMS[i])
+		tr.TTFTMS = report.Median(tr.TTFTSamplesMS)
+		tr.PrefixMS = report.Median(tr.PrefixSamplesMS)
+		tr.SuffixTTFTMS = report.Median(suffixMS[i])
 		if tr.TTFTMS > 0 {
 			tr.PrefillTPS = float64(tr.ComputedTokens+tr.SuffixTokens) / (tr.TTFTMS / 1000)
 		}
-		tr.DecodeTPS = harness.Median(tr.DecodeSamplesTPS)
+		tr.DecodeTPS = report.Median(tr.DecodeSamplesTPS)
 		if len(decodeMS[i]) > 0 {
 			decTok += tr.DecodedTokens
-			decMS += harness.Median(decodeMS[i])
+			decMS += report.Median(decodeMS[i])
 		}
 		turnTTFT = append(turnTTFT, tr.TTFTMS)
 		allTTFT = append(allTTFT, tr.TTFTSamplesMS...)
@@ -276,15 +275,15 @@ func Replay(ctx context.Context, open SessionOpener, w Workload, opts ReplayOpti
 		res.Summary.ReusedTokens += tr.ReusedTokens
 	}
 	res.Summary.Turns = len(res.Turns)
-	res.Summary.TTFTMedianMS = harness.Median(turnTTFT)
-	res.Summary.WarmTTFTMedianMS = harness.Median(warmTTFT)
+	res.Summary.TTFTMedianMS = report.Median(turnTTFT)
+	res.Summary.WarmTTFTMedianMS = report.Median(warmTTFT)
 	if res.Summary.StableTokens > 0 {
 		res.Summary.HitRate = float64(res.Summary.ReusedTokens) / float64(res.Summary.StableTokens)
 	}
 	if decMS > 0 {
 		res.Summary.DecodeTPS = float64(decTok) / (decMS / 1000)
 	}
-	res.Summary.WallMS = harness.Median(res.Summary.WallSamplesMS)
+	res.Summary.WallMS = report.Median(res.Summary.WallSamplesMS)
 	res.Summary.InterTokenMS = report.NewDist(allITL)
 	res.Summary.TTFTPercentilesMS = report.NewDist(allTTFT)
 	return res, nil

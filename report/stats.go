@@ -1,10 +1,8 @@
-package harness
+package report
 
 import (
 	"math"
 	"slices"
-
-	"github.com/fakbench/fakbench/report"
 )
 
 // Median returns the middle value of xs (the mean of the two middle values
@@ -20,22 +18,6 @@ func Median(xs []float64) float64 {
 		return s[m]
 	}
 	return (s[m-1] + s[m]) / 2
-}
-
-// Min returns the smallest of xs, or 0 for no samples.
-func Min(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	return slices.Min(xs)
-}
-
-// Max returns the largest of xs, or 0 for no samples.
-func Max(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	return slices.Max(xs)
 }
 
 // Mean returns the arithmetic mean of xs, or 0 for no samples.
@@ -66,15 +48,15 @@ func Stddev(xs []float64) float64 {
 }
 
 // Summarize returns the statistics of xs for a report, or nil for no samples.
-func Summarize(xs []float64) *report.Stats {
+func Summarize(xs []float64) *Stats {
 	if len(xs) == 0 {
 		return nil
 	}
-	return &report.Stats{
+	return &Stats{
 		N:      len(xs),
 		Median: Median(xs),
-		Min:    Min(xs),
-		Max:    Max(xs),
+		Min:    slices.Min(xs),
+		Max:    slices.Max(xs),
 		Mean:   Mean(xs),
 		Stddev: Stddev(xs),
 	}
