@@ -8,6 +8,7 @@
 // Go's: sources first, destination last.
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // The instructions Go's assembler does not know, as bytes; each comment is
 // the instruction (Intel syntax), checked with GNU as and objdump.
@@ -17,18 +18,11 @@
 // vcvtne2ps2bf16 zmm21, zmm17, zmm16
 #define CVTNE2_Z21_Z17_Z16 BYTE $0x62; BYTE $0xA2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xE8
 
-// ldtilecfg [rax]
-#define BLDTILECFG_AX    BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0x00
-// tilerelease
-#define BTILERELEASE     BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0xC0
-// tilezero tmm0
-#define BZERO_T0         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC0
-// tilezero tmm1
-#define BZERO_T1         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC8
+// (ldtilecfg, tilerelease and tilezero tmm0/tmm1 are in macros_amd64.h.)
 // tilezero tmm2
-#define BZERO_T2         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xD0
+#define TILEZERO_T2      BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xD0
 // tilezero tmm3
-#define BZERO_T3         BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xD8
+#define TILEZERO_T3      BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xD8
 // tileloadd tmm4, [r8+rcx*1]
 #define LOAD_T4_R8       BYTE $0xC4; BYTE $0xC2; BYTE $0x7B; BYTE $0x4B; BYTE $0x24; BYTE $0x08
 // tileloadd tmm4, [r8+rcx*1+0x400]
@@ -394,7 +388,7 @@ f32loop:
 // tile and group, ldc floats apart); an odd last token tile alone.
 TEXT ·amxBF16(SB), NOSPLIT, $0-72
 	MOVQ cfg+64(FP), AX
-	BLDTILECFG_AX
+	LDTILECFG_AX
 	MOVQ b+0(FP), BX
 	MOVQ a+24(FP), SI
 	MOVQ lda+32(FP), DX
@@ -411,10 +405,10 @@ tpair:
 	MOVQ ng+8(FP), AX
 
 tpairg:
-	BZERO_T0
-	BZERO_T1
-	BZERO_T2
-	BZERO_T3
+	TILEZERO_T0
+	TILEZERO_T1
+	TILEZERO_T2
+	TILEZERO_T3
 	MOVQ SI, R8
 	LEAQ (SI)(DX*1), R9
 	MOVQ nkb+16(FP), R12
@@ -455,8 +449,8 @@ tone:
 	MOVQ  ng+8(FP), AX
 
 toneg:
-	BZERO_T0
-	BZERO_T1
+	TILEZERO_T0
+	TILEZERO_T1
 	MOVQ SI, R8
 	MOVQ nkb+16(FP), R12
 
@@ -474,5 +468,5 @@ tonek:
 	JNZ  toneg
 
 tdone:
-	BTILERELEASE
+	TILERELEASE
 	RET

@@ -135,13 +135,112 @@ gzloop: \
 #define LOADF32Z(mem, reg) VMOVUPS mem, reg
 
 
-// AMXBIASED is the body of the biased tile kernels: amxQ8R16 for blocks of
-// BLK bytes (VAL bytes of values, then 16 float32 scales, then 16 float32
-// biases) of ASTEP activation values each, with xds holding per block the
-// 16 tokens' scales then their bias terms. LOADA1 and LOADB1 load the
-// second block of a pair (activations at +ASTEP, weights at +BLK).
-// Frame: p, ng, xq, ldx, xds, nb, mrows, c, ldc, cfg, buf.
-#define AMXBIASED(LOADA1, LOADB1, BLK, VAL, ASTEP) \
+// The AMX instructions of the int8 tile kernels, as bytes (VEX encodings;
+// the operands are fixed: the comment names them; ldtilecfg, tilerelease
+// and tilezero are in macros_amd64.h). Tiles: T0, T1 results (16 tokens x
+// 16 rows, int32); T2, T3 activations (16 tokens x 32 bytes, or 16 for half
+// blocks); T4, T5 weights (8 x 64 bytes in VNNI order, or 4 x 64).
+// tileloadd tmm2, [rsi+rdx]
+#define LOAD_T2_SI_DX     BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x14; BYTE $0x16
+// tileloadd tmm3, [rsi+rdx+32]
+#define LOAD_T3_SI_DX_32  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x5C; BYTE $0x16; BYTE $0x20
+// tileloadd tmm3, [rsi+rdx+16]
+#define LOAD_T3_SI_DX_16  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x5C; BYTE $0x16; BYTE $0x10
+// tileloadd tmm4, [rdi+rcx]
+#define LOAD_T4_DI_CX     BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x24; BYTE $0x0F
+// tileloadd tmm5, [rdi+rcx+576]
+#define LOAD_T5_DI_CX_576 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x40; BYTE $0x02; BYTE $0x00; BYTE $0x00
+// tileloadd tmm5, [rdi+rcx+640]
+#define LOAD_T5_DI_CX_640 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x80; BYTE $0x02; BYTE $0x00; BYTE $0x00
+// tileloadd tmm5, [rdi+rcx+384]
+#define LOAD_T5_DI_CX_384 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x80; BYTE $0x01; BYTE $0x00; BYTE $0x00
+// tdpbssd tmm0, tmm2, tmm4
+#define DP_T0_T2_T4       BYTE $0xC4; BYTE $0xE2; BYTE $0x5B; BYTE $0x5E; BYTE $0xC2
+// tdpbssd tmm1, tmm3, tmm5
+#define DP_T1_T3_T5       BYTE $0xC4; BYTE $0xE2; BYTE $0x53; BYTE $0x5E; BYTE $0xCB
+// tilestored [rbx+rcx], tmm0
+#define STORE_BX_CX_T0    BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x04; BYTE $0x0B
+// tilestored [rbx+rcx+1024], tmm1
+#define STORE_BX_CX_1K_T1 BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x8C; BYTE $0x0B; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
+
+// FIX(m, acc): token m's 16 int32 block sums, stored at boff+64m(BX), to
+// float, times the block's row scales (Z16) and token m's block scale
+// (xoff+4m(R8)), added to acc.
+#define FIX(boff, xoff, m, acc) \
+	VCVTDQ2PS (boff+64*m)(BX), Z17 \
+	VMULPS.BCST (xoff+4*m)(R8), Z16, Z18 \
+	VFMADD231PS Z18, Z17, acc
+
+// FIX16(soff, boff, xoff) scales one block's sums (boff(BX)) into the 16
+// tokens' accumulators Z0-Z15, with its row scales at soff(DI) and the
+// tokens' block scales at xoff(R8).
+#define FIX16(soff, boff, xoff) \
+	VMOVUPS soff(DI), Z16 \
+	FIX(boff, xoff, 0, Z0) \
+	FIX(boff, xoff, 1, Z1) \
+	FIX(boff, xoff, 2, Z2) \
+	FIX(boff, xoff, 3, Z3) \
+	FIX(boff, xoff, 4, Z4) \
+	FIX(boff, xoff, 5, Z5) \
+	FIX(boff, xoff, 6, Z6) \
+	FIX(boff, xoff, 7, Z7) \
+	FIX(boff, xoff, 8, Z8) \
+	FIX(boff, xoff, 9, Z9) \
+	FIX(boff, xoff, 10, Z10) \
+	FIX(boff, xoff, 11, Z11) \
+	FIX(boff, xoff, 12, Z12) \
+	FIX(boff, xoff, 13, Z13) \
+	FIX(boff, xoff, 14, Z14) \
+	FIX(boff, xoff, 15, Z15)
+
+// FIXB is FIX with a bias: also acc += the block's row biases (Z19) times
+// token m's bias term (xoff+64+4m(R8): its block scale times its block's
+// activation sum).
+#define FIXB(boff, xoff, m, acc) \
+	VCVTDQ2PS (boff+64*m)(BX), Z17 \
+	VMULPS.BCST (xoff+4*m)(R8), Z16, Z18 \
+	VFMADD231PS Z18, Z17, acc \
+	VFMADD231PS.BCST (xoff+64+4*m)(R8), Z19, acc
+
+// FIXB16 is FIX16 for the biased layouts: the row biases follow the row
+// scales (soff+64(DI)).
+#define FIXB16(soff, boff, xoff) \
+	VMOVUPS soff(DI), Z16 \
+	VMOVUPS (soff+64)(DI), Z19 \
+	FIXB(boff, xoff, 0, Z0) \
+	FIXB(boff, xoff, 1, Z1) \
+	FIXB(boff, xoff, 2, Z2) \
+	FIXB(boff, xoff, 3, Z3) \
+	FIXB(boff, xoff, 4, Z4) \
+	FIXB(boff, xoff, 5, Z5) \
+	FIXB(boff, xoff, 6, Z6) \
+	FIXB(boff, xoff, 7, Z7) \
+	FIXB(boff, xoff, 8, Z8) \
+	FIXB(boff, xoff, 9, Z9) \
+	FIXB(boff, xoff, 10, Z10) \
+	FIXB(boff, xoff, 11, Z11) \
+	FIXB(boff, xoff, 12, Z12) \
+	FIXB(boff, xoff, 13, Z13) \
+	FIXB(boff, xoff, 14, Z14) \
+	FIXB(boff, xoff, 15, Z15)
+
+// STOREM(k, acc) stores token k's 16 results when k < mrows (R11).
+#define STOREM(k, acc) \
+	CMPQ R11, $k \
+	JLE  qstored \
+	ADDQ R10, AX \
+	VMOVUPS acc, (AX)
+
+// AMXQ8(XD, LOADA1, LOADB1, BLK, VAL, ASTEP, XSTEP, FIXBLK) is the body of
+// the int8 tile kernels: for each group of 16 rows, blocks of BLK bytes
+// (VAL bytes of weights in VNNI order, then the 16 rows' float32 scales and
+// for the biased layouts their biases) times ASTEP activation values, with
+// XSTEP bytes of per-token terms at XD per block. Blocks b and b+1 go into
+// T0 and T1 (LOADA1 and LOADB1 load the second one: activations at +ASTEP,
+// weights at +BLK), then each one's sums are scaled into the accumulators
+// by FIXBLK(soff, boff, xoff) (FIX16 or FIXB16) while the other
+// multiplies. Frame: p, ng, xq, ldx, XD, nb, mrows, c, ldc, cfg, buf.
+#define AMXQ8(XD, LOADA1, LOADB1, BLK, VAL, ASTEP, XSTEP, FIXBLK) \
 	MOVQ cfg+72(FP), AX \
 	LDTILECFG_AX \
 	MOVQ p+0(FP), DI \
@@ -153,14 +252,14 @@ gzloop: \
 	SHLQ $2, R10 \
 	MOVQ buf+80(FP), BX \
 	MOVQ $64, CX \
-bgroup: \
+qgroup: \
 	MOVQ xq+16(FP), SI \
-	MOVQ xds+32(FP), R8 \
+	MOVQ XD+32(FP), R8 \
 	ZEROZ16 \
 	MOVQ nb+40(FP), R9 \
 	SUBQ $2, R9 \
-	JLT  btail \
-bpair: \
+	JLT  qtail \
+qpair: \
 	LOAD_T2_SI_DX \
 	LOAD_T4_DI_CX \
 	TILEZERO_T0 \
@@ -170,52 +269,46 @@ bpair: \
 	TILEZERO_T1 \
 	DP_T1_T3_T5 \
 	STORE_BX_CX_T0 \
-	VMOVUPS VAL(DI), Z16 \
-	VMOVUPS (VAL+64)(DI), Z19 \
-	FIXB16(0, 0) \
+	FIXBLK(VAL, 0, 0) \
 	STORE_BX_CX_1K_T1 \
-	VMOVUPS (BLK+VAL)(DI), Z16 \
-	VMOVUPS (BLK+VAL+64)(DI), Z19 \
-	FIXB16(1024, 128) \
+	FIXBLK((BLK+VAL), 1024, XSTEP) \
 	ADDQ $(2*ASTEP), SI \
 	ADDQ $(2*BLK), DI \
-	ADDQ $256, R8 \
+	ADDQ $(2*XSTEP), R8 \
 	SUBQ $2, R9 \
-	JGE  bpair \
-btail: \
+	JGE  qpair \
+qtail: \
 	CMPQ R9, $-1 \
-	JNE  bstore \
+	JNE  qstore \
 	LOAD_T2_SI_DX \
 	LOAD_T4_DI_CX \
 	TILEZERO_T0 \
 	DP_T0_T2_T4 \
 	STORE_BX_CX_T0 \
-	VMOVUPS VAL(DI), Z16 \
-	VMOVUPS (VAL+64)(DI), Z19 \
-	FIXB16(0, 0) \
+	FIXBLK(VAL, 0, 0) \
 	ADDQ $BLK, DI \
-bstore: \
+qstore: \
 	MOVQ R13, AX \
 	VMOVUPS Z0, (AX) \
-	STOREB(1, Z1) \
-	STOREB(2, Z2) \
-	STOREB(3, Z3) \
-	STOREB(4, Z4) \
-	STOREB(5, Z5) \
-	STOREB(6, Z6) \
-	STOREB(7, Z7) \
-	STOREB(8, Z8) \
-	STOREB(9, Z9) \
-	STOREB(10, Z10) \
-	STOREB(11, Z11) \
-	STOREB(12, Z12) \
-	STOREB(13, Z13) \
-	STOREB(14, Z14) \
-	STOREB(15, Z15) \
-bstored: \
+	STOREM(1, Z1) \
+	STOREM(2, Z2) \
+	STOREM(3, Z3) \
+	STOREM(4, Z4) \
+	STOREM(5, Z5) \
+	STOREM(6, Z6) \
+	STOREM(7, Z7) \
+	STOREM(8, Z8) \
+	STOREM(9, Z9) \
+	STOREM(10, Z10) \
+	STOREM(11, Z11) \
+	STOREM(12, Z12) \
+	STOREM(13, Z13) \
+	STOREM(14, Z14) \
+	STOREM(15, Z15) \
+qstored: \
 	ADDQ $64, R13 \
 	DECQ R12 \
-	JNZ  bgroup \
+	JNZ  qgroup \
 	TILERELEASE \
 	VZEROUPPER \
 	RET
@@ -286,207 +379,25 @@ vblock:
 	VZEROUPPER
 	RET
 
-// The AMX instructions, which Go's assembler does not know, as bytes (VEX
-// encodings; the operands are fixed: the comment names them).
-// Tiles: T0, T1 results (16 tokens x 16 rows, int32); T2, T3 activations
-// (16 tokens x 32 bytes); T4, T5 weights (8 x 64 bytes, VNNI order).
-// ldtilecfg [rax]
-#define LDTILECFG_AX      BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0x00
-// tilerelease
-#define TILERELEASE       BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0xC0
-// tilezero tmm0
-#define TILEZERO_T0       BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC0
-// tilezero tmm1
-#define TILEZERO_T1       BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC8
-// tileloadd tmm2, [rsi+rdx]
-#define LOAD_T2_SI_DX     BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x14; BYTE $0x16
-// tileloadd tmm3, [rsi+rdx+32]
-#define LOAD_T3_SI_DX_32  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x5C; BYTE $0x16; BYTE $0x20
-// tileloadd tmm4, [rdi+rcx]
-#define LOAD_T4_DI_CX     BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x24; BYTE $0x0F
-// tileloadd tmm5, [rdi+rcx+576]
-#define LOAD_T5_DI_CX_576 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x40; BYTE $0x02; BYTE $0x00; BYTE $0x00
-// tdpbssd tmm0, tmm2, tmm4
-#define DP_T0_T2_T4       BYTE $0xC4; BYTE $0xE2; BYTE $0x5B; BYTE $0x5E; BYTE $0xC2
-// tdpbssd tmm1, tmm3, tmm5
-#define DP_T1_T3_T5       BYTE $0xC4; BYTE $0xE2; BYTE $0x53; BYTE $0x5E; BYTE $0xCB
-// tilestored [rbx+rcx], tmm0
-#define STORE_BX_CX_T0    BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x04; BYTE $0x0B
-// tilestored [rbx+rcx+1024], tmm1
-#define STORE_BX_CX_1K_T1 BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x8C; BYTE $0x0B; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
-
-// FIX(m, acc): token m's 16 int32 block sums, stored at boff+64m(BX), to
-// float, times the block's row scales (Z16) and token m's block scale
-// (xoff+4m(R8)), added to acc.
-#define FIX(boff, xoff, m, acc) \
-	VCVTDQ2PS (boff+64*m)(BX), Z17 \
-	VMULPS.BCST (xoff+4*m)(R8), Z16, Z18 \
-	VFMADD231PS Z18, Z17, acc
-
-#define FIX16(boff, xoff) \
-	FIX(boff, xoff, 0, Z0) \
-	FIX(boff, xoff, 1, Z1) \
-	FIX(boff, xoff, 2, Z2) \
-	FIX(boff, xoff, 3, Z3) \
-	FIX(boff, xoff, 4, Z4) \
-	FIX(boff, xoff, 5, Z5) \
-	FIX(boff, xoff, 6, Z6) \
-	FIX(boff, xoff, 7, Z7) \
-	FIX(boff, xoff, 8, Z8) \
-	FIX(boff, xoff, 9, Z9) \
-	FIX(boff, xoff, 10, Z10) \
-	FIX(boff, xoff, 11, Z11) \
-	FIX(boff, xoff, 12, Z12) \
-	FIX(boff, xoff, 13, Z13) \
-	FIX(boff, xoff, 14, Z14) \
-	FIX(boff, xoff, 15, Z15)
-
-// STOREM(k, acc) stores token k's 16 results when k < mrows (R11).
-#define STOREM(k, acc) \
-	CMPQ R11, $k \
-	JLE  astored \
-	ADDQ R10, AX \
-	VMOVUPS acc, (AX)
-
-// STOREB is STOREM for amxQ8R16B.
-#define STOREB(k, acc) \
-	CMPQ R11, $k \
-	JLE  bstored \
-	ADDQ R10, AX \
-	VMOVUPS acc, (AX)
-
 // func amxQ8R16(p *byte, ng int, xq *byte, ldx int, xdT *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
+// q8r16 blocks (576 bytes: 512 of values, 16 scales) of 32 values, xdT
+// holding per block the 16 tokens' scales; cfg is amxConfig.
 TEXT ·amxQ8R16(SB), NOSPLIT, $0-88
-	MOVQ cfg+72(FP), AX
-	LDTILECFG_AX
-	MOVQ p+0(FP), DI
-	MOVQ ng+8(FP), R12
-	MOVQ ldx+24(FP), DX
-	MOVQ mrows+48(FP), R11
-	MOVQ c+56(FP), R13
-	MOVQ ldc+64(FP), R10
-	SHLQ $2, R10
-	MOVQ buf+80(FP), BX
-	MOVQ $64, CX
-
-agroup:
-	MOVQ xq+16(FP), SI
-	MOVQ xdT+32(FP), R8
-	ZEROZ16
-	MOVQ nb+40(FP), R9
-	SUBQ $2, R9
-	JLT  atail
-
-apair:
-	// Blocks b and b+1 into T0 and T1, then each one's sums scaled into
-	// the accumulators while the other multiplies.
-	LOAD_T2_SI_DX
-	LOAD_T4_DI_CX
-	TILEZERO_T0
-	DP_T0_T2_T4
-	LOAD_T3_SI_DX_32
-	LOAD_T5_DI_CX_576
-	TILEZERO_T1
-	DP_T1_T3_T5
-	STORE_BX_CX_T0
-	VMOVUPS 512(DI), Z16
-	FIX16(0, 0)
-	STORE_BX_CX_1K_T1
-	VMOVUPS 1088(DI), Z16
-	FIX16(1024, 64)
-	ADDQ $64, SI
-	ADDQ $1152, DI
-	ADDQ $128, R8
-	SUBQ $2, R9
-	JGE  apair
-
-atail:
-	CMPQ R9, $-1
-	JNE  astore
-	LOAD_T2_SI_DX
-	LOAD_T4_DI_CX
-	TILEZERO_T0
-	DP_T0_T2_T4
-	STORE_BX_CX_T0
-	VMOVUPS 512(DI), Z16
-	FIX16(0, 0)
-	ADDQ $576, DI
-
-astore:
-	MOVQ R13, AX
-	VMOVUPS Z0, (AX)
-	STOREM(1, Z1)
-	STOREM(2, Z2)
-	STOREM(3, Z3)
-	STOREM(4, Z4)
-	STOREM(5, Z5)
-	STOREM(6, Z6)
-	STOREM(7, Z7)
-	STOREM(8, Z8)
-	STOREM(9, Z9)
-	STOREM(10, Z10)
-	STOREM(11, Z11)
-	STOREM(12, Z12)
-	STOREM(13, Z13)
-	STOREM(14, Z14)
-	STOREM(15, Z15)
-
-astored:
-	ADDQ $64, R13
-	DECQ R12
-	JNZ  agroup
-	TILERELEASE
-	VZEROUPPER
-	RET
-
-// tileloadd tmm5, [rdi+rcx+640]
-#define LOAD_T5_DI_CX_640 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x80; BYTE $0x02; BYTE $0x00; BYTE $0x00
-
-// FIXB is FIX with a bias: also acc += the block's row biases (Z19) times
-// token m's bias term (xoff+64+4m(R8): its block scale times its block's
-// activation sum).
-#define FIXB(boff, xoff, m, acc) \
-	VCVTDQ2PS (boff+64*m)(BX), Z17 \
-	VMULPS.BCST (xoff+4*m)(R8), Z16, Z18 \
-	VFMADD231PS Z18, Z17, acc \
-	VFMADD231PS.BCST (xoff+64+4*m)(R8), Z19, acc
-
-#define FIXB16(boff, xoff) \
-	FIXB(boff, xoff, 0, Z0) \
-	FIXB(boff, xoff, 1, Z1) \
-	FIXB(boff, xoff, 2, Z2) \
-	FIXB(boff, xoff, 3, Z3) \
-	FIXB(boff, xoff, 4, Z4) \
-	FIXB(boff, xoff, 5, Z5) \
-	FIXB(boff, xoff, 6, Z6) \
-	FIXB(boff, xoff, 7, Z7) \
-	FIXB(boff, xoff, 8, Z8) \
-	FIXB(boff, xoff, 9, Z9) \
-	FIXB(boff, xoff, 10, Z10) \
-	FIXB(boff, xoff, 11, Z11) \
-	FIXB(boff, xoff, 12, Z12) \
-	FIXB(boff, xoff, 13, Z13) \
-	FIXB(boff, xoff, 14, Z14) \
-	FIXB(boff, xoff, 15, Z15)
-
-// tileloadd tmm3, [rsi+rdx+16]
-#define LOAD_T3_SI_DX_16  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x5C; BYTE $0x16; BYTE $0x10
-// tileloadd tmm5, [rdi+rcx+384]
-#define LOAD_T5_DI_CX_384 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0xAC; BYTE $0x0F; BYTE $0x80; BYTE $0x01; BYTE $0x00; BYTE $0x00
+	AMXQ8(xdT, LOAD_T3_SI_DX_32, LOAD_T5_DI_CX_576, 576, 512, 32, 64, FIX16)
 
 // func amxQ8R16B(p *byte, ng int, xq *byte, ldx int, xds *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
 // amxQ8R16 for the biased layout (640-byte blocks of 32 values) with xds
 // holding per block the 16 tokens' scales then their bias terms; cfg is
 // amxConfig.
 TEXT ·amxQ8R16B(SB), NOSPLIT, $0-88
-	AMXBIASED(LOAD_T3_SI_DX_32, LOAD_T5_DI_CX_640, 640, 512, 32)
+	AMXQ8(xds, LOAD_T3_SI_DX_32, LOAD_T5_DI_CX_640, 640, 512, 32, 128, FIXB16)
 
 // func amxQ8R16H(p *byte, ng int, xq *byte, ldx int, xds *float32, nb int, mrows int, c *float32, ldc int, cfg *byte, buf *byte)
 // amxQ8R16B for half blocks (384-byte blocks of 16 values: the r8 types'
 // scale and bias per 16 values); nb counts half blocks and cfg is
 // amxConfigHalf (16-byte activation rows, 4-row weight tiles).
 TEXT ·amxQ8R16H(SB), NOSPLIT, $0-88
-	AMXBIASED(LOAD_T3_SI_DX_16, LOAD_T5_DI_CX_384, 384, 256, 16)
+	AMXQ8(xds, LOAD_T3_SI_DX_16, LOAD_T5_DI_CX_384, 384, 256, 16, 128, FIXB16)
 
 // func xgetbv0() (eax, edx uint32)
 TEXT ·xgetbv0(SB), NOSPLIT, $0-8

@@ -82,3 +82,16 @@
 	VMOVUPS X8, (C)(LDC*1) \
 	HSUM4(Y12, Y13, Y14, Y15, X12, X0) \
 	VMOVUPS X12, (C)(LDC*2)
+
+// The AMX instructions both tile families use (avx512_amd64.s: int8 tiles,
+// amxbf16_amd64.s: bf16 tiles), as bytes: Go's assembler does not know
+// them. Each comment is the instruction (Intel syntax), checked with GNU as
+// and objdump.
+// ldtilecfg [rax]
+#define LDTILECFG_AX BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+// tilerelease
+#define TILERELEASE  BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0xC0
+// tilezero tmm0
+#define TILEZERO_T0  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC0
+// tilezero tmm1
+#define TILEZERO_T1  BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC8
