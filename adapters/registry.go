@@ -7,7 +7,8 @@ package adapters
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -197,14 +198,7 @@ func Names() []string {
 	return namesLocked()
 }
 
-func namesLocked() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func namesLocked() []string { return slices.Sorted(maps.Keys(registry)) }
 
 // Open looks name up and opens the model on it.
 func Open(ctx context.Context, name string, opts Options) (transport.Backend, error) {

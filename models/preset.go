@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/fakbench/fakbench/gokernel/kernels"
@@ -119,14 +118,7 @@ var aliases = map[string]string{
 
 // PresetNames returns the known preset names, sorted (aliases excluded:
 // PresetAliases).
-func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func PresetNames() []string { return slices.Sorted(maps.Keys(presets)) }
 
 // PresetAliases returns the old preset names that still resolve, each
 // mapped to the preset it names now.
