@@ -111,35 +111,34 @@ func checkBackendNames(names []string) error {
 // Check checks a batch run's model, output, counts and backends (zero
 // counts are defaults).
 func (o *BatchOptions) Check() error {
-	switch {
-	case o.ModelSpec == "" || o.Out == "":
-		return fmt.Errorf("--model and --out are required")
-	case len(o.Backends) == 0:
-		return checkBackendNames(nil)
-	case o.Threads < 0 || o.Reps < 0 || o.Prompt < 0 || o.Steps < 0:
-		return fmt.Errorf("--threads, --reps, --prompt and --steps must be >= 0")
-	}
-	if err := host.CheckThreads(o.Threads, o.Oversubscribe); err != nil {
-		return err
-	}
-	return checkBackendNames(o.Backends)
+	return checkPerBackendRun(o.ModelSpec, o.Out, o.Backends, o.Threads, o.Oversubscribe,
+		"--threads, --reps, --prompt and --steps", min(o.Threads, o.Reps, o.Prompt, o.Steps))
 }
 
 // Check checks a replay's model, output, counts and backends (zero counts
 // are defaults).
 func (o *ReplayOptions) Check() error {
+	return checkPerBackendRun(o.ModelSpec, o.Out, o.Backends, o.Threads, o.Oversubscribe,
+		"--threads, --reps and --ctx", min(o.Threads, o.Reps, o.CtxLen))
+}
+
+// checkPerBackendRun checks what a batch run and a workload replay share:
+// --model and --out given, a backend list, the command's counts (named by
+// counts, lowest the least of them: none may be negative), the thread count
+// and every backend name.
+func checkPerBackendRun(model, out string, backends []string, threads int, oversubscribe bool, counts string, lowest int) error {
 	switch {
-	case o.ModelSpec == "" || o.Out == "":
+	case model == "" || out == "":
 		return fmt.Errorf("--model and --out are required")
-	case len(o.Backends) == 0:
+	case len(backends) == 0:
 		return checkBackendNames(nil)
-	case o.Threads < 0 || o.Reps < 0 || o.CtxLen < 0:
-		return fmt.Errorf("--threads, --reps and --ctx must be >= 0")
+	case lowest < 0:
+		return fmt.Errorf("%s must be >= 0", counts)
 	}
-	if err := host.CheckThreads(o.Threads, o.Oversubscribe); err != nil {
+	if err := host.CheckThreads(threads, oversubscribe); err != nil {
 		return err
 	}
-	return checkBackendNames(o.Backends)
+	return checkBackendNames(backends)
 }
 
 // Check checks a parity check's counts and thresholds (the model and the
@@ -161,10 +160,8 @@ func (o *ParityOptions) Check() error {
 	case o.MaxDiff < 0:
 		return fmt.Errorf("--max-diff must not be negative, got %g", o.MaxDiff)
 	}
-	for _, b := range o.Backends {
-		if _, err := adapters.Lookup(b); err != nil {
-			return fmt.Errorf("--backends: %w", err)
-		}
+	if err := checkBackendNames(o.Backends[:]); err != nil {
+		return err
 	}
 	return host.CheckThreads(o.Threads, o.Oversubscribe)
 }
