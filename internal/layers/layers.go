@@ -12,9 +12,11 @@ var Table = [][]string{
 	{"transport", "gguf", "internal/env", "internal/host", "internal/buildisa", "internal/progress",
 		"internal/layers", "internal/cliflags", "harness/artifact", "llamacpp/ggmlamx"},
 	// The contract's pieces, the report schema, the kernels, the registry,
-	// the tokenizer read from a GGUF file.
+	// the tokenizer read from a GGUF file; test support over a foundation
+	// (edited GGUF copies).
 	{"transport/session", "transport/contract", "internal/cpuid", "gokernel/kernels", "report",
-		"adapters", "adapters/conformance/fake", "adapters/conformance/sabotage", "tokenizer"},
+		"adapters", "adapters/conformance/fake", "adapters/conformance/sabotage", "tokenizer",
+		"gguf/gguftest"},
 	// Models and the renderers; the harness.
 	{"models", "report/formats", "report/html", "harness", "parity"},
 	// The backends; what the harness measures besides the run; the kit.
