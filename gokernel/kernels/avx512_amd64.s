@@ -423,6 +423,33 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-8
 	VFMADD231PS Z14, q, a2 \
 	VFMADD231PS Z15, q, a3
 
+// KT4X3: the 64 f16 values at (SI) widened (KT4 into Z12-Z15) times the
+// three query values (AX), (AX)(R8*1) and (AX)(R8*2), added to Z0-Z3,
+// Z4-Z7 and Z8-Z11.
+#define KT4X3 \
+	KT4(Z12, Z13, Z14, Z15) \
+	VBROADCASTSS (AX), Z16 \
+	VBROADCASTSS (AX)(R8*1), Z17 \
+	VBROADCASTSS (AX)(R8*2), Z18 \
+	FMA4(Z16, Z0, Z1, Z2, Z3) \
+	FMA4(Z17, Z4, Z5, Z6, Z7) \
+	FMA4(Z18, Z8, Z9, Z10, Z11)
+
+// LOAD64(o, base, z0, z1, z2, z3) loads the 64 floats at o bytes past the
+// address base (a memory operand without offset) into z0-z3; STORE64
+// stores them back.
+#define LOAD64(o, base, z0, z1, z2, z3) \
+	VMOVUPS (o)base, z0 \
+	VMOVUPS (o+64)base, z1 \
+	VMOVUPS (o+128)base, z2 \
+	VMOVUPS (o+192)base, z3
+
+#define STORE64(o, base, z0, z1, z2, z3) \
+	VMOVUPS z0, (o)base \
+	VMOVUPS z1, (o+64)base \
+	VMOVUPS z2, (o+128)base \
+	VMOVUPS z3, (o+192)base
+
 // func scoresT3AVX512(out *float32, q *float32, ldq int, kt *byte, d int)
 // ScoresF16T for three queries (ldq floats apart) and d > 0: 64 keys x 3
 // queries in twelve accumulators, one dimension per step.
@@ -436,30 +463,15 @@ TEXT ·scoresT3AVX512(SB), NOSPLIT, $0-40
 	ZEROZ12
 
 t3loop:
-	KT4(Z12, Z13, Z14, Z15)
-	VBROADCASTSS (AX), Z16
-	VBROADCASTSS (AX)(R8*1), Z17
-	VBROADCASTSS (AX)(R8*2), Z18
-	FMA4(Z16, Z0, Z1, Z2, Z3)
-	FMA4(Z17, Z4, Z5, Z6, Z7)
-	FMA4(Z18, Z8, Z9, Z10, Z11)
+	KT4X3
 	ADDQ $128, SI
 	ADDQ $4, AX
 	DECQ CX
 	JNZ  t3loop
 
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
-	VMOVUPS Z4, 256(DI)
-	VMOVUPS Z5, 320(DI)
-	VMOVUPS Z6, 384(DI)
-	VMOVUPS Z7, 448(DI)
-	VMOVUPS Z8, 512(DI)
-	VMOVUPS Z9, 576(DI)
-	VMOVUPS Z10, 640(DI)
-	VMOVUPS Z11, 704(DI)
+	STORE64(0, (DI), Z0, Z1, Z2, Z3)
+	STORE64(256, (DI), Z4, Z5, Z6, Z7)
+	STORE64(512, (DI), Z8, Z9, Z10, Z11)
 	VZEROUPPER
 	RET
 
@@ -481,10 +493,7 @@ t1loop:
 	DECQ CX
 	JNZ  t1loop
 
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
+	STORE64(0, (DI), Z0, Z1, Z2, Z3)
 	VZEROUPPER
 	RET
 
@@ -505,44 +514,20 @@ TEXT ·axpyRowsF16x3AVX512(SB), NOSPLIT, $0-56
 	SHLQ $1, R10
 	MOVQ rows+48(FP), CX
 	LEAQ (DI)(R9*2), R11         // head 2's output
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
-	VMOVUPS 192(DI), Z3
-	VMOVUPS (DI)(R9*1), Z4
-	VMOVUPS 64(DI)(R9*1), Z5
-	VMOVUPS 128(DI)(R9*1), Z6
-	VMOVUPS 192(DI)(R9*1), Z7
-	VMOVUPS (R11), Z8
-	VMOVUPS 64(R11), Z9
-	VMOVUPS 128(R11), Z10
-	VMOVUPS 192(R11), Z11
+	LOAD64(0, (DI), Z0, Z1, Z2, Z3)
+	LOAD64(0, (DI)(R9*1), Z4, Z5, Z6, Z7)
+	LOAD64(0, (R11), Z8, Z9, Z10, Z11)
 
 x3loop:
-	KT4(Z12, Z13, Z14, Z15)
-	VBROADCASTSS (AX), Z16
-	VBROADCASTSS (AX)(R8*1), Z17
-	VBROADCASTSS (AX)(R8*2), Z18
-	FMA4(Z16, Z0, Z1, Z2, Z3)
-	FMA4(Z17, Z4, Z5, Z6, Z7)
-	FMA4(Z18, Z8, Z9, Z10, Z11)
+	KT4X3
 	ADDQ R10, SI
 	ADDQ $4, AX
 	DECQ CX
 	JNZ  x3loop
 
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	VMOVUPS Z3, 192(DI)
-	VMOVUPS Z4, (DI)(R9*1)
-	VMOVUPS Z5, 64(DI)(R9*1)
-	VMOVUPS Z6, 128(DI)(R9*1)
-	VMOVUPS Z7, 192(DI)(R9*1)
-	VMOVUPS Z8, (R11)
-	VMOVUPS Z9, 64(R11)
-	VMOVUPS Z10, 128(R11)
-	VMOVUPS Z11, 192(R11)
+	STORE64(0, (DI), Z0, Z1, Z2, Z3)
+	STORE64(0, (DI)(R9*1), Z4, Z5, Z6, Z7)
+	STORE64(0, (R11), Z8, Z9, Z10, Z11)
 	VZEROUPPER
 	RET
 
