@@ -619,32 +619,9 @@ func (d *decoder) value(t ValueType, what string, depth int) (any, error) {
 		if err := d.need(uint64(sz), what+" value"); err != nil {
 			return nil, err
 		}
-		b := d.b[d.pos:]
+		v := fixed(t, d.b[d.pos:], -1)
 		d.pos += sz
-		switch t {
-		case ValueUint8:
-			return b[0], nil
-		case ValueInt8:
-			return int8(b[0]), nil
-		case ValueBool:
-			return b[0] != 0, nil
-		case ValueUint16:
-			return binary.LittleEndian.Uint16(b), nil
-		case ValueInt16:
-			return int16(binary.LittleEndian.Uint16(b)), nil
-		case ValueUint32:
-			return binary.LittleEndian.Uint32(b), nil
-		case ValueInt32:
-			return int32(binary.LittleEndian.Uint32(b)), nil
-		case ValueFloat32:
-			return math.Float32frombits(binary.LittleEndian.Uint32(b)), nil
-		case ValueUint64:
-			return binary.LittleEndian.Uint64(b), nil
-		case ValueInt64:
-			return int64(binary.LittleEndian.Uint64(b)), nil
-		case ValueFloat64:
-			return math.Float64frombits(binary.LittleEndian.Uint64(b)), nil
-		}
+		return v, nil
 	}
 	switch t {
 	case ValueString:
@@ -682,73 +659,9 @@ func (d *decoder) array(what string, depth int) (any, error) {
 	d.elements += n
 	cnt := int(n)
 	if sz := et.fixedSize(); sz > 0 {
-		b := d.b[d.pos : d.pos+cnt*sz]
+		v := fixed(et, d.b[d.pos:d.pos+cnt*sz], cnt)
 		d.pos += cnt * sz
-		le := binary.LittleEndian
-		switch et {
-		case ValueUint8:
-			return append([]uint8(nil), b...), nil
-		case ValueInt8:
-			out := make([]int8, cnt)
-			for i := range out {
-				out[i] = int8(b[i])
-			}
-			return out, nil
-		case ValueBool:
-			out := make([]bool, cnt)
-			for i := range out {
-				out[i] = b[i] != 0
-			}
-			return out, nil
-		case ValueUint16:
-			out := make([]uint16, cnt)
-			for i := range out {
-				out[i] = le.Uint16(b[2*i:])
-			}
-			return out, nil
-		case ValueInt16:
-			out := make([]int16, cnt)
-			for i := range out {
-				out[i] = int16(le.Uint16(b[2*i:]))
-			}
-			return out, nil
-		case ValueUint32:
-			out := make([]uint32, cnt)
-			for i := range out {
-				out[i] = le.Uint32(b[4*i:])
-			}
-			return out, nil
-		case ValueInt32:
-			out := make([]int32, cnt)
-			for i := range out {
-				out[i] = int32(le.Uint32(b[4*i:]))
-			}
-			return out, nil
-		case ValueFloat32:
-			out := make([]float32, cnt)
-			for i := range out {
-				out[i] = math.Float32frombits(le.Uint32(b[4*i:]))
-			}
-			return out, nil
-		case ValueUint64:
-			out := make([]uint64, cnt)
-			for i := range out {
-				out[i] = le.Uint64(b[8*i:])
-			}
-			return out, nil
-		case ValueInt64:
-			out := make([]int64, cnt)
-			for i := range out {
-				out[i] = int64(le.Uint64(b[8*i:]))
-			}
-			return out, nil
-		case ValueFloat64:
-			out := make([]float64, cnt)
-			for i := range out {
-				out[i] = math.Float64frombits(le.Uint64(b[8*i:]))
-			}
-			return out, nil
-		}
+		return v, nil
 	}
 	if et == ValueString {
 		out := make([]string, cnt)
@@ -767,4 +680,51 @@ func (d *decoder) array(what string, depth int) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// fixed decodes little-endian values of the fixed-size type t (a scalar
+// type: t.fixedSize() > 0) from b: one value when n < 0, else a slice of n
+// consecutive ones ([]uint8 ... []float64, []bool), the Go types KV.Value
+// holds.
+func fixed(t ValueType, b []byte, n int) any {
+	le := binary.LittleEndian
+	sz := t.fixedSize()
+	switch t {
+	case ValueUint8:
+		return decode(b, n, sz, func(p []byte) uint8 { return p[0] })
+	case ValueInt8:
+		return decode(b, n, sz, func(p []byte) int8 { return int8(p[0]) })
+	case ValueBool:
+		return decode(b, n, sz, func(p []byte) bool { return p[0] != 0 })
+	case ValueUint16:
+		return decode(b, n, sz, le.Uint16)
+	case ValueInt16:
+		return decode(b, n, sz, func(p []byte) int16 { return int16(le.Uint16(p)) })
+	case ValueUint32:
+		return decode(b, n, sz, le.Uint32)
+	case ValueInt32:
+		return decode(b, n, sz, func(p []byte) int32 { return int32(le.Uint32(p)) })
+	case ValueFloat32:
+		return decode(b, n, sz, func(p []byte) float32 { return math.Float32frombits(le.Uint32(p)) })
+	case ValueUint64:
+		return decode(b, n, sz, le.Uint64)
+	case ValueInt64:
+		return decode(b, n, sz, func(p []byte) int64 { return int64(le.Uint64(p)) })
+	case ValueFloat64:
+		return decode(b, n, sz, func(p []byte) float64 { return math.Float64frombits(le.Uint64(p)) })
+	}
+	return nil // not reached: the callers pass a type of fixed size
+}
+
+// decode applies dec to the first sz bytes of b when n < 0, else to each of
+// n consecutive sz-byte elements.
+func decode[T any](b []byte, n, sz int, dec func([]byte) T) any {
+	if n < 0 {
+		return dec(b)
+	}
+	out := make([]T, n)
+	for i := range out {
+		out[i] = dec(b[i*sz:])
+	}
+	return out
 }

@@ -297,7 +297,7 @@ func (w *Writer) WriteFile(path string) (err error) {
 }
 
 func putString(b *bytes.Buffer, s string) {
-	b.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(s))))
+	putLen(b, len(s))
 	b.WriteString(s)
 }
 
@@ -341,72 +341,47 @@ func putValue(b *bytes.Buffer, v any) {
 	}
 }
 
+// putArray encodes an array value already accepted by checkValue: its
+// length, then its elements.
 func putArray(b *bytes.Buffer, v any) {
-	le := binary.LittleEndian
-	n := func(k int) { b.Write(le.AppendUint64(nil, uint64(k))) }
 	switch x := v.(type) {
 	case []uint8:
-		n(len(x))
+		putLen(b, len(x))
 		b.Write(x)
 	case []int8:
-		n(len(x))
-		for _, e := range x {
-			b.WriteByte(byte(e))
-		}
+		putEach(b, x)
 	case []bool:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []uint16:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []int16:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []uint32:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []int32:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []float32:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []uint64:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []int64:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []float64:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
 	case []string:
-		n(len(x))
-		for _, e := range x {
-			putString(b, e)
-		}
+		putEach(b, x)
 	case []any:
-		n(len(x))
-		for _, e := range x {
-			putValue(b, e)
-		}
+		putEach(b, x)
+	}
+}
+
+// putLen encodes the length of an array or a string.
+func putLen(b *bytes.Buffer, n int) { b.Write(binary.LittleEndian.AppendUint64(nil, uint64(n))) }
+
+// putEach encodes x's length and then each element (putValue).
+func putEach[T any](b *bytes.Buffer, x []T) {
+	putLen(b, len(x))
+	for _, e := range x {
+		putValue(b, e)
 	}
 }
