@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -141,6 +140,11 @@ func Parse(r io.Reader) (CPU, error) {
 	if err != nil {
 		return CPU{}, fmt.Errorf("cpuid: reading cpuinfo: %w", err)
 	}
+	return fromInfo(info)
+}
+
+// fromInfo picks the CPU's features and ISA out of parsed cpuinfo.
+func fromInfo(info host.CPUInfo) (CPU, error) {
 	if info.FlagsKey == "" {
 		return CPU{}, errors.New("cpuid: cpuinfo has no flags or Features line")
 	}
@@ -161,12 +165,11 @@ func Parse(r io.Reader) (CPU, error) {
 
 // Read parses the cpuinfo file at path.
 func Read(path string) (CPU, error) {
-	f, err := os.Open(path)
+	info, err := host.ReadCPUInfo(path)
 	if err != nil {
 		return CPU{}, fmt.Errorf("cpuid: %w", err)
 	}
-	defer f.Close()
-	cpu, err := Parse(f)
+	cpu, err := fromInfo(info)
 	if err != nil {
 		return CPU{}, fmt.Errorf("%w (%s)", err, path)
 	}

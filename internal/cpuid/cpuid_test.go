@@ -99,6 +99,12 @@ func TestParseErrors(t *testing.T) {
 	_, err = Read(p)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), p)
+	assert.Contains(t, err.Error(), "no flags or Features line")
+
+	require.NoError(t, os.WriteFile(p, []byte(long), 0o644))
+	_, err = Read(p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cpuid: reading "+p)
 }
 
 func TestFingerprintOfSetsAndEmpty(t *testing.T) {
