@@ -155,8 +155,8 @@ func Run(ctx context.Context, b transport.Backend, sc Scenario, cfg Config) (*re
 	}
 
 	sections := []func() error{
-		r.coldFullPrefill, r.warmSamePrefix, r.warmChangedSuffix, r.editedStable,
-		r.decode, r.suffixCurve, r.overContext, r.cancelDecode,
+		r.coldFullPrefill, r.onWarm(r.warmSamePrefix), r.onWarm(r.warmChangedSuffix), r.onWarm(r.editedStable),
+		r.decode, r.onWarm(r.suffixCurve), r.failureCase(r.overContext), r.failureCase(r.cancelDecode),
 	}
 	for i, sec := range sections {
 		r.yield()
@@ -370,25 +370,69 @@ func (r *runner) closeSession(s transport.Session) {
 	}
 }
 
-// openWarm opens a session with the stable prefix resident and the baseline
-// suffix prefilled.
-func (r *runner) openWarm() (transport.Session, error) {
-	s, err := r.b.NewSession(r.ctx)
+// onWarm is section run on a fresh session with the stable prefix resident
+// and the baseline suffix prefilled; the session is closed after.
+func (r *runner) onWarm(section func(s transport.Session) error) func() error {
+	return func() error {
+		s, err := r.b.NewSession(r.ctx)
+		if err != nil {
+			return fmt.Errorf("NewSession: %w", err)
+		}
+		defer r.closeSession(s)
+		if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
+			return err
+		}
+		return section(s)
+	}
+}
+
+// failureCase is a failure case run as onWarm runs a section, given the
+// cold output the session must still give afterwards (reference), which
+// it makes before it opens the session.
+func (r *runner) failureCase(section func(s transport.Session, ref []transport.Token) error) func() error {
+	return func() error {
+		ref, err := r.reference()
+		if err != nil {
+			return err
+		}
+		return r.onWarm(func(s transport.Session) error { return section(s, ref) })()
+	}
+}
+
+// timings are the kept repetitions' times of a section, in ms: its
+// EnsurePrefix, and its time to the first token.
+type timings struct{ prefix, ttft []float64 }
+
+// timedTurn makes p resident and prefills the baseline suffix as
+// repetition i of section, reading the engine's own cache in between
+// (nativePrefix), and keeps the repetition's times in t unless it is a
+// warm-up: EnsurePrefix's, and the time to the first token less the time
+// that read held the clock.
+func (r *runner) timedTurn(section string, s transport.Session, p transport.PrefixInput, i int, t *timings) (transport.PrefixResult, transport.SuffixResult, error) {
+	t0 := time.Now()
+	pr, err := s.EnsurePrefix(r.ctx, p)
+	tPrefix := time.Since(t0)
 	if err != nil {
-		return nil, fmt.Errorf("NewSession: %w", err)
+		return pr, transport.SuffixResult{}, fmt.Errorf("EnsurePrefix(%d tokens): %w", len(p.Tokens), err)
 	}
-	if _, _, err := r.turn(s, r.stable(), r.sc.Suffix); err != nil {
-		r.closeSession(s)
-		return nil, err
+	paused := r.nativePrefix(section, s, pr, i)
+	sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
+	ttft := time.Since(t0) - paused
+	if err != nil {
+		return pr, sr, fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
 	}
-	return s, nil
+	if i >= r.warm {
+		t.prefix = append(t.prefix, ms(tPrefix))
+		t.ttft = append(t.ttft, ms(ttft))
+	}
+	return pr, sr, nil
 }
 
 func (r *runner) iterations() int { return r.warm + r.reps }
 
 func (r *runner) coldFullPrefill() error {
 	n := len(r.sc.Stable)
-	var prefixMS, ttftMS []float64
+	var t timings
 	notCold := false
 	for i := range r.iterations() {
 		r.repYield(i)
@@ -398,19 +442,10 @@ func (r *runner) coldFullPrefill() error {
 		}
 		r.nativeFresh("cold_full_prefill", s, i)
 		g0 := r.gcSnap(i >= r.warm)
-		t0 := time.Now()
-		pr, err := s.EnsurePrefix(r.ctx, r.stable())
-		tPrefix := time.Since(t0)
+		pr, sr, err := r.timedTurn("cold_full_prefill", s, r.stable(), i, &t)
 		if err != nil {
 			r.closeSession(s)
-			return fmt.Errorf("EnsurePrefix(%d tokens): %w", n, err)
-		}
-		paused := r.nativePrefix("cold_full_prefill", s, pr, i)
-		sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
-		ttft := time.Since(t0) - paused
-		if err != nil {
-			r.closeSession(s)
-			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
+			return err
 		}
 		r.gcPrefill(g0, n+len(r.sc.Suffix))
 		if (pr.ComputedTokens != n || pr.ReusedTokens != 0) && !notCold {
@@ -429,20 +464,16 @@ func (r *runner) coldFullPrefill() error {
 			r.note("cold_full_prefill: repetition %d gave first token %d, repetition 0 gave %d (non-deterministic)", i, sr.FirstToken, r.coldBase[0])
 		}
 		r.closeSession(s)
-		if i >= r.warm {
-			prefixMS = append(prefixMS, ms(tPrefix))
-			ttftMS = append(ttftMS, ms(ttft))
-		}
 	}
-	med := report.Median(prefixMS)
+	med := report.Median(t.prefix)
 	r.rep.ColdFullPrefill = report.ColdPrefill{
 		Tokens:            n,
 		MS:                med,
-		TTFTMS:            report.Median(ttftMS),
-		SamplesMS:         prefixMS,
-		TTFTSamplesMS:     ttftMS,
-		Stats:             report.Summarize(prefixMS),
-		TTFTPercentilesMS: report.NewDist(ttftMS),
+		TTFTMS:            report.Median(t.ttft),
+		SamplesMS:         t.prefix,
+		TTFTSamplesMS:     t.ttft,
+		Stats:             report.Summarize(t.prefix),
+		TTFTPercentilesMS: report.NewDist(t.ttft),
 	}
 	if med > 0 {
 		r.rep.ColdFullPrefill.PromptTPS = float64(n) / (med / 1000)
@@ -452,29 +483,16 @@ func (r *runner) coldFullPrefill() error {
 	return nil
 }
 
-func (r *runner) warmSamePrefix() error {
-	s, err := r.openWarm()
-	if err != nil {
-		return err
-	}
-	defer r.closeSession(s)
+func (r *runner) warmSamePrefix(s transport.Session) error {
 	n := len(r.sc.Stable)
-	var prefixMS, ttftMS []float64
+	var t timings
 	var last, prev transport.PrefixResult
 	var first transport.Token
 	for i := range r.iterations() {
 		r.repYield(i)
-		t0 := time.Now()
-		pr, err := s.EnsurePrefix(r.ctx, r.stable())
-		tPrefix := time.Since(t0)
+		pr, sr, err := r.timedTurn("warm_same_prefix", s, r.stable(), i, &t)
 		if err != nil {
-			return fmt.Errorf("EnsurePrefix(%d tokens): %w", n, err)
-		}
-		paused := r.nativePrefix("warm_same_prefix", s, pr, i)
-		sr, err := s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
-		ttft := time.Since(t0) - paused
-		if err != nil {
-			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
+			return err
 		}
 		if i > 0 && (pr.ReusedTokens != prev.ReusedTokens || pr.ComputedTokens != prev.ComputedTokens) {
 			r.note("warm_same_prefix: repetition %d reused %d/computed %d, the one before reused %d/computed %d",
@@ -486,10 +504,6 @@ func (r *runner) warmSamePrefix() error {
 			last = pr
 		}
 		first = sr.FirstToken
-		if i >= r.warm {
-			prefixMS = append(prefixMS, ms(tPrefix))
-			ttftMS = append(ttftMS, ms(ttft))
-		}
 	}
 	if warm, err := r.continueGreedy(s, first); err == nil && r.coldBase != nil {
 		if d := contract.Divergence(warm, r.coldBase); d >= 0 {
@@ -499,13 +513,13 @@ func (r *runner) warmSamePrefix() error {
 	r.rep.WarmSamePrefix = report.WarmSame{
 		CachedTokens:  last.ReusedTokens,
 		NewTokens:     last.ComputedTokens,
-		MS:            report.Median(prefixMS),
-		TTFTMS:        report.Median(ttftMS),
+		MS:            report.Median(t.prefix),
+		TTFTMS:        report.Median(t.ttft),
 		HitRate:       float64(last.ReusedTokens) / float64(n),
-		SamplesMS:     prefixMS,
-		TTFTSamplesMS: ttftMS,
+		SamplesMS:     t.prefix,
+		TTFTSamplesMS: t.ttft,
 	}
-	r.rep.WarmSamePrefix.TTFTPercentilesMS = report.NewDist(ttftMS)
+	r.rep.WarmSamePrefix.TTFTPercentilesMS = report.NewDist(t.ttft)
 	if last.ReusedTokens < n {
 		r.note("warm_same_prefix: the resident prefix was not fully reused: %d of %d tokens reused, %d recomputed", last.ReusedTokens, n, last.ComputedTokens)
 	}
@@ -513,15 +527,11 @@ func (r *runner) warmSamePrefix() error {
 	return nil
 }
 
-func (r *runner) warmChangedSuffix() error {
-	s, err := r.openWarm()
-	if err != nil {
-		return err
-	}
-	defer r.closeSession(s)
+func (r *runner) warmChangedSuffix(s transport.Session) error {
 	var sufMS, ttftMS []float64
 	var pr transport.PrefixResult
 	var sr transport.SuffixResult
+	var err error
 	for i := range r.iterations() {
 		r.repYield(i)
 		if i > 0 {
@@ -573,17 +583,13 @@ func (r *runner) warmChangedSuffix() error {
 	return nil
 }
 
-func (r *runner) editedStable() error {
+func (r *runner) editedStable(s transport.Session) error {
 	sec := report.EditedStable{ExpectedCacheMiss: true, EditAt: r.sc.EditAt}
-	s, err := r.openWarm()
-	if err != nil {
-		return err
-	}
-	defer r.closeSession(s)
 	n := len(r.sc.EditedStable)
-	var prefixMS, ttftMS []float64
+	var t timings
 	var pr transport.PrefixResult
 	var sr transport.SuffixResult
+	var err error
 	miss := true
 	var reason string
 	for i := range r.iterations() {
@@ -594,17 +600,8 @@ func (r *runner) editedStable() error {
 				return err
 			}
 		}
-		t0 := time.Now()
-		pr, err = s.EnsurePrefix(r.ctx, r.edited())
-		tPrefix := time.Since(t0)
-		if err != nil {
-			return fmt.Errorf("EnsurePrefix(edited, %d tokens): %w", n, err)
-		}
-		paused := r.nativePrefix("edited_stable_segment", s, pr, i)
-		sr, err = s.PrefillSuffix(r.ctx, suffix(r.sc.Suffix))
-		ttft := time.Since(t0) - paused
-		if err != nil {
-			return fmt.Errorf("PrefillSuffix(%d tokens): %w", len(r.sc.Suffix), err)
+		if pr, sr, err = r.timedTurn("edited_stable_segment", s, r.edited(), i, &t); err != nil {
+			return fmt.Errorf("on the edited prefix: %w", err)
 		}
 		ok, why := contract.MissVerdict(pr, r.sc.EditAt, n)
 		if !ok && miss {
@@ -612,10 +609,6 @@ func (r *runner) editedStable() error {
 		}
 		if miss {
 			reason = why
-		}
-		if i >= r.warm {
-			prefixMS = append(prefixMS, ms(tPrefix))
-			ttftMS = append(ttftMS, ms(ttft))
 		}
 	}
 	sec.ActualCacheMiss = miss
@@ -626,8 +619,8 @@ func (r *runner) editedStable() error {
 	}
 	r.judgeEdited(&sec)
 	sec.ReusedTokens, sec.ComputedTokens = pr.ReusedTokens, pr.ComputedTokens
-	sec.MS, sec.TTFTMS, sec.SamplesMS = report.Median(prefixMS), report.Median(ttftMS), prefixMS
-	sec.TTFTSamplesMS, sec.Stats, sec.TTFTPercentilesMS = ttftMS, report.Summarize(prefixMS), report.NewDist(ttftMS)
+	sec.MS, sec.TTFTMS, sec.SamplesMS = report.Median(t.prefix), report.Median(t.ttft), t.prefix
+	sec.TTFTSamplesMS, sec.Stats, sec.TTFTPercentilesMS = t.ttft, report.Summarize(t.prefix), report.NewDist(t.ttft)
 	if pr.ComputedTokens > 0 && r.coldPerMS > 0 {
 		r.note("edited_stable_segment: recomputed %d tokens in %.3f ms (%.4f ms/token; cold prefill %.4f ms/token)",
 			pr.ComputedTokens, sec.MS, sec.MS/float64(pr.ComputedTokens), r.coldPerMS)
@@ -732,12 +725,7 @@ func (r *runner) decodeTokens(s transport.Session, n int) ([]transport.Token, []
 	return toks, at, nil
 }
 
-func (r *runner) suffixCurve() error {
-	s, err := r.openWarm()
-	if err != nil {
-		return err
-	}
-	defer r.closeSession(s)
+func (r *runner) suffixCurve(s transport.Session) error {
 	var curve []report.SuffixTTFT
 	for k, size := range r.sc.CurveSizes {
 		var samples []float64
@@ -808,20 +796,11 @@ func (r *runner) overContextCase(what string, err error, total int) (bool, strin
 	return true, fmt.Sprintf("%s: refused: %v", what, err)
 }
 
-func (r *runner) overContext() error {
-	ref, err := r.reference()
-	if err != nil {
-		return err
-	}
-	s, err := r.openWarm()
-	if err != nil {
-		return err
-	}
-	defer r.closeSession(s)
+func (r *runner) overContext(s transport.Session, ref []transport.Token) error {
 	ctxLen := r.info.ContextLength
 	fc := &r.rep.FailureCases
 
-	_, err = s.EnsurePrefix(r.ctx, transport.PrefixInput{Key: "overflow", Tokens: r.sc.OverflowTokens(ctxLen + 1)})
+	_, err := s.EnsurePrefix(r.ctx, transport.PrefixInput{Key: "overflow", Tokens: r.sc.OverflowTokens(ctxLen + 1)})
 	okA, whyA := r.overContextCase(fmt.Sprintf("EnsurePrefix of %d tokens (context %d)", ctxLen+1, ctxLen), err, ctxLen+1)
 	over := ctxLen - len(r.sc.Stable) + 1
 	_, err = s.PrefillSuffix(r.ctx, suffix(r.sc.OverflowTokens(over)))
@@ -836,16 +815,7 @@ func (r *runner) overContext() error {
 	return nil
 }
 
-func (r *runner) cancelDecode() error {
-	ref, err := r.reference()
-	if err != nil {
-		return err
-	}
-	s, err := r.openWarm()
-	if err != nil {
-		return err
-	}
-	defer r.closeSession(s)
+func (r *runner) cancelDecode(s transport.Session, ref []transport.Token) error {
 	fc := &r.rep.FailureCases
 	n := r.info.ContextLength - len(r.sc.Stable) - len(r.sc.Suffix)
 	// The uncancelled continuation to compare partial results with.
