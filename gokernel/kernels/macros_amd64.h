@@ -16,6 +16,14 @@
 	VEXTRACTF128 $1, a, xt \
 	VADDPS xt, xa, xa
 
+// HSUM8(y, x, xt) leaves the sum of y's eight lanes in lane 0 of x (y's
+// low half): high half added to low, then two pairwise adds. Clobbers xt.
+#define HSUM8(y, x, xt) \
+	VEXTRACTF128 $1, y, xt \
+	VADDPS xt, x, x \
+	VHADDPS x, x, x \
+	VHADDPS x, x, x
+
 // SCALES4(d, dst) gathers the f16 scales of the blocks at byte offset d
 // from SI, SI+R8, SI+2*R8 and R9 (four weight rows) into the low four
 // float32 lanes of dst (an X register). Clobbers AX, BX, DX.
@@ -34,7 +42,7 @@
 	VCVTPH2PS dst, dst
 
 // LOADF16 and LOADF32 load 8 values as float32, from f16 and from f32: the
-// load argument of FGEMV4, FGEMM43, TILE43 and AXPYROWS.
+// load argument of FGEMV4, FGEMM43, TILE43, AXPYROWS and DOT8.
 #define LOADF16(mem, reg) VCVTPH2PS mem, reg
 #define LOADF32(mem, reg) VMOVUPS mem, reg
 

@@ -8,51 +8,52 @@
 #include "textflag.h"
 #include "macros_amd64.h"
 
+// DOT8(LOADW, WSTEP) is the body of the float dot products: sum a*b over
+// n values (a multiple of 8) of a row at SI, loaded as float32 8 at a time
+// by LOADW(mem, reg) (WSTEP bytes each), and a float32 vector at DI; 32
+// values a step in four accumulators, then 8. Returns ret+24(FP).
+#define DOT8(LOADW, WSTEP) \
+	ZERO4(Y0, Y1, Y2, Y3) \
+dot32: \
+	CMPQ CX, $32 \
+	JLT  dot8 \
+	LOADW((SI), Y4) \
+	LOADW((1*WSTEP)(SI), Y5) \
+	LOADW((2*WSTEP)(SI), Y6) \
+	LOADW((3*WSTEP)(SI), Y7) \
+	VFMADD231PS (DI), Y4, Y0 \
+	VFMADD231PS 32(DI), Y5, Y1 \
+	VFMADD231PS 64(DI), Y6, Y2 \
+	VFMADD231PS 96(DI), Y7, Y3 \
+	ADDQ $(4*WSTEP), SI \
+	ADDQ $128, DI \
+	SUBQ $32, CX \
+	JMP  dot32 \
+dot8: \
+	CMPQ CX, $8 \
+	JLT  dotdone \
+	LOADW((SI), Y4) \
+	VFMADD231PS (DI), Y4, Y0 \
+	ADDQ $WSTEP, SI \
+	ADDQ $32, DI \
+	SUBQ $8, CX \
+	JMP  dot8 \
+dotdone: \
+	VADDPS Y1, Y0, Y0 \
+	VADDPS Y3, Y2, Y2 \
+	VADDPS Y2, Y0, Y0 \
+	HSUM8(Y0, X0, X1) \
+	VZEROUPPER \
+	MOVSS X0, ret+24(FP) \
+	RET
+
 // func dotF32AVX2(a, b *float32, n int) float32
 // n is a multiple of 8.
 TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
-	ZERO4(Y0, Y1, Y2, Y3)
-
-f32loop32:
-	CMPQ CX, $32
-	JLT  f32loop8
-	VMOVUPS (SI), Y4
-	VMOVUPS 32(SI), Y5
-	VMOVUPS 64(SI), Y6
-	VMOVUPS 96(SI), Y7
-	VFMADD231PS (DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ $128, SI
-	ADDQ $128, DI
-	SUBQ $32, CX
-	JMP  f32loop32
-
-f32loop8:
-	CMPQ CX, $8
-	JLT  f32done
-	VMOVUPS (SI), Y4
-	VFMADD231PS (DI), Y4, Y0
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP  f32loop8
-
-f32done:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	DOT8(LOADF32, 32)
 
 // func dotF16AVX2(w *byte, x *float32, n int) float32
 // w holds n little-endian f16 values; n is a multiple of 8.
@@ -60,45 +61,7 @@ TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
 	MOVQ n+16(FP), CX
-	ZERO4(Y0, Y1, Y2, Y3)
-
-f16loop32:
-	CMPQ CX, $32
-	JLT  f16loop8
-	VCVTPH2PS (SI), Y4
-	VCVTPH2PS 16(SI), Y5
-	VCVTPH2PS 32(SI), Y6
-	VCVTPH2PS 48(SI), Y7
-	VFMADD231PS (DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ $64, SI
-	ADDQ $128, DI
-	SUBQ $32, CX
-	JMP  f16loop32
-
-f16loop8:
-	CMPQ CX, $8
-	JLT  f16done
-	VCVTPH2PS (SI), Y4
-	VFMADD231PS (DI), Y4, Y0
-	ADDQ $16, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP  f16loop8
-
-f16done:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET
+	DOT8(LOADF16, 16)
 
 // func axpyAVX2(dst *float32, a float32, x *float32, n int)
 // dst[i] += a*x[i] for i < n; n is a multiple of 8.
@@ -178,10 +141,7 @@ q1loop:
 	JNZ  q1loop
 
 q1done:
-	VEXTRACTF128 $1, Y1, X2
-	VADDPS X2, X1, X1
-	VHADDPS X1, X1, X1
-	VHADDPS X1, X1, X1
+	HSUM8(Y1, X1, X2)
 	VZEROUPPER
 	MOVSS X1, ret+24(FP)
 	RET
