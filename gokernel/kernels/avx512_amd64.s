@@ -327,6 +327,26 @@ qstored: \
 	VPERMPS Y8, idx, Y3 \
 	VFMADD231PS Y3, Y2, acc
 
+// Q8SETUPV: 0x80 bytes in Y0 (QROWV's offset to unsigned) and the lane
+// indices 0-3 in Y10-Y13.
+#define Q8SETUPV \
+	MOVL $0x80808080, AX \
+	VPBROADCASTD AX, Y0 \
+	XORL AX, AX \
+	VPBROADCASTD AX, Y10 \
+	INCL AX \
+	VPBROADCASTD AX, Y11 \
+	INCL AX \
+	VPBROADCASTD AX, Y12 \
+	INCL AX \
+	VPBROADCASTD AX, Y13
+
+// Q8XSUMV: 128 x each lane's four activations (Y14) in Y15, the offset
+// QROWV takes off.
+#define Q8XSUMV \
+	VPXORD Y15, Y15, Y15 \
+	VPDPBUSD Y14, Y0, Y15
+
 // VNNIRUN(off, x, acc): acc += (the 64 weight bytes at off(DI), offset by
 // 128 to unsigned) . (the four activation bytes at x(SI), in every lane).
 #define VNNIRUN(off, x, w, acc) \
@@ -551,48 +571,4 @@ TEXT ·gemmF32x4x3AVX512(SB), NOSPLIT, $0-56
 // gemvQ8x4AVX2 (four q8_0 rows in the file's layout times one token) with
 // VPDPBUSD: the same lane sums and scaling, so the same bits.
 TEXT ·gemvQ8x4VNNI(SB), NOSPLIT, $0-48
-	MOVQ w+0(FP), SI
-	MOVQ ldw+8(FP), R8
-	MOVQ xq+16(FP), DI
-	MOVQ xd+24(FP), R11
-	MOVQ nb+32(FP), CX
-	LEAQ (SI)(R8*2), R9
-	ADDQ R8, R9                 // row 3
-	MOVL $0x80808080, AX
-	VPBROADCASTD AX, Y0
-	XORL AX, AX
-	VPBROADCASTD AX, Y10        // lane index 0
-	INCL AX
-	VPBROADCASTD AX, Y11        // 1
-	INCL AX
-	VPBROADCASTD AX, Y12        // 2
-	INCL AX
-	VPBROADCASTD AX, Y13        // 3
-	ZERO4(Y4, Y5, Y6, Y7)
-	TESTQ CX, CX
-	JZ   v1done
-
-v1loop:
-	SCALES4(0, X8)
-	VBROADCASTSS (R11), X9
-	VMULPS X9, X8, X8
-	VMOVDQU (DI), Y14
-	VPXORD Y15, Y15, Y15
-	VPDPBUSD Y14, Y0, Y15       // 128 x each lane's four activations
-	QROWV(2(SI), Y10, Y4)
-	QROWV(2(SI)(R8*1), Y11, Y5)
-	QROWV(2(SI)(R8*2), Y12, Y6)
-	QROWV(2(R9), Y13, Y7)
-	ADDQ $34, SI
-	ADDQ $34, R9
-	ADDQ $32, DI
-	ADDQ $4, R11
-	DECQ CX
-	JNZ  v1loop
-
-v1done:
-	HSUM4(Y4, Y5, Y6, Y7, X4, X8)
-	MOVQ out+40(FP), DI
-	VMOVUPS X4, (DI)
-	VZEROUPPER
-	RET
+	GEMVQ8(Q8SETUPV, NOHOOK, Q8XSUMV, QROWV)

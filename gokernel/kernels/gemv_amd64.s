@@ -84,61 +84,36 @@ fgdone: \
 	VZEROUPPER \
 	RET
 
+// Q8SETUP: the int16 ones in Y0 (QROW's pair sums) and the lane indices
+// 0-3 in Y10-Y13 (QROW's scale lanes).
+#define Q8SETUP \
+	ONES16 \
+	XORL AX, AX \
+	VMOVD AX, X10 \
+	VPBROADCASTD X10, Y10 \
+	INCL AX \
+	VMOVD AX, X11 \
+	VPBROADCASTD X11, Y11 \
+	INCL AX \
+	VMOVD AX, X12 \
+	VPBROADCASTD X12, Y12 \
+	INCL AX \
+	VMOVD AX, X13 \
+	VPBROADCASTD X13, Y13
+
+// Q8PREFETCH asks for the four rows' blocks 256 bytes ahead.
+#define Q8PREFETCH \
+	PREFETCHT0 256(SI) \
+	PREFETCHT0 256(SI)(R8*1) \
+	PREFETCHT0 256(SI)(R8*2) \
+	PREFETCHT0 256(R9)
+
 // func gemvQ8x4AVX2(w *byte, ldw int, xq *byte, xd *float32, nb int, out *float32)
 // Four q8_0 weight rows (w, w+ldw, w+2*ldw, w+3*ldw; nb blocks each) dotted
 // with one activation row in split layout (xq: nb*32 int8 in [-127, 127];
 // xd: nb float32 scales). out[r] = row r . x.
 TEXT ·gemvQ8x4AVX2(SB), NOSPLIT, $0-48
-	MOVQ w+0(FP), SI
-	MOVQ ldw+8(FP), R8
-	MOVQ xq+16(FP), DI
-	MOVQ xd+24(FP), R11
-	MOVQ nb+32(FP), CX
-	LEAQ (SI)(R8*2), R9
-	ADDQ R8, R9                 // row 3
-	ONES16
-	XORL AX, AX
-	VMOVD AX, X10
-	VPBROADCASTD X10, Y10       // lane index 0
-	INCL AX
-	VMOVD AX, X11
-	VPBROADCASTD X11, Y11       // 1
-	INCL AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12       // 2
-	INCL AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13       // 3
-	ZERO4(Y4, Y5, Y6, Y7)
-	TESTQ CX, CX
-	JZ   g1done
-
-g1loop:
-	PREFETCHT0 256(SI)
-	PREFETCHT0 256(SI)(R8*1)
-	PREFETCHT0 256(SI)(R8*2)
-	PREFETCHT0 256(R9)
-	SCALES4(0, X8)
-	VBROADCASTSS (R11), X9
-	VMULPS X9, X8, X8
-	VMOVDQU (DI), Y14
-	QROW(2(SI), Y10, Y4)
-	QROW(2(SI)(R8*1), Y11, Y5)
-	QROW(2(SI)(R8*2), Y12, Y6)
-	QROW(2(R9), Y13, Y7)
-	ADDQ $34, SI
-	ADDQ $34, R9
-	ADDQ $32, DI
-	ADDQ $4, R11
-	DECQ CX
-	JNZ  g1loop
-
-g1done:
-	HSUM4(Y4, Y5, Y6, Y7, X4, X8)
-	MOVQ out+40(FP), DI
-	VMOVUPS X4, (DI)
-	VZEROUPPER
-	RET
+	GEMVQ8(Q8SETUP, Q8PREFETCH, NOHOOK, QROW)
 
 // func gemvF16x4AVX2(w *byte, ldw int, x *float32, n int, out *float32)
 // Four f16 rows (row stride ldw bytes) dotted with x; n is a multiple of 8.

@@ -41,6 +41,52 @@
 	VMOVQ AX, dst \
 	VCVTPH2PS dst, dst
 
+// GEMVQ8(SETUP, PREFETCH, XPREP, ROW) is the body of the four-row q8_0
+// kernels on the file's layout (gemvQ8x4AVX2, gemvQ8x4VNNI): four weight
+// rows (SI, SI+R8, SI+2*R8, R9; nb blocks of 34 bytes each) dotted with
+// one activation row in split layout (int8 at DI, float32 scales at R11).
+// SETUP puts the constants in place (Y0 and the lane indices 0-3 in
+// Y10-Y13); per block, PREFETCH runs first, XPREP once the activations are
+// in Y14 and the four rows' scale products in Y8, and ROW(wmem, idx, acc)
+// adds one row's block. NOHOOK is the empty hook. Frame: w, ldw, xq, xd,
+// nb, out.
+#define NOHOOK
+#define GEMVQ8(SETUP, PREFETCH, XPREP, ROW) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ xq+16(FP), DI \
+	MOVQ xd+24(FP), R11 \
+	MOVQ nb+32(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9 \
+	SETUP \
+	ZERO4(Y4, Y5, Y6, Y7) \
+	TESTQ CX, CX \
+	JZ   q8done \
+q8loop: \
+	PREFETCH \
+	SCALES4(0, X8) \
+	VBROADCASTSS (R11), X9 \
+	VMULPS X9, X8, X8 \
+	VMOVDQU (DI), Y14 \
+	XPREP \
+	ROW(2(SI), Y10, Y4) \
+	ROW(2(SI)(R8*1), Y11, Y5) \
+	ROW(2(SI)(R8*2), Y12, Y6) \
+	ROW(2(R9), Y13, Y7) \
+	ADDQ $34, SI \
+	ADDQ $34, R9 \
+	ADDQ $32, DI \
+	ADDQ $4, R11 \
+	DECQ CX \
+	JNZ  q8loop \
+q8done: \
+	HSUM4(Y4, Y5, Y6, Y7, X4, X8) \
+	MOVQ out+40(FP), DI \
+	VMOVUPS X4, (DI) \
+	VZEROUPPER \
+	RET
+
 // LOADF16 and LOADF32 load 8 values as float32, from f16 and from f32: the
 // load argument of FGEMV4, FGEMM43, TILE43, AXPYROWS and DOT8.
 #define LOADF16(mem, reg) VCVTPH2PS mem, reg
