@@ -49,6 +49,51 @@ func ReadJSON(path, prefix, kind string, v any) error {
 	return nil
 }
 
+// ID returns id: a file struct that embeds Identity has it as a method,
+// as File asks.
+func (id *Identity) ID() *Identity { return id }
+
+// File is what Read asks of a per-backend result file's struct: its
+// Identity (ID, promoted from the embedded Identity), and whether it holds
+// the result an ok file must have.
+type File interface {
+	ID() *Identity
+	HasResult() bool
+}
+
+// Kind describes one kind of per-backend result file.
+type Kind struct {
+	// Prefix starts every error about a file of this kind ("batch"), What
+	// says what the file should be ("a batch JSON object"), and Schema is
+	// the schema it must name.
+	Prefix, What, Schema string
+	// NoResult says what an ok file is missing when HasResult is false
+	// ("no curve points").
+	NoResult string
+}
+
+// Read reads a file of kind k from path and checks it: the JSON
+// (ReadJSON), the identity (Identity.Check), and, when its status is ok,
+// that it holds its result. Every error starts with k.Prefix and names
+// path.
+func Read[F any, P interface {
+	*F
+	File
+}](path string, k Kind) (*F, error) {
+	f := P(new(F))
+	if err := ReadJSON(path, k.Prefix, k.What, f); err != nil {
+		return nil, err
+	}
+	id := f.ID()
+	if err := id.Check(path, k.Prefix, k.Schema); err != nil {
+		return nil, err
+	}
+	if id.Status == StatusOK && !f.HasResult() {
+		return nil, fmt.Errorf("%s: %s: status ok but %s", k.Prefix, path, k.NoResult)
+	}
+	return f, nil
+}
+
 // Check reports the first of these that is wrong with id, read from path:
 // the schema is not schema, there is no backend name, or the status is not
 // one of the three known ones. Errors start with prefix and name path.

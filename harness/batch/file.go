@@ -34,20 +34,13 @@ type File struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
+// HasResult reports whether the file holds a curve with at least one point.
+func (f *File) HasResult() bool { return f.Curve != nil && len(f.Curve.Points) > 0 }
+
 // ReadFile reads and checks a batch file: the schema, a backend name, a
 // known status, and a curve with at least one point when the status is ok.
 func ReadFile(path string) (*File, error) {
-	var f File
-	if err := artifact.ReadJSON(path, "batch", "a batch JSON object", &f); err != nil {
-		return nil, err
-	}
-	if err := f.Check(path, "batch", Schema); err != nil {
-		return nil, err
-	}
-	if f.Status == artifact.StatusOK && (f.Curve == nil || len(f.Curve.Points) == 0) {
-		return nil, fmt.Errorf("batch: %s: status ok but no curve points", path)
-	}
-	return &f, nil
+	return artifact.Read[File](path, artifact.Kind{Prefix: "batch", What: "a batch JSON object", Schema: Schema, NoResult: "no curve points"})
 }
 
 // Describe prints the file as fakbench batch does: the curve as a table

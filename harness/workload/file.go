@@ -36,20 +36,13 @@ type ReplayFile struct {
 	Result         *ReplayResult `json:"result,omitempty"`
 }
 
+// HasResult reports whether the file holds a result with replayed turns.
+func (f *ReplayFile) HasResult() bool { return f.Result != nil && len(f.Result.Turns) > 0 }
+
 // ReadReplayFile reads and checks a replay file: the schema, a backend
 // name, a known status, and a result with turns when the status is ok.
 func ReadReplayFile(path string) (*ReplayFile, error) {
-	var f ReplayFile
-	if err := artifact.ReadJSON(path, "workload replay", "a replay JSON object", &f); err != nil {
-		return nil, err
-	}
-	if err := f.Check(path, "workload replay", ReplaySchema); err != nil {
-		return nil, err
-	}
-	if f.Status == artifact.StatusOK && (f.Result == nil || len(f.Result.Turns) == 0) {
-		return nil, fmt.Errorf("workload replay: %s: status ok but no replayed turns", path)
-	}
-	return &f, nil
+	return artifact.Read[ReplayFile](path, artifact.Kind{Prefix: "workload replay", What: "a replay JSON object", Schema: ReplaySchema, NoResult: "no replayed turns"})
 }
 
 // Problems lists, in words, what makes an ok replay implausible: a turn
