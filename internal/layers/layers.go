@@ -13,10 +13,10 @@ var Table = [][]string{
 		"internal/layers", "internal/cliflags", "harness/artifact", "llamacpp/ggmlamx"},
 	// The contract's pieces, the report schema, the kernels, the registry,
 	// the tokenizer read from a GGUF file; test support over a foundation
-	// (edited GGUF copies).
+	// (edited GGUF copies, a headless browser).
 	{"transport/session", "transport/contract", "internal/cpuid", "gokernel/kernels", "report",
 		"adapters", "adapters/conformance/fake", "adapters/conformance/sabotage", "tokenizer",
-		"gguf/gguftest"},
+		"gguf/gguftest", "internal/browsertest"},
 	// Models and the renderers; the harness.
 	{"models", "report/formats", "report/html", "harness", "parity"},
 	// The backends; what the harness measures besides the run; the kit.
