@@ -121,7 +121,7 @@ var (
 		Name:    "FAK_REQUIRE_BROWSER",
 		Scope:   Test,
 		Default: "off: the browser tests skip without Chromium, and setup only warns",
-		ReadBy:  []string{"report/html", "internal/browsertest", "scripts/setup.d/50-chromium.sh"},
+		ReadBy:  []string{"internal/browsertest", "scripts/setup.d/50-chromium.sh"},
 		SetBy:   []string{".ci/run"},
 		Doc:     "1 makes the report.html browser tests fail, instead of skip, when no Chromium is found, and makes the setup step fail when it cannot install one.",
 	})
@@ -131,7 +131,7 @@ var (
 		Name:    "FAK_CHROMIUM",
 		Scope:   Test,
 		Default: "the first of chromium, chromium-browser, google-chrome on PATH",
-		ReadBy:  []string{"report/html", "internal/browsertest", "scripts/setup.d/50-chromium.sh"},
+		ReadBy:  []string{"internal/browsertest", "scripts/setup.d/50-chromium.sh"},
 		Doc:     "A browser command or path tried first by the report.html browser tests; when set, setup does not install Chromium.",
 	})
 

@@ -2,46 +2,21 @@ package html
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/internal/browsertest"
 	"github.com/fakbench/fakbench/internal/env"
 )
-
-// findChromium returns a headless-capable browser or skips the test (fails
-// it when FAK_REQUIRE_BROWSER=1, as CI sets when it installed Chromium).
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{env.Chromium.Value(), "chromium", "chromium-browser", "google-chrome"} {
-		if name == "" {
-			continue
-		}
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	must, err := env.RequireBrowser.Bool()
-	require.NoError(t, err)
-	if must {
-		t.Fatalf("%s=1 but no chromium found on PATH (make setup installs Debian's chromium)", env.RequireBrowser.Name)
-	}
-	t.Skip("no chromium on PATH; make setup installs it where it can")
-	return ""
-}
 
 // pageCheck is what the browser saw.
 type pageCheck struct {
@@ -57,58 +32,7 @@ type pageCheck struct {
 // full-page screenshot.
 func checkInBrowser(t *testing.T, browser, path string) pageCheck {
 	t.Helper()
-	// Chromium's helper processes may still be writing to the profile for a
-	// moment after the browser is closed, so the profile is removed with a
-	// few retries rather than by t.TempDir's strict cleanup.
-	profile, err := os.MkdirTemp("", "fakbench-chromium-*")
-	require.NoError(t, err)
-	defer func() {
-		for i := 0; i < 50; i++ {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Logf("could not remove the browser profile %s", profile)
-	}()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1200, 900),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
-
-	var mu sync.Mutex
-	var pc pageCheck
-	chromedp.ListenTarget(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, string(a.Value))
-				}
-				pc.ConsoleErrs = append(pc.ConsoleErrs, "console: "+strings.Join(parts, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			pc.ConsoleErrs = append(pc.ConsoleErrs, "exception: "+e.ExceptionDetails.Text)
-		}
-	})
-
+	tab := browsertest.Open(t, browser)
 	countJS := `(() => {
 	  const SERIES = ` + seriesJS() + `;
 	  const out = {figures: 0, charts: {}};
@@ -134,15 +58,11 @@ func checkInBrowser(t *testing.T, browser, path string) pageCheck {
 		Charts  map[string]int `json:"charts"`
 	}
 	var shot []byte
-	require.NoError(t, chromedp.Run(ctx,
-		chromedp.Navigate("file://"+path),
-		chromedp.WaitReady("body"),
+	tab.Load(t, path,
 		chromedp.Evaluate(countJS, &counted),
-		chromedp.FullScreenshot(&shot, 100), // quality 100 = PNG,
-	), "rendering %s in %s", path, browser)
-	mu.Lock()
-	defer mu.Unlock()
-	pc.Figures, pc.ChartsDrawn, pc.Screenshot = counted.Figures, counted.Charts, shot
+		chromedp.FullScreenshot(&shot, 100), // quality 100 = PNG
+	)
+	pc := pageCheck{Figures: counted.Figures, ChartsDrawn: counted.Charts, Screenshot: shot, ConsoleErrs: tab.Errors()}
 	img, err := png.Decode(bytes.NewReader(shot))
 	require.NoError(t, err, "screenshot is not a PNG")
 	pc.NonWhiteFrac = nonWhite(img)
@@ -181,7 +101,7 @@ func nonWhite(img image.Image) float64 {
 // browser: every figure must hold a drawn SVG, the page must log no errors
 // and the screenshot must not be blank. FAK_SCREENSHOT_DIR keeps the PNG.
 func TestReportRendersInChromium(t *testing.T) {
-	browser := findChromium(t)
+	browser := browsertest.Find(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	require.NoError(t, WriteFile(page, Page{Title: "fakbench fixture report", Command: "go test", Runs: []Run{fixtureRun()}}))
@@ -211,7 +131,7 @@ func TestGivenReportRendersInChromium(t *testing.T) {
 	if path == "" {
 		t.Skip("set FAK_REPORT_HTML=path/to/report.html to check a real report")
 	}
-	browser := findChromium(t)
+	browser := browsertest.Find(t)
 	abs, err := filepath.Abs(path)
 	require.NoError(t, err)
 	pc := checkInBrowser(t, browser, abs)
