@@ -1,13 +1,14 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/fakbench/fakbench/harness/artifact"
 )
 
 // WriteJSON writes r as indented JSON to path. The file is written to a
@@ -71,14 +72,9 @@ func WriteFileAtomic(path string, data []byte) error {
 // a file that is not a JSON object with at least a backend name is an error
 // naming the file.
 func ReadJSON(path string) (*Report, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
 	var r Report
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("report: %s is not a report JSON object: %w", path, err)
+	if err := artifact.ReadJSON(path, "report", "a report JSON object", &r); err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(r.Backend) == "" {
 		return nil, fmt.Errorf("report: %s has no \"backend\" field: not a fakbench report", path)
@@ -127,13 +123,9 @@ func readDir(dir string, regularOnly bool) ([]*Report, []string, error) {
 			continue
 		}
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("report: %w", err)
-		}
 		var probe map[string]json.RawMessage
-		if err := json.Unmarshal(data, &probe); err != nil {
-			return nil, nil, fmt.Errorf("report: %s is not valid JSON: %w", path, err)
+		if err := artifact.ReadJSON(path, "report", "valid JSON", &probe); err != nil {
+			return nil, nil, err
 		}
 		if _, ok := probe["backend"]; !ok {
 			continue // another artifact (manifest, workload, ...)

@@ -1,7 +1,9 @@
 // Package artifact holds what the per-backend result files of fakbench
 // batch (batch-<backend>.json) and fakbench workload replay
 // (workload-<backend>.json) share: the identity of the run that wrote them
-// and the checks made when one is read back.
+// and the checks made when one is read back. Its ReadJSON reads every JSON
+// file fakbench reads back (reports, sweeps and manifests too), so their
+// errors name the file alike.
 package artifact
 
 import (

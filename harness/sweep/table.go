@@ -3,11 +3,11 @@ package sweep
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -105,24 +105,12 @@ func (s *Sweep) WriteFile(path string) error {
 
 // ReadFile reads a sweep file written by WriteFile, checking its schema.
 func ReadFile(path string) (*Sweep, error) {
-	data, err := readAll(path)
-	if err != nil {
-		return nil, err
-	}
 	var s Sweep
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("sweep: %s is not a sweep JSON object: %w", path, err)
+	if err := artifact.ReadJSON(path, "sweep", "a sweep JSON object", &s); err != nil {
+		return nil, err
 	}
 	if s.Schema != Schema {
 		return nil, fmt.Errorf("sweep: %s has schema %q, want %q", path, s.Schema, Schema)
 	}
 	return &s, nil
-}
-
-func readAll(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
-	return data, nil
 }
