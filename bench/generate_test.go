@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/gguf/gguftest"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/tokenizer"
 	"github.com/fakbench/fakbench/transport"
@@ -21,24 +21,17 @@ func noTokenizerModel(t *testing.T) string {
 	t.Helper()
 	src, err := models.Path("synthetic:tiny:f32")
 	require.NoError(t, err)
-	f, err := gguf.Open(src)
+	return gguftest.NoTokenizer(t, src)
+}
+
+// tokenizerOf opens the tokenizer of the model file at path, closed when
+// the test ends.
+func tokenizerOf(t *testing.T, path string) *tokenizer.Tokenizer {
+	t.Helper()
+	tk, err := tokenizer.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
-	w := gguf.NewWriter()
-	for _, kv := range f.KVs {
-		if strings.HasPrefix(kv.Key, "tokenizer.") || kv.Key == gguf.AlignmentKey {
-			continue
-		}
-		require.NoError(t, w.AddKV(kv.Key, kv.Value), kv.Key)
-	}
-	for _, ti := range f.Tensors {
-		data, err := f.TensorData(ti.Name)
-		require.NoError(t, err)
-		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Dims, data))
-	}
-	path := filepath.Join(t.TempDir(), "no-tokenizer.gguf")
-	require.NoError(t, w.WriteFile(path))
-	return path
+	t.Cleanup(func() { tk.Close() })
+	return tk
 }
 
 func TestGenerateOptionsCheck(t *testing.T) {
@@ -71,9 +64,7 @@ func TestGenerateSyntheticGoKernel(t *testing.T) {
 	res, err := Generate(context.Background(), o)
 	require.NoError(t, err)
 
-	tk, err := tokenizer.Open(res.ModelPath)
-	require.NoError(t, err)
-	defer tk.Close()
+	tk := tokenizerOf(t, res.ModelPath)
 	want, err := tk.Encode("hello world", true)
 	require.NoError(t, err)
 	assert.Equal(t, want, res.PromptIDs)

@@ -30,10 +30,7 @@ func TestReadPrompt(t *testing.T) {
 	sum := sha256.Sum256([]byte("the quick brown fox"))
 	assert.Equal(t, hex.EncodeToString(sum[:]), p.sha256, "the file's sha256")
 	assert.Equal(t, path, p.file)
-	tk, err := tokenizer.Open(m.Path)
-	require.NoError(t, err)
-	defer tk.Close()
-	want, err := tk.Encode("the quick brown fox", true)
+	want, err := tokenizerOf(t, m.Path).Encode("the quick brown fox", true)
 	require.NoError(t, err)
 	assert.Equal(t, want, p.ids)
 
