@@ -147,28 +147,6 @@
 	VSHUFI32X4 $0x88, Z31, Z29, Z11 \
 	VSHUFI32X4 $0xDD, Z31, Z29, Z15
 
-// func splitBF16AVX512(x *float32, nkb int, dst *byte, step int)
-// Per block kb of 32 values at x+128kb: the 64 bytes of hi parts at
-// dst+kb*step, the lo parts 1024 bytes further (one row of an A tile pair).
-TEXT ·splitBF16AVX512(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), SI
-	MOVQ nkb+8(FP), CX
-	MOVQ dst+16(FP), DI
-	MOVQ step+24(FP), DX
-
-sloop:
-	VMOVUPS (SI), Z16
-	VMOVUPS 64(SI), Z17
-	SPLIT32
-	VMOVDQU64 Z18, (DI)
-	VMOVDQU64 Z21, 1024(DI)
-	ADDQ $128, SI
-	ADDQ DX, DI
-	DECQ CX
-	JNZ  sloop
-	VZEROUPPER
-	RET
-
 // BROW(kk): transposed row kk (Zkk: the f16 pairs of 16 weight rows),
 // widened, split and stored as row kk of the hi tile (DI) and the lo tile
 // (DI+1024).
@@ -208,50 +186,8 @@ sloop:
 	LEAQ (R10)(DX*4), R11 \
 	LEAQ (R11)(DX*4), R12
 
-// func packF16BF16AVX512(w *byte, ldw int, nkb int, dst *byte, step int)
-// 16 f16 weight rows (ldw bytes apart) to B tile pairs: per block kb of 32
-// columns, the pairs of the 16 rows transposed (B row kk holds each row's
-// columns 2kk and 2kk+1), then split: hi tile at dst+kb*step, lo tile 1024
-// bytes further.
-TEXT ·packF16BF16AVX512(SB), NOSPLIT, $0-40
-	MOVQ w+0(FP), SI
-	MOVQ ldw+8(FP), DX
-	MOVQ nkb+16(FP), CX
-	MOVQ dst+24(FP), DI
-	MOVQ step+32(FP), R8
-	ROWPTRS
-
-f16loop:
-	LOAD16(0)
-	TRANSPOSE16
-	BROW(Z0, Y0, 0)
-	BROW(Z1, Y1, 1)
-	BROW(Z2, Y2, 2)
-	BROW(Z3, Y3, 3)
-	BROW(Z4, Y4, 4)
-	BROW(Z5, Y5, 5)
-	BROW(Z6, Y6, 6)
-	BROW(Z7, Y7, 7)
-	BROW(Z8, Y8, 8)
-	BROW(Z9, Y9, 9)
-	BROW(Z10, Y10, 10)
-	BROW(Z11, Y11, 11)
-	BROW(Z12, Y12, 12)
-	BROW(Z13, Y13, 13)
-	BROW(Z14, Y14, 14)
-	BROW(Z15, Y15, 15)
-	ADDQ $64, SI
-	ADDQ $64, R10
-	ADDQ $64, R11
-	ADDQ $64, R12
-	ADDQ R8, DI
-	DECQ CX
-	JNZ  f16loop
-	VZEROUPPER
-	RET
-
-// FROW(base, idx, n): weight row n's 32 values at off(base)(idx) split, in
-// column order, into row n of the hi tile (DI) and of the lo tile.
+// FROW(addr0, addr1, n): the 32 float32 values at addr0 (16) and addr1 (16)
+// split, in order, into row n of the hi tile (DI) and of the lo tile.
 #define FROW(addr0, addr1, n) \
 	VMOVUPS addr0, Z16 \
 	VMOVUPS addr1, Z17 \
@@ -295,43 +231,103 @@ f16loop:
 	VMOVDQU64 Z14, (off+896)(DI) \
 	VMOVDQU64 Z15, (off+960)(DI)
 
+// PACKF16: one block of 32 columns of 16 f16 rows: the pairs of the rows
+// transposed, then each transposed row split into the hi and lo tiles.
+#define PACKF16 \
+	LOAD16(0) \
+	TRANSPOSE16 \
+	BROW(Z0, Y0, 0) \
+	BROW(Z1, Y1, 1) \
+	BROW(Z2, Y2, 2) \
+	BROW(Z3, Y3, 3) \
+	BROW(Z4, Y4, 4) \
+	BROW(Z5, Y5, 5) \
+	BROW(Z6, Y6, 6) \
+	BROW(Z7, Y7, 7) \
+	BROW(Z8, Y8, 8) \
+	BROW(Z9, Y9, 9) \
+	BROW(Z10, Y10, 10) \
+	BROW(Z11, Y11, 11) \
+	BROW(Z12, Y12, 12) \
+	BROW(Z13, Y13, 13) \
+	BROW(Z14, Y14, 14) \
+	BROW(Z15, Y15, 15)
+
+// PACKF32: one block of 32 columns of 16 f32 rows: each row split in column
+// order into the hi and lo tiles, then both tiles transposed in place.
+#define PACKF32 \
+	FROW((SI), 64(SI), 0) \
+	FROW((SI)(DX*1), 64(SI)(DX*1), 1) \
+	FROW((SI)(DX*2), 64(SI)(DX*2), 2) \
+	FROW((SI)(R9*1), 64(SI)(R9*1), 3) \
+	FROW((R10), 64(R10), 4) \
+	FROW((R10)(DX*1), 64(R10)(DX*1), 5) \
+	FROW((R10)(DX*2), 64(R10)(DX*2), 6) \
+	FROW((R10)(R9*1), 64(R10)(R9*1), 7) \
+	FROW((R11), 64(R11), 8) \
+	FROW((R11)(DX*1), 64(R11)(DX*1), 9) \
+	FROW((R11)(DX*2), 64(R11)(DX*2), 10) \
+	FROW((R11)(R9*1), 64(R11)(R9*1), 11) \
+	FROW((R12), 64(R12), 12) \
+	FROW((R12)(DX*1), 64(R12)(DX*1), 13) \
+	FROW((R12)(DX*2), 64(R12)(DX*2), 14) \
+	FROW((R12)(R9*1), 64(R12)(R9*1), 15) \
+	TILET(0) \
+	TILET(1024)
+
+// PACK16(BLOCK, WSTEP) is the body of the weight packers: nkb blocks of
+// 32 columns of 16 rows (ldw bytes apart at w, WSTEP bytes of a row per
+// block), BLOCK packing one from the rows at SI, R10, R11 and R12 (rows 0,
+// 4, 8, 12; see ROWPTRS) into the tile pair at DI; block kb's tiles at
+// dst+kb*step. Frame: w, ldw, nkb, dst, step.
+#define PACK16(BLOCK, WSTEP) \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), DX \
+	MOVQ nkb+16(FP), CX \
+	MOVQ dst+24(FP), DI \
+	MOVQ step+32(FP), R8 \
+	ROWPTRS \
+packloop: \
+	BLOCK \
+	ADDQ $WSTEP, SI \
+	ADDQ $WSTEP, R10 \
+	ADDQ $WSTEP, R11 \
+	ADDQ $WSTEP, R12 \
+	ADDQ R8, DI \
+	DECQ CX \
+	JNZ  packloop \
+	VZEROUPPER \
+	RET
+
+// func packF16BF16AVX512(w *byte, ldw int, nkb int, dst *byte, step int)
+// 16 f16 weight rows (ldw bytes apart) to B tile pairs: per block kb of 32
+// columns, the pairs of the 16 rows transposed (B row kk holds each row's
+// columns 2kk and 2kk+1), then split: hi tile at dst+kb*step, lo tile 1024
+// bytes further.
+TEXT ·packF16BF16AVX512(SB), NOSPLIT, $0-40
+	PACK16(PACKF16, 64)
+
 // func packF32BF16AVX512(w *byte, ldw int, nkb int, dst *byte, step int)
 // packF16BF16AVX512 for f32 rows: each row's 32 values split in column
 // order into the hi and lo tiles, then both tiles transposed in place.
 TEXT ·packF32BF16AVX512(SB), NOSPLIT, $0-40
-	MOVQ w+0(FP), SI
-	MOVQ ldw+8(FP), DX
-	MOVQ nkb+16(FP), CX
-	MOVQ dst+24(FP), DI
-	MOVQ step+32(FP), R8
-	ROWPTRS
+	PACK16(PACKF32, 128)
 
-f32loop:
+// func splitBF16AVX512(x *float32, nkb int, dst *byte, step int)
+// Per block kb of 32 values at x+128kb: the 64 bytes of hi parts at
+// dst+kb*step, the lo parts 1024 bytes further (one row of an A tile pair).
+TEXT ·splitBF16AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ nkb+8(FP), CX
+	MOVQ dst+16(FP), DI
+	MOVQ step+24(FP), DX
+
+sloop:
 	FROW((SI), 64(SI), 0)
-	FROW((SI)(DX*1), 64(SI)(DX*1), 1)
-	FROW((SI)(DX*2), 64(SI)(DX*2), 2)
-	FROW((SI)(R9*1), 64(SI)(R9*1), 3)
-	FROW((R10), 64(R10), 4)
-	FROW((R10)(DX*1), 64(R10)(DX*1), 5)
-	FROW((R10)(DX*2), 64(R10)(DX*2), 6)
-	FROW((R10)(R9*1), 64(R10)(R9*1), 7)
-	FROW((R11), 64(R11), 8)
-	FROW((R11)(DX*1), 64(R11)(DX*1), 9)
-	FROW((R11)(DX*2), 64(R11)(DX*2), 10)
-	FROW((R11)(R9*1), 64(R11)(R9*1), 11)
-	FROW((R12), 64(R12), 12)
-	FROW((R12)(DX*1), 64(R12)(DX*1), 13)
-	FROW((R12)(DX*2), 64(R12)(DX*2), 14)
-	FROW((R12)(R9*1), 64(R12)(R9*1), 15)
-	TILET(0)
-	TILET(1024)
 	ADDQ $128, SI
-	ADDQ $128, R10
-	ADDQ $128, R11
-	ADDQ $128, R12
-	ADDQ R8, DI
+	ADDQ DX, DI
 	DECQ CX
-	JNZ  f32loop
+	JNZ  sloop
 	VZEROUPPER
 	RET
 
