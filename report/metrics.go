@@ -2,8 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 )
 
@@ -167,53 +168,16 @@ func Metrics(reports []*Report) []Metric {
 		optionalMetric("decode.roofline_fraction", "decode roofline fraction", Higher, num(func(r *Report) float64 { return r.Decode.RooflineFrac })),
 	}
 
-	// Suffix curve: one row per suffix length present in any report.
-	sizes := map[int]bool{}
-	for _, r := range reports {
-		if r == nil {
-			continue
-		}
-		for _, p := range r.SuffixTTFTCurve {
-			sizes[p.SuffixTokens] = true
-		}
-	}
-	for _, n := range sortedKeys(sizes) {
-		ms = append(ms, metric(fmt.Sprintf("suffix_ttft_curve.%d", n), fmt.Sprintf("suffix TTFT ms @%d tok", n), Lower,
-			func(r *Report) (float64, bool) {
-				for _, p := range r.SuffixTTFTCurve {
-					if p.SuffixTokens == n {
-						return p.TTFTMS, true
-					}
-				}
-				return 0, false
-			}))
-	}
-
+	ms = append(ms, curveMetrics(reports, "suffix_ttft_curve.%d", "suffix TTFT ms @%d tok", Lower,
+		func(r *Report) []SuffixTTFT { return r.SuffixTTFTCurve },
+		func(p SuffixTTFT) (int, float64) { return p.SuffixTokens, p.TTFTMS })...)
 	ms = append(ms,
 		check("failure_cases.over_context", "failure: over context", func(r *Report) bool { return r.FailureCases.OverContext }),
 		check("failure_cases.cancel_decode", "failure: cancel decode", func(r *Report) bool { return r.FailureCases.CancelDecode }),
 	)
-
-	batches := map[int]bool{}
-	for _, r := range reports {
-		if r == nil {
-			continue
-		}
-		for _, p := range r.BatchCurve {
-			batches[p.Batch] = true
-		}
-	}
-	for _, b := range sortedKeys(batches) {
-		ms = append(ms, metric(fmt.Sprintf("batch_curve.%d", b), fmt.Sprintf("batch %d decode tok/s", b), Higher,
-			func(r *Report) (float64, bool) {
-				for _, p := range r.BatchCurve {
-					if p.Batch == b {
-						return p.TokensPerSec, true
-					}
-				}
-				return 0, false
-			}))
-	}
+	ms = append(ms, curveMetrics(reports, "batch_curve.%d", "batch %d decode tok/s", Higher,
+		func(r *Report) []BatchPoint { return r.BatchCurve },
+		func(p BatchPoint) (int, float64) { return p.Batch, p.TokensPerSec })...)
 	ms = append(ms, phaseMetrics(reports)...)
 	ms = append(ms, optionalMetric("peak_rss_mb", "peak RSS MB", Lower, num(func(r *Report) float64 { return r.PeakRSSMB })))
 
@@ -247,12 +211,33 @@ func anyNonZero(m Metric, reports []*Report) bool {
 	return false
 }
 
-func sortedKeys(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// curveMetrics are the rows of a curve (the suffix TTFT curve, the batch
+// curve): one per point x (suffix length, batch size) that any report
+// has, in increasing order, its key and name made from x with the formats
+// key and name, its figure the y of the report's point at x. xy gives a
+// point's x and y.
+func curveMetrics[P any](reports []*Report, key, name string, better Better, curve func(r *Report) []P, xy func(P) (int, float64)) []Metric {
+	xs := map[int]bool{}
+	for _, r := range reports {
+		if r == nil {
+			continue
+		}
+		for _, p := range curve(r) {
+			x, _ := xy(p)
+			xs[x] = true
+		}
 	}
-	sort.Ints(out)
+	var out []Metric
+	for _, x := range slices.Sorted(maps.Keys(xs)) {
+		out = append(out, metric(fmt.Sprintf(key, x), fmt.Sprintf(name, x), better, func(r *Report) (float64, bool) {
+			for _, p := range curve(r) {
+				if px, y := xy(p); px == x {
+					return y, true
+				}
+			}
+			return 0, false
+		}))
+	}
 	return out
 }
 
