@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/nodebench"
 	"github.com/fakbench/fakbench/report"
 )
@@ -142,12 +145,7 @@ func Collect(sources []string, out string) (*Collected, error) {
 		byLabel[c.host.Label] = append(byLabel[c.host.Label], c)
 		bySet[c.host.SetDigest] = append(bySet[c.host.SetDigest], c)
 	}
-	labels := make([]string, 0, len(byLabel))
-	for l := range byLabel {
-		labels = append(labels, l)
-	}
-	sort.Strings(labels)
-	for _, label := range labels {
+	for _, label := range slices.Sorted(maps.Keys(byLabel)) {
 		cs := byLabel[label]
 		var why []string
 		sets := map[string]bool{}
@@ -314,13 +312,9 @@ func (x *Index) write(out string) error {
 // there is none).
 func ReadIndex(out string) (*Index, error) {
 	path := filepath.Join(out, IndexFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
-	}
 	var x Index
-	if err := json.Unmarshal(b, &x); err != nil {
-		return nil, fmt.Errorf("fleet: %s: %w", path, err)
+	if err := artifact.ReadJSON(path, "fleet", "a fleet index JSON object", &x); err != nil {
+		return nil, err
 	}
 	if x.Schema != IndexSchema {
 		return nil, fmt.Errorf("fleet: %s: schema %q, want %q", path, x.Schema, IndexSchema)

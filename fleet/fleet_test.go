@@ -231,6 +231,9 @@ func TestCollectInputErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(out, IndexFile), []byte(`{"schema":"x"}`), 0o644))
 	_, err = Collect([]string{named(fast, "a").build(t, t.TempDir())}, out)
 	assert.ErrorContains(t, err, `schema "x"`)
+	require.NoError(t, os.WriteFile(filepath.Join(out, IndexFile), []byte(`[1]`), 0o644))
+	_, err = Collect([]string{named(fast, "a").build(t, t.TempDir())}, out)
+	assert.ErrorContains(t, err, filepath.Join(out, IndexFile)+" is not a fleet index JSON object")
 }
 
 func rewriteLabel(t *testing.T, dir, label string) {
