@@ -424,37 +424,19 @@ func Checks(reports []*Report) string {
 
 // Skipped lists the rows that did not run, with their reasons.
 func Skipped(reports []*Report) string {
-	var b strings.Builder
-	for _, r := range reports {
-		if r == nil || r.Status != StatusSkipped {
-			continue
-		}
-		if b.Len() == 0 {
-			b.WriteString("## Skipped rows\n\n")
-		}
+	return rowList(reports, StatusSkipped, "Skipped rows", func(r *Report) string {
 		reason := r.SkipReason
 		if reason == "" {
 			reason = "no reason recorded"
 		}
-		fmt.Fprintf(&b, "- %s: %s\n", r.Backend, reason)
-	}
-	if b.Len() > 0 {
-		b.WriteString("\n")
-	}
-	return b.String()
+		return r.Backend + ": " + reason
+	})
 }
 
 // Interrupted lists the rows a stopped run did not finish, with what of
 // each did not run.
 func Interrupted(reports []*Report) string {
-	var b strings.Builder
-	for _, r := range reports {
-		if r == nil || r.Status != StatusInterrupted {
-			continue
-		}
-		if b.Len() == 0 {
-			b.WriteString("## Interrupted rows\n\n")
-		}
+	return rowList(reports, StatusInterrupted, "Interrupted rows", func(r *Report) string {
 		var not []string
 		for _, p := range SectionPaths() {
 			if why, ok := r.NotRun[p]; ok {
@@ -464,7 +446,22 @@ func Interrupted(reports []*Report) string {
 		if len(not) == 0 {
 			not = append(not, "every section ran")
 		}
-		fmt.Fprintf(&b, "- %s: interrupted; not run: %s\n", RowName(r), strings.Join(not, ", "))
+		return RowName(r) + ": interrupted; not run: " + strings.Join(not, ", ")
+	})
+}
+
+// rowList is a section headed title that lists the rows of status, one
+// line each (line says what of a row), or "" when no row has that status.
+func rowList(reports []*Report, status, title string, line func(r *Report) string) string {
+	var b strings.Builder
+	for _, r := range reports {
+		if r == nil || r.Status != status {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("## " + title + "\n\n")
+		}
+		b.WriteString("- " + line(r) + "\n")
 	}
 	if b.Len() > 0 {
 		b.WriteString("\n")
