@@ -81,6 +81,31 @@ func svgOf(p *plot.Plot, w, h vg.Length) (string, error) {
 	return s, nil
 }
 
+// render draws p as ch's figure or, when nothing was drawn (ch.Points is
+// 0), leaves ch without one and puts why in its caption: empty.
+func (ch Chart) render(p *plot.Plot, empty string) (Chart, error) {
+	if ch.Points == 0 {
+		ch.Caption = empty
+		return ch, nil
+	}
+	var err error
+	ch.SVG, err = svgOf(p, 7*vg.Inch, 4*vg.Inch)
+	return ch, err
+}
+
+// addLine draws row i's points as a line with a mark at each point, in the
+// row's colour, and names it in the legend.
+func addLine(p *plot.Plot, i int, r *report.Report, pts plotter.XYs) (*plotter.Line, error) {
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return nil, err
+	}
+	l.Color, s.Color = colorFor(i), colorFor(i)
+	p.Add(l, s)
+	p.Legend.Add(rowName(r), l, s)
+	return l, nil
+}
+
 // suffixCurveChart draws TTFT against suffix length, one line per row.
 func suffixCurveChart(rows []*report.Report) (Chart, error) {
 	ch := Chart{ID: "suffix-ttft", Title: "Warm TTFT as the changed suffix grows",
@@ -95,25 +120,16 @@ func suffixCurveChart(rows []*report.Report) (Chart, error) {
 			pts = append(pts, plotter.XY{X: float64(pt.SuffixTokens), Y: pt.TTFTMS})
 		}
 		sort.Slice(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
-		l, s, err := plotter.NewLinePoints(pts)
+		l, err := addLine(p, i, r, pts)
 		if err != nil {
 			return ch, fmt.Errorf("suffix curve of %s: %w", rowName(r), err)
 		}
-		l.Color, s.Color = colorFor(i), colorFor(i)
 		l.Width = vg.Points(1.5)
-		p.Add(l, s)
-		p.Legend.Add(rowName(r), l, s)
 		ch.Points += len(pts)
-	}
-	if ch.Points == 0 {
-		ch.Caption = "No backend in this run measured the suffix curve."
-		return ch, nil
 	}
 	p.Y.Min = 0
 	p.Y.Max *= 1.2
-	var err error
-	ch.SVG, err = svgOf(p, 7*vg.Inch, 4*vg.Inch)
-	return ch, err
+	return ch.render(p, "No backend in this run measured the suffix curve.")
 }
 
 // groupedBars draws one group of bars per category, one bar per row.
@@ -148,17 +164,11 @@ func groupedBars(id, title, caption, ylabel string, cats []string, rows []*repor
 		p.Legend.Add(rowName(r), b)
 	}
 	p.NominalX(cats...)
-	if ch.Points == 0 {
-		ch.Caption = "No data: " + caption
-		return ch, nil
-	}
 	// Room for the outer bars and for the legend above the tallest bar.
 	p.X.Min, p.X.Max = -0.6, float64(len(cats))-0.4
 	p.Y.Min = 0
 	p.Y.Max *= 1.2
-	var err error
-	ch.SVG, err = svgOf(p, 7*vg.Inch, 4*vg.Inch)
-	return ch, err
+	return ch.render(p, "No data: "+caption)
 }
 
 func ttftChart(rows []*report.Report) (Chart, error) {
@@ -212,22 +222,12 @@ func batchChart(rows []*report.Report) (Chart, error) {
 		if len(pts) == 0 {
 			continue
 		}
-		l, s, err := plotter.NewLinePoints(pts)
-		if err != nil {
+		if _, err := addLine(p, i, r, pts); err != nil {
 			return ch, fmt.Errorf("batch curve of %s: %w", rowName(r), err)
 		}
-		l.Color, s.Color = colorFor(i), colorFor(i)
-		p.Add(l, s)
-		p.Legend.Add(rowName(r), l, s)
 		ch.Points += len(pts)
 	}
-	if ch.Points == 0 {
-		ch.Caption = "No backend in this run measured a batch curve (run `fakbench batch` or the node bench)."
-		return ch, nil
-	}
-	var err error
-	ch.SVG, err = svgOf(p, 7*vg.Inch, 4*vg.Inch)
-	return ch, err
+	return ch.render(p, "No backend in this run measured a batch curve (run `fakbench batch` or the node bench).")
 }
 
 // spread is min/median/max of a sample set.
@@ -304,14 +304,8 @@ func spreadChart(rows []*report.Report) (Chart, error) {
 		p.Legend.Add(rowName(r), s)
 		ch.Points += len(ep.xys)
 	}
-	if ch.Points == 0 {
-		ch.Caption = "No raw samples in these reports."
-		return ch, nil
-	}
 	p.NominalX(cats...)
-	var err error
-	ch.SVG, err = svgOf(p, 7*vg.Inch, 4*vg.Inch)
-	return ch, err
+	return ch.render(p, "No raw samples in these reports.")
 }
 
 // Charts renders every chart for one run's rows, in page order.

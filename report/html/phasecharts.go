@@ -63,10 +63,6 @@ func latencyChart(rows []*report.Report) (Chart, error) {
 		hi = max(hi, xs[len(xs)-1])
 		ch.Points += len(xs)
 	}
-	if ch.Points == 0 {
-		ch.Caption = "No backend in this run kept inter-token latencies."
-		return ch, nil
-	}
 	// A logarithmic axis when the tail reaches far past the body, so both
 	// stay readable.
 	if lo > 0 && hi/lo > 20 {
@@ -76,9 +72,7 @@ func latencyChart(rows []*report.Report) (Chart, error) {
 	}
 	p.Y.Min, p.Y.Max = 0, 1.25
 	p.Legend.Left = false
-	var err error
-	ch.SVG, err = svgOf(p, 7*vg.Inch, 4*vg.Inch)
-	return ch, err
+	return ch.render(p, "No backend in this run kept inter-token latencies.")
 }
 
 // memoryChart draws each row's resident memory per phase, with the KV
