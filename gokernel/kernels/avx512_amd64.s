@@ -37,12 +37,7 @@
 // reg) loads 16 row values as float32, WSTEP is their bytes. Frame: w,
 // ldw, x, n, out.
 #define FGEMV4Z(LOADW, WSTEP) \
-	MOVQ w+0(FP), SI \
-	MOVQ ldw+8(FP), R8 \
-	MOVQ x+16(FP), DI \
-	MOVQ n+24(FP), CX \
-	LEAQ (SI)(R8*2), R9 \
-	ADDQ R8, R9 \
+	GEMV4ARGS \
 	ZEROZ4(Z0, Z1, Z2, Z3) \
 fzloop: \
 	VMOVUPS (DI), Z4 \
@@ -64,23 +59,13 @@ fzloop: \
 	ZTOY(Z2, Y2, Y9) \
 	ZTOY(Z3, Y3, Y9) \
 	HSUM4(Y0, Y1, Y2, Y3, X0, X9) \
-	MOVQ out+32(FP), DI \
-	VMOVUPS X0, (DI) \
-	VZEROUPPER \
-	RET
+	RET4(X0, 32)
 
 // FGEMM43Z(LOADW, WSTEP): four rows times three vectors (ldx floats
 // apart), as FGEMM43 with 512-bit registers; token t's four sums go to
 // c + t*ldc floats. Frame: w, ldw, x, ldx, n, c, ldc.
 #define FGEMM43Z(LOADW, WSTEP) \
-	MOVQ w+0(FP), SI \
-	MOVQ ldw+8(FP), R8 \
-	MOVQ x+16(FP), DI \
-	MOVQ ldx+24(FP), R10 \
-	SHLQ $2, R10 \
-	MOVQ n+32(FP), CX \
-	LEAQ (SI)(R8*2), R9 \
-	ADDQ R8, R9 \
+	GEMM43ARGS \
 	ZEROZ12 \
 gzloop: \
 	LOADW((SI), Z12) \
@@ -131,8 +116,6 @@ gzloop: \
 	VZEROUPPER \
 	RET
 
-#define LOADF16Z(mem, reg) VCVTPH2PS mem, reg
-#define LOADF32Z(mem, reg) VMOVUPS mem, reg
 
 
 // The AMX instructions of the int8 tile kernels, as bytes (VEX encodings;
@@ -553,19 +536,19 @@ x3loop:
 
 // func gemvF16x4AVX512(w *byte, ldw int, x *float32, n int, out *float32)
 TEXT ·gemvF16x4AVX512(SB), NOSPLIT, $0-40
-	FGEMV4Z(LOADF16Z, 32)
+	FGEMV4Z(LOADF16, 32)
 
 // func gemvF32x4AVX512(w *byte, ldw int, x *float32, n int, out *float32)
 TEXT ·gemvF32x4AVX512(SB), NOSPLIT, $0-40
-	FGEMV4Z(LOADF32Z, 64)
+	FGEMV4Z(LOADF32, 64)
 
 // func gemmF16x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
 TEXT ·gemmF16x4x3AVX512(SB), NOSPLIT, $0-56
-	FGEMM43Z(LOADF16Z, 32)
+	FGEMM43Z(LOADF16, 32)
 
 // func gemmF32x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
 TEXT ·gemmF32x4x3AVX512(SB), NOSPLIT, $0-56
-	FGEMM43Z(LOADF32Z, 64)
+	FGEMM43Z(LOADF32, 64)
 
 // func gemvQ8x4VNNI(w *byte, ldw int, xq *byte, xd *float32, nb int, out *float32)
 // gemvQ8x4AVX2 (four q8_0 rows in the file's layout times one token) with

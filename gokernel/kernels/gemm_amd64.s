@@ -36,14 +36,7 @@
 
 // FGEMM43(LOADW, WSTEP): 4 rows x 3 tokens. Frame: w, ldw, x, ldx, n, c, ldc.
 #define FGEMM43(LOADW, WSTEP) \
-	MOVQ w+0(FP), SI \
-	MOVQ ldw+8(FP), R8 \
-	MOVQ x+16(FP), DI \
-	MOVQ ldx+24(FP), R10 \
-	SHLQ $2, R10 \
-	MOVQ n+32(FP), CX \
-	LEAQ (SI)(R8*2), R9 \
-	ADDQ R8, R9 \
+	GEMM43ARGS \
 	ZERO12 \
 	CMPQ CX, $8 \
 	JLT  fmdone \
@@ -56,12 +49,7 @@ fmloop: \
 	CMPQ CX, $8 \
 	JGE  fmloop \
 fmdone: \
-	MOVQ c+40(FP), DI \
-	MOVQ ldc+48(FP), R10 \
-	SHLQ $2, R10 \
-	STORE43(DI, R10) \
-	VZEROUPPER \
-	RET
+	RET43(40, 48, X0)
 
 // func gemmQ8x4x3AVX2(w *byte, ldw int, xq *byte, ldx int, xd *float32, ldd int, nb int, c *float32, ldc int)
 // Four q8_0 weight rows (as gemvQ8x4AVX2) times three activation rows in
@@ -125,17 +113,7 @@ g3cur:
 	JNZ  g3loop
 
 g3done:
-	MOVQ c+56(FP), DI
-	MOVQ ldc+64(FP), R10
-	SHLQ $2, R10
-	HSUM4(Y4, Y5, Y6, Y7, X4, X1)
-	VMOVUPS X4, (DI)
-	HSUM4(Y8, Y9, Y10, Y11, X8, X1)
-	VMOVUPS X8, (DI)(R10*1)
-	HSUM4(Y12, Y13, Y14, Y15, X12, X1)
-	VMOVUPS X12, (DI)(R10*2)
-	VZEROUPPER
-	RET
+	RET43(56, 64, X1)
 
 // func gemmF16x4x3AVX2(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
 // Four f16 rows times three float32 rows (stride ldx floats); n is a

@@ -22,16 +22,24 @@
 	VPERMPS Y8, idx, Y3 \
 	VFMADD231PS Y3, Y2, acc
 
+// ROWS4(LOADW, off, x, a0, a1, a2, a3): 8 values of each of the four rows
+// at off bytes (loaded by LOADW into Y1, Y2, Y3, Y13) times the 8 values
+// in x, added to a0-a3.
+#define ROWS4(LOADW, off, x, a0, a1, a2, a3) \
+	LOADW(off(SI), Y1) \
+	LOADW(off(SI)(R8*1), Y2) \
+	LOADW(off(SI)(R8*2), Y3) \
+	LOADW(off(R9), Y13) \
+	VFMADD231PS Y1, x, a0 \
+	VFMADD231PS Y2, x, a1 \
+	VFMADD231PS Y3, x, a2 \
+	VFMADD231PS Y13, x, a3
+
 // FGEMV4(LOADW, WSTEP) is the body of the 4-row float gemv kernels:
 // LOADW(mem, reg) loads 8 weights as float32 and WSTEP is their size in
 // bytes. Frame: w, ldw, x, n, out.
 #define FGEMV4(LOADW, WSTEP) \
-	MOVQ w+0(FP), SI \
-	MOVQ ldw+8(FP), R8 \
-	MOVQ x+16(FP), DI \
-	MOVQ n+24(FP), CX \
-	LEAQ (SI)(R8*2), R9 \
-	ADDQ R8, R9 \
+	GEMV4ARGS \
 	ZERO4(Y4, Y5, Y6, Y7) \
 	ZERO4(Y8, Y9, Y10, Y11) \
 	CMPQ CX, $16 \
@@ -39,22 +47,8 @@
 fg16: \
 	VMOVUPS (DI), Y0 \
 	VMOVUPS 32(DI), Y12 \
-	LOADW((SI), Y1) \
-	LOADW((SI)(R8*1), Y2) \
-	LOADW((SI)(R8*2), Y3) \
-	LOADW((R9), Y13) \
-	VFMADD231PS Y1, Y0, Y4 \
-	VFMADD231PS Y2, Y0, Y5 \
-	VFMADD231PS Y3, Y0, Y6 \
-	VFMADD231PS Y13, Y0, Y7 \
-	LOADW(WSTEP(SI), Y1) \
-	LOADW(WSTEP(SI)(R8*1), Y2) \
-	LOADW(WSTEP(SI)(R8*2), Y3) \
-	LOADW(WSTEP(R9), Y13) \
-	VFMADD231PS Y1, Y12, Y8 \
-	VFMADD231PS Y2, Y12, Y9 \
-	VFMADD231PS Y3, Y12, Y10 \
-	VFMADD231PS Y13, Y12, Y11 \
+	ROWS4(LOADW, 0, Y0, Y4, Y5, Y6, Y7) \
+	ROWS4(LOADW, WSTEP, Y12, Y8, Y9, Y10, Y11) \
 	ADDQ $(2*WSTEP), SI \
 	ADDQ $(2*WSTEP), R9 \
 	ADDQ $64, DI \
@@ -65,24 +59,14 @@ fg8: \
 	CMPQ CX, $8 \
 	JLT  fgdone \
 	VMOVUPS (DI), Y0 \
-	LOADW((SI), Y1) \
-	LOADW((SI)(R8*1), Y2) \
-	LOADW((SI)(R8*2), Y3) \
-	LOADW((R9), Y13) \
-	VFMADD231PS Y1, Y0, Y4 \
-	VFMADD231PS Y2, Y0, Y5 \
-	VFMADD231PS Y3, Y0, Y6 \
-	VFMADD231PS Y13, Y0, Y7 \
+	ROWS4(LOADW, 0, Y0, Y4, Y5, Y6, Y7) \
 fgdone: \
 	VADDPS Y8, Y4, Y4 \
 	VADDPS Y9, Y5, Y5 \
 	VADDPS Y10, Y6, Y6 \
 	VADDPS Y11, Y7, Y7 \
 	HSUM4(Y4, Y5, Y6, Y7, X4, X8) \
-	MOVQ out+32(FP), DI \
-	VMOVUPS X4, (DI) \
-	VZEROUPPER \
-	RET
+	RET4(X4, 32)
 
 // Q8SETUP: the int16 ones in Y0 (QROW's pair sums) and the lane indices
 // 0-3 in Y10-Y13 (QROW's scale lanes).

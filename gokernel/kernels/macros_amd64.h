@@ -41,6 +41,37 @@
 	VMOVQ AX, dst \
 	VCVTPH2PS dst, dst
 
+// RET4(x, off) is the four-row kernels' return: the four float32 results
+// in x stored to out (the pointer argument at off(FP)), then VZEROUPPER.
+#define RET4(x, off) \
+	MOVQ out+off(FP), DI \
+	VMOVUPS x, (DI) \
+	VZEROUPPER \
+	RET
+
+// GEMV4ARGS loads the frame w, ldw, x, n of the four-row float kernels:
+// rows at SI, SI+R8, SI+2*R8 and R9, x at DI, n in CX.
+#define GEMV4ARGS \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ n+24(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9
+
+// GEMM43ARGS is GEMV4ARGS for the frame w, ldw, x, ldx, n of the 4x3
+// float kernels: the three vectors at DI, DI+R10, DI+2*R10 (R10: ldx in
+// bytes).
+#define GEMM43ARGS \
+	MOVQ w+0(FP), SI \
+	MOVQ ldw+8(FP), R8 \
+	MOVQ x+16(FP), DI \
+	MOVQ ldx+24(FP), R10 \
+	SHLQ $2, R10 \
+	MOVQ n+32(FP), CX \
+	LEAQ (SI)(R8*2), R9 \
+	ADDQ R8, R9
+
 // GEMVQ8(SETUP, PREFETCH, XPREP, ROW) is the body of the four-row q8_0
 // kernels on the file's layout (gemvQ8x4AVX2, gemvQ8x4VNNI): four weight
 // rows (SI, SI+R8, SI+2*R8, R9; nb blocks of 34 bytes each) dotted with
@@ -82,13 +113,11 @@ q8loop: \
 	JNZ  q8loop \
 q8done: \
 	HSUM4(Y4, Y5, Y6, Y7, X4, X8) \
-	MOVQ out+40(FP), DI \
-	VMOVUPS X4, (DI) \
-	VZEROUPPER \
-	RET
+	RET4(X4, 40)
 
-// LOADF16 and LOADF32 load 8 values as float32, from f16 and from f32: the
-// load argument of FGEMV4, FGEMM43, TILE43, AXPYROWS and DOT8.
+// LOADF16 and LOADF32 load 8 (into a Y register) or 16 (into a Z register)
+// values as float32, from f16 and from f32: the load argument of FGEMV4,
+// FGEMM43, TILE43, AXPYROWS, DOT8, FGEMV4Z and FGEMM43Z.
 #define LOADF16(mem, reg) VCVTPH2PS mem, reg
 #define LOADF32(mem, reg) VMOVUPS mem, reg
 
@@ -127,15 +156,22 @@ q8done: \
 	VFMADD231PS (X)(R10*2), Y2, Y14 \
 	VFMADD231PS (X)(R10*2), Y3, Y15
 
-// STORE43(C, LDC) reduces the tile's accumulators and stores the four sums
-// of vector t at C + t*LDC bytes (LDC a register); clobbers X0.
-#define STORE43(C, LDC) \
-	HSUM4(Y4, Y5, Y6, Y7, X4, X0) \
-	VMOVUPS X4, (C) \
-	HSUM4(Y8, Y9, Y10, Y11, X8, X0) \
-	VMOVUPS X8, (C)(LDC*1) \
-	HSUM4(Y12, Y13, Y14, Y15, X12, X0) \
-	VMOVUPS X12, (C)(LDC*2)
+// RET43(coff, ldcoff, xt) is the 4x3 tiles' return: the tile's
+// accumulators reduced and the four sums of vector t stored at c + t*ldc
+// floats (the arguments c and ldc at coff(FP) and ldcoff(FP)), then
+// VZEROUPPER; clobbers xt.
+#define RET43(coff, ldcoff, xt) \
+	MOVQ c+coff(FP), DI \
+	MOVQ ldc+ldcoff(FP), R10 \
+	SHLQ $2, R10 \
+	HSUM4(Y4, Y5, Y6, Y7, X4, xt) \
+	VMOVUPS X4, (DI) \
+	HSUM4(Y8, Y9, Y10, Y11, X8, xt) \
+	VMOVUPS X8, (DI)(R10*1) \
+	HSUM4(Y12, Y13, Y14, Y15, X12, xt) \
+	VMOVUPS X12, (DI)(R10*2) \
+	VZEROUPPER \
+	RET
 
 // The AMX instructions both tile families use (avx512_amd64.s: int8 tiles,
 // amxbf16_amd64.s: bf16 tiles), as bytes: Go's assembler does not know

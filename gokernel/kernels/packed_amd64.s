@@ -81,10 +81,7 @@ r8loop: \
 	VEXTRACTF128 $1, Y12, X1 \
 	VADDPS X1, X12, X12 \
 	VADDPS X12, X4, X4 \
-	MOVQ out+48(FP), DI \
-	VMOVUPS X4, (DI) \
-	VZEROUPPER \
-	RET
+	RET4(X4, 48)
 
 // func gemvR4x4AVX2(p *byte, xq *byte, act *float32, nb int, out *float32)
 TEXT ·gemvR4x4AVX2(SB), NOSPLIT, $0-40
@@ -126,10 +123,7 @@ r4loop:
 	HSUM4(Y4, Y5, Y6, Y7, X4, X8)
 	VEXTRACTF128 $1, Y12, X12
 	VADDPS X12, X4, X4
-	MOVQ out+32(FP), DI
-	VMOVUPS X4, (DI)
-	VZEROUPPER
-	RET
+	RET4(X4, 32)
 
 // func gemvR8x4AVX2(p *byte, xq *byte, xd *float32, act *float32, nb int, lanes *int32, out *float32)
 TEXT ·gemvR8x4AVX2(SB), NOSPLIT, $0-56

@@ -122,10 +122,7 @@ r8sum: \
 	VBROADCASTSS X7, X7 \
 	VFMADD231PS X7, X3, X0 \
 	VADDPS X2, X0, X0 \
-	MOVQ out+48(FP), DI \
-	VMOVUPS X0, (DI) \
-	VZEROUPPER \
-	RET
+	RET4(X0, 48)
 
 // func vnniR4x4(p *byte, xq *byte, act *float32, nb int, lanes *int32, out *float32)
 TEXT ·vnniR4x4(SB), NOSPLIT, $0-48
@@ -166,10 +163,7 @@ r4sum:
 	VEXTRACTF128 $1, Y0, X5
 	VUNPCKLPS X5, X0, X0 // [r0 r1 r2 r3]
 	VADDPS X2, X0, X0
-	MOVQ out+40(FP), DI
-	VMOVUPS X0, (DI)
-	VZEROUPPER
-	RET
+	RET4(X0, 40)
 
 // func vnniR8x4(p *byte, xq *byte, xd *float32, act *float32, nb int, lanes *int32, out *float32)
 TEXT ·vnniR8x4(SB), NOSPLIT, $0-56
