@@ -224,30 +224,13 @@ func openCAPI(path string) (*capi, error) {
 	if l, ok := libCache[path]; ok {
 		return l, nil
 	}
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	var cerr *C.char
-	h := C.fak_dlopen(cpath, &cerr)
-	if h == nil {
-		msg := C.GoString(cerr)
-		C.free(unsafe.Pointer(cerr))
-		return nil, fmt.Errorf("dlopen %s: %s", path, msg)
+	l := &capi{path: path, fn: map[string]unsafe.Pointer{}, keys: map[string]string{}}
+	h, missing, err := dlOpen(path, requiredSymbols, l.fn)
+	if err != nil {
+		return nil, err
 	}
-	l := &capi{path: path, handle: h, fn: map[string]unsafe.Pointer{}, keys: map[string]string{}}
-	sym := func(name string) unsafe.Pointer {
-		cn := C.CString(name)
-		defer C.free(unsafe.Pointer(cn))
-		return C.fak_dlsym(h, cn)
-	}
-	var missing []string
-	for _, name := range requiredSymbols {
-		p := sym(name)
-		if p == nil {
-			missing = append(missing, name)
-			continue
-		}
-		l.fn[name] = p
-	}
+	l.handle = h
+	sym := func(name string) unsafe.Pointer { return dlSym(h, name) }
 	if p := sym("ov_core_compile_model_props"); p != nil {
 		l.compile, l.propsOK = p, true
 	} else if p := sym("ov_core_compile_model"); p != nil {
@@ -280,6 +263,54 @@ func openCAPI(path string) (*capi, error) {
 	return l, nil
 }
 
+// dlOpen opens the library at path (RTLD_NOW|RTLD_LOCAL) and resolves
+// names into fn; it returns the handle and the names the library lacks.
+func dlOpen(path string, names []string, fn map[string]unsafe.Pointer) (unsafe.Pointer, []string, error) {
+	var cs cStrings
+	defer cs.free()
+	var cerr *C.char
+	h := C.fak_dlopen(cs.of(path), &cerr)
+	if h == nil {
+		msg := C.GoString(cerr)
+		C.free(unsafe.Pointer(cerr))
+		return nil, nil, fmt.Errorf("dlopen %s: %s", path, msg)
+	}
+	var missing []string
+	for _, name := range names {
+		if p := dlSym(h, name); p != nil {
+			fn[name] = p
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	return h, missing, nil
+}
+
+// dlSym resolves name in the library h, nil when it has none.
+func dlSym(h unsafe.Pointer, name string) unsafe.Pointer {
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	return C.fak_dlsym(h, cn)
+}
+
+// cStrings holds C copies of Go strings for the length of a call.
+type cStrings []*C.char
+
+// of returns s copied into C memory, freed by free.
+func (cs *cStrings) of(s string) *C.char {
+	p := C.CString(s)
+	*cs = append(*cs, p)
+	return p
+}
+
+// free releases every string of cs.
+func (cs *cStrings) free() {
+	for _, p := range *cs {
+		C.free(unsafe.Pointer(p))
+	}
+	*cs = nil
+}
+
 // status turns an ov_status_e into an error naming the call.
 func (l *capi) status(op string, st C.int) error {
 	if st == 0 {
@@ -294,6 +325,15 @@ func (l *capi) status(op string, st C.int) error {
 		}
 	}
 	return fmt.Errorf("openvino: %s: status %d (%s)", op, int(st), msg)
+}
+
+// release frees the object *p with the library's function fn and clears
+// *p, so a second call does nothing.
+func (l *capi) release(fn string, p *unsafe.Pointer) {
+	if *p != nil {
+		C.fak_call_free(l.fn[fn], *p)
+		*p = nil
+	}
 }
 
 // ovCore is an ov_core_t.
@@ -320,9 +360,8 @@ func (l *capi) newCore() (*ovCore, error) {
 }
 
 func (c *ovCore) free() {
-	if c != nil && c.p != nil {
-		C.fak_call_free(c.l.fn["ov_core_free"], c.p)
-		c.p = nil
+	if c != nil {
+		c.l.release("ov_core_free", &c.p)
 	}
 }
 
@@ -333,20 +372,19 @@ type ovModel struct {
 }
 
 func (c *ovCore) readModel(xmlPath, binPath string) (*ovModel, error) {
-	cx, cb := C.CString(xmlPath), C.CString(binPath)
-	defer C.free(unsafe.Pointer(cx))
-	defer C.free(unsafe.Pointer(cb))
+	var cs cStrings
+	defer cs.free()
 	var p unsafe.Pointer
-	if err := c.l.status("ov_core_read_model "+xmlPath, C.fak_call_read_model(c.l.fn["ov_core_read_model"], c.p, cx, cb, &p)); err != nil {
+	if err := c.l.status("ov_core_read_model "+xmlPath,
+		C.fak_call_read_model(c.l.fn["ov_core_read_model"], c.p, cs.of(xmlPath), cs.of(binPath), &p)); err != nil {
 		return nil, err
 	}
 	return &ovModel{l: c.l, p: p}, nil
 }
 
 func (m *ovModel) free() {
-	if m != nil && m.p != nil {
-		C.fak_call_free(m.l.fn["ov_model_free"], m.p)
-		m.p = nil
+	if m != nil {
+		m.l.release("ov_model_free", &m.p)
 	}
 }
 
@@ -372,20 +410,13 @@ func (c *ovCore) compile(m *ovModel, device string, props []property) (*ovCompil
 	arr := (*C.fak_ov_property_t)(C.calloc(C.size_t(max(n, 1)), C.size_t(unsafe.Sizeof(C.fak_ov_property_t{}))))
 	defer C.free(unsafe.Pointer(arr))
 	items := unsafe.Slice(arr, max(n, 1))
-	var strs []*C.char
-	defer func() {
-		for _, s := range strs {
-			C.free(unsafe.Pointer(s))
-		}
-	}()
+	var cs cStrings
+	defer cs.free()
 	for i, p := range props {
-		k, v := C.CString(p.Key), C.CString(p.Value)
-		strs = append(strs, k, v)
-		items[i].key = k
-		items[i].value = unsafe.Pointer(v)
+		items[i].key = cs.of(p.Key)
+		items[i].value = unsafe.Pointer(cs.of(p.Value))
 	}
-	cdev := C.CString(device)
-	defer C.free(unsafe.Pointer(cdev))
+	cdev := cs.of(device)
 	var out unsafe.Pointer
 	var st C.int
 	if c.l.propsOK {
@@ -402,16 +433,14 @@ func (c *ovCore) compile(m *ovModel, device string, props []property) (*ovCompil
 // property reads a property of the compiled model as a string (the
 // effective value the plugin chose, e.g. for NUM_STREAMS).
 func (cm *ovCompiled) property(key string) (string, error) {
-	ck := C.CString(key)
-	defer C.free(unsafe.Pointer(ck))
+	var cs cStrings
+	defer cs.free()
 	var out *C.char
 	if err := cm.l.status("ov_compiled_model_get_property "+key,
-		C.fak_call_cm_get_property(cm.l.fn["ov_compiled_model_get_property"], cm.p, ck, &out)); err != nil {
+		C.fak_call_cm_get_property(cm.l.fn["ov_compiled_model_get_property"], cm.p, cs.of(key), &out)); err != nil {
 		return "", err
 	}
-	v := C.GoString(out)
-	C.fak_call_ov_free(cm.l.fn["ov_free"], out)
-	return v, nil
+	return cm.l.take(out), nil
 }
 
 // deviceProperty reads a property of a device through the core (for
@@ -421,23 +450,26 @@ func (c *ovCore) deviceProperty(device, key string) (string, error) {
 	if c.l.coreProp == nil {
 		return "", fmt.Errorf("openvino: %s lacks ov_core_get_property", c.l.path)
 	}
-	cd, ck := C.CString(device), C.CString(key)
-	defer C.free(unsafe.Pointer(cd))
-	defer C.free(unsafe.Pointer(ck))
+	var cs cStrings
+	defer cs.free()
 	var out *C.char
 	if err := c.l.status("ov_core_get_property "+device+" "+key,
-		C.fak_call_core_get_property(c.l.coreProp, c.p, cd, ck, &out)); err != nil {
+		C.fak_call_core_get_property(c.l.coreProp, c.p, cs.of(device), cs.of(key), &out)); err != nil {
 		return "", err
 	}
-	v := C.GoString(out)
-	C.fak_call_ov_free(c.l.fn["ov_free"], out)
-	return v, nil
+	return c.l.take(out), nil
+}
+
+// take copies a string the C library allocated and frees it with ov_free.
+func (l *capi) take(p *C.char) string {
+	v := C.GoString(p)
+	C.fak_call_ov_free(l.fn["ov_free"], p)
+	return v
 }
 
 func (cm *ovCompiled) free() {
-	if cm != nil && cm.p != nil {
-		C.fak_call_free(cm.l.fn["ov_compiled_model_free"], cm.p)
-		cm.p = nil
+	if cm != nil {
+		cm.l.release("ov_compiled_model_free", &cm.p)
 	}
 }
 
@@ -457,9 +489,8 @@ func (cm *ovCompiled) newRequest() (*ovRequest, error) {
 }
 
 func (r *ovRequest) free() {
-	if r != nil && r.p != nil {
-		C.fak_call_free(r.l.fn["ov_infer_request_free"], r.p)
-		r.p = nil
+	if r != nil {
+		r.l.release("ov_infer_request_free", &r.p)
 	}
 }
 
@@ -503,20 +534,48 @@ func (r *ovRequest) output(idx int) ([]int64, []float32, error) {
 	if rank < 0 || rank > 8 {
 		return nil, nil, fmt.Errorf("openvino: output %d has rank %d", idx, int(rank))
 	}
-	shape := make([]int64, int(rank))
-	n := int64(1)
-	for i := range shape {
-		shape[i] = int64(dims[i])
-		n *= shape[i]
-	}
+	shape, n := goShape(dims[:rank])
 	var data unsafe.Pointer
 	if err := r.l.status("ov_tensor_data", C.fak_call_tensor_data(r.l.fn["ov_tensor_data"], t, &data)); err != nil {
 		return nil, nil, err
 	}
-	if n == 0 {
-		return shape, nil, nil
+	return shape, f32View(data, n), nil
+}
+
+// goShape copies a shape the runtime returned, with the number of
+// elements it holds.
+func goShape(dims []C.int64_t) ([]int64, int64) {
+	shape := make([]int64, len(dims))
+	n := int64(1)
+	for i, d := range dims {
+		shape[i] = int64(d)
+		n *= shape[i]
 	}
-	return shape, unsafe.Slice((*float32)(data), int(n)), nil
+	return shape, n
+}
+
+// f32View is a view of n float32 values at data (nil when there are none).
+func f32View(data unsafe.Pointer, n int64) []float32 {
+	if n == 0 || data == nil {
+		return nil
+	}
+	return unsafe.Slice((*float32)(data), int(n))
+}
+
+// cDims copies dims into a shape of fakovMaxRank axes for the library,
+// with the number of elements it holds; what names the tensor in the
+// error for a rank above fakovMaxRank.
+func cDims(what string, dims []int64) ([fakovMaxRank]C.int64_t, int64, error) {
+	var cd [fakovMaxRank]C.int64_t
+	if len(dims) > fakovMaxRank {
+		return cd, 0, fmt.Errorf("openvino: %s has rank %d, above %d", what, len(dims), fakovMaxRank)
+	}
+	n := int64(1)
+	for i, d := range dims {
+		cd[i] = C.int64_t(d)
+		n *= d
+	}
+	return cd, n, nil
 }
 
 // cbuf is memory allocated outside the Go heap, so the runtime may keep
@@ -603,26 +662,10 @@ func openShim(path string) (*shim, error) {
 	if s, ok := shimCache[path]; ok {
 		return s, nil
 	}
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	var cerr *C.char
-	h := C.fak_dlopen(cpath, &cerr)
-	if h == nil {
-		msg := C.GoString(cerr)
-		C.free(unsafe.Pointer(cerr))
-		return nil, fmt.Errorf("dlopen %s: %s", path, msg)
-	}
 	s := &shim{path: path, fn: map[string]unsafe.Pointer{}, names: map[string]*C.char{}}
-	var missing []string
-	for _, name := range shimSymbols {
-		cn := C.CString(name)
-		p := C.fak_dlsym(h, cn)
-		C.free(unsafe.Pointer(cn))
-		if p == nil {
-			missing = append(missing, name)
-			continue
-		}
-		s.fn[name] = p
+	h, missing, err := dlOpen(path, shimSymbols, s.fn)
+	if err != nil {
+		return nil, err
 	}
 	if len(missing) > 0 {
 		C.fak_dlclose(h)
@@ -660,6 +703,25 @@ func (s *shim) check(p *C.char) error {
 	return fmt.Errorf("openvino (%s): %s", filepath.Base(s.path), s.take(p))
 }
 
+// release frees the object *p with the library's function fn and clears
+// *p, so a second call does nothing.
+func (s *shim) release(fn string, p *unsafe.Pointer) {
+	if *p != nil {
+		C.fakov_call_free(s.fn[fn], *p)
+		*p = nil
+	}
+}
+
+// text calls the library's function fn that describes the object h in
+// text, and returns the text.
+func (s *shim) text(fn string, h unsafe.Pointer) (string, error) {
+	var out *C.char
+	if err := s.check(C.fakov_call_text(s.fn[fn], h, &out)); err != nil {
+		return "", err
+	}
+	return s.take(out), nil
+}
+
 // cname returns name in C memory, allocated once per name.
 func (s *shim) cname(name string) *C.char {
 	s.namesMu.Lock()
@@ -679,11 +741,10 @@ type shimModel struct {
 }
 
 func (s *shim) readIR(xml, bin string) (*shimModel, error) {
-	cx, cb := C.CString(xml), C.CString(bin)
-	defer C.free(unsafe.Pointer(cx))
-	defer C.free(unsafe.Pointer(cb))
+	var cs cStrings
+	defer cs.free()
 	var p unsafe.Pointer
-	if err := s.check(C.fakov_call_read_ir(s.fn["fakov_read_ir"], cx, cb, &p)); err != nil {
+	if err := s.check(C.fakov_call_read_ir(s.fn["fakov_read_ir"], cs.of(xml), cs.of(bin), &p)); err != nil {
 		return nil, err
 	}
 	return &shimModel{s: s, p: p}, nil
@@ -692,40 +753,34 @@ func (s *shim) readIR(xml, bin string) (*shimModel, error) {
 // convertGGUF converts a GGUF file with OpenVINO's GGUF frontend; stateful
 // registers its GGUFMakeStateful and AdaptToGenAI passes.
 func (s *shim) convertGGUF(path string, stateful bool) (*shimModel, error) {
-	cp := C.CString(path)
-	defer C.free(unsafe.Pointer(cp))
+	var cs cStrings
+	defer cs.free()
 	var p unsafe.Pointer
 	st := C.int(0)
 	if stateful {
 		st = 1
 	}
-	if err := s.check(C.fakov_call_convert(s.fn["fakov_convert_gguf"], cp, st, &p)); err != nil {
+	if err := s.check(C.fakov_call_convert(s.fn["fakov_convert_gguf"], cs.of(path), st, &p)); err != nil {
 		return nil, err
 	}
 	return &shimModel{s: s, p: p}, nil
 }
 
 func (m *shimModel) saveIR(xml, bin string) error {
-	cx, cb := C.CString(xml), C.CString(bin)
-	defer C.free(unsafe.Pointer(cx))
-	defer C.free(unsafe.Pointer(cb))
-	return m.s.check(C.fakov_call_save_ir(m.s.fn["fakov_save_ir"], m.p, cx, cb))
+	var cs cStrings
+	defer cs.free()
+	return m.s.check(C.fakov_call_save_ir(m.s.fn["fakov_save_ir"], m.p, cs.of(xml), cs.of(bin)))
 }
 
 // describe lists the model's inputs, outputs, variables and op counts
 // (fakov_model_describe's lines).
 func (m *shimModel) describe() (string, error) {
-	var out *C.char
-	if err := m.s.check(C.fakov_call_text(m.s.fn["fakov_model_describe"], m.p, &out)); err != nil {
-		return "", err
-	}
-	return m.s.take(out), nil
+	return m.s.text("fakov_model_describe", m.p)
 }
 
 func (m *shimModel) free() {
-	if m != nil && m.p != nil {
-		C.fakov_call_free(m.s.fn["fakov_model_free"], m.p)
-		m.p = nil
+	if m != nil {
+		m.s.release("fakov_model_free", &m.p)
 	}
 }
 
@@ -742,15 +797,13 @@ func (s *shim) compile(m *shimModel, device string, props []property) (*shimComp
 	defer C.free(unsafe.Pointer(keys))
 	defer C.free(unsafe.Pointer(vals))
 	ks, vs := unsafe.Slice(keys, max(n, 1)), unsafe.Slice(vals, max(n, 1))
+	var cs cStrings
+	defer cs.free()
 	for i, p := range props {
-		ks[i], vs[i] = C.CString(p.Key), C.CString(p.Value)
-		defer C.free(unsafe.Pointer(ks[i]))
-		defer C.free(unsafe.Pointer(vs[i]))
+		ks[i], vs[i] = cs.of(p.Key), cs.of(p.Value)
 	}
-	cd := C.CString(device)
-	defer C.free(unsafe.Pointer(cd))
 	var p unsafe.Pointer
-	if err := s.check(C.fakov_call_compile(s.fn["fakov_compile"], m.p, cd, C.size_t(n), keys, vals, &p)); err != nil {
+	if err := s.check(C.fakov_call_compile(s.fn["fakov_compile"], m.p, cs.of(device), C.size_t(n), keys, vals, &p)); err != nil {
 		return nil, err
 	}
 	return &shimCompiled{s: s, p: p}, nil
@@ -758,10 +811,10 @@ func (s *shim) compile(m *shimModel, device string, props []property) (*shimComp
 
 // property reads a property of the compiled model as a string.
 func (c *shimCompiled) property(key string) (string, error) {
-	ck := C.CString(key)
-	defer C.free(unsafe.Pointer(ck))
+	var cs cStrings
+	defer cs.free()
 	var out *C.char
-	if err := c.s.check(C.fakov_call_prop(c.s.fn["fakov_compiled_property"], c.p, ck, &out)); err != nil {
+	if err := c.s.check(C.fakov_call_prop(c.s.fn["fakov_compiled_property"], c.p, cs.of(key), &out)); err != nil {
 		return "", err
 	}
 	return c.s.take(out), nil
@@ -769,11 +822,10 @@ func (c *shimCompiled) property(key string) (string, error) {
 
 // deviceProperty reads a property of a device through the library's core.
 func (s *shim) deviceProperty(device, key string) (string, error) {
-	cd, ck := C.CString(device), C.CString(key)
-	defer C.free(unsafe.Pointer(cd))
-	defer C.free(unsafe.Pointer(ck))
+	var cs cStrings
+	defer cs.free()
 	var out *C.char
-	if err := s.check(C.fakov_call_device_prop(s.fn["fakov_device_property"], cd, ck, &out)); err != nil {
+	if err := s.check(C.fakov_call_device_prop(s.fn["fakov_device_property"], cs.of(device), cs.of(key), &out)); err != nil {
 		return "", err
 	}
 	return s.take(out), nil
@@ -782,17 +834,12 @@ func (s *shim) deviceProperty(device, key string) (string, error) {
 // runtimeOps lists the layer types of the plugin's runtime graph with
 // their counts ("<type>\t<count>" lines).
 func (c *shimCompiled) runtimeOps() (string, error) {
-	var out *C.char
-	if err := c.s.check(C.fakov_call_text(c.s.fn["fakov_compiled_runtime_ops"], c.p, &out)); err != nil {
-		return "", err
-	}
-	return c.s.take(out), nil
+	return c.s.text("fakov_compiled_runtime_ops", c.p)
 }
 
 func (c *shimCompiled) free() {
-	if c != nil && c.p != nil {
-		C.fakov_call_free(c.s.fn["fakov_compiled_free"], c.p)
-		c.p = nil
+	if c != nil {
+		c.s.release("fakov_compiled_free", &c.p)
 	}
 }
 
@@ -811,20 +858,16 @@ func (c *shimCompiled) newRequest() (*shimRequest, error) {
 }
 
 func (r *shimRequest) free() {
-	if r != nil && r.p != nil {
-		C.fakov_call_free(r.s.fn["fakov_request_free"], r.p)
-		r.p = nil
+	if r != nil {
+		r.s.release("fakov_request_free", &r.p)
 	}
 }
 
 // setInput binds C memory (cbuf) as the input tensor name, without a copy.
 func (r *shimRequest) setInput(name string, elemType int, dims []int64, data unsafe.Pointer) error {
-	if len(dims) > fakovMaxRank {
-		return fmt.Errorf("openvino: input %s has rank %d, above %d", name, len(dims), fakovMaxRank)
-	}
-	var cd [fakovMaxRank]C.int64_t
-	for i, d := range dims {
-		cd[i] = C.int64_t(d)
+	cd, _, err := cDims("input "+name, dims)
+	if err != nil {
+		return err
 	}
 	return r.s.check(C.fakov_call_set_input(r.s.fn["fakov_set_input"], r.p, r.s.cname(name), C.int(elemType),
 		C.size_t(len(dims)), &cd[0], data))
@@ -844,19 +887,11 @@ func (r *shimRequest) outputF32(idx int) ([]int64, []float32, error) {
 	if err := r.s.check(C.fakov_call_output(r.s.fn["fakov_output"], r.p, C.size_t(idx), &typ, &rank, &dims[0], &data)); err != nil {
 		return nil, nil, err
 	}
-	shape := make([]int64, int(rank))
-	n := int64(1)
-	for i := range shape {
-		shape[i] = int64(dims[i])
-		n *= shape[i]
-	}
+	shape, n := goShape(dims[:rank])
 	if typ != fakF32 {
 		return shape, nil, fmt.Errorf("openvino: output %d has element type code %d, want f32", idx, int(typ))
 	}
-	if n == 0 || data == nil {
-		return shape, nil, nil
-	}
-	return shape, unsafe.Slice((*float32)(data), int(n)), nil
+	return shape, f32View(data, n), nil
 }
 
 // stateCount is how many variable states the request holds.
@@ -870,11 +905,7 @@ func (r *shimRequest) stateCount() (int, error) {
 
 // stateDescribe lists each state's name, type and shape as they are now.
 func (r *shimRequest) stateDescribe() (string, error) {
-	var out *C.char
-	if err := r.s.check(C.fakov_call_text(r.s.fn["fakov_state_describe"], r.p, &out)); err != nil {
-		return "", err
-	}
-	return r.s.take(out), nil
+	return r.s.text("fakov_state_describe", r.p)
 }
 
 // stateLength is the size of state 0 along axis: the positions the
@@ -912,23 +943,15 @@ func (r *shimRequest) stateGet(idx int, dst []float32) ([]int64, error) {
 	if err := r.s.check(C.fakov_call_state_get(r.s.fn["fakov_state_get_f32"], r.p, C.size_t(idx), &rank, &dims[0], p, C.size_t(len(dst)))); err != nil {
 		return nil, err
 	}
-	shape := make([]int64, int(rank))
-	for i := range shape {
-		shape[i] = int64(dims[i])
-	}
+	shape, _ := goShape(dims[:rank])
 	return shape, nil
 }
 
 // stateSet sets state idx from f32 values of the given shape (copied).
 func (r *shimRequest) stateSet(idx int, dims []int64, src []float32) error {
-	if len(dims) > fakovMaxRank {
-		return fmt.Errorf("openvino: state shape %v has rank above %d", dims, fakovMaxRank)
-	}
-	n := int64(1)
-	var cd [fakovMaxRank]C.int64_t
-	for i, d := range dims {
-		cd[i] = C.int64_t(d)
-		n *= d
+	cd, n, err := cDims(fmt.Sprintf("state shape %v", dims), dims)
+	if err != nil {
+		return err
 	}
 	if n != int64(len(src)) {
 		return fmt.Errorf("openvino: state shape %v holds %d values, %d given", dims, n, len(src))
