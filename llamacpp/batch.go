@@ -2,11 +2,11 @@ package llamacpp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/session"
 )
 
 var _ transport.BatchDecoder = (*Backend)(nil)
@@ -20,33 +20,15 @@ var _ transport.BatchDecoder = (*Backend)(nil)
 // PrefillSuffix(prompts[i]) on a session.
 func (b *Backend) DecodeBatch(ctx context.Context, prompts [][]transport.Token, steps int) (transport.BatchResult, error) {
 	n := len(prompts)
-	if n == 0 {
-		return transport.BatchResult{}, errors.New("llamacpp: DecodeBatch: no prompts")
-	}
-	if steps < 0 {
-		return transport.BatchResult{}, fmt.Errorf("llamacpp: DecodeBatch: negative steps %d", steps)
+	longest, err := session.CheckBatch(ctx, "llamacpp", prompts, steps, b.meta.nVocab, b.limit)
+	if err != nil {
+		return transport.BatchResult{}, err
 	}
 	if maxSeq := nativeMaxSequences(); n > maxSeq {
 		return transport.BatchResult{}, fmt.Errorf("llamacpp: DecodeBatch: %d sequences, llama.cpp allows at most %d", n, maxSeq)
 	}
 	if n > b.cfg.nBatch {
 		return transport.BatchResult{}, fmt.Errorf("llamacpp: DecodeBatch: %d sequences do not fit one decode step of n_batch %d", n, b.cfg.nBatch)
-	}
-	longest := 0
-	for i, p := range prompts {
-		if len(p) == 0 {
-			return transport.BatchResult{}, fmt.Errorf("llamacpp: DecodeBatch: prompt %d: %w", i, transport.ErrEmptySuffix)
-		}
-		if err := transport.ValidateTokens(fmt.Sprintf("DecodeBatch prompt %d", i), p, b.meta.nVocab); err != nil {
-			return transport.BatchResult{}, err
-		}
-		longest = max(longest, len(p))
-	}
-	if err := transport.CheckContext("DecodeBatch", 0, longest+steps, b.limit); err != nil {
-		return transport.BatchResult{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return transport.BatchResult{}, fmt.Errorf("llamacpp: DecodeBatch: %w", err)
 	}
 
 	b.mu.Lock()
@@ -92,30 +74,22 @@ func (b *Backend) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 			return res, fmt.Errorf("llamacpp: DecodeBatch: no logits after the prompt of sequence %d", i)
 		}
 		pending[i], pos[i], seqs[i] = t, int32(len(p)), int32(i)
-		res.Tokens[i] = make([]transport.Token, 0, steps)
 	}
 	res.PrefillElapsed = time.Since(start)
 
-	start = time.Now()
-	for step := 0; step < steps; step++ {
-		if err := ctx.Err(); err != nil {
-			res.DecodeElapsed = time.Since(start)
-			return res, fmt.Errorf("llamacpp: DecodeBatch: cancelled after %d of %d steps: %w", step, steps, err)
-		}
+	err = session.DecodeSteps(ctx, "llamacpp", &res, steps, func(step int) ([]transport.Token, error) {
 		if rc := nc.decodeMulti(pending, pos, seqs); rc != 0 {
-			res.DecodeElapsed = time.Since(start)
-			return res, fmt.Errorf("llamacpp: DecodeBatch: step %d: %w", step, decodeError(ctx, rc))
+			return nil, decodeError(ctx, rc)
 		}
 		for i := range n {
 			t := nc.argmax(i)
 			if t < 0 {
-				return res, fmt.Errorf("llamacpp: DecodeBatch: step %d: no logits for sequence %d", step, i)
+				return nil, fmt.Errorf("no logits for sequence %d", i)
 			}
-			res.Tokens[i] = append(res.Tokens[i], t)
 			pending[i] = t
 			pos[i]++
 		}
-	}
-	res.DecodeElapsed = time.Since(start)
-	return res, nil
+		return pending, nil
+	})
+	return res, err
 }
