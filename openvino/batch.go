@@ -2,11 +2,11 @@ package openvino
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/session"
 )
 
 // Batched is the stateful writer's Backend with batched decode: the
@@ -30,29 +30,11 @@ var _ transport.BatchDecoder = (*Batched)(nil)
 // prompts[i] on a session.
 func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, steps int) (transport.BatchResult, error) {
 	n := len(prompts)
-	if n == 0 {
-		return transport.BatchResult{}, errors.New("openvino: DecodeBatch: no prompts")
-	}
-	if steps < 0 {
-		return transport.BatchResult{}, fmt.Errorf("openvino: DecodeBatch: negative steps %d", steps)
-	}
-	longest := 0
-	for i, p := range prompts {
-		if len(p) == 0 {
-			return transport.BatchResult{}, fmt.Errorf("openvino: DecodeBatch: prompt %d: %w", i, transport.ErrEmptySuffix)
-		}
-		if err := transport.ValidateTokens(fmt.Sprintf("DecodeBatch prompt %d", i), p, b.spec.Vocab); err != nil {
-			return transport.BatchResult{}, err
-		}
-		longest = max(longest, len(p))
-	}
 	// Every row has longest + steps slots; its rotary positions stay below
 	// its own length + steps.
-	if err := transport.CheckContext("DecodeBatch", 0, longest+steps, b.ctxLen); err != nil {
+	longest, err := session.CheckBatch(ctx, "openvino", prompts, steps, b.spec.Vocab, b.ctxLen)
+	if err != nil {
 		return transport.BatchResult{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return transport.BatchResult{}, fmt.Errorf("openvino: DecodeBatch: %w", err)
 	}
 	b.mu.Lock()
 	if b.closed {
@@ -69,9 +51,7 @@ func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 	}
 	defer func() {
 		req.free()
-		b.mu.Lock()
-		b.sessions--
-		b.mu.Unlock()
+		b.endSession()
 	}()
 
 	// Prefill in chunks of about batch tokens in all.
@@ -85,6 +65,10 @@ func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 
 	res := transport.BatchResult{Sequences: n, PromptTokens: longest, Steps: steps, Tokens: make([][]transport.Token, n)}
 	pending := make([]transport.Token, n)
+	pads := make([]int, n) // each row's left padding
+	for s, p := range prompts {
+		pads[s] = longest - len(p)
+	}
 	start := time.Now()
 	for off := 0; off < longest; off += chunk {
 		if err := ctx.Err(); err != nil {
@@ -93,7 +77,7 @@ func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 		T := min(chunk, longest-off)
 		ids, pos := bufs.ids.i64(), bufs.pos.i64()
 		for s, p := range prompts {
-			pad := longest - len(p)
+			pad := pads[s]
 			for t := 0; t < T; t++ {
 				slot := off + t
 				if slot < pad {
@@ -103,7 +87,7 @@ func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 				ids[s*T+t], pos[s*T+t] = int64(p[slot-pad]), int64(slot-pad)
 			}
 		}
-		last, err := bufs.run(req, prompts, longest, T, off+T, b.spec.Vocab)
+		last, err := bufs.run(req, pads, T, off+T, b.spec.Vocab)
 		if err != nil {
 			return res, fmt.Errorf("openvino: DecodeBatch: prefill of slots %d..%d: %w", off, off+T-1, err)
 		}
@@ -115,34 +99,25 @@ func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 	}
 	res.PrefillElapsed = time.Since(start)
 
-	start = time.Now()
-	for s := range res.Tokens {
-		res.Tokens[s] = make([]transport.Token, 0, steps)
-	}
-	for step := 0; step < steps; step++ {
-		if err := ctx.Err(); err != nil {
-			res.DecodeElapsed = time.Since(start)
-			return res, fmt.Errorf("openvino: DecodeBatch: cancelled after %d of %d steps: %w", step, steps, err)
-		}
+	err = session.DecodeSteps(ctx, "openvino", &res, steps, func(step int) ([]transport.Token, error) {
 		ids, pos := bufs.ids.i64(), bufs.pos.i64()
 		for s, p := range prompts {
 			ids[s], pos[s] = int64(pending[s]), int64(len(p)+step)
 		}
-		last, err := bufs.run(req, prompts, longest, 1, longest+step+1, b.spec.Vocab)
+		last, err := bufs.run(req, pads, 1, longest+step+1, b.spec.Vocab)
 		if err != nil {
-			res.DecodeElapsed = time.Since(start)
-			return res, fmt.Errorf("openvino: DecodeBatch: step %d: %w", step, err)
+			return nil, err
 		}
 		for s := range pending {
 			pending[s] = argmax(last[s])
-			res.Tokens[s] = append(res.Tokens[s], pending[s])
 		}
-	}
-	res.DecodeElapsed = time.Since(start)
-	return res, nil
+		return pending, nil
+	})
+	return res, err
 }
 
-// batchBufs are the C buffers of one DecodeBatch.
+// batchBufs are the C buffers of the stateful model's inputs for B rows:
+// one DecodeBatch's, or a session's (B = 1).
 type batchBufs struct {
 	ids, pos *cbuf // i64 [B, chunk]
 	mask     *cbuf // i64 [B, slots]
@@ -175,13 +150,12 @@ func (bb *batchBufs) free() {
 }
 
 // run feeds ids and pos ([B, T], already filled) with an attention_mask of
-// S slots (the left padding of each prompt hidden) and returns each row's
-// last logits.
-func (bb *batchBufs) run(req *shimRequest, prompts [][]transport.Token, longest, T, S, vocab int) ([][]float32, error) {
-	n := len(prompts)
+// S slots, the first pads[b] of row b hidden (the left padding of its
+// prompt), and returns each row's last logits.
+func (bb *batchBufs) run(req *shimRequest, pads []int, T, S, vocab int) ([][]float32, error) {
+	n := len(pads)
 	mask := bb.mask.i64()[:n*S]
-	for s, p := range prompts {
-		pad := longest - len(p)
+	for s, pad := range pads {
 		row := mask[s*S : (s+1)*S]
 		for j := range row {
 			row[j] = 1

@@ -124,14 +124,14 @@ func TestShimRequestErrors(t *testing.T) {
 	defer e.release()
 	r := e.req
 
-	err = r.setInput("no_such_input", fakI64, []int64{1, 1}, e.ids.p)
+	err = r.setInput("no_such_input", fakI64, []int64{1, 1}, e.in.ids.p)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "set input: ")
 	assert.Contains(t, err.Error(), "no_such_input")
-	err = r.setInput("input_ids", 77, []int64{1, 1}, e.ids.p)
+	err = r.setInput("input_ids", 77, []int64{1, 1}, e.in.ids.p)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown element type code 77")
-	assert.ErrorContains(t, r.setInput("input_ids", fakI64, make([]int64, 9), e.ids.p), "rank 9")
+	assert.ErrorContains(t, r.setInput("input_ids", fakI64, make([]int64, 9), e.in.ids.p), "rank 9")
 	_, _, err = r.outputF32(5)
 	assert.ErrorContains(t, err, "output: ")
 
@@ -145,6 +145,7 @@ func TestShimRequestErrors(t *testing.T) {
 	_, err = r.stateGet(n, nil)
 	assert.ErrorContains(t, err, "state index out of range")
 	assert.ErrorContains(t, r.stateSet(0, []int64{1, 2}, []float32{1}), "holds 2 values, 1 given")
+	assert.ErrorContains(t, r.stateSet(0, make([]int64, 9), nil), "state shape [0 0 0 0 0 0 0 0 0] has rank 9, above 8")
 
 	// The request still computes, and its state is what was fed.
 	_, err = e.Feed(bg, 0, []transport.Token{1, 2, 3}, true)

@@ -99,10 +99,13 @@ func (e *engine) release() {
 }
 
 // Begin fails once the backend is closed.
-func (e *engine) Begin(context.Context) (func(), error) {
-	e.b.mu.Lock()
-	closed := e.b.closed
-	e.b.mu.Unlock()
+func (e *engine) Begin(context.Context) (func(), error) { return e.b.begin() }
+
+// begin is both engines' Begin: it fails once the backend is closed.
+func (b *Backend) begin() (func(), error) {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
 	if closed {
 		return nil, transport.ErrClosed
 	}
@@ -122,23 +125,35 @@ const kvSource = "openvino: the rows of the session's KV buffers that the runtim
 
 // Cache implements session.Inspector from the rows the runtime filled.
 func (e *engine) Cache() (transport.CacheState, error) {
-	st := transport.CacheState{First: -1, Positions: e.rows, Source: kvSource}
-	if st.Positions > 0 {
-		st.First = 0
-	}
-	return st, nil
+	return cacheFromZero(e.rows, kvSource), nil
 }
 
-// Feed computes toks in batches, checking ctx between batches (the core has
-// checked it before the first); the cache holds exactly the batches done.
+// cacheFromZero is the cache state of an engine that holds positions
+// 0..n-1.
+func cacheFromZero(n int, source string) transport.CacheState {
+	st := transport.CacheState{First: -1, Positions: n, Source: source}
+	if n > 0 {
+		st.First = 0
+	}
+	return st
+}
+
+// Feed computes toks in batches; the cache holds exactly the batches done.
 func (e *engine) Feed(ctx context.Context, pos int, toks []transport.Token, wantLogits bool) (int, error) {
-	for off := 0; off < len(toks); off += e.b.batch {
+	return e.b.feed(ctx, pos, toks, e.step)
+}
+
+// feed is both engines' Feed: it computes toks with step in batches of
+// at most b.batch, checking ctx between batches (the core has checked it
+// before the first), and returns the position after the last batch done.
+func (b *Backend) feed(ctx context.Context, pos int, toks []transport.Token, step func(int, []transport.Token) error) (int, error) {
+	for off := 0; off < len(toks); off += b.batch {
 		if off > 0 {
 			if err := ctx.Err(); err != nil {
 				return pos + off, err
 			}
 		}
-		if err := e.step(pos+off, toks[off:min(off+e.b.batch, len(toks))]); err != nil {
+		if err := step(pos+off, toks[off:min(off+b.batch, len(toks))]); err != nil {
 			return pos + off, err
 		}
 	}
@@ -151,10 +166,16 @@ func (e *engine) Logits() []float32 { return e.logits }
 // Close frees the infer request and the KV buffers.
 func (e *engine) Close() error {
 	e.release()
-	e.b.mu.Lock()
-	e.b.sessions--
-	e.b.mu.Unlock()
+	e.b.endSession()
 	return nil
+}
+
+// endSession counts off a session (or a DecodeBatch call) that has freed
+// its request, which Close waits for.
+func (b *Backend) endSession() {
+	b.mu.Lock()
+	b.sessions--
+	b.mu.Unlock()
 }
 
 // step computes toks (at most batch of them) at positions P, P+1, ...,
