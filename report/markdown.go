@@ -2,7 +2,8 @@ package report
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -538,7 +539,9 @@ func Reproducibility(cols []Column) string {
 			}
 			return r.Schedule.Mode
 		}},
-		{"settings", func(r *Report) string { return formatSettings(r.Settings) }},
+		{"settings", func(r *Report) string {
+			return JoinSorted(r.Settings, " ", func(k, v string) string { return k + "=" + v })
+		}},
 		{"build flags", func(r *Report) string { return r.BuildFlags }},
 		{"host", host(func(h *Host) string { return h.Name + " " + h.OS + "/" + h.Arch })},
 		{"CPU", host(func(h *Host) string { return h.CPUModel })},
@@ -626,18 +629,12 @@ func intOrBlank(n int) string {
 	return fmt.Sprint(n)
 }
 
-func formatSettings(m map[string]string) string {
-	if len(m) == 0 {
-		return ""
+// JoinSorted renders m's entries in the order of their keys, each as
+// item(key, value), joined with sep ("" for no entry).
+func JoinSorted[V any](m map[string]V, sep string, item func(k string, v V) string) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, item(k, m[k]))
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+m[k])
-	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, sep)
 }

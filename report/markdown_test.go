@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -298,4 +299,11 @@ func TestHeadlineSummaryAgreesWithMarkdown(t *testing.T) {
 	md := Markdown(twoRefs())
 	assert.Contains(t, md, "best reference llama.cpp 100: **0.50x**")
 	assert.Nil(t, HeadlineSummary(fixture()[1:]), "no reference that completed, no headline")
+}
+
+func TestJoinSortedGoesInKeyOrder(t *testing.T) {
+	item := func(k string, v int) string { return k + "=" + strconv.Itoa(v) }
+	assert.Equal(t, "a=1; b=2; c=3", JoinSorted(map[string]int{"c": 3, "a": 1, "b": 2}, "; ", item))
+	assert.Equal(t, "", JoinSorted(map[string]int{}, "; ", item))
+	assert.Equal(t, "", JoinSorted[int](nil, "; ", item))
 }

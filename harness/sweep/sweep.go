@@ -16,7 +16,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -404,11 +405,7 @@ func composedSettings(base map[string]string, g Grid, eligible []Result, winners
 	for _, r := range eligible {
 		byName[r.Config.Name] = r.Config
 	}
-	secNames := make([]string, 0, len(winners))
-	for sec := range winners {
-		secNames = append(secNames, sec)
-	}
-	sort.Strings(secNames)
+	secNames := slices.Sorted(maps.Keys(winners))
 	for _, a := range g {
 		vals := map[string][]string{} // value -> sections
 		for _, sec := range secNames {
@@ -424,16 +421,9 @@ func composedSettings(base map[string]string, g Grid, eligible []Result, winners
 				out[a.Key] = v
 			}
 		default:
-			keys := make([]string, 0, len(vals))
-			for v := range vals {
-				keys = append(keys, v)
-			}
-			sort.Strings(keys)
-			parts := make([]string, len(keys))
-			for i, v := range keys {
-				parts[i] = v + " (" + strings.Join(vals[v], ", ") + ")"
-			}
-			out[a.Key] = "per section: " + strings.Join(parts, "; ")
+			out[a.Key] = "per section: " + report.JoinSorted(vals, "; ", func(v string, secs []string) string {
+				return v + " (" + strings.Join(secs, ", ") + ")"
+			})
 		}
 	}
 	for sec, name := range winners {
@@ -448,30 +438,12 @@ func othersText(others map[string]float64) string {
 	if len(others) == 0 {
 		return ""
 	}
-	names := make([]string, 0, len(others))
-	for n := range others {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + " " + report.FormatNumber(others[n])
-	}
-	return "; others: " + strings.Join(parts, ", ")
+	return "; others: " + report.JoinSorted(others, ", ", func(n string, v float64) string { return n + " " + report.FormatNumber(v) })
 }
 
 // countsText renders how many curve points each configuration won.
 func countsText(wins map[string]int) string {
-	names := make([]string, 0, len(wins))
-	for n := range wins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s (%d points)", n, wins[n])
-	}
-	return strings.Join(parts, ", ")
+	return report.JoinSorted(wins, ", ", func(n string, w int) string { return fmt.Sprintf("%s (%d points)", n, w) })
 }
 
 // cloneReport copies r deeply enough that changing the copy's sections,
