@@ -22,8 +22,9 @@ var Table = [][]string{
 	// The backends; what the harness measures besides the run; the kit.
 	{"gokernel", "llamacpp", "openvino", "harness/batch", "harness/sweep", "harness/workload",
 		"adapters/conformance"},
-	// Every backend registered; the node bench's folder, manifest and gate.
-	{"adapters/all", "nodebench"},
+	// Every backend registered; the node bench's folder, manifest and gate;
+	// the pieces of a node-bench folder for tests.
+	{"adapters/all", "nodebench", "nodebench/evidencetest"},
 	// A whole comparison, the one place a report is assembled; the fleet of
 	// node-bench folders read together.
 	{"bench", "fleet"},
