@@ -13,6 +13,7 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
+	"github.com/fakbench/fakbench/nodebench/evidencetest"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -23,49 +24,13 @@ type fixture struct {
 	bounded int     // stop the curve after this many points, with a bound
 }
 
-func goodReport(backend string, short bool) *report.Report {
-	r := &report.Report{Model: "m", Backend: backend, Mode: "live_prefix_reuse"}
-	r.ColdFullPrefill = report.ColdPrefill{Tokens: 100, MS: 200, PromptTPS: 500, TTFTMS: 200}
-	r.WarmSamePrefix = report.WarmSame{CachedTokens: 100, MS: 1, TTFTMS: 5, HitRate: 1}
-	r.WarmChangedSuffix = report.WarmChanged{CachedTokens: 100, SuffixTokens: 10, MS: 20, TTFTMS: 20, OutputEqualsCold: true}
-	r.EditedStable = report.EditedStable{ExpectedCacheMiss: true, ActualCacheMiss: true, OutputEqualsCold: true}
-	r.Decode = report.Decode{OutputTokens: 32, TokensPerSec: 90}
-	r.SuffixTTFTCurve = []report.SuffixTTFT{{SuffixTokens: 8, TTFTMS: 10}, {SuffixTokens: 64, TTFTMS: 40}}
-	r.FailureCases = report.FailureCases{OverContext: true, CancelDecode: true}
-	r.Status = report.StatusOK
-	r.Short = short
-	return r
-}
-
-func writeJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	require.NoError(t, os.WriteFile(path, b, 0o644))
-}
-
-func curve(speedup float64, bounded int) *batch.Curve {
-	c := &batch.Curve{PromptTokens: 32, Steps: 16, Reps: 3, Requested: batch.DefaultBatches, Bound: "requested maximum"}
-	n := len(batch.DefaultBatches)
-	if bounded > 0 {
-		n = bounded
-		c.Bound = "memory: B=16 needs too much"
-	}
-	for i, b := range batch.DefaultBatches[:n] {
-		s := 1 + (speedup-1)*float64(i)/float64(len(batch.DefaultBatches)-1)
-		c.Points = append(c.Points, batch.Point{BatchPoint: report.BatchPoint{Batch: b, TokensPerSec: 100 * s, SpeedupVsB1: s, SamplesTPS: []float64{100 * s}}})
-	}
-	last := c.Points[len(c.Points)-1]
-	c.MaxBatch, c.SpeedupAtMax = last.Batch, last.SpeedupVsB1
-	return c
-}
-
 // build writes a complete artifact directory and finalises its manifest.
 func (f fixture) build(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "gokernel.json"), goodReport("gokernel", f.short)))
+	k := evidencetest.Report("gokernel")
+	k.Short = f.short
+	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "gokernel.json"), k))
 	skipped := &report.Report{Backend: "openvino"}
 	skipped.Status, skipped.SkipReason = report.StatusSkipped, "library not found"
 	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "openvino.json"), skipped))
@@ -77,9 +42,10 @@ func (f fixture) build(t *testing.T) string {
 	if sp == 0 {
 		sp = 3
 	}
-	writeJSON(t, filepath.Join(dir, BatchDir, batch.FileName("llamacpp")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp",
-		Status: artifact.StatusOK, Short: f.short}, Curve: curve(sp, f.bounded)})
-	writeJSON(t, filepath.Join(dir, BatchDir, batch.FileName("gokernel")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
+	llama := evidencetest.BatchFile("llamacpp", evidencetest.Curve(sp, f.bounded))
+	llama.Short = f.short
+	evidencetest.WriteJSON(t, filepath.Join(dir, BatchDir, batch.FileName("llamacpp")), llama)
+	evidencetest.WriteJSON(t, filepath.Join(dir, BatchDir, batch.FileName("gokernel")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "gokernel",
 		Status: artifact.StatusSkipped, Reason: "no transport.BatchDecoder", Short: f.short}})
 
 	turns := 4
@@ -87,18 +53,13 @@ func (f fixture) build(t *testing.T) string {
 	if f.short {
 		replayed = 2
 	}
-	res := &workload.ReplayResult{}
-	for i := 0; i < replayed; i++ {
-		res.Turns = append(res.Turns, workload.TurnResult{Index: i, Warm: i > 0, ExpectedMinReused: 10 * i, ReusedTokens: 10 * i,
-			TTFTMS: 12, TTFTSamplesMS: []float64{12}, DecodedTokens: 5, DecodeTPS: 80})
-	}
-	capRes := workload.CapResult{Cap: f.caps.PrefillCap}
+	rf := evidencetest.Replay("gokernel", turns, replayed)
+	rf.Short, rf.Caps = f.short, f.caps
+	rf.PrefillCap = workload.CapResult{Cap: f.caps.PrefillCap}
 	if f.caps.PrefillCap > 0 {
-		capRes.CappedTurns, capRes.DroppedTokens = 3, 400
+		rf.PrefillCap.CappedTurns, rf.PrefillCap.DroppedTokens = 3, 400
 	}
-	writeJSON(t, filepath.Join(dir, WorkloadDir, workload.ReplayFileName("gokernel")), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
-		Backend: "gokernel", Status: artifact.StatusOK, Short: f.short}, WorkloadTurns: turns, ReplayedTurns: replayed,
-		Caps: f.caps, PrefillCap: capRes, Result: res})
+	evidencetest.WriteJSON(t, filepath.Join(dir, WorkloadDir, workload.ReplayFileName("gokernel")), rf)
 
 	m := &Manifest{Schema: ManifestSchema, HostLabel: "test", HardwareProfile: "cpu", Short: f.short, Caps: f.caps}
 	require.NoError(t, Layout{Dir: dir}.Finalize(m, "2026-11-23T00:00:00Z"))
@@ -245,13 +206,13 @@ func TestThresholdProfilesAndBoundedCurve(t *testing.T) {
 }
 
 func TestCurveWithoutBoundOrWithGapFails(t *testing.T) {
-	c := curve(3, 4)
+	c := evidencetest.Curve(3, 4)
 	c.Bound = "requested maximum"
 	ok, why := fullCurve(&batch.File{Curve: c})
 	assert.False(t, ok)
 	assert.Contains(t, why, "stops before B=16 with no recorded bound")
 
-	c = curve(3, 0)
+	c = evidencetest.Curve(3, 0)
 	c.Points = append(c.Points[:2], c.Points[3:]...)
 	ok, why = fullCurve(&batch.File{Curve: c})
 	assert.False(t, ok)
@@ -263,7 +224,7 @@ func TestCurveWithoutBoundOrWithGapFails(t *testing.T) {
 
 func TestInvalidReportsFail(t *testing.T) {
 	dir := fixture{}.build(t)
-	bad := goodReport("gokernel", false)
+	bad := evidencetest.Report("gokernel")
 	bad.EditedStable.ActualCacheMiss = false
 	bad.Decode.TokensPerSec = 0
 	require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, "gokernel.json"), bad))
@@ -274,7 +235,7 @@ func TestInvalidReportsFail(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &rf))
 	rf.Result.Turns[2].ReusedTokens = 0
-	writeJSON(t, path, rf)
+	evidencetest.WriteJSON(t, path, rf)
 	m, err := Layout{Dir: dir}.ReadManifest()
 	require.NoError(t, err)
 	require.NoError(t, Layout{Dir: dir}.Finalize(m, "t"))
@@ -336,11 +297,11 @@ func TestGatePrintsTheHeadlineOfTheReports(t *testing.T) {
 	// The gate states the same headline as report.md: the kernel against
 	// the best tuned reference per metric (information, not a criterion).
 	dir := t.TempDir()
-	k := goodReport("gokernel", false)
+	k := evidencetest.Report("gokernel")
 	k.RowKind = report.KindKernel
-	llama := goodReport("llamacpp", false)
+	llama := evidencetest.Report("llamacpp")
 	llama.RowKind, llama.Decode.TokensPerSec, llama.BackendDisplay = report.KindTunedReference, 100, "llama.cpp"
-	ov := goodReport("openvino", false)
+	ov := evidencetest.Report("openvino")
 	ov.RowKind, ov.ColdFullPrefill.PromptTPS, ov.BackendDisplay = report.KindTunedReference, 2000, "OpenVINO"
 	for _, r := range []*report.Report{k, llama, ov} {
 		require.NoError(t, report.WriteJSON(filepath.Join(dir, BenchDir, r.Backend+".json"), r))

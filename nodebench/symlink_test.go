@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/nodebench/evidencetest"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestGateRefusesSymlinksOutOfTheFolder(t *testing.T) {
 	elsewhere := t.TempDir()
 	foreign := filepath.Join(elsewhere, "llamacpp.json")
-	require.NoError(t, report.WriteJSON(foreign, goodReport("llamacpp", false)))
+	require.NoError(t, report.WriteJSON(foreign, evidencetest.Report("llamacpp")))
 
 	t.Run("report", func(t *testing.T) {
 		dir := fixture{}.build(t)
