@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fakbench/fakbench/harness/artifact"
 	"github.com/fakbench/fakbench/harness/batch"
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/cpuid"
 	"github.com/fakbench/fakbench/nodebench"
+	"github.com/fakbench/fakbench/nodebench/evidencetest"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -41,15 +40,13 @@ type node struct {
 	kernel, ref [3]float64
 }
 
+// benchRow is a valid report of backend on host at the figures fig
+// (prefill tok/s, decode tok/s, warm TTFT ms), built for the CPU c.
 func benchRow(host, backend, kind string, c cpu, fig [3]float64) *report.Report {
-	r := &report.Report{Model: "m", Backend: backend, Mode: "live_prefix_reuse"}
-	r.RowKind, r.Status = kind, report.StatusOK
-	r.ColdFullPrefill = report.ColdPrefill{Tokens: 100, MS: 100, PromptTPS: fig[0], TTFTMS: 100}
-	r.WarmSamePrefix = report.WarmSame{CachedTokens: 100, MS: 1, TTFTMS: 5, HitRate: 1}
-	r.WarmChangedSuffix = report.WarmChanged{CachedTokens: 100, SuffixTokens: 10, MS: fig[2], TTFTMS: fig[2], OutputEqualsCold: true}
-	r.EditedStable = report.EditedStable{ExpectedCacheMiss: true, ActualCacheMiss: true, OutputEqualsCold: true}
-	r.Decode = report.Decode{OutputTokens: 32, TokensPerSec: fig[1]}
-	r.FailureCases = report.FailureCases{OverContext: true, CancelDecode: true}
+	r := evidencetest.Report(backend)
+	r.RowKind = kind
+	r.ColdFullPrefill.PromptTPS, r.Decode.TokensPerSec = fig[0], fig[1]
+	r.WarmChangedSuffix.MS, r.WarmChangedSuffix.TTFTMS = fig[2], fig[2]
 	r.Host = &report.Host{Name: host, CPUModel: c.model, CPUFeatures: strings.Join(c.isa, " "), Cores: 2}
 	r.BuildFlags = `CGO_ENABLED=1 CGO_CFLAGS="-O3 -march=native -D` + cpuid.Define + "=" + c.fp() + `" CGO_CXXFLAGS="-O3 -march=native -D` + cpuid.Define + "=" + c.fp() + `"`
 	return r
@@ -57,14 +54,6 @@ func benchRow(host, backend, kind string, c cpu, fig [3]float64) *report.Report 
 
 func buildFlags(c cpu) string {
 	return "CGO_ENABLED=1 CGO_CFLAGS=-O3 -march=native -D" + cpuid.Define + "=" + c.fp() + " CGO_CXXFLAGS=-O3 -march=native -D" + cpuid.Define + "=" + c.fp()
-}
-
-func writeJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	require.NoError(t, os.WriteFile(path, b, 0o644))
 }
 
 // build writes the node's folder under parent and finalises its manifest.
@@ -78,20 +67,8 @@ func (n node) build(t *testing.T, parent string) string {
 	require.NoError(t, os.WriteFile(l.Path(nodebench.BenchDir, "report.md"), []byte("| table |\n"), 0o644))
 	require.NoError(t, os.WriteFile(l.Path(nodebench.LogsDir, "10-run.stdout"), []byte("ran\n"), 0o644))
 
-	c := &batch.Curve{PromptTokens: 32, Steps: 16, Reps: 3, Requested: batch.DefaultBatches, Bound: "requested maximum"}
-	for i, b := range batch.DefaultBatches {
-		s := 1 + 2*float64(i)/float64(len(batch.DefaultBatches)-1)
-		c.Points = append(c.Points, batch.Point{BatchPoint: report.BatchPoint{Batch: b, TokensPerSec: 100 * s, SpeedupVsB1: s, SamplesTPS: []float64{100 * s}}})
-	}
-	c.MaxBatch, c.SpeedupAtMax = 64, 3
-	writeJSON(t, l.Path(nodebench.BatchDir, batch.FileName("llamacpp")), batch.File{Identity: artifact.Identity{Schema: batch.Schema, Backend: "llamacpp", Status: artifact.StatusOK}, Curve: c})
-	res := &workload.ReplayResult{}
-	for i := 0; i < 4; i++ {
-		res.Turns = append(res.Turns, workload.TurnResult{Index: i, Warm: i > 0, ExpectedMinReused: 10 * i, ReusedTokens: 10 * i,
-			TTFTMS: 12, TTFTSamplesMS: []float64{12}, DecodedTokens: 5, DecodeTPS: 80})
-	}
-	writeJSON(t, l.Path(nodebench.WorkloadDir, workload.ReplayFileName("gokernel")), workload.ReplayFile{Identity: artifact.Identity{Schema: workload.ReplaySchema,
-		Backend: "gokernel", Status: artifact.StatusOK}, WorkloadTurns: 4, ReplayedTurns: 4, Result: res})
+	evidencetest.WriteJSON(t, l.Path(nodebench.BatchDir, batch.FileName("llamacpp")), evidencetest.BatchFile("llamacpp", evidencetest.Curve(3, 0)))
+	evidencetest.WriteJSON(t, l.Path(nodebench.WorkloadDir, workload.ReplayFileName("gokernel")), evidencetest.Replay("gokernel", 4, 4))
 
 	m := &nodebench.Manifest{Schema: nodebench.ManifestSchema, HostLabel: n.label, HardwareProfile: "cpu",
 		Host:       report.Host{Name: n.label, CPUModel: n.cpu.model, CPUFeatures: strings.Join(n.cpu.isa, " "), Cores: 2, MemoryGB: 24},
