@@ -45,14 +45,21 @@ func keyPaths(prefix string, v any, out map[string]bool) {
 	}
 }
 
-func TestJSONShapeHasEverySeedKey(t *testing.T) {
-	r := fixture()[0]
+// jsonShape encodes r and returns the decoded JSON object and its key
+// paths (keyPaths).
+func jsonShape(t *testing.T, r *Report) (map[string]any, map[string]bool) {
+	t.Helper()
 	data, err := json.Marshal(r)
 	require.NoError(t, err)
 	var decoded map[string]any
 	require.NoError(t, json.Unmarshal(data, &decoded))
 	got := map[string]bool{}
 	keyPaths("", decoded, got)
+	return decoded, got
+}
+
+func TestJSONShapeHasEverySeedKey(t *testing.T) {
+	decoded, got := jsonShape(t, fixture()[0])
 	for _, k := range contractKeys {
 		assert.True(t, got[k], "report contract key %q missing from the JSON", k)
 	}
@@ -70,12 +77,7 @@ func TestJSONShapeHasEverySeedKey(t *testing.T) {
 
 func TestJSONZeroSectionsStayPresent(t *testing.T) {
 	// A section a backend cannot exercise stays zero-valued, not absent.
-	data, err := json.Marshal(&Report{Model: "m", Backend: "b", Mode: "x"})
-	require.NoError(t, err)
-	var decoded map[string]any
-	require.NoError(t, json.Unmarshal(data, &decoded))
-	got := map[string]bool{}
-	keyPaths("", decoded, got)
+	_, got := jsonShape(t, &Report{Model: "m", Backend: "b", Mode: "x"})
 	for _, k := range contractKeys {
 		if k == "profile" || k == "backend_version" || k == "notes" || strings.HasPrefix(k, "suffix_ttft_curve") {
 			continue // omitempty in the contract itself
