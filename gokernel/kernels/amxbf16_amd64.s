@@ -158,25 +158,21 @@
 	VMOVDQU64 Z18, (64*kk)(DI) \
 	VMOVDQU64 Z21, (1024+64*kk)(DI)
 
+// LOAD4(off, base, z0, z1, z2, z3): the 64 bytes at off of the rows at
+// base, base+DX, base+2*DX and base+R9 into z0-z3.
+#define LOAD4(off, base, z0, z1, z2, z3) \
+	VMOVDQU64 off(base), z0 \
+	VMOVDQU64 off(base)(DX*1), z1 \
+	VMOVDQU64 off(base)(DX*2), z2 \
+	VMOVDQU64 off(base)(R9*1), z3
+
 // LOAD16(off): the 64 bytes at off into each of the 16 rows (SI, R10, R11,
 // R12: rows 0, 4, 8, 12; DX the row stride, R9 three strides) to Z0-Z15.
 #define LOAD16(off) \
-	VMOVDQU64 off(SI), Z0 \
-	VMOVDQU64 off(SI)(DX*1), Z1 \
-	VMOVDQU64 off(SI)(DX*2), Z2 \
-	VMOVDQU64 off(SI)(R9*1), Z3 \
-	VMOVDQU64 off(R10), Z4 \
-	VMOVDQU64 off(R10)(DX*1), Z5 \
-	VMOVDQU64 off(R10)(DX*2), Z6 \
-	VMOVDQU64 off(R10)(R9*1), Z7 \
-	VMOVDQU64 off(R11), Z8 \
-	VMOVDQU64 off(R11)(DX*1), Z9 \
-	VMOVDQU64 off(R11)(DX*2), Z10 \
-	VMOVDQU64 off(R11)(R9*1), Z11 \
-	VMOVDQU64 off(R12), Z12 \
-	VMOVDQU64 off(R12)(DX*1), Z13 \
-	VMOVDQU64 off(R12)(DX*2), Z14 \
-	VMOVDQU64 off(R12)(R9*1), Z15
+	LOAD4(off, SI, Z0, Z1, Z2, Z3) \
+	LOAD4(off, R10, Z4, Z5, Z6, Z7) \
+	LOAD4(off, R11, Z8, Z9, Z10, Z11) \
+	LOAD4(off, R12, Z12, Z13, Z14, Z15)
 
 // ROWPTRS sets R10, R11, R12 to rows 4, 8 and 12 of SI and R9 to three
 // times the stride DX.
@@ -194,6 +190,14 @@
 	SPLIT32 \
 	VMOVDQU64 Z18, (64*n)(DI) \
 	VMOVDQU64 Z21, (1024+64*n)(DI)
+
+// FROW4(base, n): FROW for the four rows at base, base+DX, base+2*DX and
+// base+R9 (R9 = 3*DX), into tile rows n to n+3.
+#define FROW4(base, n) \
+	FROW((base), 64(base), n) \
+	FROW((base)(DX*1), 64(base)(DX*1), (n+1)) \
+	FROW((base)(DX*2), 64(base)(DX*2), (n+2)) \
+	FROW((base)(R9*1), 64(base)(R9*1), (n+3))
 
 // TILET(off): the tile at off(DI) transposed in place (dwords: bf16 pairs).
 #define TILET(off) \
@@ -256,22 +260,10 @@
 // PACKF32: one block of 32 columns of 16 f32 rows: each row split in column
 // order into the hi and lo tiles, then both tiles transposed in place.
 #define PACKF32 \
-	FROW((SI), 64(SI), 0) \
-	FROW((SI)(DX*1), 64(SI)(DX*1), 1) \
-	FROW((SI)(DX*2), 64(SI)(DX*2), 2) \
-	FROW((SI)(R9*1), 64(SI)(R9*1), 3) \
-	FROW((R10), 64(R10), 4) \
-	FROW((R10)(DX*1), 64(R10)(DX*1), 5) \
-	FROW((R10)(DX*2), 64(R10)(DX*2), 6) \
-	FROW((R10)(R9*1), 64(R10)(R9*1), 7) \
-	FROW((R11), 64(R11), 8) \
-	FROW((R11)(DX*1), 64(R11)(DX*1), 9) \
-	FROW((R11)(DX*2), 64(R11)(DX*2), 10) \
-	FROW((R11)(R9*1), 64(R11)(R9*1), 11) \
-	FROW((R12), 64(R12), 12) \
-	FROW((R12)(DX*1), 64(R12)(DX*1), 13) \
-	FROW((R12)(DX*2), 64(R12)(DX*2), 14) \
-	FROW((R12)(R9*1), 64(R12)(R9*1), 15) \
+	FROW4(SI, 0) \
+	FROW4(R10, 4) \
+	FROW4(R11, 8) \
+	FROW4(R12, 12) \
 	TILET(0) \
 	TILET(1024)
 
