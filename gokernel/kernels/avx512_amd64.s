@@ -32,6 +32,24 @@
 	VEXTRACTF64X4 $1, z, t \
 	VADDPS t, y, y
 
+// ZTOY4(t) folds Z0-Z3 into Y0-Y3, ZTOY12(t) Z0-Z11 into Y0-Y11.
+#define ZTOY4(t) \
+	ZTOY(Z0, Y0, t) \
+	ZTOY(Z1, Y1, t) \
+	ZTOY(Z2, Y2, t) \
+	ZTOY(Z3, Y3, t)
+
+#define ZTOY12(t) \
+	ZTOY4(t) \
+	ZTOY(Z4, Y4, t) \
+	ZTOY(Z5, Y5, t) \
+	ZTOY(Z6, Y6, t) \
+	ZTOY(Z7, Y7, t) \
+	ZTOY(Z8, Y8, t) \
+	ZTOY(Z9, Y9, t) \
+	ZTOY(Z10, Y10, t) \
+	ZTOY(Z11, Y11, t)
+
 // FGEMV4Z(LOADW, WSTEP): four rows times one vector, 16 values a step,
 // as gemvF16x4AVX2 / gemvF32x4AVX2 with 512-bit registers. LOADW(mem,
 // reg) loads 16 row values as float32, WSTEP is their bytes. Frame: w,
@@ -54,10 +72,7 @@ fzloop: \
 	ADDQ $64, DI \
 	SUBQ $16, CX \
 	JNZ  fzloop \
-	ZTOY(Z0, Y0, Y9) \
-	ZTOY(Z1, Y1, Y9) \
-	ZTOY(Z2, Y2, Y9) \
-	ZTOY(Z3, Y3, Y9) \
+	ZTOY4(Y9) \
 	HSUM4(Y0, Y1, Y2, Y3, X0, X9) \
 	RET4(X0, 32)
 
@@ -92,18 +107,7 @@ gzloop: \
 	ADDQ $64, DI \
 	SUBQ $16, CX \
 	JNZ  gzloop \
-	ZTOY(Z0, Y0, Y12) \
-	ZTOY(Z1, Y1, Y12) \
-	ZTOY(Z2, Y2, Y12) \
-	ZTOY(Z3, Y3, Y12) \
-	ZTOY(Z4, Y4, Y12) \
-	ZTOY(Z5, Y5, Y12) \
-	ZTOY(Z6, Y6, Y12) \
-	ZTOY(Z7, Y7, Y12) \
-	ZTOY(Z8, Y8, Y12) \
-	ZTOY(Z9, Y9, Y12) \
-	ZTOY(Z10, Y10, Y12) \
-	ZTOY(Z11, Y11, Y12) \
+	ZTOY12(Y12) \
 	MOVQ c+40(FP), DI \
 	MOVQ ldc+48(FP), R10 \
 	SHLQ $2, R10 \
