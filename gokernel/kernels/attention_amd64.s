@@ -10,12 +10,61 @@
 #include "textflag.h"
 #include "macros_amd64.h"
 
+// LOADY8 and STOREY8 move the 64 floats at (DI) to and from Y0-Y7.
+#define LOADY8 \
+	VMOVUPS (DI), Y0 \
+	VMOVUPS 32(DI), Y1 \
+	VMOVUPS 64(DI), Y2 \
+	VMOVUPS 96(DI), Y3 \
+	VMOVUPS 128(DI), Y4 \
+	VMOVUPS 160(DI), Y5 \
+	VMOVUPS 192(DI), Y6 \
+	VMOVUPS 224(DI), Y7
+
+#define STOREY8 \
+	VMOVUPS Y0, (DI) \
+	VMOVUPS Y1, 32(DI) \
+	VMOVUPS Y2, 64(DI) \
+	VMOVUPS Y3, 96(DI) \
+	VMOVUPS Y4, 128(DI) \
+	VMOVUPS Y5, 160(DI) \
+	VMOVUPS Y6, 192(DI) \
+	VMOVUPS Y7, 224(DI)
+
+// AXROWS(done) starts AXPYROWS's walk over the rows for one group of
+// columns: the weights at R10, the group's first row at R11, the row count
+// in CX; with no rows it goes to done. AXNEXT(loop) steps to the next row.
+#define AXROWS(done) \
+	MOVQ w+8(FP), R10 \
+	MOVQ DX, R11 \
+	MOVQ rows+40(FP), CX \
+	TESTQ CX, CX \
+	JZ   done
+
+#define AXNEXT(loop) \
+	ADDQ $4, R10 \
+	ADDQ R9, R11 \
+	DECQ CX \
+	JNZ  loop
+
+// AXSTEP4(LOADV, GB, k, a0, a1, a2, a3): a0-a3 += the row weight (Y8)
+// times the row's value groups k to k+3 (GB bytes each, at R11).
+#define AXSTEP4(LOADV, GB, k, a0, a1, a2, a3) \
+	LOADV((k*GB)(R11), Y9) \
+	LOADV(((k+1)*GB)(R11), Y10) \
+	LOADV(((k+2)*GB)(R11), Y11) \
+	LOADV(((k+3)*GB)(R11), Y12) \
+	VFMADD231PS Y9, Y8, a0 \
+	VFMADD231PS Y10, Y8, a1 \
+	VFMADD231PS Y11, Y8, a2 \
+	VFMADD231PS Y12, Y8, a3
+
 // AXPYROWS(LOADV, GB, SHIFT) is the body of the axpyRows kernels:
 // dst[i] += sum_j w[j] * v_j[i] for i < n (a multiple of 8), 64 columns of
-// dst held in eight registers while every row streams past. LOADV(mem, reg)
-// loads 8 row values as float32, GB is the bytes of 8 row values (32 for
-// f32, 16 for f16) and 1<<SHIFT the bytes of one (stride is counted in
-// values). Frame: dst, w, x, n, stride, rows.
+// dst held in eight registers while every row streams past, then 8 at a
+// time. LOADV(mem, reg) loads 8 row values as float32, GB is the bytes of
+// 8 row values (32 for f32, 16 for f16) and 1<<SHIFT the bytes of one
+// (stride is counted in values). Frame: dst, w, x, n, stride, rows.
 #define AXPYROWS(LOADV, GB, SHIFT) \
 	MOVQ dst+0(FP), DI \
 	MOVQ x+16(FP), DX \
@@ -25,50 +74,15 @@
 arcol64: \
 	CMPQ BX, $64 \
 	JLT  arcol8 \
-	VMOVUPS (DI), Y0 \
-	VMOVUPS 32(DI), Y1 \
-	VMOVUPS 64(DI), Y2 \
-	VMOVUPS 96(DI), Y3 \
-	VMOVUPS 128(DI), Y4 \
-	VMOVUPS 160(DI), Y5 \
-	VMOVUPS 192(DI), Y6 \
-	VMOVUPS 224(DI), Y7 \
-	MOVQ w+8(FP), R10 \
-	MOVQ DX, R11 \
-	MOVQ rows+40(FP), CX \
-	TESTQ CX, CX \
-	JZ   arstore64 \
+	LOADY8 \
+	AXROWS(arstore64) \
 arrow64: \
 	VBROADCASTSS (R10), Y8 \
-	LOADV((R11), Y9) \
-	LOADV((1*GB)(R11), Y10) \
-	LOADV((2*GB)(R11), Y11) \
-	LOADV((3*GB)(R11), Y12) \
-	VFMADD231PS Y9, Y8, Y0 \
-	VFMADD231PS Y10, Y8, Y1 \
-	VFMADD231PS Y11, Y8, Y2 \
-	VFMADD231PS Y12, Y8, Y3 \
-	LOADV((4*GB)(R11), Y9) \
-	LOADV((5*GB)(R11), Y10) \
-	LOADV((6*GB)(R11), Y11) \
-	LOADV((7*GB)(R11), Y12) \
-	VFMADD231PS Y9, Y8, Y4 \
-	VFMADD231PS Y10, Y8, Y5 \
-	VFMADD231PS Y11, Y8, Y6 \
-	VFMADD231PS Y12, Y8, Y7 \
-	ADDQ $4, R10 \
-	ADDQ R9, R11 \
-	DECQ CX \
-	JNZ  arrow64 \
+	AXSTEP4(LOADV, GB, 0, Y0, Y1, Y2, Y3) \
+	AXSTEP4(LOADV, GB, 4, Y4, Y5, Y6, Y7) \
+	AXNEXT(arrow64) \
 arstore64: \
-	VMOVUPS Y0, (DI) \
-	VMOVUPS Y1, 32(DI) \
-	VMOVUPS Y2, 64(DI) \
-	VMOVUPS Y3, 96(DI) \
-	VMOVUPS Y4, 128(DI) \
-	VMOVUPS Y5, 160(DI) \
-	VMOVUPS Y6, 192(DI) \
-	VMOVUPS Y7, 224(DI) \
+	STOREY8 \
 	ADDQ $256, DI \
 	ADDQ $(8*GB), DX \
 	SUBQ $64, BX \
@@ -77,19 +91,12 @@ arcol8: \
 	CMPQ BX, $8 \
 	JLT  ardone \
 	VMOVUPS (DI), Y0 \
-	MOVQ w+8(FP), R10 \
-	MOVQ DX, R11 \
-	MOVQ rows+40(FP), CX \
-	TESTQ CX, CX \
-	JZ   arstore8 \
+	AXROWS(arstore8) \
 arrow8: \
 	VBROADCASTSS (R10), Y8 \
 	LOADV((R11), Y9) \
 	VFMADD231PS Y9, Y8, Y0 \
-	ADDQ $4, R10 \
-	ADDQ R9, R11 \
-	DECQ CX \
-	JNZ  arrow8 \
+	AXNEXT(arrow8) \
 arstore8: \
 	VMOVUPS Y0, (DI) \
 	ADDQ $32, DI \
@@ -288,13 +295,6 @@ t1dim:
 	DECQ CX
 	JNZ  t1dim
 
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	VMOVUPS Y7, 224(DI)
+	STOREY8
 	VZEROUPPER
 	RET
