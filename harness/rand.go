@@ -1,29 +1,22 @@
 package harness
 
-import "github.com/fakbench/fakbench/transport"
+import (
+	"github.com/fakbench/fakbench/internal/splitmix"
+	"github.com/fakbench/fakbench/transport"
+)
 
-// tokenRand is a small deterministic generator (SplitMix64). The harness
-// owns it so that token IDs never depend on the Go version's math/rand
-// streams: the same seed gives the same IDs on every build and machine.
-type tokenRand struct {
-	state uint64
-}
+// tokenRand draws token IDs from SplitMix64, so that they never depend on
+// the Go version's math/rand streams: the same seed gives the same IDs on
+// every build and machine.
+type tokenRand struct{ splitmix.Rand }
 
 // newTokenRand returns a generator for one named stream of a seed, so that
 // adding a stream never shifts the IDs of another.
 func newTokenRand(seed uint64, stream uint64) *tokenRand {
-	r := &tokenRand{state: seed ^ (stream * 0x9e3779b97f4a7c15)}
+	r := &tokenRand{splitmix.Rand{State: seed ^ (stream * splitmix.Gamma)}}
 	// Stir once so that neighbouring seeds do not start on related values.
-	r.next()
+	r.Next()
 	return r
-}
-
-func (r *tokenRand) next() uint64 {
-	r.state += 0x9e3779b97f4a7c15
-	z := r.state
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
 }
 
 // below returns a uniform integer in [0, n) for n > 0, without modulo bias.
@@ -31,7 +24,7 @@ func (r *tokenRand) below(n uint64) uint64 {
 	// Reject the top partial block of the 64-bit range.
 	limit := ^uint64(0) - (^uint64(0) % n)
 	for {
-		v := r.next()
+		v := r.Next()
 		if v < limit {
 			return v % n
 		}

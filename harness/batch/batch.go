@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/fakbench/fakbench/internal/splitmix"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 	"github.com/fakbench/fakbench/transport/contract"
@@ -100,10 +101,7 @@ func Prompts(b, n, vocab int) [][]transport.Token {
 	for s := range out {
 		p := make([]transport.Token, n)
 		for i := range p {
-			z := uint64(s)*0x9e3779b97f4a7c15 ^ uint64(i+1)*0xbf58476d1ce4e5b9
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-			z ^= z >> 31
+			z := splitmix.Mix(uint64(s)*splitmix.Gamma ^ uint64(i+1)*0xbf58476d1ce4e5b9)
 			p[i] = transport.Token(1 + z%span)
 		}
 		out[s] = p

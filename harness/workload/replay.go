@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/internal/splitmix"
 	"github.com/fakbench/fakbench/report"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -28,7 +29,7 @@ func TokenStream(conversation string, n, vocab int) []transport.Token {
 	out := make([]transport.Token, n)
 	span := uint64(max(vocab-1, 1))
 	for i := range out {
-		out[i] = transport.Token(1 + mix64(base^(uint64(i)*0x9e3779b97f4a7c15))%span)
+		out[i] = transport.Token(1 + splitmix.Mix(base^(uint64(i)*splitmix.Gamma))%span)
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fakbench/fakbench/internal/splitmix"
 )
 
 // SynthParams describe a synthetic coding-agent-shaped trace. Every number
@@ -87,7 +89,7 @@ func Synthesize(p SynthParams, createdAt time.Time) (Workload, error) {
 	if err := p.validate(); err != nil {
 		return Workload{}, fmt.Errorf("synth params: %w", err)
 	}
-	rng := splitmix{state: p.Seed}
+	rng := draw{splitmix.Rand{State: p.Seed}}
 	var turns []Turn
 	for c := 0; c < p.Conversations; c++ {
 		conv := fmt.Sprintf("agent-%d", c+1)
@@ -133,25 +135,14 @@ func Synthesize(p SynthParams, createdAt time.Time) (Workload, error) {
 	return w, w.Validate()
 }
 
-// splitmix is SplitMix64, a tiny generator whose output never depends on the
-// Go version.
-type splitmix struct{ state uint64 }
-
-func (s *splitmix) next() uint64 {
-	s.state += 0x9e3779b97f4a7c15
-	return mix64(s.state)
-}
-
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
+// draw draws the synthetic lengths from SplitMix64, whose output never
+// depends on the Go version.
+type draw struct{ splitmix.Rand }
 
 // between returns an integer in [lo, hi].
-func (s *splitmix) between(lo, hi int) int {
+func (s *draw) between(lo, hi int) int {
 	if hi <= lo {
 		return lo
 	}
-	return lo + int(s.next()%uint64(hi-lo+1))
+	return lo + int(s.Next()%uint64(hi-lo+1))
 }

@@ -10,7 +10,7 @@ package layers
 var Table = [][]string{
 	// Foundations: no import from this module.
 	{"transport", "gguf", "internal/env", "internal/host", "internal/buildisa", "internal/progress",
-		"internal/layers", "internal/cliflags", "harness/artifact", "llamacpp/ggmlamx"},
+		"internal/layers", "internal/cliflags", "harness/artifact", "llamacpp/ggmlamx", "internal/splitmix"},
 	// The contract's pieces, the report schema, the kernels, the registry,
 	// the tokenizer read from a GGUF file; test support over a foundation
 	// (edited GGUF copies, a headless browser).
