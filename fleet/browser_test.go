@@ -1,8 +1,6 @@
 package fleet
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -28,40 +26,16 @@ func TestReportHTMLInBrowser(t *testing.T) {
 	require.NoError(t, err)
 
 	tab := browsertest.Open(t, bin)
-	var colours []string
-	for _, c := range palette {
-		colours = append(colours, fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B))
-	}
-	cs, err := json.Marshal(colours)
-	require.NoError(t, err)
-	js := `(() => {
-	  const colours = ` + string(cs) + `;
-	  const out = {charts: {}, rows: document.querySelectorAll('#hosts tbody tr').length};
-	  for (const f of document.querySelectorAll('figure')) {
-	    const svg = f.querySelector('svg');
-	    const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
-	    let n = 0;
-	    if (svg && box.width > 100 && box.height > 50) {
-	      for (const p of svg.querySelectorAll('path')) {
-	        const st = (p.getAttribute('style') || '').toUpperCase();
-	        if (colours.some(c => st.includes('FILL:' + c))) n++;
-	      }
-	    }
-	    out.charts[f.id] = n;
-	  }
-	  return out;
-	})()`
-	var got struct {
-		Charts map[string]int `json:"charts"`
-		Rows   int            `json:"rows"`
-	}
-	tab.Load(t, page, chromedp.Evaluate(js, &got))
-	assert.Equal(t, 4, got.Rows)
-	require.Len(t, got.Charts, len(charts))
+	var figs browsertest.Figures
+	var rows int
+	tab.Load(t, page, browsertest.CountShapes(palette, "fill:", &figs),
+		chromedp.Evaluate(`document.querySelectorAll('#hosts tbody tr').length`, &rows))
+	assert.Equal(t, 4, rows)
+	require.Len(t, figs.Shapes, len(charts))
 	legends := map[string]int{"decode": 2, "prefill": 2, "ttft": 2, "bandwidth": 1, "kernel": 3}
 	for _, c := range charts {
 		assert.Positive(t, c.Bars, c.ID)
-		assert.Equal(t, c.Bars+legends[c.ID], got.Charts[c.ID], "chart %s: every bar and legend swatch drawn", c.ID)
+		assert.Equal(t, c.Bars+legends[c.ID], figs.Shapes[c.ID], "chart %s: every bar and legend swatch drawn", c.ID)
 	}
 	errs := tab.Errors()
 	assert.Empty(t, errs, "console errors: %s", strings.Join(errs, "; "))

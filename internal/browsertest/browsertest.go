@@ -7,6 +7,8 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,6 +124,46 @@ func (b *Tab) Load(t testing.TB, path string, then ...chromedp.Action) {
 	require.NoError(t, err)
 	actions := append([]chromedp.Action{chromedp.Navigate("file://" + abs), chromedp.WaitReady("body")}, then...)
 	require.NoError(t, chromedp.Run(b.Ctx, actions...), "rendering %s", abs)
+}
+
+// Figures is what a page's <figure> elements hold.
+type Figures struct {
+	// Count is the number of figures.
+	Count int `json:"count"`
+	// Shapes maps each figure's id to the SVG paths its chart draws in
+	// one of the colours asked for (CountShapes).
+	Shapes map[string]int `json:"shapes"`
+}
+
+// CountShapes is an action that counts, in each <figure> of the page, the
+// SVG paths whose style holds one of colours right after prefix (""
+// counts a fill or a stroke in that colour, "FILL:" fills only). Colours
+// are matched as "#RRGGBB" in upper case, as gonum's SVG backend writes
+// them; a figure whose SVG is not laid out (100x50 or smaller) counts 0.
+func CountShapes(colours []color.RGBA, prefix string, out *Figures) chromedp.Action {
+	wanted := make([]string, len(colours))
+	for i, c := range colours {
+		// A Go-quoted ASCII string is a JavaScript string literal.
+		wanted[i] = fmt.Sprintf("%q", strings.ToUpper(prefix)+fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B))
+	}
+	return chromedp.Evaluate(`(() => {
+	  const wanted = [`+strings.Join(wanted, ", ")+`];
+	  const out = {count: 0, shapes: {}};
+	  for (const f of document.querySelectorAll('figure')) {
+	    out.count++;
+	    const svg = f.querySelector('svg');
+	    const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+	    let n = 0;
+	    if (svg && box.width > 100 && box.height > 50) {
+	      for (const p of svg.querySelectorAll('path')) {
+	        const st = (p.getAttribute('style') || '').toUpperCase();
+	        if (wanted.some(w => st.includes(w))) n++;
+	      }
+	    }
+	    out.shapes[f.id] = n;
+	  }
+	  return out;
+	})()`, out)
 }
 
 // Errors lists what the pages logged so far: console errors and failed

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,4 +40,25 @@ console.assert(false, "assertion");
 	assert.Equal(t, `console: "broken" 1`, errs[0])
 	assert.Contains(t, errs[1], `console: "assertion"`)
 	assert.Contains(t, errs[2], "exception: Uncaught")
+}
+
+// CountShapes counts a figure's paths in the colours asked for (fills and
+// strokes, or fills only with the prefix), none in another colour and none
+// in an SVG too small to be laid out as a chart.
+func TestCountShapes(t *testing.T) {
+	tab := Open(t, Find(t))
+	page := filepath.Join(t.TempDir(), "figures.html")
+	require.NoError(t, os.WriteFile(page, []byte(`<!doctype html><html><body>
+<figure id="a"><svg width="300" height="200">
+<path style="fill:#1f77b4" d="M0 0h10v10z"/><path style="stroke:#FF7F0E;fill:none" d="M0 0L50 50"/>
+<path style="fill:#777777" d="M0 0h5v5z"/><path d="M0 0h5v5z"/></svg></figure>
+<figure id="b"><svg width="50" height="20"><path style="fill:#1f77b4" d="M0 0h10v10z"/></svg></figure>
+<figure id="c"><p>no chart</p></figure>
+</body></html>`), 0o644))
+	colours := []color.RGBA{{0x1f, 0x77, 0xb4, 0xff}, {0xff, 0x7f, 0x0e, 0xff}}
+	var all, fills Figures
+	tab.Load(t, page, CountShapes(colours, "", &all), CountShapes(colours, "fill:", &fills))
+	assert.Equal(t, Figures{Count: 3, Shapes: map[string]int{"a": 2, "b": 0, "c": 0}}, all)
+	assert.Equal(t, Figures{Count: 3, Shapes: map[string]int{"a": 1, "b": 0, "c": 0}}, fills)
+	assert.Empty(t, tab.Errors())
 }
