@@ -2,7 +2,6 @@ package html
 
 import (
 	"bytes"
-	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -33,50 +32,17 @@ type pageCheck struct {
 func checkInBrowser(t *testing.T, browser, path string) pageCheck {
 	t.Helper()
 	tab := browsertest.Open(t, browser)
-	countJS := `(() => {
-	  const SERIES = ` + seriesJS() + `;
-	  const out = {figures: 0, charts: {}};
-	  for (const f of document.querySelectorAll('figure')) {
-	    out.figures++;
-	    const svg = f.querySelector('svg');
-	    const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
-	    // Data shapes are the ones drawn in a series colour (axes, ticks and
-	    // grid are black or grey).
-	    let data = 0;
-	    if (svg && box.width > 100 && box.height > 50) {
-	      for (const p of svg.querySelectorAll('path')) {
-	        const st = (p.getAttribute('style') || '').toUpperCase();
-	        if (SERIES.some(c => st.includes(c))) data++;
-	      }
-	    }
-	    out.charts[f.id] = data;
-	  }
-	  return out;
-	})()`
-	var counted struct {
-		Figures int            `json:"figures"`
-		Charts  map[string]int `json:"charts"`
-	}
+	var figs browsertest.Figures
 	var shot []byte
 	tab.Load(t, path,
-		chromedp.Evaluate(countJS, &counted),
+		browsertest.CountShapes(palette, "", &figs),
 		chromedp.FullScreenshot(&shot, 100), // quality 100 = PNG
 	)
-	pc := pageCheck{Figures: counted.Figures, ChartsDrawn: counted.Charts, Screenshot: shot, ConsoleErrs: tab.Errors()}
+	pc := pageCheck{Figures: figs.Count, ChartsDrawn: figs.Shapes, Screenshot: shot, ConsoleErrs: tab.Errors()}
 	img, err := png.Decode(bytes.NewReader(shot))
 	require.NoError(t, err, "screenshot is not a PNG")
 	pc.NonWhiteFrac = nonWhite(img)
 	return pc
-}
-
-// seriesJS is the palette as a JavaScript array of upper-case hex colours,
-// as gonum's SVG backend writes them.
-func seriesJS() string {
-	var parts []string
-	for _, c := range palette {
-		parts = append(parts, fmt.Sprintf("'#%02X%02X%02X'", c.R, c.G, c.B))
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }
 
 func nonWhite(img image.Image) float64 {
