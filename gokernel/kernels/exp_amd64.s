@@ -181,6 +181,54 @@ GLOBL expk<>(SB), RODATA|NOPTR, $480
 	VCMPPS $0x12, 448(R8), x, t \
 	VANDPS t, acc, acc
 
+// EXPGROUPS(LOADX, STORE) is the loop of the kernels that stop at the
+// polynomial's range (expAVX2, siluMulAVX2): n values (CX, a multiple of
+// 8) group of 8 by group of 8; LOADX puts the group's exp argument in Y0,
+// and a group with a lane outside [-87.33654, 88.72284] (or NaN) ends the
+// loop before it is computed; otherwise EXPBODY, then STORE (exp in Y2)
+// writes the group's results; SI and DI step 32 bytes a group. Returns
+// done, the number of values computed.
+#define EXPGROUPS(LOADX, STORE) \
+	LEAQ expk<>(SB), R8 \
+	XORQ DX, DX \
+	SHRQ $3, CX \
+	JZ   egdone \
+egloop: \
+	LOADX \
+	VPCMPEQD Y6, Y6, Y6 \
+	INRANGE(Y0, Y7, Y6) \
+	VMOVMSKPS Y6, AX \
+	CMPL AX, $0xff \
+	JNE  egdone \
+	EXPBODY \
+	STORE \
+	ADDQ $32, SI \
+	ADDQ $32, DI \
+	ADDQ $8, DX \
+	DECQ CX \
+	JNZ  egloop \
+egdone: \
+	MOVQ DX, done+24(FP) \
+	VZEROUPPER \
+	RET
+
+// EXPLOAD and EXPSTORE: expAVX2's group, from src (SI) to dst (DI).
+#define EXPLOAD VMOVUPS (SI), Y0
+#define EXPSTORE VMOVUPS Y2, (DI)
+
+// SILULOAD and SILUSTORE: siluMulAVX2's group: gate (DI, kept in Y5) and
+// the exp argument -gate, then gate / (1 + exp(-gate)) * up (SI) back to
+// gate.
+#define SILULOAD \
+	VMOVUPS (DI), Y5 \
+	VXORPS 64(R8), Y5, Y0
+
+#define SILUSTORE \
+	VADDPS 352(R8), Y2, Y2 \
+	VDIVPS Y2, Y5, Y5 \
+	VMULPS (SI), Y5, Y5 \
+	VMOVUPS Y5, (DI)
+
 // func expAVX2(dst, src *float32, n int) (done int)
 // dst[i] = exp(src[i]) group of 8 by group of 8 (n is a multiple of 8),
 // stopping before the first group with a value outside [-87.33654,
@@ -190,30 +238,7 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	LEAQ expk<>(SB), R8
-	XORQ DX, DX
-	SHRQ $3, CX
-	JZ   exdone
-
-exloop:
-	VMOVUPS (SI), Y0
-	VPCMPEQD Y6, Y6, Y6
-	INRANGE(Y0, Y7, Y6)
-	VMOVMSKPS Y6, AX
-	CMPL AX, $0xff
-	JNE  exdone
-	EXPBODY
-	VMOVUPS Y2, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	ADDQ $8, DX
-	DECQ CX
-	JNZ  exloop
-
-exdone:
-	MOVQ DX, done+24(FP)
-	VZEROUPPER
-	RET
+	EXPGROUPS(EXPLOAD, EXPSTORE)
 
 // func siluMulAVX2(gate, up *float32, n int) (done int)
 // gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i] group of 8 by group of 8
@@ -224,34 +249,7 @@ TEXT ·siluMulAVX2(SB), NOSPLIT, $0-32
 	MOVQ gate+0(FP), DI
 	MOVQ up+8(FP), SI
 	MOVQ n+16(FP), CX
-	LEAQ expk<>(SB), R8
-	XORQ DX, DX
-	SHRQ $3, CX
-	JZ   sldone
-
-slloop:
-	VMOVUPS (DI), Y5
-	VXORPS 64(R8), Y5, Y0
-	VPCMPEQD Y6, Y6, Y6
-	INRANGE(Y0, Y7, Y6)
-	VMOVMSKPS Y6, AX
-	CMPL AX, $0xff
-	JNE  sldone
-	EXPBODY
-	VADDPS 352(R8), Y2, Y2
-	VDIVPS Y2, Y5, Y5
-	VMULPS (SI), Y5, Y5
-	VMOVUPS Y5, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	ADDQ $8, DX
-	DECQ CX
-	JNZ  slloop
-
-sldone:
-	MOVQ DX, done+24(FP)
-	VZEROUPPER
-	RET
+	EXPGROUPS(SILULOAD, SILUSTORE)
 
 // func expShiftSumAVX2(x *float32, n int, shift float32) float32
 // x[i] = exp(x[i] - shift) for i < n (a multiple of 8), with EXPBODY (so
