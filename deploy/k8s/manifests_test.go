@@ -64,6 +64,14 @@ func documents(data []byte) [][]byte {
 	return out
 }
 
+// addNew appends a new zero object to list and returns it, for a document
+// to be decoded into.
+func addNew[T any](list *[]*T) *T {
+	v := new(T)
+	*list = append(*list, v)
+	return v
+}
+
 // decode reads one manifest document strictly into the API type its
 // apiVersion and kind name; an unknown kind, an unknown field or a
 // duplicate key is an error naming the file and the document.
@@ -75,17 +83,13 @@ func (o *objects) decode(file string, i int, doc []byte) error {
 	var obj any
 	switch tm.APIVersion + "/" + tm.Kind {
 	case "v1/Namespace":
-		n := &corev1.Namespace{}
-		o.namespaces, obj = append(o.namespaces, n), n
+		obj = addNew(&o.namespaces)
 	case "v1/PersistentVolumeClaim":
-		p := &corev1.PersistentVolumeClaim{}
-		o.pvcs, obj = append(o.pvcs, p), p
+		obj = addNew(&o.pvcs)
 	case "batch/v1/Job":
-		j := &batchv1.Job{}
-		o.jobs, obj = append(o.jobs, j), j
+		obj = addNew(&o.jobs)
 	case "v1/Pod":
-		p := &corev1.Pod{}
-		o.pods, obj = append(o.pods, p), p
+		obj = addNew(&o.pods)
 	default:
 		return fmt.Errorf("%s document %d: apiVersion %q kind %q is not one this test decodes", file, i+1, tm.APIVersion, tm.Kind)
 	}
