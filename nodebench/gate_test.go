@@ -76,18 +76,30 @@ func byName(t *testing.T, r Verdict) map[string]Criterion {
 	return out
 }
 
+// assertDetails checks that the detail of each criterion named in want
+// holds every one of its strings.
+func assertDetails(t *testing.T, r Verdict, want map[string][]string) {
+	t.Helper()
+	c := byName(t, r)
+	for name, subs := range want {
+		for _, sub := range subs {
+			assert.Contains(t, c[name].Detail, sub, name)
+		}
+	}
+}
+
 func TestFullRunPassesWithCleanNode(t *testing.T) {
 	dir := fixture{}.build(t)
 	r, err := Gate(dir, GateOptions{CleanNode: true})
 	require.NoError(t, err)
 	assert.True(t, r.Pass, r.Text())
 	assert.Empty(t, r.Failed())
-	c := byName(t, r)
-	assert.Contains(t, c[CriterionArtifacts].Detail, "7 files present")
-	assert.Contains(t, c[CriterionBatchCurve].Detail, "llamacpp: B=1,2,4,8,16,32,64")
-	assert.Contains(t, c[CriterionBatchCurve].Detail, "gokernel skipped: no transport.BatchDecoder")
-	assert.Contains(t, c[CriterionBatchedDecodeThreshold].Detail, "llamacpp 3.00x at B=64")
-	assert.Contains(t, c[CriterionReportsValid].Detail, "openvino skipped: library not found")
+	assertDetails(t, r, map[string][]string{
+		CriterionArtifacts:              {"7 files present"},
+		CriterionBatchCurve:             {"llamacpp: B=1,2,4,8,16,32,64", "gokernel skipped: no transport.BatchDecoder"},
+		CriterionBatchedDecodeThreshold: {"llamacpp 3.00x at B=64"},
+		CriterionReportsValid:           {"openvino skipped: library not found"},
+	})
 	assert.Contains(t, r.Text(), "gate: PASS (7 criteria)")
 	assert.Equal(t, "cpu", r.Profile.Name)
 	assert.Equal(t, CPUThreshold, r.Profile.Threshold)
@@ -107,14 +119,11 @@ func TestShortCappedRunFailsCleanBoxCriteriaOnly(t *testing.T) {
 	assert.ElementsMatch(t, []string{CriterionUncapped, CriterionFullRun, CriterionCleanNode}, r.Failed(), r.Text())
 	c := byName(t, r)
 	assert.True(t, c[CriterionArtifacts].Pass, c[CriterionArtifacts].Detail)
-	assert.Contains(t, c[CriterionUncapped].Detail, "FAK_WORKLOAD_PREFILL_CAP=256")
-	assert.Contains(t, c[CriterionUncapped].Detail, "FAK_WORKLOAD_PROMPT_CAP=128")
-	assert.Contains(t, c[CriterionUncapped].Detail, "capped 3 turns")
-	assert.Contains(t, c[CriterionFullRun].Detail, "--short")
-	assert.Contains(t, c[CriterionFullRun].Detail, "replayed 2 of 4 turns")
-	assert.Contains(t, c[CriterionCleanNode].Detail, "--clean-node refused")
-	assert.Contains(t, c[CriterionCleanNode].Detail, "the run was --short")
-	assert.Contains(t, c[CriterionCleanNode].Detail, "capped")
+	assertDetails(t, r, map[string][]string{
+		CriterionUncapped:  {"FAK_WORKLOAD_PREFILL_CAP=256", "FAK_WORKLOAD_PROMPT_CAP=128", "capped 3 turns"},
+		CriterionFullRun:   {"--short", "replayed 2 of 4 turns"},
+		CriterionCleanNode: {"--clean-node refused", "the run was --short", "capped"},
+	})
 	assert.Contains(t, r.Text(), "gate: FAIL (3 of 7 criteria failed")
 }
 
