@@ -158,35 +158,38 @@ gzloop: \
 	VMULPS.BCST (xoff+4*m)(R8), Z16, Z18 \
 	VFMADD231PS Z18, Z17, acc
 
+// TOKENS16(FIXM, boff, xoff) runs FIXM(boff, xoff, m, Zm) for the 16
+// tokens m of a tile.
+#define TOKENS16(FIXM, boff, xoff) \
+	FIXM(boff, xoff, 0, Z0) \
+	FIXM(boff, xoff, 1, Z1) \
+	FIXM(boff, xoff, 2, Z2) \
+	FIXM(boff, xoff, 3, Z3) \
+	FIXM(boff, xoff, 4, Z4) \
+	FIXM(boff, xoff, 5, Z5) \
+	FIXM(boff, xoff, 6, Z6) \
+	FIXM(boff, xoff, 7, Z7) \
+	FIXM(boff, xoff, 8, Z8) \
+	FIXM(boff, xoff, 9, Z9) \
+	FIXM(boff, xoff, 10, Z10) \
+	FIXM(boff, xoff, 11, Z11) \
+	FIXM(boff, xoff, 12, Z12) \
+	FIXM(boff, xoff, 13, Z13) \
+	FIXM(boff, xoff, 14, Z14) \
+	FIXM(boff, xoff, 15, Z15)
+
 // FIX16(soff, boff, xoff) scales one block's sums (boff(BX)) into the 16
 // tokens' accumulators Z0-Z15, with its row scales at soff(DI) and the
 // tokens' block scales at xoff(R8).
 #define FIX16(soff, boff, xoff) \
 	VMOVUPS soff(DI), Z16 \
-	FIX(boff, xoff, 0, Z0) \
-	FIX(boff, xoff, 1, Z1) \
-	FIX(boff, xoff, 2, Z2) \
-	FIX(boff, xoff, 3, Z3) \
-	FIX(boff, xoff, 4, Z4) \
-	FIX(boff, xoff, 5, Z5) \
-	FIX(boff, xoff, 6, Z6) \
-	FIX(boff, xoff, 7, Z7) \
-	FIX(boff, xoff, 8, Z8) \
-	FIX(boff, xoff, 9, Z9) \
-	FIX(boff, xoff, 10, Z10) \
-	FIX(boff, xoff, 11, Z11) \
-	FIX(boff, xoff, 12, Z12) \
-	FIX(boff, xoff, 13, Z13) \
-	FIX(boff, xoff, 14, Z14) \
-	FIX(boff, xoff, 15, Z15)
+	TOKENS16(FIX, boff, xoff)
 
 // FIXB is FIX with a bias: also acc += the block's row biases (Z19) times
 // token m's bias term (xoff+64+4m(R8): its block scale times its block's
 // activation sum).
 #define FIXB(boff, xoff, m, acc) \
-	VCVTDQ2PS (boff+64*m)(BX), Z17 \
-	VMULPS.BCST (xoff+4*m)(R8), Z16, Z18 \
-	VFMADD231PS Z18, Z17, acc \
+	FIX(boff, xoff, m, acc) \
 	VFMADD231PS.BCST (xoff+64+4*m)(R8), Z19, acc
 
 // FIXB16 is FIX16 for the biased layouts: the row biases follow the row
@@ -194,22 +197,7 @@ gzloop: \
 #define FIXB16(soff, boff, xoff) \
 	VMOVUPS soff(DI), Z16 \
 	VMOVUPS (soff+64)(DI), Z19 \
-	FIXB(boff, xoff, 0, Z0) \
-	FIXB(boff, xoff, 1, Z1) \
-	FIXB(boff, xoff, 2, Z2) \
-	FIXB(boff, xoff, 3, Z3) \
-	FIXB(boff, xoff, 4, Z4) \
-	FIXB(boff, xoff, 5, Z5) \
-	FIXB(boff, xoff, 6, Z6) \
-	FIXB(boff, xoff, 7, Z7) \
-	FIXB(boff, xoff, 8, Z8) \
-	FIXB(boff, xoff, 9, Z9) \
-	FIXB(boff, xoff, 10, Z10) \
-	FIXB(boff, xoff, 11, Z11) \
-	FIXB(boff, xoff, 12, Z12) \
-	FIXB(boff, xoff, 13, Z13) \
-	FIXB(boff, xoff, 14, Z14) \
-	FIXB(boff, xoff, 15, Z15)
+	TOKENS16(FIXB, boff, xoff)
 
 // STOREM(k, acc) stores token k's 16 results when k < mrows (R11).
 #define STOREM(k, acc) \
