@@ -2,25 +2,36 @@
 // use them include this header after textflag.h. A macro that one family
 // alone uses is defined in that family's file.
 
+// BCASTAX(x, y) puts AX in all eight dwords of y (x its low half);
+// BCASTD(imm, x, y) puts imm there (through AX).
+#define BCASTAX(x, y) \
+	VMOVD AX, x \
+	VPBROADCASTD x, y
+
+#define BCASTD(imm, x, y) \
+	MOVL $imm, AX \
+	BCASTAX(x, y)
+
 // ONES16 sets Y0 to sixteen int16 ones (the VPMADDWD pair-sum multiplier).
-#define ONES16 \
-	MOVL $0x00010001, AX \
-	VMOVD AX, X0 \
-	VPBROADCASTD X0, Y0
+#define ONES16 BCASTD(0x00010001, X0, Y0)
+
+// YTOX(y, x, t) folds the 8 lanes of y into the 4 of x (its low half):
+// x = low(y) + high(y), t a scratch X register.
+#define YTOX(y, x, t) \
+	VEXTRACTF128 $1, y, t \
+	VADDPS t, x, x
 
 // HSUM4(a, b, c, d, xa, xt) leaves [sum a, sum b, sum c, sum d] in xa.
 #define HSUM4(a, b, c, d, xa, xt) \
 	VHADDPS b, a, a \
 	VHADDPS d, c, c \
 	VHADDPS c, a, a \
-	VEXTRACTF128 $1, a, xt \
-	VADDPS xt, xa, xa
+	YTOX(a, xa, xt)
 
 // HSUM8(y, x, xt) leaves the sum of y's eight lanes in lane 0 of x (y's
 // low half): high half added to low, then two pairwise adds. Clobbers xt.
 #define HSUM8(y, x, xt) \
-	VEXTRACTF128 $1, y, xt \
-	VADDPS xt, x, x \
+	YTOX(y, x, xt) \
 	VHADDPS x, x, x \
 	VHADDPS x, x, x
 

@@ -6,6 +6,7 @@
 // destination last.
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // permidx undoes the lane interleaving of VPACKSSDW+VPACKSSWB: dword k of
 // the result is dword permidx[k] of the packed vector.
@@ -31,18 +32,10 @@ TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-56
 	MOVQ f+48(FP), R11
 	TESTQ CX, CX
 	JZ   qtdone
-	MOVL $0x7fffffff, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15       // abs mask
-	MOVL $0x80000000, AX
-	VMOVD AX, X14
-	VPBROADCASTD X14, Y14       // sign mask
-	MOVL $0x3f000000, AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13       // 0.5
-	MOVL $0x3f800000, AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12       // 1.0
+	BCASTD(0x7fffffff, X15, Y15) // abs mask
+	BCASTD(0x80000000, X14, Y14) // sign mask
+	BCASTD(0x3f000000, X13, Y13) // 0.5
+	BCASTD(0x3f800000, X12, Y12) // 1.0
 	MOVL $0x42fe0000, AX
 	VMOVD AX, X11               // 127.0 (scalar)
 
