@@ -199,41 +199,31 @@
 	FROW((base)(DX*2), 64(base)(DX*2), (n+2)) \
 	FROW((base)(R9*1), 64(base)(R9*1), (n+3))
 
+// TLOAD4(o, z0, z1, z2, z3) loads the four 64-byte tile rows at o(DI) into
+// z0-z3; TSTORE4 stores them back.
+#define TLOAD4(o, z0, z1, z2, z3) \
+	VMOVDQU64 (o)(DI), z0 \
+	VMOVDQU64 (o+64)(DI), z1 \
+	VMOVDQU64 (o+128)(DI), z2 \
+	VMOVDQU64 (o+192)(DI), z3
+
+#define TSTORE4(o, z0, z1, z2, z3) \
+	VMOVDQU64 z0, (o)(DI) \
+	VMOVDQU64 z1, (o+64)(DI) \
+	VMOVDQU64 z2, (o+128)(DI) \
+	VMOVDQU64 z3, (o+192)(DI)
+
 // TILET(off): the tile at off(DI) transposed in place (dwords: bf16 pairs).
 #define TILET(off) \
-	VMOVDQU64 (off+0)(DI), Z0 \
-	VMOVDQU64 (off+64)(DI), Z1 \
-	VMOVDQU64 (off+128)(DI), Z2 \
-	VMOVDQU64 (off+192)(DI), Z3 \
-	VMOVDQU64 (off+256)(DI), Z4 \
-	VMOVDQU64 (off+320)(DI), Z5 \
-	VMOVDQU64 (off+384)(DI), Z6 \
-	VMOVDQU64 (off+448)(DI), Z7 \
-	VMOVDQU64 (off+512)(DI), Z8 \
-	VMOVDQU64 (off+576)(DI), Z9 \
-	VMOVDQU64 (off+640)(DI), Z10 \
-	VMOVDQU64 (off+704)(DI), Z11 \
-	VMOVDQU64 (off+768)(DI), Z12 \
-	VMOVDQU64 (off+832)(DI), Z13 \
-	VMOVDQU64 (off+896)(DI), Z14 \
-	VMOVDQU64 (off+960)(DI), Z15 \
+	TLOAD4(off, Z0, Z1, Z2, Z3) \
+	TLOAD4((off+256), Z4, Z5, Z6, Z7) \
+	TLOAD4((off+512), Z8, Z9, Z10, Z11) \
+	TLOAD4((off+768), Z12, Z13, Z14, Z15) \
 	TRANSPOSE16 \
-	VMOVDQU64 Z0, (off+0)(DI) \
-	VMOVDQU64 Z1, (off+64)(DI) \
-	VMOVDQU64 Z2, (off+128)(DI) \
-	VMOVDQU64 Z3, (off+192)(DI) \
-	VMOVDQU64 Z4, (off+256)(DI) \
-	VMOVDQU64 Z5, (off+320)(DI) \
-	VMOVDQU64 Z6, (off+384)(DI) \
-	VMOVDQU64 Z7, (off+448)(DI) \
-	VMOVDQU64 Z8, (off+512)(DI) \
-	VMOVDQU64 Z9, (off+576)(DI) \
-	VMOVDQU64 Z10, (off+640)(DI) \
-	VMOVDQU64 Z11, (off+704)(DI) \
-	VMOVDQU64 Z12, (off+768)(DI) \
-	VMOVDQU64 Z13, (off+832)(DI) \
-	VMOVDQU64 Z14, (off+896)(DI) \
-	VMOVDQU64 Z15, (off+960)(DI)
+	TSTORE4(off, Z0, Z1, Z2, Z3) \
+	TSTORE4((off+256), Z4, Z5, Z6, Z7) \
+	TSTORE4((off+512), Z8, Z9, Z10, Z11) \
+	TSTORE4((off+768), Z12, Z13, Z14, Z15)
 
 // PACKF16: one block of 32 columns of 16 f16 rows: the pairs of the rows
 // transposed, then each transposed row split into the hi and lo tiles.
