@@ -73,34 +73,9 @@ func findLibrary(se searchEnv) (string, error) {
 	// The project's virtualenv: .venv next to the executable, the working
 	// directory, or one of their parents (so bin/fakbench and go test from a
 	// package directory both find it), and under the module root.
-	var starts []string
-	if exe, err := se.executable(); err == nil {
-		if r, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = r
-		}
-		starts = append(starts, filepath.Dir(exe))
-	}
-	if wd, err := se.workdir(); err == nil {
-		starts = append(starts, wd)
-	}
-	if se.moduleRoot != "" {
-		starts = append(starts, se.moduleRoot)
-	}
 	seen := map[string]bool{}
-	for _, s := range starts {
-		for dir := s; ; dir = filepath.Dir(dir) {
-			venv := filepath.Join(dir, ".venv")
-			if !seen[venv] {
-				seen[venv] = true
-				tried = append(tried, venv)
-				if p := venvLib(venv); p != "" {
-					return p, nil
-				}
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
+	if p := se.walkUp(".venv", seen, &tried, venvLib); p != "" {
+		return p, nil
 	}
 	// An active virtualenv.
 	if v := se.getenv("VIRTUAL_ENV"); v != "" && !seen[v] {
@@ -143,6 +118,42 @@ func findLibrary(se searchEnv) (string, error) {
 	return "", &transport.UnavailableError{Backend: "openvino",
 		Reason: "no OpenVINO C API library (libopenvino_c.so.*) found; run `make setup` to install the runtime into .venv, or set " + env.OpenVINOLib.Name,
 		Tried:  tried}
+}
+
+// walkUp looks for rel under the folder of the executable (links
+// resolved), the working directory and the module root, and under every
+// parent of each: look gets each path once (seen holds those looked at,
+// tried lists them) and returns what it found there, or "". walkUp returns
+// the first thing found, or "".
+func (se searchEnv) walkUp(rel string, seen map[string]bool, tried *[]string, look func(string) string) string {
+	var starts []string
+	if exe, err := se.executable(); err == nil {
+		if r, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = r
+		}
+		starts = append(starts, filepath.Dir(exe))
+	}
+	if wd, err := se.workdir(); err == nil {
+		starts = append(starts, wd)
+	}
+	if se.moduleRoot != "" {
+		starts = append(starts, se.moduleRoot)
+	}
+	for _, s := range starts {
+		for dir := s; ; dir = filepath.Dir(dir) {
+			if p := filepath.Join(dir, rel); !seen[p] {
+				seen[p] = true
+				*tried = append(*tried, p)
+				if found := look(p); found != "" {
+					return found
+				}
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	return ""
 }
 
 // venvLib returns the C API library inside a virtualenv, or "".
@@ -217,34 +228,15 @@ const ShimPath = "build/ovshim/libfakbench_ovshim.so"
 // one of their parents (the same walk as the .venv search), or an
 // *transport.UnavailableError listing every place looked at.
 func findShim(se searchEnv) (string, error) {
-	var starts, tried []string
-	if exe, err := se.executable(); err == nil {
-		if r, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = r
+	var tried []string
+	regular := func(p string) string {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
 		}
-		starts = append(starts, filepath.Dir(exe))
+		return ""
 	}
-	if wd, err := se.workdir(); err == nil {
-		starts = append(starts, wd)
-	}
-	if se.moduleRoot != "" {
-		starts = append(starts, se.moduleRoot)
-	}
-	seen := map[string]bool{}
-	for _, s := range starts {
-		for dir := s; ; dir = filepath.Dir(dir) {
-			p := filepath.Join(dir, ShimPath)
-			if !seen[p] {
-				seen[p] = true
-				tried = append(tried, p)
-				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-					return p, nil
-				}
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
+	if p := se.walkUp(ShimPath, map[string]bool{}, &tried, regular); p != "" {
+		return p, nil
 	}
 	return "", &transport.UnavailableError{Backend: "openvino",
 		Reason: "fakbench's OpenVINO library (" + ShimPath + ", built from CMakeLists.txt against the runtime's CMake package) was not found; run `make setup` to build it",

@@ -47,22 +47,13 @@ var frontendInputs = []string{"input_ids", "attention_mask", "position_ids", "be
 // tensor types are left to the frontend, which refuses what it cannot
 // decode (frontendRefusal).
 func readFrontendSpec(f *gguf.File) (llamaSpec, error) {
-	var s llamaSpec
-	p, err := gguf.ReadLlamaParams(f)
+	s, _, err := paramsSpec(f)
 	if err != nil {
-		return s, badGGUF(err)
+		return s, err
 	}
-	s.Name, _ = f.String("general.name")
-	s.Embd, s.Layers, s.Heads, s.KVHeads, s.FFN, s.CtxTrain = p.Embd, p.Layers, p.Heads, p.KVHeads, p.FFN, p.CtxTrain
-	s.RopeBase, s.Eps = p.RopeBase, p.NormEps
-	s.Vocab, s.TiedOutput = p.Vocab, p.TiedOutput
-	s.HeadDim = p.HeadDim()
 	for _, t := range f.Tensors {
 		s.Params += t.Elements()
 		s.WeightBytes += t.Size
-	}
-	if t, ok := f.Tensor("blk.0.attn_q.weight"); ok {
-		s.WeightType = t.Type.String()
 	}
 	return s, nil
 }

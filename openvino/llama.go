@@ -73,21 +73,35 @@ func badGGUF(err error) error {
 	return err
 }
 
-// readSpec reads the hyperparameters with gguf.ReadLlamaParams, which
-// checks them, and every tensor's presence and shape, as for every backend;
-// it then checks what the IR writer needs beyond that: heads as wide as
-// embedding_length/head_count and supported tensor types.
-func readSpec(f *gguf.File) (llamaSpec, error) {
+// paramsSpec reads the hyperparameters with gguf.ReadLlamaParams, which
+// checks them, and every tensor's presence and shape, as for every
+// backend, into a spec with the model's name and the type of its
+// attention and FFN matrices (the sizes are left to the caller).
+func paramsSpec(f *gguf.File) (llamaSpec, gguf.LlamaParams, error) {
 	var s llamaSpec
 	p, err := gguf.ReadLlamaParams(f)
 	if err != nil {
-		return s, badGGUF(err)
+		return s, p, badGGUF(err)
 	}
 	s.Name, _ = f.String("general.name")
 	s.Embd, s.Layers, s.Heads, s.KVHeads, s.FFN, s.CtxTrain = p.Embd, p.Layers, p.Heads, p.KVHeads, p.FFN, p.CtxTrain
 	s.RopeBase, s.Eps = p.RopeBase, p.NormEps
 	s.Vocab, s.TiedOutput = p.Vocab, p.TiedOutput
 	s.HeadDim = p.HeadDim()
+	if t, ok := f.Tensor("blk.0.attn_q.weight"); ok {
+		s.WeightType = t.Type.String()
+	}
+	return s, p, nil
+}
+
+// readSpec reads the spec (paramsSpec) and checks what the IR writer
+// needs beyond that: heads as wide as embedding_length/head_count and
+// supported tensor types.
+func readSpec(f *gguf.File) (llamaSpec, error) {
+	s, p, err := paramsSpec(f)
+	if err != nil {
+		return s, err
+	}
 	// value_length and rope.dimension_count equal key_length (checked).
 	if p.KeyLength != s.HeadDim {
 		return s, badModel(f.Path, "llama.attention.key_length = %d differs from embedding_length/head_count = %d; the openvino writer needs them equal", p.KeyLength, s.HeadDim)
@@ -115,9 +129,6 @@ func readSpec(f *gguf.File) (llamaSpec, error) {
 		}
 		s.Params += t.Elements()
 		s.WeightBytes += t.Size
-	}
-	if t, ok := f.Tensor("blk.0.attn_q.weight"); ok {
-		s.WeightType = t.Type.String()
 	}
 	return s, nil
 }
@@ -400,25 +411,14 @@ func writeLlamaIR(f *gguf.File, spec llamaSpec, ctx int, xmlW, binW io.Writer) e
 
 	presents := make([][2]value, spec.Layers)
 	for i := 0; i < spec.Layers; i++ {
-		p := fmt.Sprintf("blk.%d.", i)
-		ws := map[string]value{}
-		for _, n := range []string{"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"} {
-			if ws[n], err = b.matrix(p + n + ".weight"); err != nil {
-				return err
-			}
-		}
-		an, err := b.vector(p + "attn_norm.weight")
+		w, err := b.layer(i, false)
 		if err != nil {
 			return err
 		}
-		fn, err := b.vector(p + "ffn_norm.weight")
-		if err != nil {
-			return err
-		}
-		h := b.rmsNorm(x, an)
-		q := b.rope(g.matmul(h, ws["attn_q"], true), spec.Heads, cos, sin)
-		k := b.rope(g.matmul(h, ws["attn_k"], true), spec.KVHeads, cos, sin)
-		v := g.matmul(h, ws["attn_v"], true)
+		h := b.rmsNorm(x, w.attnNorm)
+		q := b.rope(g.matmul(h, w.m["attn_q"], true), spec.Heads, cos, sin)
+		k := b.rope(g.matmul(h, w.m["attn_k"], true), spec.KVHeads, cos, sin)
+		v := g.matmul(h, w.m["attn_v"], true)
 		presents[i] = [2]value{k, v}
 
 		kall := g.concat(0, past[i][0], k) // [S, kvd]
@@ -431,32 +431,81 @@ func writeLlamaIR(f *gguf.File, spec llamaSpec, ctx int, xmlW, binW io.Writer) e
 		probs := g.op("SoftMax", "opset8", []irAttr{{"axis", "-1"}}, scores)
 		att := g.matmul(probs, vh, false)                                            // [nkv, grp, T, hd]
 		att = g.reshape(g.transpose(g.reshape(att, nh, -1, hd), 1, 0, 2), -1, nh*hd) // [T, nh*hd]
-		x = g.add2(x, g.matmul(att, ws["attn_output"], true))
-
-		h2 := b.rmsNorm(x, fn)
-		gate := g.op("Swish", "opset4", nil, g.matmul(h2, ws["ffn_gate"], true))
-		up := g.matmul(h2, ws["ffn_up"], true)
-		x = g.add2(x, g.matmul(g.mul(gate, up), ws["ffn_down"], true))
+		x = b.ffn(g.add2(x, g.matmul(att, w.m["attn_output"], true)), w)
 	}
-	last := g.op("Slice", "opset8", nil, x, g.constI64(-1), g.constI64(math.MaxInt64), g.constI64(1), g.constI64(0))
-	on, err := b.vector("output_norm.weight")
+	logits, err := b.head(x, 0, emb)
 	if err != nil {
 		return err
 	}
-	outW := emb
-	if !spec.TiedOutput {
-		if outW, err = b.matrix("output.weight"); err != nil {
-			return err
-		}
-	}
-	logits := g.matmul(b.rmsNorm(last, on), outW, true)
 	g.result("logits", logits)
 	for i, pr := range presents {
 		g.result(fmt.Sprintf("present_key.%d", i), pr[0])
 		g.result(fmt.Sprintf("present_value.%d", i), pr[1])
 	}
-	if err := g.finish(); err != nil {
-		return err
+	return g.finish(xmlW)
+}
+
+// layerWeights are one decoder layer's tensors as IR values: its
+// matrices by name (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up,
+// ffn_down) and its two norms.
+type layerWeights struct {
+	m                 map[string]value
+	attnNorm, ffnNorm value
+}
+
+// layer reads decoder layer i's weights, the matrices first, in the order
+// of layerWeights. With neox, the rows of attn_q and attn_k are permuted
+// per head for the rotate-half rotary form (neoxRows).
+func (b *irBuilder) layer(i int, neox bool) (layerWeights, error) {
+	p := fmt.Sprintf("blk.%d.", i)
+	w := layerWeights{m: map[string]value{}}
+	for _, n := range []string{"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"} {
+		var perm []int
+		switch {
+		case neox && n == "attn_q":
+			perm = neoxRows(b.spec.Heads, b.spec.HeadDim)
+		case neox && n == "attn_k":
+			perm = neoxRows(b.spec.KVHeads, b.spec.HeadDim)
+		}
+		m, err := b.matrixRows(p+n+".weight", perm)
+		if err != nil {
+			return w, err
+		}
+		w.m[n] = m
 	}
-	return g.writeXML(xmlW)
+	var err error
+	if w.attnNorm, err = b.vector(p + "attn_norm.weight"); err != nil {
+		return w, err
+	}
+	w.ffnNorm, err = b.vector(p + "ffn_norm.weight")
+	return w, err
+}
+
+// ffn adds layer w's feed-forward block to the residual stream x:
+// x + ffn_down(swish(ffn_gate(h)) * ffn_up(h)), h the ffn_norm of x.
+func (b *irBuilder) ffn(x value, w layerWeights) value {
+	g := b.g
+	h := b.rmsNorm(x, w.ffnNorm)
+	gate := g.op("Swish", "opset4", nil, g.matmul(h, w.m["ffn_gate"], true))
+	up := g.matmul(h, w.m["ffn_up"], true)
+	return g.add2(x, g.matmul(g.mul(gate, up), w.m["ffn_down"], true))
+}
+
+// head is the output head on the last position along axis of the hidden
+// state x: output_norm, then the product with output.weight, or with the
+// token embedding emb when the file ties them.
+func (b *irBuilder) head(x value, axis int64, emb value) (value, error) {
+	g := b.g
+	last := g.op("Slice", "opset8", nil, x, g.constI64(-1), g.constI64(math.MaxInt64), g.constI64(1), g.constI64(axis))
+	on, err := b.vector("output_norm.weight")
+	if err != nil {
+		return value{}, err
+	}
+	outW := emb
+	if !b.spec.TiedOutput {
+		if outW, err = b.matrix("output.weight"); err != nil {
+			return value{}, err
+		}
+	}
+	return g.matmul(b.rmsNorm(last, on), outW, true), nil
 }
