@@ -286,12 +286,15 @@ func (g *irGraph) writeXML(w io.Writer) error {
 	return bw.Flush()
 }
 
-// finish flushes the constants.
-func (g *irGraph) finish() error {
+// finish flushes the constants and writes the topology to xmlW.
+func (g *irGraph) finish(xmlW io.Writer) error {
 	if g.err != nil {
 		return g.err
 	}
-	return g.bin.Flush()
+	if err := g.bin.Flush(); err != nil {
+		return err
+	}
+	return g.writeXML(xmlW)
 }
 
 func joinInts(v []int64) string {

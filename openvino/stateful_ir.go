@@ -122,61 +122,28 @@ func writeLlamaStatefulIR(f *gguf.File, spec llamaSpec, ctx int, xmlW, binW io.W
 	}
 
 	for i := 0; i < spec.Layers; i++ {
-		p := fmt.Sprintf("blk.%d.", i)
-		ws := map[string]value{}
-		for _, n := range []string{"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"} {
-			var perm []int
-			switch n {
-			case "attn_q":
-				perm = neoxRows(spec.Heads, spec.HeadDim)
-			case "attn_k":
-				perm = neoxRows(spec.KVHeads, spec.HeadDim)
-			}
-			if ws[n], err = b.matrixRows(p+n+".weight", perm); err != nil {
-				return err
-			}
-		}
-		an, err := b.vector(p + "attn_norm.weight")
+		w, err := b.layer(i, true)
 		if err != nil {
 			return err
 		}
-		fn, err := b.vector(p + "ffn_norm.weight")
-		if err != nil {
-			return err
-		}
-		h := b.rmsNorm(x, an)
-		q := b.ropeHalf(split(g.matmul(h, ws["attn_q"], true), nh), cos, sin)
-		k := b.ropeHalf(split(g.matmul(h, ws["attn_k"], true), nkv), cos, sin)
-		v := split(g.matmul(h, ws["attn_v"], true), nkv)
+		h := b.rmsNorm(x, w.attnNorm)
+		q := b.ropeHalf(split(g.matmul(h, w.m["attn_q"], true), nh), cos, sin)
+		k := b.ropeHalf(split(g.matmul(h, w.m["attn_k"], true), nkv), cos, sin)
+		v := split(g.matmul(h, w.m["attn_v"], true), nkv)
 		kall := cache(fmt.Sprintf("past_key.%d", i), k)
 		vall := cache(fmt.Sprintf("past_value.%d", i), v)
 		att := g.op("ScaledDotProductAttention", "opset13", []irAttr{{"causal", "false"}},
 			heads(q), heads(expand(kall)), heads(expand(vall)), mask, scale) // [B, nh, T, hd]
 		att = g.reshapeZ(g.transpose(att, 0, 2, 1, 3), 0, 0, nh*hd)
-		x = g.add2(x, g.matmul(att, ws["attn_output"], true))
-
-		h2 := b.rmsNorm(x, fn)
-		gate := g.op("Swish", "opset4", nil, g.matmul(h2, ws["ffn_gate"], true))
-		up := g.matmul(h2, ws["ffn_up"], true)
-		x = g.add2(x, g.matmul(g.mul(gate, up), ws["ffn_down"], true))
+		x = b.ffn(g.add2(x, g.matmul(att, w.m["attn_output"], true)), w)
 	}
-	// The last slot of each row: [B, 1, embd].
-	last := g.op("Slice", "opset8", nil, x, g.constI64(-1), g.constI64(math.MaxInt64), g.constI64(1), g.constI64(1))
-	on, err := b.vector("output_norm.weight")
+	// The logits of the last slot of each row: [B, 1, vocab].
+	logits, err := b.head(x, 1, emb)
 	if err != nil {
 		return err
 	}
-	outW := emb
-	if !spec.TiedOutput {
-		if outW, err = b.matrix("output.weight"); err != nil {
-			return err
-		}
-	}
-	g.result("logits", g.matmul(b.rmsNorm(last, on), outW, true))
-	if err := g.finish(); err != nil {
-		return err
-	}
-	return g.writeXML(xmlW)
+	g.result("logits", logits)
+	return g.finish(xmlW)
 }
 
 // The stateful IR applies the rotary embedding in its rotate-half
