@@ -169,15 +169,20 @@ func scoresT3AVX2(out *float32, q *float32, ldq int, kt *byte, d int)
 func scoresT1AVX2(out *float32, q *float32, kt *byte, d int)
 
 func scoresT3Asm(out, q []float32, ldq int, kt []byte, d int) {
-	_ = out[3*KeyBlock-1]
-	_ = q[2*ldq+d-1]
-	_ = kt[2*d*KeyBlock-1]
+	checkScores(out, q, ldq, kt, d, 3)
 	scoresT3AVX2(&out[0], &q[0], ldq, &kt[0], d)
 }
 
 func scoresT1Asm(out, q []float32, kt []byte, d int) {
-	_ = out[KeyBlock-1]
-	_ = q[d-1]
-	_ = kt[2*d*KeyBlock-1]
+	checkScores(out, q, 0, kt, d, 1)
 	scoresT1AVX2(&out[0], &q[0], &kt[0], d)
+}
+
+// checkScores checks the operands of the score kernels of nq queries (ldq
+// apart) against a block of keys (these and the avx512 set's): the
+// scores, the queries' d values and the block's d x KeyBlock f16 keys.
+func checkScores(out, q []float32, ldq int, kt []byte, d, nq int) {
+	_ = out[nq*KeyBlock-1]
+	_ = q[(nq-1)*ldq+d-1]
+	_ = kt[2*d*KeyBlock-1]
 }

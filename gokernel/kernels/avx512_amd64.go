@@ -115,8 +115,23 @@ func q8r16VNNI(p []byte, ng int, xq []byte, xd []float32, xc []int32, nb int, ou
 }
 
 func q8r16AMX(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int, c []float32, ldc int) {
-	if ng <= 0 || mrows <= 0 {
+	if !tileReady(ng, mrows, nb, c, ldc) {
 		return
+	}
+	_ = p[ng*nb*q8r16BlockBytes-1]
+	_ = xq[(q8r16Rows-1)*ldx+32*nb-1]
+	_ = xdT[q8r16Rows*nb-1]
+	var buf [2048]byte
+	amxQ8R16(&p[0], ng, &xq[0], ldx, &xdT[0], nb, mrows, &c[0], ldc, &amxConfig[0], &buf[0])
+}
+
+// tileReady checks the output of a tile kernel (mrows tokens ldc apart,
+// 16*ng rows each) and reports whether there is anything to multiply:
+// nothing for ng or mrows <= 0, a panic for more than 16 tokens, and with
+// no blocks (nb <= 0) the output cleared.
+func tileReady(ng, mrows, nb int, c []float32, ldc int) bool {
+	if ng <= 0 || mrows <= 0 {
+		return false
 	}
 	if mrows > q8r16Rows {
 		panic(fmt.Sprintf("kernels: tile of %d tokens, want at most %d", mrows, q8r16Rows))
@@ -126,13 +141,9 @@ func q8r16AMX(p []byte, ng int, xq []byte, ldx int, xdT []float32, nb, mrows int
 		for m := 0; m < mrows; m++ {
 			clear(c[m*ldc : m*ldc+q8r16Rows*ng])
 		}
-		return
+		return false
 	}
-	_ = p[ng*nb*q8r16BlockBytes-1]
-	_ = xq[(q8r16Rows-1)*ldx+32*nb-1]
-	_ = xdT[q8r16Rows*nb-1]
-	var buf [2048]byte
-	amxQ8R16(&p[0], ng, &xq[0], ldx, &xdT[0], nb, mrows, &c[0], ldc, &amxConfig[0], &buf[0])
+	return true
 }
 
 func q8r16BAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc int) {
@@ -146,17 +157,7 @@ func q8r16HAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows in
 // biasedAMX checks the operands of the biased tile kernels (blocks of sub
 // values, 32 or 16) and runs the one for sub.
 func biasedAMX(p []byte, ng int, xq []byte, ldx int, xds []float32, nb, mrows int, c []float32, ldc, sub int) {
-	if ng <= 0 || mrows <= 0 {
-		return
-	}
-	if mrows > q8r16Rows {
-		panic(fmt.Sprintf("kernels: tile of %d tokens, want at most %d", mrows, q8r16Rows))
-	}
-	_ = c[(mrows-1)*ldc+q8r16Rows*ng-1]
-	if nb <= 0 {
-		for m := 0; m < mrows; m++ {
-			clear(c[m*ldc : m*ldc+q8r16Rows*ng])
-		}
+	if !tileReady(ng, mrows, nb, c, ldc) {
 		return
 	}
 	bb := sub*q8r16Rows + 8*q8r16Rows
@@ -222,10 +223,10 @@ func archSets() []*kernelSet {
 	avx512.q8x4 = q8x4VNNI
 	avx512.r4x4 = r4x4VNNI
 	avx512.r8x4 = r8x4VNNI
-	avx512.f16x4 = fx4Z(gemvF16x4AVX512, 2)
-	avx512.f32x4 = fx4Z(gemvF32x4AVX512, 4)
-	avx512.f16x4x3 = fx4x3Z(gemmF16x4x3AVX512, 2)
-	avx512.f32x4x3 = fx4x3Z(gemmF32x4x3AVX512, 4)
+	avx512.f16x4 = fx4(gemvF16x4AVX512, 2, 16)
+	avx512.f32x4 = fx4(gemvF32x4AVX512, 4, 16)
+	avx512.f16x4x3 = fx4x3(gemmF16x4x3AVX512, 2, 16)
+	avx512.f32x4x3 = fx4x3(gemmF32x4x3AVX512, 4, 16)
 	avx512.scoresT3 = scoresT3Asm512
 	avx512.scoresT1 = scoresT1Asm512
 	avx512.axpyRowsF16x3 = axpyRowsF16x3Asm512
@@ -286,16 +287,12 @@ func scoresT1AVX512(out *float32, q *float32, kt *byte, d int)
 func axpyRowsF16x3AVX512(dst *float32, ldd int, w *float32, ldw int, x *byte, stride int, rows int)
 
 func scoresT3Asm512(out, q []float32, ldq int, kt []byte, d int) {
-	_ = out[3*KeyBlock-1]
-	_ = q[2*ldq+d-1]
-	_ = kt[2*d*KeyBlock-1]
+	checkScores(out, q, ldq, kt, d, 3)
 	scoresT3AVX512(&out[0], &q[0], ldq, &kt[0], d)
 }
 
 func scoresT1Asm512(out, q []float32, kt []byte, d int) {
-	_ = out[KeyBlock-1]
-	_ = q[d-1]
-	_ = kt[2*d*KeyBlock-1]
+	checkScores(out, q, 0, kt, d, 1)
 	scoresT1AVX512(&out[0], &q[0], &kt[0], d)
 }
 
@@ -325,59 +322,6 @@ func gemmF16x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32,
 //go:noescape
 func gemmF32x4x3AVX512(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int)
 
-// fx4Z and fx4x3Z wrap the 512-bit float kernels: bounds checks, the
-// multiple of 16 in assembly, the tail (and n < 16) in Go after it.
-func fx4Z(kern func(*byte, int, *float32, int, *float32), es int) func(w []byte, ldw int, x []float32, n int, out []float32) {
-	return func(w []byte, ldw int, x []float32, n int, out []float32) {
-		_ = out[3]
-		n16 := n &^ 15
-		if n16 > 0 {
-			_ = w[3*ldw+es*n-1]
-			_ = x[n-1]
-			kern(&w[0], ldw, &x[0], n16, &out[0])
-		} else {
-			clear(out[:4])
-		}
-		for i := n16; i < n; i++ {
-			for r := 0; r < 4; r++ {
-				out[r] += elemAt(w, r*ldw+es*i, es) * x[i]
-			}
-		}
-	}
-}
-
-func fx4x3Z(kern func(*byte, int, *float32, int, int, *float32, int), es int) func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
-	return func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
-		_ = c[2*ldc+3]
-		n16 := n &^ 15
-		if n16 > 0 {
-			_ = w[3*ldw+es*n-1]
-			_ = x[2*ldx+n-1]
-			kern(&w[0], ldw, &x[0], ldx, n16, &c[0], ldc)
-		} else {
-			for t := 0; t < 3; t++ {
-				clear(c[t*ldc : t*ldc+4])
-			}
-		}
-		for t := 0; t < 3; t++ {
-			for i := n16; i < n; i++ {
-				xv := x[t*ldx+i]
-				for r := 0; r < 4; r++ {
-					c[t*ldc+r] += elemAt(w, r*ldw+es*i, es) * xv
-				}
-			}
-		}
-	}
-}
-
-// elemAt reads the f16 (es 2) or f32 (es 4) value at byte offset o.
-func elemAt(w []byte, o, es int) float32 {
-	if es == 2 {
-		return f16At(w, o)
-	}
-	return f32At(w, o)
-}
-
 // gemvQ8x4VNNI is gemvQ8x4AVX2 (q8x4Generic's loop, gemv_amd64.go) with
 // VPDPBUSD, for the avx512 set's q8_0 matrices left in the file's layout
 // (kernels.UseQ8FileLayout); its lane sums and scaling are the AVX2
@@ -387,13 +331,7 @@ func elemAt(w []byte, o, es int) float32 {
 func gemvQ8x4VNNI(w *byte, ldw int, xq *byte, xd *float32, nb int, out *float32)
 
 func q8x4VNNI(w []byte, ldw int, xq []byte, xd []float32, nb int, out []float32) {
-	_ = out[3]
-	if nb <= 0 {
-		clear(out[:4])
-		return
+	if q8x4Ready(w, ldw, xq, xd, nb, out) {
+		gemvQ8x4VNNI(&w[0], ldw, &xq[0], &xd[0], nb, &out[0])
 	}
-	_ = w[3*ldw+nb*BlockQ8_0Bytes-1]
-	_ = xq[nb*QK8_0-1]
-	_ = xd[nb-1]
-	gemvQ8x4VNNI(&w[0], ldw, &xq[0], &xd[0], nb, &out[0])
 }

@@ -72,46 +72,22 @@ func q8x4x3Asm(w []byte, ldw int, xq []byte, ldx int, xd []float32, ldd int, nb 
 	gemmQ8x4x3AVX2(&w[0], ldw, &xq[0], ldx, &xd[0], ldd, nb, &c[0], ldc)
 }
 
-func f16x4x3Asm(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
-	_ = c[2*ldc+3]
-	n8 := n &^ 7
-	if n8 > 0 {
-		_ = w[3*ldw+2*n-1]
-		_ = x[2*ldx+n-1]
-		gemmF16x4x3AVX2(&w[0], ldw, &x[0], ldx, n8, &c[0], ldc)
-	} else {
-		for t := 0; t < 3; t++ {
-			clear(c[t*ldc : t*ldc+4])
-		}
-	}
-	for t := 0; t < 3; t++ {
-		for i := n8; i < n; i++ {
-			xv := x[t*ldx+i]
-			for r := 0; r < 4; r++ {
-				c[t*ldc+r] += f16At(w, r*ldw+2*i) * xv
+// fx4x3 is fx4 for the four-row by three-token kernels.
+func fx4x3(kern func(w *byte, ldw int, x *float32, ldx int, n int, c *float32, ldc int), es, lanes int) func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
+	return func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
+		_ = c[2*ldc+3]
+		nv := n &^ (lanes - 1)
+		if nv > 0 {
+			_ = w[3*ldw+es*n-1]
+			_ = x[2*ldx+n-1]
+			kern(&w[0], ldw, &x[0], ldx, nv, &c[0], ldc)
+		} else {
+			for t := 0; t < 3; t++ {
+				clear(c[t*ldc : t*ldc+4])
 			}
 		}
-	}
-}
-
-func f32x4x3Asm(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int) {
-	_ = c[2*ldc+3]
-	n8 := n &^ 7
-	if n8 > 0 {
-		_ = w[3*ldw+4*n-1]
-		_ = x[2*ldx+n-1]
-		gemmF32x4x3AVX2(&w[0], ldw, &x[0], ldx, n8, &c[0], ldc)
-	} else {
-		for t := 0; t < 3; t++ {
-			clear(c[t*ldc : t*ldc+4])
-		}
-	}
-	for t := 0; t < 3; t++ {
-		for i := n8; i < n; i++ {
-			xv := x[t*ldx+i]
-			for r := 0; r < 4; r++ {
-				c[t*ldc+r] += f32At(w, r*ldw+4*i) * xv
-			}
+		for t := 0; t < 3 && nv < n; t++ {
+			addTail4(w, ldw, x[t*ldx:], nv, n, c[t*ldc:], es)
 		}
 	}
 }

@@ -53,47 +53,57 @@ func gemvF16x4AVX2(w *byte, ldw int, x *float32, n int, out *float32)
 func gemvF32x4AVX2(w *byte, ldw int, x *float32, n int, out *float32)
 
 func q8x4Asm(w []byte, ldw int, xq []byte, xd []float32, nb int, out []float32) {
+	if q8x4Ready(w, ldw, xq, xd, nb, out) {
+		gemvQ8x4AVX2(&w[0], ldw, &xq[0], &xd[0], nb, &out[0])
+	}
+}
+
+// q8x4Ready checks the operands of a four-row q8_0 kernel (gemvQ8x4AVX2,
+// gemvQ8x4VNNI) and reports whether it has blocks to multiply; without
+// any it clears out[:4].
+func q8x4Ready(w []byte, ldw int, xq []byte, xd []float32, nb int, out []float32) bool {
 	_ = out[3]
 	if nb <= 0 {
 		clear(out[:4])
-		return
+		return false
 	}
 	_ = w[3*ldw+nb*BlockQ8_0Bytes-1]
 	_ = xq[nb*QK8_0-1]
 	_ = xd[nb-1]
-	gemvQ8x4AVX2(&w[0], ldw, &xq[0], &xd[0], nb, &out[0])
+	return true
 }
 
-func f16x4Asm(w []byte, ldw int, x []float32, n int, out []float32) {
-	_ = out[3]
-	n8 := n &^ 7
-	if n8 > 0 {
-		_ = w[3*ldw+2*n-1]
-		_ = x[n-1]
-		gemvF16x4AVX2(&w[0], ldw, &x[0], n8, &out[0])
-	} else {
-		clear(out[:4])
-	}
-	for i := n8; i < n; i++ {
-		for r := 0; r < 4; r++ {
-			out[r] += f16At(w, r*ldw+2*i) * x[i]
+// fx4 wraps a four-row float kernel of es-byte values (2: f16, 4: f32) that
+// takes n a multiple of lanes (gemvF16x4AVX2 and gemvF32x4AVX2 with 8, the
+// 512-bit ones in avx512_amd64.go with 16): bounds checks, the multiple of
+// lanes in assembly, the tail (and n < lanes) in Go after it.
+func fx4(kern func(w *byte, ldw int, x *float32, n int, out *float32), es, lanes int) func(w []byte, ldw int, x []float32, n int, out []float32) {
+	return func(w []byte, ldw int, x []float32, n int, out []float32) {
+		_ = out[3]
+		nv := n &^ (lanes - 1)
+		if nv > 0 {
+			_ = w[3*ldw+es*n-1]
+			_ = x[n-1]
+			kern(&w[0], ldw, &x[0], nv, &out[0])
+		} else {
+			clear(out[:4])
+		}
+		if nv < n {
+			addTail4(w, ldw, x, nv, n, out, es)
 		}
 	}
 }
 
-func f32x4Asm(w []byte, ldw int, x []float32, n int, out []float32) {
-	_ = out[3]
-	n8 := n &^ 7
-	if n8 > 0 {
-		_ = w[3*ldw+4*n-1]
-		_ = x[n-1]
-		gemvF32x4AVX2(&w[0], ldw, &x[0], n8, &out[0])
-	} else {
-		clear(out[:4])
-	}
-	for i := n8; i < n; i++ {
+// addTail4 adds columns nv to n-1 of four rows of es-byte values (ldw
+// bytes apart) times x to out[:4], column after column.
+func addTail4(w []byte, ldw int, x []float32, nv, n int, out []float32, es int) {
+	for i := nv; i < n; i++ {
 		for r := 0; r < 4; r++ {
-			out[r] += f32At(w, r*ldw+4*i) * x[i]
+			if o := r*ldw + es*i; es == 2 {
+				out[r] += f16At(w, o) * x[i]
+			} else {
+				out[r] += f32At(w, o) * x[i]
+			}
 		}
 	}
 }

@@ -200,6 +200,9 @@ func TestQ8MultiRowAsmMatchesGeneric(t *testing.T) {
 	}
 }
 
+// TestFloatMultiRowAsmMatchesGeneric: the avx2 set's four-row float kernels
+// and, where the CPU has them, the avx512 set's, against their pure-Go
+// twins, with tails of every length below the vector width.
 func TestFloatMultiRowAsmMatchesGeneric(t *testing.T) {
 	requireAVX2(t)
 	rng := rand.New(rand.NewPCG(13, 14))
@@ -212,10 +215,17 @@ func TestFloatMultiRowAsmMatchesGeneric(t *testing.T) {
 		x4x3g func(w []byte, ldw int, x []float32, ldx, n int, c []float32, ldc int)
 		elem  func(w []byte, o int) float32
 	}
-	for _, k := range []kern{
-		{"f16", 2, f16x4Asm, f16x4Generic, f16x4x3Asm, f16x4x3Generic, f16At},
-		{"f32", 4, f32x4Asm, f32x4Generic, f32x4x3Asm, f32x4x3Generic, f32At},
-	} {
+	var kerns []kern
+	for _, set := range []string{"avx2", "avx512"} {
+		ks := sets[set]
+		if ks == nil {
+			continue
+		}
+		kerns = append(kerns,
+			kern{set + " f16", 2, ks.f16x4, f16x4Generic, ks.f16x4x3, f16x4x3Generic, f16At},
+			kern{set + " f32", 4, ks.f32x4, f32x4Generic, ks.f32x4x3, f32x4x3Generic, f32At})
+	}
+	for _, k := range kerns {
 		for _, n := range testLens {
 			ldw := n*k.esz + 12
 			w := make([]byte, 4*ldw+1)[1:]

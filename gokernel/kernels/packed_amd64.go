@@ -61,30 +61,46 @@ var r8Lanes = [4][8]int32{
 }
 
 func r4x4Asm(p []byte, xq []byte, act []float32, nb int, out []float32) {
-	_ = out[3]
-	if nb <= 0 {
-		clear(out[:4])
-		return
+	if r4x4Ready(p, xq, act, nb, out) {
+		gemvR4x4AVX2(&p[0], &xq[0], &act[0], nb, &out[0])
 	}
-	_ = p[nb*r4BlockBytes-1]
-	_ = xq[32*nb-1]
-	_ = act[8*nb-1]
-	gemvR4x4AVX2(&p[0], &xq[0], &act[0], nb, &out[0])
 }
 
 func r8x4Asm(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32) {
-	_ = out[3]
-	if nb <= 0 {
-		clear(out[:4])
+	if !r8x4Ready(p, stride, xq, xd, act, nb, out) {
 		return
 	}
-	_ = p[nb*stride-1]
-	_ = xq[32*nb-1]
-	_ = xd[nb-1]
-	_ = act[8*nb-1]
 	if stride == r8BiasBlockBytes {
 		gemvR8Bx4AVX2(&p[0], &xq[0], &xd[0], &act[0], nb, &r8Lanes[0][0], &out[0])
 	} else {
 		gemvR8x4AVX2(&p[0], &xq[0], &xd[0], &act[0], nb, &r8Lanes[0][0], &out[0])
 	}
+}
+
+// r4x4Ready and r8x4Ready check the operands of the kernels of one r4 or
+// r8 group (these and the avx512 set's in vnnipacked_amd64.go) and report
+// whether there are blocks to multiply; without any they clear out[:4].
+func r4x4Ready(p []byte, xq []byte, act []float32, nb int, out []float32) bool {
+	_ = out[3]
+	if nb <= 0 {
+		clear(out[:4])
+		return false
+	}
+	_ = p[nb*r4BlockBytes-1]
+	_ = xq[32*nb-1]
+	_ = act[8*nb-1]
+	return true
+}
+
+func r8x4Ready(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32) bool {
+	_ = out[3]
+	if nb <= 0 {
+		clear(out[:4])
+		return false
+	}
+	_ = p[nb*stride-1]
+	_ = xq[32*nb-1]
+	_ = xd[nb-1]
+	_ = act[8*nb-1]
+	return true
 }

@@ -69,27 +69,15 @@ var r8VNNILanes = [2][16]int32{
 }
 
 func r4x4VNNI(p []byte, xq []byte, act []float32, nb int, out []float32) {
-	_ = out[3]
-	if nb <= 0 {
-		clear(out[:4])
-		return
+	if r4x4Ready(p, xq, act, nb, out) {
+		vnniR4x4(&p[0], &xq[0], &act[0], nb, &r4VNNILanes[0], &out[0])
 	}
-	_ = p[nb*r4BlockBytes-1]
-	_ = xq[32*nb-1]
-	_ = act[8*nb-1]
-	vnniR4x4(&p[0], &xq[0], &act[0], nb, &r4VNNILanes[0], &out[0])
 }
 
 func r8x4VNNI(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32) {
-	_ = out[3]
-	if nb <= 0 {
-		clear(out[:4])
+	if !r8x4Ready(p, stride, xq, xd, act, nb, out) {
 		return
 	}
-	_ = p[nb*stride-1]
-	_ = xq[32*nb-1]
-	_ = xd[nb-1]
-	_ = act[8*nb-1]
 	switch stride {
 	case r8BiasBlockBytes:
 		vnniR8Bx4(&p[0], &xq[0], &xd[0], &act[0], nb, &r8VNNILanes[0][0], &out[0])
