@@ -60,33 +60,24 @@ func expShiftSumAVX2(x *float32, n int, shift float32) float32
 // expAsm runs the vector exp over groups of 8; a group holding a value
 // outside the polynomial's range (rare: a huge or NaN score) and the tail
 // go to the pure-Go twin. In-place use (dst == src) is fine.
-func expAsm(dst, src []float32) {
-	n := len(dst)
-	src = src[:n]
-	n8 := n &^ 7
-	for o := 0; o < n8; {
-		o += expAVX2(&dst[o], &src[o], n8-o)
-		if o < n8 {
-			expSliceGeneric(dst[o:o+8], src[o:o+8])
-			o += 8
-		}
-	}
-	expSliceGeneric(dst[n8:], src[n8:])
-}
+func expAsm(dst, src []float32) { byGroups(dst, src[:len(dst)], expAVX2, expSliceGeneric) }
 
 // siluMulAsm is siluMulGeneric with the vector kernel on groups of 8 whose
 // exponents are in range.
-func siluMulAsm(g, u []float32) {
-	u = u[:len(g)]
-	n8 := len(g) &^ 7
+func siluMulAsm(g, u []float32) { byGroups(g, u[:len(g)], siluMulAVX2, siluMulGeneric) }
+
+// byGroups runs kern (expAVX2, siluMulAVX2) over a and b (of one length)
+// in groups of 8, handing the group it stops at and the tail to twin.
+func byGroups(a, b []float32, kern func(a, b *float32, n int) int, twin func(a, b []float32)) {
+	n8 := len(a) &^ 7
 	for o := 0; o < n8; {
-		o += siluMulAVX2(&g[o], &u[o], n8-o)
+		o += kern(&a[o], &b[o], n8-o)
 		if o < n8 {
-			siluMulGeneric(g[o:o+8], u[o:o+8])
+			twin(a[o:o+8], b[o:o+8])
 			o += 8
 		}
 	}
-	siluMulGeneric(g[n8:], u[n8:])
+	twin(a[n8:], b[n8:])
 }
 
 func expShiftSumAsm(x []float32, shift float32) float32 {
