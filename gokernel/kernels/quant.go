@@ -229,38 +229,29 @@ func scaleMinK4(j int, p []byte) (sc, m byte) {
 // q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of
 // nibbles. Eight groups of 32 (in each 64, the low nibbles then the high
 // ones): weight is d*sc*v - dmin*m.
-func unpackQ4_K(src []byte, q []int8, s, b []float32) {
-	d, dmin := f16le(src, 0), f16le(src, 2)
-	scales, qs := src[4:16], src[16:144]
-	for j := 0; j < 4; j++ {
-		qq := qs[32*j : 32*j+32]
-		for h := 0; h < 2; h++ {
-			g := 2*j + h
-			sc, m := scaleMinK4(g, scales)
-			sv, bv := d*float32(sc), -(dmin * float32(m))
-			s[2*g], s[2*g+1], b[2*g], b[2*g+1] = sv, sv, bv, bv
-			for l := 0; l < 32; l++ {
-				q[32*g+l] = int8(qq[l] >> (4 * uint(h)) & 15)
-			}
-		}
-	}
-}
+func unpackQ4_K(src []byte, q []int8, s, b []float32) { unpackK4(src, src[16:144], nil, q, s, b) }
 
 // q5_K: q4_K's layout plus 32 bytes of fifth bits before the nibbles.
 func unpackQ5_K(src []byte, q []int8, s, b []float32) {
+	unpackK4(src, src[48:176], src[16:48], q, s, b)
+}
+
+// unpackK4 unpacks a q4_K block (qh nil) or a q5_K block (qh its fifth
+// bits, bit g of byte l for value l of group g) whose nibbles are qs.
+func unpackK4(src, qs, qh []byte, q []int8, s, b []float32) {
 	d, dmin := f16le(src, 0), f16le(src, 2)
-	scales, qh, qs := src[4:16], src[16:48], src[48:176]
-	for j := 0; j < 4; j++ {
-		qq := qs[32*j : 32*j+32]
-		for h := 0; h < 2; h++ {
-			g := 2*j + h
-			sc, m := scaleMinK4(g, scales)
-			sv, bv := d*float32(sc), -(dmin * float32(m))
-			s[2*g], s[2*g+1], b[2*g], b[2*g+1] = sv, sv, bv, bv
-			bit := uint(g)
-			for l := 0; l < 32; l++ {
-				q[32*g+l] = int8(qq[l]>>(4*uint(h))&15 | (qh[l]>>bit&1)<<4)
+	scales := src[4:16]
+	for g := 0; g < 8; g++ {
+		sc, m := scaleMinK4(g, scales)
+		sv, bv := d*float32(sc), -(dmin * float32(m))
+		s[2*g], s[2*g+1], b[2*g], b[2*g+1] = sv, sv, bv, bv
+		qq, shift := qs[32*(g/2):32*(g/2)+32], 4*uint(g%2)
+		for l := 0; l < 32; l++ {
+			v := qq[l] >> shift & 15
+			if qh != nil {
+				v |= (qh[l] >> uint(g) & 1) << 4
 			}
+			q[32*g+l] = int8(v)
 		}
 	}
 }
