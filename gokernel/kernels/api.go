@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync/atomic"
 
 	"github.com/fakbench/fakbench/internal/env"
@@ -166,14 +167,7 @@ func Name() string { return cur().name }
 func ISA() string { return cur().isa }
 
 // Available lists the kernel sets this CPU can run, sorted by name.
-func Available() []string {
-	out := make([]string, 0, len(sets))
-	for n := range sets {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Available() []string { return slices.Sorted(maps.Keys(sets)) }
 
 // Best is the name of the set chosen at start-up when FAK_KERNEL is unset.
 func Best() string { return best }
