@@ -41,14 +41,40 @@ type Identity struct {
 // (e.g. "batch") and name the file; kind says what the file should be
 // (e.g. "a batch JSON object").
 func ReadJSON(path, prefix, kind string, v any) error {
-	data, err := os.ReadFile(path)
+	_, err := readJSON(path, prefix, kind, v)
+	return err
+}
+
+// ReadSchemaJSON is ReadJSON for a file whose top-level "schema" must be
+// schema (a manifest, the fleet index): one that names another is an error
+// naming the file and both schemas.
+func ReadSchemaJSON(path, prefix, kind, schema string, v any) error {
+	data, err := readJSON(path, prefix, kind, v)
 	if err != nil {
-		return fmt.Errorf("%s: %w", prefix, err)
+		return err
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
 		return fmt.Errorf("%s: %s is not %s: %w", prefix, path, kind, err)
 	}
+	if head.Schema != schema {
+		return fmt.Errorf("%s: %s: schema %q, want %q", prefix, path, head.Schema, schema)
+	}
 	return nil
+}
+
+// readJSON is ReadJSON that also returns the bytes it decoded.
+func readJSON(path, prefix, kind string, v any) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", prefix, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, fmt.Errorf("%s: %s is not %s: %w", prefix, path, kind, err)
+	}
+	return data, nil
 }
 
 // ID returns id: a file struct that embeds Identity has it as a method,
