@@ -158,13 +158,9 @@ func (l Layout) WriteManifest(m *Manifest) error {
 
 // ReadManifest reads the folder's manifest.
 func (l Layout) ReadManifest() (*Manifest, error) {
-	path := l.Manifest()
 	var m Manifest
-	if err := artifact.ReadJSON(path, "manifest", "a manifest JSON object", &m); err != nil {
+	if err := artifact.ReadSchemaJSON(l.Manifest(), "manifest", "a manifest JSON object", ManifestSchema, &m); err != nil {
 		return nil, err
-	}
-	if m.Schema != ManifestSchema {
-		return nil, fmt.Errorf("manifest: %s: schema %q, want %q", path, m.Schema, ManifestSchema)
 	}
 	return &m, nil
 }
