@@ -311,13 +311,9 @@ func (x *Index) write(out string) error {
 // ReadIndex reads out/fleet.json (an error wrapping fs.ErrNotExist when
 // there is none).
 func ReadIndex(out string) (*Index, error) {
-	path := filepath.Join(out, IndexFile)
 	var x Index
-	if err := artifact.ReadJSON(path, "fleet", "a fleet index JSON object", &x); err != nil {
+	if err := artifact.ReadSchemaJSON(filepath.Join(out, IndexFile), "fleet", "a fleet index JSON object", IndexSchema, &x); err != nil {
 		return nil, err
-	}
-	if x.Schema != IndexSchema {
-		return nil, fmt.Errorf("fleet: %s: schema %q, want %q", path, x.Schema, IndexSchema)
 	}
 	return &x, nil
 }
