@@ -3,11 +3,10 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 )
 
 // TestBiasedAMXMatchesGeneric: the biased tile kernels (the r4 types'
@@ -46,37 +45,25 @@ func testBiasedAMX(t *testing.T, rng *rand.Rand, sub int, kernel, twin func([]by
 			xds := randF32(rng, 32*nb)
 			for _, mrows := range []int{1, 9, 16} {
 				ldc := 16*ng + 3
-				got := make([]float32, 16*ldc)
-				for i := range got {
-					got[i] = 42
-				}
-				want := make([]float32, 16*ldc)
+				got, want := sentinels(16*ldc), make([]float32, 16*ldc)
 				kernel(p, ng, xq, ldx, xds, nb, mrows, got, ldc)
 				twin(p, ng, xq, ldx, xds, nb, mrows, want, ldc)
-				for m := 0; m < 16; m++ {
-					for c := 0; c < ldc; c++ {
-						if m >= mrows || c >= 16*ng {
-							require.Equal(t, float32(42), got[m*ldc+c], "wrote outside the tile: token %d col %d", m, c)
-							continue
+				requireTile(t, got, want, ng, mrows, ldc, func(m, c int) (float64, float64) {
+					g, n := c/16, c%16
+					var ref, abs float64
+					for b := 0; b < nb; b++ {
+						blk := p[(g*nb+b)*bb:]
+						var dot int64
+						for k := 0; k < sub; k++ {
+							dot += int64(int8(blk[64*(k/4)+4*n+k%4])) * int64(int8(xq[m*ldx+sub*b+k]))
 						}
-						g, n := c/16, c%16
-						var ref, abs float64
-						for b := 0; b < nb; b++ {
-							blk := p[(g*nb+b)*bb:]
-							var dot int64
-							for k := 0; k < sub; k++ {
-								dot += int64(int8(blk[64*(k/4)+4*n+k%4])) * int64(int8(xq[m*ldx+sub*b+k]))
-							}
-							t1 := float64(dot) * float64(f32le(blk[vals+4*n:])) * float64(xds[32*b+m])
-							t2 := float64(f32le(blk[vals+64+4*n:])) * float64(xds[32*b+16+m])
-							ref += t1 + t2
-							abs += math.Abs(t1) + math.Abs(t2)
-						}
-						tol := 4*float64(nb+2)*u32*abs + 1e-30
-						require.InDelta(t, ref, float64(got[m*ldc+c]), tol, "amx sub=%d ng=%d nb=%d mrows=%d token %d row %d", sub, ng, nb, mrows, m, c)
-						require.InDelta(t, ref, float64(want[m*ldc+c]), tol, "generic sub=%d ng=%d nb=%d mrows=%d token %d row %d", sub, ng, nb, mrows, m, c)
+						t1 := float64(dot) * float64(f32le(blk[vals+4*n:])) * float64(xds[32*b+m])
+						t2 := float64(f32le(blk[vals+64+4*n:])) * float64(xds[32*b+16+m])
+						ref += t1 + t2
+						abs += math.Abs(t1) + math.Abs(t2)
 					}
-				}
+					return ref, 4*float64(nb+2)*u32*abs + 1e-30
+				}, fmt.Sprintf("sub=%d ng=%d nb=%d mrows=%d", sub, ng, nb, mrows))
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -205,11 +206,7 @@ func checkBF16Tile(t *testing.T, k *bf16Kernels, rng *rand.Rand, typ Type, ng, n
 	lda := nkb*bf16BlockA + 1024
 	b, a, w, x := bf16Operands(rng, typ, ng, nkb, nt, lda)
 	ldc := 32*ng + 3
-	got := make([]float32, 16*nt*ldc)
-	for i := range got {
-		got[i] = 42
-	}
-	want := make([]float32, 16*nt*ldc)
+	got, want := sentinels(16*nt*ldc), make([]float32, 16*nt*ldc)
 	k.tile(b, ng, nkb, a, lda, nt, got, ldc)
 	bf16Twins.tile(b, ng, nkb, a, lda, nt, want, ldc)
 	worst := 0.0
@@ -310,22 +307,13 @@ func TestMatMulBF16Paths(t *testing.T) {
 					}
 					x := randF32(rng, nTok*sh.cols)
 					want, abs := refMatMul(m, x, nTok)
+					nkb := (sh.cols + 31) / 32
+					tol := func(i int) float64 { return bf16Bound(typ, 32*nkb, abs[i]) }
 					for _, threads := range []int{1, 2} {
 						p := NewPool(threads)
-						dst := make([]float32, nTok*sh.rows+1)
-						dst[nTok*sh.rows] = 42
-						p.MatMul(dst, m, x, nTok, nil)
-						nkb := (sh.cols + 31) / 32
+						requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s %v %dx%d nTok=%d threads=%d", Name(), typ, sh.rows, sh.cols, nTok, threads))
 						assert.Equal(t, (nTok+15)/16*nkb*bf16BlockA, cap(p.xb), "the A tiles were made (%s)", Name())
 						p.Close()
-						for i := range want {
-							tol := bf16Bound(typ, 32*nkb, abs[i])
-							if math.Abs(want[i]-float64(dst[i])) > tol {
-								require.Failf(t, "mismatch", "%s %v %dx%d nTok=%d threads=%d i=%d: want %g got %g (tol %g)",
-									Name(), typ, sh.rows, sh.cols, nTok, threads, i, want[i], dst[i], tol)
-							}
-						}
-						assert.Equal(t, float32(42), dst[nTok*sh.rows], "wrote past the output")
 					}
 				}
 			}

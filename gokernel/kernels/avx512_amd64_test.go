@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -69,6 +70,25 @@ func randActs(rng *rand.Rand, n int) []byte {
 	return xq
 }
 
+// requireTile checks the output of a tile kernel (got, from sentinels) and
+// of its twin (want), 16 tokens ldc apart: for the first mrows tokens and
+// 16*ng rows both within tol of the float64 value ref gives, everything
+// else in got still the sentinel.
+func requireTile(t *testing.T, got, want []float32, ng, mrows, ldc int, ref func(m, c int) (val, tol float64), name string) {
+	t.Helper()
+	for m := 0; m < 16; m++ {
+		for c := 0; c < ldc; c++ {
+			if m >= mrows || c >= 16*ng {
+				require.Equal(t, float32(42), got[m*ldc+c], "%s: wrote outside the tile: token %d col %d", name, m, c)
+				continue
+			}
+			v, tol := ref(m, c)
+			require.InDelta(t, v, float64(got[m*ldc+c]), tol, "%s kernel: token %d row %d", name, m, c)
+			require.InDelta(t, v, float64(want[m*ldc+c]), tol, "%s twin: token %d row %d", name, m, c)
+		}
+	}
+}
+
 func TestQ8R16VNNIMatchesGeneric(t *testing.T) {
 	requireAVX512(t)
 	rng := rand.New(rand.NewPCG(81, 82))
@@ -106,26 +126,13 @@ func TestQ8R16AMXMatchesGeneric(t *testing.T) {
 			xdT := randF32(rng, 16*nb)
 			for _, mrows := range []int{1, 2, 7, 15, 16} {
 				ldc := 16*ng + 5
-				got := make([]float32, 16*ldc)
-				for i := range got {
-					got[i] = 42
-				}
-				want := make([]float32, 16*ldc)
+				got, want := sentinels(16*ldc), make([]float32, 16*ldc)
 				q8r16AMX(p, ng, xq, ldx, xdT, nb, mrows, got, ldc)
 				q8r16TileGeneric(p, ng, xq, ldx, xdT, nb, mrows, want, ldc)
-				for m := 0; m < 16; m++ {
-					for c := 0; c < ldc; c++ {
-						v := got[m*ldc+c]
-						if m >= mrows || c >= 16*ng {
-							require.Equal(t, float32(42), v, "wrote outside the tile: token %d col %d (mrows %d)", m, c, mrows)
-							continue
-						}
-						ref, abs := q8r16Ref(p, c/16, c%16, nb, xq[m*ldx:], func(b int) float32 { return xdT[16*b+m] })
-						tol := 2*float64(nb+2)*u32*abs + 1e-30
-						require.InDelta(t, ref, float64(v), tol, "amx ng=%d nb=%d mrows=%d token %d row %d", ng, nb, mrows, m, c)
-						require.InDelta(t, ref, float64(want[m*ldc+c]), tol, "generic ng=%d nb=%d mrows=%d token %d row %d", ng, nb, mrows, m, c)
-					}
-				}
+				requireTile(t, got, want, ng, mrows, ldc, func(m, c int) (float64, float64) {
+					ref, abs := q8r16Ref(p, c/16, c%16, nb, xq[m*ldx:], func(b int) float32 { return xdT[16*b+m] })
+					return ref, 2*float64(nb+2)*u32*abs + 1e-30
+				}, fmt.Sprintf("ng=%d nb=%d mrows=%d", ng, nb, mrows))
 			}
 		}
 	}
@@ -163,17 +170,11 @@ func TestMatMulQ8R16Paths(t *testing.T) {
 			for _, nTok := range []int{1, 3, 4, 16, 17, 50} {
 				x := randF32(rng, nTok*576)
 				want, abs := refMatMul(m, x, nTok)
+				tol := func(i int) float64 { return 2*float64(576+2)*u32*abs[i] + 1e-6 }
 				for _, threads := range []int{1, 2} {
 					p := NewPool(threads)
-					dst := make([]float32, nTok*rows+1)
-					dst[nTok*rows] = 42
-					p.MatMul(dst, m, x, nTok, nil)
+					requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s rows=%d nTok=%d threads=%d", set, rows, nTok, threads))
 					p.Close()
-					for i := range want {
-						tol := 2*float64(576+2)*u32*abs[i] + 1e-6
-						require.InDelta(t, want[i], float64(dst[i]), tol, "%s rows=%d nTok=%d threads=%d i=%d", set, rows, nTok, threads, i)
-					}
-					assert.Equal(t, float32(42), dst[nTok*rows], "wrote past the output")
 				}
 			}
 		}
@@ -221,12 +222,8 @@ func TestQ8FileLayoutAblation(t *testing.T) {
 			x := randF32(rng, nTok*576)
 			want, abs := refMatMul(m, x, nTok)
 			p := NewPool(2)
-			dst := make([]float32, nTok*40)
-			p.MatMul(dst, m, x, nTok, nil)
+			requireMatMul(t, p, m, x, nTok, want, func(i int) float64 { return 2*578*u32*abs[i] + 1e-6 }, fmt.Sprintf("%s nTok=%d", set, nTok))
 			p.Close()
-			for i := range want {
-				require.InDelta(t, want[i], float64(dst[i]), 2*578*u32*abs[i]+1e-6, "%s nTok=%d i=%d", set, nTok, i)
-			}
 		}
 	}
 }

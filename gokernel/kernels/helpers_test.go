@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Tolerance: both versions form the same products (the q8_0 block sums are
@@ -64,4 +65,30 @@ func absDotF32(a, b []float32) float64 {
 		s += math.Abs(float64(a[i]) * float64(b[i]))
 	}
 	return s
+}
+
+// requireMatMul runs p.MatMul of m and nTok tokens of x and requires every
+// result within tol(i) of want[i] (refMatMul's) and nothing written past
+// the output; name says which case failed.
+func requireMatMul(t *testing.T, p *Pool, m *Matrix, x []float32, nTok int, want []float64, tol func(i int) float64, name string) {
+	t.Helper()
+	dst := make([]float32, nTok*m.Rows+1)
+	dst[nTok*m.Rows] = 42 // sentinel past the output
+	p.MatMul(dst, m, x, nTok, nil)
+	for i := range want {
+		if math.Abs(want[i]-float64(dst[i])) > tol(i) {
+			require.Failf(t, "mismatch", "%s i=%d: want %g got %g (tol %g)", name, i, want[i], dst[i], tol(i))
+		}
+	}
+	require.Equal(t, float32(42), dst[nTok*m.Rows], "%s wrote past the output", name)
+}
+
+// sentinels returns n values of 42, which a kernel must leave alone
+// outside its output.
+func sentinels(n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = 42
+	}
+	return out
 }

@@ -52,31 +52,46 @@ func randMatrix(t testing.TB, rng *rand.Rand, typ Type, rows, cols int) *Matrix 
 	return m
 }
 
-// refMatMul is the float64 reference: weights dequantized, and for q8_0
-// the activations quantized and dequantized exactly as the kernels do.
-func refMatMul(m *Matrix, x []float32, nTok int) (out, absOut []float64) {
+// refMatMul is MatMul's float64 reference: weights dequantized and, for
+// the types whose kernels quantize the activations (q8_0 and the block
+// types; not f32, f16, bf16), the activations quantized to q8_0 and back
+// as the kernels do. abs bounds the magnitude of the float32 terms the
+// kernel adds: |w*x|, for the block types with the scale*value and bias
+// parts counted apart.
+func refMatMul(m *Matrix, x []float32, nTok int) (out, abs []float64) {
 	out = make([]float64, nTok*m.Rows)
-	absOut = make([]float64, nTok*m.Rows)
-	wr := make([]float32, m.Cols)
-	xt := make([]float32, m.Cols)
-	q := make([]byte, m.RowBytes)
-	for t := 0; t < nTok; t++ {
-		copy(xt, x[t*m.Cols:(t+1)*m.Cols])
-		if m.Type == TypeQ8_0 {
-			quantizeQ8_0Generic(q, xt)
-			DequantizeQ8_0(xt, q)
+	abs = make([]float64, nTok*m.Rows)
+	qt := quantTypes[m.Type]
+	w, xt := make([]float32, m.Cols), make([]float32, m.Cols)
+	qb := make([]byte, m.Cols/QK8_0*BlockQ8_0Bytes)
+	q := make([]int8, m.Cols)
+	s, b := make([]float32, m.Cols/sub), make([]float32, m.Cols/sub)
+	for tk := 0; tk < nTok; tk++ {
+		copy(xt, x[tk*m.Cols:(tk+1)*m.Cols])
+		if m.Type == TypeQ8_0 || qt != nil {
+			quantizeQ8_0Generic(qb, xt)
+			DequantizeQ8_0(xt, qb)
 		}
 		for r := 0; r < m.Rows; r++ {
-			m.DequantRow(r, wr)
-			var s, a float64
-			for i := range wr {
-				s += float64(wr[i]) * float64(xt[i])
-				a += math.Abs(float64(wr[i]) * float64(xt[i]))
+			m.DequantRow(r, w)
+			if qt != nil {
+				for o := 0; o < m.Cols; o += qt.block {
+					qt.unpack(m.Row(r)[o/qt.block*qt.size:], q[o:], s[o/sub:], b[o/sub:])
+				}
 			}
-			out[t*m.Rows+r], absOut[t*m.Rows+r] = s, a
+			var sum, a float64
+			for i := range w {
+				sum += float64(w[i]) * float64(xt[i])
+				if qt != nil {
+					a += math.Abs(float64(s[i/sub])*float64(q[i])*float64(xt[i])) + math.Abs(float64(b[i/sub])*float64(xt[i]))
+				} else {
+					a += math.Abs(float64(w[i]) * float64(xt[i]))
+				}
+			}
+			out[tk*m.Rows+r], abs[tk*m.Rows+r] = sum, a
 		}
 	}
-	return out, absOut
+	return out, abs
 }
 
 func TestPoolMatMulMatchesReference(t *testing.T) {
@@ -94,22 +109,13 @@ func TestPoolMatMulMatchesReference(t *testing.T) {
 					for _, nTok := range []int{0, 1, 2, 3, 4, 7, 70} {
 						x := randF32(rng, nTok*cols)
 						want, abs := refMatMul(m, x, nTok)
+						// f32 summation of cols rounded terms, plus the
+						// q8_0 scale-product rounding.
+						tol := func(i int) float64 { return 2*float64(cols+2)*u32*abs[i] + 1e-6 }
 						for _, threads := range []int{1, 3} {
 							p := NewPool(threads)
-							dst := make([]float32, nTok*rows+1)
-							dst[nTok*rows] = 42 // sentinel past the output
-							p.MatMul(dst, m, x, nTok, nil)
+							requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s %v %dx%d nTok=%d threads=%d", set, typ, rows, cols, nTok, threads))
 							p.Close()
-							for i := range want {
-								// f32 summation of cols rounded terms, plus
-								// the q8_0 scale-product rounding.
-								tol := 2*float64(cols+2)*u32*abs[i] + 1e-6
-								if math.Abs(want[i]-float64(dst[i])) > tol {
-									require.Failf(t, "mismatch", "%s %v %dx%d nTok=%d threads=%d i=%d: want %g got %g",
-										set, typ, rows, cols, nTok, threads, i, want[i], dst[i])
-								}
-							}
-							assert.Equal(t, float32(42), dst[nTok*rows], "wrote past the output")
 						}
 					}
 				}
@@ -127,11 +133,7 @@ func TestPoolMatMulLargeTokenCountTiles(t *testing.T) {
 	want, abs := refMatMul(m, x, nTok)
 	p := NewPool(2)
 	defer p.Close()
-	dst := make([]float32, nTok*8)
-	p.MatMul(dst, m, x, nTok, nil)
-	for i := range want {
-		require.InDelta(t, want[i], float64(dst[i]), 2*1538*u32*abs[i]+1e-6, "i=%d", i)
-	}
+	requireMatMul(t, p, m, x, nTok, want, func(i int) float64 { return 2*1538*u32*abs[i] + 1e-6 }, "q8_0 8x1536")
 }
 
 func TestMatMulGenericEntryPoints(t *testing.T) {

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -114,48 +115,6 @@ func TestDequantizeKnownBlocks(t *testing.T) {
 	assert.ErrorContains(t, err, "not a multiple of 256")
 }
 
-// refPacked is MatMul's float64 reference for a packed type: weights
-// dequantized, activations quantized to q8_0 and back as the kernels do.
-// abs is a bound on the magnitude of the float32 terms the kernel adds:
-// scale*value and bias parts counted apart.
-func refPacked(m *Matrix, x []float32, nTok int) (out, abs []float64) {
-	out = make([]float64, nTok*m.Rows)
-	abs = make([]float64, nTok*m.Rows)
-	xt := make([]float32, m.Cols)
-	qb := make([]byte, m.Cols/32*BlockQ8_0Bytes)
-	q := make([]int8, m.Cols)
-	s := make([]float32, m.Cols/sub)
-	b := make([]float32, m.Cols/sub)
-	w := make([]float32, m.Cols)
-	for tk := 0; tk < nTok; tk++ {
-		copy(xt, x[tk*m.Cols:(tk+1)*m.Cols])
-		if m.Type != TypeBF16 { // bf16 multiplies as f32, x unquantized
-			quantizeQ8_0Generic(qb, xt)
-			DequantizeQ8_0(xt, qb)
-		}
-		for r := 0; r < m.Rows; r++ {
-			m.DequantRow(r, w)
-			qt := quantTypes[m.Type]
-			if qt != nil {
-				for o := 0; o < m.Cols; o += qt.block {
-					qt.unpack(m.Row(r)[o/qt.block*qt.size:], q[o:], s[o/sub:], b[o/sub:])
-				}
-			}
-			var sum, a float64
-			for i := range w {
-				sum += float64(w[i]) * float64(xt[i])
-				if qt != nil {
-					a += math.Abs(float64(s[i/sub])*float64(q[i])*float64(xt[i])) + math.Abs(float64(b[i/sub])*float64(xt[i]))
-				} else {
-					a += math.Abs(float64(w[i]) * float64(xt[i]))
-				}
-			}
-			out[tk*m.Rows+r], abs[tk*m.Rows+r] = sum, a
-		}
-	}
-	return out, abs
-}
-
 func TestPoolMatMulPackedTypes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(61, 62))
 	for _, set := range Available() {
@@ -170,21 +129,12 @@ func TestPoolMatMulPackedTypes(t *testing.T) {
 				require.NoError(t, err)
 				for _, nTok := range []int{1, 2, 9, 33} {
 					x := randF32(rng, nTok*cols)
-					want, abs := refPacked(m, x, nTok)
+					want, abs := refMatMul(m, x, nTok)
+					tol := func(i int) float64 { return 4*float64(cols+4)*u32*abs[i] + 1e-6 }
 					for _, threads := range []int{1, 2} {
 						p := NewPool(threads)
-						dst := make([]float32, nTok*rows+1)
-						dst[nTok*rows] = 42
-						p.MatMul(dst, m, x, nTok, nil)
+						requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s %v %dx%d nTok=%d threads=%d", set, typ, rows, cols, nTok, threads))
 						p.Close()
-						for i := range want {
-							tol := 4*float64(cols+4)*u32*abs[i] + 1e-6
-							if math.Abs(want[i]-float64(dst[i])) > tol {
-								require.Failf(t, "mismatch", "%s %v %dx%d nTok=%d threads=%d i=%d: want %g got %g (tol %g)",
-									set, typ, rows, cols, nTok, threads, i, want[i], dst[i], tol)
-							}
-						}
-						assert.Equal(t, float32(42), dst[nTok*rows], "%s %v wrote past the output", set, typ)
 					}
 				}
 			}

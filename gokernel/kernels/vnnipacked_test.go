@@ -241,21 +241,14 @@ func TestPoolMatMulPackedVNNI(t *testing.T) {
 					require.NoError(t, err)
 					for _, nTok := range []int{1, 5} {
 						x := randF32(rng, nTok*cols)
-						want, abs := refPacked(m, x, nTok)
+						want, abs := refMatMul(m, x, nTok)
 						off := r8OffsetMag(m, x, nTok)
+						// As TestPoolMatMulPackedTypes, with the terms of
+						// the r8 kernels' offset (taken off again).
+						tol := func(i int) float64 { return 4*float64(cols+4)*u32*(abs[i]+off[i]) + 1e-6 }
 						p := NewPool(1)
-						dst := make([]float32, nTok*rows+1)
-						dst[nTok*rows] = 42
-						p.MatMul(dst, m, x, nTok, nil)
+						requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s %v %dx%d nTok=%d", set, typ, rows, cols, nTok))
 						p.Close()
-						name := fmt.Sprintf("%s %v %dx%d nTok=%d", set, typ, rows, cols, nTok)
-						for i := range want {
-							// As TestPoolMatMulPackedTypes, with the terms
-							// of the r8 kernels' offset (taken off again).
-							tol := 4*float64(cols+4)*u32*(abs[i]+off[i]) + 1e-6
-							require.InDelta(t, want[i], float64(dst[i]), tol, "%s i=%d", name, i)
-						}
-						assert.Equal(t, float32(42), dst[nTok*rows], "%s wrote past the output", name)
 					}
 				}
 			}
@@ -265,7 +258,7 @@ func TestPoolMatMulPackedVNNI(t *testing.T) {
 
 // r8OffsetMag is, for an r8 type, the magnitude of what the VNNI kernel
 // adds and takes off again per output: 128 * sum over i of |scale_i *
-// x_i|, x quantized to q8_0 and back as refPacked does (zeros for r4).
+// x_i|, x quantized to q8_0 and back as refMatMul does (zeros for r4).
 func r8OffsetMag(m *Matrix, x []float32, nTok int) []float64 {
 	out := make([]float64, nTok*m.Rows)
 	qt := quantTypes[m.Type]
