@@ -14,6 +14,7 @@ import (
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/transport"
 )
 
 // tinyShape is the synthetic "tiny" preset's shape.
@@ -90,6 +91,32 @@ func writeTinyGGUF(t testing.TB, dir string, sh tinyShape, wt gguf.TensorType, s
 	return path
 }
 
+// retypeTensor copies the GGUF at src to dst with tensor name stored as
+// typ: zero bytes of the right size for it (a row refuses the type before
+// it reads a value).
+func retypeTensor(t *testing.T, src, dst, name string, typ gguf.TensorType) {
+	t.Helper()
+	f, err := gguf.Open(src)
+	require.NoError(t, err)
+	defer f.Close()
+	w := gguf.NewWriter()
+	for _, kv := range f.KVs {
+		require.NoError(t, w.AddKV(kv.Key, kv.Value))
+	}
+	for _, ti := range f.Tensors {
+		data, err := f.TensorData(ti.Name)
+		require.NoError(t, err)
+		tt := ti.Type
+		if ti.Name == name {
+			row, err := typ.RowSize(int64(ti.Dims[0]))
+			require.NoError(t, err)
+			tt, data = typ, make([]byte, row*(ti.Elements()/int64(ti.Dims[0])))
+		}
+		require.NoError(t, w.AddTensor(ti.Name, tt, ti.Dims, data))
+	}
+	require.NoError(t, w.WriteFile(dst))
+}
+
 func encode(t testing.TB, wt gguf.TensorType, x []float32) []byte {
 	switch wt {
 	case gguf.TypeF32:
@@ -117,14 +144,7 @@ func encode(t testing.TB, wt gguf.TensorType, x []float32) []byte {
 // runtime cannot be loaded.
 func requireRuntime(t *testing.T) {
 	t.Helper()
-	if err := Available(); err != nil {
-		must, envErr := env.RequireOpenVINO.Bool()
-		require.NoError(t, envErr)
-		if must {
-			t.Fatalf("%s=1 but the runtime is unavailable: %v", env.RequireOpenVINO.Name, err)
-		}
-		t.Skipf("OpenVINO runtime unavailable: %v", err)
-	}
+	requireAvailable(t, "the OpenVINO runtime", Available)
 }
 
 // requireStateful skips (or, with FAK_REQUIRE_OPENVINO=1, fails) when the
@@ -132,13 +152,55 @@ func requireRuntime(t *testing.T) {
 // need.
 func requireStateful(t *testing.T) {
 	t.Helper()
-	if err := AvailableStateful(); err != nil {
+	requireAvailable(t, "the OpenVINO runtime or fakbench's OpenVINO library", AvailableStateful)
+}
+
+// requireAvailable skips the test, or fails it with FAK_REQUIRE_OPENVINO=1,
+// when available says that what it checks cannot be loaded.
+func requireAvailable(t *testing.T, what string, available func() error) {
+	t.Helper()
+	if err := available(); err != nil {
 		must, envErr := env.RequireOpenVINO.Bool()
 		require.NoError(t, envErr)
 		if must {
-			t.Fatalf("%s=1 but the runtime or fakbench's OpenVINO library is unavailable: %v", env.RequireOpenVINO.Name, err)
+			t.Fatalf("%s=1 but %s is unavailable: %v", env.RequireOpenVINO.Name, what, err)
 		}
-		t.Skipf("OpenVINO runtime or fakbench's library unavailable: %v", err)
+		t.Skipf("%s is unavailable: %v", what, err)
+	}
+}
+
+// parityRows are the OpenVINO rows the parity tests compare with a
+// reference backend: the stateful writer, its explicit-kv form and the
+// GGUF frontend.
+var parityRows = []struct {
+	name, backend string
+	extra         map[string]string
+}{
+	{"stateful", Name, nil},
+	{"explicit-kv", Name, map[string]string{ExtraKVCache: kvExplicit}},
+	{"gguf-frontend", NameGGUF, nil},
+}
+
+// forParityRows opens each of parityRows with opts in a subtest, with
+// OpenVINO's precisions pinned (exact()) and checked, and hands it to
+// check; a row skips where what it needs is missing.
+func forParityRows(t *testing.T, opts adapters.Options, check func(t *testing.T, name string, ov transport.Backend)) {
+	for _, row := range parityRows {
+		t.Run(row.name, func(t *testing.T) {
+			if row.backend == NameGGUF || row.extra == nil {
+				requireStateful(t)
+			}
+			o := opts
+			o.Extra = exact()
+			for k, v := range row.extra {
+				o.Extra[k] = v
+			}
+			ov, err := adapters.Open(bg, row.backend, o)
+			require.NoError(t, err)
+			defer ov.Close()
+			requireExact(t, asBackend(t, ov))
+			check(t, row.name, ov)
+		})
 	}
 }
 

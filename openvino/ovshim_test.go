@@ -211,27 +211,8 @@ func TestShimStateCalls(t *testing.T) {
 func writeTinyWithEmbed(t *testing.T, typ gguf.TensorType) string {
 	t.Helper()
 	src := writeTinyGGUF(t, t.TempDir(), tiny, gguf.TypeF32, 3, false)
-	f, err := gguf.Open(src)
-	require.NoError(t, err)
-	defer f.Close()
-	w := gguf.NewWriter()
-	for _, kv := range f.KVs {
-		require.NoError(t, w.AddKV(kv.Key, kv.Value))
-	}
-	for _, ti := range f.Tensors {
-		data, err := f.TensorData(ti.Name)
-		require.NoError(t, err)
-		if ti.Name == "token_embd.weight" {
-			size, err := typ.RowSize(int64(ti.Dims[0]))
-			require.NoError(t, err)
-			data = make([]byte, size*int64(ti.Dims[1]))
-			require.NoError(t, w.AddTensor(ti.Name, typ, ti.Dims, data))
-			continue
-		}
-		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Dims, data))
-	}
 	path := filepath.Join(t.TempDir(), "tiny-embd-"+typ.String()+".gguf")
-	require.NoError(t, w.WriteFile(path))
+	retypeTensor(t, src, path, "token_embd.weight", typ)
 	return path
 }
 

@@ -88,38 +88,16 @@ func TestParityWithGoKernel(t *testing.T) {
 		return out
 	}
 	want := drive(gk)
-	for _, row := range []struct {
-		name, backend string
-		extra         map[string]string
-	}{
-		{"stateful", Name, nil},
-		{"explicit-kv", Name, map[string]string{ExtraKVCache: kvExplicit}},
-		{"gguf-frontend", NameGGUF, nil},
-	} {
-		t.Run(row.name, func(t *testing.T) {
-			if row.backend == NameGGUF || row.extra == nil {
-				requireStateful(t)
-			}
-			// OpenVINO with its precisions pinned (exact()): its defaults on
-			// the AMX Xeon (bf16 inference) put it 9.2e-3 of the largest
-			// logit away.
-			o := opts
-			o.Extra = exact()
-			for k, v := range row.extra {
-				o.Extra[k] = v
-			}
-			ov, err := adapters.Open(bg, row.backend, o)
-			require.NoError(t, err)
-			defer ov.Close()
-			requireExact(t, asBackend(t, ov))
-			got := drive(ov)
-			assert.Equal(t, want.toks, got.toks, "greedy tokens over 32 steps")
-			worst := 0.0
-			for i := range want.logits {
-				worst = max(worst, relDiff32(got.logits[i], want.logits[i]))
-			}
-			t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
-			assert.Less(t, worst, goKernelTol)
-		})
-	}
+	// OpenVINO with its precisions pinned (exact()): its defaults on the
+	// AMX Xeon (bf16 inference) put it 9.2e-3 of the largest logit away.
+	forParityRows(t, opts, func(t *testing.T, _ string, ov transport.Backend) {
+		got := drive(ov)
+		assert.Equal(t, want.toks, got.toks, "greedy tokens over 32 steps")
+		worst := 0.0
+		for i := range want.logits {
+			worst = max(worst, relDiff32(got.logits[i], want.logits[i]))
+		}
+		t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
+		assert.Less(t, worst, goKernelTol)
+	})
 }

@@ -65,30 +65,9 @@ func TestRealModelParity(t *testing.T) {
 		return append([]transport.Token{r.FirstToken}, d.Tokens...)
 	}
 	want := run(ll)
-	for _, row := range []struct {
-		name, backend string
-		extra         map[string]string
-	}{
-		{"stateful", Name, nil},
-		{"explicit-kv", Name, map[string]string{ExtraKVCache: kvExplicit}},
-		{"gguf-frontend", NameGGUF, nil},
-	} {
-		t.Run(row.name, func(t *testing.T) {
-			if row.backend == NameGGUF || row.extra == nil {
-				requireStateful(t)
-			}
-			o := opts
-			o.Extra = exact()
-			for k, v := range row.extra {
-				o.Extra[k] = v
-			}
-			ov, err := adapters.Open(bg, row.backend, o)
-			require.NoError(t, err)
-			defer ov.Close()
-			requireExact(t, asBackend(t, ov))
-			got := run(ov)
-			t.Logf("llamacpp %v\n%s %v", want, row.name, got)
-			assert.Equal(t, want, got, "%d greedy steps", steps)
-		})
-	}
+	forParityRows(t, opts, func(t *testing.T, name string, ov transport.Backend) {
+		got := run(ov)
+		t.Logf("llamacpp %v\n%s %v", want, name, got)
+		assert.Equal(t, want, got, "%d greedy steps", steps)
+	})
 }

@@ -3,6 +3,7 @@ package openvino
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -100,53 +101,75 @@ func TestFrontendMatchesReference(t *testing.T) {
 
 // checkReference opens a tiny model of type wt with open (precisions
 // pinned) and compares its logits with the float64 reference within tol
-// of the largest logit.
+// of the largest logit, and its greedy tokens with the reference's.
 func checkReference(t *testing.T, wt gguf.TensorType, tol float64, open func(path string) (*Backend, error)) {
-	{
-		{
-			requireStateful(t)
-			dir := t.TempDir()
-			path := writeTinyGGUF(t, dir, tiny, wt, 11, false)
-			twin := writeTinyGGUF(t, dir, tiny, wt, 11, true)
-			b, err := open(path)
-			require.NoError(t, err)
-			defer b.Close()
-			requireExact(t, b)
-			ref := loadRef(t, twin)
-
-			toks := []transport.Token{3, 17, 200, 511, 0, 42, 42, 9}
-			s := newSess(t, b)
-			_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: toks[:5]})
-			require.NoError(t, err)
-			got, err := s.LastLogits()
-			require.NoError(t, err)
-			want := ref.logits(toks)
-			worst := maxRelDiff(got, want[4])
-			assert.Less(t, maxRelDiff(got, want[4]), tol, "after the prefix")
-			r, err := s.PrefillSuffix(bg, transport.SuffixInput{Tokens: toks[5:]})
-			require.NoError(t, err)
-			got, err = s.LastLogits()
-			require.NoError(t, err)
-			worst = max(worst, maxRelDiff(got, want[7]))
-			assert.Less(t, maxRelDiff(got, want[7]), tol, "after the suffix")
-			assert.Equal(t, argmax64(want[7]), r.FirstToken)
-
-			seq := append(append([]transport.Token{}, toks...), r.FirstToken)
-			for i := 0; i < 4; i++ {
-				d, err := s.Decode(bg, 1)
-				require.NoError(t, err)
-				require.Len(t, d.Tokens, 1)
-				got, err = s.LastLogits()
-				require.NoError(t, err)
-				all := ref.logits(seq)
-				worst = max(worst, maxRelDiff(got, all[len(all)-1]))
-				assert.Less(t, maxRelDiff(got, all[len(all)-1]), tol, "decode step %d", i)
-				assert.Equal(t, argmax64(all[len(all)-1]), d.Tokens[0], "decode step %d", i)
-				seq = append(seq, d.Tokens[0])
-			}
-			t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
-		}
+	requireStateful(t)
+	b, ref := openReference(t, wt, open)
+	requireExact(t, b)
+	worst := 0.0
+	for _, st := range referenceSteps(t, b, ref) {
+		worst = max(worst, st.diff)
+		assert.Less(t, st.diff, tol, st.what)
+		assert.Equal(t, st.want, st.token, st.what)
 	}
+	t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
+}
+
+// openReference writes a tiny model of type wt and its f32 twin, opens the
+// model with open (closed at the end of the test) and loads the twin as
+// the float64 reference.
+func openReference(t *testing.T, wt gguf.TensorType, open func(path string) (*Backend, error)) (*Backend, *refModel) {
+	t.Helper()
+	dir := t.TempDir()
+	path := writeTinyGGUF(t, dir, tiny, wt, 11, false)
+	twin := writeTinyGGUF(t, dir, tiny, wt, 11, true)
+	b, err := open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	return b, loadRef(t, twin)
+}
+
+// refStep is one step of referenceSteps: what it computed, the largest
+// difference of its logits from the reference's relative to the largest
+// logit, and the greedy token the backend chose and the reference's (both
+// -1 after the prefix, which chooses none).
+type refStep struct {
+	what        string
+	diff        float64
+	token, want transport.Token
+}
+
+// referenceSteps drives a session of b over a 5-token prefix, a 3-token
+// suffix and 4 greedy decode steps, comparing each with ref.
+func referenceSteps(t *testing.T, b *Backend, ref *refModel) []refStep {
+	t.Helper()
+	toks := []transport.Token{3, 17, 200, 511, 0, 42, 42, 9}
+	want := ref.logits(toks)
+	s := newSess(t, b)
+	_, err := s.EnsurePrefix(bg, transport.PrefixInput{Tokens: toks[:5]})
+	require.NoError(t, err)
+	got, err := s.LastLogits()
+	require.NoError(t, err)
+	steps := []refStep{{what: "after the prefix", diff: maxRelDiff(got, want[4]), token: -1, want: -1}}
+	r, err := s.PrefillSuffix(bg, transport.SuffixInput{Tokens: toks[5:]})
+	require.NoError(t, err)
+	got, err = s.LastLogits()
+	require.NoError(t, err)
+	steps = append(steps, refStep{"after the suffix", maxRelDiff(got, want[7]), r.FirstToken, argmax64(want[7])})
+
+	seq := append(append([]transport.Token{}, toks...), r.FirstToken)
+	for i := 0; i < 4; i++ {
+		d, err := s.Decode(bg, 1)
+		require.NoError(t, err)
+		require.Len(t, d.Tokens, 1)
+		got, err = s.LastLogits()
+		require.NoError(t, err)
+		all := ref.logits(seq)
+		last := all[len(all)-1]
+		steps = append(steps, refStep{fmt.Sprintf("decode step %d", i), maxRelDiff(got, last), d.Tokens[0], argmax64(last)})
+		seq = append(seq, d.Tokens[0])
+	}
+	return steps
 }
 
 // requireExact checks that the compiled model computes with the pinned
@@ -170,41 +193,16 @@ func TestTunedDefaultsNearReference(t *testing.T) {
 	for _, wt := range []gguf.TensorType{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1} {
 		t.Run(wt.String(), func(t *testing.T) {
 			requireRuntime(t)
-			dir := t.TempDir()
-			path := writeTinyGGUF(t, dir, tiny, wt, 11, false)
-			twin := writeTinyGGUF(t, dir, tiny, wt, 11, true)
-			b, err := Open(bg, adapters.Options{ModelPath: path, Threads: 2,
-				Extra: map[string]string{ExtraPrecisionPolicy: policyPlugin}})
-			require.NoError(t, err)
-			defer b.Close()
-			ref := loadRef(t, twin)
+			b, ref := openReference(t, wt, func(path string) (*Backend, error) {
+				return Open(bg, adapters.Options{ModelPath: path, Threads: 2,
+					Extra: map[string]string{ExtraPrecisionPolicy: policyPlugin}})
+			})
 			st := b.Settings()
 			t.Logf("effective: INFERENCE_PRECISION_HINT=%s DYNAMIC_QUANTIZATION_GROUP_SIZE=%s KV_CACHE_PRECISION=%s",
 				st["effective.INFERENCE_PRECISION_HINT"], st["effective.DYNAMIC_QUANTIZATION_GROUP_SIZE"], st["effective.KV_CACHE_PRECISION"])
-
-			toks := []transport.Token{3, 17, 200, 511, 0, 42, 42, 9}
-			want := ref.logits(toks)
-			s := newSess(t, b)
-			_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: toks[:5]})
-			require.NoError(t, err)
-			got, err := s.LastLogits()
-			require.NoError(t, err)
-			worst := maxRelDiff(got, want[4])
-			r, err := s.PrefillSuffix(bg, transport.SuffixInput{Tokens: toks[5:]})
-			require.NoError(t, err)
-			got, err = s.LastLogits()
-			require.NoError(t, err)
-			worst = max(worst, maxRelDiff(got, want[7]))
-			seq := append(append([]transport.Token{}, toks...), r.FirstToken)
-			for i := 0; i < 4; i++ {
-				d, err := s.Decode(bg, 1)
-				require.NoError(t, err)
-				require.Len(t, d.Tokens, 1)
-				got, err = s.LastLogits()
-				require.NoError(t, err)
-				all := ref.logits(seq)
-				worst = max(worst, maxRelDiff(got, all[len(all)-1]))
-				seq = append(seq, d.Tokens[0])
+			worst := 0.0
+			for _, step := range referenceSteps(t, b, ref) {
+				worst = max(worst, step.diff)
 			}
 			t.Logf("worst logit difference relative to the largest logit: %.3g", worst)
 			assert.Less(t, worst, tunedTol)
