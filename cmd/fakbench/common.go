@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/fakbench/fakbench/internal/cliflags"
 )
@@ -42,6 +43,16 @@ func parseFlags(fs *flag.FlagSet, args []string, maxPositional int) (positional 
 		return nil, exitOK, false
 	}
 	return nil, exitUsage, false
+}
+
+// parseArgs parses args with fs (parseFlags) and wants exactly n
+// positional arguments: fewer is a usage error that says what to give.
+func parseArgs(fs *flag.FlagSet, args []string, n int, give string) (positional []string, code int, ok bool) {
+	pos, code, ok := parseFlags(fs, args, n)
+	if ok && len(pos) < n {
+		return nil, usageError(fs.Output(), strings.TrimPrefix(fs.Name(), "fakbench "), "%s", give), false
+	}
+	return pos, code, ok
 }
 
 // usageError prints "fakbench <name>: message" and a hint on stderr and

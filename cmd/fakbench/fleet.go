@@ -36,11 +36,9 @@ func fleetReport(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Float64Var(&o.Outlier, "outlier", fleet.DefaultOutlier, "flag a figure worse than its CPU kind's median by more than this `fraction`")
 	fs.BoolVar(&o.CleanNode, "clean-node", false, "assert that every host ran under the clean-node rule (passed to each host's gate)")
 	fs.StringVar(&o.Profile, "profile", "", "hardware `profile` of every host's gate (default: each manifest's)")
-	dirs, code, ok := parseFlags(fs, args, 1)
+	dirs, code, ok := parseArgs(fs, args, 1, "name the directory fleet collect wrote")
 	if !ok {
 		return code
-	} else if len(dirs) != 1 {
-		return usageError(stderr, "fleet report", "name the directory fleet collect wrote")
 	}
 	f, err := fleet.BuildReport(dirs[0], o)
 	if err != nil {

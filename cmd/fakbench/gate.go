@@ -21,12 +21,9 @@ func runGate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	clean := fs.Bool("clean-node", false, "assert the artifacts were captured on a node without the live fleet load")
 	asJSON := fs.Bool("json", false, `print {"pass": bool, "criteria": [{"name", "pass", "detail"}]}`)
 	profile := fs.String("profile", "", "hardware `profile` of the threshold table ("+strings.Join(nodebench.ProfileNames(), ", ")+"; default: the manifest's)")
-	pos, code, ok := parseFlags(fs, args, 1)
+	pos, code, ok := parseArgs(fs, args, 1, "name one artifact directory")
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "gate", "name one artifact directory")
 	}
 	res, err := nodebench.Gate(pos[0], nodebench.GateOptions{CleanNode: *clean, Profile: *profile})
 	if err != nil {

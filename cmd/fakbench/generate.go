@@ -25,12 +25,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	threadsFlag(fs, &o.Threads, &o.Oversubscribe)
 	ctxFlag(fs, &o.CtxLen)
 	agree := fs.Bool("require-agreement", false, "exit 1 unless every backend that ran generated the same tokens")
-	pos, code, ok := parseFlags(fs, args, 1)
+	pos, code, ok := parseArgs(fs, args, 1, "give the prompt text as one argument (quote it)")
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "generate", "give the prompt text as one argument (quote it)")
 	}
 	o.Backends, o.Text, o.Log = splitList(*backends), pos[0], stderr
 	if err := o.Check(); err != nil {

@@ -46,12 +46,9 @@ func runModelGen(_ context.Context, args []string, stdout, stderr io.Writer) int
 
 func runModelInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("model info", synopsis("model"), stderr)
-	pos, code, ok := parseFlags(fs, args, 1)
+	pos, code, ok := parseArgs(fs, args, 1, "name one model: a .gguf file, synthetic:PRESET[:TYPE] or real:NAME")
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "model info", "name one model: a .gguf file, synthetic:PRESET[:TYPE] or real:NAME")
 	}
 	if err := models.DescribeSpec(ctx, stdout, pos[0], stderr); err != nil {
 		return badInput(stderr, "model info", err)
@@ -63,12 +60,9 @@ func runModelQuantize(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := newFlagSet("model quantize", synopsis("model"), stderr)
 	typ := fs.String("type", "", "quantization `type`: "+strings.Join(models.QuantizeTypes(), ", ")+" (required)")
 	threads := fs.Int("threads", 0, "quantizer threads (0: one per physical core; the file is the same)")
-	pos, code, ok := parseFlags(fs, args, 2)
+	pos, code, ok := parseArgs(fs, args, 2, "name the input and the output file: IN.gguf OUT.gguf --type TYPE")
 	if !ok {
 		return code
-	}
-	if len(pos) != 2 {
-		return usageError(stderr, "model quantize", "name the input and the output file: IN.gguf OUT.gguf --type TYPE")
 	}
 	q, err := models.QuantizeFile(ctx, pos[0], pos[1], *typ, *threads)
 	if err != nil {

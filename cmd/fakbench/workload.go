@@ -52,12 +52,9 @@ func workloadDerive(_ context.Context, args []string, stdout, stderr io.Writer) 
 
 func workloadShow(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("workload show", synopsis("workload"), stderr)
-	pos, code, ok := parseFlags(fs, args, 1)
+	pos, code, ok := parseArgs(fs, args, 1, "name one workload file")
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "workload show", "name one workload file")
 	}
 	w, err := workload.Load(pos[0])
 	if err != nil {
