@@ -60,26 +60,7 @@ func TestLogitsMatchFloat64Reference(t *testing.T) {
 			defer s.Close()
 			all := make([]float32, len(toks)*m.HP.Vocab)
 			s.st.forward(toks, 0, headAll, all)
-			worst := 0.0
-			for p := range toks {
-				diff, scale := maxAbsDiff(all[p*m.HP.Vocab:(p+1)*m.HP.Vocab], want[p])
-				require.Greater(t, scale, 0.5, "reference logits are degenerate at position %d", p)
-				worst = math.Max(worst, diff/scale)
-			}
-			t.Logf("%v: worst relative logit error %.2e over %d positions", typ, worst, len(toks))
-			assert.Less(t, worst, logitTol[typ])
-			if typ == kernels.TypeQ8_0 {
-				rm.quantAct = true
-				wantQ := rm.logits(toks)
-				worst = 0
-				for p := range toks {
-					diff, scale := maxAbsDiff(all[p*m.HP.Vocab:(p+1)*m.HP.Vocab], wantQ[p])
-					worst = math.Max(worst, diff/scale)
-				}
-				t.Logf("q8_0 with activation rounding in the reference: worst %.2e", worst)
-				assert.Less(t, worst, q8ActTol)
-				rm.quantAct = false
-			}
+			assertLogitsMatch(t, rm, toks, all, want, typ)
 
 			// The public path (EnsurePrefix + LastLogits) gives the last row.
 			s2, err := m.NewSession()

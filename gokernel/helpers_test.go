@@ -1,12 +1,12 @@
 package gokernel
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/gokernel/kernels"
@@ -27,20 +27,23 @@ func (mt memTensors) lookup(name string) (rawTensor, bool, error) {
 	return t, ok, nil
 }
 
+// putZeros stores an f32 tensor of dims (columns first) holding zeros.
+func (mt memTensors) putZeros(name string, dims ...uint64) {
+	n := uint64(4)
+	for _, d := range dims {
+		n *= d
+	}
+	mt[name] = rawTensor{dims: dims, typ: kernels.TypeF32, data: make([]byte, n)}
+}
+
 // encode stores values as type typ (rows of cols values).
 func encode(typ kernels.Type, vals []float32, cols int) []byte {
 	switch typ {
 	case kernels.TypeF32:
-		b := make([]byte, 4*len(vals))
-		for i, v := range vals {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-		return b
+		return append([]byte(nil), kernels.F32Bytes(vals)...)
 	case kernels.TypeF16:
 		b := make([]byte, 2*len(vals))
-		for i, v := range vals {
-			binary.LittleEndian.PutUint16(b[2*i:], kernels.F32ToF16(v))
-		}
+		kernels.F32ToF16s(b, vals)
 		return b
 	case kernels.TypeQ8_0:
 		rb, err := kernels.RowBytes(typ, cols)
@@ -313,6 +316,37 @@ func roundF16(v []float64) {
 	for i, x := range v {
 		v[i] = float64(kernels.F16ToF32(kernels.F32ToF16(float32(x))))
 	}
+}
+
+// assertLogitsMatch holds all, the logits of every position of toks, to
+// want (rm's) within logitTol[typ] and, for q8_0, to rm's logits with the
+// activation rounding within q8ActTol.
+func assertLogitsMatch(t *testing.T, rm *refModel, toks []transport.Token, all []float32, want [][]float64, typ kernels.Type) {
+	t.Helper()
+	worst := worstRelErr(t, all, want)
+	t.Logf("%v: worst relative logit error %.2e over %d positions", typ, worst, len(toks))
+	assert.Less(t, worst, logitTol[typ])
+	if typ == kernels.TypeQ8_0 {
+		rm.quantAct = true
+		defer func() { rm.quantAct = false }()
+		worst = worstRelErr(t, all, rm.logits(toks))
+		t.Logf("q8_0 with activation rounding in the reference: worst %.2e", worst)
+		assert.Less(t, worst, q8ActTol)
+	}
+}
+
+// worstRelErr is the largest max|got-want|/max|want| over the positions of
+// want, got holding each position's logits one after the other; every
+// reference position must have logits of some size (max |logit| > 0.5).
+func worstRelErr(t *testing.T, got []float32, want [][]float64) float64 {
+	t.Helper()
+	worst := 0.0
+	for p, w := range want {
+		diff, scale := maxAbsDiff(got[p*len(w):(p+1)*len(w)], w)
+		require.Greater(t, scale, 0.5, "reference logits are degenerate at position %d", p)
+		worst = math.Max(worst, diff/scale)
+	}
+	return worst
 }
 
 // maxAbsDiff returns max |a[i]-b[i]| and max |b[i]|.

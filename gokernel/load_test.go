@@ -3,10 +3,11 @@ package gokernel
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,20 +44,10 @@ func modelKVs(hp HParams) map[string]any {
 func writeModel(t *testing.T, kvs map[string]any, mt memTensors) string {
 	t.Helper()
 	w := gguf.NewWriter()
-	keys := make([]string, 0, len(kvs))
-	for k := range kvs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(kvs)) {
 		require.NoError(t, w.AddKV(k, kvs[k]))
 	}
-	names := make([]string, 0, len(mt))
-	for n := range mt {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(mt)) {
 		rt := mt[n]
 		require.NoError(t, w.AddTensor(n, gguf.TensorType(rt.typ), rt.dims, rt.data))
 	}
@@ -200,7 +191,7 @@ func TestBadModelFiles(t *testing.T) {
 			}
 			for i := range 2 {
 				for name, dims := range map[string][]uint64{"attn_q": {64, 32}, "attn_k": {64, 16}, "attn_v": {64, 16}, "attn_output": {32, 64}} {
-					mt[fmt.Sprintf("blk.%d.%s.weight", i, name)] = rawTensor{dims: dims, typ: kernels.TypeF32, data: make([]byte, 4*dims[0]*dims[1])}
+					mt.putZeros(fmt.Sprintf("blk.%d.%s.weight", i, name), dims...)
 				}
 			}
 		}, []string{"llama.attention.key_length = 8 differs from embedding_length/head_count = 16; the Go kernel needs them equal"}},
@@ -211,30 +202,20 @@ func TestBadModelFiles(t *testing.T) {
 		{"NaN epsilon", func(kv map[string]any, _ memTensors) {
 			kv["llama.attention.layer_norm_rms_epsilon"] = float32(math.NaN())
 		}, []string{"llama.attention.layer_norm_rms_epsilon = NaN, want a finite value > 0"}},
-		{"bad rope_freqs", func(_ map[string]any, mt memTensors) {
-			mt["rope_freqs.weight"] = rawTensor{dims: []uint64{8}, typ: kernels.TypeF32, data: encode(kernels.TypeF32, make([]float32, 8), 8)}
-		}, []string{"rope_freqs.weight[0] = 0"}},
-		{"rope_freqs of the wrong length", func(_ map[string]any, mt memTensors) {
-			mt["rope_freqs.weight"] = rawTensor{dims: []uint64{16}, typ: kernels.TypeF32, data: encode(kernels.TypeF32, make([]float32, 16), 16)}
-		}, []string{"rope_freqs.weight", "[16]", "[8]"}},
+		{"bad rope_freqs", func(_ map[string]any, mt memTensors) { mt.putZeros("rope_freqs.weight", 8) },
+			[]string{"rope_freqs.weight[0] = 0"}},
+		{"rope_freqs of the wrong length", func(_ map[string]any, mt memTensors) { mt.putZeros("rope_freqs.weight", 16) },
+			[]string{"rope_freqs.weight", "[16]", "[8]"}},
 		{"missing tensor", func(_ map[string]any, mt memTensors) { delete(mt, "blk.1.ffn_up.weight") },
 			[]string{"tensor blk.1.ffn_up.weight is missing"}},
 		{"missing head and embeddings", func(_ map[string]any, mt memTensors) {
 			delete(mt, "output.weight")
 			delete(mt, "token_embd.weight")
 		}, []string{"tensor token_embd.weight is missing"}},
-		{"wrong shape", func(_ map[string]any, mt memTensors) {
-			r := mt["blk.0.attn_k.weight"]
-			r.dims = []uint64{64, 16}
-			r.data = r.data[:64*16*4]
-			mt["blk.0.attn_k.weight"] = r
-		}, []string{"blk.0.attn_k.weight", "[64 16]", "[64 32]"}},
-		{"wrong embedding rows", func(_ map[string]any, mt memTensors) {
-			r := mt["token_embd.weight"]
-			r.dims = []uint64{64, 500}
-			r.data = r.data[:64*500*4]
-			mt["token_embd.weight"] = r
-		}, []string{"token_embd.weight", "[64 500]", "[64 512]"}},
+		{"wrong shape", func(_ map[string]any, mt memTensors) { mt.putZeros("blk.0.attn_k.weight", 64, 16) },
+			[]string{"blk.0.attn_k.weight", "[64 16]", "[64 32]"}},
+		{"wrong embedding rows", func(_ map[string]any, mt memTensors) { mt.putZeros("token_embd.weight", 64, 500) },
+			[]string{"token_embd.weight", "[64 500]", "[64 512]"}},
 		{"unsupported type", func(_ map[string]any, mt memTensors) {
 			// q8_1: blocks of 32 weights in 36 bytes, not one the kernel runs.
 			mt["blk.0.attn_q.weight"] = rawTensor{dims: []uint64{64, 64}, typ: kernels.Type(gguf.TypeQ8_1), data: make([]byte, 64*64/32*36)}

@@ -22,6 +22,28 @@ func newTestSession(t *testing.T, m *Model) *Session {
 	return s
 }
 
+// startTurn opens a session of m, ensures prefix and prefills suffix.
+func startTurn(t *testing.T, m *Model, prefix, suffix []transport.Token) (*Session, transport.SuffixResult) {
+	t.Helper()
+	s := newTestSession(t, m)
+	_, err := s.EnsurePrefix(context.Background(), transport.PrefixInput{Tokens: prefix})
+	require.NoError(t, err)
+	res, err := s.PrefillSuffix(context.Background(), transport.SuffixInput{Tokens: suffix})
+	require.NoError(t, err)
+	return s, res
+}
+
+// assertColdTurn asserts that a fresh session given prefix and suffix
+// answers first and then decodes dec, as the session under test did.
+func assertColdTurn(t *testing.T, m *Model, prefix, suffix []transport.Token, first transport.Token, dec []transport.Token) {
+	t.Helper()
+	c, cfirst := startTurn(t, m, prefix, suffix)
+	cdec, err := c.Decode(context.Background(), len(dec))
+	require.NoError(t, err)
+	assert.Equal(t, cfirst.FirstToken, first)
+	assert.Equal(t, cdec.Tokens, dec)
+}
+
 // coldLogits returns the last logits of a fresh session given toks.
 func coldLogits(t *testing.T, m *Model, toks []transport.Token) []float32 {
 	t.Helper()
@@ -78,15 +100,7 @@ func TestPrefixReuse(t *testing.T) {
 	require.NoError(t, err)
 	dec, err := s.Decode(ctx, 6)
 	require.NoError(t, err)
-	c := newTestSession(t, m)
-	_, err = c.EnsurePrefix(ctx, transport.PrefixInput{Tokens: edited})
-	require.NoError(t, err)
-	cfirst, err := c.PrefillSuffix(ctx, transport.SuffixInput{Tokens: suffix})
-	require.NoError(t, err)
-	cdec, err := c.Decode(ctx, 6)
-	require.NoError(t, err)
-	assert.Equal(t, cfirst.FirstToken, first.FirstToken)
-	assert.Equal(t, cdec.Tokens, dec.Tokens)
+	assertColdTurn(t, m, edited, suffix, first.FirstToken, dec.Tokens)
 
 	// A shorter prefix that is a prefix of the resident one computes nothing
 	// and has no logits for its last position until recomputed.
@@ -156,20 +170,12 @@ func TestDecodeCancel(t *testing.T) {
 	ctx := context.Background()
 
 	// The reference continuation from a fresh session.
-	ref := newTestSession(t, m)
-	_, err := ref.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
-	require.NoError(t, err)
-	_, err = ref.PrefillSuffix(ctx, transport.SuffixInput{Tokens: suffix})
-	require.NoError(t, err)
+	ref, _ := startTurn(t, m, prefix, suffix)
 	full, err := ref.Decode(ctx, 40)
 	require.NoError(t, err)
 
 	t.Run("already cancelled", func(t *testing.T) {
-		s := newTestSession(t, m)
-		_, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
-		require.NoError(t, err)
-		_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: suffix})
-		require.NoError(t, err)
+		s, _ := startTurn(t, m, prefix, suffix)
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		res, err := s.Decode(cctx, 10)
@@ -182,11 +188,7 @@ func TestDecodeCancel(t *testing.T) {
 	})
 
 	t.Run("from another goroutine", func(t *testing.T) {
-		s := newTestSession(t, m)
-		_, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
-		require.NoError(t, err)
-		_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: suffix})
-		require.NoError(t, err)
+		s, _ := startTurn(t, m, prefix, suffix)
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		// The other goroutine cancels once Decode has made 7 tokens and
@@ -226,11 +228,7 @@ func TestDecodeCancel(t *testing.T) {
 	})
 
 	t.Run("after a few tokens", func(t *testing.T) {
-		s := newTestSession(t, m)
-		_, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
-		require.NoError(t, err)
-		_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: suffix})
-		require.NoError(t, err)
+		s, _ := startTurn(t, m, prefix, suffix)
 		cc := &countingCtx{Context: ctx, after: 4}
 		res, err := s.Decode(cc, 30)
 		require.ErrorIs(t, err, context.Canceled)
@@ -300,11 +298,7 @@ func TestOverContextLeavesSessionUntouched(t *testing.T) {
 	require.Equal(t, 32, m.ContextLength())
 	prefix := testTokens(20, m.HP.Vocab, 61)
 	suffix := testTokens(6, m.HP.Vocab, 62)
-	s := newTestSession(t, m)
-	_, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
-	require.NoError(t, err)
-	first, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: suffix})
-	require.NoError(t, err)
+	s, first := startTurn(t, m, prefix, suffix)
 	before, err := s.LastLogits()
 	require.NoError(t, err)
 
@@ -338,15 +332,7 @@ func TestOverContextLeavesSessionUntouched(t *testing.T) {
 	// The session still decodes what it would have: 6 positions remain.
 	dec, err := s.Decode(ctx, 6)
 	require.NoError(t, err)
-	c := newTestSession(t, m)
-	_, err = c.EnsurePrefix(ctx, transport.PrefixInput{Tokens: prefix})
-	require.NoError(t, err)
-	cfirst, err := c.PrefillSuffix(ctx, transport.SuffixInput{Tokens: suffix})
-	require.NoError(t, err)
-	cdec, err := c.Decode(ctx, 6)
-	require.NoError(t, err)
-	assert.Equal(t, cfirst.FirstToken, first.FirstToken)
-	assert.Equal(t, cdec.Tokens, dec.Tokens)
+	assertColdTurn(t, m, prefix, suffix, first.FirstToken, dec.Tokens)
 	assert.Equal(t, 32, s.Resident())
 	_, err = s.Decode(ctx, 1)
 	assert.True(t, transport.IsOverContext(err))

@@ -2,7 +2,6 @@ package gokernel
 
 import (
 	"context"
-	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,24 +48,7 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 			all := make([]float32, len(toks)*m.HP.Vocab)
 			s.st.forward(toks, 0, headAll, all)
 			ktyp := kernels.Type(map[string]kernels.Type{"f32": kernels.TypeF32, "f16": kernels.TypeF16, "q8_0": kernels.TypeQ8_0}[typ])
-			worst := 0.0
-			for p := range toks {
-				diff, scale := maxAbsDiff(all[p*m.HP.Vocab:(p+1)*m.HP.Vocab], want[p])
-				worst = math.Max(worst, diff/scale)
-			}
-			t.Logf("synthetic:tiny:%s worst relative logit error %.2e", typ, worst)
-			assert.Less(t, worst, logitTol[ktyp])
-			if ktyp == kernels.TypeQ8_0 {
-				rm.quantAct = true
-				wantQ := rm.logits(toks)
-				worst = 0
-				for p := range toks {
-					diff, scale := maxAbsDiff(all[p*m.HP.Vocab:(p+1)*m.HP.Vocab], wantQ[p])
-					worst = math.Max(worst, diff/scale)
-				}
-				t.Logf("with activation rounding: %.2e", worst)
-				assert.Less(t, worst, q8ActTol)
-			}
+			assertLogitsMatch(t, rm, toks, all, want, ktyp)
 
 			// Greedy decoding follows the reference's arg-max.
 			ctx := context.Background()
@@ -113,12 +95,7 @@ func TestRealSmolLM2MatchesReference(t *testing.T) {
 	rm := newRefModel(m)
 	for _, quant := range []bool{false, true} {
 		rm.quantAct = quant
-		want := rm.logits(toks)
-		worst := 0.0
-		for p := range toks {
-			diff, scale := maxAbsDiff(all[p*m.HP.Vocab:(p+1)*m.HP.Vocab], want[p])
-			worst = math.Max(worst, diff/scale)
-		}
+		worst := worstRelErr(t, all, rm.logits(toks))
 		t.Logf("real:smollm2 worst relative logit error (activation rounding %v): %.2e", quant, worst)
 		if quant {
 			// Measured 4.9e-2 (Xeon, avx2 set): real activations have
