@@ -35,15 +35,7 @@ func unavailable(t testing.TB, name string, err error) {
 		t.Fatalf("no FAK_REQUIRE_* variable is declared for backend %s (requireVar)", name)
 		return
 	}
-	must, envErr := v.Bool()
-	switch {
-	case envErr != nil:
-		t.Fatalf("%s unavailable here (%v), and %v", name, err, envErr)
-	case must:
-		t.Fatalf("%s=1 but %s is unavailable here: %v", v.Name, name, err)
-	default:
-		t.Skipf("%s unavailable here: %v", name, err)
-	}
+	v.SkipIfMissing(t, err)
 }
 
 // openNative opens a native backend on the tiny model; where its engine

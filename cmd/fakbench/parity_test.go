@@ -18,14 +18,7 @@ import (
 // it when FAK_REQUIRE_LLAMACPP=1.
 func requireLlamacpp(t *testing.T) {
 	t.Helper()
-	if err := llamacpp.Available(); err != nil {
-		must, envErr := env.RequireLlamacpp.Bool()
-		require.NoError(t, envErr)
-		if must {
-			t.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
-		}
-		t.Skip(err)
-	}
+	env.RequireLlamacpp.SkipIfMissing(t, llamacpp.Available())
 }
 
 func TestParityAgreesAndWritesJSON(t *testing.T) {

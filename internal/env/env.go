@@ -130,6 +130,33 @@ func (v *BoolVar) Bool() (bool, error) {
 	}
 }
 
+// TB is the part of testing.TB that SkipIfMissing uses (so that this
+// package does not import testing).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+}
+
+// SkipIfMissing is for a test that needs what this machine may lack (a
+// backend, a browser): when missing (the reason it is not here) is not
+// nil, it skips tb with that reason, or fails tb when v, a FAK_REQUIRE_*
+// switch, is on (or holds a bad value). With missing nil it does nothing.
+func (v *BoolVar) SkipIfMissing(tb TB, missing error) {
+	if missing == nil {
+		return
+	}
+	tb.Helper()
+	switch must, err := v.Bool(); {
+	case err != nil:
+		tb.Fatalf("%v, and %v", missing, err)
+	case must:
+		tb.Fatalf("%s=1 but %v", v.Name, missing)
+	default:
+		tb.Skip(missing)
+	}
+}
+
 // IntVar is a variable holding a decimal integer.
 type IntVar struct{ Var }
 

@@ -2,6 +2,7 @@ package env
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"testing"
@@ -53,6 +54,35 @@ func TestBoolVar(t *testing.T) {
 		assert.Equal(t, bad, e.Value)
 		assert.Contains(t, err.Error(), tBool.Name+"=\""+bad+"\"", "the message names the variable and its value")
 		assert.Contains(t, err.Error(), "want 1 (on) or 0 (off)")
+	}
+}
+
+// fakeTB records what SkipIfMissing asks of a test.
+type fakeTB struct{ fatal, skip string }
+
+var _ TB = testing.TB(nil) // what tests pass satisfies TB
+
+func (f *fakeTB) Helper()                        {}
+func (f *fakeTB) Fatalf(format string, a ...any) { f.fatal = fmt.Sprintf(format, a...) }
+func (f *fakeTB) Skip(a ...any)                  { f.skip = fmt.Sprint(a...) }
+
+// Something missing skips the test, or fails it when the switch is on or
+// holds a bad value; nothing missing does neither.
+func TestSkipIfMissing(t *testing.T) {
+	missing := errors.New("backend x unavailable: no library")
+	for value, want := range map[string]fakeTB{
+		"":    {skip: "backend x unavailable: no library"},
+		"0":   {skip: "backend x unavailable: no library"},
+		"1":   {fatal: tBool.Name + "=1 but backend x unavailable: no library"},
+		"yes": {fatal: `backend x unavailable: no library, and ` + tBool.Name + `="yes": want 1 (on) or 0 (off); unset is off`},
+	} {
+		t.Setenv(tBool.Name, value)
+		var got fakeTB
+		tBool.SkipIfMissing(&got, missing)
+		assert.Equal(t, want, got, "%q", value)
+		got = fakeTB{}
+		tBool.SkipIfMissing(&got, nil)
+		assert.Equal(t, fakeTB{}, got, "%q: nothing missing", value)
 	}
 }
 

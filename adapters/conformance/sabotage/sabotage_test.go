@@ -42,8 +42,8 @@ func open(t *testing.T, backend, spec string) transport.Backend {
 	}
 	require.NoError(t, err)
 	b, err := adapters.Open(ctx, backend, adapters.Options{ModelPath: m.Path, Threads: 2})
-	if required, _ := env.RequireLlamacpp.Bool(); transport.IsUnavailable(err) && !required {
-		t.Skipf("%s unavailable here: %v", backend, err)
+	if transport.IsUnavailable(err) {
+		env.RequireLlamacpp.SkipIfMissing(t, err)
 	}
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
