@@ -13,6 +13,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/gguf/gguftest"
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -165,7 +166,7 @@ func TestBadModels(t *testing.T) {
 	sh := tinyShape{embd: 32, layers: 1, heads: 2, kvHeads: 1, ffn: 64, vocab: 32, ctx: 64}
 	p := writeTinyGGUF(t, dir, sh, gguf.TypeF32, 1, false)
 	q4 := filepath.Join(dir, "q5.gguf")
-	retypeTensor(t, p, q4, "blk.0.ffn_up.weight", gguf.TypeQ5_0)
+	gguftest.RewriteTensors(t, p, q4, nil, nil, map[string]gguftest.Zeros{"blk.0.ffn_up.weight": {Type: gguf.TypeQ5_0}})
 	_, err := Open(context.Background(), adapters.Options{ModelPath: q4})
 	var un *transport.UnavailableError
 	require.ErrorAs(t, err, &un)

@@ -91,32 +91,6 @@ func writeTinyGGUF(t testing.TB, dir string, sh tinyShape, wt gguf.TensorType, s
 	return path
 }
 
-// retypeTensor copies the GGUF at src to dst with tensor name stored as
-// typ: zero bytes of the right size for it (a row refuses the type before
-// it reads a value).
-func retypeTensor(t *testing.T, src, dst, name string, typ gguf.TensorType) {
-	t.Helper()
-	f, err := gguf.Open(src)
-	require.NoError(t, err)
-	defer f.Close()
-	w := gguf.NewWriter()
-	for _, kv := range f.KVs {
-		require.NoError(t, w.AddKV(kv.Key, kv.Value))
-	}
-	for _, ti := range f.Tensors {
-		data, err := f.TensorData(ti.Name)
-		require.NoError(t, err)
-		tt := ti.Type
-		if ti.Name == name {
-			row, err := typ.RowSize(int64(ti.Dims[0]))
-			require.NoError(t, err)
-			tt, data = typ, make([]byte, row*(ti.Elements()/int64(ti.Dims[0])))
-		}
-		require.NoError(t, w.AddTensor(ti.Name, tt, ti.Dims, data))
-	}
-	require.NoError(t, w.WriteFile(dst))
-}
-
 func encode(t testing.TB, wt gguf.TensorType, x []float32) []byte {
 	switch wt {
 	case gguf.TypeF32:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/gguf/gguftest"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -212,7 +213,7 @@ func writeTinyWithEmbed(t *testing.T, typ gguf.TensorType) string {
 	t.Helper()
 	src := writeTinyGGUF(t, t.TempDir(), tiny, gguf.TypeF32, 3, false)
 	path := filepath.Join(t.TempDir(), "tiny-embd-"+typ.String()+".gguf")
-	retypeTensor(t, src, path, "token_embd.weight", typ)
+	gguftest.RewriteTensors(t, src, path, nil, nil, map[string]gguftest.Zeros{"token_embd.weight": {Type: typ}})
 	return path
 }
 

@@ -22,6 +22,21 @@ import (
 // not copied). Any failure fails the test.
 func Rewrite(t testing.TB, src, dst string, set map[string]any, drop func(key string) bool) {
 	t.Helper()
+	RewriteTensors(t, src, dst, set, drop, nil)
+}
+
+// Zeros is a tensor RewriteTensors writes in place of one of src's: zero
+// bytes of type Type and dims Dims (nil: the replaced tensor's dims).
+type Zeros struct {
+	Type gguf.TensorType
+	Dims []uint64
+}
+
+// RewriteTensors is Rewrite with the tensors named in zeros written as
+// their Zeros instead of copied: a tensor of another type or shape than
+// the file says, whose values the test does not need.
+func RewriteTensors(t testing.TB, src, dst string, set map[string]any, drop func(key string) bool, zeros map[string]Zeros) {
+	t.Helper()
 	f, err := gguf.Open(src)
 	require.NoError(t, err)
 	defer f.Close()
@@ -37,6 +52,19 @@ func Rewrite(t testing.TB, src, dst string, set map[string]any, drop func(key st
 		require.NoError(t, w.AddKV(k, set[k]), k)
 	}
 	for _, ti := range f.Tensors {
+		if z, ok := zeros[ti.Name]; ok {
+			dims := z.Dims
+			if dims == nil {
+				dims = ti.Dims
+			}
+			size, err := z.Type.RowSize(int64(dims[0]))
+			require.NoError(t, err, ti.Name)
+			for _, d := range dims[1:] {
+				size *= int64(d)
+			}
+			require.NoError(t, w.AddTensor(ti.Name, z.Type, dims, make([]byte, size)), ti.Name)
+			continue
+		}
 		data, err := f.TensorData(ti.Name)
 		require.NoError(t, err, ti.Name)
 		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Dims, data), ti.Name)

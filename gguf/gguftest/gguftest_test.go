@@ -68,3 +68,29 @@ func TestNoTokenizer(t *testing.T) {
 	}
 	assert.Len(t, f.Tensors, 2)
 }
+
+func TestRewriteTensorsWritesZeros(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "out.gguf")
+	RewriteTensors(t, source(t), dst, map[string]any{"general.name": "x"}, nil, map[string]Zeros{
+		"a": {Type: gguf.TypeF16},                         // a's own dims, another type
+		"b": {Type: gguf.TypeQ8_0, Dims: []uint64{64, 2}}, // another type and shape
+	})
+	f, err := gguf.Open(dst)
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Equal(t, []string{"general.architecture", "tokenizer.ggml.model", "tokenizer.ggml.tokens", "llama.context_length", "general.name"}, keys(f))
+	a, ok := f.Tensor("a")
+	require.True(t, ok)
+	assert.Equal(t, gguf.TypeF16, a.Type)
+	assert.Equal(t, []uint64{2}, a.Dims)
+	data, err := f.TensorData("a")
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0, 0, 0, 0}, data)
+	b, ok := f.Tensor("b")
+	require.True(t, ok)
+	assert.Equal(t, gguf.TypeQ8_0, b.Type)
+	assert.Equal(t, []uint64{64, 2}, b.Dims)
+	data, err = f.TensorData("b")
+	require.NoError(t, err)
+	assert.Equal(t, make([]byte, 2*2*34), data, "two rows of two q8_0 blocks, all zero")
+}
