@@ -2,11 +2,8 @@ package llamacpp
 
 import (
 	"context"
-	"maps"
 	"math"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,37 +11,9 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/gguf/gguftest"
 	"github.com/fakbench/fakbench/transport"
 )
-
-// rewriteModel copies the GGUF file src into a new file under dir with its
-// metadata edited: the keys of set are added or replaced, and the keys
-// drop reports true for are left out. Tensors are copied as they are.
-func rewriteModel(t *testing.T, src, dir string, set map[string]any, drop func(key string) bool) string {
-	t.Helper()
-	f, err := gguf.Open(src)
-	require.NoError(t, err)
-	defer f.Close()
-	w := gguf.NewWriter()
-	for _, kv := range f.KVs {
-		_, replaced := set[kv.Key]
-		if replaced || (drop != nil && drop(kv.Key)) || kv.Key == gguf.AlignmentKey {
-			continue
-		}
-		require.NoError(t, w.AddKV(kv.Key, kv.Value))
-	}
-	for _, k := range slices.Sorted(maps.Keys(set)) {
-		require.NoError(t, w.AddKV(k, set[k]))
-	}
-	for _, ti := range f.Tensors {
-		data, err := f.TensorData(ti.Name)
-		require.NoError(t, err)
-		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Dims, data))
-	}
-	p := filepath.Join(dir, "model.gguf")
-	require.NoError(t, w.WriteFile(p))
-	return p
-}
 
 // A llama file whose hyper-parameters trip one of llama.cpp's assertions
 // (each aborts the whole process: GGML_ASSERT(eps >= 0.0f) in ggml's RMS
@@ -70,14 +39,9 @@ func TestOpenRefusesWhatLlamaCppAssertsOn(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := rewriteModel(t, src, t.TempDir(), c.set, nil)
-			b, err := Open(context.Background(), adapters.Options{ModelPath: p, Threads: 1})
-			require.Error(t, err)
-			assert.Nil(t, b)
-			var bm *transport.BadModelError
-			require.ErrorAs(t, err, &bm, "want a BadModelError, got %T: %v", err, err)
-			assert.Equal(t, p, bm.File)
-			assert.ErrorContains(t, err, c.want)
+			p := filepath.Join(t.TempDir(), "model.gguf")
+			gguftest.Rewrite(t, src, p, c.set, nil)
+			requireBadModel(t, p, c.want)
 		})
 	}
 }
@@ -86,20 +50,24 @@ func TestOpenRefusesWhatLlamaCppAssertsOn(t *testing.T) {
 // tokenizer) still comes back as a bad-model error from llama.cpp itself.
 func TestOpenReportsLlamaCppLoadFailure(t *testing.T) {
 	requireNative(t)
-	p := rewriteModel(t, tinyModel(t, "f32"), t.TempDir(), nil, func(key string) bool {
-		return strings.HasPrefix(key, "tokenizer.")
-	})
+	p := gguftest.NoTokenizer(t, tinyModel(t, "f32"))
 	f, err := gguf.Open(p)
 	require.NoError(t, err)
 	_, err = gguf.ReadLlamaParams(f)
 	require.NoError(t, f.Close())
 	require.NoError(t, err, "the file passes the Go checks")
+	requireBadModel(t, p, "llama.cpp cannot load it")
+}
 
+// requireBadModel checks that Open refuses the file p with a
+// *transport.BadModelError that names p and says want.
+func requireBadModel(t *testing.T, p, want string) {
+	t.Helper()
 	b, err := Open(context.Background(), adapters.Options{ModelPath: p, Threads: 1})
 	require.Error(t, err)
 	assert.Nil(t, b)
 	var bm *transport.BadModelError
 	require.ErrorAs(t, err, &bm, "want a BadModelError, got %T: %v", err, err)
 	assert.Equal(t, p, bm.File)
-	assert.ErrorContains(t, err, "llama.cpp cannot load it")
+	assert.ErrorContains(t, err, want)
 }

@@ -30,8 +30,9 @@ func rss(t *testing.T) int64 {
 }
 
 // cycle opens the model, runs a session with a prefill and a few decode
-// steps, a batch of two, and closes everything.
-func cycle(t *testing.T, path string) {
+// steps, a batch of two, calls held (when not nil) with all of it still
+// open, and closes everything.
+func cycle(t *testing.T, path string, held func()) {
 	ctx := context.Background()
 	b, err := Open(ctx, adapters.Options{ModelPath: path, Threads: 1})
 	require.NoError(t, err)
@@ -46,6 +47,9 @@ func cycle(t *testing.T, path string) {
 	require.NoError(t, err)
 	_, err = b.(transport.BatchDecoder).DecodeBatch(ctx, [][]transport.Token{toks[:8], toks[8:12]}, 2)
 	require.NoError(t, err)
+	if held != nil {
+		held()
+	}
 	require.NoError(t, s.Close())
 	require.NoError(t, b.Close())
 }
@@ -75,26 +79,16 @@ func TestOpenCloseNoLeak(t *testing.T) {
 	requireNative(t)
 	path := tinyModel(t, "f32")
 	for i := 0; i < 5; i++ { // one-time allocations (backend init, arenas)
-		cycle(t, path)
+		cycle(t, path, nil)
 	}
 	rss0, heap0 := settled(t)
-
-	ctx := context.Background()
-	b, err := Open(ctx, adapters.Options{ModelPath: path, Threads: 1})
-	require.NoError(t, err)
-	s, err := b.NewSession(ctx)
-	require.NoError(t, err)
-	toks := seqTokens(32, b.Info().VocabSize, 1)
-	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: toks})
-	require.NoError(t, err)
-	rss1, _ := settled(t)
+	var rss1 int64
+	cycle(t, path, func() { rss1, _ = settled(t) })
 	footprint := rss1 - rss0
-	require.NoError(t, s.Close())
-	require.NoError(t, b.Close())
 
 	const cycles = 100
 	for i := 0; i < cycles; i++ {
-		cycle(t, path)
+		cycle(t, path, nil)
 	}
 	rss2, heap2 := settled(t)
 	growth := rss2 - rss0
