@@ -51,10 +51,7 @@ func TestCompareRefusesMismatchedRuns(t *testing.T) {
 	stale := row("gokernel", report.KindAblation, 30, "sha256:two", false)
 	stale.ModelSpec = "synthetic:tiny:f16"
 	require.NoError(t, report.WriteJSON(filepath.Join(a, "gokernel-stale.json"), stale))
-	code, _, errs = cli(t, "compare", a)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errs, "model_digest within "+a+" (")
-	assert.Contains(t, errs, filepath.Join(a, "gokernel-stale.json")+": sha256:two")
+	assertUsage(t, []string{"compare", a}, "model_digest within "+a+" (", filepath.Join(a, "gokernel-stale.json")+": sha256:two")
 }
 
 // compare marks what moved beyond its run-to-run spread, judged on the

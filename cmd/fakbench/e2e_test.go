@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -74,10 +73,7 @@ func TestEndToEndGoKernelShort(t *testing.T) {
 	assert.Contains(t, stdout, "decode tok/s")
 	assert.Contains(t, stderr, "generating synthetic:tiny:f32")
 
-	raw, err := os.ReadFile(filepath.Join(dir, "gokernel.json"))
-	require.NoError(t, err)
-	var keys map[string]any
-	require.NoError(t, json.Unmarshal(raw, &keys))
+	keys := readJSON[map[string]any](t, filepath.Join(dir, "gokernel.json"))
 	for _, k := range []string{"model", "backend", "mode", "cold_full_prefill", "warm_same_prefix", "warm_changed_suffix",
 		"edited_stable_segment", "decode", "suffix_ttft_curve", "failure_cases", "notes"} {
 		assert.Contains(t, keys, k)

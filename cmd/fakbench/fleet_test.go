@@ -47,7 +47,7 @@ func TestFleetEndToEnd(t *testing.T) {
 
 	nodes := t.TempDir()
 	for _, h := range []string{"a", "b", "c"} {
-		code, stdout, stderr := runCLI(t, "node-bench", "--out", filepath.Join(nodes, h), "--host", h, "--short",
+		code, stdout, stderr := cli(t, "node-bench", "--out", filepath.Join(nodes, h), "--host", h, "--short",
 			"--backends", "gokernel,llamacpp", "--workload", repoFile(defaultWorkloadPath), "--threads", "1")
 		require.Equal(t, exitOK, code, "host %s\nstdout:\n%s\nstderr:\n%s", h, stdout, stderr)
 	}
@@ -67,7 +67,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	kind := rewriteCPU(t, other)
 
 	out := filepath.Join(t.TempDir(), "fleet")
-	code, stdout, stderr := runCLI(t, "fleet", "collect", "--out", out, filepath.Join(nodes, "a"), filepath.Join(nodes, "b"), other)
+	code, stdout, stderr := cli(t, "fleet", "collect", "--out", out, filepath.Join(nodes, "a"), filepath.Join(nodes, "b"), other)
 	t.Log(stdout)
 	assert.Equal(t, exitFailed, code, stderr)
 	assert.Contains(t, stdout, "accepted  a  from "+filepath.Join(nodes, "a"))
@@ -77,11 +77,11 @@ func TestFleetEndToEnd(t *testing.T) {
 	assert.Contains(t, stdout, "fleet collect: 2 host(s) in "+out+", 1 folder(s) refused")
 
 	// Host c twice, as two different runs: both refused.
-	code, stdout, _ = runCLI(t, "fleet", "collect", "--out", filepath.Join(t.TempDir(), "dup"), filepath.Join(nodes, "c"), other)
+	code, stdout, _ = cli(t, "fleet", "collect", "--out", filepath.Join(t.TempDir(), "dup"), filepath.Join(nodes, "c"), other)
 	assert.Equal(t, exitFailed, code)
 	assert.Equal(t, 2, strings.Count(stdout, "host label c is claimed by 2 different artifact sets"), stdout)
 
-	code, stdout, stderr = runCLI(t, "fleet", "report", out)
+	code, stdout, stderr = cli(t, "fleet", "report", out)
 	t.Log(stdout)
 	assert.Equal(t, exitFailed, code, "a short run fails its gate: %s", stderr)
 	assert.Contains(t, stdout, "2 host(s) in 2 CPU kind(s)")
@@ -155,8 +155,6 @@ func TestFleetUsageErrors(t *testing.T) {
 		`unexpected argument "y"`:                {"fleet", "report", "x", "y"},
 	}
 	for want, args := range cases {
-		code, _, stderr := runCLI(t, args...)
-		assert.Equal(t, exitUsage, code, "%v", args)
-		assert.Contains(t, stderr, want, "%v", args)
+		assertUsage(t, args, want)
 	}
 }

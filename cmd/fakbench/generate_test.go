@@ -9,33 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/gguf/gguftest"
 	"github.com/fakbench/fakbench/llamacpp"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/tokenizer"
 )
-
-// noTokenizerCopy writes model without its tokenizer.* metadata.
-func noTokenizerCopy(t *testing.T, model string) string {
-	t.Helper()
-	f, err := gguf.Open(model)
-	require.NoError(t, err)
-	defer f.Close()
-	w := gguf.NewWriter()
-	for _, kv := range f.KVs {
-		if !strings.HasPrefix(kv.Key, "tokenizer.") && kv.Key != gguf.AlignmentKey {
-			require.NoError(t, w.AddKV(kv.Key, kv.Value))
-		}
-	}
-	for _, ti := range f.Tensors {
-		data, err := f.TensorData(ti.Name)
-		require.NoError(t, err)
-		require.NoError(t, w.AddTensor(ti.Name, ti.Type, ti.Dims, data))
-	}
-	path := filepath.Join(t.TempDir(), "no-tokenizer.gguf")
-	require.NoError(t, w.WriteFile(path))
-	return path
-}
 
 func TestGenerateUsageErrors(t *testing.T) {
 	model := tinyModel(t)
@@ -50,18 +28,13 @@ func TestGenerateUsageErrors(t *testing.T) {
 		{[]string{"generate", "--model", model, "--backends", "gokernel,nosuch", "hi"}, "--backends"},
 		{[]string{"generate", "--model", model, "--backends", "", "hi"}, "--backends names no backend"},
 		{[]string{"generate", "--model", model, "--tokens", "x", "hi"}, "invalid value \"x\" for flag -tokens"},
-		{[]string{"generate", "--model", noTokenizerCopy(t, model), "--backends", "gokernel", "hi"}, "has no tokenizer, so it takes token IDs only, not text"},
+		{[]string{"generate", "--model", gguftest.NoTokenizer(t, model), "--backends", "gokernel", "hi"}, "has no tokenizer, so it takes token IDs only, not text"},
 		{[]string{"generate", "--model", filepath.Join(t.TempDir(), "none.gguf"), "hi"}, "none.gguf"},
 		{[]string{"generate", "--model", model, "--backends", "gokernel", "--tokens", "100000", "hi"}, "over"},
 	} {
-		code, _, errs := cli(t, tc.args...)
-		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, errs)
-		assert.Contains(t, errs, tc.want, "%v", tc.args)
+		assertUsage(t, tc.args, tc.want)
 	}
-	code, _, errs := cli(t, "generate", "-h")
-	assert.Equal(t, exitOK, code)
-	assert.Contains(t, errs, "usage: fakbench generate --model MODEL")
-	assert.Contains(t, errs, "-require-agreement")
+	assertHelp(t, "generate", "usage: fakbench generate --model MODEL", "-require-agreement")
 }
 
 // Two backends that compute different things: the output says so, exit 0,

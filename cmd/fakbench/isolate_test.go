@@ -73,7 +73,7 @@ func TestIsolatedRowCrashFailsOnlyItsRow(t *testing.T) {
 		t.Run(c.backend, func(t *testing.T) {
 			out := t.TempDir()
 			start := time.Now()
-			code, _, stderr := runCLI(t, "run", "--backends", "gokernel,"+c.backend, "--model", "synthetic:tiny", "--short",
+			code, _, stderr := cli(t, "run", "--backends", "gokernel,"+c.backend, "--model", "synthetic:tiny", "--short",
 				"--threads", "1", "--reps", "1", "--membw", "-1", "--quiet", "--hang-after", "3s", "--out", out)
 			assert.Equal(t, exitFailed, code, stderr)
 			assert.Less(t, time.Since(start), 2*time.Minute)
@@ -101,26 +101,23 @@ func TestIsolatedRowCrashFailsOnlyItsRow(t *testing.T) {
 // In-process isolation stays available and is recorded.
 func TestInProcessIsolationRecorded(t *testing.T) {
 	out := t.TempDir()
-	code, _, stderr := runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short",
+	code, _, stderr := cli(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short",
 		"--threads", "1", "--reps", "1", "--membw", "-1", "--quiet", "--isolation", "in_process", "--out", out)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Equal(t, bench.IsolationInProcess, readRows(t, out)["gokernel"].Isolation)
 
-	code, _, stderr = runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--isolation", "thread", "--out", t.TempDir())
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, `--isolation "thread": want process or in_process`)
+	assertUsage(t, []string{"run", "--backends", "gokernel", "--model", "synthetic:tiny", "--isolation", "thread", "--out", t.TempDir()},
+		`--isolation "thread": want process or in_process`)
 }
 
 // More threads than logical cores is refused unless --oversubscribe, which
 // the reports record.
 func TestThreadsAboveCoresRefused(t *testing.T) {
-	code, _, stderr := runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short", "--threads", "100000", "--out", t.TempDir())
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "--threads 100000: this node has")
-	assert.Contains(t, stderr, "--oversubscribe")
+	assertUsage(t, []string{"run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short", "--threads", "100000", "--out", t.TempDir()},
+		"--threads 100000: this node has", "--oversubscribe")
 
 	out := t.TempDir()
-	code, _, stderr = runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short", "--reps", "1",
+	code, _, stderr := cli(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short", "--reps", "1",
 		"--threads", strconv.Itoa(runtime.NumCPU()+1), "--oversubscribe", "--membw", "-1", "--quiet", "--out", out)
 	require.Equal(t, exitOK, code, stderr)
 	assert.True(t, readRows(t, out)["gokernel"].Oversubscribed)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,41 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := dispatch(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// assertUsage runs the command line args and checks that it is refused as
+// a usage or input error (exit 2) with each of want on stderr, and without
+// a panic.
+func assertUsage(t *testing.T, args []string, want ...string) {
+	t.Helper()
+	code, stdout, stderr := cli(t, args...)
+	assert.Equal(t, exitUsage, code, "%q\nstdout:\n%s\nstderr:\n%s", args, stdout, stderr)
+	for _, w := range want {
+		assert.Contains(t, stderr, w, "%q", args)
+	}
+	assert.NotContains(t, stderr, "panic", "%q", args)
+}
+
+// assertHelp checks that "fakbench <command> -h" exits 0 and prints each
+// of want on stderr and nothing on stdout.
+func assertHelp(t *testing.T, command string, want ...string) {
+	t.Helper()
+	code, stdout, stderr := cli(t, command, "-h")
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Empty(t, stdout)
+	for _, w := range want {
+		assert.Contains(t, stderr, w)
+	}
+}
+
+// readJSON decodes the JSON file at path into a T.
+func readJSON[T any](t *testing.T, path string) T {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var v T
+	require.NoError(t, json.Unmarshal(data, &v), path)
+	return v
 }
 
 func TestNoArgs(t *testing.T) {
@@ -46,9 +82,7 @@ func TestHelp(t *testing.T) {
 	assert.Contains(t, errs, "usage: fakbench compare [--out FILE] [--html FILE] DIR...")
 	assert.Contains(t, errs, "-out file")
 
-	code, _, errs = cli(t, "help", "nosuch")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errs, `fakbench help: unknown command "nosuch"`)
+	assertUsage(t, []string{"help", "nosuch"}, `fakbench help: unknown command "nosuch"`)
 }
 
 func TestUnknownCommand(t *testing.T) {
@@ -143,24 +177,15 @@ func TestCompare(t *testing.T) {
 }
 
 func TestCompareErrors(t *testing.T) {
-	code, _, errs := cli(t, "compare")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errs, "fakbench compare: no run directory given")
+	assertUsage(t, []string{"compare"}, "fakbench compare: no run directory given")
 
 	missing := filepath.Join(t.TempDir(), "nope")
-	code, _, errs = cli(t, "compare", missing)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errs, missing)
+	assertUsage(t, []string{"compare", missing}, missing)
 
 	empty := t.TempDir()
-	code, _, errs = cli(t, "compare", empty)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errs, "no backend report")
+	assertUsage(t, []string{"compare", empty}, "no backend report")
 
-	code, _, errs = cli(t, "compare", "--bogus", empty)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errs, "flag provided but not defined: -bogus")
-	assert.True(t, strings.Contains(errs, "usage: fakbench compare"))
+	assertUsage(t, []string{"compare", "--bogus", empty}, "flag provided but not defined: -bogus", "usage: fakbench compare")
 }
 
 // Every command has its help text, and the text starts with its usage line.

@@ -27,13 +27,6 @@ import (
 	"github.com/fakbench/fakbench/transport"
 )
 
-func runCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var so, se bytes.Buffer
-	code := dispatch(context.Background(), args, &so, &se)
-	return code, so.String(), se.String()
-}
-
 // repoFile returns a path relative to the repository root.
 func repoFile(rel string) string { return filepath.Join("..", "..", rel) }
 
@@ -56,7 +49,7 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	t.Setenv(env.BatchWorkload.Name, "1")
 
 	out := filepath.Join(t.TempDir(), "node")
-	code, stdout, stderr := runCLI(t, "node-bench", "--out", out, "--host", "unit", "--short",
+	code, stdout, stderr := cli(t, "node-bench", "--out", out, "--host", "unit", "--short",
 		"--backends", "gokernel", "--workload", repoFile(defaultWorkloadPath), "--threads", "1")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	t.Log(stdout)
@@ -105,7 +98,7 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	assert.FileExists(t, nodebench.Layout{Dir: out}.GateJSON())
 
 	// The gate subcommand: clean-box criteria fail with reasons, integrity passes.
-	code, stdout, _ = runCLI(t, "gate", out, "--json", "--clean-node")
+	code, stdout, _ = cli(t, "gate", out, "--json", "--clean-node")
 	assert.Equal(t, exitFailed, code)
 	var res struct {
 		Pass     bool `json:"pass"`
@@ -136,15 +129,13 @@ func TestNodeBenchShortEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	b[len(b)-2] ^= 0x20
 	require.NoError(t, os.WriteFile(p, b, 0o644))
-	code, stdout, _ = runCLI(t, "gate", out)
+	code, stdout, _ = cli(t, "gate", out)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stdout, "FAIL  artifacts")
 	assert.Contains(t, stdout, "changed: bench/gokernel.json")
 
 	// A second run into the same directory is refused.
-	code, _, stderr = runCLI(t, "node-bench", "--out", out, "--short")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "already holds")
+	assertUsage(t, []string{"node-bench", "--out", out, "--short"}, "already holds")
 }
 
 func TestNodeBenchUsageErrors(t *testing.T) {
@@ -156,33 +147,21 @@ func TestNodeBenchUsageErrors(t *testing.T) {
 		"workload":            {"node-bench", "--out", t.TempDir(), "--workload", filepath.Join(t.TempDir(), "none.json")},
 	}
 	for want, args := range cases {
-		code, _, stderr := runCLI(t, args...)
-		assert.Equal(t, exitUsage, code, want)
-		assert.Contains(t, stderr, want)
+		assertUsage(t, args, want)
 	}
 	t.Setenv(env.WorkloadPrefillCap.Name, "lots")
-	code, _, stderr := runCLI(t, "node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath))
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "FAK_WORKLOAD_PREFILL_CAP")
+	assertUsage(t, []string{"node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath)}, "FAK_WORKLOAD_PREFILL_CAP")
 
 	t.Setenv(env.WorkloadPrefillCap.Name, "")
 	t.Setenv(env.BatchWorkload.Name, "yes")
-	code, _, stderr = runCLI(t, "node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath))
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, `FAK_BATCH_WORKLOAD="yes": want 1 (on) or 0 (off)`)
+	assertUsage(t, []string{"node-bench", "--out", t.TempDir(), "--workload", repoFile(defaultWorkloadPath)}, `FAK_BATCH_WORKLOAD="yes": want 1 (on) or 0 (off)`)
 }
 
 func TestGateCommandErrors(t *testing.T) {
-	code, _, stderr := runCLI(t, "gate")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "name one artifact directory")
-	code, _, stderr = runCLI(t, "gate", filepath.Join(t.TempDir(), "missing"))
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "missing")
-	code, _, stderr = runCLI(t, "gate", t.TempDir(), "--profile", "tpu")
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "unknown hardware profile")
-	code, stdout, _ := runCLI(t, "gate", t.TempDir())
+	assertUsage(t, []string{"gate"}, "name one artifact directory")
+	assertUsage(t, []string{"gate", filepath.Join(t.TempDir(), "missing")}, "missing")
+	assertUsage(t, []string{"gate", t.TempDir(), "--profile", "tpu"}, "unknown hardware profile")
+	code, stdout, _ := cli(t, "gate", t.TempDir())
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stdout, "gate: FAIL (7 of 7 criteria failed")
 }
@@ -193,27 +172,25 @@ func TestWorkloadCommands(t *testing.T) {
 	require.NoError(t, os.WriteFile(log, []byte(`{"usage":{"prompt_tokens":100,"completion_tokens":20,"prompt_tokens_details":{"cached_tokens":64}}}`+"\n"+
 		`{"timings":{"prompt_n":30,"predicted_n":12,"cache_n":200}}`+"\n"), 0o644))
 	out := filepath.Join(dir, "w.json")
-	code, stdout, stderr := runCLI(t, "workload", "derive", "--in", log, "--out", out)
+	code, stdout, stderr := cli(t, "workload", "derive", "--in", log, "--out", out)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "2 turns")
 	w, err := workload.Load(out)
 	require.NoError(t, err)
 	assert.Equal(t, "request log log.jsonl", w.Provenance.Source)
 
-	code, stdout, _ = runCLI(t, "workload", "show", out)
+	code, stdout, _ = cli(t, "workload", "show", out)
 	require.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "sha256:")
 	assert.Contains(t, stdout, "derived from a recorded request log")
 
-	code, stdout, _ = runCLI(t, "workload", "synth", "--out", filepath.Join(dir, "s.json"))
+	code, stdout, _ = cli(t, "workload", "synth", "--out", filepath.Join(dir, "s.json"))
 	require.Equal(t, exitOK, code)
 	assert.Contains(t, stdout, "17 turns")
 
 	bad := filepath.Join(dir, "bad.jsonl")
 	require.NoError(t, os.WriteFile(bad, []byte("{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n{oops\n"), 0o644))
-	code, _, stderr = runCLI(t, "workload", "derive", "--in", bad, "--out", out)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "line 2")
+	assertUsage(t, []string{"workload", "derive", "--in", bad, "--out", out}, "line 2")
 
 	for want, args := range map[string][]string{
 		"both --in and --out":    {"workload", "derive", "--in", log},
@@ -224,13 +201,9 @@ func TestWorkloadCommands(t *testing.T) {
 		"unknown backend":        {"workload", "replay", "--out", dir, "--model", "synthetic:tiny", "--backends", "nope"},
 		"--out is required":      {"workload", "synth"},
 	} {
-		code, _, stderr := runCLI(t, args...)
-		assert.Equal(t, exitUsage, code, want)
-		assert.Contains(t, stderr, want)
+		assertUsage(t, args, want)
 	}
-	code, _, stderr = runCLI(t, "workload", "show", log)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "log.jsonl")
+	assertUsage(t, []string{"workload", "show", log}, "log.jsonl")
 }
 
 func TestBatchCommandErrorsAndHelpers(t *testing.T) {
@@ -240,9 +213,7 @@ func TestBatchCommandErrorsAndHelpers(t *testing.T) {
 		"unknown backend":   {"batch", "--out", t.TempDir(), "--model", "synthetic:tiny", "--backends", "nope"},
 		"must be >= 0":      {"batch", "--out", t.TempDir(), "--model", "synthetic:tiny", "--steps", "-1"},
 	} {
-		code, _, stderr := runCLI(t, args...)
-		assert.Equal(t, exitUsage, code, want)
-		assert.Contains(t, stderr, want)
+		assertUsage(t, args, want)
 	}
 }
 
@@ -251,7 +222,7 @@ func TestBatchCommandOnGoKernel(t *testing.T) {
 		t.Skip("loads a model")
 	}
 	dir := t.TempDir()
-	code, stdout, stderr := runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "gokernel", "--short", "--batches", "1,2", "--threads", "1")
+	code, stdout, stderr := cli(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "gokernel", "--short", "--batches", "1,2", "--threads", "1")
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	f, err := batch.ReadFile(filepath.Join(dir, batch.FileName("gokernel")))
 	require.NoError(t, err)
@@ -295,7 +266,7 @@ func TestNodeBenchInterruptedManifestIsIncomplete(t *testing.T) {
 	require.Len(t, m.Steps, 1)
 	assert.Equal(t, exitFailed, m.Steps[0].ExitCode)
 
-	code, stdout, _ := runCLI(t, "gate", out)
+	code, stdout, _ := cli(t, "gate", out)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stdout, "manifest is not complete (interrupted")
 }
@@ -349,7 +320,7 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 	benchDir := filepath.Join(dir, nodebench.BenchDir)
 	r := &report.Report{Backend: "zz-test-batch", Mode: "live_prefix_reuse"}
 	require.NoError(t, report.WriteJSON(filepath.Join(benchDir, "zz-test-batch.json"), r))
-	code, stdout, stderr := runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
+	code, stdout, stderr := cli(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
 		"--short", "--batches", "1,2,4", "--threads", "1", "--report-dir", benchDir)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	assert.Contains(t, stdout, "zz-test-batch batch curve (prompt 16, 8 steps, 1 reps")
@@ -367,14 +338,14 @@ func TestBatchCommandCurveAttachedToReport(t *testing.T) {
 	assert.InDelta(t, 1.0, got.BatchCurve[0].SpeedupVsB1, 1e-12)
 
 	// Missing report to attach to: the curve is still written, the command fails.
-	code, _, stderr = runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
+	code, _, stderr = cli(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
 		"--short", "--batches", "1", "--threads", "1", "--report-dir", filepath.Join(dir, "none"))
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stderr, "attaching the batch curve")
 
 	// The workload diagnostic writes its own file, prompt from the workload.
 	t.Setenv(env.WorkloadPromptCap.Name, "40")
-	code, stdout, stderr = runCLI(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
+	code, stdout, stderr = cli(t, "batch", "--out", dir, "--model", "synthetic:tiny", "--backends", "zz-test-batch",
 		"--short", "--batches", "1,2", "--threads", "1", "--workload", repoFile(defaultWorkloadPath))
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	d, err := batch.ReadFile(filepath.Join(dir, batch.WorkloadFileName("zz-test-batch")))
@@ -404,7 +375,7 @@ func TestNodeBenchRefusesBinaryBuiltForAnotherCPU(t *testing.T) {
 		nodeStepOverride = nil
 	})
 	out := filepath.Join(t.TempDir(), "node")
-	code, _, stderr := runCLI(t, "node-bench", "--out", out, "--short", "--backends", "gokernel",
+	code, _, stderr := cli(t, "node-bench", "--out", out, "--short", "--backends", "gokernel",
 		"--workload", repoFile(defaultWorkloadPath), "--threads", "1")
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stderr, "binary built for another CPU")
@@ -423,7 +394,7 @@ func TestNodeBenchRefusesBinaryBuiltForAnotherCPU(t *testing.T) {
 	assert.Empty(t, m.Steps)
 	assert.Empty(t, m.Models, "stopped before the model was resolved")
 
-	code, stdout, _ := runCLI(t, "gate", out)
+	code, stdout, _ := cli(t, "gate", out)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stdout, "manifest is not complete (binary built for another CPU")
 }

@@ -17,7 +17,7 @@ func quickRun(t *testing.T, out string, extra ...string) (int, string) {
 	t.Helper()
 	args := append([]string{"run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short", "--threads", "1",
 		"--reps", "1", "--warmup", "0", "--membw", "-1", "--quiet", "--isolation", "in_process", "--out", out}, extra...)
-	code, _, stderr := runCLI(t, args...)
+	code, _, stderr := cli(t, args...)
 	return code, stderr
 }
 

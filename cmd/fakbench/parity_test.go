@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,10 +32,7 @@ func TestParityAgreesAndWritesJSON(t *testing.T) {
 			assert.Contains(t, stdout, "32/32 steps")
 			assert.Contains(t, stdout, "AGREE")
 
-			data, err := os.ReadFile(out)
-			require.NoError(t, err)
-			var f bench.ParityFile
-			require.NoError(t, json.Unmarshal(data, &f))
+			f := readJSON[bench.ParityFile](t, out)
 			assert.Equal(t, "agree", f.Verdict)
 			assert.Empty(t, f.Reasons)
 			assert.Equal(t, "synthetic:tiny:"+typ, f.Model)
@@ -49,9 +45,7 @@ func TestParityAgreesAndWritesJSON(t *testing.T) {
 			assert.Equal(t, "llamacpp", f.Result.BackendB)
 			assert.Equal(t, "1", f.SettingsB["threads"])
 			assert.Contains(t, f.Command, "fakbench parity --model synthetic:tiny:"+typ)
-			var raw map[string]any
-			require.NoError(t, json.Unmarshal(data, &raw))
-			res := raw["result"].(map[string]any)
+			res := readJSON[map[string]any](t, out)["result"].(map[string]any)
 			for _, k := range []string{"max_abs_logit_diff", "cosine_last", "min_cosine", "greedy_agree", "first_divergence"} {
 				assert.Contains(t, res, k)
 			}
@@ -70,10 +64,7 @@ func TestParityThresholdFailureExitsOne(t *testing.T) {
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, stdout, "DISAGREE")
 	assert.Contains(t, stdout, "max abs logit diff")
-	data, err := os.ReadFile(out)
-	require.NoError(t, err)
-	var f bench.ParityFile
-	require.NoError(t, json.Unmarshal(data, &f))
+	f := readJSON[bench.ParityFile](t, out)
 	assert.Equal(t, "disagree", f.Verdict)
 	require.Len(t, f.Reasons, 1)
 }
@@ -101,11 +92,7 @@ func TestParityUsageErrors(t *testing.T) {
 		{[]string{"parity", "--model", "synthetic:tiny", "--steps", "100000"}, "over context"},
 	}
 	for _, tc := range cases {
-		code, _, stderr := cli(t, tc.args...)
-		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, stderr)
-		assert.Contains(t, stderr, tc.want, "%v", tc.args)
+		assertUsage(t, tc.args, tc.want)
 	}
-	code, _, stderr := cli(t, "parity", "-h")
-	assert.Equal(t, exitOK, code)
-	assert.Contains(t, stderr, "usage: fakbench parity --model MODEL")
+	assertHelp(t, "parity", "usage: fakbench parity --model MODEL")
 }

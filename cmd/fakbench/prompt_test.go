@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/gguf/gguftest"
 	"github.com/fakbench/fakbench/report"
 )
 
@@ -54,7 +55,7 @@ func TestRunPromptFileErrors(t *testing.T) {
 	}{
 		{model, filepath.Join(t.TempDir(), "missing.txt"), "missing.txt"},
 		{model, short, "the scenarios need at least"},
-		{noTokenizerCopy(t, model), good, "has no tokenizer, so it takes token IDs only, not text"},
+		{gguftest.NoTokenizer(t, model), good, "has no tokenizer, so it takes token IDs only, not text"},
 	} {
 		code, _, errs := cli(t, "run", "--backends", "testok", "--model", tc.model, "--out", filepath.Join(t.TempDir(), "o"),
 			"--prompt-file", tc.file, "--short", "--reps", "1", "--threads", "1", "--membw", "20")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -164,15 +162,12 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // same fields with the same values, timings and host facts aside.
 func TestReportSameAsBeforeRedesign(t *testing.T) {
 	out := t.TempDir()
-	code, _, stderr := runCLI(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short",
+	code, _, stderr := cli(t, "run", "--backends", "gokernel", "--model", "synthetic:tiny", "--short",
 		"--threads", "1", "--reps", "1", "--warmup", "0", "--seed", "1", "--membw", "-1", "--quiet", "--out", out)
 	require.Equal(t, exitOK, code, stderr)
 
 	read := func(path string) map[string]any {
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
-		var v any
-		require.NoError(t, json.Unmarshal(data, &v), path)
+		v := readJSON[any](t, path)
 		dropNotesAddedOnPurpose(v)
 		flat := map[string]any{}
 		flatten(v, "", flat)
