@@ -106,11 +106,8 @@ func (s *Sweep) WriteFile(path string) error {
 // ReadFile reads a sweep file written by WriteFile, checking its schema.
 func ReadFile(path string) (*Sweep, error) {
 	var s Sweep
-	if err := artifact.ReadJSON(path, "sweep", "a sweep JSON object", &s); err != nil {
+	if err := artifact.ReadSchemaJSON(path, "sweep", "a sweep JSON object", Schema, &s); err != nil {
 		return nil, err
-	}
-	if s.Schema != Schema {
-		return nil, fmt.Errorf("sweep: %s has schema %q, want %q", path, s.Schema, Schema)
 	}
 	return &s, nil
 }
