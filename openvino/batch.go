@@ -93,7 +93,7 @@ func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 		}
 		if off+T == longest {
 			for s := range pending {
-				pending[s] = argmax(last[s])
+				pending[s] = session.Greedy(last[s])
 			}
 		}
 	}
@@ -109,7 +109,7 @@ func (b *Batched) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 			return nil, err
 		}
 		for s := range pending {
-			pending[s] = argmax(last[s])
+			pending[s] = session.Greedy(last[s])
 		}
 		return pending, nil
 	})
@@ -187,16 +187,4 @@ func (bb *batchBufs) run(req *shimRequest, pads []int, T, S, vocab int) ([][]flo
 		return nil, err
 	}
 	return lastRow(shape, lg, vocab, n)
-}
-
-// argmax is the greedy token: the index of the largest logit, ties going
-// to the lowest id (as the session core picks).
-func argmax(x []float32) transport.Token {
-	best := 0
-	for i := 1; i < len(x); i++ {
-		if x[i] > x[best] {
-			best = i
-		}
-	}
-	return transport.Token(best)
 }

@@ -110,3 +110,11 @@ func TestDecodeStepsStepFails(t *testing.T) {
 	})
 	assert.EqualError(t, err, "fake: DecodeBatch: step 0 gave 1 tokens for 2 sequences")
 }
+
+func TestGreedy(t *testing.T) {
+	assert.Equal(t, transport.Token(2), Greedy([]float32{-1, 0.5, 3, 2.9}))
+	assert.Equal(t, transport.Token(1), Greedy([]float32{-5, 7, 7, -2}), "a tie goes to the lowest id")
+	assert.Equal(t, transport.Token(3), Greedy([]float32{-4, -3, -2, -1}), "all negative")
+	assert.Equal(t, transport.Token(0), Greedy([]float32{1}))
+	assert.Equal(t, transport.Token(0), Greedy(nil))
+}

@@ -182,13 +182,20 @@ func (c *Core) argmax(op string) (transport.Token, error) {
 	if len(x) != c.cfg.Vocab {
 		return 0, c.errorf("%s: the engine returned %d logits, want %d", op, len(x), c.cfg.Vocab)
 	}
+	return Greedy(x), nil
+}
+
+// Greedy is the greedy token of logits: the index of the largest value,
+// ties going to the lowest id (0 for no logits). Every backend's session
+// picks its tokens with it, and a batched decode must pick the same.
+func Greedy(logits []float32) transport.Token {
 	best := 0
-	for i := 1; i < len(x); i++ {
-		if x[i] > x[best] {
+	for i := 1; i < len(logits); i++ {
+		if logits[i] > logits[best] {
 			best = i
 		}
 	}
-	return transport.Token(best), nil
+	return transport.Token(best)
 }
 
 // EnsurePrefix implements transport.Session. It keeps the longest common
