@@ -8,6 +8,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/adapters/conformance"
+	"github.com/fakbench/fakbench/llamacpp"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/transport"
 )
@@ -17,7 +18,7 @@ import (
 // default 4 threads whatever the machine, which on a busy 2-core box makes
 // the kit take minutes; TestUntunedProfile covers it.)
 func TestConformance(t *testing.T) {
-	requireNative(t)
+	llamacpp.RequireNative(t)
 	for _, typ := range []string{"f32", "q8_0"} {
 		t.Run(typ, func(t *testing.T) {
 			path, err := models.Path("synthetic:tiny:" + typ)

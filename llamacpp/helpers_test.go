@@ -3,8 +3,30 @@ package llamacpp
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/models"
 )
+
+// requireNative skips a test or benchmark that needs llama.cpp when it is
+// not compiled in, and fails it instead when FAK_REQUIRE_LLAMACPP=1 (CI
+// sets it).
+func requireNative(tb testing.TB) {
+	tb.Helper()
+	if err := Available(); err != nil {
+		must, envErr := env.RequireLlamacpp.Bool()
+		require.NoError(tb, envErr)
+		if must {
+			tb.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
+		}
+		tb.Skip(err)
+	}
+}
+
+// RequireNative is requireNative for the external test package
+// (llamacpp_test).
+var RequireNative = requireNative
 
 // tinyModel is the synthetic tiny model of the given weight type (f32,
 // f16, q8_0), generated into the model cache on first use.

@@ -10,25 +10,11 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	_ "github.com/fakbench/fakbench/gokernel"
-	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/llamacpp"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/parity"
 	"github.com/fakbench/fakbench/transport"
 )
-
-// requireNative mirrors the internal helper for this external test package.
-func requireNative(t *testing.T) {
-	t.Helper()
-	if err := llamacpp.Available(); err != nil {
-		must, envErr := env.RequireLlamacpp.Bool()
-		require.NoError(t, envErr)
-		if must {
-			t.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
-		}
-		t.Skip(err)
-	}
-}
 
 func openBackend(t *testing.T, name, path string, extra map[string]string) transport.Backend {
 	t.Helper()
@@ -64,7 +50,7 @@ func openBackend(t *testing.T, name, path string, extra map[string]string) trans
 // real mistake (a transposed tensor, a wrong rope, a missing norm) gives:
 // cosines near 0 and differences of the order of the logits themselves.
 func TestParityWithGoKernel(t *testing.T) {
-	requireNative(t)
+	llamacpp.RequireNative(t)
 	cases := []struct {
 		name    string
 		typ     string

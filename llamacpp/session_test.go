@@ -15,24 +15,10 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
-	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/session"
 )
-
-// requireNative skips a test that needs llama.cpp when it is not compiled
-// in, and fails it instead when FAK_REQUIRE_LLAMACPP=1 (CI sets it).
-func requireNative(t *testing.T) {
-	t.Helper()
-	if err := Available(); err != nil {
-		must, envErr := env.RequireLlamacpp.Bool()
-		require.NoError(t, envErr)
-		if must {
-			t.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
-		}
-		t.Skip(err)
-	}
-}
 
 // open loads path with extra options and closes it at the end of the test.
 // Unless a test asks for a thread count, it runs llama.cpp on one thread:
@@ -304,22 +290,12 @@ func TestLastLogits(t *testing.T) {
 	l, err = s.LastLogits()
 	require.NoError(t, err)
 	require.Len(t, l, b.Info().VocabSize)
-	assert.Equal(t, r.FirstToken, argmaxGo(l))
+	assert.Equal(t, r.FirstToken, session.Greedy(l))
 	d, err := s.Decode(ctx, 1)
 	require.NoError(t, err)
 	l, err = s.LastLogits()
 	require.NoError(t, err)
-	assert.Equal(t, d.Tokens[0], argmaxGo(l))
-}
-
-func argmaxGo(l []float32) transport.Token {
-	best := 0
-	for i, v := range l {
-		if v > l[best] {
-			best = i
-		}
-	}
-	return transport.Token(best)
+	assert.Equal(t, d.Tokens[0], session.Greedy(l))
 }
 
 func TestBadInputIsRefusedAndSessionSurvives(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/llamacpp"
 	"github.com/fakbench/fakbench/models"
 	"github.com/fakbench/fakbench/tokenizer"
@@ -77,25 +76,11 @@ type tokPair struct {
 	ref  *llamacpp.Vocab
 }
 
-// nativeOrSkip skips tb when llama.cpp is not compiled in, unless the
-// environment requires it.
-func nativeOrSkip(tb testing.TB) {
-	tb.Helper()
-	if err := llamacpp.Available(); err != nil {
-		must, envErr := env.RequireLlamacpp.Bool()
-		require.NoError(tb, envErr)
-		if must {
-			tb.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
-		}
-		tb.Skip(err)
-	}
-}
-
 // tokPairs opens both tokenizers of the synthetic tiny model and, when
 // the file is there, of the real SmolLM2.
 func tokPairs(tb testing.TB) []tokPair {
 	tb.Helper()
-	nativeOrSkip(tb)
+	llamacpp.RequireNative(tb)
 	synth, err := models.Path("synthetic:tiny:f32")
 	require.NoError(tb, err)
 	paths := []struct{ name, path string }{{"synthetic:tiny", synth}}
