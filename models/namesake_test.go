@@ -83,8 +83,7 @@ func TestRenamedPresetsKeepTheirBytes(t *testing.T) {
 // SmolLM2-135M's but for the documented differences, checked against the
 // real file's metadata when `make setup` has fetched it.
 func TestSmol135mUntied(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("FAK_CACHE_DIR", dir)
+	dir := tempCache(t)
 	ctx := context.Background()
 
 	var progress bytes.Buffer
@@ -244,8 +243,7 @@ func TestAliasResolvesToOneFile(t *testing.T) {
 	t.Cleanup(func() { delete(aliases, "tiny-old") })
 	q := &copyQuantizer{}
 	withQuantizer(t, q.quantize)
-	dir := t.TempDir()
-	t.Setenv("FAK_CACHE_DIR", dir)
+	dir := tempCache(t)
 	ctx := context.Background()
 
 	for _, typ := range []string{"q8_0", "q4_k_m"} {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/internal/env"
 )
 
 // copyQuantizer stands in for llama.cpp's quantizer (package models cannot
@@ -57,6 +58,15 @@ func withQuantizer(t *testing.T, q Quantizer) {
 	t.Cleanup(func() { RegisterQuantizer(prev) })
 }
 
+// tempCache points the model cache (FAK_CACHE_DIR) at a new empty folder
+// for the test and returns it.
+func tempCache(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv(env.CacheDir.Name, dir)
+	return dir
+}
+
 func TestParseQuantSpec(t *testing.T) {
 	for _, ft := range []string{"q4_k_m", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k_m", "q4_k_s", "q5_k_m", "q6_k", "bf16"} {
 		s, ok, err := ParseQuantSpec("synthetic:smol135m-untied:" + ft)
@@ -94,8 +104,7 @@ func TestParseQuantSpec(t *testing.T) {
 
 func TestQuantSpecWithoutQuantizer(t *testing.T) {
 	withQuantizer(t, nil)
-	dir := t.TempDir()
-	t.Setenv("FAK_CACHE_DIR", dir)
+	dir := tempCache(t)
 	_, err := Path("synthetic:tiny:q4_k_m")
 	require.ErrorIs(t, err, ErrNoQuantizer)
 	assert.ErrorContains(t, err, "synthetic:tiny:q4_k_m: quantizing needs llama.cpp's quantizer")
@@ -117,8 +126,7 @@ func TestQuantSpecWithoutQuantizer(t *testing.T) {
 func TestQuantSpecCache(t *testing.T) {
 	q := &copyQuantizer{}
 	withQuantizer(t, q.quantize)
-	dir := t.TempDir()
-	t.Setenv("FAK_CACHE_DIR", dir)
+	dir := tempCache(t)
 	ctx := context.Background()
 
 	var progress bytes.Buffer
@@ -186,8 +194,7 @@ func TestQuantSpecCache(t *testing.T) {
 func TestQuantizeFile(t *testing.T) {
 	q := &copyQuantizer{}
 	withQuantizer(t, q.quantize)
-	dir := t.TempDir()
-	t.Setenv("FAK_CACHE_DIR", dir)
+	dir := tempCache(t)
 	ctx := context.Background()
 	in, err := Path("synthetic:tiny:f16")
 	require.NoError(t, err)
