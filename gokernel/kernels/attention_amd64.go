@@ -168,19 +168,26 @@ func scoresT3AVX2(out *float32, q *float32, ldq int, kt *byte, d int)
 //go:noescape
 func scoresT1AVX2(out *float32, q *float32, kt *byte, d int)
 
-func scoresT3Asm(out, q []float32, ldq int, kt []byte, d int) {
-	checkScores(out, q, ldq, kt, d, 3)
-	scoresT3AVX2(&out[0], &q[0], ldq, &kt[0], d)
+// scoresT3Of and scoresT1Of wrap a set's score kernels (scoresT3AVX2 and
+// scoresT1AVX2, the avx512 set's in avx512_amd64.go) with the operand
+// checks.
+func scoresT3Of(kern func(out, q *float32, ldq int, kt *byte, d int)) func(out, q []float32, ldq int, kt []byte, d int) {
+	return func(out, q []float32, ldq int, kt []byte, d int) {
+		checkScores(out, q, ldq, kt, d, 3)
+		kern(&out[0], &q[0], ldq, &kt[0], d)
+	}
 }
 
-func scoresT1Asm(out, q []float32, kt []byte, d int) {
-	checkScores(out, q, 0, kt, d, 1)
-	scoresT1AVX2(&out[0], &q[0], &kt[0], d)
+func scoresT1Of(kern func(out, q *float32, kt *byte, d int)) func(out, q []float32, kt []byte, d int) {
+	return func(out, q []float32, kt []byte, d int) {
+		checkScores(out, q, 0, kt, d, 1)
+		kern(&out[0], &q[0], &kt[0], d)
+	}
 }
 
-// checkScores checks the operands of the score kernels of nq queries (ldq
-// apart) against a block of keys (these and the avx512 set's): the
-// scores, the queries' d values and the block's d x KeyBlock f16 keys.
+// checkScores checks the operands of a score kernel of nq queries (ldq
+// apart) against a block of keys: the scores, the queries' d values and
+// the block's d x KeyBlock f16 keys.
 func checkScores(out, q []float32, ldq int, kt []byte, d, nq int) {
 	_ = out[nq*KeyBlock-1]
 	_ = q[(nq-1)*ldq+d-1]

@@ -227,8 +227,8 @@ func archSets() []*kernelSet {
 	avx512.f32x4 = fx4(gemvF32x4AVX512, 4, 16)
 	avx512.f16x4x3 = fx4x3(gemmF16x4x3AVX512, 2, 16)
 	avx512.f32x4x3 = fx4x3(gemmF32x4x3AVX512, 4, 16)
-	avx512.scoresT3 = scoresT3Asm512
-	avx512.scoresT1 = scoresT1Asm512
+	avx512.scoresT3 = scoresT3Of(scoresT3AVX512)
+	avx512.scoresT1 = scoresT1Of(scoresT1AVX512)
 	avx512.axpyRowsF16x3 = axpyRowsF16x3Asm512
 	out = append(out, &avx512)
 	if amxErr = amxStatus(); amxErr != nil {
@@ -285,16 +285,6 @@ func scoresT1AVX512(out *float32, q *float32, kt *byte, d int)
 //
 //go:noescape
 func axpyRowsF16x3AVX512(dst *float32, ldd int, w *float32, ldw int, x *byte, stride int, rows int)
-
-func scoresT3Asm512(out, q []float32, ldq int, kt []byte, d int) {
-	checkScores(out, q, ldq, kt, d, 3)
-	scoresT3AVX512(&out[0], &q[0], ldq, &kt[0], d)
-}
-
-func scoresT1Asm512(out, q []float32, kt []byte, d int) {
-	checkScores(out, q, 0, kt, d, 1)
-	scoresT1AVX512(&out[0], &q[0], &kt[0], d)
-}
 
 func axpyRowsF16x3Asm512(dst []float32, ldd int, w []float32, ldw int, x []byte, stride, rows int) {
 	_ = dst[2*ldd+KeyBlock-1]

@@ -61,13 +61,13 @@ var r8Lanes = [4][8]int32{
 }
 
 func r4x4Asm(p []byte, xq []byte, act []float32, nb int, out []float32) {
-	if r4x4Ready(p, xq, act, nb, out) {
+	if packedReady(p, r4BlockBytes, xq, nil, act, nb, out) {
 		gemvR4x4AVX2(&p[0], &xq[0], &act[0], nb, &out[0])
 	}
 }
 
 func r8x4Asm(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32) {
-	if !r8x4Ready(p, stride, xq, xd, act, nb, out) {
+	if !packedReady(p, stride, xq, xd, act, nb, out) {
 		return
 	}
 	if stride == r8BiasBlockBytes {
@@ -77,22 +77,12 @@ func r8x4Asm(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []f
 	}
 }
 
-// r4x4Ready and r8x4Ready check the operands of the kernels of one r4 or
-// r8 group (these and the avx512 set's in vnnipacked_amd64.go) and report
-// whether there are blocks to multiply; without any they clear out[:4].
-func r4x4Ready(p []byte, xq []byte, act []float32, nb int, out []float32) bool {
-	_ = out[3]
-	if nb <= 0 {
-		clear(out[:4])
-		return false
-	}
-	_ = p[nb*r4BlockBytes-1]
-	_ = xq[32*nb-1]
-	_ = act[8*nb-1]
-	return true
-}
-
-func r8x4Ready(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32) bool {
+// packedReady checks the operands of the kernels of one r4 or r8 group
+// (these and the avx512 set's in vnnipacked_amd64.go): nb blocks of stride
+// bytes, their activations xq and terms act, and for r8 their scales xd
+// (nil for r4). It reports whether there are blocks to multiply; without
+// any it clears out[:4].
+func packedReady(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32) bool {
 	_ = out[3]
 	if nb <= 0 {
 		clear(out[:4])
@@ -100,7 +90,9 @@ func r8x4Ready(p []byte, stride int, xq []byte, xd, act []float32, nb int, out [
 	}
 	_ = p[nb*stride-1]
 	_ = xq[32*nb-1]
-	_ = xd[nb-1]
 	_ = act[8*nb-1]
+	if xd != nil {
+		_ = xd[nb-1]
+	}
 	return true
 }

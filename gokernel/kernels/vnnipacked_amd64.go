@@ -69,13 +69,13 @@ var r8VNNILanes = [2][16]int32{
 }
 
 func r4x4VNNI(p []byte, xq []byte, act []float32, nb int, out []float32) {
-	if r4x4Ready(p, xq, act, nb, out) {
+	if packedReady(p, r4BlockBytes, xq, nil, act, nb, out) {
 		vnniR4x4(&p[0], &xq[0], &act[0], nb, &r4VNNILanes[0], &out[0])
 	}
 }
 
 func r8x4VNNI(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32) {
-	if !r8x4Ready(p, stride, xq, xd, act, nb, out) {
+	if !packedReady(p, stride, xq, xd, act, nb, out) {
 		return
 	}
 	switch stride {
