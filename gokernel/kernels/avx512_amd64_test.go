@@ -167,16 +167,8 @@ func TestMatMulQ8R16Paths(t *testing.T) {
 			m := randMatrix(t, rng, TypeQ8_0, rows, 576)
 			require.NoError(t, m.Prepare())
 			require.Equal(t, packQ8R16, m.pk.kind, "%s repacks q8_0", set)
-			for _, nTok := range []int{1, 3, 4, 16, 17, 50} {
-				x := randF32(rng, nTok*576)
-				want, abs := refMatMul(m, x, nTok)
-				tol := func(i int) float64 { return 2*float64(576+2)*u32*abs[i] + 1e-6 }
-				for _, threads := range []int{1, 2} {
-					p := NewPool(threads)
-					requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s rows=%d nTok=%d threads=%d", set, rows, nTok, threads))
-					p.Close()
-				}
-			}
+			tol := func(abs float64) float64 { return 2*float64(576+2)*u32*abs + 1e-6 }
+			requireMatMulTokens(t, rng, m, []int{1, 3, 4, 16, 17, 50}, []int{1, 2}, tol, fmt.Sprintf("%s rows=%d", set, rows))
 		}
 	}
 }
@@ -218,12 +210,6 @@ func TestQ8FileLayoutAblation(t *testing.T) {
 		assert.Nil(t, m.pk, "%s: the file's layout", set)
 		assert.Equal(t, len(m.Data), m.PackedBytes())
 		assert.Equal(t, 40*18*BlockQ8_0Bytes, Q8_0MatrixBytes(40, 576))
-		for _, nTok := range []int{1, 17} {
-			x := randF32(rng, nTok*576)
-			want, abs := refMatMul(m, x, nTok)
-			p := NewPool(2)
-			requireMatMul(t, p, m, x, nTok, want, func(i int) float64 { return 2*578*u32*abs[i] + 1e-6 }, fmt.Sprintf("%s nTok=%d", set, nTok))
-			p.Close()
-		}
+		requireMatMulTokens(t, rng, m, []int{1, 17}, []int{2}, func(abs float64) float64 { return 2*578*u32*abs + 1e-6 }, set)
 	}
 }

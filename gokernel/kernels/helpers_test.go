@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -81,6 +82,23 @@ func requireMatMul(t *testing.T, p *Pool, m *Matrix, x []float32, nTok int, want
 		}
 	}
 	require.Equal(t, float32(42), dst[nTok*m.Rows], "%s wrote past the output", name)
+}
+
+// requireMatMulTokens multiplies m by random activations of each token
+// count in nToks with a pool of each thread count in threads and requires
+// the results within tol(abs) of refMatMul's, abs being the magnitude of
+// the result's terms.
+func requireMatMulTokens(t *testing.T, rng *rand.Rand, m *Matrix, nToks, threads []int, tol func(abs float64) float64, name string) {
+	t.Helper()
+	for _, nTok := range nToks {
+		x := randF32(rng, nTok*m.Cols)
+		want, abs := refMatMul(m, x, nTok)
+		for _, th := range threads {
+			p := NewPool(th)
+			requireMatMul(t, p, m, x, nTok, want, func(i int) float64 { return tol(abs[i]) }, fmt.Sprintf("%s nTok=%d threads=%d", name, nTok, th))
+			p.Close()
+		}
+	}
 }
 
 // sentinels returns n values of 42, which a kernel must leave alone

@@ -106,18 +106,10 @@ func TestPoolMatMulMatchesReference(t *testing.T) {
 			for _, cols := range colsList {
 				for _, rows := range []int{1, 3, 4, 5, 37, 200} {
 					m := randMatrix(t, rng, typ, rows, cols)
-					for _, nTok := range []int{0, 1, 2, 3, 4, 7, 70} {
-						x := randF32(rng, nTok*cols)
-						want, abs := refMatMul(m, x, nTok)
-						// f32 summation of cols rounded terms, plus the
-						// q8_0 scale-product rounding.
-						tol := func(i int) float64 { return 2*float64(cols+2)*u32*abs[i] + 1e-6 }
-						for _, threads := range []int{1, 3} {
-							p := NewPool(threads)
-							requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s %v %dx%d nTok=%d threads=%d", set, typ, rows, cols, nTok, threads))
-							p.Close()
-						}
-					}
+					// f32 summation of cols rounded terms, plus the q8_0
+					// scale-product rounding.
+					tol := func(abs float64) float64 { return 2*float64(cols+2)*u32*abs + 1e-6 }
+					requireMatMulTokens(t, rng, m, []int{0, 1, 2, 3, 4, 7, 70}, []int{1, 3}, tol, fmt.Sprintf("%s %v %dx%d", set, typ, rows, cols))
 				}
 			}
 		}
@@ -129,11 +121,7 @@ func TestPoolMatMulLargeTokenCountTiles(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	m := randMatrix(t, rng, TypeQ8_0, 8, 1536)
 	nTok := 3*tileActBytes/1536 + 5
-	x := randF32(rng, nTok*1536)
-	want, abs := refMatMul(m, x, nTok)
-	p := NewPool(2)
-	defer p.Close()
-	requireMatMul(t, p, m, x, nTok, want, func(i int) float64 { return 2*1538*u32*abs[i] + 1e-6 }, "q8_0 8x1536")
+	requireMatMulTokens(t, rng, m, []int{nTok}, []int{2}, func(abs float64) float64 { return 2*1538*u32*abs + 1e-6 }, "q8_0 8x1536")
 }
 
 func TestMatMulGenericEntryPoints(t *testing.T) {

@@ -127,16 +127,8 @@ func TestPoolMatMulPackedTypes(t *testing.T) {
 			for _, rows := range []int{1, 4, 6, 37} {
 				m, err := NewMatrix(typ, rows, cols, randBlocks(t, rng, typ, rows*cols))
 				require.NoError(t, err)
-				for _, nTok := range []int{1, 2, 9, 33} {
-					x := randF32(rng, nTok*cols)
-					want, abs := refMatMul(m, x, nTok)
-					tol := func(i int) float64 { return 4*float64(cols+4)*u32*abs[i] + 1e-6 }
-					for _, threads := range []int{1, 2} {
-						p := NewPool(threads)
-						requireMatMul(t, p, m, x, nTok, want, tol, fmt.Sprintf("%s %v %dx%d nTok=%d threads=%d", set, typ, rows, cols, nTok, threads))
-						p.Close()
-					}
-				}
+				tol := func(abs float64) float64 { return 4*float64(cols+4)*u32*abs + 1e-6 }
+				requireMatMulTokens(t, rng, m, []int{1, 2, 9, 33}, []int{1, 2}, tol, fmt.Sprintf("%s %v %dx%d", set, typ, rows, cols))
 			}
 		}
 	}
