@@ -55,21 +55,13 @@ func TestLogitsMatchFloat64Reference(t *testing.T) {
 			toks := testTokens(100, m.HP.Vocab, 3)
 			want := rm.logits(toks)
 
-			s, err := m.NewSession()
-			require.NoError(t, err)
-			defer s.Close()
+			s := newTestSession(t, m)
 			all := make([]float32, len(toks)*m.HP.Vocab)
 			s.st.forward(toks, 0, headAll, all)
 			assertLogitsMatch(t, rm, toks, all, want, typ)
 
 			// The public path (EnsurePrefix + LastLogits) gives the last row.
-			s2, err := m.NewSession()
-			require.NoError(t, err)
-			defer s2.Close()
-			_, err = s2.EnsurePrefix(context.Background(), transport.PrefixInput{Tokens: toks})
-			require.NoError(t, err)
-			last, err := s2.LastLogits()
-			require.NoError(t, err)
+			last := coldLogits(t, m, toks)
 			require.Len(t, last, m.HP.Vocab)
 			diff, scale := maxAbsDiff(last, want[len(toks)-1])
 			assert.Less(t, diff/scale, logitTol[typ])
@@ -101,21 +93,13 @@ func TestTiedEmbeddingsUseTokenTable(t *testing.T) {
 
 	toks := testTokens(9, 512, 5)
 	want := newRefModel(m).logits(toks)
-	s, err := m.NewSession()
-	require.NoError(t, err)
-	_, err = s.EnsurePrefix(context.Background(), transport.PrefixInput{Tokens: toks})
-	require.NoError(t, err)
-	got, err := s.LastLogits()
-	require.NoError(t, err)
-	diff, scale := maxAbsDiff(got, want[len(toks)-1])
+	diff, scale := maxAbsDiff(coldLogits(t, m, toks), want[len(toks)-1])
 	assert.Less(t, diff/scale, logitTol[kernels.TypeF32])
 }
 
 func TestRopeAnglesFollowGGML(t *testing.T) {
 	m := newTestModel(t, kernels.TypeF32, Options{Threads: 1})
-	s, err := m.NewSession()
-	require.NoError(t, err)
-	defer s.Close()
+	s := newTestSession(t, m)
 	pos := 37
 	s.st.ropeAngles(pos)
 	// ggml: theta_scale = powf(base, -2/n_dims) and theta *= theta_scale in

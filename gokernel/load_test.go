@@ -367,11 +367,9 @@ func benchDecode(b *testing.B, spec string) { benchDecodeAt(b, spec, 64) }
 // harness's decode scenario runs at a context of about 1100).
 func benchDecodeAt(b *testing.B, spec string, prefix int) {
 	m := benchModel(b, spec)
-	s, err := m.NewSession()
-	require.NoError(b, err)
-	defer s.Close()
+	s := newTestSession(b, m)
 	ctx := context.Background()
-	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(prefix, m.HP.Vocab, 91)})
+	_, err := s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: testTokens(prefix, m.HP.Vocab, 91)})
 	require.NoError(b, err)
 	const steps = 32
 	b.ResetTimer()
@@ -387,9 +385,7 @@ func benchDecodeAt(b *testing.B, spec string, prefix int) {
 // benchPrefill measures a cold prefill of n tokens.
 func benchPrefill(b *testing.B, spec string, n int) {
 	m := benchModel(b, spec)
-	s, err := m.NewSession()
-	require.NoError(b, err)
-	defer s.Close()
+	s := newTestSession(b, m)
 	ctx := context.Background()
 	toks := testTokens(n, m.HP.Vocab, 92)
 	b.ResetTimer()

@@ -14,7 +14,7 @@ import (
 	"github.com/fakbench/fakbench/transport"
 )
 
-func newTestSession(t *testing.T, m *Model) *Session {
+func newTestSession(t testing.TB, m *Model) *Session {
 	t.Helper()
 	s, err := m.NewSession()
 	require.NoError(t, err)
