@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,16 +82,10 @@ func (v bpeVocab) file(t *testing.T) *gguf.File {
 func writeKVs(t *testing.T, kvs map[string]any, skip map[string]bool) *gguf.File {
 	t.Helper()
 	w := gguf.NewWriter()
-	keys := make([]string, 0, len(kvs))
-	for k := range kvs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if skip[k] {
-			continue
+	for _, k := range slices.Sorted(maps.Keys(kvs)) {
+		if !skip[k] {
+			require.NoError(t, w.AddKV(k, kvs[k]), k)
 		}
-		require.NoError(t, w.AddKV(k, kvs[k]), k)
 	}
 	var buf bytes.Buffer
 	_, err := w.WriteTo(&buf)
