@@ -10,6 +10,7 @@
 package env
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"sort"
@@ -177,46 +178,21 @@ func (v *IntVar) Int(def int) (int, error) {
 // declared holds every declaration, in declaration order.
 var declared []*Var
 
-func declare(v *Var) *Var {
-	declared = append(declared, v)
-	return v
+// declare records the declaration v as a variable of kind and returns it.
+func declare(v Var, kind Kind) *Var {
+	v.Kind = kind
+	declared = append(declared, &v)
+	return &v
 }
 
-func str(v Var) *StringVar {
-	if v.Kind == "" {
-		v.Kind = KindString
-	}
-	s := &StringVar{v}
-	declare(&s.Var)
-	return s
-}
+func str(v Var) *StringVar   { return &StringVar{*declare(v, KindString)} }
+func path(v Var) *StringVar  { return &StringVar{*declare(v, KindPath)} }
+func boolean(v Var) *BoolVar { return &BoolVar{*declare(v, KindBool)} }
+func integer(v Var) *IntVar  { return &IntVar{*declare(v, KindInt)} }
 
-func path(v Var) *StringVar {
-	v.Kind = KindPath
-	return str(v)
-}
-
-func boolean(v Var) *BoolVar {
-	v.Kind = KindBool
-	b := &BoolVar{v}
-	declare(&b.Var)
-	return b
-}
-
-func integer(v Var) *IntVar {
-	v.Kind = KindInt
-	n := &IntVar{v}
-	declare(&n.Var)
-	return n
-}
-
-// doc declares a Script or Build variable, which no Go code reads.
-func doc(v Var) *Var {
-	if v.Kind == "" {
-		v.Kind = KindString
-	}
-	return declare(&v)
-}
+// doc declares a Script or Build variable, which no Go code reads; its
+// kind is KindString unless it names one.
+func doc(v Var) *Var { return declare(v, cmp.Or(v.Kind, KindString)) }
 
 // All returns a copy of every declaration, ordered by scope (as Scopes
 // lists them) and then by name.
