@@ -97,13 +97,16 @@ func fx4(kern func(w *byte, ldw int, x *float32, n int, out *float32), es, lanes
 // addTail4 adds columns nv to n-1 of four rows of es-byte values (ldw
 // bytes apart) times x to out[:4], column after column.
 func addTail4(w []byte, ldw int, x []float32, nv, n int, out []float32, es int) {
+	out, x = out[:4], x[:n]
 	for i := nv; i < n; i++ {
-		for r := 0; r < 4; r++ {
-			if o := r*ldw + es*i; es == 2 {
-				out[r] += f16At(w, o) * x[i]
-			} else {
-				out[r] += f32At(w, o) * x[i]
+		if es == 2 {
+			for r := 0; r < 4; r++ {
+				out[r] += f16At(w, r*ldw+2*i) * x[i]
 			}
+			continue
+		}
+		for r := 0; r < 4; r++ {
+			out[r] += f32At(w, r*ldw+4*i) * x[i]
 		}
 	}
 }
