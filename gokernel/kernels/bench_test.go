@@ -27,13 +27,13 @@ func benchSets(b *testing.B, fn func(b *testing.B)) {
 	}
 }
 
-// benchRowLens runs fn for every kernel set at the two row lengths of
-// SmolLM2-135M's matrices, n = 576 and 1536 values.
-func benchRowLens(b *testing.B, fn func(b *testing.B, n int)) {
+// benchRowLens benchmarks every kernel set at the two row lengths of
+// SmolLM2-135M's matrices, n = 576 and 1536 values: setup makes the
+// operands of n values once and returns the benchmark body.
+func benchRowLens(b *testing.B, setup func(n int) func(b *testing.B)) {
 	for _, n := range []int{576, 1536} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			benchSets(b, func(b *testing.B) { fn(b, n) })
-		})
+		fn := setup(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchSets(b, fn) })
 	}
 }
 
@@ -41,35 +41,41 @@ var benchSink float32
 
 func BenchmarkDotF32(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	benchRowLens(b, func(b *testing.B, n int) {
+	benchRowLens(b, func(n int) func(b *testing.B) {
 		x, y := randF32(rng, n), randF32(rng, n)
-		b.SetBytes(int64(8 * n))
-		for b.Loop() {
-			benchSink += DotF32(x, y)
+		return func(b *testing.B) {
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				benchSink += DotF32(x, y)
+			}
 		}
 	})
 }
 
 func BenchmarkDotF16(b *testing.B) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	benchRowLens(b, func(b *testing.B, n int) {
+	benchRowLens(b, func(n int) func(b *testing.B) {
 		w, x := randF16Bytes(rng, n), randF32(rng, n)
-		b.SetBytes(int64(6 * n))
-		for b.Loop() {
-			benchSink += DotF16(w, x)
+		return func(b *testing.B) {
+			b.SetBytes(int64(6 * n))
+			for b.Loop() {
+				benchSink += DotF16(w, x)
+			}
 		}
 	})
 }
 
 func BenchmarkDotQ8_0(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	benchRowLens(b, func(b *testing.B, n int) {
+	benchRowLens(b, func(n int) func(b *testing.B) {
 		w := randQ8Row(rng, n/QK8_0)
 		x := make([]byte, len(w))
 		QuantizeQ8_0(x, randF32(rng, n))
-		b.SetBytes(int64(2 * len(w)))
-		for b.Loop() {
-			benchSink += DotQ8_0(w, x)
+		return func(b *testing.B) {
+			b.SetBytes(int64(2 * len(w)))
+			for b.Loop() {
+				benchSink += DotQ8_0(w, x)
+			}
 		}
 	})
 }
