@@ -341,21 +341,19 @@ func (d *decoder) need(n uint64, what string) error {
 	return nil
 }
 
-func (d *decoder) u32(what string) (uint32, error) {
-	if err := d.need(4, what); err != nil {
-		return 0, err
-	}
-	v := binary.LittleEndian.Uint32(d.b[d.pos:])
-	d.pos += 4
-	return v, nil
-}
+func (d *decoder) u32(what string) (uint32, error) { return scalar[uint32](d, ValueUint32, what) }
 
-func (d *decoder) u64(what string) (uint64, error) {
-	if err := d.need(8, what); err != nil {
-		return 0, err
+func (d *decoder) u64(what string) (uint64, error) { return scalar[uint64](d, ValueUint64, what) }
+
+// scalar reads one value of the fixed-size type t, whose Go type is T.
+func scalar[T any](d *decoder, t ValueType, what string) (T, error) {
+	sz := t.fixedSize()
+	if err := d.need(uint64(sz), what); err != nil {
+		var zero T
+		return zero, err
 	}
-	v := binary.LittleEndian.Uint64(d.b[d.pos:])
-	d.pos += 8
+	v := fixed(t, d.b[d.pos:], -1).(T)
+	d.pos += sz
 	return v, nil
 }
 
@@ -615,19 +613,14 @@ func minEncoded(t ValueType) uint64 {
 }
 
 func (d *decoder) value(t ValueType, what string, depth int) (any, error) {
-	if sz := t.fixedSize(); sz > 0 {
-		if err := d.need(uint64(sz), what+" value"); err != nil {
-			return nil, err
-		}
-		v := fixed(t, d.b[d.pos:], -1)
-		d.pos += sz
-		return v, nil
-	}
 	switch t {
 	case ValueString:
 		return d.str(what + " value")
 	case ValueArray:
 		return d.array(what, depth)
+	}
+	if t.fixedSize() > 0 {
+		return scalar[any](d, t, what+" value")
 	}
 	return nil, d.fail("%s: unknown value type %d", what, uint32(t))
 }
