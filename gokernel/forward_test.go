@@ -55,10 +55,7 @@ func TestLogitsMatchFloat64Reference(t *testing.T) {
 			toks := testTokens(100, m.HP.Vocab, 3)
 			want := rm.logits(toks)
 
-			s := newTestSession(t, m)
-			all := make([]float32, len(toks)*m.HP.Vocab)
-			s.st.forward(toks, 0, headAll, all)
-			assertLogitsMatch(t, rm, toks, all, want, typ)
+			assertLogitsMatch(t, rm, toks, allLogits(t, m, toks), want, typ)
 
 			// The public path (EnsurePrefix + LastLogits) gives the last row.
 			last := coldLogits(t, m, toks)

@@ -44,6 +44,16 @@ func assertColdTurn(t *testing.T, m *Model, prefix, suffix []transport.Token, fi
 	assert.Equal(t, cdec.Tokens, dec)
 }
 
+// allLogits returns the logits of every position of toks, one position
+// after the other, from the forward pass of a fresh session of m.
+func allLogits(t *testing.T, m *Model, toks []transport.Token) []float32 {
+	t.Helper()
+	s := newTestSession(t, m)
+	all := make([]float32, len(toks)*m.HP.Vocab)
+	s.st.forward(toks, 0, headAll, all)
+	return all
+}
+
 // coldLogits returns the last logits of a fresh session given toks.
 func coldLogits(t *testing.T, m *Model, toks []transport.Token) []float32 {
 	t.Helper()

@@ -43,20 +43,12 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 
 			rm := newRefModel(m)
 			toks := testTokens(70, m.HP.Vocab, 111)
-			want := rm.logits(toks)
-			s := newTestSession(t, m)
-			all := make([]float32, len(toks)*m.HP.Vocab)
-			s.st.forward(toks, 0, headAll, all)
 			ktyp := kernels.Type(map[string]kernels.Type{"f32": kernels.TypeF32, "f16": kernels.TypeF16, "q8_0": kernels.TypeQ8_0}[typ])
-			assertLogitsMatch(t, rm, toks, all, want, ktyp)
+			assertLogitsMatch(t, rm, toks, allLogits(t, m, toks), rm.logits(toks), ktyp)
 
 			// Greedy decoding follows the reference's arg-max.
-			ctx := context.Background()
-			_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: toks[:20]})
-			require.NoError(t, err)
-			first, err := s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: toks[20:24]})
-			require.NoError(t, err)
-			dec, err := s.Decode(ctx, 8)
+			s, first := startTurn(t, m, toks[:20], toks[20:24])
+			dec, err := s.Decode(context.Background(), 8)
 			require.NoError(t, err)
 			seq := append([]transport.Token(nil), toks[:24]...)
 			got := append([]transport.Token{first.FirstToken}, dec.Tokens...)
@@ -89,9 +81,7 @@ func TestRealSmolLM2MatchesReference(t *testing.T) {
 	assert.True(t, m.Tied, "SmolLM2 ties its output head to token_embd")
 	assert.Equal(t, "q4_1", m.WeightType())
 	toks := testTokens(8, m.HP.Vocab, 5)
-	s := newTestSession(t, m)
-	all := make([]float32, len(toks)*m.HP.Vocab)
-	s.st.forward(toks, 0, headAll, all)
+	all := allLogits(t, m, toks)
 	rm := newRefModel(m)
 	for _, quant := range []bool{false, true} {
 		rm.quantAct = quant
