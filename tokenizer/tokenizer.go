@@ -322,35 +322,27 @@ func (t *Tokenizer) readSpecialIDs(f *gguf.File) error {
 
 // intArray reads an integer array of n elements; nil when absent.
 func intArray(f *gguf.File, key string, n int) ([]int32, error) {
-	kv, ok := f.Get(key)
-	if !ok {
-		return nil, nil
-	}
-	var out []int32
-	switch v := kv.Value.(type) {
-	case []int32:
-		out = slices.Clone(v)
-	case []uint32:
-		out = clampInt32(v)
-	case []int8:
-		out = clampInt32(v)
-	case []uint8:
-		out = clampInt32(v)
-	case []int16:
-		out = clampInt32(v)
-	case []uint16:
-		out = clampInt32(v)
-	case []int64:
-		out = clampInt32(v)
-	case []uint64:
-		out = clampInt32(v)
-	default:
-		return nil, &Error{File: f.Path, Key: key, Reason: fmt.Sprintf("is %v, want an array of integers", kv.Type)}
-	}
-	if len(out) != n {
-		return nil, &Error{File: f.Path, Key: key, Reason: fmt.Sprintf("has %d entries for %d tokens", len(out), n)}
-	}
-	return out, nil
+	return tokenArray(f, key, n, "integers", func(v any) ([]int32, bool) {
+		switch v := v.(type) {
+		case []int32:
+			return slices.Clone(v), true
+		case []uint32:
+			return clampInt32(v), true
+		case []int8:
+			return clampInt32(v), true
+		case []uint8:
+			return clampInt32(v), true
+		case []int16:
+			return clampInt32(v), true
+		case []uint16:
+			return clampInt32(v), true
+		case []int64:
+			return clampInt32(v), true
+		case []uint64:
+			return clampInt32(v), true
+		}
+		return nil, false
+	})
 }
 
 // clampInt32 converts v to int32, a value below -1 to -1 and one above 1<<30
@@ -370,21 +362,32 @@ func clampInt32[T int8 | uint8 | int16 | uint16 | uint32 | int64 | uint64](v []T
 
 // floatArray reads a float array of n elements; nil when absent.
 func floatArray(f *gguf.File, key string, n int) ([]float32, error) {
+	return tokenArray(f, key, n, "floats", func(v any) ([]float32, bool) {
+		switch v := v.(type) {
+		case []float32:
+			return slices.Clone(v), true
+		case []float64:
+			out := make([]float32, len(v))
+			for i, x := range v {
+				out[i] = float32(x)
+			}
+			return out, true
+		}
+		return nil, false
+	})
+}
+
+// tokenArray reads key, an array of one entry per token (n of them), as
+// conv converts it (false: an array of no type conv takes; of says what it
+// takes); nil when the key is absent.
+func tokenArray[T any](f *gguf.File, key string, n int, of string, conv func(any) ([]T, bool)) ([]T, error) {
 	kv, ok := f.Get(key)
 	if !ok {
 		return nil, nil
 	}
-	var out []float32
-	switch v := kv.Value.(type) {
-	case []float32:
-		out = slices.Clone(v)
-	case []float64:
-		out = make([]float32, len(v))
-		for i, x := range v {
-			out[i] = float32(x)
-		}
-	default:
-		return nil, &Error{File: f.Path, Key: key, Reason: fmt.Sprintf("is %v, want an array of floats", kv.Type)}
+	out, ok := conv(kv.Value)
+	if !ok {
+		return nil, &Error{File: f.Path, Key: key, Reason: fmt.Sprintf("is %v, want an array of %s", kv.Type, of)}
 	}
 	if len(out) != n {
 		return nil, &Error{File: f.Path, Key: key, Reason: fmt.Sprintf("has %d entries for %d tokens", len(out), n)}
