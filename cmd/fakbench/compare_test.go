@@ -34,8 +34,7 @@ func TestCompareRefusesMismatchedRuns(t *testing.T) {
 	assert.Contains(t, errs, "--allow-mismatch")
 
 	htmlFile := filepath.Join(base, "cmp.html")
-	code, out, errs = cli(t, "compare", "--allow-mismatch", "--html", htmlFile, a, b)
-	require.Equal(t, exitOK, code, errs)
+	out, _ = cliOK(t, "compare", "--allow-mismatch", "--html", htmlFile, a, b)
 	warning := strings.Index(out, "> **Warning: these runs did not do the same work")
 	require.GreaterOrEqual(t, warning, 0, out)
 	assert.Less(t, warning, strings.Index(out, "## Headline"), "the warning heads the document")
@@ -71,8 +70,7 @@ func TestCompareFailsOnRegression(t *testing.T) {
 	writeRun(t, old, row("gokernel", []float64{100, 101, 99, 100.5, 99.5}, []float64{10, 12, 11, 13, 9}))
 	writeRun(t, slow, row("gokernel", []float64{80, 81, 79, 80.5, 79.5}, []float64{11, 10, 12, 13, 9.5}))
 
-	code, out, errs := cli(t, "compare", old, slow)
-	require.Equal(t, exitOK, code, errs)
+	out, errs := cliOK(t, "compare", old, slow)
 	assert.Contains(t, out, "## Changes beyond run-to-run spread: `old` -> `slow`")
 	assert.Contains(t, out, "| gokernel | decode tok/s (higher is better) | 100 ±∞ | 80 ±∞ | -20.0 % | p=0.008 n=5 | worse |")
 	assert.Regexp(t, `\| gokernel \| cold prefill ms \(lower is better\) \| 11 ±∞ \| 11 ±∞ \| ~ \| p=[0-9.]+ n=5 \| within noise \|`, out)
@@ -80,7 +78,7 @@ func TestCompareFailsOnRegression(t *testing.T) {
 	assert.Contains(t, out, "**Gate: FAILED**, 1 regression(s):\n\n- "+failure, "two headline tests: decode and prefill tok/s")
 	assert.Empty(t, errs)
 
-	code, out, errs = cli(t, "compare", "--fail-on-regression", old, slow)
+	code, out, errs := cli(t, "compare", "--fail-on-regression", old, slow)
 	assert.Equal(t, exitFailed, code, errs)
 	assert.Contains(t, out, "**Gate: FAILED**", "the Markdown is printed before the exit")
 	assert.Equal(t, "fakbench compare: regression gate: "+failure+"\n", errs)

@@ -47,9 +47,8 @@ func TestFleetEndToEnd(t *testing.T) {
 
 	nodes := t.TempDir()
 	for _, h := range []string{"a", "b", "c"} {
-		code, stdout, stderr := cli(t, "node-bench", "--out", filepath.Join(nodes, h), "--host", h, "--short",
+		cliOK(t, "node-bench", "--out", filepath.Join(nodes, h), "--host", h, "--short",
 			"--backends", "gokernel,llamacpp", "--workload", repoFile(defaultWorkloadPath), "--threads", "1")
-		require.Equal(t, exitOK, code, "host %s\nstdout:\n%s\nstderr:\n%s", h, stdout, stderr)
 	}
 
 	// b: one digit of its decode figure edited after the run.

@@ -25,6 +25,15 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// cliOK runs the command line in-process, requires it to exit 0 (the
+// output shown when it does not) and returns its stdout and stderr.
+func cliOK(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	code, stdout, stderr := cli(t, args...)
+	require.Equal(t, exitOK, code, "%q\nstdout:\n%s\nstderr:\n%s", args, stdout, stderr)
+	return stdout, stderr
+}
+
 // assertUsage runs the command line args and checks that it is refused as
 // a usage or input error (exit 2) with each of want on stderr, and without
 // a panic.
@@ -162,8 +171,7 @@ func TestCompare(t *testing.T) {
 	writeRun(t, b, sampleReport("llamacpp", report.KindTunedReference, 100), sampleReport("gokernel", report.KindKernel, 70))
 
 	outFile := filepath.Join(base, "cmp", "compare.md")
-	code, out, errs := cli(t, "compare", a, b, "--out", outFile)
-	require.Equal(t, exitOK, code, errs)
+	out, _ := cliOK(t, "compare", a, b, "--out", outFile)
 	assert.Contains(t, out, "| decode tok/s | 100 | 40 | 100 | 70 | 0.40x | 0.70x | 50 % | higher |")
 	assert.Contains(t, out, "before: gokernel / llama.cpp")
 	data, err := os.ReadFile(outFile)
@@ -171,8 +179,7 @@ func TestCompare(t *testing.T) {
 	assert.Equal(t, out, string(data))
 
 	// Same base names: labelled by path.
-	code, out, _ = cli(t, "compare", a, a+string(filepath.Separator))
-	require.Equal(t, exitOK, code)
+	out, _ = cliOK(t, "compare", a, a+string(filepath.Separator))
 	assert.Contains(t, out, "| metric | "+a+": llamacpp |")
 }
 

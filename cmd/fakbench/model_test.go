@@ -18,10 +18,8 @@ import (
 func TestModelGenDigestStable(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "sub", "b.gguf")
-	code, outA, errs := cli(t, "model", "gen", "--preset", "tiny", "--type", "q8_0", "--out", a)
-	require.Equal(t, exitOK, code, errs)
-	code, outB, errs := cli(t, "model", "gen", "--out", b, "--type", "q8_0", "--preset", "tiny")
-	require.Equal(t, exitOK, code, errs)
+	outA, _ := cliOK(t, "model", "gen", "--preset", "tiny", "--type", "q8_0", "--out", a)
+	outB, _ := cliOK(t, "model", "gen", "--out", b, "--type", "q8_0", "--preset", "tiny")
 
 	fa, fb := strings.Split(strings.TrimSpace(outA), "\t"), strings.Split(strings.TrimSpace(outB), "\t")
 	require.Len(t, fa, 4, outA)
@@ -41,8 +39,7 @@ func TestModelGenDigestStable(t *testing.T) {
 
 	// Another type gives other bytes.
 	c := filepath.Join(dir, "c.gguf")
-	code, outC, _ := cli(t, "model", "gen", "--preset", "tiny", "--type", "f16", "--out", c)
-	require.Equal(t, exitOK, code)
+	outC, _ := cliOK(t, "model", "gen", "--preset", "tiny", "--type", "f16", "--out", c)
 	assert.NotEqual(t, fa[2], strings.Split(outC, "\t")[2])
 }
 
@@ -79,12 +76,10 @@ func TestModelGenErrors(t *testing.T) {
 
 func TestModelInfo(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
-	code, genOut, errs := cli(t, "model", "gen", "--preset", "tiny", "--type", "q8_0", "--out", path)
-	require.Equal(t, exitOK, code, errs)
+	genOut, _ := cliOK(t, "model", "gen", "--preset", "tiny", "--type", "q8_0", "--out", path)
 	digest := strings.Split(genOut, "\t")[2]
 
-	code, out, errs := cli(t, "model", "info", path)
-	require.Equal(t, exitOK, code, errs)
+	out, _ := cliOK(t, "model", "info", path)
 	for _, want := range []string{
 		"file:          " + path,
 		"digest:        " + digest,
@@ -102,8 +97,7 @@ func TestModelInfo(t *testing.T) {
 
 	// A spec works too (generated into the cache).
 	t.Setenv("FAK_CACHE_DIR", t.TempDir())
-	code, out, errs = cli(t, "model", "info", "synthetic:tiny:q8_0")
-	require.Equal(t, exitOK, code, errs)
+	out, errs := cliOK(t, "model", "info", "synthetic:tiny:q8_0")
 	assert.Contains(t, out, "spec:          synthetic:tiny:q8_0")
 	assert.Contains(t, out, "digest:        "+digest, "the cached model is the same bytes")
 	assert.Contains(t, errs, "generating synthetic:tiny:q8_0")
@@ -113,14 +107,12 @@ func TestModelInfo(t *testing.T) {
 // the file of the current name.
 func TestModelAlias(t *testing.T) {
 	t.Setenv("FAK_CACHE_DIR", t.TempDir())
-	code, oldInfo, errs := cli(t, "model", "info", "synthetic:smol135m:q8_0")
-	require.Equal(t, exitOK, code, errs)
+	oldInfo, _ := cliOK(t, "model", "info", "synthetic:smol135m:q8_0")
 	assert.Contains(t, oldInfo, "spec:          synthetic:smol135m:q8_0\n")
 	assert.Contains(t, oldInfo, "preset:        smol135m-untied: the shape of SmolLM2-135M except output head untied")
 	assert.Contains(t, oldInfo, "alias:         preset smol135m is an alias of smol135m-untied, renamed to say that it is not SmolLM2-135M's exact shape")
 	assert.Contains(t, oldInfo, "context length 2048 (SmolLM2-135M: 8192)")
-	code, curInfo, errs := cli(t, "model", "info", "synthetic:smol135m-untied:q8_0")
-	require.Equal(t, exitOK, code, errs)
+	curInfo, errs := cliOK(t, "model", "info", "synthetic:smol135m-untied:q8_0")
 	assert.NotContains(t, curInfo, "alias:")
 	assert.NotContains(t, errs, "generating", "the old name's cached file is the new name's")
 	digestLine := func(info string) string {
@@ -135,16 +127,14 @@ func TestModelAlias(t *testing.T) {
 	assert.Equal(t, digestLine(oldInfo), digestLine(curInfo))
 
 	out := filepath.Join(t.TempDir(), "smol.gguf")
-	code, gen, errs := cli(t, "model", "gen", "--preset", "smol135m", "--type", "q8_0", "--out", out)
-	require.Equal(t, exitOK, code, errs)
+	gen, errs := cliOK(t, "model", "gen", "--preset", "smol135m", "--type", "q8_0", "--out", out)
 	assert.Equal(t, models.AliasNote("smol135m"), errs)
 	fields := strings.Split(strings.TrimSpace(gen), "\t")
 	require.Len(t, fields, 4, gen)
 	assert.Equal(t, "synthetic:smol135m-untied:q8_0", fields[3])
 	assert.Equal(t, "digest:        "+fields[2], digestLine(oldInfo), "gen writes the cached file's bytes")
 
-	code, gen, errs = cli(t, "model", "gen", "--preset", "smol135m-untied", "--type", "q8_0", "--out", filepath.Join(t.TempDir(), "m.gguf"))
-	require.Equal(t, exitOK, code, errs)
+	gen, errs = cliOK(t, "model", "gen", "--preset", "smol135m-untied", "--type", "q8_0", "--out", filepath.Join(t.TempDir(), "m.gguf"))
 	assert.Empty(t, errs, "no note for the current name")
 	assert.Equal(t, fields[1:], strings.Split(strings.TrimSpace(gen), "\t")[1:], "both names: the same size, digest and spec")
 }
@@ -163,8 +153,7 @@ func TestModelInfoBadFiles(t *testing.T) {
 func TestModelQuantize(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "tiny-f16.gguf")
-	code, _, errs := cli(t, "model", "gen", "--preset", "tiny", "--type", "f16", "--out", in)
-	require.Equal(t, exitOK, code, errs)
+	cliOK(t, "model", "gen", "--preset", "tiny", "--type", "f16", "--out", in)
 	out := filepath.Join(dir, "tiny-q4_0.gguf")
 	code, stdout, errs := cli(t, "model", "quantize", in, out, "--type", "q4_0", "--threads", "1")
 	if llamacpp.Available() != nil {
@@ -188,8 +177,7 @@ func TestModelQuantize(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, m.Digest, digest)
 
-	code, stdout, _ = cli(t, "model", "info", out)
-	require.Equal(t, exitOK, code)
+	stdout, _ = cliOK(t, "model", "info", out)
 	assert.Contains(t, stdout, "q4_0 ")
 }
 

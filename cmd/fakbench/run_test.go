@@ -68,8 +68,7 @@ func tinyModel(t *testing.T) string {
 	t.Helper()
 	t.Setenv("FAK_CACHE_DIR", t.TempDir())
 	path := filepath.Join(t.TempDir(), "tiny.gguf")
-	code, _, errs := cli(t, "model", "gen", "--preset", "tiny", "--type", "f32", "--out", path)
-	require.Equal(t, exitOK, code, errs)
+	cliOK(t, "model", "gen", "--preset", "tiny", "--type", "f32", "--out", path)
 	return path
 }
 
@@ -125,9 +124,8 @@ func TestRunHelp(t *testing.T) {
 func TestRunSideBySideWithSkippedRow(t *testing.T) {
 	model := tinyModel(t)
 	out := filepath.Join(t.TempDir(), "run")
-	code, stdout, errs := cli(t, "run", "--backends", "testok,testgone", "--model", model, "--out", out,
+	stdout, errs := cliOK(t, "run", "--backends", "testok,testgone", "--model", model, "--out", out,
 		"--short", "--reps", "1", "--threads", "1", "--membw", "20")
-	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, errs)
 
 	// stdout: the table, with the skipped row's reason.
 	assert.Contains(t, stdout, "decode tok/s")
@@ -267,9 +265,8 @@ func TestRunInterrupted(t *testing.T) {
 func TestRunFormats(t *testing.T) {
 	model := tinyModel(t)
 	out := filepath.Join(t.TempDir(), "run")
-	code, stdout, errs := cli(t, "run", "--backends", "testok", "--model", model, "--out", out,
+	stdout, errs := cliOK(t, "run", "--backends", "testok", "--model", model, "--out", out,
 		"--short", "--reps", "2", "--threads", "1", "--membw", "20", "--format", "benchstat,csv", "--quiet")
-	require.Equal(t, exitOK, code, "stderr:\n%s", errs)
 	assert.Contains(t, stdout, "BenchmarkDecode/backend=testok-1\t1\t")
 	assert.Contains(t, stdout, "backend,row_kind,profile")
 	assert.NotContains(t, stdout, "decode tok/s  ", "no plain table unless json is asked for")
