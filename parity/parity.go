@@ -18,6 +18,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fakbench/fakbench/internal/splitmix"
 	"github.com/fakbench/fakbench/transport"
 	"github.com/fakbench/fakbench/transport/contract"
 )
@@ -225,23 +226,18 @@ func Compare(a, b []float32) (maxAbs, cosine float64, nonFinite int) {
 func Margin(v []float32) float64 { return contract.Margin(v) }
 
 // Tokens returns n deterministic token IDs in [0, vocab) for seed, from a
-// SplitMix64 stream owned by this package, so the same seed gives the same
-// prompt on every build and machine.
+// SplitMix64 stream (package splitmix) seeded from seed alone, so the same
+// seed gives the same prompt on every build and machine.
 func Tokens(n, vocab int, seed uint64) []transport.Token {
 	if n <= 0 || vocab <= 0 {
 		return nil
 	}
 	out := make([]transport.Token, n)
-	state := seed ^ 0x5eed0fa1c0ffee00
+	r := splitmix.Rand{State: seed ^ 0x5eed0fa1c0ffee00}
 	limit := ^uint64(0) - ^uint64(0)%uint64(vocab)
 	for i := range out {
 		for {
-			state += 0x9e3779b97f4a7c15
-			z := state
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-			z ^= z >> 31
-			if z < limit {
+			if z := r.Next(); z < limit {
 				out[i] = transport.Token(z % uint64(vocab))
 				break
 			}

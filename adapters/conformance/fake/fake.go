@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fakbench/fakbench/internal/splitmix"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -215,11 +216,10 @@ var (
 	_ transport.CacheInspector = (*Session)(nil)
 )
 
+// mix is one position's state: SplitMix64's mix of the previous state, the
+// token and the position.
 func mix(prev uint64, tok transport.Token, pos int) uint64 {
-	z := prev ^ (uint64(uint32(tok)) * 0x9e3779b97f4a7c15) ^ (uint64(pos) << 32)
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
+	return splitmix.Mix(prev ^ uint64(uint32(tok))*splitmix.Gamma ^ uint64(pos)<<32)
 }
 
 // push computes one position (the fake forward pass).
