@@ -150,7 +150,7 @@ func Batch(ctx context.Context, o BatchOptions) (failed bool, err error) {
 		default:
 			failed = true
 		}
-		if err := WriteJSONFile(filepath.Join(o.Out, fileName(name)), f); err != nil {
+		if err := report.WriteJSONFile(filepath.Join(o.Out, fileName(name)), f); err != nil {
 			return failed, err
 		}
 		if ctx.Err() != nil {

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,16 +50,6 @@ func openMeasured(ctx context.Context, name, modelPath string, threads, ctxLen i
 		return nil, artifact.StatusFailed, "interrupted: " + err.Error()
 	}
 	return nil, artifact.StatusFailed, "open: " + err.Error()
-}
-
-// WriteJSONFile writes v as indented JSON through a temporary file and a
-// rename.
-func WriteJSONFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	return report.WriteFileAtomic(path, append(b, '\n'))
 }
 
 // WriteFormat renders the reports in a non-json stdout format

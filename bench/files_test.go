@@ -25,11 +25,3 @@ func TestWriteFormat(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--format nope")
 }
-
-func TestWriteJSONFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sub", "f.json")
-	require.NoError(t, WriteJSONFile(path, map[string]int{"a": 1}))
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, "{\n  \"a\": 1\n}\n", string(b))
-}

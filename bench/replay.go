@@ -12,6 +12,7 @@ import (
 	"github.com/fakbench/fakbench/harness/workload"
 	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/models"
+	"github.com/fakbench/fakbench/report"
 )
 
 // ShortReplayTurns is how many turns per conversation a short replay keeps.
@@ -117,7 +118,7 @@ func Replay(ctx context.Context, o ReplayOptions) (failed bool, err error) {
 		if status != artifact.StatusOK && status != artifact.StatusSkipped {
 			failed = true
 		}
-		if err := WriteJSONFile(filepath.Join(o.Out, workload.ReplayFileName(name)), f); err != nil {
+		if err := report.WriteJSONFile(filepath.Join(o.Out, workload.ReplayFileName(name)), f); err != nil {
 			return failed, err
 		}
 		if ctx.Err() != nil {

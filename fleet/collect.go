@@ -301,11 +301,7 @@ func (x *Index) put(h IndexHost, keep bool) {
 }
 
 func (x *Index) write(out string) error {
-	b, err := json.MarshalIndent(x, "", "  ")
-	if err != nil {
-		return err
-	}
-	return report.WriteFileAtomic(filepath.Join(out, IndexFile), append(b, '\n'))
+	return report.WriteJSONFile(filepath.Join(out, IndexFile), x)
 }
 
 // ReadIndex reads out/fleet.json (an error wrapping fs.ErrNotExist when

@@ -14,7 +14,6 @@ package nodebench
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -143,17 +142,13 @@ type Manifest struct {
 	Artifacts     []Artifact    `json:"artifacts"`
 }
 
-// WriteManifest writes m to the folder's manifest atomically (temporary
-// file + rename).
+// WriteManifest writes m to the folder's manifest atomically
+// (report.WriteJSONFile).
 func (l Layout) WriteManifest(m *Manifest) error {
 	if m == nil {
 		return errors.New("manifest: nil manifest")
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("manifest: encode: %w", err)
-	}
-	return report.WriteFileAtomic(l.Manifest(), append(data, '\n'))
+	return report.WriteJSONFile(l.Manifest(), m)
 }
 
 // ReadManifest reads the folder's manifest.

@@ -257,11 +257,10 @@ func Run(ctx context.Context, cfg Config) (Outcome, error) {
 	if err != nil {
 		return Outcome{Manifest: m}, fmt.Errorf("gate: %w", err)
 	}
-	js, _ := v.JSON()
 	if err := report.WriteFileAtomic(l.GateText(), []byte(v.Text())); err != nil {
 		return Outcome{Manifest: m}, err
 	}
-	if err := report.WriteFileAtomic(l.GateJSON(), js); err != nil {
+	if err := report.WriteJSONFile(l.GateJSON(), v); err != nil {
 		return Outcome{Manifest: m}, err
 	}
 	return Outcome{Manifest: m, Verdict: v, StepFailed: failed}, nil

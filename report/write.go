@@ -11,19 +11,26 @@ import (
 	"github.com/fakbench/fakbench/harness/artifact"
 )
 
-// WriteJSON writes r as indented JSON to path. The file is written to a
-// temporary file in the same directory, synced and renamed into place, so an
-// interrupted run never leaves a file that looks complete.
+// WriteJSON writes r to path (WriteJSONFile).
 func WriteJSON(path string, r *Report) error {
 	if r == nil {
 		return fmt.Errorf("report: write %s: nil report", path)
 	}
-	data, err := json.MarshalIndent(r, "", "  ")
+	return WriteJSONFile(path, r)
+}
+
+// WriteJSONFile writes v to path as JSON indented by two spaces with a final
+// newline, the form of every JSON file fakbench writes (reports, sweeps,
+// the node-bench manifest and gate verdict, the fleet index, batch curves
+// and replays). The file is written to a temporary file in the same
+// directory, synced and renamed into place (WriteFileAtomic), so an
+// interrupted run never leaves a file that looks complete.
+func WriteJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("report: encode %s: %w", path, err)
 	}
-	data = append(data, '\n')
-	return WriteFileAtomic(path, data)
+	return WriteFileAtomic(path, append(data, '\n'))
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same

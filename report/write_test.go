@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +127,27 @@ func TestWriteJSONErrors(t *testing.T) {
 	err := WriteJSON(filepath.Join(blocker, "x.json"), fixture()[0])
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "file")
+}
+
+func TestWriteJSONFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "f.json")
+	v := map[string]any{"a": 1, "b": []float64{1.5, 2}, "c": "<&>"}
+	require.NoError(t, WriteJSONFile(path, v))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "{\n  \"a\": 1,\n  \"b\": [\n    1.5,\n    2\n  ],\n  \"c\": \"\\u003c\\u0026\\u003e\"\n}\n", string(b),
+		"two-space indent, HTML characters escaped as encoding/json does, a final newline")
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm())
+
+	// A value JSON cannot encode: the error names the file, and no file is made.
+	bad := filepath.Join(t.TempDir(), "nan.json")
+	err = WriteJSONFile(bad, map[string]float64{"x": math.NaN()})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "report: encode "+bad)
+	assert.Contains(t, err.Error(), "NaN")
+	assert.NoFileExists(t, bad)
 }
 
 func TestReadDir(t *testing.T) {

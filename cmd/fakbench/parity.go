@@ -51,7 +51,7 @@ func runParity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	f.Result.Describe(stdout, f.Model, f.Verdict, f.Reasons)
 	if *jsonOut != "" {
-		if err := bench.WriteJSONFile(*jsonOut, f); err != nil {
+		if err := report.WriteJSONFile(*jsonOut, f); err != nil {
 			return failed(stderr, "parity", err)
 		}
 	}

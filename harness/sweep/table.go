@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -94,14 +93,9 @@ func cell(r Result, section string, value func(*report.Report) float64, won map[
 	return s
 }
 
-// WriteFile writes the sweep as indented JSON to path, atomically.
-func (s *Sweep) WriteFile(path string) error {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("sweep: encoding %s: %w", path, err)
-	}
-	return report.WriteFileAtomic(path, append(data, '\n'))
-}
+// WriteFile writes the sweep as indented JSON to path, atomically
+// (report.WriteJSONFile).
+func (s *Sweep) WriteFile(path string) error { return report.WriteJSONFile(path, s) }
 
 // ReadFile reads a sweep file written by WriteFile, checking its schema.
 func ReadFile(path string) (*Sweep, error) {

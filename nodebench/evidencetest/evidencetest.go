@@ -6,9 +6,6 @@
 package evidencetest
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,14 +16,11 @@ import (
 	"github.com/fakbench/fakbench/report"
 )
 
-// WriteJSON writes v as indented JSON to path, creating its folder; a
-// failure fails the test.
+// WriteJSON writes v to path as fakbench writes its JSON files
+// (report.WriteJSONFile), creating its folder; a failure fails the test.
 func WriteJSON(t testing.TB, path string, v any) {
 	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	require.NoError(t, os.WriteFile(path, b, 0o644))
+	require.NoError(t, report.WriteJSONFile(path, v))
 }
 
 // Report is a run report of backend that the gate finds valid: every
