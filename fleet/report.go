@@ -295,7 +295,7 @@ func (g *Group) spread(figs []Figure, t float64) {
 			continue
 		}
 		sort.Float64s(vals)
-		s := Spread{Figure: fig, N: len(vals), Min: vals[0], Max: vals[len(vals)-1], Median: median(vals)}
+		s := Spread{Figure: fig, N: len(vals), Min: vals[0], Max: vals[len(vals)-1], Median: report.Median(vals)}
 		if s.Median > 0 {
 			s.Percent = (s.Max - s.Min) / s.Median * 100
 		}
@@ -317,14 +317,6 @@ func (g *Group) spread(figs []Figure, t float64) {
 			}
 		}
 	}
-}
-
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 // num formats a figure with three significant digits at least.
