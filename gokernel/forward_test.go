@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/models/modeltest"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -30,7 +31,7 @@ import (
 //     head, amplified by the deliberately sharp attention of the test
 //     model; measured up to 4.8 % of the logit scale over 100 positions,
 //     bounded here at 6 %. A second reference that applies the same
-//     activation rounding (quantAct) then checks q8_0 more tightly: what
+//     activation rounding (QuantAct) then checks q8_0 more tightly: what
 //     is left is float32 arithmetic and the rare activation (or f16 cache
 //     value) whose rounding flips between the float32 and float64 paths
 //     (one q8 step or f16 ulp, which the sharp attention amplifies):
@@ -53,7 +54,7 @@ func TestLogitsMatchFloat64Reference(t *testing.T) {
 			rm := newRefModel(m)
 			// 100 tokens: more than one attention block of 64 keys.
 			toks := testTokens(100, m.HP.Vocab, 3)
-			want := rm.logits(toks)
+			want := rm.Logits(toks)
 
 			assertLogitsMatch(t, rm, toks, allLogits(t, m, toks), want, typ)
 
@@ -63,19 +64,9 @@ func TestLogitsMatchFloat64Reference(t *testing.T) {
 			diff, scale := maxAbsDiff(last, want[len(toks)-1])
 			assert.Less(t, diff/scale, logitTol[typ])
 			// Greedy choice agrees with the reference when its margin is clear.
-			assert.Equal(t, argmax64(want[len(toks)-1]), argmax(last))
+			assert.Equal(t, modeltest.Argmax(want[len(toks)-1]), argmax(last))
 		})
 	}
-}
-
-func argmax64(v []float64) int {
-	best := 0
-	for i := range v {
-		if v[i] > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func TestTiedEmbeddingsUseTokenTable(t *testing.T) {
@@ -89,7 +80,7 @@ func TestTiedEmbeddingsUseTokenTable(t *testing.T) {
 	assert.Equal(t, 512, m.HP.Vocab)
 
 	toks := testTokens(9, 512, 5)
-	want := newRefModel(m).logits(toks)
+	want := newRefModel(m).Logits(toks)
 	diff, scale := maxAbsDiff(coldLogits(t, m, toks), want[len(toks)-1])
 	assert.Less(t, diff/scale, logitTol[kernels.TypeF32])
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/models/modeltest"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -124,212 +125,39 @@ func testTokens(n, vocab int, seed uint64) []transport.Token {
 	return out
 }
 
-// ---- the float64 reference forward pass -------------------------------
-//
-// Written from the Llama definition, independently of forward.go: weights
-// are expanded to float64 once, every sum is float64, rotary angles are
-// pos * base^(-2i/n_rot) computed directly, attention materialises the full
-// causal score row and takes a two-pass softmax.
-
-type refLayer struct {
-	attnNorm, ffnNorm            []float64
-	wq, wk, wv, wo, gate, up, dn [][]float64
-}
-
-type refModel struct {
-	ropeScale float64   // rotary angle multiplier (1/scaling factor)
-	ropeFreqs []float64 // per-pair angle divisors, nil for none
-	// quantAct rounds every matmul input through q8_0 (block of 32, scale
-	// max|x|/127), which is what ggml and the Go kernel do for q8_0 weights.
-	quantAct bool
-	hp       HParams
-	emb, out [][]float64
-	outNorm  []float64
-	layers   []refLayer
-}
-
-func toF64(m *kernels.Matrix) [][]float64 {
-	out := make([][]float64, m.Rows)
-	row := make([]float32, m.Cols)
-	for r := range out {
-		m.DequantRow(r, row)
-		out[r] = make([]float64, m.Cols)
-		for c, v := range row {
-			out[r][c] = float64(v)
-		}
-	}
-	return out
-}
-
-func vecF64(v []float32) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
-}
-
-func newRefModel(m *Model) *refModel {
-	rm := &refModel{hp: m.HP, emb: toF64(m.TokEmbd), out: toF64(m.Output), outNorm: vecF64(m.OutNorm),
-		ropeScale: float64(m.HP.RopeFreqScale)}
+// newRefModel is m's weights in the float64 reference forward pass
+// (package modeltest), written from the Llama definition independently of
+// forward.go; its cache rounds keys and values to f16, as m's does.
+func newRefModel(m *Model) *modeltest.Model {
+	hp := m.HP
+	rm := &modeltest.Model{Params: modeltest.Params{Embd: hp.Embd, Heads: hp.Heads, KVHeads: hp.KVHeads,
+		RopeDim: hp.RopeDim, Eps: float64(hp.NormEps), RopeBase: float64(hp.RopeBase), RopeScale: float64(hp.RopeFreqScale)},
+		TokEmbd: modeltest.Rows(m.TokEmbd), Output: modeltest.Rows(m.Output), OutNorm: modeltest.Vec(m.OutNorm), KVF16: true}
 	if m.RopeFreqs != nil {
-		rm.ropeFreqs = vecF64(m.RopeFreqs)
+		rm.RopeFreqs = modeltest.Vec(m.RopeFreqs)
 	}
 	for _, L := range m.Layers {
-		rm.layers = append(rm.layers, refLayer{
-			attnNorm: vecF64(L.AttnNorm), ffnNorm: vecF64(L.FFNNorm),
-			wq: toF64(L.Wq), wk: toF64(L.Wk), wv: toF64(L.Wv), wo: toF64(L.Wo),
-			gate: toF64(L.Gate), up: toF64(L.Up), dn: toF64(L.Down),
+		rm.Layers = append(rm.Layers, modeltest.Layer{
+			AttnNorm: modeltest.Vec(L.AttnNorm), FFNNorm: modeltest.Vec(L.FFNNorm),
+			Q: modeltest.Rows(L.Wq), K: modeltest.Rows(L.Wk), V: modeltest.Rows(L.Wv), O: modeltest.Rows(L.Wo),
+			Gate: modeltest.Rows(L.Gate), Up: modeltest.Rows(L.Up), Down: modeltest.Rows(L.Down),
 		})
 	}
 	return rm
 }
 
-func (rm *refModel) matVec(w [][]float64, x []float64) []float64 {
-	if !rm.quantAct {
-		return refMatVec(w, x)
-	}
-	xf := make([]float32, len(x))
-	for i, v := range x {
-		xf[i] = float32(v)
-	}
-	q := make([]byte, len(x)/kernels.QK8_0*kernels.BlockQ8_0Bytes)
-	kernels.QuantizeQ8_0(q, xf)
-	kernels.DequantizeQ8_0(xf, q)
-	return refMatVec(w, vecF64(xf))
-}
-
-func refMatVec(w [][]float64, x []float64) []float64 {
-	y := make([]float64, len(w))
-	for r, row := range w {
-		var s float64
-		for c, v := range row {
-			s += v * x[c]
-		}
-		y[r] = s
-	}
-	return y
-}
-
-func refRMSNorm(x, w []float64, eps float64) []float64 {
-	var ss float64
-	for _, v := range x {
-		ss += v * v
-	}
-	k := 1 / math.Sqrt(ss/float64(len(x))+eps)
-	y := make([]float64, len(x))
-	for i, v := range x {
-		y[i] = v * k * w[i]
-	}
-	return y
-}
-
-// rope rotates pairs (2i, 2i+1) of each head's first RopeDim values by
-// pos * scale / factor_i * base^(-2i/RopeDim).
-func (rm *refModel) rope(v []float64, heads int, pos int) {
-	headDim, ropeDim, base := rm.hp.Embd/rm.hp.Heads, rm.hp.RopeDim, float64(rm.hp.RopeBase)
-	for h := 0; h < heads; h++ {
-		for i := 0; i < ropeDim/2; i++ {
-			theta := float64(pos) * rm.ropeScale * math.Pow(base, -2*float64(i)/float64(ropeDim))
-			if rm.ropeFreqs != nil {
-				theta /= rm.ropeFreqs[i]
-			}
-			c, s := math.Cos(theta), math.Sin(theta)
-			a, b := v[h*headDim+2*i], v[h*headDim+2*i+1]
-			v[h*headDim+2*i] = a*c - b*s
-			v[h*headDim+2*i+1] = a*s + b*c
-		}
-	}
-}
-
-// logits returns the logits of every position of toks (from position 0).
-func (rm *refModel) logits(toks []transport.Token) [][]float64 {
-	hp := rm.hp
-	hd := hp.Embd / hp.Heads
-	eps := float64(hp.NormEps)
-	n := len(toks)
-	xs := make([][]float64, n)
-	for t, tok := range toks {
-		xs[t] = append([]float64(nil), rm.emb[tok]...)
-	}
-	for _, L := range rm.layers {
-		qs, ks, vs := make([][]float64, n), make([][]float64, n), make([][]float64, n)
-		for t := range xs {
-			h := refRMSNorm(xs[t], L.attnNorm, eps)
-			qs[t], ks[t], vs[t] = rm.matVec(L.wq, h), rm.matVec(L.wk, h), rm.matVec(L.wv, h)
-			rm.rope(qs[t], hp.Heads, t)
-			rm.rope(ks[t], hp.KVHeads, t)
-			// The cache keeps keys and values in f16, as llama.cpp does.
-			roundF16(ks[t])
-			roundF16(vs[t])
-		}
-		for t := range xs {
-			att := make([]float64, hp.Heads*hd)
-			for h := 0; h < hp.Heads; h++ {
-				kvh := h * hp.KVHeads / hp.Heads
-				sc := make([]float64, t+1)
-				mx := math.Inf(-1)
-				for j := 0; j <= t; j++ {
-					var d float64
-					for k := 0; k < hd; k++ {
-						d += qs[t][h*hd+k] * ks[j][kvh*hd+k]
-					}
-					sc[j] = d / math.Sqrt(float64(hd))
-					mx = math.Max(mx, sc[j])
-				}
-				var sum float64
-				for j := range sc {
-					sc[j] = math.Exp(sc[j] - mx)
-					sum += sc[j]
-				}
-				for j := range sc {
-					for k := 0; k < hd; k++ {
-						att[h*hd+k] += sc[j] / sum * vs[j][kvh*hd+k]
-					}
-				}
-			}
-			o := rm.matVec(L.wo, att)
-			for i := range xs[t] {
-				xs[t][i] += o[i]
-			}
-			h := refRMSNorm(xs[t], L.ffnNorm, eps)
-			g, u := rm.matVec(L.gate, h), rm.matVec(L.up, h)
-			for i := range g {
-				g[i] = g[i] / (1 + math.Exp(-g[i])) * u[i]
-			}
-			d := rm.matVec(L.dn, g)
-			for i := range xs[t] {
-				xs[t][i] += d[i]
-			}
-		}
-	}
-	out := make([][]float64, n)
-	for t := range xs {
-		out[t] = rm.matVec(rm.out, refRMSNorm(xs[t], rm.outNorm, eps))
-	}
-	return out
-}
-
-// roundF16 rounds every value to half precision (through float32, as the
-// kernel's cache stores it).
-func roundF16(v []float64) {
-	for i, x := range v {
-		v[i] = float64(kernels.F16ToF32(kernels.F32ToF16(float32(x))))
-	}
-}
-
 // assertLogitsMatch holds all, the logits of every position of toks, to
 // want (rm's) within logitTol[typ] and, for q8_0, to rm's logits with the
 // activation rounding within q8ActTol.
-func assertLogitsMatch(t *testing.T, rm *refModel, toks []transport.Token, all []float32, want [][]float64, typ kernels.Type) {
+func assertLogitsMatch(t *testing.T, rm *modeltest.Model, toks []transport.Token, all []float32, want [][]float64, typ kernels.Type) {
 	t.Helper()
 	worst := worstRelErr(t, all, want)
 	t.Logf("%v: worst relative logit error %.2e over %d positions", typ, worst, len(toks))
 	assert.Less(t, worst, logitTol[typ])
 	if typ == kernels.TypeQ8_0 {
-		rm.quantAct = true
-		defer func() { rm.quantAct = false }()
-		worst = worstRelErr(t, all, rm.logits(toks))
+		rm.QuantAct = true
+		defer func() { rm.QuantAct = false }()
+		worst = worstRelErr(t, all, rm.Logits(toks))
 		t.Logf("q8_0 with activation rounding in the reference: worst %.2e", worst)
 		assert.Less(t, worst, q8ActTol)
 	}

@@ -115,7 +115,7 @@ func TestRopeScalingAndFreqFactors(t *testing.T) {
 			assert.Equal(t, c.scale, m.HP.RopeFreqScale)
 			assert.Equal(t, freqs, m.RopeFreqs)
 			toks := testTokens(40, 512, 77)
-			want := newRefModel(m).logits(toks)
+			want := newRefModel(m).Logits(toks)
 			got := coldLogits(t, m, toks)
 			diff, scale := maxAbsDiff(got, want[len(toks)-1])
 			assert.Less(t, diff/scale, logitTol[kernels.TypeF32])

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/gokernel/kernels"
+	"github.com/fakbench/fakbench/models/modeltest"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -147,8 +148,8 @@ func TestPrefillSuffixAndDecode(t *testing.T) {
 
 	// Greedy decoding follows the reference's arg-max step by step.
 	seq := append(append([]transport.Token(nil), prefix...), suffix...)
-	want := rm.logits(seq)
-	assert.Equal(t, argmax64(want[len(seq)-1]), int(res.FirstToken))
+	want := rm.Logits(seq)
+	assert.Equal(t, modeltest.Argmax(want[len(seq)-1]), int(res.FirstToken))
 	dec, err := s.Decode(ctx, 5)
 	require.NoError(t, err)
 	require.Len(t, dec.Tokens, 5)
@@ -156,7 +157,7 @@ func TestPrefillSuffixAndDecode(t *testing.T) {
 	next := res.FirstToken
 	for i := 0; i < 5; i++ {
 		seq = append(seq, next)
-		next = transport.Token(argmax64(rm.logits(seq)[len(seq)-1]))
+		next = transport.Token(modeltest.Argmax(rm.Logits(seq)[len(seq)-1]))
 		assert.Equal(t, next, dec.Tokens[i], "decode step %d", i)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/models"
+	"github.com/fakbench/fakbench/models/modeltest"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -44,7 +45,7 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 			rm := newRefModel(m)
 			toks := testTokens(70, m.HP.Vocab, 111)
 			ktyp := kernels.Type(map[string]kernels.Type{"f32": kernels.TypeF32, "f16": kernels.TypeF16, "q8_0": kernels.TypeQ8_0}[typ])
-			assertLogitsMatch(t, rm, toks, allLogits(t, m, toks), rm.logits(toks), ktyp)
+			assertLogitsMatch(t, rm, toks, allLogits(t, m, toks), rm.Logits(toks), ktyp)
 
 			// Greedy decoding follows the reference's arg-max.
 			s, first := startTurn(t, m, toks[:20], toks[20:24])
@@ -54,9 +55,9 @@ func TestSyntheticTinyMatchesReference(t *testing.T) {
 			got := append([]transport.Token{first.FirstToken}, dec.Tokens...)
 			for i, tok := range got {
 				if ktyp == kernels.TypeQ8_0 {
-					rm.quantAct = true
+					rm.QuantAct = true
 				}
-				assert.Equal(t, argmax64(rm.logits(seq)[len(seq)-1]), int(tok), "greedy step %d", i)
+				assert.Equal(t, modeltest.Argmax(rm.Logits(seq)[len(seq)-1]), int(tok), "greedy step %d", i)
 				seq = append(seq, tok)
 			}
 		})
@@ -84,8 +85,8 @@ func TestRealSmolLM2MatchesReference(t *testing.T) {
 	all := allLogits(t, m, toks)
 	rm := newRefModel(m)
 	for _, quant := range []bool{false, true} {
-		rm.quantAct = quant
-		worst := worstRelErr(t, all, rm.logits(toks))
+		rm.QuantAct = quant
+		worst := worstRelErr(t, all, rm.Logits(toks))
 		t.Logf("real:smollm2 worst relative logit error (activation rounding %v): %.2e", quant, worst)
 		if quant {
 			// Measured 4.9e-2 (Xeon, avx2 set): real activations have

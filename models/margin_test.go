@@ -12,6 +12,8 @@ import (
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/internal/env"
+	"github.com/fakbench/fakbench/models/modeltest"
+	"github.com/fakbench/fakbench/transport"
 )
 
 func genParsed(t *testing.T, p Preset, typ kernels.Type) *gguf.File {
@@ -53,14 +55,14 @@ func TestMarginsPreset(t *testing.T) {
 func checkMargins(t *testing.T, preset string, typ kernels.Type, seqs, n int, others bool) {
 	p, err := LookupPreset(preset)
 	require.NoError(t, err)
-	ref := loadRef(t, genParsed(t, p, typ))
+	ref := modeltest.Load(t, genParsed(t, p, typ))
 	var margins []float64
 	changed, compared := 0, 0
 	argmax := map[[2]int]int{}
 	for s := 0; s < seqs; s++ {
 		toks := randomTokens(uint64(1000+s), n, p.Vocab)
 		other := randomTokens(uint64(5000+s), n, p.Vocab)
-		logits := ref.forward(toks)
+		logits := ref.Logits(toks)
 		for i, l := range logits {
 			a, mg := top2(l)
 			margins = append(margins, mg)
@@ -68,8 +70,8 @@ func checkMargins(t *testing.T, preset string, typ kernels.Type, seqs, n int, ot
 		}
 		// Same current token, different earlier context.
 		for i := 2; i < n; i += 3 {
-			alt := append(append([]int(nil), other[:i]...), toks[i])
-			la := ref.forward(alt)
+			alt := append(append([]transport.Token(nil), other[:i]...), toks[i])
+			la := ref.Logits(alt)
 			a, _ := top2(la[i])
 			if a != argmax[[2]int{s, i}] {
 				changed++
@@ -92,10 +94,10 @@ func checkMargins(t *testing.T, preset string, typ kernels.Type, seqs, n int, ot
 		return
 	}
 	for _, typ := range []kernels.Type{kernels.TypeF16, kernels.TypeQ8_0} {
-		q := loadRef(t, genParsed(t, p, typ))
+		q := modeltest.Load(t, genParsed(t, p, typ))
 		agree, total := 0, 0
 		for s := 0; s < seqs; s++ {
-			for i, l := range q.forward(randomTokens(uint64(1000+s), n, p.Vocab)) {
+			for i, l := range q.Logits(randomTokens(uint64(1000+s), n, p.Vocab)) {
 				a, _ := top2(l)
 				if a == argmax[[2]int{s, i}] {
 					agree++

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fakbench/fakbench/adapters"
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/models/modeltest"
 	"github.com/fakbench/fakbench/transport"
 )
 
@@ -118,7 +119,7 @@ func checkReference(t *testing.T, wt gguf.TensorType, tol float64, open func(pat
 // openReference writes a tiny model of type wt and its f32 twin, opens the
 // model with open (closed at the end of the test) and loads the twin as
 // the float64 reference.
-func openReference(t *testing.T, wt gguf.TensorType, open func(path string) (*Backend, error)) (*Backend, *refModel) {
+func openReference(t *testing.T, wt gguf.TensorType, open func(path string) (*Backend, error)) (*Backend, *modeltest.Model) {
 	t.Helper()
 	dir := t.TempDir()
 	path := writeTinyGGUF(t, dir, tiny, wt, 11, false)
@@ -141,10 +142,10 @@ type refStep struct {
 
 // referenceSteps drives a session of b over a 5-token prefix, a 3-token
 // suffix and 4 greedy decode steps, comparing each with ref.
-func referenceSteps(t *testing.T, b *Backend, ref *refModel) []refStep {
+func referenceSteps(t *testing.T, b *Backend, ref *modeltest.Model) []refStep {
 	t.Helper()
 	toks := []transport.Token{3, 17, 200, 511, 0, 42, 42, 9}
-	want := ref.logits(toks)
+	want := ref.Logits(toks)
 	s := newSess(t, b)
 	_, err := s.EnsurePrefix(bg, transport.PrefixInput{Tokens: toks[:5]})
 	require.NoError(t, err)
@@ -155,7 +156,7 @@ func referenceSteps(t *testing.T, b *Backend, ref *refModel) []refStep {
 	require.NoError(t, err)
 	got, err = s.LastLogits()
 	require.NoError(t, err)
-	steps = append(steps, refStep{"after the suffix", maxRelDiff(got, want[7]), r.FirstToken, argmax64(want[7])})
+	steps = append(steps, refStep{"after the suffix", maxRelDiff(got, want[7]), r.FirstToken, transport.Token(modeltest.Argmax(want[7]))})
 
 	seq := append(append([]transport.Token{}, toks...), r.FirstToken)
 	for i := 0; i < 4; i++ {
@@ -164,9 +165,9 @@ func referenceSteps(t *testing.T, b *Backend, ref *refModel) []refStep {
 		require.Len(t, d.Tokens, 1)
 		got, err = s.LastLogits()
 		require.NoError(t, err)
-		all := ref.logits(seq)
+		all := ref.Logits(seq)
 		last := all[len(all)-1]
-		steps = append(steps, refStep{fmt.Sprintf("decode step %d", i), maxRelDiff(got, last), d.Tokens[0], argmax64(last)})
+		steps = append(steps, refStep{fmt.Sprintf("decode step %d", i), maxRelDiff(got, last), d.Tokens[0], transport.Token(modeltest.Argmax(last))})
 		seq = append(seq, d.Tokens[0])
 	}
 	return steps
@@ -217,7 +218,7 @@ func TestGreedy32(t *testing.T) {
 	b, path := openTiny(t, gguf.TypeF32, exact())
 	ref := loadRef(t, path)
 	prompt := []transport.Token{5, 6, 7, 8, 100, 300}
-	want := ref.greedy(prompt, 33)
+	want := ref.Greedy(prompt, 33)
 	s := newSess(t, b)
 	_, err := s.EnsurePrefix(bg, transport.PrefixInput{Tokens: prompt[:4]})
 	require.NoError(t, err)

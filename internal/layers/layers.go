@@ -17,8 +17,9 @@ var Table = [][]string{
 	{"transport/session", "transport/contract", "internal/cpuid", "gokernel/kernels", "report",
 		"adapters", "adapters/conformance/fake", "adapters/conformance/sabotage", "tokenizer",
 		"gguf/gguftest", "internal/browsertest"},
-	// Models and the renderers; the harness.
-	{"models", "report/formats", "report/html", "harness", "parity"},
+	// Models and the renderers; the harness; the float64 reference forward
+	// pass for tests.
+	{"models", "report/formats", "report/html", "harness", "parity", "models/modeltest"},
 	// The backends; what the harness measures besides the run; the kit.
 	{"gokernel", "llamacpp", "openvino", "harness/batch", "harness/sweep", "harness/workload",
 		"adapters/conformance"},
