@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/cpu"
 
 	"github.com/fakbench/fakbench/gguf"
+	"github.com/fakbench/fakbench/report"
 )
 
 // ggml's AMX path (ggml-cpu/amx/amx.cpp, extra_buffer_type::supports_op, in
@@ -104,16 +104,7 @@ func formatBuffers(b map[string]float64) string {
 	if len(b) == 0 {
 		return "not reported by llama.cpp"
 	}
-	names := make([]string, 0, len(b))
-	for n := range b {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %.2f MiB", n, b[n])
-	}
-	return strings.Join(parts, ", ")
+	return report.JoinSorted(b, ", ", func(n string, mib float64) string { return fmt.Sprintf("%s %.2f MiB", n, mib) })
 }
 
 // amxFacts is what decides whether llama.cpp uses the node's AMX unit.
