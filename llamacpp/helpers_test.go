@@ -3,8 +3,6 @@ package llamacpp
 import (
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/fakbench/fakbench/internal/env"
 	"github.com/fakbench/fakbench/models"
 )
@@ -14,14 +12,7 @@ import (
 // sets it).
 func requireNative(tb testing.TB) {
 	tb.Helper()
-	if err := Available(); err != nil {
-		must, envErr := env.RequireLlamacpp.Bool()
-		require.NoError(tb, envErr)
-		if must {
-			tb.Fatalf("%s=1 but %v", env.RequireLlamacpp.Name, err)
-		}
-		tb.Skip(err)
-	}
+	env.RequireLlamacpp.SkipIfMissing(tb, Available())
 }
 
 // RequireNative is requireNative for the external test package

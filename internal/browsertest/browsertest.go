@@ -7,6 +7,7 @@ package browsertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/color"
 	"os"
@@ -40,12 +41,7 @@ func Find(t testing.TB) string {
 			return p
 		}
 	}
-	must, err := env.RequireBrowser.Bool()
-	require.NoError(t, err)
-	if must {
-		t.Fatalf("%s=1 but no chromium found on PATH (make setup installs Debian's chromium)", env.RequireBrowser.Name)
-	}
-	t.Skip("no chromium on PATH; make setup installs it where it can")
+	env.RequireBrowser.SkipIfMissing(t, errors.New("no chromium on PATH (make setup installs Debian's chromium where it can)"))
 	return ""
 }
 
