@@ -134,12 +134,7 @@ func requireStateful(t *testing.T) {
 func requireAvailable(t *testing.T, what string, available func() error) {
 	t.Helper()
 	if err := available(); err != nil {
-		must, envErr := env.RequireOpenVINO.Bool()
-		require.NoError(t, envErr)
-		if must {
-			t.Fatalf("%s=1 but %s is unavailable: %v", env.RequireOpenVINO.Name, what, err)
-		}
-		t.Skipf("%s is unavailable: %v", what, err)
+		env.RequireOpenVINO.SkipIfMissing(t, fmt.Errorf("%s is unavailable: %w", what, err))
 	}
 }
 
