@@ -9,15 +9,9 @@ import (
 	"github.com/fakbench/fakbench/report"
 )
 
-// Save writes the workload's on-disk form (MarshalIndent) to path through a
-// temporary file and a rename.
-func (w Workload) Save(path string) error {
-	b, err := w.MarshalIndent()
-	if err != nil {
-		return err
-	}
-	return report.WriteFileAtomic(path, b)
-}
+// Save writes the workload to path as indented JSON through a temporary
+// file and a rename (report.WriteJSONFile).
+func (w Workload) Save(path string) error { return report.WriteJSONFile(path, w) }
 
 // Wrote is the line "fakbench workload derive" and "synth" print after
 // saving w to path: its turns, conversations, longest prompt and digest.

@@ -178,15 +178,6 @@ func (w Workload) Digest() (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// MarshalIndent is the on-disk form: indented JSON with a final newline.
-func (w Workload) MarshalIndent() ([]byte, error) {
-	b, err := json.MarshalIndent(w, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
-
 // Stats summarises a workload's shape.
 type Stats struct {
 	Turns            int `json:"turns"`

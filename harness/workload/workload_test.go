@@ -59,10 +59,8 @@ func TestValidateErrors(t *testing.T) {
 
 func TestLoadRoundTripAndDigest(t *testing.T) {
 	w := sample()
-	b, err := w.MarshalIndent()
-	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "w.json")
-	require.NoError(t, os.WriteFile(path, b, 0o644))
+	require.NoError(t, w.Save(path))
 	got, err := Load(path)
 	require.NoError(t, err)
 	assert.Equal(t, w, got)
