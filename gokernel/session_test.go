@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakbench/fakbench/adapters/conformance"
 	"github.com/fakbench/fakbench/gokernel/kernels"
 	"github.com/fakbench/fakbench/models/modeltest"
 	"github.com/fakbench/fakbench/transport"
@@ -356,14 +357,7 @@ func TestSessionClose(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "idempotent")
-	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: []transport.Token{1}})
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: []transport.Token{1}})
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.Decode(ctx, 1)
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.LastLogits()
-	assert.ErrorIs(t, err, transport.ErrClosed)
+	conformance.AssertClosed(t, s)
 
 	// A session left open fails cleanly once its model is closed.
 	s2, err := m.NewSession()

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/adapters/conformance"
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/internal/host"
 	"github.com/fakbench/fakbench/transport"
@@ -455,14 +456,8 @@ func TestCloseIdempotent(t *testing.T) {
 
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close())
-	_, err = s.EnsurePrefix(ctx, transport.PrefixInput{Tokens: []transport.Token{1}})
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.PrefillSuffix(ctx, transport.SuffixInput{Tokens: []transport.Token{1}})
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.Decode(ctx, 1)
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.(transport.LogitsReader).LastLogits()
-	assert.ErrorIs(t, err, transport.ErrClosed)
+	require.Implements(t, (*transport.LogitsReader)(nil), s)
+	conformance.AssertClosed(t, s)
 
 	// Closing the backend closes a session left open.
 	require.NoError(t, bb.Close())

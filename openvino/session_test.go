@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakbench/fakbench/adapters"
+	"github.com/fakbench/fakbench/adapters/conformance"
 	"github.com/fakbench/fakbench/gguf"
 	"github.com/fakbench/fakbench/models/modeltest"
 	"github.com/fakbench/fakbench/transport"
@@ -381,14 +382,7 @@ func TestBadInputAndClose(t *testing.T) {
 	assert.Error(t, b.Close(), "backend refuses to close under an open session")
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "idempotent")
-	_, err = s.EnsurePrefix(bg, transport.PrefixInput{Tokens: []transport.Token{1}})
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.PrefillSuffix(bg, transport.SuffixInput{Tokens: []transport.Token{1}})
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.Decode(bg, 1)
-	assert.ErrorIs(t, err, transport.ErrClosed)
-	_, err = s.LastLogits()
-	assert.ErrorIs(t, err, transport.ErrClosed)
+	conformance.AssertClosed(t, s)
 	require.NoError(t, b.Close())
 	require.NoError(t, b.Close(), "idempotent")
 	ns, err := b.NewSession(bg)

@@ -75,7 +75,7 @@ func Checks() []Check {
 		{"OverContext", "requests past the context fail with *transport.OverContextError carrying consistent sizes", CheckOverContext},
 		{"UsableAfterOverContext", "a refused over-context request leaves the session answering as before, its cache kept", CheckUsableAfterOverContext},
 		{"Cancel", "Decode with a cancelled or expired context returns promptly with fewer tokens and the context error wrapped; the session continues correctly", CheckCancel},
-		{"CloseIdempotent", "Session.Close twice is fine; every other call after Close returns transport.ErrClosed", CheckCloseIdempotent},
+		{"CloseIdempotent", "Session.Close twice is fine; every other call after Close returns transport.ErrClosed (CheckClosed)", CheckCloseIdempotent},
 		{"EmptySuffix", "PrefillSuffix with no tokens returns transport.ErrEmptySuffix and leaves the session usable", CheckEmptySuffix},
 		{"OutOfVocab", "token IDs outside [0, vocab) are refused with an error (no panic) and leave the session usable", CheckOutOfVocab},
 		{"TwoSessions", "two sessions on one backend start empty and stay independent, interleaved and concurrent", CheckTwoSessions},
@@ -753,20 +753,50 @@ func CheckCloseIdempotent(ctx context.Context, b transport.Backend, o Options) e
 	if err := safe("Close", s.Close); err != nil {
 		pb.addf("second Close: %v (Close must be idempotent)", err)
 	}
-	if _, err := ensure(ctx, s, p.prefix()); !errors.Is(err, transport.ErrClosed) {
-		pb.addf("EnsurePrefix after Close: got %v, want transport.ErrClosed", err)
-	}
-	if _, err := prefill(ctx, s, p.sc.Suffix); !errors.Is(err, transport.ErrClosed) {
-		pb.addf("PrefillSuffix after Close: got %v, want transport.ErrClosed", err)
-	}
-	if _, err := decode(ctx, s, 1); !errors.Is(err, transport.ErrClosed) {
-		pb.addf("Decode after Close: got %v, want transport.ErrClosed", err)
+	if err := CheckClosed(ctx, s); err != nil {
+		pb.errs = append(pb.errs, err)
 	}
 	// Other sessions are unaffected.
 	if _, err := p.cold(ctx, b, p.prefix(), p.sc.Suffix); err != nil {
 		pb.addf("a new session after closing another: %v", err)
 	}
 	return pb.err()
+}
+
+// CheckClosed returns nil when every call on s, a session already closed,
+// fails with transport.ErrClosed: EnsurePrefix, PrefillSuffix, Decode and,
+// when s reads logits (transport.LogitsReader), LastLogits. Otherwise its
+// error names each call that did not (a panic counts as one).
+func CheckClosed(ctx context.Context, s transport.Session) error {
+	var pb problems
+	want := func(call string, err error) {
+		if !errors.Is(err, transport.ErrClosed) {
+			pb.addf("%s after Close: got %v, want transport.ErrClosed", call, err)
+		}
+	}
+	_, err := ensure(ctx, s, transport.PrefixInput{Tokens: []transport.Token{1}})
+	want("EnsurePrefix", err)
+	_, err = prefill(ctx, s, []transport.Token{1})
+	want("PrefillSuffix", err)
+	_, err = decode(ctx, s, 1)
+	want("Decode", err)
+	if lr, ok := s.(transport.LogitsReader); ok {
+		want("LastLogits", safe("LastLogits", func() error {
+			_, err := lr.LastLogits()
+			return err
+		}))
+	}
+	return pb.err()
+}
+
+// AssertClosed fails t unless every call on s, a session already closed,
+// fails with transport.ErrClosed (CheckClosed). It is what a backend's own
+// tests call after closing a session.
+func AssertClosed(t assert.TestingT, s transport.Session) bool {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+	return assert.NoError(t, CheckClosed(context.Background(), s), "calls on a closed session")
 }
 
 // CheckEmptySuffix checks that an empty suffix is refused.

@@ -2,6 +2,8 @@ package conformance_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,4 +186,96 @@ func TestFakeDecodeWithoutPending(t *testing.T) {
 	_, err = s.Decode(context.Background(), 1)
 	assert.ErrorIs(t, err, transport.ErrNoPending)
 	assert.EqualError(t, err, "fake: Decode: no pending token (call PrefillSuffix first)")
+}
+
+// afterlife wraps a fake session that takes calls after Close: its Close
+// closes nothing when keep is set, and its LastLogits always answers.
+type afterlife struct {
+	transport.Session
+	keep bool
+}
+
+func (a afterlife) Close() error {
+	if a.keep {
+		return nil
+	}
+	return a.Session.Close()
+}
+
+func (afterlife) LastLogits() ([]float32, error) { return []float32{0}, nil }
+
+// errorLog is a testing.T that keeps what AssertClosed reports.
+type errorLog struct{ msgs []string }
+
+func (l *errorLog) Errorf(format string, args ...any) {
+	l.msgs = append(l.msgs, fmt.Sprintf(format, args...))
+}
+
+// AssertClosed (CheckClosed) passes a closed session and fails one that
+// takes calls after Close, naming each call; the kit's CloseIdempotent
+// check flags the same sessions.
+func TestAssertClosed(t *testing.T) {
+	ctx := context.Background()
+	b := openFake(fake.Config{})(t)
+	s, err := b.NewSession(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.True(t, conformance.AssertClosed(t, s))
+
+	cases := []struct {
+		name string
+		bugs fake.Bugs
+		wrap func(transport.Session) transport.Session
+		want []string
+	}{
+		{"accepts every call", fake.Bugs{}, func(s transport.Session) transport.Session { return afterlife{s, true} },
+			[]string{"EnsurePrefix after Close: got <nil>, want transport.ErrClosed",
+				"PrefillSuffix after Close: got <nil>, want transport.ErrClosed",
+				"Decode after Close: got <nil>, want transport.ErrClosed",
+				"LastLogits after Close: got <nil>, want transport.ErrClosed"}},
+		{"logits after close", fake.Bugs{}, func(s transport.Session) transport.Session { return afterlife{s, false} },
+			[]string{"LastLogits after Close: got <nil>, want transport.ErrClosed"}},
+		{"untyped error", fake.Bugs{CloseNotIdempotent: true}, func(s transport.Session) transport.Session { return s },
+			[]string{"EnsurePrefix after Close: got fake: session is gone, want transport.ErrClosed",
+				"PrefillSuffix after Close: got fake: session is gone, want transport.ErrClosed",
+				"Decode after Close: got fake: session is gone, want transport.ErrClosed"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bad := fake.New(fake.Config{Bugs: c.bugs})
+			defer bad.Close()
+			s, err := bad.NewSession(ctx)
+			require.NoError(t, err)
+			s = c.wrap(s)
+			require.NoError(t, s.Close())
+			var r errorLog
+			assert.False(t, conformance.AssertClosed(&r, s))
+			require.Len(t, r.msgs, 1)
+			for _, w := range c.want {
+				assert.Contains(t, r.msgs[0], w)
+			}
+			assert.Equal(t, len(c.want), strings.Count(r.msgs[0], "after Close: got"), "only the calls that misbehave")
+
+			wrapped := wrapSessions{bad, c.wrap}
+			err = check(t, "CloseIdempotent").Run(ctx, wrapped, conformance.Options{})
+			require.Error(t, err)
+			for _, w := range c.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// wrapSessions is a fake whose sessions are wrapped by wrap.
+type wrapSessions struct {
+	*fake.Backend
+	wrap func(transport.Session) transport.Session
+}
+
+func (w wrapSessions) NewSession(ctx context.Context) (transport.Session, error) {
+	s, err := w.Backend.NewSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return w.wrap(s), nil
 }
