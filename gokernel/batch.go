@@ -2,11 +2,11 @@ package gokernel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fakbench/fakbench/transport"
+	"github.com/fakbench/fakbench/transport/session"
 )
 
 var _ transport.BatchDecoder = (*Backend)(nil)
@@ -24,20 +24,19 @@ func (b *Backend) DecodeBatch(ctx context.Context, prompts [][]transport.Token, 
 // position. Tokens[i] are the steps tokens after the first greedy token,
 // exactly what Session.Decode(steps) returns after PrefillSuffix(prompts[i]).
 //
-// Everything is checked before anything runs: no prompts, negative steps,
-// an empty prompt, a token outside the vocabulary, or a sequence that does
-// not fit the context (a *transport.OverContextError) is an error. ctx is
-// checked between prefill chunks and between decode steps; on cancellation
-// the tokens generated so far are returned with an error wrapping
-// ctx.Err(). The decode steps allocate nothing (the worker pool's
-// activation buffers may grow once, on the first step, when B exceeds every
-// token count it has seen).
+// Everything is checked before anything runs (session.CheckBatch): no
+// prompts, negative steps, an empty prompt, a token outside the vocabulary,
+// or a sequence that does not fit the context (a
+// *transport.OverContextError naming the longest prompt) is an error. ctx
+// is checked between prefill chunks and between decode steps
+// (session.DecodeSteps); on cancellation the tokens generated so far are
+// returned with an error wrapping ctx.Err(). The decode steps allocate
+// nothing (the worker pool's activation buffers may grow once, on the
+// first step, when B exceeds every token count it has seen).
 func (m *Model) DecodeBatch(ctx context.Context, prompts [][]transport.Token, steps int) (transport.BatchResult, error) {
-	if err := m.checkBatch(prompts, steps); err != nil {
+	longest, err := session.CheckBatch(ctx, "gokernel", prompts, steps, m.HP.Vocab, m.ctxLen)
+	if err != nil {
 		return transport.BatchResult{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return transport.BatchResult{}, fmt.Errorf("gokernel: DecodeBatch: %w", err)
 	}
 	m.life.RLock()
 	defer m.life.RUnlock()
@@ -45,11 +44,8 @@ func (m *Model) DecodeBatch(ctx context.Context, prompts [][]transport.Token, st
 		return transport.BatchResult{}, transport.ErrClosed
 	}
 	r := newBatchRun(m, prompts, steps)
-	res := transport.BatchResult{Sequences: len(prompts), Steps: steps, Tokens: make([][]transport.Token, len(prompts))}
-	for i, p := range prompts {
-		res.PromptTokens = max(res.PromptTokens, len(p))
-		res.Tokens[i] = make([]transport.Token, 0, steps)
-	}
+	res := transport.BatchResult{Sequences: len(prompts), PromptTokens: longest, Steps: steps,
+		Tokens: make([][]transport.Token, len(prompts))}
 
 	start := time.Now()
 	for i := range prompts {
@@ -60,45 +56,13 @@ func (m *Model) DecodeBatch(ctx context.Context, prompts [][]transport.Token, st
 	}
 	res.PrefillElapsed = time.Since(start)
 
-	start = time.Now()
-	for step := 0; step < steps; step++ {
-		if err := ctx.Err(); err != nil {
-			res.DecodeElapsed = time.Since(start)
-			return res, fmt.Errorf("gokernel: DecodeBatch: cancelled after %d of %d steps: %w", step, steps, err)
-		}
+	err = session.DecodeSteps(ctx, "gokernel", &res, steps, func(int) ([]transport.Token, error) {
 		m.compute.Lock()
+		defer m.compute.Unlock()
 		r.step()
-		m.compute.Unlock()
-		for i, t := range r.pending {
-			res.Tokens[i] = append(res.Tokens[i], t)
-		}
-	}
-	res.DecodeElapsed = time.Since(start)
-	return res, nil
-}
-
-// checkBatch validates a DecodeBatch request before anything is allocated.
-func (m *Model) checkBatch(prompts [][]transport.Token, steps int) error {
-	if len(prompts) == 0 {
-		return errors.New("gokernel: DecodeBatch: no prompts (want at least one sequence)")
-	}
-	if steps < 0 {
-		return fmt.Errorf("gokernel: DecodeBatch: negative steps %d", steps)
-	}
-	for i, p := range prompts {
-		op := fmt.Sprintf("DecodeBatch prompt %d", i)
-		if len(p) == 0 {
-			return fmt.Errorf("gokernel: %s: %w", op, transport.ErrEmptySuffix)
-		}
-		if err := transport.ValidateTokens(op, p, m.HP.Vocab); err != nil {
-			return fmt.Errorf("gokernel: %w", err)
-		}
-		// Decode(steps) after PrefillSuffix(p) needs len(p)+steps positions.
-		if err := transport.CheckContext(op, len(p), steps, m.ctxLen); err != nil {
-			return err
-		}
-	}
-	return nil
+		return r.pending, nil
+	})
+	return res, err
 }
 
 // batchRun is one DecodeBatch call's memory: a scratch state sized for

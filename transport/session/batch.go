@@ -16,8 +16,10 @@ import (
 // CheckBatch validates a DecodeBatch request of backend name before
 // anything runs: at least one prompt, steps >= 0, every prompt non-empty
 // (transport.ErrEmptySuffix) with every token in [0, vocab), the longest
-// prompt plus steps within limit positions (a *transport.OverContextError),
-// and ctx not done. It returns the length of the longest prompt.
+// prompt plus steps within limit positions (a *transport.OverContextError
+// naming that prompt, with its length as resident and steps as requested:
+// what Decode(steps) after PrefillSuffix(prompt) needs), and ctx not done.
+// It returns the length of the longest prompt.
 func CheckBatch(ctx context.Context, name string, prompts [][]transport.Token, steps, vocab, limit int) (int, error) {
 	if len(prompts) == 0 {
 		return 0, errors.New(name + ": DecodeBatch: no prompts")
@@ -25,7 +27,7 @@ func CheckBatch(ctx context.Context, name string, prompts [][]transport.Token, s
 	if steps < 0 {
 		return 0, fmt.Errorf("%s: DecodeBatch: negative steps %d", name, steps)
 	}
-	longest := 0
+	longest, at := 0, 0
 	for i, p := range prompts {
 		if len(p) == 0 {
 			return 0, fmt.Errorf("%s: DecodeBatch: prompt %d: %w", name, i, transport.ErrEmptySuffix)
@@ -33,9 +35,11 @@ func CheckBatch(ctx context.Context, name string, prompts [][]transport.Token, s
 		if err := transport.ValidateTokens(fmt.Sprintf("DecodeBatch prompt %d", i), p, vocab); err != nil {
 			return 0, err
 		}
-		longest = max(longest, len(p))
+		if len(p) > longest {
+			longest, at = len(p), i
+		}
 	}
-	if err := transport.CheckContext("DecodeBatch", 0, longest+steps, limit); err != nil {
+	if err := transport.CheckContext(fmt.Sprintf("DecodeBatch prompt %d", at), longest, steps, limit); err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -40,7 +41,10 @@ func TestCheckBatchRefuses(t *testing.T) {
 	_, err = CheckBatch(ctx, "fake", [][]transport.Token{{1}, make([]transport.Token, limit-3)}, 4, vocab, limit)
 	oc, ok := errors.AsType[*transport.OverContextError](err)
 	require.True(t, ok, "got %v", err)
-	assert.Equal(t, transport.OverContextError{Op: "DecodeBatch", Resident: 0, Requested: limit + 1, Limit: limit}, *oc)
+	assert.Equal(t, transport.OverContextError{Op: "DecodeBatch prompt 1", Resident: limit - 3, Requested: 4, Limit: limit}, *oc)
+	// The longest prompt is named, wherever it is.
+	_, err = CheckBatch(ctx, "fake", [][]transport.Token{make([]transport.Token, limit-2), {1}, make([]transport.Token, limit-1)}, 3, vocab, limit)
+	assert.EqualError(t, err, fmt.Sprintf("DecodeBatch prompt 2: over context: %d resident + 3 requested = %d positions > context size %d", limit-1, limit+2, limit))
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
