@@ -55,7 +55,15 @@ const ReuseCostBound = 0.25
 // must take for the timing check to judge: below it, timer resolution, a
 // scheduler hiccup or a garbage collection can be of the order of the
 // bound itself (a tiny model, or a test fake that costs nothing per token).
-const MinReuseRecomputeMS = 1.0
+//
+// It was 1 ms until the stateful OpenVINO row: on synthetic:tiny its honest
+// trim of the runtime's state costs a fixed 0.13 ms against 1.16 ms of
+// recompute for 128 tokens (fraction 0.11), and with other tests loading a
+// 2-core node the fastest of two calls measured 0.31, over the bound. At
+// 5 ms the bound leaves 1.25 ms for a fixed per-call cost plus noise, about
+// 3.5x the worst seen; a real model's 128 reused tokens cost tens of ms and
+// stay judged.
+const MinReuseRecomputeMS = 5.0
 
 // sectionEvidence is what one section learned from the engine's cache.
 type sectionEvidence struct {

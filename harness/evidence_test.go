@@ -119,7 +119,7 @@ func TestNativeNotColdFailsTheRun(t *testing.T) {
 // A backend whose sessions cannot show their engine's cache says so, and
 // the bookkeeping's figures stand.
 func TestNoNativeEvidence(t *testing.T) {
-	b := fake.WrapSessions(fake.New(fake.Config{TokenCost: 20 * time.Microsecond}), func(s transport.Session) transport.Session {
+	b := fake.WrapSessions(fake.New(fake.Config{TokenCost: 50 * time.Microsecond}), func(s transport.Session) transport.Session {
 		return &faultySession{Session: s, failLen: -1}
 	})
 	rep, err := harness.Run(context.Background(), b, shortScenario(t), harness.Config{Short: true, Reps: 2})
@@ -133,7 +133,7 @@ func TestNoNativeEvidence(t *testing.T) {
 	assert.Contains(t, rep.WarmSamePrefix.ReuseCostCheck, "passed", "the timing check needs no native view")
 }
 
-// Below a millisecond of recompute the timing check does not judge.
+// Below MinReuseRecomputeMS of recompute the timing check does not judge.
 func TestReuseCostNotJudgedWhenTooCheap(t *testing.T) {
 	b := fake.New(fake.Config{})
 	rep, err := harness.Run(context.Background(), b, shortScenario(t), harness.Config{Short: true, Reps: 2})

@@ -30,7 +30,7 @@ func shortScenario(t *testing.T) harness.Scenario {
 func runFake(t *testing.T, cfg fake.Config) *report.Report {
 	t.Helper()
 	if cfg.TokenCost == 0 {
-		cfg.TokenCost = 20 * time.Microsecond
+		cfg.TokenCost = 50 * time.Microsecond
 	}
 	b := fake.New(cfg)
 	rep, err := harness.Run(context.Background(), b, shortScenario(t), harness.Config{Short: true, Reps: 2})
