@@ -29,7 +29,7 @@ BENCH_ARGS ?=
 # Packages without cgo, tested again under the race detector
 # (adapters/conformance/sabotage is not one: it runs llama.cpp on the real
 # model, minutes of native work that -race would only slow down).
-PURE_PKGS := ./transport/... ./gguf/... ./models/... ./gokernel/... ./harness/... ./report/... ./nodebench/... ./adapters ./adapters/conformance ./adapters/conformance/fake ./internal/... ./parity/...
+PURE_PKGS := ./transport/... ./gguf/... ./models/... ./gokernel/... ./harness/... ./report/... ./nodebench/... ./fleet/... ./tokenizer/... ./adapters ./adapters/conformance ./adapters/conformance/fake ./internal/... ./parity/...
 
 .PHONY: setup setup-go build bench test test-race test-crosslink lint-dockerfile vet check clean
 
