@@ -57,6 +57,7 @@
 #define FGEMV4Z(LOADW, WSTEP) \
 	GEMV4ARGS \
 	ZEROZ4(Z0, Z1, Z2, Z3) \
+	LOOPALIGN \
 fzloop: \
 	VMOVUPS (DI), Z4 \
 	LOADW((SI), Z5) \
@@ -82,6 +83,7 @@ fzloop: \
 #define FGEMM43Z(LOADW, WSTEP) \
 	GEMM43ARGS \
 	ZEROZ12 \
+	LOOPALIGN \
 gzloop: \
 	LOADW((SI), Z12) \
 	LOADW((SI)(R8*1), Z13) \
@@ -343,6 +345,7 @@ vgroup:
 	MOVQ nb+40(FP), CX
 	VPXORD Z0, Z0, Z0
 
+	LOOPALIGN
 vblock:
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -457,6 +460,7 @@ TEXT ·scoresT3AVX512(SB), NOSPLIT, $0-40
 	MOVQ d+32(FP), CX
 	ZEROZ12
 
+	LOOPALIGN
 t3loop:
 	KT4X3
 	ADDQ $128, SI
@@ -479,6 +483,7 @@ TEXT ·scoresT1AVX512(SB), NOSPLIT, $0-32
 	MOVQ d+24(FP), CX
 	ZEROZ4(Z0, Z1, Z2, Z3)
 
+	LOOPALIGN
 t1loop:
 	KT4(Z12, Z13, Z14, Z15)
 	VBROADCASTSS (AX), Z16
@@ -498,6 +503,7 @@ t1loop:
 // whose outputs (ldd floats apart) stay in twelve registers; the rows are
 // taken in order, as axpyRowsF16AVX2 takes them.
 TEXT ·axpyRowsF16x3AVX512(SB), NOSPLIT, $0-56
+	FUNCALIGN // x3loop on the boundary (LOOPALIGN) measured 2 % slower
 	MOVQ dst+0(FP), DI
 	MOVQ ldd+8(FP), R9
 	SHLQ $2, R9

@@ -8,6 +8,7 @@
 // destination last.
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // Constants of the vector exp, 8 copies each, at 32-byte offsets from expk
 // (order: log2e, 0.5, sign mask, c1, c2, p0..p5, 1.0, int 127, and the
@@ -193,6 +194,7 @@ GLOBL expk<>(SB), RODATA|NOPTR, $480
 	XORQ DX, DX \
 	SHRQ $3, CX \
 	JZ   egdone \
+	LOOPALIGN \
 egloop: \
 	LOADX \
 	VPCMPEQD Y6, Y6, Y6 \
@@ -265,6 +267,7 @@ TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-28
 	SHRQ $3, CX
 	JZ   esdone
 
+	LOOPALIGN
 esloop:
 	VMOVUPS (DI), Y0
 	VSUBPS Y5, Y0, Y0

@@ -40,6 +40,7 @@
 	ZERO12 \
 	CMPQ CX, $8 \
 	JLT  fmdone \
+	LOOPALIGN \
 fmloop: \
 	TILE43(LOADW, SI, R9, DI) \
 	ADDQ $WSTEP, SI \
@@ -77,6 +78,7 @@ TEXT ·gemmQ8x4x3AVX2(SB), NOSPLIT, $96-72
 	SCALES4(0, X1)
 	SCALEPROD(0)
 
+	LOOPALIGN
 g3loop:
 	CMPQ CX, $1
 	JEQ  g3cur

@@ -44,6 +44,7 @@
 	ZERO4(Y8, Y9, Y10, Y11) \
 	CMPQ CX, $16 \
 	JLT  fg8 \
+	LOOPALIGN \
 fg16: \
 	VMOVUPS (DI), Y0 \
 	VMOVUPS 32(DI), Y12 \

@@ -2,6 +2,19 @@
 // use them include this header after textflag.h. A macro that one family
 // alone uses is defined in that family's file.
 
+// LOOPALIGN starts the hot loop that follows on a 64-byte boundary (and
+// with it makes the linker start the function on one): where the linker
+// happens to place a kernel otherwise moves its loop between 64-byte
+// fetch windows and its speed with it (docs/kernels.md, "Loop alignment").
+// The padding is NOPs, run each time the loop is entered from above.
+#define LOOPALIGN PCALIGN $64
+
+// FUNCALIGN, as a function's first instruction, starts the function on a
+// 64-byte boundary and so pins its layout without running any padding:
+// for kernels whose loop measured slower on the boundary (LOOPALIGN) than
+// where the function's own code puts it when the function starts on one.
+#define FUNCALIGN PCALIGN $64
+
 // BCASTAX(x, y) puts AX in all eight dwords of y (x its low half);
 // BCASTD(imm, x, y) puts imm there (through AX).
 #define BCASTAX(x, y) \
@@ -105,6 +118,7 @@
 	ZERO4(Y4, Y5, Y6, Y7) \
 	TESTQ CX, CX \
 	JZ   q8done \
+	LOOPALIGN \
 q8loop: \
 	PREFETCH \
 	SCALES4(0, X8) \

@@ -14,6 +14,7 @@
 // values a step in four accumulators, then 8. Returns ret+24(FP).
 #define DOT8(LOADW, WSTEP) \
 	ZERO4(Y0, Y1, Y2, Y3) \
+	LOOPALIGN \
 dot32: \
 	CMPQ CX, $32 \
 	JLT  dot8 \
@@ -71,6 +72,7 @@ TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
 	MOVQ x+16(FP), SI
 	MOVQ n+24(FP), CX
 
+	LOOPALIGN
 axloop32:
 	CMPQ CX, $32
 	JLT  axloop8
@@ -118,6 +120,7 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 	TESTQ CX, CX
 	JZ   q1done
 
+	LOOPALIGN
 q1loop:
 	VPABSB 2(SI), Y2
 	VMOVDQU 2(DI), Y3

@@ -94,6 +94,7 @@
 	VXORPS Y3, Y3, Y3 \
 	SUBQ $2, CX \
 	JLT  r8one \
+	LOOPALIGN \
 r8pair: \
 	R8BLOCK(0, 0, 0, 0, Z0, Z1, BIAS) \
 	R8BLOCK(STRIDE, 32, 4, 32, Z13, Z14, BIAS) \
@@ -138,6 +139,7 @@ TEXT ·vnniR4x4(SB), NOSPLIT, $0-48
 	SUBQ $2, CX
 	JLT  r4one
 
+	LOOPALIGN
 r4pair:
 	R4BLOCK(0, 0, 0, Z0)
 	R4BLOCK(96, 32, 32, Z1)
