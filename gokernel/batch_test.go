@@ -243,7 +243,7 @@ func TestDecodeBatchRefusesBadInput(t *testing.T) {
 			assert.ErrorContains(t, err, "prompt 1")
 		}},
 		{"token too large", [][]transport.Token{ok, {1, transport.Token(V)}}, 4, func(t *testing.T, err error) {
-			assert.ErrorContains(t, err, fmt.Sprintf("DecodeBatch prompt 1: token %d at index 1 is outside the vocabulary [0, %d)", V, V))
+			assert.ErrorContains(t, err, fmt.Sprintf("gokernel: DecodeBatch prompt 1: token %d at index 1 is outside the vocabulary [0, %d)", V, V))
 		}},
 		{"negative token", [][]transport.Token{{-3}}, 4, func(t *testing.T, err error) { assert.ErrorContains(t, err, "token -3 at index 0") }},
 		{"over context", [][]transport.Token{ok, testTokens(60, V, 2)}, 5, func(t *testing.T, err error) {

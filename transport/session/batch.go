@@ -33,7 +33,7 @@ func CheckBatch(ctx context.Context, name string, prompts [][]transport.Token, s
 			return 0, fmt.Errorf("%s: DecodeBatch: prompt %d: %w", name, i, transport.ErrEmptySuffix)
 		}
 		if err := transport.ValidateTokens(fmt.Sprintf("DecodeBatch prompt %d", i), p, vocab); err != nil {
-			return 0, err
+			return 0, fmt.Errorf("%s: %w", name, err)
 		}
 		if len(p) > longest {
 			longest, at = len(p), i

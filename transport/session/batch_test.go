@@ -36,7 +36,7 @@ func TestCheckBatchRefuses(t *testing.T) {
 	assert.Contains(t, err.Error(), "fake: DecodeBatch: prompt 1: ")
 
 	_, err = CheckBatch(ctx, "fake", [][]transport.Token{{1}, {2, vocab}}, 4, vocab, limit)
-	assert.EqualError(t, err, "DecodeBatch prompt 1: token 16 at index 1 is outside the vocabulary [0, 16)")
+	assert.EqualError(t, err, "fake: DecodeBatch prompt 1: token 16 at index 1 is outside the vocabulary [0, 16)", "the backend is named, as in every other refusal")
 
 	_, err = CheckBatch(ctx, "fake", [][]transport.Token{{1}, make([]transport.Token, limit-3)}, 4, vocab, limit)
 	oc, ok := errors.AsType[*transport.OverContextError](err)
