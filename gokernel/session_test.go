@@ -36,11 +36,12 @@ func startTurn(t *testing.T, m *Model, prefix, suffix []transport.Token) (*Sessi
 }
 
 // assertColdTurn asserts that a fresh session given prefix and suffix
-// answers first and then decodes dec, as the session under test did.
-func assertColdTurn(t *testing.T, m *Model, prefix, suffix []transport.Token, first transport.Token, dec []transport.Token) {
+// answers first and then, asked for steps tokens, decodes dec, as the
+// session under test did (so a short dec fails too).
+func assertColdTurn(t *testing.T, m *Model, prefix, suffix []transport.Token, first transport.Token, dec []transport.Token, steps int) {
 	t.Helper()
 	c, cfirst := startTurn(t, m, prefix, suffix)
-	cdec, err := c.Decode(context.Background(), len(dec))
+	cdec, err := c.Decode(context.Background(), steps)
 	require.NoError(t, err)
 	assert.Equal(t, cfirst.FirstToken, first)
 	assert.Equal(t, cdec.Tokens, dec)
@@ -112,7 +113,7 @@ func TestPrefixReuse(t *testing.T) {
 	require.NoError(t, err)
 	dec, err := s.Decode(ctx, 6)
 	require.NoError(t, err)
-	assertColdTurn(t, m, edited, suffix, first.FirstToken, dec.Tokens)
+	assertColdTurn(t, m, edited, suffix, first.FirstToken, dec.Tokens, 6)
 
 	// A shorter prefix that is a prefix of the resident one computes nothing
 	// and has no logits for its last position until recomputed.
@@ -344,7 +345,7 @@ func TestOverContextLeavesSessionUntouched(t *testing.T) {
 	// The session still decodes what it would have: 6 positions remain.
 	dec, err := s.Decode(ctx, 6)
 	require.NoError(t, err)
-	assertColdTurn(t, m, prefix, suffix, first.FirstToken, dec.Tokens)
+	assertColdTurn(t, m, prefix, suffix, first.FirstToken, dec.Tokens, 6)
 	assert.Equal(t, 32, s.Resident())
 	_, err = s.Decode(ctx, 1)
 	assert.True(t, transport.IsOverContext(err))
