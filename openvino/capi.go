@@ -563,12 +563,13 @@ func f32View(data unsafe.Pointer, n int64) []float32 {
 }
 
 // cDims copies dims into a shape of fakovMaxRank axes for the library,
-// with the number of elements it holds; what names the tensor in the
-// error for a rank above fakovMaxRank.
-func cDims(what string, dims []int64) ([fakovMaxRank]C.int64_t, int64, error) {
+// with the number of elements it holds, or fails for a rank above
+// fakovMaxRank ("has rank R, above 8": the caller names the tensor, on
+// the error path only, since setInput runs four times a decode step).
+func cDims(dims []int64) ([fakovMaxRank]C.int64_t, int64, error) {
 	var cd [fakovMaxRank]C.int64_t
 	if len(dims) > fakovMaxRank {
-		return cd, 0, fmt.Errorf("openvino: %s has rank %d, above %d", what, len(dims), fakovMaxRank)
+		return cd, 0, fmt.Errorf("has rank %d, above %d", len(dims), fakovMaxRank)
 	}
 	n := int64(1)
 	for i, d := range dims {
@@ -865,9 +866,9 @@ func (r *shimRequest) free() {
 
 // setInput binds C memory (cbuf) as the input tensor name, without a copy.
 func (r *shimRequest) setInput(name string, elemType int, dims []int64, data unsafe.Pointer) error {
-	cd, _, err := cDims("input "+name, dims)
+	cd, _, err := cDims(dims)
 	if err != nil {
-		return err
+		return fmt.Errorf("openvino: input %s %w", name, err)
 	}
 	return r.s.check(C.fakov_call_set_input(r.s.fn["fakov_set_input"], r.p, r.s.cname(name), C.int(elemType),
 		C.size_t(len(dims)), &cd[0], data))
@@ -949,9 +950,9 @@ func (r *shimRequest) stateGet(idx int, dst []float32) ([]int64, error) {
 
 // stateSet sets state idx from f32 values of the given shape (copied).
 func (r *shimRequest) stateSet(idx int, dims []int64, src []float32) error {
-	cd, n, err := cDims(fmt.Sprintf("state shape %v", dims), dims)
+	cd, n, err := cDims(dims)
 	if err != nil {
-		return err
+		return fmt.Errorf("openvino: state shape %v %w", dims, err)
 	}
 	if n != int64(len(src)) {
 		return fmt.Errorf("openvino: state shape %v holds %d values, %d given", dims, n, len(src))

@@ -116,6 +116,23 @@ func TestShimErrorsAreStrings(t *testing.T) {
 	assert.Contains(t, err.Error(), "device property: ")
 }
 
+// TestSetInputAllocations: a session binds four inputs per decode step, so
+// binding one allocates only the shape array handed to C (cgo moves it to
+// the heap), never the error message it gives for a bad rank.
+func TestSetInputAllocations(t *testing.T) {
+	b, _ := openTiny(t, gguf.TypeQ8_0, nil)
+	e, err := b.newStatefulEngine()
+	require.NoError(t, err)
+	defer e.release()
+	dims := []int64{1, 1}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := e.req.setInput("attention_mask", fakI64, dims, e.in.mask.p); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.LessOrEqual(t, allocs, 1.0, "allocations per setInput")
+}
+
 // TestShimRequestErrors drives a real request with bad arguments: every
 // one is an error naming what was wrong, and the request still works.
 func TestShimRequestErrors(t *testing.T) {
