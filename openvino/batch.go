@@ -164,18 +164,21 @@ func (bb *batchBufs) run(req *shimRequest, pads []int, T, S, vocab int) ([][]flo
 			}
 		}
 	}
-	for _, in := range []struct {
+	// The shapes are arrays in the loop's copy, so they stay on the stack
+	// (slices stored in the table would escape with its buffers).
+	for _, in := range [...]struct {
 		name string
 		typ  int
-		dims []int64
+		dims [2]int64
+		rank int
 		buf  *cbuf
 	}{
-		{"input_ids", fakI64, []int64{int64(n), int64(T)}, bb.ids},
-		{"position_ids", fakI64, []int64{int64(n), int64(T)}, bb.pos},
-		{"attention_mask", fakI64, []int64{int64(n), int64(S)}, bb.mask},
-		{"beam_idx", fakI32, []int64{int64(n)}, bb.beam},
+		{"input_ids", fakI64, [2]int64{int64(n), int64(T)}, 2, bb.ids},
+		{"position_ids", fakI64, [2]int64{int64(n), int64(T)}, 2, bb.pos},
+		{"attention_mask", fakI64, [2]int64{int64(n), int64(S)}, 2, bb.mask},
+		{"beam_idx", fakI32, [2]int64{int64(n)}, 1, bb.beam},
 	} {
-		if err := req.setInput(in.name, in.typ, in.dims, in.buf.p); err != nil {
+		if err := req.setInput(in.name, in.typ, in.dims[:in.rank], in.buf.p); err != nil {
 			return nil, err
 		}
 	}

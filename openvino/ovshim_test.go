@@ -133,6 +133,27 @@ func TestSetInputAllocations(t *testing.T) {
 	assert.LessOrEqual(t, allocs, 1.0, "allocations per setInput")
 }
 
+// TestStatefulStepAllocations: a stateful session's decode step allocates
+// only what its calls into the library need (the variables cgo hands to C
+// move to the heap: each input's shape array, the output's type, rank,
+// shape and data) and the output's shape and row list: 9, as the step did
+// before it fed its inputs through batchBufs.run; the shapes run builds
+// for its four inputs add none.
+func TestStatefulStepAllocations(t *testing.T) {
+	b, _ := openTiny(t, gguf.TypeQ8_0, nil)
+	e, err := b.newStatefulEngine()
+	require.NoError(t, err)
+	defer e.release()
+	_, err = e.Feed(bg, 0, []transport.Token{1, 2, 3}, true)
+	require.NoError(t, err)
+	P := 3
+	allocs := testing.AllocsPerRun(20, func() {
+		require.NoError(t, e.step(P, []transport.Token{7}))
+		P++
+	})
+	assert.LessOrEqual(t, allocs, 9.0, "allocations per decode step")
+}
+
 // TestShimRequestErrors drives a real request with bad arguments: every
 // one is an error naming what was wrong, and the request still works.
 func TestShimRequestErrors(t *testing.T) {
