@@ -42,6 +42,10 @@ type kernelSet struct {
 	// scales xd for r8); stride is the r8 group's bytes per block.
 	r4x4 func(p []byte, xq []byte, act []float32, nb int, out []float32)
 	r8x4 func(p []byte, stride int, xq []byte, xd, act []float32, nb int, out []float32)
+	// r4x4x3 is r4x4 for three tokens (token t at xq[t*ldx:] and
+	// act[t*lda:], row r to c[t*ldc+r]): r4x4x3Generic's contract; nil
+	// in sets that prefill the r4 types token by token.
+	r4x4x3 func(p []byte, xq []byte, ldx int, act []float32, lda, nb int, c []float32, ldc int)
 
 	// packQ8 says whether Prepare re-lays q8_0 matrices into q8r16
 	// (q8r16.go) for this set. q8r16 is q8r16Generic's contract (ng groups

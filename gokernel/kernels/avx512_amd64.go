@@ -222,6 +222,7 @@ func archSets() []*kernelSet {
 	avx512.q8r16 = q8r16VNNI
 	avx512.q8x4 = q8x4VNNI
 	avx512.r4x4 = r4x4VNNI
+	avx512.r4x4x3 = r4x4x3VNNI
 	avx512.r8x4 = r8x4VNNI
 	avx512.f16x4 = fx4(gemvF16x4AVX512, 2, 16)
 	avx512.f32x4 = fx4(gemvF32x4AVX512, 4, 16)

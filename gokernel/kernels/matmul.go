@@ -296,7 +296,13 @@ func (m *mmJob) tilePacked(r0, r1, t0, t1 int) {
 		if r+4 > rows && tmp == nil {
 			tmp = make([]float32, 4) // rows not a multiple of 4: rare, allocates
 		}
-		for t := t0; t < t1; t++ {
+		t := t0
+		if pk.kind == packR4 && ks.r4x4x3 != nil && r+4 <= rows {
+			for ; t+3 <= t1; t += 3 {
+				ks.r4x4x3(g, m.xq[t*cols:], cols, m.xa[8*t*nb:], 8*nb, nb, m.dst[t*rows+r:], rows)
+			}
+		}
+		for ; t < t1; t++ {
 			out := tmp
 			if r+4 <= rows {
 				out = m.dst[t*rows+r : t*rows+r+4]
