@@ -46,6 +46,10 @@ type kernelSet struct {
 	// act[t*lda:], row r to c[t*ldc+r]): r4x4x3Generic's contract; nil
 	// in sets that prefill the r4 types token by token.
 	r4x4x3 func(p []byte, xq []byte, ldx int, act []float32, lda, nb int, c []float32, ldc int)
+	// r8x4x3 is r8x4 for three tokens (token t at xq[t*ldx:], xd[t*ldd:]
+	// and act[t*lda:], row r to c[t*ldc+r]): r8x4x3Generic's contract; nil
+	// in sets that prefill the r8 types token by token.
+	r8x4x3 func(p []byte, stride int, xq []byte, ldx int, xd []float32, ldd int, act []float32, lda, nb int, c []float32, ldc int)
 
 	// packQ8 says whether Prepare re-lays q8_0 matrices into q8r16
 	// (q8r16.go) for this set. q8r16 is q8r16Generic's contract (ng groups

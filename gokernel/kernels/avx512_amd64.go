@@ -224,6 +224,7 @@ func archSets() []*kernelSet {
 	avx512.r4x4 = r4x4VNNI
 	avx512.r4x4x3 = r4x4x3VNNI
 	avx512.r8x4 = r8x4VNNI
+	avx512.r8x4x3 = r8x4x3VNNI
 	avx512.f16x4 = fx4(gemvF16x4AVX512, 2, 16)
 	avx512.f32x4 = fx4(gemvF32x4AVX512, 4, 16)
 	avx512.f16x4x3 = fx4x3(gemmF16x4x3AVX512, 2, 16)

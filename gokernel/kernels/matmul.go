@@ -301,6 +301,10 @@ func (m *mmJob) tilePacked(r0, r1, t0, t1 int) {
 			for ; t+3 <= t1; t += 3 {
 				ks.r4x4x3(g, m.xq[t*cols:], cols, m.xa[8*t*nb:], 8*nb, nb, m.dst[t*rows+r:], rows)
 			}
+		} else if pk.kind != packR4 && ks.r8x4x3 != nil && r+4 <= rows {
+			for ; t+3 <= t1; t += 3 {
+				ks.r8x4x3(g, pk.stride, m.xq[t*cols:], cols, m.xd[t*nb:], nb, m.xa[8*t*nb:], 8*nb, nb, m.dst[t*rows+r:], rows)
+			}
 		}
 		for ; t < t1; t++ {
 			out := tmp
