@@ -128,12 +128,24 @@ func TestMatMulR4PrefillMatchesTokenByToken(t *testing.T) {
 	useSet(t, "avx512")
 	require.NotNil(t, cur().r4x4x3, "the avx512 set prefills r4 three tokens at a time")
 	rng := rand.New(rand.NewPCG(101, 102))
+	requirePrefillMatchesTokenByToken(t, rng, true, []prefillCase{{TypeQ4_0, 13, 32}, {TypeQ4_0, 9, 96}, {TypeQ4_1, 16, 160}, {TypeQ4_K, 7, 512}})
+}
+
+// prefillCase is a matrix shape of one packed type.
+type prefillCase struct {
+	typ        Type
+	rows, cols int
+}
+
+// requirePrefillMatchesTokenByToken checks that, for every case and for
+// 2, 3, 4, 5, 7, 8 and 64 tokens, MatMul of all tokens at once gives bit
+// for bit what MatMul gives one token at a time, with the matrix packed in
+// the r4 layout when r4 is true and in an r8 one otherwise.
+func requirePrefillMatchesTokenByToken(t *testing.T, rng *rand.Rand, r4 bool, cases []prefillCase) {
+	t.Helper()
 	pool := NewPool(2)
 	defer pool.Close()
-	for _, tc := range []struct {
-		typ        Type
-		rows, cols int
-	}{{TypeQ4_0, 13, 32}, {TypeQ4_0, 9, 96}, {TypeQ4_1, 16, 160}, {TypeQ4_K, 7, 512}} {
+	for _, tc := range cases {
 		m, err := NewMatrix(tc.typ, tc.rows, tc.cols, randBlocks(t, rng, tc.typ, tc.rows*tc.cols))
 		require.NoError(t, err)
 		for _, nTok := range []int{2, 3, 4, 5, 7, 8, 64} {
@@ -142,7 +154,7 @@ func TestMatMulR4PrefillMatchesTokenByToken(t *testing.T) {
 			pool.MatMul(got, m, x, nTok, nil)
 			name := fmt.Sprintf("%v %dx%d nTok=%d", tc.typ, tc.rows, tc.cols, nTok)
 			require.NotNil(t, m.pk, name)
-			require.Equal(t, packR4, m.pk.kind, name)
+			require.Equal(t, r4, m.pk.kind == packR4, "%s: packed as r4", name)
 			one := make([]float32, tc.rows)
 			for tk := 0; tk < nTok; tk++ {
 				pool.MatMul(one, m, x[tk*tc.cols:(tk+1)*tc.cols], 1, nil)

@@ -3,7 +3,6 @@
 package kernels
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -135,29 +134,5 @@ func TestMatMulR8PrefillMatchesTokenByToken(t *testing.T) {
 	useSet(t, "avx512")
 	require.NotNil(t, cur().r8x4x3, "the avx512 set prefills r8 three tokens at a time")
 	rng := rand.New(rand.NewPCG(107, 108))
-	pool := NewPool(2)
-	defer pool.Close()
-	for _, tc := range []struct {
-		typ        Type
-		rows, cols int
-	}{{TypeQ5_0, 13, 32}, {TypeQ5_1, 9, 96}, {TypeIQ4_NL, 16, 160}, {TypeQ5_K, 7, 512}, {TypeQ6_K, 12, 256}, {TypeQ2_K, 5, 256}, {TypeQ3_K, 8, 256}} {
-		m, err := NewMatrix(tc.typ, tc.rows, tc.cols, randBlocks(t, rng, tc.typ, tc.rows*tc.cols))
-		require.NoError(t, err)
-		for _, nTok := range []int{2, 3, 4, 5, 7, 8, 64} {
-			x := randF32(rng, nTok*tc.cols)
-			got := make([]float32, nTok*tc.rows)
-			pool.MatMul(got, m, x, nTok, nil)
-			name := fmt.Sprintf("%v %dx%d nTok=%d", tc.typ, tc.rows, tc.cols, nTok)
-			require.NotNil(t, m.pk, name)
-			require.NotEqual(t, packR4, m.pk.kind, name)
-			one := make([]float32, tc.rows)
-			for tk := 0; tk < nTok; tk++ {
-				pool.MatMul(one, m, x[tk*tc.cols:(tk+1)*tc.cols], 1, nil)
-				for r := range one {
-					require.Equal(t, math.Float32bits(one[r]), math.Float32bits(got[tk*tc.rows+r]),
-						"%s token %d row %d: %v against %v", name, tk, r, got[tk*tc.rows+r], one[r])
-				}
-			}
-		}
-	}
+	requirePrefillMatchesTokenByToken(t, rng, false, []prefillCase{{TypeQ5_0, 13, 32}, {TypeQ5_1, 9, 96}, {TypeIQ4_NL, 16, 160}, {TypeQ5_K, 7, 512}, {TypeQ6_K, 12, 256}, {TypeQ2_K, 5, 256}, {TypeQ3_K, 8, 256}})
 }
