@@ -124,14 +124,7 @@ func TestR4x4VNNIMatchesGenericAndFloat64(t *testing.T) {
 			p := randPackedGroup(rng, r4BlockBytes, nb)
 			xq, _, act := packedToken(rng, packR4, nb)
 			if rep == 0 { // the largest sums: every code 15, every activation -127
-				for i := range p {
-					if i%r4BlockBytes < 64 {
-						p[i] = 0xff
-					}
-				}
-				for i := range xq {
-					xq[i] = byte(0x81)
-				}
+				largestSums(packR4, p, r4BlockBytes, xq)
 				packedAct(packR4, act, xq, make([]float32, nb))
 				for b := 0; b < nb; b++ {
 					act[8*b], act[8*b+1], act[8*b+2], act[8*b+3] = 0.01, 0.01, 0.01, 0.01
@@ -161,14 +154,7 @@ func TestR8x4VNNIMatchesGenericAndFloat64(t *testing.T) {
 				p := randPackedGroup(rng, stride, nb)
 				xq, xd, act := packedToken(rng, packR8, nb)
 				if rep == 0 { // the largest sums: every weight -128, every activation -127
-					for b := 0; b < nb; b++ {
-						for i := 0; i < 128; i++ {
-							p[b*stride+i] = 0x80
-						}
-					}
-					for i := range xq {
-						xq[i] = byte(0x81)
-					}
+					largestSums(packR8, p, stride, xq)
 					packedAct(packR8, act, xq, xd)
 				}
 				got := []float32{1, 2, 3, 4, 42}
@@ -330,5 +316,24 @@ func BenchmarkPackedKernels(b *testing.B) {
 			}
 			b.ReportMetric(float64(4*groups*32*nb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gweights/s")
 		})
+	}
+}
+
+// largestSums sets a packed group and its quantized activations to the
+// case of the largest sums: in the r4 layout every code 15, in the r8
+// layouts every weight -128 (0x80 before the XOR with 0x80), and every
+// activation -127.
+func largestSums(kind int, p []byte, stride int, xq []byte) {
+	codes, fill := 128, byte(0x80)
+	if kind == packR4 {
+		codes, fill = 64, 0xff
+	}
+	for i := range p {
+		if i%stride < codes {
+			p[i] = fill
+		}
+	}
+	for i := range xq {
+		xq[i] = byte(0x81)
 	}
 }

@@ -38,14 +38,7 @@ func TestR4x4x3VNNIMatchesTokenKernelAndFloat64(t *testing.T) {
 			ldx, lda, ldc := 32*nb+32*rep, 8*nb+8*rep+1, 4+3*rep
 			p, xq, act := r4x3Operands(rng, nb, ldx, lda)
 			if rep == 0 { // the largest sums: every code 15, every activation -127
-				for i := range p {
-					if i%r4BlockBytes < 64 {
-						p[i] = 0xff
-					}
-				}
-				for i := range xq {
-					xq[i] = byte(0x81)
-				}
+				largestSums(packR4, p, r4BlockBytes, xq)
 				for tk := 0; tk < 3; tk++ {
 					packedAct(packR4, act[tk*lda:tk*lda+8*nb], xq[tk*ldx:tk*ldx+32*nb], make([]float32, nb))
 					for b := 0; b < nb; b++ {

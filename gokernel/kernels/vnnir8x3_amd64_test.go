@@ -42,14 +42,7 @@ func TestR8x4x3VNNIMatchesTokenKernelAndFloat64(t *testing.T) {
 				ldx, ldd, lda, ldc := 32*nb+32*rep, nb+rep, 8*nb+8*rep+1, 4+3*rep
 				p, xq, xd, act := r8x3Operands(rng, stride, nb, ldx, ldd, lda)
 				if rep == 0 { // the largest sums: every weight -128, every activation -127
-					for b := 0; b < nb; b++ {
-						for i := 0; i < 128; i++ {
-							p[b*stride+i] = 0x80
-						}
-					}
-					for i := range xq {
-						xq[i] = byte(0x81)
-					}
+					largestSums(packR8, p, stride, xq)
 					for tk := 0; tk < 3; tk++ {
 						packedAct(packR8, act[tk*lda:tk*lda+8*nb], xq[tk*ldx:tk*ldx+32*nb], xd[tk*ldd:tk*ldd+nb])
 					}
